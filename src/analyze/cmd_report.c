@@ -1,0 +1,72 @@
+/*
+ * cmd_report.c: `heapspy report [OPTIONS] PROFILE`: render a profile
+ * written earlier (possibly on another machine with the same binaries).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report.h"
+#include "util.h"
+
+static const char report_usage[] =
+    "usage: heapspy report [--leaks] [--format text|json] [--debuginfo-path DIR]\n"
+    "                      [--max-sites N] [--max-frames N] [-o FILE] PROFILE\n";
+
+int cmd_report(int argc, char **argv) {
+  static const struct option opts[] = {
+    { "format", required_argument, 0, 'f' },
+    { "output", required_argument, 0, 'o' },
+    { "debuginfo-path", required_argument, 0, 'd' },
+    { "max-sites", required_argument, 0, 'm' },
+    { "max-frames", required_argument, 0, 'n' },
+    { "leaks", no_argument, 0, 'l' },
+    { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+  };
+  const char *format = "text", *outpath = NULL, *debuginfo = NULL;
+  struct hs_report_opts ro = { .max_groups = 20, .max_frames = 24 };
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'f': format = optarg; break;
+    case 'o': outpath = optarg; break;
+    case 'd': debuginfo = optarg; break;
+    case 'm': ro.max_groups = (size_t)strtoul(optarg, NULL, 10); break;
+    case 'n': ro.max_frames = (size_t)strtoul(optarg, NULL, 10); break;
+    case 'l': break;
+    case 'h': fputs(report_usage, stdout); return 0;
+    default:
+      fprintf(stderr, "heapspy: report: unknown option '%s'\n%s", argv[optind - 1], report_usage);
+      return HS_EXIT_USAGE;
+    }
+  }
+  if (strcmp(format, "text") && strcmp(format, "json")) {
+    fprintf(stderr, "heapspy: report: unsupported format '%s' (supported: text, json)\n", format);
+    return HS_EXIT_USAGE;
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "heapspy: report: expected exactly one PROFILE\n%s", report_usage);
+    return HS_EXIT_USAGE;
+  }
+  struct hs_model m;
+  char err[1200];
+  if (hs_model_load(&m, argv[optind], debuginfo, err, sizeof err) < 0) {
+    fprintf(stderr, "heapspy: %s\n", err);
+    return 1;
+  }
+  FILE *out = stdout;
+  if (outpath && !(out = fopen(outpath, "w"))) {
+    hs_model_free(&m);
+    hs_die(1, "cannot write %s: %m", outpath);
+  }
+  if (!strcmp(format, "json")) hs_report_json(out, &m);
+  else hs_report_text(out, &m, &ro);
+  int bad = ferror(out) | (out != stdout ? fclose(out) : fflush(out));
+  hs_model_free(&m);
+  if (bad) return hs_error("writing the report failed: %m"), 1;
+  return 0;
+}

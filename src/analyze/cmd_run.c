@@ -1,0 +1,349 @@
+/*
+ * cmd_run.c: `heapspy run [OPTIONS] [--] PROG [ARGS]`: check the program
+ * can be spied on, start it with the spy preloaded, wait for it however it
+ * ends, record its exit status in the profile, print the report after the
+ * program's own output, and exit with the program's status.
+ *
+ * Errors before the program starts (not found, not executable, statically
+ * linked, profile or log not writable, bad option) are one line each and
+ * the program never runs.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "report.h"
+#include "util.h"
+
+static const char run_usage[] =
+    "usage: heapspy run [OPTIONS] [--] PROG [ARGS...]\n"
+    "  -o, --profile PATH        profile file, %p = pid (default heapspy.%p.hsp)\n"
+    "      --log-file PATH       write the report there instead of stderr\n"
+    "      --depth N             frames per stack (default 64)\n"
+    "      --follow-children     spy on exec'd/forked children too, one profile each\n"
+    "      --run-libc-freeres=yes|no  free libc's private caches at exit (default yes)\n"
+    "      --run-cxx-freeres=yes|no   free libstdc++'s emergency pool at exit (default yes)\n"
+    "      --error-exitcode N    exit with N if blocks are in use at exit\n"
+    "      --format text|json    format of the report (default text)\n"
+    "      --max-sites N         allocation sites shown in the text report (default 20)\n"
+    "  -q, --quiet               no report, only the profile\n";
+
+struct run_opts {
+  const char *profile, *log_file, *format;
+  unsigned depth;
+  int follow_children, libc_freeres, cxx_freeres, quiet;
+  int error_exitcode;
+  size_t max_sites;
+};
+
+static int yes_no(const char *opt, const char *v) {
+  if (!strcmp(v, "yes") || !strcmp(v, "1")) return 1;
+  if (!strcmp(v, "no") || !strcmp(v, "0")) return 0;
+  hs_die(HS_EXIT_USAGE, "run: %s expects yes or no, not '%s'", opt, v);
+}
+
+static unsigned number(const char *opt, const char *v, unsigned lo, unsigned hi) {
+  char *end;
+  unsigned long n = strtoul(v, &end, 10);
+  if (!*v || *end || n < lo || n > hi)
+    hs_die(HS_EXIT_USAGE, "run: %s expects a number from %u to %u, not '%s'", opt, lo, hi, v);
+  return (unsigned)n;
+}
+
+static void not_yet(const char *opt) {
+  hs_die(HS_EXIT_USAGE, "run: %s is not available in this version of heapspy", opt);
+}
+
+/* Find prog like the shell does. Exits 127/126 like the shell on failure. */
+static char *resolve_program(const char *prog) {
+  char buf[PATH_MAX];
+  if (strchr(prog, '/')) {
+    snprintf(buf, sizeof buf, "%s", prog);
+  } else {
+    const char *path = getenv("PATH");
+    if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+    int found = 0;
+    for (const char *p = path; !found;) {
+      const char *e = strchr(p, ':');
+      size_t n = e ? (size_t)(e - p) : strlen(p);
+      snprintf(buf, sizeof buf, "%.*s%s%s", (int)n, n ? p : ".", "/", prog);
+      struct stat st;
+      if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) found = 1;
+      if (!e) break;
+      p = e + 1;
+    }
+    if (!found) hs_die(127, "run: %s: command not found", prog);
+  }
+  struct stat st;
+  if (stat(buf, &st) < 0) hs_die(127, "run: %s: %s", prog, strerror(errno));
+  if (S_ISDIR(st.st_mode)) hs_die(126, "run: %s: is a directory", prog);
+  if (access(buf, X_OK) < 0) hs_die(126, "run: %s: %s", prog, strerror(errno));
+  return hs_xstrdup(buf);
+}
+
+/* A statically linked program has no dynamic loader to preload into. */
+static void check_dynamic(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) hs_die(126, "run: %s: %s", path, strerror(errno));
+  Elf64_Ehdr eh;
+  ssize_t n = pread(fd, &eh, sizeof eh, 0);
+  if (n >= 2 && !memcmp(&eh, "#!", 2)) { close(fd); return; }  /* a script */
+  if (n < (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
+    close(fd);
+    hs_die(126, "run: %s: not an executable program (neither ELF nor a script)", path);
+  }
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+    close(fd);
+    hs_die(126, "run: %s: not an x86-64 program; heapspy spies on 64-bit x86 programs only", path);
+  }
+  int dynamic = 0;
+  for (int i = 0; i < eh.e_phnum && i < 4096; i++) {
+    Elf64_Phdr ph;
+    if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) != sizeof ph) break;
+    if (ph.p_type == PT_INTERP) dynamic = 1;
+  }
+  close(fd);
+  if (!dynamic)
+    hs_die(126, "run: %s is statically linked: heapspy cannot interpose its allocator "
+                "(it needs a dynamically linked program)", path);
+}
+
+const char *hs_spy_library(void) {
+  static char lib[PATH_MAX];
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return NULL;
+  self[n] = 0;
+  char *slash = strrchr(self, '/');
+  *slash = 0;
+  const char *cands[] = { "%s/../lib/heapspy/libheapspy.so", "%s/libheapspy.so" };
+  for (unsigned i = 0; i < 2; i++) {
+    char tmp[PATH_MAX + 64];
+    snprintf(tmp, sizeof tmp, cands[i], self);
+    if (realpath(tmp, lib) && access(lib, R_OK) == 0) return lib;
+  }
+  return NULL;
+}
+
+/* Append name=value to an options string, escaping ':' in the value. */
+static void opt_append(char *buf, size_t cap, const char *name, const char *val) {
+  size_t n = strlen(buf);
+  n += (size_t)snprintf(buf + n, cap - n, "%s%s=", n ? ":" : "", name);
+  for (const char *v = val; *v && n + 2 < cap; v++) {
+    if (*v == ':' || *v == '\\') buf[n++] = '\\';
+    buf[n++] = *v;
+  }
+  buf[n] = 0;
+}
+
+static char *absolute(const char *path) {
+  if (path[0] == '/') return hs_xstrdup(path);
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) hs_die(1, "cannot determine the current folder: %m");
+  size_t n = strlen(cwd) + strlen(path) + 2;
+  char *r = hs_xmalloc(n);
+  snprintf(r, n, "%s/%s", cwd, path);
+  return r;
+}
+
+static void expand_pid(char *out, size_t cap, const char *pat, pid_t pid) {
+  size_t n = 0;
+  for (const char *p = pat; *p && n + 12 < cap; p++) {
+    if (p[0] == '%' && p[1] == 'p') { n += (size_t)snprintf(out + n, cap - n, "%d", (int)pid); p++; }
+    else if (p[0] == '%' && p[1] == '%') { out[n++] = '%'; p++; }
+    else out[n++] = *p;
+  }
+  out[n] = 0;
+}
+
+static volatile pid_t child_pid;
+static void forward_signal(int sig) { if (child_pid > 0) kill(child_pid, sig); }
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What the child reports through the close-on-exec pipe when it fails
+ * before or at exec. */
+struct start_failure { int stage; int err; };
+enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
+
+static void parse(int argc, char **argv, struct run_opts *o) {
+  enum { O_LOG = 256, O_DEPTH, O_FOLLOW, O_LIBC, O_CXX, O_EXITCODE, O_FORMAT,
+         O_MAXSITES, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT };
+  static const struct option opts[] = {
+    { "profile", required_argument, 0, 'o' },
+    { "log-file", required_argument, 0, O_LOG },
+    { "depth", required_argument, 0, O_DEPTH },
+    { "follow-children", no_argument, 0, O_FOLLOW },
+    { "run-libc-freeres", required_argument, 0, O_LIBC },
+    { "run-cxx-freeres", required_argument, 0, O_CXX },
+    { "error-exitcode", required_argument, 0, O_EXITCODE },
+    { "format", required_argument, 0, O_FORMAT },
+    { "max-sites", required_argument, 0, O_MAXSITES },
+    { "quiet", no_argument, 0, 'q' },
+    { "check", no_argument, 0, O_CHECK },
+    { "guard", no_argument, 0, O_GUARD },
+    { "locks", no_argument, 0, O_LOCKS },
+    { "trace", no_argument, 0, O_TRACE },
+    { "sample", required_argument, 0, O_SAMPLE },
+    { "suppressions", required_argument, 0, O_SUPP },
+    { "halt-on-error", no_argument, 0, O_HALT },
+    { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+  };
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': o->profile = optarg; break;
+    case O_LOG: o->log_file = optarg; break;
+    case O_DEPTH: o->depth = number("--depth", optarg, 1, 256); break;
+    case O_FOLLOW: o->follow_children = 1; break;
+    case O_LIBC: o->libc_freeres = yes_no("--run-libc-freeres", optarg); break;
+    case O_CXX: o->cxx_freeres = yes_no("--run-cxx-freeres", optarg); break;
+    case O_EXITCODE: o->error_exitcode = (int)number("--error-exitcode", optarg, 1, 255); break;
+    case O_FORMAT:
+      if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+        hs_die(HS_EXIT_USAGE, "run: --format expects text or json, not '%s'", optarg);
+      o->format = optarg;
+      break;
+    case O_MAXSITES: o->max_sites = number("--max-sites", optarg, 0, 1u << 30); break;
+    case 'q': o->quiet = 1; break;
+    case O_CHECK: not_yet("--check"); break;
+    case O_GUARD: not_yet("--guard"); break;
+    case O_LOCKS: not_yet("--locks"); break;
+    case O_TRACE: not_yet("--trace"); break;
+    case O_SAMPLE: not_yet("--sample"); break;
+    case O_SUPP: not_yet("--suppressions"); break;
+    case O_HALT: not_yet("--halt-on-error"); break;
+    case 'h': fputs(run_usage, stdout); exit(0);
+    case ':':
+      fprintf(stderr, "heapspy: run: option '%s' needs a value\n%s", argv[optind - 1], run_usage);
+      exit(HS_EXIT_USAGE);
+    default:
+      fprintf(stderr, "heapspy: run: unknown option '%s'\n%s", argv[optind - 1], run_usage);
+      exit(HS_EXIT_USAGE);
+    }
+  }
+}
+
+int cmd_run(int argc, char **argv) {
+  struct run_opts o = { .profile = "heapspy.%p.hsp", .format = "text", .depth = 64,
+                        .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20 };
+  parse(argc, argv, &o);
+  if (optind >= argc) {
+    fprintf(stderr, "heapspy: run: no program given\n%s", run_usage);
+    return HS_EXIT_USAGE;
+  }
+  char **prog_argv = argv + optind;
+  char *prog = resolve_program(prog_argv[0]);
+  check_dynamic(prog);
+  const char *lib = hs_spy_library();
+  if (!lib) hs_die(1, "cannot find libheapspy.so next to the heapspy binary; is heapspy installed?");
+  char *pattern = absolute(o.profile);
+
+  FILE *log = stderr;
+  if (o.log_file && !o.quiet && !(log = fopen(o.log_file, "w")))
+    hs_die(HS_EXIT_USAGE, "run: cannot write log file %s: %s", o.log_file, strerror(errno));
+
+  char spyopts[4096] = "";
+  opt_append(spyopts, sizeof spyopts, "profile", pattern);
+  char num[32];
+  snprintf(num, sizeof num, "%u", o.depth);
+  opt_append(spyopts, sizeof spyopts, "depth", num);
+  opt_append(spyopts, sizeof spyopts, "run_libc_freeres", o.libc_freeres ? "1" : "0");
+  opt_append(spyopts, sizeof spyopts, "run_cxx_freeres", o.cxx_freeres ? "1" : "0");
+  opt_append(spyopts, sizeof spyopts, "follow_children", o.follow_children ? "1" : "0");
+  opt_append(spyopts, sizeof spyopts, "quiet", "1");
+  const char *old_preload = getenv("LD_PRELOAD");
+  char *preload = hs_xmalloc(strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2);
+  sprintf(preload, "%s%s%s", lib, old_preload && *old_preload ? ":" : "",
+          old_preload ? old_preload : "");
+
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) < 0) hs_die(1, "pipe: %m");
+  fflush(NULL);
+  uint64_t t0 = now_ms();
+  pid_t pid = fork();
+  if (pid < 0) hs_die(1, "fork: %m");
+  if (pid == 0) {
+    close(pfd[0]);
+    char path[PATH_MAX];
+    expand_pid(path, sizeof path, pattern, getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    struct start_failure f = { STAGE_PROFILE, errno };
+    if (fd < 0) { ssize_t w = write(pfd[1], &f, sizeof f); (void)w; _exit(HS_EXIT_USAGE); }
+    close(fd);
+    setenv("LD_PRELOAD", preload, 1);
+    setenv("HEAPSPY_OPTIONS", spyopts, 1);
+    execv(prog, prog_argv);
+    f.stage = STAGE_EXEC;
+    f.err = errno;
+    ssize_t w = write(pfd[1], &f, sizeof f);
+    (void)w;
+    _exit(f.err == ENOENT ? 127 : 126);
+  }
+  child_pid = pid;
+  close(pfd[1]);
+  signal(SIGINT, SIG_IGN);     /* the terminal sends it to the program too */
+  signal(SIGQUIT, SIG_IGN);
+  signal(SIGTERM, forward_signal);
+  signal(SIGHUP, forward_signal);
+
+  char path[PATH_MAX];
+  expand_pid(path, sizeof path, pattern, pid);
+  struct start_failure f;
+  ssize_t got;
+  do got = read(pfd[0], &f, sizeof f); while (got < 0 && errno == EINTR);
+  close(pfd[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  uint64_t wall = now_ms() - t0;
+  if (got == (ssize_t)sizeof f) {
+    if (f.stage == STAGE_PROFILE) {
+      unlink(path);
+      hs_die(HS_EXIT_USAGE, "run: cannot write profile %s: %s", path, strerror(f.err));
+    }
+    unlink(path);
+    hs_die(f.err == ENOENT ? 127 : 126, "run: cannot execute %s: %s", prog, strerror(f.err));
+  }
+
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  if (hsp_write_exit(path, WIFEXITED(status) ? WEXITSTATUS(status) : 0, sig, wall) < 0) {
+    hs_warn("no profile was written to %s (the program may have replaced the spy, "
+            "or exec'd a statically linked program)", path);
+    return code;
+  }
+  if (o.quiet) return code;
+
+  struct hs_model m;
+  char err[1200];
+  if (hs_model_load(&m, path, NULL, err, sizeof err) < 0) {
+    hs_warn("%s", err);
+    return code;
+  }
+  struct hs_report_opts ro = { .max_groups = o.max_sites, .max_frames = 24 };
+  if (!strcmp(o.format, "json")) hs_report_json(log, &m);
+  else hs_report_text(log, &m, &ro);
+  fflush(log);
+  if (log != stderr) fclose(log);
+  int leaked = m.ngroups > 0;
+  hs_model_free(&m);
+  if (o.error_exitcode && leaked) return o.error_exitcode;
+  return code;
+}

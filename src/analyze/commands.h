@@ -1,0 +1,15 @@
+/*
+ * commands.h: one function per `heapspy` subcommand (git's builtin/
+ * style), dispatched from main.c's table. Each returns the process exit
+ * status.
+ */
+#ifndef HS_COMMANDS_H
+#define HS_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Paths of the installed pieces, relative to the heapspy binary. */
+const char *hs_spy_library(void);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * main.c: the `heapspy` command line: a table of subcommands, global
+ * --help and --version. Usage errors exit with 125 and one line saying
+ * what is wrong.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../profile/hsp_format.h"
+#include "commands.h"
+#include "util.h"
+
+#define HEAPSPY_VERSION "0.1.0"
+
+static const struct command {
+  const char *name;
+  int (*fn)(int, char **);
+  const char *help;
+} commands[] = {
+  { "run", cmd_run, "run a program under the spy and report its heap at exit" },
+  { "report", cmd_report, "render a profile (text or json)" },
+  { NULL, NULL, NULL },
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: heapspy COMMAND [OPTIONS] [ARGS]\n\n"
+               "heapspy finds leaks in unmodified, dynamically linked programs.\n\n"
+               "commands:\n");
+  for (const struct command *c = commands; c->name; c++)
+    fprintf(out, "  %-10s %s\n", c->name, c->help);
+  fprintf(out, "\nrun 'heapspy COMMAND --help' for a command's options; 'man heapspy' for all.\n"
+               "example: heapspy run -- ./myprog arg1\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return HS_EXIT_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("heapspy %s (profile format %d)\n", HEAPSPY_VERSION, HSP_VERSION);
+    return 0;
+  }
+  for (const struct command *c = commands; c->name; c++)
+    if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
+  fprintf(stderr, "heapspy: '%s' is not a heapspy command\n", argv[1]);
+  usage(stderr);
+  return HS_EXIT_USAGE;
+}

@@ -1,0 +1,194 @@
+/*
+ * model.c: builds the report model from a profile (see model.h).
+ *
+ * Must never: print (renderers do), or trust the profile beyond what
+ * hsp_read validated.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "util.h"
+
+#define MAX_MODULES 4096
+#define MAX_FRAMES 512
+
+/* Frames in these modules belong to the allocator or the runtime, not to
+ * the code a user would blame for holding memory. */
+static int runtime_module(const char *mod) {
+  static const char *const rt[] = { "libc.so", "libstdc++.so", "libheapspy.so",
+                                    "ld-linux", "libgcc_s.so", NULL };
+  if (!mod) return 1;
+  for (int i = 0; rt[i]; i++)
+    if (strncmp(mod, rt[i], strlen(rt[i])) == 0) return 1;
+  return 0;
+}
+
+const char *hs_family_name(const struct hs_model *m, unsigned family) {
+  if (family < m->nfamilies && m->prof.hdr->families[family][0]) {
+    static char buf[HSP_MAX_FAMILIES][HSP_FAMILY_NAME];
+    memcpy(buf[family], m->prof.hdr->families[family], HSP_FAMILY_NAME - 1);
+    return buf[family];
+  }
+  return "unknown";
+}
+
+size_t hs_model_frames(struct hs_model *m, uint32_t stack,
+                       struct hs_frame *out, size_t max) {
+  const struct hsp_stack *s = hsp_stack(&m->prof, stack);
+  size_t n = 0;
+  for (uint32_t i = 0; s && i < s->depth && n < max; i++)
+    n += hs_symbolize(m->sym, s->pc[i], 1, out + n, max - n);
+  return n;
+}
+
+static int by_stack(const void *a, const void *b) {
+  const struct hsp_block *x = a, *y = b;
+  if (x->stack != y->stack) return x->stack < y->stack ? -1 : 1;
+  unsigned fx = HSP_BLOCK_FAMILY(x), fy = HSP_BLOCK_FAMILY(y);
+  return fx < fy ? -1 : fx > fy;
+}
+
+static int by_bytes(const void *a, const void *b) {
+  const struct hs_group *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+  if (x->blocks != y->blocks) return x->blocks > y->blocks ? -1 : 1;
+  return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+static int holder_by_bytes(const void *a, const void *b) {
+  const struct hs_holder *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+static void hold(struct hs_holder **v, size_t *n, const char *name,
+                 const struct hs_group *g) {
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*v)[i].name, name) == 0) {
+      (*v)[i].bytes += g->bytes;
+      (*v)[i].blocks += g->blocks;
+      return;
+    }
+  *v = hs_xrealloc(*v, (*n + 1) * sizeof **v);
+  (*v)[*n].name = name;
+  (*v)[*n].bytes = g->bytes;
+  (*v)[*n].blocks = g->blocks;
+  (*n)++;
+}
+
+static void group_blocks(struct hs_model *m) {
+  struct hsp_block *b;
+  size_t n = hsp_live_blocks(&m->prof, &b);
+  qsort(b, n, sizeof *b, by_stack);
+  m->groups = hs_xcalloc(n + 1, sizeof *m->groups);
+  for (size_t i = 0; i < n; i++) {
+    struct hs_group *g = m->ngroups ? &m->groups[m->ngroups - 1] : NULL;
+    if (!g || g->stack != b[i].stack || g->family != HSP_BLOCK_FAMILY(&b[i])) {
+      g = &m->groups[m->ngroups++];
+      g->stack = b[i].stack;
+      g->family = HSP_BLOCK_FAMILY(&b[i]);
+      g->first_ms = b[i].t_ms;
+      g->kind = "unclassified";
+      /* a sample is only shown if its block is still one of this group */
+      const struct hsp_sample *s = hsp_sample_for(&m->prof, b[i].stack);
+      if (s) {
+        for (size_t j = i; j < n && b[j].stack == b[i].stack; j++)
+          if (b[j].ptr == s->ptr) { g->sample = s; break; }
+      }
+    }
+    g->bytes += HSP_BLOCK_SIZE(&b[i]);
+    g->blocks++;
+    if (b[i].t_ms < g->first_ms) g->first_ms = b[i].t_ms;
+  }
+  free(b);
+  qsort(m->groups, m->ngroups, sizeof *m->groups, by_bytes);
+}
+
+static void attribute(struct hs_model *m) {
+  static struct hs_frame unknown = { .function = "(unknown)", .module = "(unknown)" };
+  for (size_t i = 0; i < m->ngroups; i++) {
+    struct hs_group *g = &m->groups[i];
+    struct hs_frame f[MAX_FRAMES];
+    size_t n = hs_model_frames(m, g->stack, f, MAX_FRAMES);
+    g->culprit = &unknown;
+    for (size_t k = 0; k < n; k++) {
+      if (runtime_module(f[k].module)) continue;
+      /* frames are owned by the symbolizer's cache: copy the one we keep */
+      struct hs_frame *keep = hs_xmalloc(sizeof *keep);
+      *keep = f[k];
+      g->culprit = keep;
+      break;
+    }
+    hold(&m->by_module, &m->nby_module,
+         g->culprit->module ? g->culprit->module : "(unknown)", g);
+    hold(&m->by_function, &m->nby_function,
+         g->culprit->function ? g->culprit->function : "(unknown)", g);
+  }
+  qsort(m->by_module, m->nby_module, sizeof *m->by_module, holder_by_bytes);
+  qsort(m->by_function, m->nby_function, sizeof *m->by_function, holder_by_bytes);
+}
+
+int hs_model_load(struct hs_model *m, const char *path,
+                  const char *debuginfo_path, char *err, size_t errlen) {
+  memset(m, 0, sizeof *m);
+  if (hsp_open(&m->prof, path, err, errlen) < 0) return -1;
+  const struct hsp_header *h = m->prof.hdr;
+  m->nfamilies = h->nfamilies;
+  hsp_family_totals(&m->prof, m->fam);
+  for (unsigned f = 0; f < HSP_MAX_FAMILIES; f++) {
+    m->total.allocs += m->fam[f].allocs;
+    m->total.frees += m->fam[f].frees;
+    m->total.bytes_allocated += m->fam[f].bytes_allocated;
+    m->total.in_use_bytes += m->fam[f].in_use_bytes;
+    m->total.in_use_blocks += m->fam[f].in_use_blocks;
+  }
+  const struct hsp_module **mods = hs_xcalloc(MAX_MODULES, sizeof *mods);
+  m->nmods = hsp_modules(&m->prof, mods, MAX_MODULES);
+  m->mods = hs_xcalloc(m->nmods + 1, sizeof *m->mods);
+  for (size_t i = 0; i < m->nmods; i++) {
+    m->mods[i].path = mods[i]->path;
+    m->mods[i].base = mods[i]->base;
+    m->mods[i].start = mods[i]->start;
+    m->mods[i].end = mods[i]->end;
+    m->mods[i].build_id = mods[i]->build_id;
+    m->mods[i].build_id_len = mods[i]->build_id_len;
+  }
+  free(mods);
+  m->sym = hs_symbolizer_new(m->mods, m->nmods, debuginfo_path);
+  m->marks = hs_xcalloc(1024, sizeof *m->marks);
+  m->nmarks = hsp_marks(&m->prof, m->marks, 1024);
+  group_blocks(m);
+  attribute(m);
+  return 0;
+}
+
+void hs_model_free(struct hs_model *m) {
+  for (size_t i = 0; i < m->ngroups; i++)
+    if (m->groups[i].culprit && m->groups[i].culprit->pc) free((void *)m->groups[i].culprit);
+  free(m->groups);
+  free(m->by_module);
+  free(m->by_function);
+  free(m->marks);
+  if (m->sym) hs_symbolizer_free(m->sym);
+  free(m->mods);
+  hsp_close(&m->prof);
+}
+
+void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len) {
+  const struct hsp_header *h = m->prof.hdr;
+  int known = (h->flags & HSP_FLAG_EXIT_KNOWN) != 0;
+  if (known && h->exit_signal)
+    snprintf(buf, len, "killed by signal %d (%s)%s", h->exit_signal,
+             strsignal(h->exit_signal),
+             h->exit_signal == SIGKILL ? "; heap as of death" : "");
+  else if (known && h->exit_how == HSP_EXIT_UNDERSCORE)
+    snprintf(buf, len, "exited with code %d via _exit (no destructors ran)", h->exit_code);
+  else if (known)
+    snprintf(buf, len, "exited with code %d", h->exit_code);
+  else if (h->state == HSP_STATE_EXITED)
+    snprintf(buf, len, "exited");
+  else
+    snprintf(buf, len, "ended without reaching exit (killed, exec'd, or still running)");
+}

@@ -1,0 +1,61 @@
+/*
+ * model.h: what a report says, computed once from a profile: totals per
+ * family, live blocks grouped by allocation stack (largest first), the
+ * module and function responsible for each group, checkpoints. The text
+ * and JSON renderers only format this model; they compute nothing.
+ */
+#ifndef HS_MODEL_H
+#define HS_MODEL_H
+
+#include <stdio.h>
+#include "../profile/hsp_read.h"
+#include "symbolize.h"
+
+/* Blocks in use at exit that share one allocation stack and family. */
+struct hs_group {
+  uint32_t stack;
+  unsigned family;
+  uint64_t bytes, blocks;
+  uint32_t first_ms;
+  const struct hsp_sample *sample;   /* may be NULL */
+  const char *kind;                  /* leak kind, see SPEC */
+  const struct hs_frame *culprit;    /* first frame of the user's code */
+};
+
+/* Bytes and blocks held, keyed by a name (module or function). */
+struct hs_holder {
+  const char *name;
+  uint64_t bytes, blocks;
+};
+
+struct hs_model {
+  struct hsp_profile prof;
+  struct hs_symbolizer *sym;
+  struct hs_module_info *mods;
+  size_t nmods;
+  struct hsp_family_counts fam[HSP_MAX_FAMILIES];
+  struct hsp_family_counts total;
+  unsigned nfamilies;
+  struct hs_group *groups;
+  size_t ngroups;
+  struct hs_holder *by_module, *by_function;
+  size_t nby_module, nby_function;
+  const struct hsp_mark **marks;
+  size_t nmarks;
+};
+
+int hs_model_load(struct hs_model *m, const char *path,
+                  const char *debuginfo_path, char *err, size_t errlen);
+void hs_model_free(struct hs_model *m);
+
+/* Symbolized frames of a stack, inlined frames expanded, at most max.
+ * The frames' strings live as long as the model. */
+size_t hs_model_frames(struct hs_model *m, uint32_t stack,
+                       struct hs_frame *out, size_t max);
+
+const char *hs_family_name(const struct hs_model *m, unsigned family);
+
+/* How the program ended, as one phrase ("exited with code 0"). */
+void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * report_json.c: the SPEC's JSON report. Top-level keys are a contract:
+ * add freely, never rename. Every key SPEC lists is always present, as an
+ * empty array or null when this run has nothing for it.
+ */
+#include <string.h>
+
+#include "report.h"
+
+#define MAX_FRAMES 512
+
+static void jstr(FILE *out, const char *s) {
+  if (!s) { fputs("null", out); return; }
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", out); break;
+    case '\\': fputs("\\\\", out); break;
+    case '\n': fputs("\\n", out); break;
+    case '\t': fputs("\\t", out); break;
+    default:
+      if (*p < 0x20) fprintf(out, "\\u%04x", *p);
+      else fputc(*p, out);
+    }
+  }
+  fputc('"', out);
+}
+
+static void jframes(FILE *out, struct hs_model *m, uint32_t stack) {
+  struct hs_frame f[MAX_FRAMES];
+  size_t n = hs_model_frames(m, stack, f, MAX_FRAMES);
+  fputc('[', out);
+  for (size_t i = 0; i < n; i++) {
+    fputs(i ? ",\n      {\"function\": " : "\n      {\"function\": ", out);
+    jstr(out, f[i].function);
+    fputs(", \"file\": ", out);
+    jstr(out, f[i].file);
+    fprintf(out, ", \"line\": %d, \"module\": ", f[i].line);
+    jstr(out, f[i].module);
+    fprintf(out, ", \"offset\": %llu, \"pc\": \"0x%llx\", \"inlined\": %s}",
+            (unsigned long long)f[i].offset, (unsigned long long)f[i].pc,
+            f[i].inlined ? "true" : "false");
+  }
+  fputc(']', out);
+}
+
+static void jsample(FILE *out, const struct hsp_sample *s) {
+  if (!s) { fputs("null", out); return; }
+  fprintf(out, "{\"address\": \"0x%llx\", \"size\": %llu, \"hex\": \"",
+          (unsigned long long)s->ptr, (unsigned long long)s->size);
+  for (uint32_t i = 0; i < s->len; i++) fprintf(out, "%02x", s->data[i]);
+  fputs("\"}", out);
+}
+
+void hs_report_json(FILE *out, struct hs_model *m) {
+  const struct hsp_header *h = m->prof.hdr;
+  int known = (h->flags & HSP_FLAG_EXIT_KNOWN) != 0;
+  fputs("{\n  \"program\": ", out);
+  jstr(out, h->program);
+  fputs(",\n  \"cmdline\": ", out);
+  jstr(out, h->cmdline);
+  fprintf(out, ",\n  \"pid\": %d,\n  \"exit\": {\"code\": ", h->pid);
+  if (known && !h->exit_signal) fprintf(out, "%d", h->exit_code); else fputs("null", out);
+  fputs(", \"signal\": ", out);
+  if (known && h->exit_signal) fprintf(out, "%d", h->exit_signal); else fputs("null", out);
+  fprintf(out, ", \"how\": \"%s\"}", (const char *[]){"unknown", "exit", "_exit", "signal"}[h->exit_how < 4 ? h->exit_how : 0]);
+  fprintf(out, ",\n  \"duration_ms\": %llu, \"complete\": %s, \"libc_freeres\": %s",
+          (unsigned long long)h->duration_ms, m->prof.incomplete ? "false" : "true",
+          (h->flags & HSP_FLAG_FREERES) ? "true" : "false");
+  fprintf(out, ",\n  \"totals\": {\"allocs\": %llu, \"frees\": %llu, \"bytes_allocated\": %llu, "
+               "\"peak_bytes\": %llu, \"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
+          (unsigned long long)m->total.allocs, (unsigned long long)m->total.frees,
+          (unsigned long long)m->total.bytes_allocated, (unsigned long long)h->peak_bytes,
+          (unsigned long long)m->total.in_use_bytes, (unsigned long long)m->total.in_use_blocks);
+  fputs(",\n  \"families\": [", out);
+  int first = 1;
+  for (unsigned f = 0; f < m->nfamilies; f++) {
+    const struct hsp_family_counts *c = &m->fam[f];
+    fputs(first ? "\n    {\"name\": " : ",\n    {\"name\": ", out);
+    first = 0;
+    jstr(out, hs_family_name(m, f));
+    fprintf(out, ", \"allocs\": %llu, \"frees\": %llu, \"bytes_allocated\": %llu, "
+                 "\"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
+            (unsigned long long)c->allocs, (unsigned long long)c->frees,
+            (unsigned long long)c->bytes_allocated, (unsigned long long)c->in_use_bytes,
+            (unsigned long long)c->in_use_blocks);
+  }
+  fputs("],\n  \"leaks\": [", out);
+  for (size_t i = 0; i < m->ngroups; i++) {
+    const struct hs_group *g = &m->groups[i];
+    fputs(i ? ",\n    {\"kind\": " : "\n    {\"kind\": ", out);
+    jstr(out, g->kind);
+    fprintf(out, ", \"bytes\": %llu, \"blocks\": %llu, \"first_alloc_ms\": %u, \"family\": ",
+            (unsigned long long)g->bytes, (unsigned long long)g->blocks, g->first_ms);
+    jstr(out, hs_family_name(m, g->family));
+    fputs(", \"module\": ", out);
+    jstr(out, g->culprit ? g->culprit->module : NULL);
+    fputs(", \"sample\": ", out);
+    jsample(out, g->sample);
+    fputs(",\n     \"stack\": ", out);
+    jframes(out, m, g->stack);
+    fputc('}', out);
+  }
+  fputs("],\n  \"by_module\": [", out);
+  for (size_t i = 0; i < m->nby_module; i++) {
+    fputs(i ? ", {\"module\": " : "{\"module\": ", out);
+    jstr(out, m->by_module[i].name);
+    fprintf(out, ", \"bytes\": %llu, \"blocks\": %llu}", (unsigned long long)m->by_module[i].bytes,
+            (unsigned long long)m->by_module[i].blocks);
+  }
+  fputs("],\n  \"errors\": [],\n  \"threads_at_exit\": [],\n  \"lock_order\": [],\n  \"checkpoints\": [", out);
+  for (size_t i = 0; i < m->nmarks; i++) {
+    fputs(i ? ", {\"name\": " : "{\"name\": ", out);
+    jstr(out, m->marks[i]->name);
+    fprintf(out, ", \"t_ms\": %llu, \"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
+            (unsigned long long)m->marks[i]->t_ms, (unsigned long long)m->marks[i]->in_use_bytes,
+            (unsigned long long)m->marks[i]->in_use_blocks);
+  }
+  fputs("],\n  \"timeline\": []\n}\n", out);
+}

@@ -1,0 +1,121 @@
+/*
+ * report_text.c: the human report printed when the program ends and by
+ * `heapspy report`: leak groups largest first (bytes, blocks, family,
+ * first allocation time, symbolized stack, a hex dump of one block), then
+ * who holds memory by family, module and function, then a HEAP SUMMARY
+ * shaped like valgrind's so its readers feel at home.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+#define MAX_FRAMES 512
+
+static void print_frame(FILE *out, int idx, const struct hs_frame *f) {
+  fprintf(out, "    #%-2d %s", idx, f->function ? f->function : "??");
+  if (f->file) fprintf(out, " at %s:%d", f->file, f->line);
+  if (f->module) fprintf(out, " (%s+0x%llx)", f->module, (unsigned long long)f->offset);
+  if (f->inlined) fprintf(out, " [inlined]");
+  fputc('\n', out);
+}
+
+static void hexdump(FILE *out, const struct hsp_sample *s) {
+  fprintf(out, "  sample block 0x%llx, first %u of %llu bytes:\n",
+          (unsigned long long)s->ptr, s->len, (unsigned long long)s->size);
+  for (uint32_t off = 0; off < s->len; off += 16) {
+    fprintf(out, "    %04x ", off);
+    for (uint32_t i = 0; i < 16; i++) {
+      if (i == 8) fputc(' ', out);
+      if (off + i < s->len) fprintf(out, " %02x", s->data[off + i]);
+      else fputs("   ", out);
+    }
+    fputs("  |", out);
+    for (uint32_t i = 0; i < 16 && off + i < s->len; i++)
+      fputc(isprint(s->data[off + i]) ? s->data[off + i] : '.', out);
+    fputs("|\n", out);
+  }
+}
+
+static void print_group(FILE *out, struct hs_model *m, const struct hs_group *g,
+                        size_t idx, const struct hs_report_opts *o) {
+  char b1[32], b2[32];
+  fprintf(out, "%s bytes in %s blocks %s (%s), allocation site %zu of %zu, first at %u ms\n",
+          hs_commas(g->bytes, b1), hs_commas(g->blocks, b2),
+          strcmp(g->kind, "unclassified") ? g->kind : "in use at exit",
+          hs_family_name(m, g->family), idx + 1, m->ngroups, g->first_ms);
+  struct hs_frame f[MAX_FRAMES];
+  size_t n = hs_model_frames(m, g->stack, f, MAX_FRAMES);
+  size_t show = o->max_frames && n > o->max_frames ? o->max_frames : n;
+  for (size_t i = 0; i < show; i++) print_frame(out, (int)i, &f[i]);
+  if (show < n) fprintf(out, "    ... %zu more frames\n", n - show);
+  if (!n) fprintf(out, "    (no stack recorded)\n");
+  if (g->sample) hexdump(out, g->sample);
+  fputc('\n', out);
+}
+
+static void print_holders(FILE *out, const char *title, const struct hs_holder *h,
+                          size_t n, size_t max) {
+  char b1[32], b2[32];
+  if (!n) return;
+  fprintf(out, "%s\n", title);
+  for (size_t i = 0; i < n && i < max; i++)
+    fprintf(out, "  %-40s holds %s bytes in %s blocks\n", h[i].name,
+            hs_commas(h[i].bytes, b1), hs_commas(h[i].blocks, b2));
+  if (n > max) fprintf(out, "  ... and %zu more\n", n - max);
+  fputc('\n', out);
+}
+
+void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o) {
+  const struct hsp_header *h = m->prof.hdr;
+  char b1[32], b2[32], b3[32], phrase[256];
+  hs_model_exit_phrase(m, phrase, sizeof phrase);
+  fprintf(out, "\n==== heapspy report: %s (pid %d) ====\n", h->cmdline[0] ? h->cmdline : h->program, h->pid);
+  fprintf(out, "The program %s after %.2f s.\n", phrase, h->duration_ms / 1000.0);
+  if (m->prof.incomplete)
+    fprintf(out, "WARNING: the profile is incomplete: the disk filled up during the run; "
+                 "allocations after that point are missing.\n");
+  if (!(h->flags & HSP_FLAG_FREERES) && h->state == HSP_STATE_EXITED)
+    fprintf(out, "Note: libc's private caches were not freed at exit (--run-libc-freeres=no); "
+                 "they are included below.\n");
+  const char *w = hs_symbolizer_warnings(m->sym);
+  if (w && *w) fprintf(out, "%s", w);
+  fputc('\n', out);
+
+  size_t shown = o->max_groups && m->ngroups > o->max_groups ? o->max_groups : m->ngroups;
+  if (!m->ngroups) fprintf(out, "No blocks in use at exit: no leaks.\n\n");
+  for (size_t i = 0; i < shown; i++) print_group(out, m, &m->groups[i], i, o);
+  if (shown < m->ngroups)
+    fprintf(out, "... %zu smaller allocation sites not shown (heapspy report --format json lists all)\n\n",
+            m->ngroups - shown);
+
+  fprintf(out, "BY FAMILY\n  %-12s %12s %12s %16s %14s %12s\n", "family", "allocs", "frees",
+          "bytes allocated", "in use bytes", "in use blocks");
+  for (unsigned f = 0; f < m->nfamilies; f++) {
+    const struct hsp_family_counts *c = &m->fam[f];
+    if (!c->allocs && !c->frees) continue;
+    char b4[32], b5[32];
+    fprintf(out, "  %-12s %12s %12s %16s %14s %12s\n", hs_family_name(m, f),
+            hs_commas(c->allocs, b1), hs_commas(c->frees, b2),
+            hs_commas(c->bytes_allocated, b3), hs_commas(c->in_use_bytes, b4),
+            hs_commas(c->in_use_blocks, b5));
+  }
+  fputc('\n', out);
+  print_holders(out, "BY MODULE (memory in use at exit, by the first frame outside libc/libstdc++)",
+                m->by_module, m->nby_module, 10);
+  print_holders(out, "TOP FUNCTIONS (memory in use at exit)", m->by_function,
+                m->nby_function, 10);
+
+  fprintf(out, "HEAP SUMMARY:\n");
+  fprintf(out, "    in use at exit: %s bytes in %s blocks\n",
+          hs_commas(m->total.in_use_bytes, b1), hs_commas(m->total.in_use_blocks, b2));
+  fprintf(out, "  total heap usage: %s allocs, %s frees, %s bytes allocated\n",
+          hs_commas(m->total.allocs, b1), hs_commas(m->total.frees, b2),
+          hs_commas(m->total.bytes_allocated, b3));
+  fprintf(out, "   peak heap usage: %s bytes at %llu ms\n", hs_commas(h->peak_bytes, b1),
+          (unsigned long long)h->peak_t_ms);
+  fprintf(out, "heapspy: %s bytes in %s blocks in use at exit from %zu allocation sites; profile %s\n",
+          hs_commas(m->total.in_use_bytes, b1), hs_commas(m->total.in_use_blocks, b2),
+          m->ngroups, m->prof.path);
+}

@@ -1,0 +1,693 @@
+/*
+ * symbolize.c: resolve program counters recorded by the spy into frames
+ * (function, file:line, module+offset, inlined callers) with elfutils
+ * libdwfl, offline: every module is re-opened from the path recorded at
+ * run time and placed at the load bias recorded at run time.
+ *
+ * Invariants:
+ *  - One Dwfl per symbolizer, built once in hs_symbolizer_new; modules are
+ *    never reported later, so a Dwfl_Module pointer stays valid until
+ *    hs_symbolizer_free.
+ *  - The recorded extents decide which module a pc belongs to; libdwfl's
+ *    own map is only a fallback for modules recorded without extents.
+ *  - Every string handed out (function, file, module) is interned here and
+ *    lives until hs_symbolizer_free; libdw strings are never handed out,
+ *    so callers never depend on libdw's lifetimes.
+ *  - A pc's frames are computed once and cached, keyed by (pc,
+ *    is_return_address); the cache stores the whole inline chain, so the
+ *    answer does not depend on the max of the first call.
+ *
+ * It must never abort, exit or crash on what it reads: missing files,
+ * stripped binaries, mismatched build-ids and malformed DWARF only lose
+ * information (function/file NULL, line 0), never the module+offset.
+ * It never writes to the recorded module array or to any file.
+ */
+#define _GNU_SOURCE
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The C++ runtime demangler (libstdc++, extern "C"). */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
+                            int *status);
+
+/* Longest inline chain kept for one pc; deeper nesting (only from broken
+ * or pathological DWARF) loses its innermost levels. */
+#define HS_MAX_INLINE 64
+
+/* Searched after the caller's debuginfo_path: libdwfl's default (the
+ * module's own directory, its .debug/, and /usr/lib/debug). */
+#define HS_DEFAULT_DEBUGINFO ":.debug:/usr/lib/debug"
+
+/* A function symbol; name points into libelf data owned by the Dwfl. */
+struct hs_sym {
+  uint64_t addr, size;  /* addr: runtime address, as Dwfl addresses */
+  const char *name;
+  uint32_t rank;        /* global < weak < local, then symtab order */
+};
+
+struct hs_mod {
+  const struct hs_module_info *info;
+  const char *name;     /* interned basename of info->path */
+  Dwfl_Module *dm;      /* NULL: file missing or unreadable */
+  struct hs_sym *syms;  /* sorted by (addr, rank); built on first use */
+  size_t nsyms;
+  int syms_built;
+};
+
+struct hs_cache_slot {
+  uint64_t pc;
+  uint32_t first;     /* index into frames[] */
+  uint16_t n;
+  uint8_t ira;
+  uint8_t used;
+};
+
+struct hs_symbolizer {
+  Dwfl_Callbacks cb;          /* must outlive dwfl: it keeps a pointer */
+  char *debuginfo_path;       /* cb.debuginfo_path points here */
+  Dwfl *dwfl;                 /* NULL if libdwfl could not start */
+
+  struct hs_mod *mods;
+  size_t nmods;
+
+  char **strs;                /* intern set, open addressing */
+  size_t strs_cap, strs_len;  /* cap: power of two or 0 */
+
+  struct hs_cache_slot *cache;
+  size_t cache_cap, cache_len;/* cap: power of two or 0 */
+  struct hs_frame *frames;    /* cached frames, referenced by slots */
+  size_t frames_len, frames_cap;
+
+  char *warn;                 /* NUL-terminated, one warning per line */
+  size_t warn_len, warn_cap;
+};
+
+/* ---- string interning ------------------------------------------------ */
+
+static uint64_t hs_hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+static int hs_strs_grow(struct hs_symbolizer *s) {
+  size_t ncap = s->strs_cap ? s->strs_cap * 2 : 256;
+  char **n = calloc(ncap, sizeof *n);
+  if (!n)
+    return -1;
+  for (size_t i = 0; i < s->strs_cap; i++) {
+    char *str = s->strs[i];
+    if (!str)
+      continue;
+    size_t j = hs_hash_str(str) & (ncap - 1);
+    while (n[j])
+      j = (j + 1) & (ncap - 1);
+    n[j] = str;
+  }
+  free(s->strs);
+  s->strs = n;
+  s->strs_cap = ncap;
+  return 0;
+}
+
+/* Returns the symbolizer's copy of str, or NULL (str NULL or no memory). */
+static const char *hs_intern(struct hs_symbolizer *s, const char *str) {
+  if (!str)
+    return NULL;
+  if ((s->strs_len + 1) * 4 > s->strs_cap * 3 && hs_strs_grow(s) != 0)
+    return NULL;
+  size_t j = hs_hash_str(str) & (s->strs_cap - 1);
+  while (s->strs[j]) {
+    if (strcmp(s->strs[j], str) == 0)
+      return s->strs[j];
+    j = (j + 1) & (s->strs_cap - 1);
+  }
+  char *copy = strdup(str);
+  if (!copy)
+    return NULL;
+  s->strs[j] = copy;
+  s->strs_len++;
+  return copy;
+}
+
+/* Interns the demangled form of a C++ mangled name; NULL if name is not
+ * one (or no memory). */
+static const char *hs_intern_demangled(struct hs_symbolizer *s,
+                                       const char *name) {
+  if (!name || name[0] != '_' || name[1] != 'Z')
+    return NULL;
+  int status = -1;
+  char *d = __cxa_demangle(name, NULL, NULL, &status);
+  const char *r = d && status == 0 ? hs_intern(s, d) : NULL;
+  free(d);
+  return r;
+}
+
+/* Interns a symbol name, demangled when it is a C++ one. */
+static const char *hs_intern_symbol(struct hs_symbolizer *s,
+                                    const char *name) {
+  if (!name || !*name)
+    return NULL;
+  const char *d = hs_intern_demangled(s, name);
+  return d ? d : hs_intern(s, name);
+}
+
+/* ---- warnings ---------------------------------------------------------- */
+
+static void hs_warn(struct hs_symbolizer *s, const char *module,
+                    const char *what) {
+  size_t need = strlen(module) + 2 + strlen(what) + 1;
+  if (s->warn_len + need + 1 > s->warn_cap) {
+    size_t ncap = s->warn_cap ? s->warn_cap : 256;
+    while (s->warn_len + need + 1 > ncap)
+      ncap *= 2;
+    char *n = realloc(s->warn, ncap);
+    if (!n)
+      return;
+    s->warn = n;
+    s->warn_cap = ncap;
+  }
+  s->warn_len += (size_t)sprintf(s->warn + s->warn_len, "%s: %s\n", module,
+                                 what);
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+static const char *hs_basename(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash && slash[1] ? slash + 1 : path;
+}
+
+static int hs_is_regular_file(const char *path) {
+  struct stat st;
+  return path && *path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void hs_check_build_id(struct hs_symbolizer *s, struct hs_mod *m) {
+  const struct hs_module_info *info = m->info;
+  if (!info->build_id || info->build_id_len == 0)
+    return;
+  const unsigned char *bits = NULL;
+  GElf_Addr vaddr = 0;
+  int len = dwfl_module_build_id(m->dm, &bits, &vaddr);
+  if (len > 0 && (size_t)len == info->build_id_len &&
+      memcmp(bits, info->build_id, info->build_id_len) == 0)
+    return;
+  hs_warn(s, m->name, "build-id differs from the run; symbols may be wrong");
+}
+
+struct hs_symbolizer *hs_symbolizer_new(const struct hs_module_info *mods,
+                                        size_t nmods,
+                                        const char *debuginfo_path) {
+  struct hs_symbolizer *s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  if (nmods && !(s->mods = calloc(nmods, sizeof *s->mods))) {
+    free(s);
+    return NULL;
+  }
+  s->nmods = nmods;
+
+  if (debuginfo_path && *debuginfo_path) {
+    size_t len = strlen(debuginfo_path) + sizeof(HS_DEFAULT_DEBUGINFO) + 1;
+    s->debuginfo_path = malloc(len);
+    if (s->debuginfo_path)
+      snprintf(s->debuginfo_path, len, "%s:%s", debuginfo_path,
+               HS_DEFAULT_DEBUGINFO);
+  }
+  s->cb.find_elf = dwfl_build_id_find_elf;
+  s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+  s->cb.section_address = dwfl_offline_section_address;
+  s->cb.debuginfo_path = s->debuginfo_path ? &s->debuginfo_path : NULL;
+  s->dwfl = dwfl_begin(&s->cb);
+  if (s->dwfl)
+    dwfl_report_begin(s->dwfl);
+
+  for (size_t i = 0; i < nmods; i++) {
+    struct hs_mod *m = &s->mods[i];
+    m->info = &mods[i];
+    m->name = hs_intern(s, mods[i].path && *mods[i].path
+                               ? hs_basename(mods[i].path)
+                               : "?");
+    if (!s->dwfl || !hs_is_regular_file(mods[i].path))
+      continue;
+    /* add_p_vaddr=true: base is the load bias (runtime minus link-time
+     * address), which is what the spy records; libdwfl ignores it for
+     * ET_EXEC, whose bias is 0 by definition. */
+    m->dm = dwfl_report_elf(s->dwfl, mods[i].path, mods[i].path, -1,
+                            mods[i].base, true);
+  }
+  if (s->dwfl)
+    dwfl_report_end(s->dwfl, NULL, NULL);
+
+  for (size_t i = 0; i < nmods; i++)
+    if (s->mods[i].dm)
+      hs_check_build_id(s, &s->mods[i]);
+  return s;
+}
+
+/* ---- module lookup --------------------------------------------------- */
+
+static struct hs_mod *hs_find_mod(struct hs_symbolizer *s, uint64_t addr) {
+  for (size_t i = 0; i < s->nmods; i++) {
+    const struct hs_module_info *info = s->mods[i].info;
+    if (addr >= info->start && addr < info->end)
+      return &s->mods[i];
+  }
+  if (!s->dwfl)
+    return NULL;
+  Dwfl_Module *dm = dwfl_addrmodule(s->dwfl, addr);
+  if (!dm)
+    return NULL;
+  for (size_t i = 0; i < s->nmods; i++)
+    if (s->mods[i].dm == dm)
+      return &s->mods[i];
+  return NULL;
+}
+
+/* ---- DWARF helpers ----------------------------------------------------- */
+
+/* Name of a subprogram or inlined instance, following abstract origins
+ * and specifications. A C++ linkage name wins (demangled it is the full
+ * signature); any other linkage name is an asm label (glibc's
+ * __GI_qsort for qsort), so the source name wins over it. */
+static const char *hs_die_name(struct hs_symbolizer *s, Dwarf_Die *die) {
+  Dwarf_Attribute attr;
+  const char *linkage = NULL, *name = NULL;
+  if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+      dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+    linkage = dwarf_formstring(&attr);
+  const char *demangled = hs_intern_demangled(s, linkage);
+  if (demangled)
+    return demangled;
+  if (dwarf_attr_integrate(die, DW_AT_name, &attr))
+    name = dwarf_formstring(&attr);
+  return hs_intern_symbol(s, name ? name : linkage);
+}
+
+/* DW_AT_call_file / DW_AT_call_line of an inlined instance. */
+static void hs_call_site(struct hs_symbolizer *s, Dwarf_Die *die,
+                         const char **file, int *line) {
+  Dwarf_Attribute attr;
+  Dwarf_Word v;
+  *file = NULL;
+  *line = 0;
+  if (dwarf_attr(die, DW_AT_call_line, &attr) &&
+      dwarf_formudata(&attr, &v) == 0 && v <= (Dwarf_Word)INT32_MAX)
+    *line = (int)v;
+  if (!dwarf_attr(die, DW_AT_call_file, &attr) ||
+      dwarf_formudata(&attr, &v) != 0)
+    return;
+  Dwarf_Die cu;
+  Dwarf_Files *files;
+  size_t nfiles;
+  if (!dwarf_diecu(die, &cu, NULL, NULL) ||
+      dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || v >= nfiles)
+    return;
+  *file = hs_intern(s, dwarf_filesrc(files, (size_t)v, NULL, NULL));
+}
+
+/* Scope search state: the function-like DIEs containing pc, outermost
+ * first, as physically nested in the DIE tree. */
+struct hs_walk {
+  Dwarf_Addr pc;
+  Dwarf_Die chain[HS_MAX_INLINE];
+  size_t n;
+  long budget;          /* DIEs left to visit; bounds hostile DWARF */
+};
+
+#define HS_MAX_NEST 128       /* DIE nesting followed, imports included */
+#define HS_WALK_BUDGET (1L << 22)
+
+/* Descends from parent along the children whose ranges hold w->pc.
+ * Returns 1 once a scope holding pc was found under parent.
+ *
+ * Not dwarf_getscopes: for an inlined instance it continues into the
+ * abstract origin's scopes and, with libdw 0.188, finds nothing at all
+ * when that origin is in another CU (GCC -flto does this); the physical
+ * nesting is what names the callers anyway. */
+static int hs_walk_scopes(struct hs_walk *w, Dwarf_Die *parent, int depth) {
+  Dwarf_Die child;
+  if (depth > HS_MAX_NEST || dwarf_child(parent, &child) != 0)
+    return 0;
+  do {
+    if (--w->budget < 0)
+      return 0;
+    int tag = dwarf_tag(&child);
+    switch (tag) {
+    case DW_TAG_subprogram:
+    case DW_TAG_inlined_subroutine:
+    case DW_TAG_entry_point:
+    case DW_TAG_lexical_block:
+    case DW_TAG_try_block:
+    case DW_TAG_catch_block:
+      if (dwarf_haspc(&child, w->pc) <= 0)
+        break;
+      if (tag != DW_TAG_lexical_block && tag != DW_TAG_try_block &&
+          tag != DW_TAG_catch_block && w->n < HS_MAX_INLINE)
+        w->chain[w->n++] = child;
+      hs_walk_scopes(w, &child, depth + 1);
+      return 1;
+    case DW_TAG_namespace:
+    case DW_TAG_module:
+      if (hs_walk_scopes(w, &child, depth + 1))
+        return 1;
+      break;
+    case DW_TAG_imported_unit: {
+      Dwarf_Attribute attr;
+      Dwarf_Die unit;
+      if (dwarf_attr(&child, DW_AT_import, &attr) &&
+          dwarf_formref_die(&attr, &unit) &&
+          hs_walk_scopes(w, &unit, depth + 1))
+        return 1;
+      break;
+    }
+    default:
+      break;
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return 0;
+}
+
+/* Completes frames[] innermost first from the DWARF scopes around addr.
+ * On entry frames[0] holds module/offset/pc and the pc's own file:line;
+ * it becomes the innermost inlined instance if addr is in inlined code.
+ * The last frame is the real function, its name NULL when DWARF has
+ * none. Returns the number of frames, at least 1. */
+static size_t hs_inline_chain(struct hs_symbolizer *s, Dwfl_Module *dm,
+                              Dwarf_Addr addr, struct hs_frame *frames) {
+  Dwarf_Addr bias = 0;
+  Dwarf_Die *cu = dwfl_module_addrdie(dm, addr, &bias);
+  if (!cu)
+    return 1;
+  struct hs_walk *w = malloc(sizeof *w);
+  if (!w)
+    return 1;
+  w->pc = addr - bias;
+  w->n = 0;
+  w->budget = HS_WALK_BUDGET;
+  /* Split DWARF: the scopes live in the .dwo unit behind the skeleton. */
+  Dwarf_Die unit = *cu, split;
+  uint8_t unit_type = 0;
+  if (dwarf_cu_info(cu->cu, NULL, &unit_type, NULL, &split, NULL, NULL,
+                    NULL) == 0 &&
+      unit_type == DW_UT_skeleton && dwarf_tag(&split) == DW_TAG_compile_unit)
+    unit = split;
+  hs_walk_scopes(w, &unit, 0);
+
+  /* Function-like scopes, innermost first, up to the real function. */
+  Dwarf_Die *funcs[HS_MAX_INLINE];
+  size_t nfuncs = 0;
+  int outer_is_real = 0;
+  for (size_t i = w->n; i-- > 0;) {
+    funcs[nfuncs++] = &w->chain[i];
+    if (dwarf_tag(&w->chain[i]) != DW_TAG_inlined_subroutine) {
+      outer_is_real = 1;
+      break;
+    }
+  }
+
+  const struct hs_frame base = frames[0];
+  size_t nf = 0;
+  for (size_t j = 0; j < nfuncs; j++) {
+    Dwarf_Die *die = funcs[j];
+    struct hs_frame *f = &frames[nf];
+    if (j > 0) {
+      /* Positioned at the call site of the instance just inside it. */
+      *f = base;
+      hs_call_site(s, funcs[j - 1], &f->file, &f->line);
+    }
+    if (dwarf_tag(die) == DW_TAG_inlined_subroutine) {
+      f->function = hs_die_name(s, die);
+      f->inlined = 1;
+    } else {
+      /* DWARF names clones and split parts (foo.isra.0, foo.cold) as
+       * the source function foo; NULL is left for the symbol table. */
+      f->function = hs_die_name(s, die);
+      f->inlined = 0;
+    }
+    nf++;
+  }
+  /* Broken nesting (no enclosing subprogram): the real function, for
+   * the symbol table to name, at the outermost known call site. */
+  if (nf > 0 && !outer_is_real && nf < HS_MAX_INLINE) {
+    struct hs_frame *f = &frames[nf];
+    *f = base;
+    f->function = NULL;
+    f->inlined = 0;
+    hs_call_site(s, funcs[nfuncs - 1], &f->file, &f->line);
+    nf++;
+  }
+  free(w);
+  return nf ? nf : 1;
+}
+
+/* ---- symbol table ------------------------------------------------------ */
+
+/* libdwfl's own dwfl_module_addrinfo scans the whole symbol table on
+ * every call (~0.3 ms for libstdc++); a sorted copy makes it a binary
+ * search. */
+
+static int hs_sym_cmp(const void *a, const void *b) {
+  const struct hs_sym *x = a, *y = b;
+  if (x->addr != y->addr)
+    return x->addr < y->addr ? -1 : 1;
+  return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+static void hs_syms_build(struct hs_mod *m) {
+  m->syms_built = 1;
+  int n = dwfl_module_getsymtab(m->dm);
+  if (n <= 1 || !(m->syms = malloc((size_t)n * sizeof *m->syms)))
+    return;
+  size_t k = 0;
+  for (int i = 1; i < n; i++) {
+    GElf_Sym sym;
+    GElf_Addr addr = 0;
+    GElf_Word shndx = 0;
+    Elf *elf = NULL;
+    Dwarf_Addr bias = 0;
+    const char *name =
+        dwfl_module_getsym_info(m->dm, i, &sym, &addr, &shndx, &elf, &bias);
+    int type = GELF_ST_TYPE(sym.st_info);
+    if (!name || !*name || shndx == SHN_UNDEF || shndx == (GElf_Word)-1 ||
+        (type != STT_FUNC && type != STT_GNU_IFUNC))
+      continue;
+    int bind = GELF_ST_BIND(sym.st_info);
+    uint32_t brank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+    m->syms[k].addr = addr;
+    m->syms[k].size = sym.st_size;
+    m->syms[k].name = name;
+    m->syms[k].rank = brank << 28 | ((uint32_t)i & 0x0fffffff);
+    k++;
+  }
+  m->nsyms = k;
+  qsort(m->syms, k, sizeof *m->syms, hs_sym_cmp);
+}
+
+/* Name of the function symbol holding addr: the best-ranked sized symbol
+ * at the nearest start at or below addr that spans it, or a sizeless one
+ * starting there. NULL in padding between functions. */
+static const char *hs_sym_lookup(struct hs_mod *m, uint64_t addr) {
+  if (!m->syms_built)
+    hs_syms_build(m);
+  size_t lo = 0, hi = m->nsyms;   /* first entry with start > addr */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->syms[mid].addr <= addr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0)
+    return NULL;
+  uint64_t start = m->syms[lo - 1].addr;
+  size_t first = lo - 1;
+  while (first > 0 && m->syms[first - 1].addr == start)
+    first--;
+  const char *sizeless = NULL;
+  for (size_t i = first; i < lo; i++) {
+    const struct hs_sym *e = &m->syms[i];
+    if (e->size == 0) {
+      if (!sizeless)
+        sizeless = e->name;
+    } else if (addr - start < e->size) {
+      return e->name;
+    }
+  }
+  return sizeless;
+}
+
+/* ---- resolution -------------------------------------------------------- */
+
+/* Computes the frames of one pc into frames[HS_MAX_INLINE]. */
+static size_t hs_resolve(struct hs_symbolizer *s, uint64_t pc, int ira,
+                         struct hs_frame *frames) {
+  uint64_t addr = (ira && pc > 0) ? pc - 1 : pc;
+  struct hs_frame *f = &frames[0];
+  memset(f, 0, sizeof *f);
+  f->pc = pc;
+
+  struct hs_mod *m = hs_find_mod(s, addr);
+  if (!m)
+    return 1;
+  f->module = m->name;
+  f->offset = pc - m->info->base;
+  if (!m->dm)
+    return 1;
+
+  Dwfl_Line *ln = dwfl_module_getsrc(m->dm, addr);
+  if (ln) {
+    Dwarf_Addr laddr = 0;
+    int line = 0, col = 0;
+    Dwarf_Word mtime = 0, length = 0;
+    const char *file = dwfl_lineinfo(ln, &laddr, &line, &col, &mtime,
+                                     &length);
+    if (file) {
+      f->file = hs_intern(s, file);
+      f->line = f->file ? line : 0;
+    }
+  }
+
+  size_t n = hs_inline_chain(s, m->dm, addr, frames);
+
+  struct hs_frame *real = &frames[n - 1];
+  if (!real->function && !real->inlined)
+    real->function = hs_intern_symbol(s, hs_sym_lookup(m, addr));
+  return n;
+}
+
+/* ---- cache ------------------------------------------------------------- */
+
+static uint64_t hs_hash_pc(uint64_t pc, int ira) {
+  uint64_t x = pc ^ (ira ? 0x9e3779b97f4a7c15ull : 0);
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+static struct hs_cache_slot *hs_cache_find(struct hs_symbolizer *s,
+                                           uint64_t pc, int ira) {
+  if (!s->cache_cap)
+    return NULL;
+  size_t j = hs_hash_pc(pc, ira) & (s->cache_cap - 1);
+  while (s->cache[j].used) {
+    if (s->cache[j].pc == pc && s->cache[j].ira == (uint8_t)ira)
+      return &s->cache[j];
+    j = (j + 1) & (s->cache_cap - 1);
+  }
+  return NULL;
+}
+
+static int hs_cache_grow(struct hs_symbolizer *s) {
+  size_t ncap = s->cache_cap ? s->cache_cap * 2 : 1024;
+  struct hs_cache_slot *n = calloc(ncap, sizeof *n);
+  if (!n)
+    return -1;
+  for (size_t i = 0; i < s->cache_cap; i++) {
+    if (!s->cache[i].used)
+      continue;
+    size_t j = hs_hash_pc(s->cache[i].pc, s->cache[i].ira) & (ncap - 1);
+    while (n[j].used)
+      j = (j + 1) & (ncap - 1);
+    n[j] = s->cache[i];
+  }
+  free(s->cache);
+  s->cache = n;
+  s->cache_cap = ncap;
+  return 0;
+}
+
+/* Best effort: on no memory the pc is simply resolved again next time. */
+static void hs_cache_put(struct hs_symbolizer *s, uint64_t pc, int ira,
+                         const struct hs_frame *frames, size_t n) {
+  if ((s->cache_len + 1) * 4 > s->cache_cap * 3 && hs_cache_grow(s) != 0)
+    return;
+  if (s->frames_len + n > s->frames_cap) {
+    size_t ncap = s->frames_cap ? s->frames_cap : 1024;
+    while (s->frames_len + n > ncap)
+      ncap *= 2;
+    struct hs_frame *nf = realloc(s->frames, ncap * sizeof *nf);
+    if (!nf)
+      return;
+    s->frames = nf;
+    s->frames_cap = ncap;
+  }
+  if (s->frames_len + n > UINT32_MAX)
+    return;
+  size_t j = hs_hash_pc(pc, ira) & (s->cache_cap - 1);
+  while (s->cache[j].used)
+    j = (j + 1) & (s->cache_cap - 1);
+  memcpy(s->frames + s->frames_len, frames, n * sizeof *frames);
+  s->cache[j].pc = pc;
+  s->cache[j].ira = (uint8_t)ira;
+  s->cache[j].first = (uint32_t)s->frames_len;
+  s->cache[j].n = (uint16_t)n;
+  s->cache[j].used = 1;
+  s->frames_len += n;
+  s->cache_len++;
+}
+
+/* ---- public API ------------------------------------------------------- */
+
+size_t hs_symbolize(struct hs_symbolizer *s, uint64_t pc,
+                    int is_return_address, struct hs_frame *out,
+                    size_t max) {
+  if (max == 0)
+    return 0;
+  int ira = is_return_address ? 1 : 0;
+  const struct hs_frame *frames;
+  size_t n;
+  struct hs_frame tmp[HS_MAX_INLINE];
+
+  struct hs_cache_slot *slot = hs_cache_find(s, pc, ira);
+  if (slot) {
+    frames = s->frames + slot->first;
+    n = slot->n;
+  } else {
+    n = hs_resolve(s, pc, ira, tmp);
+    hs_cache_put(s, pc, ira, tmp, n);
+    frames = tmp;
+  }
+  /* Too small an out keeps the innermost frames; the last one written
+   * then still says inlined=1, which tells the caller it was cut. */
+  if (n > max)
+    n = max;
+  memcpy(out, frames, n * sizeof *out);
+  return n;
+}
+
+const char *hs_symbolizer_warnings(struct hs_symbolizer *s) {
+  return s->warn ? s->warn : "";
+}
+
+void hs_symbolizer_free(struct hs_symbolizer *s) {
+  if (!s)
+    return;
+  if (s->dwfl)
+    dwfl_end(s->dwfl);
+  for (size_t i = 0; i < s->strs_cap; i++)
+    free(s->strs[i]);
+  free(s->strs);
+  free(s->cache);
+  free(s->frames);
+  free(s->warn);
+  for (size_t i = 0; i < s->nmods; i++)
+    free(s->mods[i].syms);
+  free(s->mods);
+  free(s->debuginfo_path);
+  free(s);
+}

@@ -1,0 +1,29 @@
+/*
+ * util.h: the analyzer's small helpers: fatal and recoverable errors in
+ * git's style (lowercase, what is wrong first), checked allocation, and
+ * number formatting for reports.
+ */
+#ifndef HS_UTIL_H
+#define HS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HS_EXIT_USAGE 125  /* heapspy's own usage errors */
+
+/* Print "heapspy: MSG" and exit with code. */
+void hs_die(int code, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+/* Print "heapspy: MSG"; returns -1 for `return hs_error(...)`. */
+int hs_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *hs_xmalloc(size_t n);
+void *hs_xcalloc(size_t n, size_t m);
+void *hs_xrealloc(void *p, size_t n);
+char *hs_xstrdup(const char *s);
+
+/* "1,234,567" into buf (at least 32 bytes); returns buf. */
+const char *hs_commas(uint64_t v, char *buf);
+
+#endif

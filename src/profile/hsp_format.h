@@ -1,0 +1,177 @@
+/*
+ * hsp_format.h: the heapspy profile (.hsp) file layout, shared by the spy
+ * that writes it and the analyzer that reads it.
+ *
+ * The profile is a file the spy maps MAP_SHARED and updates in place while
+ * the program runs, so whatever kills the program (exit, _exit, a fatal
+ * signal, SIGKILL, the OOM killer) the file already holds the live heap as
+ * of death, minus at most the operation each thread had in flight.
+ *
+ * Invariants:
+ *  - Every reference inside the file is a byte offset from the start of the
+ *    file, never a pointer. Offset 0 means "none".
+ *  - All structures are naturally aligned, little-endian, fixed size
+ *    (x86_64 only for now); the reader bounds-checks every offset.
+ *  - The header page is written first; version and header_size let future
+ *    readers refuse or adapt. Bump HSP_VERSION on any layout change.
+ *  - A record becomes visible only once fully written: the spy publishes
+ *    it with a release store of the offset/slot that points to it.
+ *
+ * This header must stay plain C with no dependency beyond <stdint.h>.
+ */
+#ifndef HSP_FORMAT_H
+#define HSP_FORMAT_H
+
+#include <stdint.h>
+
+#define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
+#define HSP_VERSION      1
+#define HSP_SHARDS       64              /* live-block table shards */
+#define HSP_MAX_FAMILIES 32              /* allocator families */
+#define HSP_FAMILY_NAME  24
+#define HSP_SAMPLE_BYTES 64              /* bytes kept of a sample block */
+#define HSP_HEADER_SIZE  8192            /* header region, shards follow */
+
+/* Built-in allocator families; custom ones (HEAPSPY_ALLOC_LIKE) follow. */
+enum hsp_family {
+  HSP_FAM_MALLOC = 0,   /* malloc/calloc/realloc/memalign/... + free */
+  HSP_FAM_NEW = 1,      /* operator new + operator delete */
+  HSP_FAM_NEW_ARRAY = 2,/* operator new[] + operator delete[] */
+  HSP_FAM_FIRST_CUSTOM = 3
+};
+
+/* hsp_header.state */
+enum hsp_state {
+  HSP_STATE_RUNNING = 1,  /* spy attached; process may have died since */
+  HSP_STATE_EXITED = 2,   /* spy saw the process reach its exit hooks */
+};
+
+/* hsp_header.flags */
+enum hsp_flags {
+  HSP_FLAG_INCOMPLETE = 1u << 0,  /* disk full: later records were lost */
+  HSP_FLAG_FREERES = 1u << 1,     /* __libc_freeres ran before the end */
+  HSP_FLAG_EXIT_KNOWN = 1u << 2,  /* exit_code/exit_signal are filled */
+  HSP_FLAG_FORK_CHILD = 1u << 3,  /* this profile continues a parent's */
+  HSP_FLAG_SAMPLES = 1u << 4,     /* sample blocks were captured */
+};
+
+/* hsp_header.exit_how */
+enum hsp_exit_how {
+  HSP_EXIT_UNKNOWN = 0,   /* killed, exec'd, or still running */
+  HSP_EXIT_NORMAL = 1,    /* returned from main or called exit() */
+  HSP_EXIT_UNDERSCORE = 2,/* called _exit()/_Exit(): no destructors ran */
+  HSP_EXIT_SIGNAL = 3,    /* a fatal signal reached the spy's handler */
+};
+
+struct hsp_family_counts {
+  uint64_t allocs;          /* successful allocation calls */
+  uint64_t frees;           /* frees of blocks the spy knew */
+  uint64_t bytes_allocated; /* sum of requested sizes */
+  uint64_t in_use_bytes;
+  uint64_t in_use_blocks;
+};
+
+/* One live block. size_fam = size << 8 | family. ptr == 0: empty slot. */
+struct hsp_block {
+  uint64_t ptr;
+  uint64_t size_fam;
+  uint32_t stack;           /* stack id, see hsp_stack */
+  uint32_t t_ms;            /* allocation time, ms since start */
+};
+#define HSP_BLOCK_SIZE(b)   ((b)->size_fam >> 8)
+#define HSP_BLOCK_FAMILY(b) ((unsigned)((b)->size_fam & 0xff))
+
+/* A shard of the live-block table: open addressing, linear probing,
+ * capacity a power of two. Counters are updated under the shard lock
+ * together with the table, so they always agree with it. */
+struct hsp_shard {
+  uint32_t lock;
+  uint32_t pad;
+  uint64_t table_off;       /* struct hsp_block[capacity] */
+  uint64_t capacity;
+  uint64_t count;
+  struct hsp_family_counts fam[HSP_MAX_FAMILIES];
+  uint8_t cacheline_pad[32];
+};
+
+/* A deduplicated call stack. Stack id = file offset / 8 (never 0).
+ * pc[] are return addresses, innermost first, pc[0] = the caller of the
+ * allocation function. */
+struct hsp_stack {
+  uint32_t hash;
+  uint32_t depth;
+  uint64_t pc[];
+};
+#define HSP_STACK_OFF(id) ((uint64_t)(id) * 8)
+
+/* Open-addressing set of stack ids (uint32, 0 = empty). */
+struct hsp_stack_index {
+  uint64_t table_off;
+  uint64_t capacity;
+  uint64_t count;
+};
+
+/* A loaded module (executable, shared object, vdso). Appended when first
+ * seen, never removed: dlclose'd modules keep their names. */
+struct hsp_module {
+  uint64_t next_off;        /* next module record, 0 = end */
+  uint64_t base;            /* load bias (l_addr) */
+  uint64_t start, end;      /* extent of its PT_LOAD segments */
+  uint32_t build_id_len;
+  uint8_t build_id[40];
+  uint16_t path_len;
+  char path[];              /* NUL-terminated */
+};
+
+/* First bytes of one live block per stack, captured at exit. */
+struct hsp_sample {
+  uint64_t ptr;
+  uint64_t size;
+  uint32_t stack;
+  uint32_t len;             /* bytes valid in data[] */
+  uint8_t data[HSP_SAMPLE_BYTES];
+};
+
+/* A named mark (HEAPSPY_CHECKPOINT, snapshot). */
+struct hsp_mark {
+  uint64_t next_off;
+  uint64_t t_ms;
+  uint64_t in_use_bytes;
+  uint64_t in_use_blocks;
+  char name[64];
+};
+
+struct hsp_header {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_size;     /* HSP_HEADER_SIZE */
+  uint64_t file_size;       /* bytes the spy has reserved on disk */
+  uint64_t arena_used;      /* bytes in use; records lie below this */
+  uint32_t state;
+  uint32_t flags;
+  int32_t pid, ppid;
+  int32_t exit_code;        /* valid with HSP_FLAG_EXIT_KNOWN */
+  int32_t exit_signal;      /* 0 if none */
+  uint32_t exit_how;
+  uint32_t depth;           /* max frames per stack */
+  uint64_t start_unix_ns;
+  uint64_t duration_ms;     /* updated at exit; else last activity */
+  uint64_t peak_bytes;
+  uint64_t peak_t_ms;
+  int64_t in_use_bytes;     /* global, may lag shard sums by in-flight ops */
+  uint64_t untracked_calls; /* allocs made while the spy was busy */
+  uint64_t shards_off;      /* struct hsp_shard[HSP_SHARDS] */
+  struct hsp_stack_index stacks;
+  uint64_t modules_off;     /* first struct hsp_module */
+  uint64_t samples_off;     /* struct hsp_sample[samples_count] */
+  uint64_t samples_count;
+  uint64_t marks_off;       /* first struct hsp_mark */
+  uint32_t nfamilies;
+  uint32_t lock;            /* arena/stack-insert lock (spy only) */
+  char families[HSP_MAX_FAMILIES][HSP_FAMILY_NAME];
+  char program[512];        /* absolute path of the executable */
+  char cmdline[2048];       /* argv joined by spaces, truncated */
+  char options[512];        /* HEAPSPY_OPTIONS as seen by the spy */
+};
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * hsp_read.c: validating reader for .hsp profiles (see hsp_read.h).
+ *
+ * Must never: follow an offset without hsp_at, loop over a list without a
+ * bound (a corrupt next_off could form a cycle), or write to the profile
+ * except through hsp_write_exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hsp_read.h"
+
+const void *hsp_at(const struct hsp_profile *p, uint64_t off, uint64_t len) {
+  if (!off || off > p->size || len > p->size - off) return NULL;
+  return p->data + off;
+}
+
+int hsp_open(struct hsp_profile *p, const char *path, char *err, size_t errlen) {
+  memset(p, 0, sizeof *p);
+  snprintf(p->path, sizeof p->path, "%s", path);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot open profile %s: %s", path, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    snprintf(err, errlen, "%s is not a regular file", path);
+    close(fd);
+    return -1;
+  }
+  if ((size_t)st.st_size < sizeof(struct hsp_header)) {
+    snprintf(err, errlen, "%s: profile truncated: header incomplete (%lld of %zu bytes)%s",
+             path, (long long)st.st_size, sizeof(struct hsp_header),
+             st.st_size == 0 ? "; the program may not have started under the spy" : "");
+    close(fd);
+    return -1;
+  }
+  void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (m == MAP_FAILED) {
+    snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
+    return -1;
+  }
+  p->data = m;
+  p->size = (size_t)st.st_size;
+  p->hdr = m;
+  const struct hsp_header *h = p->hdr;
+  const char *what = NULL;
+  if (memcmp(h->magic, HSP_MAGIC, 8) != 0) what = "not a heapspy profile (bad magic)";
+  else if (h->version > HSP_VERSION) what = "profile version is newer than this heapspy";
+  else if (h->version < 1) what = "corrupt header (version 0)";
+  else if (h->header_size != HSP_HEADER_SIZE) what = "corrupt header (header size)";
+  else if (!hsp_at(p, h->shards_off, sizeof(struct hsp_shard) * HSP_SHARDS))
+    what = "profile truncated: shard table missing";
+  else if (h->nfamilies > HSP_MAX_FAMILIES) what = "corrupt header (family count)";
+  if (what) {
+    if (h->version > HSP_VERSION && !memcmp(h->magic, HSP_MAGIC, 8))
+      snprintf(err, errlen, "%s: profile version %u is newer than this heapspy (%u); upgrade heapspy",
+               path, h->version, HSP_VERSION);
+    else
+      snprintf(err, errlen, "%s: %s", path, what);
+    hsp_close(p);
+    return -1;
+  }
+  p->incomplete = (h->flags & HSP_FLAG_INCOMPLETE) != 0;
+  if (h->arena_used > p->size && !p->incomplete) {
+    snprintf(err, errlen, "%s: profile truncated: records end at byte %llu but the file has %zu",
+             path, (unsigned long long)h->arena_used, p->size);
+    hsp_close(p);
+    return -1;
+  }
+  return 0;
+}
+
+void hsp_close(struct hsp_profile *p) {
+  if (p->data) munmap((void *)p->data, p->size);
+  p->data = NULL;
+}
+
+const struct hsp_stack *hsp_stack(const struct hsp_profile *p, uint32_t id) {
+  const struct hsp_stack *s = hsp_at(p, HSP_STACK_OFF(id), sizeof *s);
+  if (!s || s->depth > 1024 || !hsp_at(p, HSP_STACK_OFF(id), sizeof *s + s->depth * 8ull))
+    return NULL;
+  return s;
+}
+
+size_t hsp_modules(const struct hsp_profile *p, const struct hsp_module **out,
+                   size_t max) {
+  size_t n = 0;
+  for (uint64_t off = p->hdr->modules_off; off && n < max;) {
+    const struct hsp_module *m = hsp_at(p, off, sizeof *m);
+    if (!m || !hsp_at(p, off, sizeof *m + m->path_len + 1ull) ||
+        m->path[m->path_len] || m->build_id_len > 40)
+      break;
+    out[n++] = m;
+    if (m->next_off && m->next_off <= off) break;  /* only grows: no cycles */
+    off = m->next_off;
+  }
+  return n;
+}
+
+static int by_ptr(const void *a, const void *b) {
+  uint64_t x = ((const struct hsp_block *)a)->ptr, y = ((const struct hsp_block *)b)->ptr;
+  return x < y ? -1 : x > y;
+}
+
+size_t hsp_live_blocks(const struct hsp_profile *p, struct hsp_block **out) {
+  const struct hsp_shard *sh = hsp_at(p, p->hdr->shards_off, sizeof *sh * HSP_SHARDS);
+  size_t cap = 0, n = 0;
+  for (int i = 0; i < HSP_SHARDS; i++) cap += sh[i].count + 16;
+  struct hsp_block *v = malloc(cap * sizeof *v);
+  if (!v) return 0;
+  for (int i = 0; i < HSP_SHARDS; i++) {
+    uint64_t c = sh[i].capacity;
+    const struct hsp_block *t = c && c < (1ull << 40) ? hsp_at(p, sh[i].table_off, c * sizeof *t) : NULL;
+    if (!t) continue;
+    for (uint64_t j = 0; j < c; j++) {
+      if (!t[j].ptr) continue;
+      if (n == cap) {
+        cap *= 2;
+        struct hsp_block *nv = realloc(v, cap * sizeof *v);
+        if (!nv) break;
+        v = nv;
+      }
+      v[n++] = t[j];
+    }
+  }
+  qsort(v, n, sizeof *v, by_ptr);
+  size_t w = 0;                         /* a death mid-delete can duplicate */
+  for (size_t i = 0; i < n; i++)
+    if (!w || v[w - 1].ptr != v[i].ptr) v[w++] = v[i];
+  *out = v;
+  return w;
+}
+
+void hsp_family_totals(const struct hsp_profile *p,
+                       struct hsp_family_counts out[HSP_MAX_FAMILIES]) {
+  memset(out, 0, sizeof(struct hsp_family_counts) * HSP_MAX_FAMILIES);
+  const struct hsp_shard *sh = hsp_at(p, p->hdr->shards_off, sizeof *sh * HSP_SHARDS);
+  for (int i = 0; i < HSP_SHARDS; i++)
+    for (int f = 0; f < HSP_MAX_FAMILIES; f++) {
+      out[f].allocs += sh[i].fam[f].allocs;
+      out[f].frees += sh[i].fam[f].frees;
+      out[f].bytes_allocated += sh[i].fam[f].bytes_allocated;
+      out[f].in_use_bytes += sh[i].fam[f].in_use_bytes;
+      out[f].in_use_blocks += sh[i].fam[f].in_use_blocks;
+    }
+}
+
+const struct hsp_sample *hsp_sample_for(const struct hsp_profile *p,
+                                        uint32_t stack) {
+  uint64_t n = p->hdr->samples_count;
+  const struct hsp_sample *s = n < (1ull << 32) ? hsp_at(p, p->hdr->samples_off, n * sizeof *s) : NULL;
+  if (!s) return NULL;
+  for (uint64_t i = 0; i < n; i++)
+    if (s[i].stack == stack && s[i].len <= HSP_SAMPLE_BYTES) return &s[i];
+  return NULL;
+}
+
+size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,
+                 size_t max) {
+  size_t n = 0;
+  uint64_t off = p->hdr->marks_off;
+  while (off && n < max) {
+    const struct hsp_mark *m = hsp_at(p, off, sizeof *m);
+    if (!m || memchr(m->name, 0, sizeof m->name) == NULL) break;
+    out[n++] = m;
+    if (m->next_off <= off) break;
+    off = m->next_off;
+  }
+  return n;
+}
+
+int hsp_write_exit(const char *path, int code, int sig, uint64_t wall_ms) {
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct hsp_header h;
+  int ok = pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
+           memcmp(h.magic, HSP_MAGIC, 8) == 0;
+  if (ok) {
+    h.exit_code = code;
+    h.exit_signal = sig;
+    h.flags |= HSP_FLAG_EXIT_KNOWN;
+    if (sig && h.exit_how != HSP_EXIT_SIGNAL && h.state != HSP_STATE_EXITED)
+      h.exit_how = HSP_EXIT_SIGNAL;
+    if (!h.duration_ms || h.state != HSP_STATE_EXITED) h.duration_ms = wall_ms;
+    ok = pwrite(fd, &h, sizeof h, 0) == (ssize_t)sizeof h;
+  }
+  close(fd);
+  return ok ? 0 : -1;
+}

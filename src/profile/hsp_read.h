@@ -1,0 +1,54 @@
+/*
+ * hsp_read.h: a validating reader for .hsp profiles. It never trusts the
+ * file: every offset and count is bounds-checked, so a truncated,
+ * corrupted or future-version profile yields a one-line error naming what
+ * is wrong, never a crash or a hang.
+ */
+#ifndef HSP_READ_H
+#define HSP_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hsp_format.h"
+
+struct hsp_profile {
+  const uint8_t *data;
+  size_t size;
+  const struct hsp_header *hdr;
+  int incomplete;           /* disk was full: some records are missing */
+  char path[1024];
+};
+
+/* Opens and validates path. Returns 0, or -1 with a message in err. */
+int hsp_open(struct hsp_profile *p, const char *path, char *err, size_t errlen);
+void hsp_close(struct hsp_profile *p);
+
+/* Pointer to len bytes at off, or NULL if any of it lies outside. */
+const void *hsp_at(const struct hsp_profile *p, uint64_t off, uint64_t len);
+
+/* The stack with this id, or NULL if it is not a valid record. */
+const struct hsp_stack *hsp_stack(const struct hsp_profile *p, uint32_t id);
+
+/* Module records in recording order; returns count, fills up to max. */
+size_t hsp_modules(const struct hsp_profile *p, const struct hsp_module **out,
+                   size_t max);
+
+/* Live blocks, deduplicated, sorted by address. Caller frees *out. */
+size_t hsp_live_blocks(const struct hsp_profile *p, struct hsp_block **out);
+
+/* Per-family counters summed over shards (HSP_MAX_FAMILIES entries). */
+void hsp_family_totals(const struct hsp_profile *p,
+                       struct hsp_family_counts out[HSP_MAX_FAMILIES]);
+
+/* Sample block for a stack id, or NULL. */
+const struct hsp_sample *hsp_sample_for(const struct hsp_profile *p,
+                                        uint32_t stack);
+
+/* Checkpoints (marks) in order; returns count, fills up to max. */
+size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,
+                 size_t max);
+
+/* Record the program's exit status (heapspy run does, after waiting). */
+int hsp_write_exit(const char *path, int code, int sig, uint64_t wall_ms);
+
+#endif

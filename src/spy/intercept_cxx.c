@@ -1,0 +1,95 @@
+/*
+ * intercept_cxx.c: every C++ operator new and delete form, defined under
+ * its mangled name so the preload wins over libstdc++'s: plain, array,
+ * nothrow, sized delete, aligned (C++17), and their combinations. The
+ * family (new / new[]) is recorded so reports can tell them apart.
+ *
+ * When the real allocation fails, the throwing forms defer to libstdc++'s
+ * own operator (found with dlsym at start-up), which runs the new_handler
+ * and throws std::bad_alloc; this file is built with -fexceptions so the
+ * exception unwinds through it and the cleanup resets spy_busy.
+ *
+ * Must never: throw on its own, or record a block twice.
+ */
+#include <dlfcn.h>
+#include <stddef.h>
+
+#include "spy.h"
+
+typedef void *(*new_fn)(size_t);
+typedef void *(*new_al_fn)(size_t, size_t);
+static new_fn real_new, real_new_array;
+static new_al_fn real_new_al, real_new_array_al;
+
+void spy_resolve_cxx(void) {
+  real_new = (new_fn)dlsym(RTLD_NEXT, "_Znwm");
+  real_new_array = (new_fn)dlsym(RTLD_NEXT, "_Znam");
+  real_new_al = (new_al_fn)dlsym(RTLD_NEXT, "_ZnwmSt11align_val_t");
+  real_new_array_al = (new_al_fn)dlsym(RTLD_NEXT, "_ZnamSt11align_val_t");
+}
+
+static void leave(int *unused) { (void)unused; spy_busy--; }
+#define BUSY_SCOPE int scope __attribute__((cleanup(leave), unused)) = spy_busy++
+
+static inline void *raw_alloc(size_t n, size_t align) {
+  return align ? __libc_memalign(align, n) : __libc_malloc(n);
+}
+
+/* Allocate n bytes for family fam. throwing: fall back to libstdc++'s
+ * operator (new_handler, bad_alloc) when the allocation fails. */
+static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
+  if (SPY_UNLIKELY(spy_busy) || !spy_ready()) {
+    void *p = raw_alloc(n ? n : 1, align);
+    if (p || !throwing) return p;
+    if (align) return fam == HSP_FAM_NEW ? real_new_al(n, align) : real_new_array_al(n, align);
+    return fam == HSP_FAM_NEW ? real_new(n) : real_new_array(n);
+  }
+  BUSY_SCOPE;
+  void *p = raw_alloc(n ? n : 1, align);
+  if (!p && throwing) {
+    if (align) {
+      new_al_fn f = fam == HSP_FAM_NEW ? real_new_al : real_new_array_al;
+      if (f) p = f(n, align);        /* throws, or returns memory */
+    } else {
+      new_fn f = fam == HSP_FAM_NEW ? real_new : real_new_array;
+      if (f) p = f(n);
+    }
+  }
+  return spy_track(p, n, fam);
+}
+
+static void cxx_delete(void *p) {
+  if (!p) return;
+  if (SPY_UNLIKELY(spy_busy) || !spy_ready()) { __libc_free(p); return; }
+  spy_busy++;
+  spy_block_remove(p, NULL, NULL);
+  __libc_free(p);
+  spy_busy--;
+}
+
+#define NOTHROW_T const void *   /* const std::nothrow_t & */
+#define ALIGN_T size_t           /* std::align_val_t */
+
+/* operator new / new[] */
+SPY_EXPORT void *_Znwm(size_t n) { return cxx_new(n, 0, HSP_FAM_NEW, 1); }
+SPY_EXPORT void *_Znam(size_t n) { return cxx_new(n, 0, HSP_FAM_NEW_ARRAY, 1); }
+SPY_EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, NOTHROW_T t) { (void)t; return cxx_new(n, 0, HSP_FAM_NEW, 0); }
+SPY_EXPORT void *_ZnamRKSt9nothrow_t(size_t n, NOTHROW_T t) { (void)t; return cxx_new(n, 0, HSP_FAM_NEW_ARRAY, 0); }
+SPY_EXPORT void *_ZnwmSt11align_val_t(size_t n, ALIGN_T a) { return cxx_new(n, a, HSP_FAM_NEW, 1); }
+SPY_EXPORT void *_ZnamSt11align_val_t(size_t n, ALIGN_T a) { return cxx_new(n, a, HSP_FAM_NEW_ARRAY, 1); }
+SPY_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, ALIGN_T a, NOTHROW_T t) { (void)t; return cxx_new(n, a, HSP_FAM_NEW, 0); }
+SPY_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, ALIGN_T a, NOTHROW_T t) { (void)t; return cxx_new(n, a, HSP_FAM_NEW_ARRAY, 0); }
+
+/* operator delete / delete[]: plain, sized, nothrow, aligned */
+SPY_EXPORT void _ZdlPv(void *p) { cxx_delete(p); }
+SPY_EXPORT void _ZdaPv(void *p) { cxx_delete(p); }
+SPY_EXPORT void _ZdlPvm(void *p, size_t n) { (void)n; cxx_delete(p); }
+SPY_EXPORT void _ZdaPvm(void *p, size_t n) { (void)n; cxx_delete(p); }
+SPY_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, NOTHROW_T t) { (void)t; cxx_delete(p); }
+SPY_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, NOTHROW_T t) { (void)t; cxx_delete(p); }
+SPY_EXPORT void _ZdlPvSt11align_val_t(void *p, ALIGN_T a) { (void)a; cxx_delete(p); }
+SPY_EXPORT void _ZdaPvSt11align_val_t(void *p, ALIGN_T a) { (void)a; cxx_delete(p); }
+SPY_EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, ALIGN_T a) { (void)n; (void)a; cxx_delete(p); }
+SPY_EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, ALIGN_T a) { (void)n; (void)a; cxx_delete(p); }
+SPY_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, ALIGN_T a, NOTHROW_T t) { (void)a; (void)t; cxx_delete(p); }
+SPY_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, ALIGN_T a, NOTHROW_T t) { (void)a; (void)t; cxx_delete(p); }

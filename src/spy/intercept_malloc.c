@@ -1,0 +1,121 @@
+/*
+ * intercept_malloc.c: the C allocation family, interposed by LD_PRELOAD.
+ * Each interceptor is thin: call glibc's real allocator (its exported
+ * __libc_* entry points, so no dlsym bootstrap is needed), then hand the
+ * result to the funnel (spy_track / spy_block_take).
+ *
+ * Order matters: a free is recorded before the real free, so the address
+ * cannot be handed out again and recorded by another thread in between.
+ *
+ * Counting follows valgrind's HEAP SUMMARY: realloc(p, n>0) is one alloc
+ * and one free (valgrind's realloc always moves); realloc(p, 0) one free;
+ * realloc(NULL, n) one alloc; free(NULL) nothing.
+ *
+ * Must never: be called recursively with tracking on (spy_busy), or
+ * change what the real allocator returns.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+
+#include "spy.h"
+
+#define PASS_THROUGH_IF_NOT_TRACKING(expr) \
+  if (SPY_UNLIKELY(spy_busy) || !spy_ready()) return expr
+
+SPY_EXPORT void *malloc(size_t n) {
+  PASS_THROUGH_IF_NOT_TRACKING(__libc_malloc(n));
+  spy_busy++;
+  void *p = spy_track(__libc_malloc(n), n, HSP_FAM_MALLOC);
+  spy_busy--;
+  return p;
+}
+
+SPY_EXPORT void free(void *p) {
+  if (!p) return;
+  if (SPY_UNLIKELY(spy_busy) || !spy_ready()) { __libc_free(p); return; }
+  spy_busy++;
+  spy_block_remove(p, NULL, NULL);
+  __libc_free(p);
+  spy_busy--;
+}
+
+SPY_EXPORT void *calloc(size_t n, size_t m) {
+  PASS_THROUGH_IF_NOT_TRACKING(__libc_calloc(n, m));
+  spy_busy++;
+  void *p = __libc_calloc(n, m);
+  spy_track(p, n * m, HSP_FAM_MALLOC);   /* p != NULL implies no overflow */
+  spy_busy--;
+  return p;
+}
+
+SPY_EXPORT void *realloc(void *old, size_t n) {
+  PASS_THROUGH_IF_NOT_TRACKING(__libc_realloc(old, n));
+  spy_busy++;
+  struct hsp_block was;
+  int known = old && spy_block_take(old, &was);
+  void *p = __libc_realloc(old, n);
+  if (p) spy_track(p, n, HSP_FAM_MALLOC);
+  else if (known && n) spy_block_untake(&was);  /* failed: old stays */
+  spy_busy--;
+  return p;
+}
+
+SPY_EXPORT void *reallocarray(void *old, size_t n, size_t m) {
+  size_t bytes;
+  if (__builtin_mul_overflow(n, m, &bytes)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return realloc(old, bytes);
+}
+
+SPY_EXPORT void *memalign(size_t align, size_t n) {
+  PASS_THROUGH_IF_NOT_TRACKING(__libc_memalign(align, n));
+  spy_busy++;
+  void *p = spy_track(__libc_memalign(align, n), n, HSP_FAM_MALLOC);
+  spy_busy--;
+  return p;
+}
+
+SPY_EXPORT void *aligned_alloc(size_t align, size_t n) {
+  return memalign(align, n);
+}
+
+SPY_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
+  if (align % sizeof(void *) || (align & (align - 1)) || !align) return EINVAL;
+  void *p = memalign(align, n);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+SPY_EXPORT void *valloc(size_t n) {
+  PASS_THROUGH_IF_NOT_TRACKING(__libc_valloc(n));
+  spy_busy++;
+  void *p = spy_track(__libc_valloc(n), n, HSP_FAM_MALLOC);
+  spy_busy--;
+  return p;
+}
+
+SPY_EXPORT void *pvalloc(size_t n) {
+  PASS_THROUGH_IF_NOT_TRACKING(__libc_pvalloc(n));
+  spy_busy++;
+  void *p = spy_track(__libc_pvalloc(n), n, HSP_FAM_MALLOC);
+  spy_busy--;
+  return p;
+}
+
+/* glibc does not export an internal name for it: find the next definition
+ * once (dlsym may allocate; spy_busy makes that pass through). */
+SPY_EXPORT size_t malloc_usable_size(void *p) {
+  static size_t (*real)(void *);
+  if (!real) {
+    spy_busy++;
+    real = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+    spy_busy--;
+    if (!real) return 0;
+  }
+  return real(p);
+}

@@ -1,0 +1,121 @@
+/*
+ * spy.h: internals shared by the files of the in-process spy
+ * (libheapspy.so, preloaded into the program under observation).
+ *
+ * Everything here runs inside someone else's process, often inside their
+ * malloc call. Rules for every file of the spy:
+ *  - never call malloc & co. (use spy_arena or raw mmap);
+ *  - never hold a spy lock while calling code that may re-enter the spy
+ *    (the unwinder, dlsym, user code);
+ *  - never call stdio; report through spy_warn (one line, write(2));
+ *  - exported symbols are intercepted libc/C++ names or start with
+ *    heapspy_; everything else is hidden (-fvisibility=hidden).
+ */
+#ifndef SPY_H
+#define SPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../profile/hsp_format.h"
+
+#define SPY_EXPORT __attribute__((visibility("default")))
+#define SPY_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SPY_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Spy lifecycle. Before READY and after OFF every call passes through. */
+enum spy_status { SPY_UNINIT = 0, SPY_INITIALIZING, SPY_READY, SPY_OFF };
+
+struct spy_options {
+  char profile[1024];     /* path, %p already expanded */
+  unsigned depth;         /* max frames per stack */
+  int follow_children;
+  int run_libc_freeres;
+  int run_cxx_freeres;
+  int quiet;              /* no "profile written" line at exit */
+};
+
+extern volatile int spy_status;
+extern struct spy_options spy_opt;
+extern struct hsp_header *spy_hdr;        /* == base of the mapped profile */
+
+/* Set while this thread is inside the spy: nested allocations (from the
+ * unwinder, dlsym, a signal handler interrupting us) pass through
+ * untracked instead of deadlocking on our own locks. */
+extern __thread int spy_busy;
+
+/* spy_init.c */
+void spy_init(void);                       /* idempotent, thread-safe */
+static inline int spy_ready(void) {
+  if (SPY_LIKELY(spy_status == SPY_READY)) return 1;
+  if (spy_status == SPY_UNINIT) spy_init();
+  return spy_status == SPY_READY;
+}
+uint32_t spy_now_ms(void);
+
+/* spy_arena.c: the profile file, mapped shared, grown in place. */
+int spy_arena_open(const char *path);      /* 0 ok, -1 (warned) */
+void *spy_arena_alloc(size_t bytes, uint64_t *off_out);  /* zeroed; NULL if exhausted */
+void *spy_arena_ptr(uint64_t off);
+uint64_t spy_arena_off(const void *p);
+int spy_arena_reopen_for_child(const char *path); /* fork: copy to a new file */
+void spy_arena_detach(void);               /* fork: stop writing the file */
+
+/* spy_blocks.c: the live-block table. */
+void spy_blocks_init(void);
+void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack);
+/* Removes ptr; returns 1 and its size/family if it was known, else 0. */
+int spy_block_remove(void *ptr, size_t *size, unsigned *family);
+int spy_block_take(void *ptr, struct hsp_block *out);   /* remove, keep info */
+void spy_block_untake(const struct hsp_block *b);       /* undo a take */
+int spy_block_lookup(const void *ptr, struct hsp_block *out);
+void spy_blocks_lock_all(void);
+void spy_blocks_unlock_all(void);
+void spy_blocks_reset_locks(void);
+void spy_capture_samples(void);            /* at exit: hex dumps */
+
+/* spy_stacks.c: capture the caller's stack and deduplicate it. */
+uint32_t spy_stack_capture(void);
+void spy_stacks_init(void);
+void spy_stacks_lock(void);
+void spy_stacks_unlock(void);
+void spy_stacks_reset_lock(void);
+
+/* spy_modules.c */
+void spy_modules_scan(void);               /* record newly loaded modules */
+int spy_module_known(uint64_t pc);
+
+/* intercept_cxx.c */
+void spy_resolve_cxx(void);
+
+/* spy_client.c: requests from heapspy.h */
+unsigned spy_family_id(const char *name);  /* custom families */
+void spy_record_mark(const char *name);
+
+/* The funnel every interceptor uses, entered with spy_busy set. */
+static inline void *spy_track(void *p, size_t size, unsigned family) {
+  if (SPY_LIKELY(p != NULL)) spy_block_add(p, size, family, spy_stack_capture());
+  return p;
+}
+
+/* spy_util.c: the spy's libc-free helpers. */
+void spy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+size_t spy_fmt(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+size_t spy_strlcpy(char *dst, const char *src, size_t cap);
+
+/* Lock word helpers (test-and-test-and-set; yields when contended). */
+void spy_lock(uint32_t *l);
+static inline void spy_unlock(uint32_t *l) {
+  __atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+/* The real allocator: glibc's exported entry points. */
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
+#endif

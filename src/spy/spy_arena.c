@@ -1,0 +1,149 @@
+/*
+ * spy_arena.c: the profile file as the spy's only memory. The file is
+ * mapped MAP_SHARED at a fixed, reserved address range and grown in place,
+ * so records survive any death of the process (the kernel owns the dirty
+ * pages) and offsets convert to pointers by adding the base.
+ *
+ * Disk space is reserved with posix_fallocate before a range is mapped, so
+ * a full disk never turns into SIGBUS inside the program: the arena falls
+ * back to anonymous memory, warns once, and flags the profile incomplete.
+ *
+ * Must never: allocate from the program's heap, or be called with a shard
+ * lock held by a caller that the arena lock holder could wait for (the
+ * arena lock is a leaf).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "spy.h"
+
+#define ARENA_RESERVE (64ull << 30)   /* virtual reservation */
+#define ARENA_MIN_GROW (1ull << 20)
+
+static char *arena_base;
+static int arena_fd = -1;
+static uint64_t arena_mapped;          /* bytes mapped at arena_base */
+static uint64_t arena_disk;            /* of which backed by the file */
+static int arena_on_disk = 1;          /* 0 after ENOSPC: anonymous tail */
+static uint32_t arena_lock;            /* leaf lock: nothing nests inside */
+
+struct hsp_header *spy_hdr;
+
+void *spy_arena_ptr(uint64_t off) { return off ? arena_base + off : NULL; }
+uint64_t spy_arena_off(const void *p) { return (uint64_t)((const char *)p - arena_base); }
+
+static void arena_fall_back(int err) {
+  spy_warn("cannot extend profile %s (%s); the program continues, the "
+           "profile will be marked incomplete", spy_opt.profile,
+           err == ENOSPC ? "disk full" : strerror(err));
+  arena_on_disk = 0;
+  __atomic_or_fetch(&spy_hdr->flags, HSP_FLAG_INCOMPLETE, __ATOMIC_RELAXED);
+}
+
+/* Map [arena_mapped, want) . Returns 0 on success. */
+static int arena_grow(uint64_t want) {
+  uint64_t add = want - arena_mapped;
+  if (add < arena_mapped / 2) add = arena_mapped / 2;
+  if (add < ARENA_MIN_GROW) add = ARENA_MIN_GROW;
+  add = (add + 4095) & ~4095ull;
+  if (arena_mapped + add > ARENA_RESERVE) return -1;
+  char *at = arena_base + arena_mapped;
+  if (arena_on_disk) {
+    int err = posix_fallocate(arena_fd, (off_t)arena_mapped, (off_t)add);
+    if (err == 0 &&
+        mmap(at, add, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, arena_fd,
+             (off_t)arena_mapped) != MAP_FAILED) {
+      arena_mapped += add;
+      arena_disk = arena_mapped;
+      if (spy_hdr) spy_hdr->file_size = arena_mapped;
+      return 0;
+    }
+    if (!spy_hdr) return -1;           /* the header itself did not fit */
+    arena_fall_back(err ? err : errno);
+  }
+  if (mmap(at, add, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+    return -1;
+  arena_mapped += add;
+  return 0;
+}
+
+int spy_arena_open(const char *path) {
+  arena_base = mmap(NULL, ARENA_RESERVE, PROT_NONE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (arena_base == MAP_FAILED) {
+    spy_warn("cannot reserve address space for the profile; spy disabled");
+    return -1;
+  }
+  arena_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (arena_fd < 0) {
+    spy_warn("cannot create profile %s (%s); spy disabled", path,
+             strerror(errno));
+    munmap(arena_base, ARENA_RESERVE);
+    return -1;
+  }
+  if (arena_grow(HSP_HEADER_SIZE + sizeof(struct hsp_shard) * HSP_SHARDS) < 0) {
+    spy_warn("cannot write profile %s (%s); spy disabled", path,
+             strerror(errno));
+    close(arena_fd);
+    munmap(arena_base, ARENA_RESERVE);
+    return -1;
+  }
+  spy_hdr = (struct hsp_header *)arena_base;
+  spy_hdr->file_size = arena_mapped;
+  spy_hdr->header_size = HSP_HEADER_SIZE;
+  spy_hdr->shards_off = HSP_HEADER_SIZE;
+  spy_hdr->arena_used = HSP_HEADER_SIZE + sizeof(struct hsp_shard) * HSP_SHARDS;
+  return 0;
+}
+
+void *spy_arena_alloc(size_t bytes, uint64_t *off_out) {
+  bytes = (bytes + 63) & ~(size_t)63;  /* cache-line aligned records */
+  spy_lock(&arena_lock);
+  uint64_t off = spy_hdr->arena_used;
+  if (off + bytes > arena_mapped && arena_grow(off + bytes) < 0) {
+    spy_unlock(&arena_lock);
+    return NULL;
+  }
+  __atomic_store_n(&spy_hdr->arena_used, off + bytes, __ATOMIC_RELEASE);
+  spy_unlock(&arena_lock);
+  if (off_out) *off_out = off;
+  return arena_base + off;
+}
+
+/* In a forked child: write the arena into a fresh file at path and map that
+ * file over the same addresses, so the child continues its own profile. */
+int spy_arena_reopen_for_child(const char *path) {
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  for (uint64_t off = 0; off < arena_mapped;) {
+    ssize_t w = pwrite(fd, arena_base + off, arena_mapped - off, (off_t)off);
+    if (w <= 0) { if (w < 0 && errno == EINTR) continue; close(fd); return -1; }
+    off += (uint64_t)w;
+  }
+  if (mmap(arena_base, arena_mapped, PROT_READ | PROT_WRITE,
+           MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+    close(fd);
+    return -1;
+  }
+  close(arena_fd);
+  arena_fd = fd;
+  arena_disk = arena_mapped;
+  arena_on_disk = 1;
+  arena_lock = 0;
+  return 0;
+}
+
+/* In a forked child that is not followed: keep our memory readable but
+ * never write the parent's file again (copy-on-write private mapping). */
+void spy_arena_detach(void) {
+  if (arena_disk)
+    mmap(arena_base, arena_disk, PROT_READ | PROT_WRITE,
+         MAP_PRIVATE | MAP_FIXED, arena_fd, 0);
+  close(arena_fd);
+  arena_fd = -1;
+  arena_lock = 0;
+}

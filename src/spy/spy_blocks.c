@@ -1,0 +1,261 @@
+/*
+ * spy_blocks.c: the table of live blocks, kept in the profile file.
+ *
+ * Sharded by pointer hash (HSP_SHARDS), each shard an open-addressing
+ * table with linear probing and backward-shift deletion, guarded by its
+ * own lock, so threads freeing and allocating different blocks rarely
+ * meet. Each shard's per-family counters change under the same lock as
+ * its table: a profile read after any death sees counters that agree with
+ * the table, minus at most one operation per thread.
+ *
+ * Growing a shard builds a new table in the arena and publishes it with one
+ * store; the old table is abandoned in the file (a bounded waste: at most
+ * the size of the live one).
+ *
+ * Must never: allocate from the heap, unwind, or call out while a shard
+ * lock is held (the arena is the only callee, and its lock is a leaf).
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "spy.h"
+
+#define INITIAL_CAPACITY 1024
+
+static struct hsp_shard *shards;
+
+static inline uint64_t mix(uint64_t p) {
+  p ^= p >> 33;
+  p *= 0xff51afd7ed558ccdull;
+  p ^= p >> 33;
+  return p;
+}
+static inline struct hsp_shard *shard_of(uint64_t h) {
+  return &shards[h & (HSP_SHARDS - 1)];
+}
+static inline uint64_t home_slot(uint64_t h, uint64_t mask) {
+  return (h >> 6) & mask;
+}
+static inline struct hsp_block *table_of(struct hsp_shard *s) {
+  return spy_arena_ptr(s->table_off);
+}
+
+void spy_blocks_init(void) {
+  shards = spy_arena_ptr(spy_hdr->shards_off);
+  for (int i = 0; i < HSP_SHARDS; i++) {
+    uint64_t off;
+    if (!spy_arena_alloc(INITIAL_CAPACITY * sizeof(struct hsp_block), &off))
+      return;
+    shards[i].capacity = INITIAL_CAPACITY;
+    shards[i].table_off = off;
+  }
+}
+
+/* Called with s->lock held. Returns 0 if the arena is exhausted (the
+ * table then stays as it is and keeps working, only fuller). */
+static int shard_grow(struct hsp_shard *s) {
+  uint64_t ncap = s->capacity * 2, off;
+  struct hsp_block *nt = spy_arena_alloc(ncap * sizeof *nt, &off);
+  if (!nt) return 0;
+  struct hsp_block *ot = table_of(s);
+  for (uint64_t i = 0; i < s->capacity; i++) {
+    if (!ot[i].ptr) continue;
+    uint64_t j = home_slot(mix(ot[i].ptr), ncap - 1);
+    while (nt[j].ptr) j = (j + 1) & (ncap - 1);
+    nt[j] = ot[i];
+  }
+  __atomic_store_n(&s->table_off, off, __ATOMIC_RELEASE);
+  s->capacity = ncap;
+  return 1;
+}
+
+static void note_peak(int64_t in_use) {
+  uint64_t peak = __atomic_load_n(&spy_hdr->peak_bytes, __ATOMIC_RELAXED);
+  while ((uint64_t)in_use > peak) {
+    if (__atomic_compare_exchange_n(&spy_hdr->peak_bytes, &peak,
+                                    (uint64_t)in_use, 1, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED)) {
+      spy_hdr->peak_t_ms = spy_now_ms();
+      break;
+    }
+  }
+}
+
+void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
+  uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
+  struct hsp_shard *s = shard_of(h);
+  uint32_t now = spy_now_ms();
+  spy_lock(&s->lock);
+  if ((s->count + 1) * 2 > s->capacity && !shard_grow(s) &&
+      s->count + 1 >= s->capacity) {
+    spy_unlock(&s->lock);              /* full and cannot grow: drop */
+    return;
+  }
+  uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
+  struct hsp_block *t = table_of(s);
+  while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
+  if (t[i].ptr == p) {                 /* a block we missed the free of */
+    struct hsp_family_counts *of = &s->fam[HSP_BLOCK_FAMILY(&t[i])];
+    of->in_use_bytes -= HSP_BLOCK_SIZE(&t[i]);
+    of->in_use_blocks--;
+    s->count--;
+  }
+  t[i].size_fam = (uint64_t)size << 8 | family;
+  t[i].stack = stack;
+  t[i].t_ms = now;
+  __atomic_store_n(&t[i].ptr, p, __ATOMIC_RELEASE);
+  s->count++;
+  struct hsp_family_counts *f = &s->fam[family];
+  f->allocs++;
+  f->bytes_allocated += size;
+  f->in_use_bytes += size;
+  f->in_use_blocks++;
+  spy_unlock(&s->lock);
+  note_peak(__atomic_add_fetch(&spy_hdr->in_use_bytes, (int64_t)size,
+                               __ATOMIC_RELAXED));
+}
+
+/* Removes slot i of a table with the given mask (backward shift). */
+static void table_delete(struct hsp_block *t, uint64_t mask, uint64_t i) {
+  uint64_t j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    if (!t[j].ptr) break;
+    uint64_t k = home_slot(mix(t[j].ptr), mask);
+    /* t[j] may move to the hole at i unless its home lies in (i, j] */
+    int stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
+    if (stays) continue;
+    t[i] = t[j];
+    i = j;
+  }
+  __atomic_store_n(&t[i].ptr, 0, __ATOMIC_RELEASE);
+}
+
+int spy_block_take(void *ptr, struct hsp_block *out) {
+  uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
+  struct hsp_shard *s = shard_of(h);
+  spy_lock(&s->lock);
+  uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
+  struct hsp_block *t = table_of(s);
+  while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
+  if (!t[i].ptr) {
+    spy_unlock(&s->lock);
+    return 0;
+  }
+  *out = t[i];
+  uint64_t size = HSP_BLOCK_SIZE(&t[i]);
+  struct hsp_family_counts *f = &s->fam[HSP_BLOCK_FAMILY(&t[i])];
+  table_delete(t, mask, i);
+  s->count--;
+  f->frees++;
+  f->in_use_bytes -= size;
+  f->in_use_blocks--;
+  spy_unlock(&s->lock);
+  __atomic_sub_fetch(&spy_hdr->in_use_bytes, (int64_t)size, __ATOMIC_RELAXED);
+  return 1;
+}
+
+int spy_block_remove(void *ptr, size_t *size, unsigned *family) {
+  struct hsp_block b;
+  if (!spy_block_take(ptr, &b)) return 0;
+  if (size) *size = HSP_BLOCK_SIZE(&b);
+  if (family) *family = HSP_BLOCK_FAMILY(&b);
+  return 1;
+}
+
+/* Undo spy_block_take (a realloc that failed keeps its old block). */
+void spy_block_untake(const struct hsp_block *b) {
+  uint64_t h = mix(b->ptr);
+  struct hsp_shard *s = shard_of(h);
+  spy_lock(&s->lock);
+  uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
+  struct hsp_block *t = table_of(s);
+  while (t[i].ptr) i = (i + 1) & mask;
+  t[i].size_fam = b->size_fam;
+  t[i].stack = b->stack;
+  t[i].t_ms = b->t_ms;
+  __atomic_store_n(&t[i].ptr, b->ptr, __ATOMIC_RELEASE);
+  s->count++;
+  struct hsp_family_counts *f = &s->fam[HSP_BLOCK_FAMILY(b)];
+  f->frees--;
+  f->in_use_bytes += HSP_BLOCK_SIZE(b);
+  f->in_use_blocks++;
+  spy_unlock(&s->lock);
+  __atomic_add_fetch(&spy_hdr->in_use_bytes, (int64_t)HSP_BLOCK_SIZE(b),
+                     __ATOMIC_RELAXED);
+}
+
+int spy_block_lookup(const void *ptr, struct hsp_block *out) {
+  uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
+  struct hsp_shard *s = shard_of(h);
+  spy_lock(&s->lock);
+  uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
+  struct hsp_block *t = table_of(s);
+  while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
+  int found = t[i].ptr != 0;
+  if (found) *out = t[i];
+  spy_unlock(&s->lock);
+  return found;
+}
+
+void spy_blocks_lock_all(void) {
+  for (int i = 0; i < HSP_SHARDS; i++) spy_lock(&shards[i].lock);
+}
+void spy_blocks_unlock_all(void) {
+  for (int i = HSP_SHARDS - 1; i >= 0; i--) spy_unlock(&shards[i].lock);
+}
+
+void spy_blocks_reset_locks(void) {
+  for (int i = 0; i < HSP_SHARDS; i++) shards[i].lock = 0;
+}
+
+/* Try a lock for a bounded time: at exit or in a fatal signal handler the
+ * holder may be this very thread, interrupted, or a thread that never
+ * runs again. */
+static int lock_bounded(uint32_t *l) {
+  for (int spins = 0; spins < 100000; spins++) {
+    if (!__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) return 1;
+    __builtin_ia32_pause();
+  }
+  return 0;
+}
+
+/* Capture the first bytes of one live block per stack, for the report's
+ * hex dumps. Runs at exit and in fatal signal handlers: no heap, bounded
+ * waits only. */
+void spy_capture_samples(void) {
+  uint64_t nstacks = spy_hdr->stacks.count;
+  if (!nstacks) return;
+  uint64_t bits = spy_hdr->arena_used / 8 + 1;
+  size_t bmsize = (size_t)((bits + 7) / 8 + 4095) & ~(size_t)4095;
+  uint8_t *seen = mmap(NULL, bmsize, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (seen == MAP_FAILED) return;
+  uint64_t off;
+  struct hsp_sample *out = spy_arena_alloc(nstacks * sizeof *out, &off);
+  uint64_t n = 0;
+  for (int si = 0; out && si < HSP_SHARDS; si++) {
+    struct hsp_shard *s = &shards[si];
+    if (!lock_bounded(&s->lock)) continue;
+    struct hsp_block *t = table_of(s);
+    for (uint64_t i = 0; i < s->capacity && n < nstacks; i++) {
+      uint32_t st = t[i].stack;
+      if (!t[i].ptr || st >= bits || (seen[st / 8] & (1u << (st % 8))))
+        continue;
+      seen[st / 8] |= (uint8_t)(1u << (st % 8));
+      uint64_t size = HSP_BLOCK_SIZE(&t[i]);
+      out[n].ptr = t[i].ptr;
+      out[n].size = size;
+      out[n].stack = st;
+      out[n].len = size < HSP_SAMPLE_BYTES ? (uint32_t)size : HSP_SAMPLE_BYTES;
+      memcpy(out[n].data, (const void *)(uintptr_t)t[i].ptr, out[n].len);
+      n++;
+    }
+    spy_unlock(&s->lock);
+  }
+  munmap(seen, bmsize);
+  if (!out) return;
+  spy_hdr->samples_count = n;
+  __atomic_store_n(&spy_hdr->samples_off, off, __ATOMIC_RELEASE);
+  __atomic_or_fetch(&spy_hdr->flags, HSP_FLAG_SAMPLES, __ATOMIC_RELAXED);
+}

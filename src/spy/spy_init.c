@@ -1,0 +1,337 @@
+/*
+ * spy_init.c: the spy's life cycle: options, start-up (lazily, from the
+ * first intercepted call or the library constructor, whichever comes
+ * first), fork, and every way out of the process (return from main,
+ * exit(), _exit(), fatal signals). SIGKILL needs nothing here: the
+ * profile is a shared mapping that is always up to date.
+ *
+ * Must never: allocate from the heap while tracking (spy_busy guards the
+ * calls to dlsym and pthread_atfork that may), print with stdio, or block
+ * unboundedly on exit paths.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spy.h"
+#include "spy_options.h"
+
+volatile int spy_status;
+struct spy_options spy_opt;
+__thread int spy_busy __attribute__((tls_model("initial-exec")));
+
+static uint64_t start_mono_ns;
+static void (*real_exit)(int);
+static void (*cxx_freeres)(void);
+static int fini_done;
+
+extern void __libc_freeres(void);
+extern char **environ;
+
+static uint64_t mono_ns(clockid_t c) {
+  struct timespec ts;
+  clock_gettime(c, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t spy_now_ms(void) {
+  return (uint32_t)((mono_ns(CLOCK_MONOTONIC_COARSE) - start_mono_ns) / 1000000);
+}
+
+/* ---- options ------------------------------------------------------- */
+
+/* HEAPSPY_OPTIONS may be read before libc has set environ (the first
+ * malloc can come from the dynamic loader): fall back to the kernel's
+ * copy of the initial environment. */
+static const char *options_env(char *buf, size_t cap) {
+  if (environ) return getenv("HEAPSPY_OPTIONS");
+  int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  ssize_t n = read(fd, buf, cap - 1);
+  close(fd);
+  if (n <= 0) return NULL;
+  buf[n] = 0;
+  for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+    if (strncmp(p, "HEAPSPY_OPTIONS=", 16) == 0) return p + 16;
+  return NULL;
+}
+
+/* Expand %p (pid) and %% in a profile path pattern. */
+static void expand_path(char *out, size_t cap, const char *pat) {
+  size_t n = 0;
+  for (const char *p = pat; *p && n + 1 < cap; p++) {
+    if (p[0] == '%' && p[1] == 'p') {
+      n += spy_fmt(out + n, cap - n, "%d", (int)getpid());
+      p++;
+    } else if (p[0] == '%' && p[1] == '%') {
+      out[n++] = '%';
+      p++;
+    } else {
+      out[n++] = *p;
+    }
+  }
+  out[n < cap ? n : cap - 1] = 0;
+}
+
+static char profile_pattern[1024] = "heapspy.%p.hsp";
+
+static void parse_options(void) {
+  static char envbuf[65536];
+  const char *s = options_env(envbuf, sizeof envbuf);
+  spy_opt.depth = 64;
+  spy_opt.run_libc_freeres = 1;
+  spy_opt.run_cxx_freeres = 1;
+  while (s && *s) {
+    char name[64], val[1024];
+    size_t n = 0, v = 0;
+    while (*s && *s != '=' && *s != ':' && n + 1 < sizeof name) name[n++] = *s++;
+    name[n] = 0;
+    if (*s == '=') s++;
+    while (*s && *s != ':' && v + 1 < sizeof val) {
+      if (*s == '\\' && s[1]) s++;     /* "\:" is a literal colon */
+      val[v++] = *s++;
+    }
+    val[v] = 0;
+    if (*s == ':') s++;
+    if (!spy_option_set(name, val))
+      spy_warn("unknown option '%s' in HEAPSPY_OPTIONS, ignored", name);
+  }
+  if (spy_opt.profile[0]) spy_strlcpy(profile_pattern, spy_opt.profile, sizeof profile_pattern);
+  if (spy_opt.depth < 1) spy_opt.depth = 1;
+  if (spy_opt.depth > 256) spy_opt.depth = 256;
+  expand_path(spy_opt.profile, sizeof spy_opt.profile, profile_pattern);
+}
+
+int spy_option_set(const char *name, const char *val) {
+  long num = strtol(val, NULL, 10);
+  int yes = strcmp(val, "1") == 0 || strcmp(val, "yes") == 0 ||
+            strcmp(val, "true") == 0;
+#define OPT_STR(n, field) if (!strcmp(name, n)) { spy_strlcpy(spy_opt.field, val, sizeof spy_opt.field); return 1; }
+#define OPT_NUM(n, field) if (!strcmp(name, n)) { spy_opt.field = (unsigned)num; return 1; }
+#define OPT_BOOL(n, field) if (!strcmp(name, n)) { spy_opt.field = yes; return 1; }
+  SPY_OPTIONS(OPT_STR, OPT_NUM, OPT_BOOL)
+  return 0;
+}
+
+/* ---- environment of children ---------------------------------------- */
+
+static void unset_in_place(const char *name) {
+  size_t len = strlen(name);
+  for (char **e = environ; e && *e; e++) {
+    if (strncmp(*e, name, len) || (*e)[len] != '=') continue;
+    char **d = e;
+    do { d[0] = d[1]; } while (*d++);
+    return;
+  }
+}
+
+/* Children exec'd by the program run unspied unless follow_children:
+ * drop our library from LD_PRELOAD (keeping any others) and our options.
+ * Edits the strings in place: they only get shorter. */
+static void strip_child_environment(void) {
+  if (spy_opt.follow_children || !environ) return;
+  char *lp = getenv("LD_PRELOAD");
+  if (lp) {
+    char *w = lp;
+    for (char *r = lp; *r;) {
+      while (*r == ':' || *r == ' ') r++;
+      char *tok = r;
+      while (*r && *r != ':' && *r != ' ') r++;
+      size_t n = (size_t)(r - tok);
+      if (!n) break;
+      int ours = 0;
+      for (char *q = tok; q + 10 <= r; q++)
+        if (!strncmp(q, "libheapspy", 10)) ours = 1;
+      if (ours) continue;
+      if (w != lp) *w++ = ':';
+      memmove(w, tok, n);
+      w += n;
+    }
+    *w = 0;
+    if (!*lp) unset_in_place("LD_PRELOAD");
+  }
+  unset_in_place("HEAPSPY_OPTIONS");
+}
+
+/* ---- fork ------------------------------------------------------------- */
+
+static void fork_prepare(void) {
+  if (spy_status != SPY_READY) return;
+  spy_busy++;
+  spy_blocks_lock_all();
+  spy_stacks_lock();
+}
+
+static void fork_parent(void) {
+  if (spy_status != SPY_READY) return;
+  spy_stacks_unlock();
+  spy_blocks_unlock_all();
+  spy_busy--;
+}
+
+static void fork_child(void) {
+  if (spy_status != SPY_READY) return;
+  spy_stacks_reset_lock();
+  spy_blocks_reset_locks();
+  if (spy_opt.follow_children) {
+    char path[1024];
+    expand_path(path, sizeof path, profile_pattern);
+    if (spy_arena_reopen_for_child(path) == 0) {
+      spy_strlcpy(spy_opt.profile, path, sizeof spy_opt.profile);
+      spy_hdr->ppid = spy_hdr->pid;
+      spy_hdr->pid = getpid();
+      spy_hdr->flags |= HSP_FLAG_FORK_CHILD;
+      spy_busy--;
+      return;
+    }
+    spy_warn("cannot create the child's profile %s; child not spied", path);
+  }
+  spy_arena_detach();
+  spy_status = SPY_OFF;
+  spy_busy--;
+}
+
+/* ---- the ways out ------------------------------------------------------ */
+
+static void finish(unsigned how, int code, int sig) {
+  if (!spy_hdr || spy_status != SPY_READY) return;
+  if (!spy_hdr->exit_how) spy_hdr->exit_how = how;
+  if (how != HSP_EXIT_NORMAL || code >= 0) {
+    if (code >= 0) {
+      spy_hdr->exit_code = code;
+      spy_hdr->flags |= HSP_FLAG_EXIT_KNOWN;
+    }
+    if (sig) spy_hdr->exit_signal = sig;
+  }
+  spy_hdr->duration_ms = spy_now_ms();
+}
+
+static void fatal_signal(int sig) {
+  finish(HSP_EXIT_SIGNAL, -1, sig);
+  if (spy_hdr && spy_status == SPY_READY) spy_capture_samples();
+  /* SA_RESETHAND restored the default action; re-raise so the program
+   * dies exactly as it would have (status, core dump). */
+  raise(sig);
+}
+
+static void install_fatal_handlers(void) {
+  static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+  for (unsigned i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+    struct sigaction old, sa;
+    if (sigaction(sigs[i], NULL, &old) || old.sa_handler != SIG_DFL) continue;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fatal_signal;
+    sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sigs[i], &sa, NULL);
+  }
+}
+
+SPY_EXPORT __attribute__((noreturn)) void exit(int code) {
+  finish(HSP_EXIT_NORMAL, code, 0);
+  if (!real_exit) real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
+  if (real_exit) real_exit(code);
+  syscall(SYS_exit_group, code);     /* not reached */
+  __builtin_unreachable();
+}
+
+static __attribute__((noreturn)) void quick_exit_now(int code) {
+  finish(HSP_EXIT_UNDERSCORE, code, 0);
+  if (spy_hdr && spy_status == SPY_READY) spy_capture_samples();
+  syscall(SYS_exit_group, code);
+  __builtin_unreachable();
+}
+SPY_EXPORT __attribute__((noreturn)) void _exit(int code) { quick_exit_now(code); }
+SPY_EXPORT __attribute__((noreturn)) void _Exit(int code) { quick_exit_now(code); }
+
+/* Runs among the library destructors; valgrind frees libc's and
+ * libstdc++'s private caches at this point (freeres), and so do we unless
+ * told otherwise, so "in use at exit" means what the program holds. */
+__attribute__((destructor)) static void spy_fini(void) {
+  if (spy_status != SPY_READY || fini_done) return;
+  fini_done = 1;
+  finish(HSP_EXIT_NORMAL, -1, 0);
+  if (spy_opt.run_cxx_freeres && cxx_freeres) cxx_freeres();
+  if (spy_opt.run_libc_freeres) {
+    __libc_freeres();
+    spy_hdr->flags |= HSP_FLAG_FREERES;
+  }
+  spy_capture_samples();
+  spy_hdr->duration_ms = spy_now_ms();
+  __atomic_store_n(&spy_hdr->state, HSP_STATE_EXITED, __ATOMIC_RELEASE);
+  if (!spy_opt.quiet) {
+    char line[1200];
+    size_t n = spy_fmt(line, sizeof line,
+                       "heapspy: profile written to %s; view it with: "
+                       "heapspy report %s\n", spy_opt.profile, spy_opt.profile);
+    ssize_t w = write(2, line, n);
+    (void)w;
+  }
+}
+
+/* ---- start-up ----------------------------------------------------------- */
+
+static void fill_header(void) {
+  struct hsp_header *h = spy_hdr;
+  memcpy(h->magic, HSP_MAGIC, 8);
+  h->version = HSP_VERSION;
+  h->state = HSP_STATE_RUNNING;
+  h->pid = getpid();
+  h->ppid = getppid();
+  h->depth = spy_opt.depth;
+  h->start_unix_ns = mono_ns(CLOCK_REALTIME);
+  h->nfamilies = HSP_FAM_FIRST_CUSTOM;
+  spy_strlcpy(h->families[HSP_FAM_MALLOC], "malloc", HSP_FAMILY_NAME);
+  spy_strlcpy(h->families[HSP_FAM_NEW], "new", HSP_FAMILY_NAME);
+  spy_strlcpy(h->families[HSP_FAM_NEW_ARRAY], "new[]", HSP_FAMILY_NAME);
+  ssize_t n = readlink("/proc/self/exe", h->program, sizeof h->program - 1);
+  if (n < 0) n = 0;
+  h->program[n] = 0;
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    n = read(fd, h->cmdline, sizeof h->cmdline - 1);
+    close(fd);
+    for (ssize_t i = 0; i < n - 1; i++)
+      if (!h->cmdline[i]) h->cmdline[i] = ' ';
+  }
+  const char *o = environ ? getenv("HEAPSPY_OPTIONS") : NULL;
+  if (o) spy_strlcpy(h->options, o, sizeof h->options);
+}
+
+void spy_init(void) {
+  int expected = SPY_UNINIT;
+  if (!__atomic_compare_exchange_n(&spy_status, &expected, SPY_INITIALIZING, 0,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return;                            /* someone else is at it */
+  spy_busy++;
+  start_mono_ns = mono_ns(CLOCK_MONOTONIC_COARSE);
+  parse_options();
+  if (spy_arena_open(spy_opt.profile) < 0) {
+    spy_status = SPY_OFF;
+    spy_busy--;
+    return;
+  }
+  fill_header();
+  spy_blocks_init();
+  spy_stacks_init();
+  spy_modules_scan();
+  spy_resolve_cxx();
+  real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
+  cxx_freeres = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
+  install_fatal_handlers();
+  __atomic_store_n(&spy_status, SPY_READY, __ATOMIC_RELEASE);
+  spy_busy--;
+}
+
+__attribute__((constructor)) static void spy_constructor(void) {
+  spy_init();
+  strip_child_environment();
+}

@@ -1,0 +1,19 @@
+/*
+ * spy_options.h: every option the spy understands, declared once
+ * (HEAPSPY_OPTIONS=name=value:name=value; `heapspy run` sets it).
+ * X(name, field) per kind: string, number, boolean.
+ */
+#ifndef SPY_OPTIONS_H
+#define SPY_OPTIONS_H
+
+#define SPY_OPTIONS(STR, NUM, BOOL)                                  \
+  STR("profile", profile)                   /* path, %p = pid */      \
+  NUM("depth", depth)                       /* frames per stack */    \
+  BOOL("follow_children", follow_children)  /* spy exec'd children */ \
+  BOOL("run_libc_freeres", run_libc_freeres)/* free libc caches */    \
+  BOOL("run_cxx_freeres", run_cxx_freeres)  /* free libstdc++ pool */ \
+  BOOL("quiet", quiet)                      /* no closing line */
+
+int spy_option_set(const char *name, const char *val);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * spy_stacks.c: capture the call stack of an allocation (DWARF CFI, via
+ * libunwind: Debian's binaries have no frame pointers) and deduplicate it
+ * into the profile's stack table, so each distinct stack is stored once
+ * and blocks refer to it by a 32-bit id.
+ *
+ * The hot path is lock-free: unwinding touches no spy lock, and a stack
+ * already in the table is found by a lock-free probe (slots are published
+ * with release stores after their record is complete; old tables stay
+ * valid after a resize). Only a never-seen stack takes the insert lock.
+ *
+ * Must never: hold the insert lock while unwinding or scanning modules
+ * (both take the dynamic loader's lock).
+ */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <string.h>
+
+#include "spy.h"
+
+#define MAX_FRAMES 256
+#define SKIP_MAX 8
+
+/* Table layout at index.table_off: uint64 capacity, then uint32 ids. */
+struct stack_table { uint64_t capacity; uint32_t ids[]; };
+
+static uint32_t insert_lock;
+static uint64_t own_start, own_end;     /* this library's code */
+
+extern const char __ehdr_start[];
+extern const char etext[] __attribute__((visibility("hidden")));
+
+void spy_stacks_init(void) {
+  own_start = (uint64_t)(uintptr_t)__ehdr_start;
+  own_end = (uint64_t)(uintptr_t)etext;
+  uint64_t off, cap = 4096;
+  struct stack_table *t = spy_arena_alloc(8 + cap * 4, &off);
+  if (!t) return;
+  t->capacity = cap;
+  spy_hdr->stacks.capacity = cap;
+  __atomic_store_n(&spy_hdr->stacks.table_off, off, __ATOMIC_RELEASE);
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+}
+
+static inline uint32_t hash_pcs(const uint64_t *pc, unsigned n) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (unsigned i = 0; i < n; i++) {
+    h ^= pc[i];
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  return (uint32_t)h | 1;               /* never 0 */
+}
+
+static inline int same(const struct hsp_stack *s, uint32_t hash,
+                       const uint64_t *pc, unsigned n) {
+  return s->hash == hash && s->depth == n &&
+         memcmp(s->pc, pc, n * sizeof *pc) == 0;
+}
+
+static uint32_t probe(struct stack_table *t, uint32_t hash, const uint64_t *pc,
+                      unsigned n, uint64_t *free_slot) {
+  uint64_t mask = t->capacity - 1;
+  for (uint64_t i = hash & mask;; i = (i + 1) & mask) {
+    uint32_t id = __atomic_load_n(&t->ids[i], __ATOMIC_ACQUIRE);
+    if (!id) { if (free_slot) *free_slot = i; return 0; }
+    if (same(spy_arena_ptr(HSP_STACK_OFF(id)), hash, pc, n)) return id;
+  }
+}
+
+/* With insert_lock held: double the table. */
+static struct stack_table *grow(struct stack_table *t) {
+  uint64_t ncap = t->capacity * 2, off;
+  struct stack_table *nt = spy_arena_alloc(8 + ncap * 4, &off);
+  if (!nt) return NULL;
+  nt->capacity = ncap;
+  for (uint64_t i = 0; i < t->capacity; i++) {
+    uint32_t id = t->ids[i];
+    if (!id) continue;
+    struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(id));
+    uint64_t j = s->hash & (ncap - 1);
+    while (nt->ids[j]) j = (j + 1) & (ncap - 1);
+    nt->ids[j] = id;
+  }
+  spy_hdr->stacks.capacity = ncap;
+  __atomic_store_n(&spy_hdr->stacks.table_off, off, __ATOMIC_RELEASE);
+  return nt;
+}
+
+static uint32_t intern(const uint64_t *pc, unsigned n) {
+  uint32_t hash = hash_pcs(pc, n);
+  struct stack_table *t =
+      spy_arena_ptr(__atomic_load_n(&spy_hdr->stacks.table_off, __ATOMIC_ACQUIRE));
+  if (!t) return 0;
+  uint32_t id = probe(t, hash, pc, n, NULL);
+  if (SPY_LIKELY(id)) return id;
+
+  /* A new stack: make sure its modules are on record (outside our lock,
+   * the scan takes the loader's lock). */
+  for (unsigned i = 0; i < n; i++)
+    if (!spy_module_known(pc[i])) { spy_modules_scan(); break; }
+
+  spy_lock(&insert_lock);
+  t = spy_arena_ptr(spy_hdr->stacks.table_off);
+  uint64_t slot;
+  id = probe(t, hash, pc, n, &slot);
+  if (!id) {
+    if ((spy_hdr->stacks.count + 1) * 2 > t->capacity) {
+      struct stack_table *nt = grow(t);
+      if (nt) { t = nt; probe(t, hash, pc, n, &slot); }
+    }
+    uint64_t off;
+    struct hsp_stack *s = spy_arena_alloc(sizeof *s + n * 8, &off);
+    if (s && (spy_hdr->stacks.count + 1) < t->capacity) {
+      s->hash = hash;
+      s->depth = n;
+      memcpy(s->pc, pc, n * 8);
+      id = (uint32_t)(off / 8);
+      __atomic_store_n(&t->ids[slot], id, __ATOMIC_RELEASE);
+      spy_hdr->stacks.count++;
+    }
+  }
+  spy_unlock(&insert_lock);
+  return id;
+}
+
+__attribute__((noinline)) uint32_t spy_stack_capture(void) {
+  void *buf[MAX_FRAMES + SKIP_MAX];
+  unsigned want = spy_opt.depth + SKIP_MAX;
+  if (want > MAX_FRAMES + SKIP_MAX) want = MAX_FRAMES + SKIP_MAX;
+  int got = unw_backtrace(buf, (int)want);
+  unsigned first = 0;
+  /* drop our own frames: the stack starts at the allocator's caller */
+  while (first < (unsigned)got && first < SKIP_MAX &&
+         (uint64_t)(uintptr_t)buf[first] >= own_start &&
+         (uint64_t)(uintptr_t)buf[first] < own_end)
+    first++;
+  unsigned n = (unsigned)got - first;
+  if (n > spy_opt.depth) n = spy_opt.depth;
+  return intern((const uint64_t *)(buf + first), n);
+}
+
+void spy_stacks_lock(void) { spy_lock(&insert_lock); }
+void spy_stacks_unlock(void) { spy_unlock(&insert_lock); }
+void spy_stacks_reset_lock(void) { insert_lock = 0; }

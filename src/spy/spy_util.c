@@ -1,0 +1,121 @@
+/*
+ * spy_util.c: the spy's own tiny libc: a printf-like formatter that never
+ * allocates and is async-signal-safe, one-line warnings on stderr, and the
+ * spy's lock. Used where the real libc is intercepted or unsafe (inside
+ * malloc, in signal handlers, at exit).
+ *
+ * Must never: allocate, take libc locks, touch stdio or errno-visible state
+ * beyond write(2).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spy.h"
+
+size_t spy_strlcpy(char *dst, const char *src, size_t cap) {
+  size_t n = 0;
+  if (cap == 0) return 0;
+  while (src[n] && n + 1 < cap) { dst[n] = src[n]; n++; }
+  dst[n] = 0;
+  return n;
+}
+
+struct out { char *buf; size_t cap, len; };
+
+static void put(struct out *o, char c) {
+  if (o->len + 1 < o->cap) o->buf[o->len] = c;
+  o->len++;
+}
+
+static void put_num(struct out *o, unsigned long long v, unsigned base,
+                    int neg, int width, char pad) {
+  char tmp[24];
+  int n = 0;
+  do { tmp[n++] = "0123456789abcdef"[v % base]; v /= base; } while (v);
+  if (neg) tmp[n++] = '-';
+  while (n < width--) put(o, pad);
+  while (n) put(o, tmp[--n]);
+}
+
+/* Supports %s %c %d %i %u %x %p %% with l/ll/z modifiers, a width and
+ * '0' padding. Anything else is printed literally. */
+static size_t spy_vfmt(char *buf, size_t cap, const char *fmt, va_list ap) {
+  struct out o = { buf, cap, 0 };
+  for (const char *f = fmt; *f; f++) {
+    if (*f != '%') { put(&o, *f); continue; }
+    f++;
+    char pad = ' ';
+    int width = 0, lng = 0;
+    if (*f == '0') { pad = '0'; f++; }
+    while (*f >= '0' && *f <= '9') width = width * 10 + (*f++ - '0');
+    while (*f == 'l' || *f == 'z') { lng++; f++; }
+    switch (*f) {
+    case 's': {
+      const char *s = va_arg(ap, const char *);
+      if (!s) s = "(null)";
+      while (*s) put(&o, *s++);
+      break;
+    }
+    case 'c': put(&o, (char)va_arg(ap, int)); break;
+    case 'd': case 'i': {
+      long long v = lng ? va_arg(ap, long long) : va_arg(ap, int);
+      put_num(&o, v < 0 ? -(unsigned long long)v : (unsigned long long)v, 10,
+              v < 0, width, pad);
+      break;
+    }
+    case 'u': case 'x': {
+      unsigned long long v = lng ? va_arg(ap, unsigned long long)
+                                 : va_arg(ap, unsigned);
+      put_num(&o, v, *f == 'u' ? 10 : 16, 0, width, pad);
+      break;
+    }
+    case 'p':
+      put(&o, '0'); put(&o, 'x');
+      put_num(&o, (unsigned long long)(uintptr_t)va_arg(ap, void *), 16, 0, 0, ' ');
+      break;
+    case '%': put(&o, '%'); break;
+    case 0: f--; break;
+    default: put(&o, '%'); put(&o, *f);
+    }
+  }
+  if (cap) buf[o.len < cap ? o.len : cap - 1] = 0;
+  return o.len < cap ? o.len : (cap ? cap - 1 : 0);
+}
+
+size_t spy_fmt(char *buf, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  size_t n = spy_vfmt(buf, cap, fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+void spy_warn(const char *fmt, ...) {
+  char line[512];
+  int saved = errno;
+  size_t n = spy_fmt(line, sizeof line, "heapspy: warning: ");
+  va_list ap;
+  va_start(ap, fmt);
+  n += spy_vfmt(line + n, sizeof line - n - 1, fmt, ap);
+  va_end(ap);
+  line[n++] = '\n';
+  for (size_t off = 0; off < n;) {
+    ssize_t w = write(2, line + off, n - off);
+    if (w <= 0) { if (w < 0 && errno == EINTR) continue; break; }
+    off += (size_t)w;
+  }
+  errno = saved;
+}
+
+void spy_lock(uint32_t *l) {
+  for (unsigned spins = 0;; spins++) {
+    if (!__atomic_load_n(l, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+      return;
+    if (spins < 64) __builtin_ia32_pause();
+    else sched_yield();
+  }
+}

@@ -1,0 +1,56 @@
+# tests/lib/tap.sh: a tiny TAP library for heapspy's shell tests.
+# Source it from a test script; run the script directly or through prove.
+# Provides: plan N, ok/not_ok via check, is (exact equality), like (grep -E),
+# skip, and paths to the built tree. Never hides a failure: the script's
+# exit status is non-zero when any check failed.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HEAPSPY="$TOP/build/bin/heapspy"
+TESTBIN="$TOP/build/tests"          # compiled test programs
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/heapspy-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP" || exit 1
+
+_n=0
+_failed=0
+plan() { echo "1..$1"; }
+
+# check DESC CMD...: passes when CMD succeeds
+check() {
+  local desc=$1; shift
+  _n=$((_n + 1))
+  if "$@"; then echo "ok $_n - $desc"
+  else echo "not ok $_n - $desc"; _failed=$((_failed + 1)); fi
+}
+
+# is ACTUAL EXPECTED DESC: exact string equality
+is() {
+  _n=$((_n + 1))
+  if [ "$1" = "$2" ]; then echo "ok $_n - $3"
+  else
+    echo "not ok $_n - $3"
+    echo "#   got:      '$1'"
+    echo "#   expected: '$2'"
+    _failed=$((_failed + 1))
+  fi
+}
+
+# like TEXT REGEX DESC: TEXT matches the extended regex
+like() {
+  _n=$((_n + 1))
+  if printf '%s\n' "$1" | grep -Eq -- "$2"; then echo "ok $_n - $3"
+  else
+    echo "not ok $_n - $3"
+    echo "#   no line matching: $2"
+    printf '%s\n' "$1" | head -40 | sed 's/^/#   | /'
+    _failed=$((_failed + 1))
+  fi
+}
+
+# skip DESC REASON
+skip() { _n=$((_n + 1)); echo "ok $_n - $1 # SKIP $2"; }
+
+# json FILE EXPR: evaluate a python expression on the parsed JSON as `j`
+json() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+done_testing() { [ "$_failed" -eq 0 ]; exit $?; }
