@@ -43,15 +43,37 @@ size_t hs_model_frames(struct hs_model *m, uint32_t stack,
   return n;
 }
 
-static int by_stack(const void *a, const void *b) {
-  const struct hsp_block *x = a, *y = b;
-  if (x->stack != y->stack) return x->stack < y->stack ? -1 : 1;
-  unsigned fx = HSP_BLOCK_FAMILY(x), fy = HSP_BLOCK_FAMILY(y);
+const char *hs_kind_name(unsigned kind) {
+  static const char *const names[] = { "unclassified", "definitely_lost", "indirectly_lost",
+                                       "possibly_lost", "still_reachable" };
+  return kind <= HSP_LEAK_REACHABLE ? names[kind] : "unclassified";
+}
+
+const char *hs_kind_phrase(unsigned kind) {
+  static const char *const names[] = { "in use at exit", "definitely lost", "indirectly lost",
+                                       "possibly lost", "still reachable" };
+  return kind <= HSP_LEAK_REACHABLE ? names[kind] : "in use at exit";
+}
+
+/* A live block with its verdict; sorted by (kind, stack, family) the
+ * blocks of one group form a run. */
+struct kblock { struct hsp_block b; unsigned kind; };
+
+static int by_site(const void *a, const void *b) {
+  const struct kblock *x = a, *y = b;
+  if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+  if (x->b.stack != y->b.stack) return x->b.stack < y->b.stack ? -1 : 1;
+  unsigned fx = HSP_BLOCK_FAMILY(&x->b), fy = HSP_BLOCK_FAMILY(&y->b);
   return fx < fy ? -1 : fx > fy;
 }
 
+/* Lost kinds first (definite, indirect, possible), then the rest; within
+ * a kind, the largest first. */
+static int rank(unsigned kind) { return hs_kind_lost(kind) ? 0 : 1; }
+
 static int by_bytes(const void *a, const void *b) {
   const struct hs_group *x = a, *y = b;
+  if (rank(x->kind) != rank(y->kind)) return rank(x->kind) - rank(y->kind);
   if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
   if (x->blocks != y->blocks) return x->blocks > y->blocks ? -1 : 1;
   return x->stack < y->stack ? -1 : x->stack > y->stack;
@@ -78,31 +100,65 @@ static void hold(struct hs_holder **v, size_t *n, const char *name,
   (*n)++;
 }
 
+static int sample_by_stack(const void *a, const void *b) {
+  const struct hsp_sample *x = *(const struct hsp_sample *const *)a;
+  const struct hsp_sample *y = *(const struct hsp_sample *const *)b;
+  return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+/* Samples sorted by stack id for bsearch (the spy writes them in table
+ * order). */
+static const struct hsp_sample **sorted_samples(struct hs_model *m, size_t *n) {
+  uint64_t count = m->prof.hdr->samples_count;
+  const struct hsp_sample *s = count < (1ull << 32)
+      ? hsp_at(&m->prof, m->prof.hdr->samples_off, count * sizeof *s) : NULL;
+  *n = s ? (size_t)count : 0;
+  const struct hsp_sample **v = hs_xcalloc(*n + 1, sizeof *v);
+  for (size_t i = 0; i < *n; i++) v[i] = &s[i];
+  qsort(v, *n, sizeof *v, sample_by_stack);
+  return v;
+}
+
 static void group_blocks(struct hs_model *m) {
-  struct hsp_block *b;
-  size_t n = hsp_live_blocks(&m->prof, &b);
-  qsort(b, n, sizeof *b, by_stack);
+  size_t nsamples;
+  const struct hsp_sample **samples = sorted_samples(m, &nsamples);
+  struct hsp_block *raw;
+  size_t n = hsp_live_blocks(&m->prof, &raw);
+  struct kblock *b = hs_xcalloc(n + 1, sizeof *b);
+  for (size_t i = 0; i < n; i++) {
+    b[i].b = raw[i];
+    b[i].kind = hsp_verdict_for(&m->prof, raw[i].ptr);
+    if (b[i].kind != HSP_LEAK_UNCLASSIFIED) m->scanned = 1;
+  }
+  free(raw);
+  qsort(b, n, sizeof *b, by_site);
   m->groups = hs_xcalloc(n + 1, sizeof *m->groups);
   for (size_t i = 0; i < n; i++) {
     struct hs_group *g = m->ngroups ? &m->groups[m->ngroups - 1] : NULL;
-    if (!g || g->stack != b[i].stack || g->family != HSP_BLOCK_FAMILY(&b[i])) {
+    if (!g || g->stack != b[i].b.stack || g->family != HSP_BLOCK_FAMILY(&b[i].b) ||
+        g->kind != b[i].kind) {
       g = &m->groups[m->ngroups++];
-      g->stack = b[i].stack;
-      g->family = HSP_BLOCK_FAMILY(&b[i]);
-      g->first_ms = b[i].t_ms;
-      g->kind = "unclassified";
-      /* a sample is only shown if its block is still one of this group */
-      const struct hsp_sample *s = hsp_sample_for(&m->prof, b[i].stack);
-      if (s) {
-        for (size_t j = i; j < n && b[j].stack == b[i].stack; j++)
-          if (b[j].ptr == s->ptr) { g->sample = s; break; }
-      }
+      g->stack = b[i].b.stack;
+      g->family = HSP_BLOCK_FAMILY(&b[i].b);
+      g->first_ms = b[i].b.t_ms;
+      g->kind = b[i].kind;
+      m->kinds[g->kind].sites++;
     }
-    g->bytes += HSP_BLOCK_SIZE(&b[i]);
+    /* a sample is shown only if its block is one of this group */
+    if (!g->sample && nsamples) {
+      struct hsp_sample key = { .stack = b[i].b.stack };
+      const struct hsp_sample *kp = &key, **hit =
+          bsearch(&kp, samples, nsamples, sizeof *samples, sample_by_stack);
+      if (hit && (*hit)->ptr == b[i].b.ptr && (*hit)->len <= HSP_SAMPLE_BYTES) g->sample = *hit;
+    }
+    g->bytes += HSP_BLOCK_SIZE(&b[i].b);
     g->blocks++;
-    if (b[i].t_ms < g->first_ms) g->first_ms = b[i].t_ms;
+    m->kinds[g->kind].bytes += HSP_BLOCK_SIZE(&b[i].b);
+    m->kinds[g->kind].blocks++;
+    if (b[i].b.t_ms < g->first_ms) g->first_ms = b[i].b.t_ms;
   }
   free(b);
+  free(samples);
   qsort(m->groups, m->ngroups, sizeof *m->groups, by_bytes);
 }
 

@@ -18,7 +18,7 @@ struct hs_group {
   uint64_t bytes, blocks;
   uint32_t first_ms;
   const struct hsp_sample *sample;   /* may be NULL */
-  const char *kind;                  /* leak kind, see SPEC */
+  unsigned kind;                     /* HSP_LEAK_* */
   const struct hs_frame *culprit;    /* first frame of the user's code */
 };
 
@@ -42,7 +42,17 @@ struct hs_model {
   size_t nby_module, nby_function;
   const struct hsp_mark **marks;
   size_t nmarks;
+  struct { uint64_t bytes, blocks, sites; } kinds[HSP_LEAK_REACHABLE + 1];
+  int scanned;                       /* a reachability scan classified blocks */
 };
+
+/* SPEC's name of a leak kind ("definitely_lost"...), and a phrase. */
+const char *hs_kind_name(unsigned kind);
+const char *hs_kind_phrase(unsigned kind);
+/* Lost kinds: definite, indirect, possible. */
+static inline int hs_kind_lost(unsigned kind) {
+  return kind >= HSP_LEAK_DEFINITE && kind <= HSP_LEAK_POSSIBLE;
+}
 
 int hs_model_load(struct hs_model *m, const char *path,
                   const char *debuginfo_path, char *err, size_t errlen);

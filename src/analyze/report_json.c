@@ -89,7 +89,7 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   for (size_t i = 0; i < m->ngroups; i++) {
     const struct hs_group *g = &m->groups[i];
     fputs(i ? ",\n    {\"kind\": " : "\n    {\"kind\": ", out);
-    jstr(out, g->kind);
+    jstr(out, hs_kind_name(g->kind));
     fprintf(out, ", \"bytes\": %llu, \"blocks\": %llu, \"first_alloc_ms\": %u, \"family\": ",
             (unsigned long long)g->bytes, (unsigned long long)g->blocks, g->first_ms);
     jstr(out, hs_family_name(m, g->family));
@@ -101,7 +101,11 @@ void hs_report_json(FILE *out, struct hs_model *m) {
     jframes(out, m, g->stack);
     fputc('}', out);
   }
-  fputs("],\n  \"by_module\": [", out);
+  fputs("],\n  \"leak_summary\": {", out);
+  for (unsigned k = 0; k <= HSP_LEAK_REACHABLE; k++)
+    fprintf(out, "%s\"%s\": {\"bytes\": %llu, \"blocks\": %llu}", k ? ", " : "", hs_kind_name(k),
+            (unsigned long long)m->kinds[k].bytes, (unsigned long long)m->kinds[k].blocks);
+  fputs("},\n  \"by_module\": [", out);
   for (size_t i = 0; i < m->nby_module; i++) {
     fputs(i ? ", {\"module\": " : "{\"module\": ", out);
     jstr(out, m->by_module[i].name);

@@ -41,9 +41,8 @@ static void hexdump(FILE *out, const struct hsp_sample *s) {
 static void print_group(FILE *out, struct hs_model *m, const struct hs_group *g,
                         size_t idx, const struct hs_report_opts *o) {
   char b1[32], b2[32];
-  fprintf(out, "%s bytes in %s blocks %s (%s), allocation site %zu of %zu, first at %u ms\n",
-          hs_commas(g->bytes, b1), hs_commas(g->blocks, b2),
-          strcmp(g->kind, "unclassified") ? g->kind : "in use at exit",
+  fprintf(out, "%s bytes in %s blocks are %s (%s), site %zu of %zu, first allocated at %u ms\n",
+          hs_commas(g->bytes, b1), hs_commas(g->blocks, b2), hs_kind_phrase(g->kind),
           hs_family_name(m, g->family), idx + 1, m->ngroups, g->first_ms);
   struct hs_frame f[MAX_FRAMES];
   size_t n = hs_model_frames(m, g->stack, f, MAX_FRAMES);
@@ -83,12 +82,21 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   if (w && *w) fprintf(out, "%s", w);
   fputc('\n', out);
 
-  size_t shown = o->max_groups && m->ngroups > o->max_groups ? o->max_groups : m->ngroups;
+  /* Lost groups always; still reachable ones on request (as valgrind). */
+  size_t listed = 0, hidden = 0;
+  for (size_t i = 0; i < m->ngroups; i++) {
+    const struct hs_group *g = &m->groups[i];
+    int wanted = hs_kind_lost(g->kind) || o->show_reachable || !m->scanned;
+    if (!wanted) continue;
+    if (o->max_groups && listed >= o->max_groups) { hidden++; continue; }
+    print_group(out, m, g, i, o);
+    listed++;
+  }
+  if (hidden)
+    fprintf(out, "... %zu smaller allocation sites not shown (--max-sites N, or --format json for all)\n\n",
+            hidden);
   if (!m->ngroups) fprintf(out, "No blocks in use at exit: no leaks.\n\n");
-  for (size_t i = 0; i < shown; i++) print_group(out, m, &m->groups[i], i, o);
-  if (shown < m->ngroups)
-    fprintf(out, "... %zu smaller allocation sites not shown (heapspy report --format json lists all)\n\n",
-            m->ngroups - shown);
+  else if (!listed && m->scanned) fprintf(out, "No lost blocks.\n\n");
 
   fprintf(out, "BY FAMILY\n  %-12s %12s %12s %16s %14s %12s\n", "family", "allocs", "frees",
           "bytes allocated", "in use bytes", "in use blocks");
@@ -115,7 +123,22 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
           hs_commas(m->total.bytes_allocated, b3));
   fprintf(out, "   peak heap usage: %s bytes at %llu ms\n", hs_commas(h->peak_bytes, b1),
           (unsigned long long)h->peak_t_ms);
-  fprintf(out, "heapspy: %s bytes in %s blocks in use at exit from %zu allocation sites; profile %s\n",
-          hs_commas(m->total.in_use_bytes, b1), hs_commas(m->total.in_use_blocks, b2),
-          m->ngroups, m->prof.path);
+  if (m->scanned) {
+    fprintf(out, "\nLEAK SUMMARY:\n");
+    for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)
+      fprintf(out, "   %15s: %s bytes in %s blocks\n", hs_kind_phrase(k),
+              hs_commas(m->kinds[k].bytes, b1), hs_commas(m->kinds[k].blocks, b2));
+    if (m->kinds[HSP_LEAK_UNCLASSIFIED].blocks)
+      fprintf(out, "   %15s: %s bytes in %s blocks (allocated after the scan)\n", "unclassified",
+              hs_commas(m->kinds[0].bytes, b1), hs_commas(m->kinds[0].blocks, b2));
+    if (!o->show_reachable && m->kinds[HSP_LEAK_REACHABLE].sites)
+      fprintf(out, "   (still reachable blocks are not listed; --show-reachable lists them)\n");
+  } else if (m->total.in_use_blocks) {
+    fprintf(out, "\nNo reachability scan ran (the program did not reach exit): blocks in use are unclassified.\n");
+  }
+  uint64_t lost = m->kinds[HSP_LEAK_DEFINITE].bytes + m->kinds[HSP_LEAK_INDIRECT].bytes +
+                  m->kinds[HSP_LEAK_POSSIBLE].bytes;
+  fprintf(out, "heapspy: %s bytes lost, %s bytes in use at exit in %s blocks; profile %s\n",
+          hs_commas(lost, b1), hs_commas(m->total.in_use_bytes, b2),
+          hs_commas(m->total.in_use_blocks, b3), m->prof.path);
 }

@@ -47,9 +47,16 @@ extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
 
 /* A function symbol; name points into libelf data owned by the Dwfl. */
 struct hs_sym {
-  uint64_t addr, size;  /* addr: runtime address, as Dwfl addresses */
+  uint64_t addr;        /* runtime address, as Dwfl addresses */
+  uint64_t size;        /* st_size; if 0, up to the end of its section */
   const char *name;
   uint32_t rank;        /* global < weak < local, then symtab order */
+};
+
+/* One address range of a compile unit, in DWARF (unbiased) addresses. */
+struct hs_curange {
+  uint64_t start, end;
+  Dwarf_Die cu;
 };
 
 struct hs_mod {
@@ -59,6 +66,10 @@ struct hs_mod {
   struct hs_sym *syms;  /* sorted by (addr, rank); built on first use */
   size_t nsyms;
   int syms_built;
+  struct hs_curange *cus;  /* sorted by start; built on first miss of */
+  size_t ncus;             /* dwfl_module_addrdie */
+  Dwarf_Addr cu_bias;
+  int cus_built;
 };
 
 struct hs_cache_slot {
@@ -317,6 +328,71 @@ static void hs_call_site(struct hs_symbolizer *s, Dwarf_Die *die,
   *file = hs_intern(s, dwarf_filesrc(files, (size_t)v, NULL, NULL));
 }
 
+/* libdw 0.188 maps addresses to CUs only through .debug_aranges, which
+ * clang and rustc do not emit by default; without this index such
+ * binaries get no DWARF at all. */
+
+#define HS_MAX_CU_RANGES (1u << 22)
+
+static int hs_curange_cmp(const void *a, const void *b) {
+  const struct hs_curange *x = a, *y = b;
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void hs_cus_build(struct hs_mod *m) {
+  m->cus_built = 1;
+  size_t cap = 0;
+  Dwarf_Die *cu = NULL;
+  Dwarf_Addr bias = 0;
+  while ((cu = dwfl_module_nextcu(m->dm, cu, &bias)) != NULL) {
+    m->cu_bias = bias;
+    Dwarf_Addr base, start, end;
+    ptrdiff_t off = 0;
+    while ((off = dwarf_ranges(cu, off, &base, &start, &end)) > 0) {
+      if (end <= start)
+        continue;
+      if (m->ncus == cap) {
+        size_t ncap = cap ? cap * 2 : 64;
+        struct hs_curange *n;
+        if (ncap > HS_MAX_CU_RANGES ||
+            !(n = realloc(m->cus, ncap * sizeof *n)))
+          goto done;
+        m->cus = n;
+        cap = ncap;
+      }
+      m->cus[m->ncus].start = start;
+      m->cus[m->ncus].end = end;
+      m->cus[m->ncus].cu = *cu;
+      m->ncus++;
+    }
+  }
+done:
+  qsort(m->cus, m->ncus, sizeof *m->cus, hs_curange_cmp);
+}
+
+/* The CU holding addr (a Dwfl address) and its bias, or NULL. */
+static Dwarf_Die *hs_addr_cu(struct hs_mod *m, Dwarf_Addr addr,
+                             Dwarf_Addr *bias) {
+  Dwarf_Die *cu = dwfl_module_addrdie(m->dm, addr, bias);
+  if (cu)
+    return cu;
+  if (!m->cus_built)
+    hs_cus_build(m);
+  Dwarf_Addr a = addr - m->cu_bias;
+  size_t lo = 0, hi = m->ncus;    /* first range with start > a */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->cus[mid].start <= a)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0 || a >= m->cus[lo - 1].end)
+    return NULL;
+  *bias = m->cu_bias;
+  return &m->cus[lo - 1].cu;
+}
+
 /* Scope search state: the function-like DIEs containing pc, outermost
  * first, as physically nested in the DIE tree. */
 struct hs_walk {
@@ -379,21 +455,17 @@ static int hs_walk_scopes(struct hs_walk *w, Dwarf_Die *parent, int depth) {
   return 0;
 }
 
-/* Completes frames[] innermost first from the DWARF scopes around addr.
- * On entry frames[0] holds module/offset/pc and the pc's own file:line;
- * it becomes the innermost inlined instance if addr is in inlined code.
- * The last frame is the real function, its name NULL when DWARF has
- * none. Returns the number of frames, at least 1. */
-static size_t hs_inline_chain(struct hs_symbolizer *s, Dwfl_Module *dm,
-                              Dwarf_Addr addr, struct hs_frame *frames) {
-  Dwarf_Addr bias = 0;
-  Dwarf_Die *cu = dwfl_module_addrdie(dm, addr, &bias);
-  if (!cu)
-    return 1;
+/* Completes frames[] innermost first from the scopes of cu around pc (a
+ * DWARF address). On entry frames[0] holds module/offset/pc and the pc's
+ * own file:line; it becomes the innermost inlined instance if pc is in
+ * inlined code. The last frame is the real function, its name NULL when
+ * DWARF has none. Returns the number of frames, at least 1. */
+static size_t hs_inline_chain(struct hs_symbolizer *s, Dwarf_Die *cu,
+                              Dwarf_Addr pc, struct hs_frame *frames) {
   struct hs_walk *w = malloc(sizeof *w);
   if (!w)
     return 1;
-  w->pc = addr - bias;
+  w->pc = pc;
   w->n = 0;
   w->budget = HS_WALK_BUDGET;
   /* Split DWARF: the scopes live in the .dwo unit behind the skeleton. */
@@ -417,26 +489,20 @@ static size_t hs_inline_chain(struct hs_symbolizer *s, Dwfl_Module *dm,
     }
   }
 
+  /* Inlined instances are named by DWARF; so is the real function, which
+   * names clones and split parts (foo.isra.0, foo.cold) as the source
+   * function foo. A NULL name is left for the symbol table. */
   const struct hs_frame base = frames[0];
   size_t nf = 0;
-  for (size_t j = 0; j < nfuncs; j++) {
-    Dwarf_Die *die = funcs[j];
+  for (; nf < nfuncs; nf++) {
     struct hs_frame *f = &frames[nf];
-    if (j > 0) {
+    if (nf > 0) {
       /* Positioned at the call site of the instance just inside it. */
       *f = base;
-      hs_call_site(s, funcs[j - 1], &f->file, &f->line);
+      hs_call_site(s, funcs[nf - 1], &f->file, &f->line);
     }
-    if (dwarf_tag(die) == DW_TAG_inlined_subroutine) {
-      f->function = hs_die_name(s, die);
-      f->inlined = 1;
-    } else {
-      /* DWARF names clones and split parts (foo.isra.0, foo.cold) as
-       * the source function foo; NULL is left for the symbol table. */
-      f->function = hs_die_name(s, die);
-      f->inlined = 0;
-    }
-    nf++;
+    f->function = hs_die_name(s, funcs[nf]);
+    f->inlined = dwarf_tag(funcs[nf]) == DW_TAG_inlined_subroutine;
   }
   /* Broken nesting (no enclosing subprogram): the real function, for
    * the symbol table to name, at the outermost known call site. */
@@ -483,10 +549,21 @@ static void hs_syms_build(struct hs_mod *m) {
     if (!name || !*name || shndx == SHN_UNDEF || shndx == (GElf_Word)-1 ||
         (type != STT_FUNC && type != STT_GNU_IFUNC))
       continue;
+    uint64_t size = sym.st_size;
+    if (size == 0) {
+      /* Sizeless (asm, _init): never past its section (_init must not
+       * swallow the PLT). */
+      Dwarf_Addr off = addr, sbias = 0;
+      Elf_Scn *scn = dwfl_module_address_section(m->dm, &off, &sbias);
+      GElf_Shdr shdr;
+      if (!scn || !gelf_getshdr(scn, &shdr) || off >= shdr.sh_size)
+        continue;
+      size = shdr.sh_size - off;
+    }
     int bind = GELF_ST_BIND(sym.st_info);
     uint32_t brank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
     m->syms[k].addr = addr;
-    m->syms[k].size = sym.st_size;
+    m->syms[k].size = size;
     m->syms[k].name = name;
     m->syms[k].rank = brank << 28 | ((uint32_t)i & 0x0fffffff);
     k++;
@@ -495,9 +572,10 @@ static void hs_syms_build(struct hs_mod *m) {
   qsort(m->syms, k, sizeof *m->syms, hs_sym_cmp);
 }
 
-/* Name of the function symbol holding addr: the best-ranked sized symbol
- * at the nearest start at or below addr that spans it, or a sizeless one
- * starting there. NULL in padding between functions. */
+/* Name of the function symbol holding addr: among the symbols starting
+ * nearest at or below addr, the best-ranked one that spans it; NULL in
+ * padding between functions. A sizeless symbol spans up to the next
+ * symbol, as the binary search only ever offers the nearest start. */
 static const char *hs_sym_lookup(struct hs_mod *m, uint64_t addr) {
   if (!m->syms_built)
     hs_syms_build(m);
@@ -515,17 +593,10 @@ static const char *hs_sym_lookup(struct hs_mod *m, uint64_t addr) {
   size_t first = lo - 1;
   while (first > 0 && m->syms[first - 1].addr == start)
     first--;
-  const char *sizeless = NULL;
-  for (size_t i = first; i < lo; i++) {
-    const struct hs_sym *e = &m->syms[i];
-    if (e->size == 0) {
-      if (!sizeless)
-        sizeless = e->name;
-    } else if (addr - start < e->size) {
-      return e->name;
-    }
-  }
-  return sizeless;
+  for (size_t i = first; i < lo; i++)
+    if (addr - start < m->syms[i].size)
+      return m->syms[i].name;
+  return NULL;
 }
 
 /* ---- resolution -------------------------------------------------------- */
@@ -546,20 +617,26 @@ static size_t hs_resolve(struct hs_symbolizer *s, uint64_t pc, int ira,
   if (!m->dm)
     return 1;
 
+  Dwarf_Addr bias = 0;
+  Dwarf_Die *cu = hs_addr_cu(m, addr, &bias);
+  const char *file = NULL;
+  int line = 0;
   Dwfl_Line *ln = dwfl_module_getsrc(m->dm, addr);
   if (ln) {
     Dwarf_Addr laddr = 0;
-    int line = 0, col = 0;
+    int col = 0;
     Dwarf_Word mtime = 0, length = 0;
-    const char *file = dwfl_lineinfo(ln, &laddr, &line, &col, &mtime,
-                                     &length);
-    if (file) {
-      f->file = hs_intern(s, file);
-      f->line = f->file ? line : 0;
-    }
+    file = dwfl_lineinfo(ln, &laddr, &line, &col, &mtime, &length);
+  } else if (cu) {
+    Dwarf_Line *dl = dwarf_getsrc_die(cu, addr - bias);
+    if (dl && (file = dwarf_linesrc(dl, NULL, NULL)) != NULL &&
+        dwarf_lineno(dl, &line) != 0)
+      line = 0;
   }
+  f->file = hs_intern(s, file);
+  f->line = f->file ? line : 0;
 
-  size_t n = hs_inline_chain(s, m->dm, addr, frames);
+  size_t n = cu ? hs_inline_chain(s, cu, addr - bias, frames) : 1;
 
   struct hs_frame *real = &frames[n - 1];
   if (!real->function && !real->inlined)
@@ -685,8 +762,10 @@ void hs_symbolizer_free(struct hs_symbolizer *s) {
   free(s->cache);
   free(s->frames);
   free(s->warn);
-  for (size_t i = 0; i < s->nmods; i++)
+  for (size_t i = 0; i < s->nmods; i++) {
     free(s->mods[i].syms);
+    free(s->mods[i].cus);
+  }
   free(s->mods);
   free(s->debuginfo_path);
   free(s);

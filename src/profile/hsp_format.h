@@ -132,6 +132,23 @@ struct hsp_sample {
   uint8_t data[HSP_SAMPLE_BYTES];
 };
 
+/* Leak kinds found by the reachability scan (values stored in the file). */
+enum hsp_leak_kind {
+  HSP_LEAK_UNCLASSIFIED = 0,  /* not scanned (e.g. the process was killed) */
+  HSP_LEAK_DEFINITE = 1,      /* no pointer to it anywhere */
+  HSP_LEAK_INDIRECT = 2,      /* pointed to only from lost blocks */
+  HSP_LEAK_POSSIBLE = 3,      /* reached only through interior pointers */
+  HSP_LEAK_REACHABLE = 4,     /* a chain of start pointers from a root */
+};
+
+/* One block's verdict from the last reachability scan; the array is
+ * sorted by ptr. */
+struct hsp_verdict {
+  uint64_t ptr;
+  uint32_t kind;
+  uint32_t pad;
+};
+
 /* A named mark (HEAPSPY_CHECKPOINT, snapshot). */
 struct hsp_mark {
   uint64_t next_off;
@@ -169,6 +186,10 @@ struct hsp_header {
   uint32_t nfamilies;
   uint32_t lock;            /* arena/stack-insert lock (spy only) */
   char families[HSP_MAX_FAMILIES][HSP_FAMILY_NAME];
+  uint64_t verdicts_off;    /* struct hsp_verdict[verdicts_count] */
+  uint64_t verdicts_count;
+  uint64_t verdicts_t_ms;   /* when the scan ran */
+  uint64_t scanned_bytes;   /* root and block bytes the scan read */
   char program[512];        /* absolute path of the executable */
   char cmdline[2048];       /* argv joined by spaces, truncated */
   char options[512];        /* HEAPSPY_OPTIONS as seen by the spy */

@@ -154,14 +154,18 @@ void hsp_family_totals(const struct hsp_profile *p,
     }
 }
 
-const struct hsp_sample *hsp_sample_for(const struct hsp_profile *p,
-                                        uint32_t stack) {
-  uint64_t n = p->hdr->samples_count;
-  const struct hsp_sample *s = n < (1ull << 32) ? hsp_at(p, p->hdr->samples_off, n * sizeof *s) : NULL;
-  if (!s) return NULL;
-  for (uint64_t i = 0; i < n; i++)
-    if (s[i].stack == stack && s[i].len <= HSP_SAMPLE_BYTES) return &s[i];
-  return NULL;
+unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr) {
+  uint64_t n = p->hdr->verdicts_count;
+  const struct hsp_verdict *v =
+      n < (1ull << 36) ? hsp_at(p, p->hdr->verdicts_off, n * sizeof *v) : NULL;
+  if (!v) return HSP_LEAK_UNCLASSIFIED;
+  uint64_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint64_t mid = (lo + hi) / 2;
+    if (v[mid].ptr < ptr) lo = mid + 1; else hi = mid;
+  }
+  if (lo < n && v[lo].ptr == ptr && v[lo].kind <= HSP_LEAK_REACHABLE) return v[lo].kind;
+  return HSP_LEAK_UNCLASSIFIED;
 }
 
 size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,

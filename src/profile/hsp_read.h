@@ -40,9 +40,8 @@ size_t hsp_live_blocks(const struct hsp_profile *p, struct hsp_block **out);
 void hsp_family_totals(const struct hsp_profile *p,
                        struct hsp_family_counts out[HSP_MAX_FAMILIES]);
 
-/* Sample block for a stack id, or NULL. */
-const struct hsp_sample *hsp_sample_for(const struct hsp_profile *p,
-                                        uint32_t stack);
+/* Leak kind of the block at ptr from the last scan (HSP_LEAK_*). */
+unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr);
 
 /* Checkpoints (marks) in order; returns count, fills up to max. */
 size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,

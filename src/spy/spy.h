@@ -84,6 +84,9 @@ void spy_stacks_reset_lock(void);
 void spy_modules_scan(void);               /* record newly loaded modules */
 int spy_module_known(uint64_t pc);
 
+/* spy_leakscan.c: classify live blocks (lost / still reachable). */
+void spy_leak_scan(void);
+
 /* intercept_cxx.c */
 void spy_resolve_cxx(void);
 

@@ -68,7 +68,10 @@ SPY_EXPORT long heapspy_client(int request, const char *name, void *ptr,
   switch (request) {
   case HEAPSPY_REQ_RUNNING: break;
   case HEAPSPY_REQ_CHECKPOINT: spy_record_mark(name); break;
-  case HEAPSPY_REQ_LEAK_CHECK: spy_record_mark(name ? name : "leak-check"); break;
+  case HEAPSPY_REQ_LEAK_CHECK:
+    spy_record_mark(name ? name : "leak-check");
+    spy_leak_scan();
+    break;
   case HEAPSPY_REQ_ALLOC_LIKE:
     if (ptr) spy_block_add(ptr, size, spy_family_id(name), spy_stack_capture());
     break;

@@ -263,6 +263,7 @@ __attribute__((destructor)) static void spy_fini(void) {
     __libc_freeres();
     spy_hdr->flags |= HSP_FLAG_FREERES;
   }
+  spy_leak_scan();
   spy_capture_samples();
   spy_hdr->duration_ms = spy_now_ms();
   __atomic_store_n(&spy_hdr->state, HSP_STATE_EXITED, __ATOMIC_RELEASE);

@@ -1,0 +1,246 @@
+/*
+ * spy_leakscan.c: the reachability scan that tells lost memory from
+ * memory still held, the way memcheck does: every aligned word of every
+ * root (writable mappings of modules and anonymous memory that holds no
+ * heap block: globals, thread stacks, TLS) and of every reached block is
+ * treated as a possible pointer.
+ *
+ *   reachable      a chain of pointers to block starts leads from a root
+ *   possibly lost  only chains with an interior pointer reach it
+ *   definitely     nothing points to it
+ *   indirectly     only lost blocks point to it
+ *
+ * Runs at exit after the destructors and freeres; writes one verdict per
+ * block into the profile. Uses only memory of its own (mmap), never the
+ * heap, and holds every shard lock while it reads the table, so threads
+ * that allocate meanwhile wait instead of moving blocks under it.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "spy.h"
+
+struct sblock { uint64_t start, end; uint32_t state; uint32_t family; };
+
+static struct sblock *blk;
+static uint64_t nblk;
+static uint32_t *todo;                 /* mark stack of block indices */
+static uint64_t ntodo;
+static uint64_t scanned;
+static int64_t clique_head;            /* block whose clique is being built */
+static size_t blk_bytes, todo_bytes;   /* our own buffers: never roots */
+
+static int ours(uint64_t lo) {
+  return (lo >= (uint64_t)(uintptr_t)blk && lo < (uint64_t)(uintptr_t)blk + blk_bytes) ||
+         (lo >= (uint64_t)(uintptr_t)todo && lo < (uint64_t)(uintptr_t)todo + todo_bytes);
+}
+
+static void *map_anon(size_t n) {
+  void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* In-place heapsort by start address (no libc qsort: it may allocate). */
+static void sift(struct sblock *a, uint64_t i, uint64_t n) {
+  for (;;) {
+    uint64_t c = 2 * i + 1;
+    if (c >= n) return;
+    if (c + 1 < n && a[c + 1].start > a[c].start) c++;
+    if (a[i].start >= a[c].start) return;
+    struct sblock t = a[i]; a[i] = a[c]; a[c] = t;
+    i = c;
+  }
+}
+static void sort_blocks(struct sblock *a, uint64_t n) {
+  for (uint64_t i = n / 2; i-- > 0;) sift(a, i, n);
+  for (uint64_t i = n; i-- > 1;) {
+    struct sblock t = a[0]; a[0] = a[i]; a[i] = t;
+    sift(a, 0, i);
+  }
+}
+
+/* Index of the block containing p, or -1. A zero-size block contains
+ * only its own start. */
+static int64_t find(uint64_t p) {
+  if (!nblk || p < blk[0].start) return -1;
+  uint64_t lo = 0, hi = nblk;
+  while (hi - lo > 1) {
+    uint64_t mid = (lo + hi) / 2;
+    if (blk[mid].start <= p) lo = mid; else hi = mid;
+  }
+  if (p < blk[lo].end || p == blk[lo].start) return (int64_t)lo;
+  return -1;
+}
+
+/* glibc's own bookkeeping (the arena's bins and top pointer in libc's
+ * data) points at chunk headers, and a chunk header lies in the last
+ * usable word of the chunk before it: inside a live block. Such a word is
+ * the allocator's link, not the program's pointer. Layout: the size word
+ * sits just before the block; bit 1 marks an mmap'd chunk (no neighbour). */
+static int allocator_link(const struct sblock *b, uint64_t w) {
+  if (b->family >= HSP_FAM_FIRST_CUSTOM) return 0;
+  uint64_t sz = *(const uint64_t *)(uintptr_t)(b->start - 8);
+  if (sz & 2) return 0;
+  uint64_t usable = (sz & ~7ull) - 8;
+  if (usable < b->end - b->start || usable > b->end - b->start + 65536) return 0;
+  return w == b->start + usable - 8;
+}
+
+/* A word w seen in memory whose owner is definite (a root or a reachable
+ * block) or not: upgrade the block it points to, push it if it changed. */
+static void consider(uint64_t w, int definite, uint32_t clique_state) {
+  int64_t i = find(w);
+  if (i < 0) return;
+  struct sblock *b = &blk[i];
+  if (w != b->start && allocator_link(b, w)) return;
+  uint32_t old = b->state, now = old;
+  if (clique_state) {                  /* indirect pass: unreached only, */
+    if (old == HSP_LEAK_UNCLASSIFIED && i != clique_head)
+      now = clique_state;              /* absorbing earlier heads too */
+  } else if (w == b->start && definite) {
+    now = HSP_LEAK_REACHABLE;
+  } else if (old == HSP_LEAK_UNCLASSIFIED) {
+    now = HSP_LEAK_POSSIBLE;
+  }
+  if (now != old) {
+    b->state = now;
+    todo[ntodo++] = (uint32_t)i;       /* each block is pushed < 3 times */
+  }
+}
+
+static void scan_range(uint64_t lo, uint64_t hi, int definite, uint32_t clique) {
+  lo = (lo + 7) & ~7ull;
+  scanned += hi > lo ? hi - lo : 0;
+  for (uint64_t a = lo; a + 8 <= hi; a += 8) {
+    uint64_t w = *(const uint64_t *)(uintptr_t)a;
+    if (w >= blk[0].start && w <= blk[nblk - 1].end) consider(w, definite, clique);
+  }
+}
+
+static void drain(uint32_t clique) {
+  while (ntodo) {
+    struct sblock *b = &blk[todo[--ntodo]];
+    scan_range(b->start, b->end, b->state == HSP_LEAK_REACHABLE, clique);
+  }
+}
+
+static uint64_t hex(const char **s) {
+  uint64_t v = 0;
+  for (;; (*s)++) {
+    char c = **s;
+    if (c >= '0' && c <= '9') v = v * 16 + (uint64_t)(c - '0');
+    else if (c >= 'a' && c <= 'f') v = v * 16 + (uint64_t)(c - 'a' + 10);
+    else return v;
+  }
+}
+
+/* Is any block inside [lo, hi)? Such a mapping is heap (an arena or a
+ * large mmap'd chunk): its live parts are blocks, its rest is free chunks
+ * whose stale contents must not count as pointers. */
+static int holds_blocks(uint64_t lo, uint64_t hi) {
+  uint64_t a = 0, b = nblk;
+  while (a < b) {
+    uint64_t mid = (a + b) / 2;
+    if (blk[mid].start < lo) a = mid + 1; else b = mid;
+  }
+  return a < nblk && blk[a].start < hi;
+}
+
+static void scan_roots(uint64_t sp) {
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[8192];
+  size_t have = 0;
+  uint64_t arena_lo = (uint64_t)(uintptr_t)spy_hdr;
+  for (;;) {
+    ssize_t got = read(fd, buf + have, sizeof buf - have - 1);
+    if (got <= 0) break;
+    have += (size_t)got;
+    buf[have] = 0;
+    char *line = buf, *nl;
+    while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+      *nl = 0;
+      const char *s = line;
+      uint64_t lo = hex(&s);
+      s++;
+      uint64_t hi = hex(&s);
+      s++;
+      int rw = s[0] == 'r' && s[1] == 'w';
+      const char *path = strchr(s, '/');
+      const char *special = strchr(s, '[');
+      int skip = !rw || (lo >= arena_lo && lo < arena_lo + (64ull << 30)) ||
+                 (path && strstr(path, "libheapspy")) ||
+                 (special && (!strncmp(special, "[vvar", 5) || !strncmp(special, "[vsys", 5))) ||
+                 (path && !strncmp(path, "/dev/", 5)) || ours(lo) || holds_blocks(lo, hi);
+      if (!skip) {
+        if (sp >= lo && sp < hi) lo = sp;   /* our stack: only live frames */
+        scan_range(lo, hi, 1, 0);
+        drain(0);
+      }
+      line = nl + 1;
+    }
+    have -= (size_t)(line - buf);
+    memmove(buf, line, have);
+  }
+  close(fd);
+}
+
+static void collect(struct hsp_shard *sh) {
+  for (int si = 0; si < HSP_SHARDS; si++) {
+    struct hsp_block *t = spy_arena_ptr(sh[si].table_off);
+    for (uint64_t i = 0; i < sh[si].capacity; i++) {
+      if (!t[i].ptr) continue;
+      blk[nblk].start = t[i].ptr;
+      blk[nblk].end = t[i].ptr + HSP_BLOCK_SIZE(&t[i]);
+      blk[nblk].state = HSP_LEAK_UNCLASSIFIED;
+      blk[nblk].family = HSP_BLOCK_FAMILY(&t[i]);
+      nblk++;
+    }
+  }
+}
+
+__attribute__((noinline)) void spy_leak_scan(void) {
+  struct hsp_shard *sh = spy_arena_ptr(spy_hdr->shards_off);
+  __builtin_unwind_init();             /* callee-saved registers to stack */
+  uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+  spy_blocks_lock_all();
+  uint64_t total = 0;
+  for (int i = 0; i < HSP_SHARDS; i++) total += sh[i].count;
+  blk_bytes = total * sizeof *blk + 64;
+  todo_bytes = total * 3 * sizeof *todo + 64;
+  blk = map_anon(blk_bytes);
+  todo = map_anon(todo_bytes);
+  uint64_t voff = 0;
+  struct hsp_verdict *v = spy_arena_alloc(total * sizeof *v + 8, &voff);
+  if (!blk || !todo || !v || !total) goto out;
+  nblk = ntodo = scanned = 0;
+  collect(sh);
+  sort_blocks(blk, nblk);
+  scan_roots(sp);
+  /* What no root reaches is lost: each such block heads a clique and
+   * everything only it reaches is indirectly lost. */
+  for (uint64_t i = 0; i < nblk; i++) {
+    if (blk[i].state != HSP_LEAK_UNCLASSIFIED) continue;
+    clique_head = (int64_t)i;
+    scan_range(blk[i].start, blk[i].end, 0, HSP_LEAK_INDIRECT);
+    drain(HSP_LEAK_INDIRECT);
+  }
+  clique_head = -1;
+  for (uint64_t i = 0; i < nblk; i++) {
+    v[i].ptr = blk[i].start;
+    v[i].kind = blk[i].state ? blk[i].state : HSP_LEAK_DEFINITE;
+  }
+  spy_hdr->verdicts_count = nblk;
+  spy_hdr->verdicts_t_ms = spy_now_ms();
+  spy_hdr->scanned_bytes = scanned;
+  __atomic_store_n(&spy_hdr->verdicts_off, voff, __ATOMIC_RELEASE);
+out:
+  spy_blocks_unlock_all();
+  if (blk) munmap(blk, blk_bytes);
+  if (todo) munmap(todo, todo_bytes);
+  blk = NULL;
+  todo = NULL;
+}
