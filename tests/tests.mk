@@ -1,1 +1,41 @@
-# placeholder
+# tests/tests.mk: `make test` builds the test programs and runs every test
+# through prove (TAP):
+#   tests/unit/test_*.c      unit tests of the pieces (compiled programs)
+#   tests/cases/t*.sh        the stories and cases, run under heapspy
+#   tests/oracle/t*.sh       real programs against valgrind's numbers
+# Test programs tests/{cases,oracle}/NAME.c|cpp build to build/tests/NAME.
+
+TB := $(BUILD)/tests
+TEST_C := $(wildcard tests/cases/*.c tests/oracle/*.c)
+TEST_CXX := $(wildcard tests/cases/*.cpp tests/oracle/*.cpp)
+TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
+              $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
+UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read
+TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh))
+
+vpath %.c tests/cases tests/oracle
+vpath %.cpp tests/cases tests/oracle
+
+$(TB)/%: %.c include/heapspy.h $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Iinclude -pthread -o $@ $< -ldl
+
+$(TB)/%: %.cpp include/heapspy.h $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) -O1 -g -Wall -Iinclude -pthread -o $@ $<
+
+$(TB)/unit/test_symbolize: tests/unit/test_symbolize.c src/analyze/symbolize.c src/analyze/symbolize.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 -g -Isrc/analyze -o $@ tests/unit/test_symbolize.c src/analyze/symbolize.c -ldw -lelf -lstdc++
+
+$(TB)/unit/test_profile_read: tests/unit/test_profile_read.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 -g -Isrc/profile -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
+
+test-programs: all examples $(TEST_PROGS) $(UNIT_BINS)
+
+test: test-programs
+	prove --exec '' $(UNIT_BINS)
+	prove -j2 $(TEST_SCRIPTS)
+
+.PHONY: test-programs

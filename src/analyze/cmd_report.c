@@ -13,7 +13,8 @@
 
 static const char report_usage[] =
     "usage: heapspy report [--leaks] [--format text|json] [--debuginfo-path DIR]\n"
-    "                      [--max-sites N] [--max-frames N] [-o FILE] PROFILE\n";
+    "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
+    "                      [-o FILE] PROFILE\n";
 
 int cmd_report(int argc, char **argv) {
   static const struct option opts[] = {
@@ -23,6 +24,7 @@ int cmd_report(int argc, char **argv) {
     { "max-sites", required_argument, 0, 'm' },
     { "max-frames", required_argument, 0, 'n' },
     { "leaks", no_argument, 0, 'l' },
+    { "show-reachable", no_argument, 0, 'r' },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
@@ -38,6 +40,7 @@ int cmd_report(int argc, char **argv) {
     case 'm': ro.max_groups = (size_t)strtoul(optarg, NULL, 10); break;
     case 'n': ro.max_frames = (size_t)strtoul(optarg, NULL, 10); break;
     case 'l': break;
+    case 'r': ro.show_reachable = 1; break;
     case 'h': fputs(report_usage, stdout); return 0;
     default:
       fprintf(stderr, "heapspy: report: unknown option '%s'\n%s", argv[optind - 1], report_usage);

@@ -34,7 +34,8 @@ static const char run_usage[] =
     "      --follow-children     spy on exec'd/forked children too, one profile each\n"
     "      --run-libc-freeres=yes|no  free libc's private caches at exit (default yes)\n"
     "      --run-cxx-freeres=yes|no   free libstdc++'s emergency pool at exit (default yes)\n"
-    "      --error-exitcode N    exit with N if blocks are in use at exit\n"
+    "      --error-exitcode N    exit with N if any block was lost\n"
+    "      --show-reachable      also list still-reachable sites in the text report\n"
     "      --format text|json    format of the report (default text)\n"
     "      --max-sites N         allocation sites shown in the text report (default 20)\n"
     "  -q, --quiet               no report, only the profile\n";
@@ -43,7 +44,7 @@ struct run_opts {
   const char *profile, *log_file, *format;
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
-  int error_exitcode;
+  int error_exitcode, show_reachable;
   size_t max_sites;
 };
 
@@ -183,7 +184,7 @@ enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 
 static void parse(int argc, char **argv, struct run_opts *o) {
   enum { O_LOG = 256, O_DEPTH, O_FOLLOW, O_LIBC, O_CXX, O_EXITCODE, O_FORMAT,
-         O_MAXSITES, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT };
+         O_MAXSITES, O_REACHABLE, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT };
   static const struct option opts[] = {
     { "profile", required_argument, 0, 'o' },
     { "log-file", required_argument, 0, O_LOG },
@@ -194,6 +195,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     { "error-exitcode", required_argument, 0, O_EXITCODE },
     { "format", required_argument, 0, O_FORMAT },
     { "max-sites", required_argument, 0, O_MAXSITES },
+    { "show-reachable", no_argument, 0, O_REACHABLE },
     { "quiet", no_argument, 0, 'q' },
     { "check", no_argument, 0, O_CHECK },
     { "guard", no_argument, 0, O_GUARD },
@@ -222,6 +224,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
       o->format = optarg;
       break;
     case O_MAXSITES: o->max_sites = number("--max-sites", optarg, 0, 1u << 30); break;
+    case O_REACHABLE: o->show_reachable = 1; break;
     case 'q': o->quiet = 1; break;
     case O_CHECK: not_yet("--check"); break;
     case O_GUARD: not_yet("--guard"); break;
@@ -337,12 +340,14 @@ int cmd_run(int argc, char **argv) {
     hs_warn("%s", err);
     return code;
   }
-  struct hs_report_opts ro = { .max_groups = o.max_sites, .max_frames = 24 };
+  struct hs_report_opts ro = { .max_groups = o.max_sites, .max_frames = 24,
+                               .show_reachable = o.show_reachable };
   if (!strcmp(o.format, "json")) hs_report_json(log, &m);
   else hs_report_text(log, &m, &ro);
   fflush(log);
   if (log != stderr) fclose(log);
-  int leaked = m.ngroups > 0;
+  int leaked = m.kinds[HSP_LEAK_DEFINITE].blocks + m.kinds[HSP_LEAK_INDIRECT].blocks +
+               m.kinds[HSP_LEAK_POSSIBLE].blocks > 0;
   hs_model_free(&m);
   if (o.error_exitcode && leaked) return o.error_exitcode;
   return code;

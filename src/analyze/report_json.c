@@ -70,7 +70,7 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   fprintf(out, ",\n  \"totals\": {\"allocs\": %llu, \"frees\": %llu, \"bytes_allocated\": %llu, "
                "\"peak_bytes\": %llu, \"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
           (unsigned long long)m->total.allocs, (unsigned long long)m->total.frees,
-          (unsigned long long)m->total.bytes_allocated, (unsigned long long)h->peak_bytes,
+          (unsigned long long)m->total.bytes_allocated, (unsigned long long)h->live.peak_bytes,
           (unsigned long long)m->total.in_use_bytes, (unsigned long long)m->total.in_use_blocks);
   fputs(",\n  \"families\": [", out);
   int first = 1;

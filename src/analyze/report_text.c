@@ -71,7 +71,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   char b1[32], b2[32], b3[32], phrase[256];
   hs_model_exit_phrase(m, phrase, sizeof phrase);
   fprintf(out, "\n==== heapspy report: %s (pid %d) ====\n", h->cmdline[0] ? h->cmdline : h->program, h->pid);
-  fprintf(out, "The program %s after %.2f s.\n", phrase, h->duration_ms / 1000.0);
+  fprintf(out, "The program %s after %.3f s.\n", phrase, h->duration_ms / 1000.0);
   if (m->prof.incomplete)
     fprintf(out, "WARNING: the profile is incomplete: the disk filled up during the run; "
                  "allocations after that point are missing.\n");
@@ -121,8 +121,8 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   fprintf(out, "  total heap usage: %s allocs, %s frees, %s bytes allocated\n",
           hs_commas(m->total.allocs, b1), hs_commas(m->total.frees, b2),
           hs_commas(m->total.bytes_allocated, b3));
-  fprintf(out, "   peak heap usage: %s bytes at %llu ms\n", hs_commas(h->peak_bytes, b1),
-          (unsigned long long)h->peak_t_ms);
+  fprintf(out, "   peak heap usage: %s bytes at %llu ms\n", hs_commas(h->live.peak_bytes, b1),
+          (unsigned long long)h->live.peak_t_ms);
   if (m->scanned) {
     fprintf(out, "\nLEAK SUMMARY:\n");
     for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)

@@ -22,7 +22,9 @@
  * information (function/file NULL, line 0), never the module+offset.
  * It never writes to the recorded module array or to any file.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "symbolize.h"
 
 #include <dwarf.h>

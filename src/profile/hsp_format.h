@@ -31,6 +31,7 @@
 #define HSP_FAMILY_NAME  24
 #define HSP_SAMPLE_BYTES 64              /* bytes kept of a sample block */
 #define HSP_HEADER_SIZE  8192            /* header region, shards follow */
+#define HSP_PEAK_SLACK   (256 << 10)     /* per-thread in-use batching */
 
 /* Built-in allocator families; custom ones (HEAPSPY_ALLOC_LIKE) follow. */
 enum hsp_family {
@@ -83,7 +84,9 @@ struct hsp_block {
 
 /* A shard of the live-block table: open addressing, linear probing,
  * capacity a power of two. Counters are updated under the shard lock
- * together with the table, so they always agree with it. */
+ * together with the table, so they always agree with it. Blocks go to a
+ * shard by their 64 MiB region, so each thread's glibc arena mostly maps
+ * to a shard of its own; the slot within it by a hash of the address. */
 struct hsp_shard {
   uint32_t lock;
   uint32_t pad;
@@ -173,9 +176,6 @@ struct hsp_header {
   uint32_t depth;           /* max frames per stack */
   uint64_t start_unix_ns;
   uint64_t duration_ms;     /* updated at exit; else last activity */
-  uint64_t peak_bytes;
-  uint64_t peak_t_ms;
-  int64_t in_use_bytes;     /* global, may lag shard sums by in-flight ops */
   uint64_t untracked_calls; /* allocs made while the spy was busy */
   uint64_t shards_off;      /* struct hsp_shard[HSP_SHARDS] */
   struct hsp_stack_index stacks;
@@ -190,6 +190,15 @@ struct hsp_header {
   uint64_t verdicts_count;
   uint64_t verdicts_t_ms;   /* when the scan ran */
   uint64_t scanned_bytes;   /* root and block bytes the scan read */
+  /* Written by allocations: kept off the cache lines of the fields every
+   * allocation reads. in_use_bytes is fed in per-thread batches, so peak
+   * is exact for one thread and within HSP_PEAK_SLACK per extra thread. */
+  struct {
+    int64_t in_use_bytes;
+    uint64_t peak_bytes;
+    uint64_t peak_t_ms;
+  } __attribute__((aligned(64))) live;
+  uint8_t live_pad[64];
   char program[512];        /* absolute path of the executable */
   char cmdline[2048];       /* argv joined by spaces, truncated */
   char options[512];        /* HEAPSPY_OPTIONS as seen by the spy */

@@ -55,8 +55,10 @@ uint32_t spy_now_ms(void);
 /* spy_arena.c: the profile file, mapped shared, grown in place. */
 int spy_arena_open(const char *path);      /* 0 ok, -1 (warned) */
 void *spy_arena_alloc(size_t bytes, uint64_t *off_out);  /* zeroed; NULL if exhausted */
-void *spy_arena_ptr(uint64_t off);
-uint64_t spy_arena_off(const void *p);
+extern char *spy_arena_base;
+static inline void *spy_arena_ptr(uint64_t off) {
+  return off ? spy_arena_base + off : NULL;
+}
 int spy_arena_reopen_for_child(const char *path); /* fork: copy to a new file */
 void spy_arena_detach(void);               /* fork: stop writing the file */
 
@@ -107,7 +109,11 @@ size_t spy_fmt(char *buf, size_t cap, const char *fmt, ...)
 size_t spy_strlcpy(char *dst, const char *src, size_t cap);
 
 /* Lock word helpers (test-and-test-and-set; yields when contended). */
-void spy_lock(uint32_t *l);
+void spy_lock_slow(uint32_t *l);
+static inline void spy_lock(uint32_t *l) {
+  if (SPY_LIKELY(!__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))) return;
+  spy_lock_slow(l);
+}
 static inline void spy_unlock(uint32_t *l) {
   __atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }

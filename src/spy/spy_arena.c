@@ -23,7 +23,8 @@
 #define ARENA_RESERVE (64ull << 30)   /* virtual reservation */
 #define ARENA_MIN_GROW (1ull << 20)
 
-static char *arena_base;
+char *spy_arena_base;
+#define arena_base spy_arena_base
 static int arena_fd = -1;
 static uint64_t arena_mapped;          /* bytes mapped at arena_base */
 static uint64_t arena_disk;            /* of which backed by the file */
@@ -32,8 +33,6 @@ static uint32_t arena_lock;            /* leaf lock: nothing nests inside */
 
 struct hsp_header *spy_hdr;
 
-void *spy_arena_ptr(uint64_t off) { return off ? arena_base + off : NULL; }
-uint64_t spy_arena_off(const void *p) { return (uint64_t)((const char *)p - arena_base); }
 
 static void arena_fall_back(int err) {
   spy_warn("cannot extend profile %s (%s); the program continues, the "

@@ -30,11 +30,14 @@ static inline uint64_t mix(uint64_t p) {
   p ^= p >> 33;
   return p;
 }
-static inline struct hsp_shard *shard_of(uint64_t h) {
-  return &shards[h & (HSP_SHARDS - 1)];
+/* Shard by 64 MiB region (glibc's per-thread heaps are 64 MiB aligned):
+ * threads allocating from their own arenas then rarely share a shard's
+ * cache lines. */
+static inline struct hsp_shard *shard_of(uint64_t p) {
+  return &shards[mix(p >> 26) & (HSP_SHARDS - 1)];
 }
 static inline uint64_t home_slot(uint64_t h, uint64_t mask) {
-  return (h >> 6) & mask;
+  return h & mask;
 }
 static inline struct hsp_block *table_of(struct hsp_shard *s) {
   return spy_arena_ptr(s->table_off);
@@ -69,13 +72,27 @@ static int shard_grow(struct hsp_shard *s) {
   return 1;
 }
 
-static void note_peak(int64_t in_use) {
-  uint64_t peak = __atomic_load_n(&spy_hdr->peak_bytes, __ATOMIC_RELAXED);
-  while ((uint64_t)in_use > peak) {
-    if (__atomic_compare_exchange_n(&spy_hdr->peak_bytes, &peak,
-                                    (uint64_t)in_use, 1, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED)) {
-      spy_hdr->peak_t_ms = spy_now_ms();
+/* This thread's in-use change not yet added to the global count. */
+static __thread int64_t unflushed __attribute__((tls_model("initial-exec")));
+
+/* Track in-use bytes and the peak. The global counter is touched once per
+ * HSP_PEAK_SLACK bytes of change per thread, not on every call. */
+static void note_in_use(int64_t delta) {
+  int64_t d = unflushed + delta;
+  int64_t now;
+  if (d > HSP_PEAK_SLACK || d < -HSP_PEAK_SLACK) {
+    now = __atomic_add_fetch(&spy_hdr->live.in_use_bytes, d, __ATOMIC_RELAXED);
+    d = 0;
+  } else {
+    now = __atomic_load_n(&spy_hdr->live.in_use_bytes, __ATOMIC_RELAXED) + d;
+  }
+  unflushed = d;
+  if (delta <= 0) return;
+  uint64_t peak = __atomic_load_n(&spy_hdr->live.peak_bytes, __ATOMIC_RELAXED);
+  while (now > 0 && (uint64_t)now > peak) {
+    if (__atomic_compare_exchange_n(&spy_hdr->live.peak_bytes, &peak, (uint64_t)now, 1,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+      spy_hdr->live.peak_t_ms = spy_now_ms();
       break;
     }
   }
@@ -83,7 +100,7 @@ static void note_peak(int64_t in_use) {
 
 void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
-  struct hsp_shard *s = shard_of(h);
+  struct hsp_shard *s = shard_of(p);
   uint32_t now = spy_now_ms();
   spy_lock(&s->lock);
   if ((s->count + 1) * 2 > s->capacity && !shard_grow(s) &&
@@ -111,8 +128,7 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   f->in_use_bytes += size;
   f->in_use_blocks++;
   spy_unlock(&s->lock);
-  note_peak(__atomic_add_fetch(&spy_hdr->in_use_bytes, (int64_t)size,
-                               __ATOMIC_RELAXED));
+  note_in_use((int64_t)size);
 }
 
 /* Removes slot i of a table with the given mask (backward shift). */
@@ -133,7 +149,7 @@ static void table_delete(struct hsp_block *t, uint64_t mask, uint64_t i) {
 
 int spy_block_take(void *ptr, struct hsp_block *out) {
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
-  struct hsp_shard *s = shard_of(h);
+  struct hsp_shard *s = shard_of(p);
   spy_lock(&s->lock);
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);
@@ -151,7 +167,7 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   f->in_use_bytes -= size;
   f->in_use_blocks--;
   spy_unlock(&s->lock);
-  __atomic_sub_fetch(&spy_hdr->in_use_bytes, (int64_t)size, __ATOMIC_RELAXED);
+  note_in_use(-(int64_t)size);
   return 1;
 }
 
@@ -166,7 +182,7 @@ int spy_block_remove(void *ptr, size_t *size, unsigned *family) {
 /* Undo spy_block_take (a realloc that failed keeps its old block). */
 void spy_block_untake(const struct hsp_block *b) {
   uint64_t h = mix(b->ptr);
-  struct hsp_shard *s = shard_of(h);
+  struct hsp_shard *s = shard_of(b->ptr);
   spy_lock(&s->lock);
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);
@@ -181,13 +197,12 @@ void spy_block_untake(const struct hsp_block *b) {
   f->in_use_bytes += HSP_BLOCK_SIZE(b);
   f->in_use_blocks++;
   spy_unlock(&s->lock);
-  __atomic_add_fetch(&spy_hdr->in_use_bytes, (int64_t)HSP_BLOCK_SIZE(b),
-                     __ATOMIC_RELAXED);
+  note_in_use((int64_t)HSP_BLOCK_SIZE(b));
 }
 
 int spy_block_lookup(const void *ptr, struct hsp_block *out) {
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
-  struct hsp_shard *s = shard_of(h);
+  struct hsp_shard *s = shard_of(p);
   spy_lock(&s->lock);
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);

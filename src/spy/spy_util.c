@@ -110,7 +110,7 @@ void spy_warn(const char *fmt, ...) {
   errno = saved;
 }
 
-void spy_lock(uint32_t *l) {
+void spy_lock_slow(uint32_t *l) {
   for (unsigned spins = 0;; spins++) {
     if (!__atomic_load_n(l, __ATOMIC_RELAXED) &&
         !__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
