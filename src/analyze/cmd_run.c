@@ -325,6 +325,19 @@ int cmd_run(int argc, char **argv) {
     hs_die(f.err == ENOENT ? 127 : 126, "run: cannot execute %s: %s", prog, strerror(f.err));
   }
 
+  /* With --follow-children an exec'd image numbers its profile (.1, .2):
+   * the process ended as the last of them. */
+  if (o.follow_children) {
+    char first[PATH_MAX], next[PATH_MAX];
+    snprintf(first, sizeof first, "%s", path);
+    for (int i = 1; i < 1000; i++) {
+      if (snprintf(next, sizeof next, "%s.%d", first, i) >= (int)sizeof next ||
+          access(next, F_OK) != 0)
+        break;
+      fprintf(log, "heapspy: the program exec'd; the profile of image %d is %s\n", i, next);
+      memcpy(path, next, sizeof path);
+    }
+  }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   if (hsp_write_exit(path, WIFEXITED(status) ? WEXITSTATUS(status) : 0, sig, wall) < 0) {

@@ -55,6 +55,9 @@ uint32_t spy_now_ms(void);
 /* spy_arena.c: the profile file, mapped shared, grown in place. */
 int spy_arena_open(const char *path);      /* 0 ok, -1 (warned) */
 void *spy_arena_alloc(size_t bytes, uint64_t *off_out);  /* zeroed; NULL if exhausted */
+/* Give back the pages of a record nobody will write again (an abandoned
+ * table): its disk blocks and page cache are freed, it reads as zeros. */
+void spy_arena_release(uint64_t off, uint64_t len);
 extern char *spy_arena_base;
 static inline void *spy_arena_ptr(uint64_t off) {
   return off ? spy_arena_base + off : NULL;

@@ -113,6 +113,11 @@ void *spy_arena_alloc(size_t bytes, uint64_t *off_out) {
   return arena_base + off;
 }
 
+void spy_arena_release(uint64_t off, uint64_t len) {
+  uint64_t lo = (off + 4095) & ~4095ull, hi = (off + len) & ~4095ull;
+  if (hi > lo) madvise(arena_base + lo, hi - lo, MADV_REMOVE);
+}
+
 /* In a forked child: write the arena into a fresh file at path and map that
  * file over the same addresses, so the child continues its own profile. */
 int spy_arena_reopen_for_child(const char *path) {

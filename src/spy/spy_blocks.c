@@ -24,6 +24,21 @@
 
 static struct hsp_shard *shards;
 
+/* glibc clears this before a second thread starts and never sets it again
+ * in this process: while it is set, no one can race us and the shard
+ * locks (an atomic exchange each) are skipped. Signal handlers cannot
+ * race either: nested calls pass through (spy_busy). */
+extern char __libc_single_threaded;
+
+static inline int shard_lock(struct hsp_shard *s) {
+  if (__libc_single_threaded) return 0;
+  spy_lock(&s->lock);
+  return 1;
+}
+static inline void shard_unlock(struct hsp_shard *s, int locked) {
+  if (locked) spy_unlock(&s->lock);
+}
+
 static inline uint64_t mix(uint64_t p) {
   p ^= p >> 33;
   p *= 0xff51afd7ed558ccdull;
@@ -67,8 +82,10 @@ static int shard_grow(struct hsp_shard *s) {
     while (nt[j].ptr) j = (j + 1) & (ncap - 1);
     nt[j] = ot[i];
   }
+  uint64_t old_off = s->table_off, old_cap = s->capacity;
   __atomic_store_n(&s->table_off, off, __ATOMIC_RELEASE);
   s->capacity = ncap;
+  spy_arena_release(old_off, old_cap * sizeof *ot);
   return 1;
 }
 
@@ -102,10 +119,10 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
   struct hsp_shard *s = shard_of(p);
   uint32_t now = spy_now_ms();
-  spy_lock(&s->lock);
-  if ((s->count + 1) * 2 > s->capacity && !shard_grow(s) &&
+  int locked = shard_lock(s);
+  if ((s->count + 1) * 10 > s->capacity * 7 && !shard_grow(s) &&
       s->count + 1 >= s->capacity) {
-    spy_unlock(&s->lock);              /* full and cannot grow: drop */
+    shard_unlock(s, locked);              /* full and cannot grow: drop */
     return;
   }
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
@@ -127,7 +144,7 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   f->bytes_allocated += size;
   f->in_use_bytes += size;
   f->in_use_blocks++;
-  spy_unlock(&s->lock);
+  shard_unlock(s, locked);
   note_in_use((int64_t)size);
 }
 
@@ -150,12 +167,12 @@ static void table_delete(struct hsp_block *t, uint64_t mask, uint64_t i) {
 int spy_block_take(void *ptr, struct hsp_block *out) {
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
   struct hsp_shard *s = shard_of(p);
-  spy_lock(&s->lock);
+  int locked = shard_lock(s);
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);
   while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
   if (!t[i].ptr) {
-    spy_unlock(&s->lock);
+    shard_unlock(s, locked);
     return 0;
   }
   *out = t[i];
@@ -166,7 +183,7 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   f->frees++;
   f->in_use_bytes -= size;
   f->in_use_blocks--;
-  spy_unlock(&s->lock);
+  shard_unlock(s, locked);
   note_in_use(-(int64_t)size);
   return 1;
 }
@@ -183,7 +200,7 @@ int spy_block_remove(void *ptr, size_t *size, unsigned *family) {
 void spy_block_untake(const struct hsp_block *b) {
   uint64_t h = mix(b->ptr);
   struct hsp_shard *s = shard_of(b->ptr);
-  spy_lock(&s->lock);
+  int locked = shard_lock(s);
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);
   while (t[i].ptr) i = (i + 1) & mask;
@@ -196,20 +213,20 @@ void spy_block_untake(const struct hsp_block *b) {
   f->frees--;
   f->in_use_bytes += HSP_BLOCK_SIZE(b);
   f->in_use_blocks++;
-  spy_unlock(&s->lock);
+  shard_unlock(s, locked);
   note_in_use((int64_t)HSP_BLOCK_SIZE(b));
 }
 
 int spy_block_lookup(const void *ptr, struct hsp_block *out) {
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
   struct hsp_shard *s = shard_of(p);
-  spy_lock(&s->lock);
+  int locked = shard_lock(s);
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);
   while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
   int found = t[i].ptr != 0;
   if (found) *out = t[i];
-  spy_unlock(&s->lock);
+  shard_unlock(s, locked);
   return found;
 }
 

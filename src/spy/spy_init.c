@@ -306,6 +306,23 @@ static void fill_header(void) {
   if (o) spy_strlcpy(h->options, o, sizeof h->options);
 }
 
+/* With follow_children an exec'd program keeps its pid, so %p names the
+ * profile its previous image wrote: keep that one and number ours. */
+static void avoid_previous_image(void) {
+  struct hsp_header h;
+  int fd = open(spy_opt.profile, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, &h, sizeof h);
+  close(fd);
+  if (n != (ssize_t)sizeof h || memcmp(h.magic, HSP_MAGIC, 8) || h.pid != getpid()) return;
+  char base[sizeof spy_opt.profile];
+  spy_strlcpy(base, spy_opt.profile, sizeof base);
+  for (int i = 1; i < 1000; i++) {
+    spy_fmt(spy_opt.profile, sizeof spy_opt.profile, "%s.%d", base, i);
+    if (access(spy_opt.profile, F_OK) != 0) return;
+  }
+}
+
 void spy_init(void) {
   int expected = SPY_UNINIT;
   if (!__atomic_compare_exchange_n(&spy_status, &expected, SPY_INITIALIZING, 0,
@@ -314,6 +331,7 @@ void spy_init(void) {
   spy_busy++;
   start_mono_ns = mono_ns(CLOCK_MONOTONIC_COARSE);
   parse_options();
+  if (spy_opt.follow_children) avoid_previous_image();
   if (spy_arena_open(spy_opt.profile) < 0) {
     spy_status = SPY_OFF;
     spy_busy--;

@@ -82,8 +82,12 @@ static struct stack_table *grow(struct stack_table *t) {
     while (nt->ids[j]) j = (j + 1) & (ncap - 1);
     nt->ids[j] = id;
   }
+  uint64_t old_off = spy_hdr->stacks.table_off;
   spy_hdr->stacks.capacity = ncap;
   __atomic_store_n(&spy_hdr->stacks.table_off, off, __ATOMIC_RELEASE);
+  /* lock-free readers may still probe the old table: released pages read
+   * as zeros, i.e. "not found", and they retry under the lock */
+  spy_arena_release(old_off, 8 + t->capacity * 4);
   return nt;
 }
 
