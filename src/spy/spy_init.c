@@ -215,7 +215,8 @@ static void finish(unsigned how, int code, int sig) {
 
 static void fatal_signal(int sig) {
   finish(HSP_EXIT_SIGNAL, -1, sig);
-  if (spy_hdr && spy_status == SPY_READY) spy_capture_samples();
+  /* a crash inside the spy may hold the arena lock: no samples then */
+  if (spy_hdr && spy_status == SPY_READY && !spy_busy) spy_capture_samples();
   /* SA_RESETHAND restored the default action; re-raise so the program
    * dies exactly as it would have (status, core dump). */
   raise(sig);

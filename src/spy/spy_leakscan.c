@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "spy.h"
@@ -120,6 +121,28 @@ static void scan_range(uint64_t lo, uint64_t hi, int definite, uint32_t clique) 
   }
 }
 
+/* Roots are read through process_vm_readv: another thread may unmap its
+ * stack or a mapping while we scan, and a fault there must not kill the
+ * program. (Blocks need no such care: with the shard locks held none can
+ * be freed.) */
+static void scan_root(uint64_t lo, uint64_t hi) {
+  static uint64_t chunk[8192];
+  pid_t self = getpid();
+  lo = (lo + 7) & ~7ull;
+  while (lo < hi) {
+    size_t want = hi - lo < sizeof chunk ? (size_t)(hi - lo) : sizeof chunk;
+    struct iovec local = { chunk, want }, remote = { (void *)(uintptr_t)lo, want };
+    ssize_t got = process_vm_readv(self, &local, 1, &remote, 1, 0);
+    if (got <= 0) return;              /* gone or unreadable: skip the rest */
+    scanned += (uint64_t)got;
+    for (size_t i = 0; i < (size_t)got / 8; i++) {
+      uint64_t w = chunk[i];
+      if (w >= blk[0].start && w <= blk[nblk - 1].end) consider(w, 1, 0);
+    }
+    lo += (uint64_t)got;
+  }
+}
+
 static void drain(uint32_t clique) {
   while (ntodo) {
     struct sblock *b = &blk[todo[--ntodo]];
@@ -177,7 +200,7 @@ static void scan_roots(uint64_t sp) {
                  (path && !strncmp(path, "/dev/", 5)) || ours(lo) || holds_blocks(lo, hi);
       if (!skip) {
         if (sp >= lo && sp < hi) lo = sp;   /* our stack: only live frames */
-        scan_range(lo, hi, 1, 0);
+        scan_root(lo, hi);
         drain(0);
       }
       line = nl + 1;
