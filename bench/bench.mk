@@ -1,1 +1,9 @@
-# placeholder
+# bench/bench.mk: `make bench` runs real workloads natively, under
+# heaptrack and under heapspy (see bench/README.md), and prints ratios.
+
+$(BUILD)/bench/stress: bench/stress.c $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -pthread -o $@ $<
+
+bench: all $(BUILD)/bench/stress
+	bench/run.sh

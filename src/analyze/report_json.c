@@ -120,5 +120,12 @@ void hs_report_json(FILE *out, struct hs_model *m) {
             (unsigned long long)m->marks[i]->t_ms, (unsigned long long)m->marks[i]->in_use_bytes,
             (unsigned long long)m->marks[i]->in_use_blocks);
   }
-  fputs("],\n  \"timeline\": []\n}\n", out);
+  fputs("],\n  \"timeline\": [", out);
+  const struct hsp_tick *t;
+  size_t nt = hsp_timeline(&m->prof, &t);
+  for (size_t i = 0; i < nt; i++)
+    fprintf(out, "%s\n    {\"t_ms\": %llu, \"heap_bytes\": %lld, \"rss_bytes\": %llu, \"vm_bytes\": %llu}",
+            i ? "," : "", (unsigned long long)t[i].t_ms, (long long)t[i].heap_bytes,
+            (unsigned long long)t[i].rss_bytes, (unsigned long long)t[i].vm_bytes);
+  fputs("]\n}\n", out);
 }

@@ -66,6 +66,51 @@ static void print_holders(FILE *out, const char *title, const struct hs_holder *
   fputc('\n', out);
 }
 
+static const char *human(double v, char *buf) {
+  const char *unit[] = { "B", "KB", "MB", "GB", "TB" };
+  int u = 0;
+  double a = v < 0 ? -v : v;
+  while (a >= 1024 && u < 4) { a /= 1024; v /= 1024; u++; }
+  snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+  return buf;
+}
+
+/* A few evenly spaced points of the timeline with bars, and a verdict:
+ * does the heap grow, and is the growth in the heap at all? */
+static void print_timeline(FILE *out, struct hs_model *m) {
+  const struct hsp_tick *t;
+  size_t n = hsp_timeline(&m->prof, &t);
+  if (n < 2) return;
+  int64_t max = 1;
+  for (size_t i = 0; i < n; i++) if (t[i].heap_bytes > max) max = t[i].heap_bytes;
+  char a[32], b[32], c[32];
+  fprintf(out, "TIMELINE (heap tracked by heapspy; RSS and virtual size from the kernel)\n");
+  fprintf(out, "  %9s %10s %10s %10s\n", "time", "heap", "RSS", "virtual");
+  size_t rows = n < 8 ? n : 8;
+  for (size_t r = 0; r < rows; r++) {
+    size_t i = rows == 1 ? 0 : r * (n - 1) / (rows - 1);
+    int bar = (int)(t[i].heap_bytes > 0 ? t[i].heap_bytes * 30 / max : 0);
+    fprintf(out, "  %7.3f s %10s %10s %10s  %.*s\n", t[i].t_ms / 1000.0,
+            human((double)t[i].heap_bytes, a), human((double)t[i].rss_bytes, b),
+            human((double)t[i].vm_bytes, c), bar, "##############################");
+  }
+  double secs = (t[n - 1].t_ms - t[0].t_ms) / 1000.0;
+  double heap = (double)(t[n - 1].heap_bytes - t[0].heap_bytes);
+  double rss = (double)t[n - 1].rss_bytes - (double)t[0].rss_bytes;
+  if (secs > 0)
+    fprintf(out, "  heap %s %s in %.3f s (%s/s); RSS %s %s\n", heap >= 0 ? "grew" : "shrank",
+            human(heap < 0 ? -heap : heap, a), secs, human(heap / secs, b),
+            rss >= 0 ? "grew" : "shrank", human(rss < 0 ? -rss : rss, c));
+  if (rss > 4.0 * (heap > 0 ? heap : 0) && rss > 16 << 20)
+    fprintf(out, "  RSS grew %s, the heap %s: look outside the heap (mappings, thread stacks,\n"
+                 "  another allocator): heapspy maps PID shows where\n",
+            human(rss, a), human(heap > 0 ? heap : 0, b));
+  if (m->ngroups && m->total.in_use_bytes)
+    fprintf(out, "  %.0f%% of the memory in use at exit comes from one site (site 1 above)\n",
+            100.0 * (double)m->groups[0].bytes / (double)m->total.in_use_bytes);
+  fputc('\n', out);
+}
+
 void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o) {
   const struct hsp_header *h = m->prof.hdr;
   char b1[32], b2[32], b3[32], phrase[256];
@@ -114,6 +159,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
                 m->by_module, m->nby_module, 10);
   print_holders(out, "TOP FUNCTIONS (memory in use at exit)", m->by_function,
                 m->nby_function, 10);
+  print_timeline(out, m);
 
   fprintf(out, "HEAP SUMMARY:\n");
   fprintf(out, "    in use at exit: %s bytes in %s blocks\n",

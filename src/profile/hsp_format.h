@@ -152,6 +152,26 @@ struct hsp_verdict {
   uint32_t pad;
 };
 
+/* One point of the timeline: heap the spy tracks against what the kernel
+ * says the process uses. The spy keeps at most HSP_TICKS points: when the
+ * array fills, it drops every other point and doubles the interval, so a
+ * 50 ms run and a 10 hour run both get a curve of useful resolution. */
+#define HSP_TICKS 2048
+struct hsp_tick {
+  uint64_t t_ms;
+  int64_t heap_bytes;
+  uint64_t rss_bytes;
+  uint64_t vm_bytes;
+};
+
+struct hsp_timeline {
+  uint32_t lock;
+  uint32_t count;           /* points valid in ticks[] */
+  uint64_t interval_ms;     /* current spacing */
+  uint64_t next_ms;         /* when the next point is due */
+  struct hsp_tick ticks[HSP_TICKS];
+};
+
 /* A named mark (HEAPSPY_CHECKPOINT, snapshot). */
 struct hsp_mark {
   uint64_t next_off;
@@ -186,6 +206,7 @@ struct hsp_header {
   uint32_t nfamilies;
   uint32_t lock;            /* arena/stack-insert lock (spy only) */
   char families[HSP_MAX_FAMILIES][HSP_FAMILY_NAME];
+  uint64_t timeline_off;    /* struct hsp_timeline */
   uint64_t verdicts_off;    /* struct hsp_verdict[verdicts_count] */
   uint64_t verdicts_count;
   uint64_t verdicts_t_ms;   /* when the scan ran */

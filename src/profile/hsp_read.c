@@ -182,6 +182,14 @@ size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,
   return n;
 }
 
+size_t hsp_timeline(const struct hsp_profile *p, const struct hsp_tick **out) {
+  const struct hsp_timeline *t = hsp_at(p, p->hdr->timeline_off, sizeof *t);
+  *out = NULL;
+  if (!t) return 0;
+  *out = t->ticks;
+  return t->count <= HSP_TICKS ? t->count : HSP_TICKS;
+}
+
 int hsp_write_exit(const char *path, int code, int sig, uint64_t wall_ms) {
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) return -1;

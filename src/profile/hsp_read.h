@@ -47,6 +47,9 @@ unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr);
 size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,
                  size_t max);
 
+/* Timeline points in time order; returns count (0 if none). */
+size_t hsp_timeline(const struct hsp_profile *p, const struct hsp_tick **out);
+
 /* Record the program's exit status (heapspy run does, after waiting). */
 int hsp_write_exit(const char *path, int code, int sig, uint64_t wall_ms);
 

@@ -58,6 +58,8 @@ void *spy_arena_alloc(size_t bytes, uint64_t *off_out);  /* zeroed; NULL if exha
 /* Give back the pages of a record nobody will write again (an abandoned
  * table): its disk blocks and page cache are freed, it reads as zeros. */
 void spy_arena_release(uint64_t off, uint64_t len);
+uint64_t spy_arena_reserved(void);         /* address space held, unmapped */
+uint64_t spy_arena_resident(void);         /* bytes of ours counted in RSS */
 extern char *spy_arena_base;
 static inline void *spy_arena_ptr(uint64_t off) {
   return off ? spy_arena_base + off : NULL;
@@ -73,6 +75,7 @@ int spy_block_remove(void *ptr, size_t *size, unsigned *family);
 int spy_block_take(void *ptr, struct hsp_block *out);   /* remove, keep info */
 void spy_block_untake(const struct hsp_block *b);       /* undo a take */
 int spy_block_lookup(const void *ptr, struct hsp_block *out);
+int64_t spy_in_use_estimate(void);         /* global + this thread's batch */
 void spy_blocks_lock_all(void);
 void spy_blocks_unlock_all(void);
 void spy_blocks_reset_locks(void);
@@ -88,6 +91,13 @@ void spy_stacks_reset_lock(void);
 /* spy_modules.c */
 void spy_modules_scan(void);               /* record newly loaded modules */
 int spy_module_known(uint64_t pc);
+
+/* spy_timeline.c: heap vs RSS over time. Allocations compare the time
+ * with spy_timeline_next (read-mostly) and call in when a point is due;
+ * heap < 0 means "read the global count". */
+void spy_timeline_init(void);
+void spy_timeline_tick_slow(uint32_t now_ms, int64_t heap, int force);
+extern uint64_t spy_timeline_next;
 
 /* spy_leakscan.c: classify live blocks (lost / still reachable). */
 void spy_leak_scan(void);

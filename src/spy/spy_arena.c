@@ -113,9 +113,21 @@ void *spy_arena_alloc(size_t bytes, uint64_t *off_out) {
   return arena_base + off;
 }
 
+static uint64_t arena_released;        /* bytes given back to the kernel */
+
+uint64_t spy_arena_reserved(void) { return ARENA_RESERVE - arena_mapped; }
+
+/* Approximation: everything used and not released is resident. */
+uint64_t spy_arena_resident(void) {
+  uint64_t used = __atomic_load_n(&spy_hdr->arena_used, __ATOMIC_RELAXED);
+  uint64_t rel = __atomic_load_n(&arena_released, __ATOMIC_RELAXED);
+  return used > rel ? used - rel : 0;
+}
+
 void spy_arena_release(uint64_t off, uint64_t len) {
   uint64_t lo = (off + 4095) & ~4095ull, hi = (off + len) & ~4095ull;
-  if (hi > lo) madvise(arena_base + lo, hi - lo, MADV_REMOVE);
+  if (hi > lo && madvise(arena_base + lo, hi - lo, MADV_REMOVE) == 0)
+    __atomic_add_fetch(&arena_released, hi - lo, __ATOMIC_RELAXED);
 }
 
 /* In a forked child: write the arena into a fresh file at path and map that

@@ -94,7 +94,7 @@ static __thread int64_t unflushed __attribute__((tls_model("initial-exec")));
 
 /* Track in-use bytes and the peak. The global counter is touched once per
  * HSP_PEAK_SLACK bytes of change per thread, not on every call. */
-static void note_in_use(int64_t delta) {
+static int64_t note_in_use(int64_t delta) {
   int64_t d = unflushed + delta;
   int64_t now;
   if (d > HSP_PEAK_SLACK || d < -HSP_PEAK_SLACK) {
@@ -104,7 +104,7 @@ static void note_in_use(int64_t delta) {
     now = __atomic_load_n(&spy_hdr->live.in_use_bytes, __ATOMIC_RELAXED) + d;
   }
   unflushed = d;
-  if (delta <= 0) return;
+  if (delta <= 0) return now;
   uint64_t peak = __atomic_load_n(&spy_hdr->live.peak_bytes, __ATOMIC_RELAXED);
   while (now > 0 && (uint64_t)now > peak) {
     if (__atomic_compare_exchange_n(&spy_hdr->live.peak_bytes, &peak, (uint64_t)now, 1,
@@ -113,6 +113,11 @@ static void note_in_use(int64_t delta) {
       break;
     }
   }
+  return now;
+}
+
+int64_t spy_in_use_estimate(void) {
+  return __atomic_load_n(&spy_hdr->live.in_use_bytes, __ATOMIC_RELAXED) + unflushed;
 }
 
 void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
@@ -145,7 +150,8 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   f->in_use_bytes += size;
   f->in_use_blocks++;
   shard_unlock(s, locked);
-  note_in_use((int64_t)size);
+  int64_t heap = note_in_use((int64_t)size);
+  if (SPY_UNLIKELY(now >= spy_timeline_next)) spy_timeline_tick_slow(now, heap, 0);
 }
 
 /* Removes slot i of a table with the given mask (backward shift). */

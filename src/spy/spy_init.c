@@ -202,6 +202,7 @@ static void fork_child(void) {
 
 static void finish(unsigned how, int code, int sig) {
   if (!spy_hdr || spy_status != SPY_READY) return;
+  spy_timeline_tick_slow(spy_now_ms(), -1, 1);  /* the last point: as of exit */
   if (!spy_hdr->exit_how) spy_hdr->exit_how = how;
   if (how != HSP_EXIT_NORMAL || code >= 0) {
     if (code >= 0) {
@@ -341,6 +342,7 @@ void spy_init(void) {
   fill_header();
   spy_blocks_init();
   spy_stacks_init();
+  spy_timeline_init();
   spy_modules_scan();
   spy_resolve_cxx();
   real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");

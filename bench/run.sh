@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# run.sh - heapspy benchmark harness (entry point of `make bench`).
+#
+# usage: bench/run.sh [-n RUNS] [WORKLOAD...]
+#   WORKLOAD: cc1 python sqlite perl stress (= stress1 + stress2), or
+#             stress1 / stress2 alone.  Default: all.  RUNS default 3.
+#
+# Runs each workload natively, under heaptrack and under heapspy, runs
+# interleaved (native, heaptrack, heapspy, native, ...; cc1 adds
+# `heaptrack -r` record-only), each through bench/measure.py which records
+# wall time and the peak summed RSS of the whole process tree (heaptrack:
+# script + program + heaptrack_interpret + compressor; heapspy: the
+# `heapspy run` parent + the program).  Prints a markdown table of medians
+# and ratios to native, and writes it to build/bench/results.md (raw
+# per-run JSON lines in build/bench/results.jsonl).
+#
+# A tool that fails (non-zero exit, killed, missing/corrupt output) shows
+# "failed (...)" in its cells; a missing heapspy binary shows
+# "heapspy: not built".  The harness itself always completes.
+#
+# Environment overrides:
+#   HEAPSPY=path          heapspy binary (default build/bin/heapspy)
+#   HEAPTRACK=path        heaptrack script (default: heaptrack on PATH)
+#   CC1=path              gcc compiler proper (default: gcc -print-prog-name=cc1)
+#   BENCH_PYTHON=path     python for the churn workload (default /usr/bin/python3,
+#                         not a pyenv/venv shim, which would add a shell exec)
+#   BENCH_TIMEOUT=s       per-run limit (default 900)
+#   BENCH_MEM_LIMIT_MB=n  kill a run whose tree exceeds n MB (default: half of
+#                         MemAvailable at the start of that run, at most 8 GiB)
+#   BENCH_STRESS_ITERS=n  iterations per stress thread (default 5000000)
+#   BENCH_CC1_LINES=n     size of the generated C file for cc1 (default 10000)
+#   BENCH_NO_WARMUP=1     skip the untimed native warm-up run per workload
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+OUT=$ROOT/build/bench
+HEAPSPY=${HEAPSPY:-$ROOT/build/bin/heapspy}
+HEAPTRACK=${HEAPTRACK:-heaptrack}
+CC1=${CC1:-$(gcc -print-prog-name=cc1 2>/dev/null)}
+[ -n "$CC1" ] && [ -x "$CC1" ] || CC1=/usr/lib/gcc/x86_64-linux-gnu/12/cc1
+if [ -z "${BENCH_PYTHON:-}" ]; then
+    BENCH_PYTHON=/usr/bin/python3
+    [ -x "$BENCH_PYTHON" ] || BENCH_PYTHON=$(command -v python3)
+fi
+PY=$BENCH_PYTHON # also runs the sampler itself
+TIMEOUT=${BENCH_TIMEOUT:-900}
+MEMLIMIT=${BENCH_MEM_LIMIT_MB:-0}
+ITERS=${BENCH_STRESS_ITERS:-5000000}
+CC1_LINES=${BENCH_CC1_LINES:-10000}
+GENC=$OUT/gen-$CC1_LINES.c
+RUNS=3
+ALL_WORKLOADS=(cc1 python sqlite perl stress1 stress2)
+
+usage() {
+    sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit "${1:-0}"
+}
+
+while getopts "n:h" opt; do
+    case $opt in
+        n) RUNS=$OPTARG ;;
+        h) usage 0 ;;
+        *) usage 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+case $RUNS in '' | *[!0-9]* | 0) echo "run.sh: -n needs a positive integer" >&2; exit 2 ;; esac
+
+[ $# -gt 0 ] || set -- "${ALL_WORKLOADS[@]}"
+WORKLOADS=()
+for w in "$@"; do
+    case $w in
+        cc1 | python | sqlite | perl | stress1 | stress2) WORKLOADS+=("$w") ;;
+        stress) WORKLOADS+=(stress1 stress2) ;;
+        *) echo "run.sh: unknown workload '$w' (cc1 python sqlite perl stress stress1 stress2)" >&2; exit 2 ;;
+    esac
+done
+
+mkdir -p "$OUT" || exit 1
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/heapspy-bench.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+RESULTS=$OUT/results.jsonl
+: >"$RESULTS"
+
+log() { printf '%s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- inputs
+
+prepare() {
+    if [ ! -s "$GENC" ] || [ "$BENCH/gen_c.py" -nt "$GENC" ]; then
+        "$PY" "$BENCH/gen_c.py" --lines "$CC1_LINES" -o "$GENC" || return 1
+    fi
+    if [ ! -s "$OUT/inserts.sql" ] || [ "$BENCH/workloads/gen_inserts.py" -nt "$OUT/inserts.sql" ]; then
+        "$PY" "$BENCH/workloads/gen_inserts.py" -o "$OUT/inserts.sql" || return 1
+    fi
+    # `make bench` builds it; build it here too so run.sh works on its own
+    if [ ! -x "$OUT/stress" ] || [ "$BENCH/stress.c" -nt "$OUT/stress" ]; then
+        gcc -O2 -pthread -o "$OUT/stress" "$BENCH/stress.c" || return 1
+    fi
+}
+
+# CMD=(...) for workload $1; ENVS=(...) extra environment
+workload_cmd() {
+    ENVS=()
+    case $1 in
+        cc1) CMD=("$CC1" -O2 -quiet "$GENC" -o /dev/null) ;;
+        python) CMD=("$BENCH_PYTHON" "$BENCH/workloads/churn.py" 40); ENVS=(PYTHONMALLOC=malloc) ;;
+        sqlite) CMD=(sqlite3 -batch -bail "$TMP/bench.db" ".read $OUT/inserts.sql") ;;
+        perl) CMD=(perl "$BENCH/workloads/hashes.pl" 8) ;;
+        stress1) CMD=("$OUT/stress" 1 "$ITERS") ;;
+        stress2) CMD=("$OUT/stress" 2 "$ITERS") ;;
+    esac
+}
+
+modes_of() {
+    if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy; else echo native heaptrack heapspy; fi
+}
+
+# ---------------------------------------------------------------- one run
+
+skip() { # workload mode why
+    printf '{"workload": "%s", "mode": "%s", "status": "skipped", "why": "%s"}\n' "$1" "$2" "$3" >>"$RESULTS"
+    log "  $1 $2: skipped ($3)"
+}
+
+run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
+    local w=$1 mode=$2 i=$3 line
+    workload_cmd "$w"
+    rm -f "$TMP"/bench.db* # sqlite starts from an empty database every run
+    rm -rf "$TMP/run" && mkdir -p "$TMP/run"
+    local m=("$PY" "$BENCH/measure.py" run --timeout "$TIMEOUT" --mem-limit-mb "$MEMLIMIT"
+        --stdout "$TMP/run/stdout" --stderr "$TMP/run/stderr"
+        --tag "workload=$w" --tag "mode=$mode" --tag "run=$i")
+    case $mode in
+        native) m+=(-- "${CMD[@]}") ;;
+        heaptrack) # the interpreter prints its stats last: proof it got to the end
+            m+=(--expect-file "$TMP/run/ht.*" --expect-stderr "heaptrack stats:"
+                -- "$HEAPTRACK" -o "$TMP/run/ht" "${CMD[@]}") ;;
+        heaptrack-r)
+            m+=(--expect-file "$TMP/run/ht.*" -- "$HEAPTRACK" -r -o "$TMP/run/ht" "${CMD[@]}") ;;
+        heapspy)
+            m+=(--expect-file "$TMP/run/profile.hsp"
+                -- "$HEAPSPY" run -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log" -- "${CMD[@]}") ;;
+    esac
+    line=$(env "${ENVS[@]}" "${m[@]}")
+    if [ -z "$line" ]; then # the sampler itself broke: record a failure, go on
+        line=$(printf '{"workload": "%s", "mode": "%s", "run": "%s", "status": "harness", "why": "measure.py failed"}' "$w" "$mode" "$i")
+    fi
+    [ "$i" -gt 0 ] && printf '%s\n' "$line" >>"$RESULTS"
+    # a heaptrack script killed before its EXIT trap leaves its fifo behind
+    local pid
+    pid=$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' <<<"$line")
+    case $mode in heaptrack*) [ -n "$pid" ] && [ -p "/tmp/heaptrack_fifo$pid" ] && rm -f "/tmp/heaptrack_fifo$pid" ;; esac
+    # one progress line; on failure, show why and the end of its stderr
+    "$PY" - "$line" "$w" "$mode" "$i" <<'EOF' >&2
+import json, sys
+r = json.loads(sys.argv[1]); w, mode, i = sys.argv[2:5]
+tag = "warm-up" if i == "0" else "run %s" % i
+if r.get("status") == "ok":
+    print("  %-8s %-12s %-8s %7.2f s %7.1f MB" % (w, mode, tag, r["wall_s"], r["peak_kb"] / 1024))
+else:
+    print("  %-8s %-12s %-8s FAILED: %s %s (exit %s, signal %s)" % (
+        w, mode, tag, r.get("status"), r.get("why", ""), r.get("exit"), r.get("signal")))
+EOF
+    if ! grep -q '"status": "ok"' <<<"$line" && [ -s "$TMP/run/stderr" ]; then
+        tail -n 5 "$TMP/run/stderr" | sed 's/^/      | /' >&2
+    fi
+    grep -q '"status": "ok"' <<<"$line"
+}
+
+# ---------------------------------------------------------------- main
+
+log "heapspy bench: runs=$RUNS workloads=${WORKLOADS[*]}"
+log "  cc1=$CC1 python=$BENCH_PYTHON heaptrack=$(command -v "$HEAPTRACK" || echo missing) heapspy=$HEAPSPY"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+log "  $(nproc) cores, load: $LOAD0"
+if ! prepare; then
+    log "run.sh: could not prepare inputs (gen.c / inserts.sql / stress)"
+fi
+have_heapspy=1
+[ -x "$HEAPSPY" ] || { have_heapspy=0; log "  heapspy: not built ($HEAPSPY)"; }
+have_heaptrack=1
+command -v "$HEAPTRACK" >/dev/null 2>&1 || { have_heaptrack=0; log "  heaptrack: not installed"; }
+
+for w in "${WORKLOADS[@]}"; do
+    log "== $w"
+    read -r -a modes <<<"$(modes_of "$w")"
+    if [ -z "${BENCH_NO_WARMUP:-}" ] && ! run_one "$w" native 0; then
+        for mode in "${modes[@]}"; do skip "$w" "$mode" "workload broken: native run failed"; done
+        continue
+    fi
+    [ "$have_heapspy" = 1 ] || skip "$w" heapspy "heapspy: not built"
+    if [ "$have_heaptrack" = 0 ]; then
+        for mode in "${modes[@]}"; do
+            case $mode in heaptrack*) skip "$w" "$mode" "heaptrack: not installed" ;; esac
+        done
+    fi
+    for ((i = 1; i <= RUNS; i++)); do
+        for mode in "${modes[@]}"; do
+            case $mode in
+                heapspy) [ "$have_heapspy" = 1 ] || continue ;;
+                heaptrack*) [ "$have_heaptrack" = 1 ] || continue ;;
+            esac
+            run_one "$w" "$mode" "$i"
+        done
+    done
+done
+
+{
+    echo "## heapspy bench ($(date -u '+%Y-%m-%d %H:%M UTC'), $RUNS runs each, median; $(nproc) cores)"
+    echo
+    echo "Load average at start: $LOAD0; at end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine inflates every column)."
+    echo
+    "$PY" "$BENCH/measure.py" table "$RESULTS"
+    echo
+    echo "Time: wall seconds from start until every process of the tree has exited (ratio = x native)."
+    echo "MB: peak of the summed RSS of all processes of the tree (heaptrack: + heaptrack_interpret;"
+    echo "heapspy: + the \`heapspy run\` parent). heapspy/heaptrack: heapspy time / heaptrack time (< 1 = faster)."
+} >"$OUT/results.md.tmp"
+mv "$OUT/results.md.tmp" "$OUT/results.md"
+echo
+cat "$OUT/results.md"
+log "(raw runs: $RESULTS)"
+exit 0

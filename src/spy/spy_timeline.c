@@ -1,0 +1,71 @@
+/*
+ * spy_timeline.c: the heap over time against the process's RSS and
+ * virtual size, so a report can tell "the heap grows" from "something
+ * outside the heap grows". A point is taken when an allocation notices
+ * one is due (no timer thread, no signal); the interval adapts (see
+ * struct hsp_timeline).
+ *
+ * Must never: block (a busy timeline is simply skipped), or allocate.
+ */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "spy.h"
+
+#define FIRST_INTERVAL_MS 5
+
+static struct hsp_timeline *tl;
+uint64_t spy_timeline_next;
+
+void spy_timeline_init(void) {
+  uint64_t off;
+  tl = spy_arena_alloc(sizeof *tl, &off);
+  if (!tl) return;
+  tl->interval_ms = FIRST_INTERVAL_MS;
+  spy_timeline_next = 0;
+  __atomic_store_n(&spy_hdr->timeline_off, off, __ATOMIC_RELEASE);
+}
+
+/* VmSize and VmRSS from /proc/self/statm (pages). */
+static void read_statm(uint64_t *vm, uint64_t *rss) {
+  char buf[128];
+  *vm = *rss = 0;
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = 0;
+  const char *p = buf;
+  uint64_t v[2] = { 0, 0 };
+  for (int i = 0; i < 2; i++) {
+    while (*p == ' ') p++;
+    while (*p >= '0' && *p <= '9') v[i] = v[i] * 10 + (uint64_t)(*p++ - '0');
+  }
+  long page = sysconf(_SC_PAGESIZE);
+  *vm = v[0] * (uint64_t)page;
+  *rss = v[1] * (uint64_t)page;
+}
+
+void spy_timeline_tick_slow(uint32_t now, int64_t heap, int force) {
+  if (!tl || __atomic_exchange_n(&tl->lock, 1, __ATOMIC_ACQUIRE)) return;
+  if (now >= tl->next_ms || force) {
+    if (tl->count == HSP_TICKS) {      /* full: keep every other point */
+      for (uint32_t i = 0; i < HSP_TICKS / 2; i++) tl->ticks[i] = tl->ticks[2 * i + 1];
+      tl->count = HSP_TICKS / 2;
+      tl->interval_ms *= 2;
+    }
+    struct hsp_tick *t = &tl->ticks[tl->count];
+    t->t_ms = now;
+    t->heap_bytes = heap >= 0 ? heap : spy_in_use_estimate();
+    read_statm(&t->vm_bytes, &t->rss_bytes);
+    /* the profile's mapping is ours, not the program's */
+    t->vm_bytes -= spy_arena_reserved() + spy_arena_resident();
+    uint64_t mine = spy_arena_resident();
+    t->rss_bytes = t->rss_bytes > mine ? t->rss_bytes - mine : 0;
+    __atomic_store_n(&tl->count, tl->count + 1, __ATOMIC_RELEASE);
+    tl->next_ms = now + tl->interval_ms;
+    __atomic_store_n(&spy_timeline_next, tl->next_ms, __ATOMIC_RELAXED);
+  }
+  __atomic_store_n(&tl->lock, 0, __ATOMIC_RELEASE);
+}
