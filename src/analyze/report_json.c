@@ -67,6 +67,11 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   fprintf(out, ",\n  \"duration_ms\": %llu, \"complete\": %s, \"libc_freeres\": %s",
           (unsigned long long)h->duration_ms, m->prof.incomplete ? "false" : "true",
           (h->flags & HSP_FLAG_FREERES) ? "true" : "false");
+  fprintf(out, ",\n  \"spy\": {\"unwind_fallbacks\": %llu, \"unwind_checked\": %llu, "
+               "\"unwind_mismatches\": %llu, \"stacks\": %llu, \"profile_bytes\": %zu}",
+          (unsigned long long)h->unwind_fallbacks, (unsigned long long)h->unwind_checked,
+          (unsigned long long)h->unwind_mismatches, (unsigned long long)h->stacks.count,
+          m->prof.size);
   fprintf(out, ",\n  \"totals\": {\"allocs\": %llu, \"frees\": %llu, \"bytes_allocated\": %llu, "
                "\"peak_bytes\": %llu, \"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
           (unsigned long long)m->total.allocs, (unsigned long long)m->total.frees,

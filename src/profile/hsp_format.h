@@ -207,6 +207,9 @@ struct hsp_header {
   uint32_t lock;            /* arena/stack-insert lock (spy only) */
   char families[HSP_MAX_FAMILIES][HSP_FAMILY_NAME];
   uint64_t timeline_off;    /* struct hsp_timeline */
+  uint64_t unwind_fallbacks;  /* stacks the fast unwinder left to libunwind */
+  uint64_t unwind_checked;    /* with unwind_check: stacks compared */
+  uint64_t unwind_mismatches; /* ... that differed from libunwind's */
   uint64_t verdicts_off;    /* struct hsp_verdict[verdicts_count] */
   uint64_t verdicts_count;
   uint64_t verdicts_t_ms;   /* when the scan ran */

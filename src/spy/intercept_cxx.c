@@ -62,8 +62,7 @@ static void cxx_delete(void *p) {
   if (!p) return;
   if (SPY_UNLIKELY(spy_busy) || !spy_ready()) { __libc_free(p); return; }
   spy_busy++;
-  spy_block_remove(p, NULL, NULL);
-  __libc_free(p);
+  spy_untrack_and_free(p);
   spy_busy--;
 }
 

@@ -22,6 +22,15 @@
 #define SPY_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SPY_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/* The real allocator: glibc's exported entry points. */
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
 /* Spy lifecycle. Before READY and after OFF every call passes through. */
 enum spy_status { SPY_UNINIT = 0, SPY_INITIALIZING, SPY_READY, SPY_OFF };
 
@@ -32,6 +41,7 @@ struct spy_options {
   int run_libc_freeres;
   int run_cxx_freeres;
   int quiet;              /* no "profile written" line at exit */
+  int unwind_check;       /* compare every fast unwind with libunwind */
 };
 
 extern volatile int spy_status;
@@ -75,6 +85,9 @@ int spy_block_remove(void *ptr, size_t *size, unsigned *family);
 int spy_block_take(void *ptr, struct hsp_block *out);   /* remove, keep info */
 void spy_block_untake(const struct hsp_block *b);       /* undo a take */
 int spy_block_lookup(const void *ptr, struct hsp_block *out);
+/* Start loading ptr's table slot; the unwinder runs while it arrives. */
+void spy_block_prefetch(const void *ptr);
+int spy_single_threaded(void);             /* glibc's __libc_single_threaded */
 int64_t spy_in_use_estimate(void);         /* global + this thread's batch */
 void spy_blocks_lock_all(void);
 void spy_blocks_unlock_all(void);
@@ -87,6 +100,10 @@ void spy_stacks_init(void);
 void spy_stacks_lock(void);
 void spy_stacks_unlock(void);
 void spy_stacks_reset_lock(void);
+
+/* spy_unwind.c: the fast CFI unwinder (-1: use libunwind instead). */
+int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi);
+void spy_unwind_invalidate(void);          /* a module was unloaded */
 
 /* spy_modules.c */
 void spy_modules_scan(void);               /* record newly loaded modules */
@@ -111,8 +128,27 @@ void spy_record_mark(const char *name);
 
 /* The funnel every interceptor uses, entered with spy_busy set. */
 static inline void *spy_track(void *p, size_t size, unsigned family) {
-  if (SPY_LIKELY(p != NULL)) spy_block_add(p, size, family, spy_stack_capture());
+  if (SPY_LIKELY(p != NULL)) {
+    spy_block_prefetch(p);
+    uint32_t stack = spy_stack_capture();
+    spy_block_add(p, size, family, stack);
+  }
   return p;
+}
+
+/* The free funnel. While the process has a single thread no one can be
+ * handed this address between the real free and our record of it, so the
+ * real free runs first, hiding the table's cache miss behind it; with
+ * threads the record must come first. */
+static inline void spy_untrack_and_free(void *p) {
+  if (spy_single_threaded()) {
+    spy_block_prefetch(p);
+    __libc_free(p);
+    spy_block_remove(p, NULL, NULL);
+  } else {
+    spy_block_remove(p, NULL, NULL);
+    __libc_free(p);
+  }
 }
 
 /* spy_util.c: the spy's libc-free helpers. */
@@ -131,13 +167,5 @@ static inline void spy_unlock(uint32_t *l) {
   __atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
 
-/* The real allocator: glibc's exported entry points. */
-extern void *__libc_malloc(size_t);
-extern void __libc_free(void *);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void *__libc_valloc(size_t);
-extern void *__libc_pvalloc(size_t);
 
 #endif

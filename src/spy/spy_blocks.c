@@ -116,6 +116,15 @@ static int64_t note_in_use(int64_t delta) {
   return now;
 }
 
+void spy_block_prefetch(const void *ptr) {
+  uint64_t p = (uint64_t)(uintptr_t)ptr;
+  struct hsp_shard *s = shard_of(p);
+  const struct hsp_block *t = table_of(s);
+  __builtin_prefetch(&t[home_slot(mix(p), s->capacity - 1)], 1, 3);
+}
+
+int spy_single_threaded(void) { return __libc_single_threaded; }
+
 int64_t spy_in_use_estimate(void) {
   return __atomic_load_n(&spy_hdr->live.in_use_bytes, __ATOMIC_RELAXED) + unflushed;
 }

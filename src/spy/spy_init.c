@@ -279,6 +279,15 @@ __attribute__((destructor)) static void spy_fini(void) {
   }
 }
 
+/* A module going away may take cached unwind rules with it. */
+SPY_EXPORT int dlclose(void *handle) {
+  static int (*real)(void *);
+  if (!real) real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+  int r = real ? real(handle) : -1;
+  spy_unwind_invalidate();
+  return r;
+}
+
 /* ---- start-up ----------------------------------------------------------- */
 
 static void fill_header(void) {

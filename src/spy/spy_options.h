@@ -12,7 +12,8 @@
   BOOL("follow_children", follow_children)  /* spy exec'd children */ \
   BOOL("run_libc_freeres", run_libc_freeres)/* free libc caches */    \
   BOOL("run_cxx_freeres", run_cxx_freeres)  /* free libstdc++ pool */ \
-  BOOL("quiet", quiet)                      /* no closing line */
+  BOOL("quiet", quiet)                      /* no closing line */       \
+  BOOL("unwind_check", unwind_check)        /* test: vs libunwind */
 
 int spy_option_set(const char *name, const char *val);
 

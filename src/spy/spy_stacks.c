@@ -128,20 +128,37 @@ static uint32_t intern(const uint64_t *pc, unsigned n) {
   return id;
 }
 
-__attribute__((noinline)) uint32_t spy_stack_capture(void) {
+/* libunwind's walk, our frames skipped: the reference and the fallback. */
+static unsigned slow_unwind(uint64_t *out, unsigned max) {
   void *buf[MAX_FRAMES + SKIP_MAX];
-  unsigned want = spy_opt.depth + SKIP_MAX;
-  if (want > MAX_FRAMES + SKIP_MAX) want = MAX_FRAMES + SKIP_MAX;
+  unsigned want = max + SKIP_MAX;
   int got = unw_backtrace(buf, (int)want);
   unsigned first = 0;
-  /* drop our own frames: the stack starts at the allocator's caller */
   while (first < (unsigned)got && first < SKIP_MAX &&
          (uint64_t)(uintptr_t)buf[first] >= own_start &&
          (uint64_t)(uintptr_t)buf[first] < own_end)
     first++;
   unsigned n = (unsigned)got - first;
-  if (n > spy_opt.depth) n = spy_opt.depth;
-  return intern((const uint64_t *)(buf + first), n);
+  if (n > max) n = max;
+  memcpy(out, buf + first, n * sizeof *out);
+  return n;
+}
+
+__attribute__((noinline)) uint32_t spy_stack_capture(void) {
+  uint64_t pcs[MAX_FRAMES];
+  unsigned max = spy_opt.depth < MAX_FRAMES ? spy_opt.depth : MAX_FRAMES;
+  int n = spy_unwind(pcs, max, own_start, own_end);
+  if (SPY_UNLIKELY(n < 0)) {
+    __atomic_add_fetch(&spy_hdr->unwind_fallbacks, 1, __ATOMIC_RELAXED);
+    n = (int)slow_unwind(pcs, max);
+  } else if (SPY_UNLIKELY(spy_opt.unwind_check)) {
+    uint64_t ref[MAX_FRAMES];
+    unsigned m = slow_unwind(ref, max);
+    __atomic_add_fetch(&spy_hdr->unwind_checked, 1, __ATOMIC_RELAXED);
+    if (m != (unsigned)n || memcmp(ref, pcs, m * sizeof *ref))
+      __atomic_add_fetch(&spy_hdr->unwind_mismatches, 1, __ATOMIC_RELAXED);
+  }
+  return intern(pcs, (unsigned)n);
 }
 
 void spy_stacks_lock(void) { spy_lock(&insert_lock); }

@@ -1,0 +1,158 @@
+/*
+ * proc_util.c: argument parsing and the one-line errors shared by the
+ * inspection commands (no such process, permission denied naming the
+ * ptrace_scope setting, gone mid-way), plus small output helpers.
+ *
+ * Must never: touch the target beyond reading /proc, or print more than
+ * one line for an error.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../analyze/util.h"
+#include "proc.h"
+
+pid_t hs_parse_pid(const char *cmd, const char *arg) {
+  char *end;
+  errno = 0;
+  long v = strtol(arg, &end, 10);
+  if (!*arg || *end || errno || v <= 0 || v > 0x3fffffff)
+    hs_die(HS_EXIT_USAGE, "%s: '%s' is not a process id", cmd, arg);
+  return (pid_t)v;
+}
+
+uint64_t hs_parse_addr(const char *cmd, const char *arg) {
+  const char *s = arg;
+  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 16);
+  if (!*s || *end || errno || !isxdigit((unsigned char)*s))
+    hs_die(HS_EXIT_USAGE, "%s: '%s' is not an address (hexadecimal, like 0x7f12a000)",
+           cmd, arg);
+  return v;
+}
+
+double hs_parse_seconds(const char *cmd, const char *opt, const char *arg) {
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (!*arg || *end || errno || !isfinite(v) || v < 0 || v > 86400)
+    hs_die(HS_EXIT_USAGE, "%s: %s wants seconds (like 0.5), not '%s'", cmd, opt, arg);
+  return v;
+}
+
+/* State letter of /proc/PID/stat, or 0 if unreadable. */
+static char proc_state(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *rp = strrchr(buf, ')');
+  return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+int hs_proc_alive(pid_t pid) {
+  char st = proc_state(pid);
+  return st && st != 'Z' && st != 'X';
+}
+
+void hs_proc_require(const char *cmd, pid_t pid) {
+  char st = proc_state(pid);
+  if (!st) hs_die(1, "%s: no such process %d", cmd, (int)pid);
+  if (st == 'Z' || st == 'X')
+    hs_die(1, "%s: process %d has exited (a zombie, not yet reaped by its parent)",
+           cmd, (int)pid);
+}
+
+const char *hs_ptrace_scope_note(char *buf, size_t len) {
+  FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+  int v = -1;
+  if (f) {
+    if (fscanf(f, "%d", &v) != 1) v = -1;
+    fclose(f);
+  }
+  static const char *const meaning[] = {
+    "any process of the same user may be traced",
+    "only descendants may be traced; run as root or set it to 0",
+    "only root may trace",
+    "no process may be traced",
+  };
+  if (v < 0)
+    snprintf(buf, len, "no /proc/sys/kernel/yama/ptrace_scope here: run as the "
+                       "process's user or as root");
+  else
+    snprintf(buf, len, "/proc/sys/kernel/yama/ptrace_scope is %d: %s", v,
+             v <= 3 ? meaning[v] : "unknown setting");
+  return buf;
+}
+
+void hs_proc_die(const char *cmd, pid_t pid, int err, const char *what,
+                 int started) {
+  char note[256];
+  if (err < 0) err = -err;
+  if ((err == ESRCH || err == ENOENT) && !hs_proc_alive(pid)) {
+    if (started) hs_die(1, "%s: process %d exited while it was being read", cmd, (int)pid);
+    hs_die(1, "%s: no such process %d", cmd, (int)pid);
+  }
+  if (err == EPERM || err == EACCES)
+    hs_die(1, "%s: permission denied reading %s of process %d (%s)", cmd, what,
+           (int)pid, hs_ptrace_scope_note(note, sizeof note));
+  hs_die(1, "%s: cannot read %s of process %d: %s", cmd, what, (int)pid, strerror(err));
+}
+
+const char *hs_proc_comm(pid_t pid, char *buf, size_t len) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+  FILE *f = fopen(path, "r");
+  snprintf(buf, len, "?");
+  if (f) {
+    if (fgets(buf, (int)len, f)) buf[strcspn(buf, "\n")] = 0;
+    fclose(f);
+  }
+  return buf;
+}
+
+double hs_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void hs_sleep_until(double t) {
+  for (;;) {
+    double left = t - hs_now();
+    if (left <= 0) return;
+    struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+    nanosleep(&ts, NULL);
+  }
+}
+
+void hs_json_str(FILE *out, const char *s) {
+  if (!s) { fputs("null", out); return; }
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", out); break;
+    case '\\': fputs("\\\\", out); break;
+    case '\n': fputs("\\n", out); break;
+    case '\t': fputs("\\t", out); break;
+    default:
+      if (*p < 0x20) fprintf(out, "\\u%04x", *p);
+      else fputc(*p, out);
+    }
+  }
+  fputc('"', out);
+}
+
+const char *hs_kib(uint64_t bytes, char *buf) {
+  return hs_commas((bytes + 1023) / 1024, buf);
+}
