@@ -42,14 +42,22 @@ void spy_stacks_init(void) {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
+/* Four independent lanes, so the multiplies overlap instead of forming
+ * one long dependency chain through every frame. */
 static inline uint32_t hash_pcs(const uint64_t *pc, unsigned n) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (unsigned i = 0; i < n; i++) {
-    h ^= pc[i];
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
+  const uint64_t k = 0x9e3779b97f4a7c15ull;
+  uint64_t a = n, b = 1, c = 2, d = 3;
+  unsigned i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a = (a ^ pc[i]) * k;
+    b = (b ^ pc[i + 1]) * k;
+    c = (c ^ pc[i + 2]) * k;
+    d = (d ^ pc[i + 3]) * k;
   }
-  return (uint32_t)h | 1;               /* never 0 */
+  for (; i < n; i++) a = (a ^ pc[i]) * k;
+  uint64_t h = a ^ (b >> 7) ^ (c >> 13) ^ (d >> 19);
+  h = (h ^ (h >> 32)) * 0xff51afd7ed558ccdull;
+  return (uint32_t)(h ^ (h >> 29)) | 1;       /* never 0 */
 }
 
 static inline int same(const struct hsp_stack *s, uint32_t hash,

@@ -326,6 +326,51 @@ static inline const struct rule *rule_for(uint64_t pc) {
   return r;
 }
 
+/* ---- memo of the last walk ----------------------------------------------------
+ *
+ * Consecutive allocations of a thread mostly share their outer frames. The
+ * last walk is kept, outermost frame first, with the stack slots each step
+ * read. When the new walk reaches a frame with the same pc, rsp and rbp as
+ * a remembered one, and every slot the old walk read from there outward
+ * still holds the same value, the rest of the walk would repeat the old
+ * one exactly (each step is a function of the registers, the rule for pc
+ * and those slots), so the old frames are reused. The checks are
+ * independent loads, not a chain of dependent lookups. */
+
+#define MEMO_MAX 256
+
+struct frame {
+  uint64_t pc, rsp, rbp;               /* registers at this frame */
+  uint64_t ra_at, rbp_at;              /* slots read to step outward (0: none) */
+};
+
+struct memo {
+  unsigned n;                          /* frames in f[], outermost first */
+  int truncated;                       /* stopped at max depth, not at the end */
+  struct frame f[MEMO_MAX];
+  struct frame fresh[MEMO_MAX];        /* this walk's new frames, innermost first */
+};
+
+static __thread struct memo memo __attribute__((tls_model("initial-exec")));
+
+/* Does the remembered walk from f[k] outward still hold? */
+static int memo_valid_from(int k) {
+  for (int m = k; m >= 1; m--) {
+    const struct frame *f = &memo.f[m];
+    if (*(const uint64_t *)(uintptr_t)f->ra_at != memo.f[m - 1].pc) return 0;
+    if (f->rbp_at && *(const uint64_t *)(uintptr_t)f->rbp_at != memo.f[m - 1].rbp) return 0;
+  }
+  return 1;
+}
+
+/* Remember a walk of i fresh frames on top of f[0..keep-1]. */
+static void memo_store(unsigned keep, unsigned i, int truncated) {
+  if (keep + i > MEMO_MAX) { memo.n = 0; return; }
+  for (unsigned t = 0; t < i; t++) memo.f[keep + t] = memo.fresh[i - 1 - t];
+  memo.n = keep + i;
+  memo.truncated = truncated;
+}
+
 /* Walk the stack of the thread that called into the spy, starting at the
  * first frame outside [own_lo, own_hi). The spy itself is built with
  * frame pointers, so its own frames are skipped through the RBP chain.
@@ -335,7 +380,9 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
   if (SPY_UNLIKELY(cache.generation != gen)) {
     memset(cache.r, 0, sizeof cache.r);
     cache.generation = gen;
+    memo.n = 0;
   }
+  if (max > MEMO_MAX) max = MEMO_MAX;
   const uint64_t *fp = __builtin_frame_address(0);
   uint64_t lo = (uint64_t)(uintptr_t)fp, hi = lo + MAX_STACK_SPAN;
   /* our frames: [saved rbp][return address] linked by rbp */
@@ -350,20 +397,43 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
   uint64_t pc = fp[1], rsp = (uint64_t)(uintptr_t)fp + 16, rbp = fp[0];
   if (pc >= own_lo && pc < own_hi) return -1;
   unsigned n = 0;
+  int k = (int)memo.n - 1;             /* remembered frame at or above rsp */
   while (n < max && pc) {
+    while (k >= 0 && memo.f[k].rsp < rsp) k--;
+    if (k >= 0 && memo.f[k].rsp == rsp && memo.f[k].pc == pc && memo.f[k].rbp == rbp &&
+        (!memo.truncated || n + (unsigned)k + 1 >= max) && memo_valid_from(k)) {
+      unsigned total = n + (unsigned)k + 1 < max ? n + (unsigned)k + 1 : max;
+      for (unsigned t = 0; n + t < total; t++) out[n + t] = memo.f[k - (int)t].pc;
+      memo_store((unsigned)k + 1, n, memo.truncated);
+      return (int)total;
+    }
+    struct frame *f = &memo.fresh[n];
+    f->pc = pc;
+    f->rsp = rsp;
+    f->rbp = rbp;
+    f->ra_at = f->rbp_at = 0;
     out[n++] = pc;
     const struct rule *r = rule_for(pc);
-    if (r->kind == RULE_END) break;
-    if (r->kind != RULE_OK) return -1;
+    if (r->kind == RULE_END) {
+      memo_store(0, n, 0);
+      return (int)n;
+    }
+    if (r->kind != RULE_OK) goto fail;
     uint64_t cfa = (r->cfa_rbp ? rbp : rsp) + (uint64_t)(int64_t)r->cfa_off;
-    if (cfa <= rsp || cfa >= hi || (cfa & 7)) return -1;
+    if (cfa <= rsp || cfa >= hi || (cfa & 7)) goto fail;
     if (r->rbp_off) {
       uint64_t at = cfa + (uint64_t)(int64_t)r->rbp_off;
-      if (at < rsp || at >= cfa) return -1;
+      if (at < rsp || at >= cfa) goto fail;
       rbp = *(const uint64_t *)(uintptr_t)at;
+      f->rbp_at = at;
     }
+    f->ra_at = cfa - 8;
     pc = *(const uint64_t *)(uintptr_t)(cfa - 8);
     rsp = cfa;
   }
+  memo_store(0, n, n == max);
   return (int)n;
+fail:
+  memo.n = 0;
+  return -1;
 }

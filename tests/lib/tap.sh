@@ -5,7 +5,7 @@
 # exit status is non-zero when any check failed.
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-HEAPSPY="$TOP/build/bin/heapspy"
+HEAPSPY="${HEAPSPY_UNDER_TEST:-$TOP/build/bin/heapspy}"
 TESTBIN="$TOP/build/tests"          # compiled test programs
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/heapspy-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
