@@ -40,6 +40,15 @@ size_t hs_model_frames(struct hs_model *m, uint32_t stack,
   size_t n = 0;
   for (uint32_t i = 0; s && i < s->depth && n < max; i++)
     n += hs_symbolize(m->sym, s->pc[i], 1, out + n, max - n);
+  /* blocks reported through heapspy.h start in its inline helper, which
+   * the user did not write: the stack starts at their allocator */
+  size_t skip = 0;
+  while (skip < n && out[skip].function && !strcmp(out[skip].function, "heapspy_request"))
+    skip++;
+  if (skip && skip < n) {
+    memmove(out, out + skip, (n - skip) * sizeof *out);
+    n -= skip;
+  }
   return n;
 }
 
@@ -217,6 +226,26 @@ int hs_model_load(struct hs_model *m, const char *path,
   m->nmarks = hsp_marks(&m->prof, m->marks, 1024);
   group_blocks(m);
   attribute(m);
+  /* With threads the spy's peak is exact to HSP_PEAK_SLACK per thread;
+   * it is never allowed to be below what was observed in use. */
+  m->peak_bytes = h->live.peak_bytes;
+  m->peak_ms = h->live.peak_t_ms;
+  const struct hsp_tick *t;
+  size_t nt = hsp_timeline(&m->prof, &t);
+  for (size_t i = 0; i < nt; i++)
+    if (t[i].heap_bytes > 0 && (uint64_t)t[i].heap_bytes > m->peak_bytes) {
+      m->peak_bytes = (uint64_t)t[i].heap_bytes;
+      m->peak_ms = t[i].t_ms;
+    }
+  for (size_t i = 0; i < m->nmarks; i++)
+    if (m->marks[i]->in_use_bytes > m->peak_bytes) {
+      m->peak_bytes = m->marks[i]->in_use_bytes;
+      m->peak_ms = m->marks[i]->t_ms;
+    }
+  if (m->total.in_use_bytes > m->peak_bytes) {
+    m->peak_bytes = m->total.in_use_bytes;
+    m->peak_ms = h->duration_ms;
+  }
   return 0;
 }
 
@@ -236,7 +265,7 @@ void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len) {
   const struct hsp_header *h = m->prof.hdr;
   int known = (h->flags & HSP_FLAG_EXIT_KNOWN) != 0;
   if (known && h->exit_signal)
-    snprintf(buf, len, "killed by signal %d (%s)%s", h->exit_signal,
+    snprintf(buf, len, "was killed by signal %d (%s)%s", h->exit_signal,
              strsignal(h->exit_signal),
              h->exit_signal == SIGKILL ? "; heap as of death" : "");
   else if (known && h->exit_how == HSP_EXIT_UNDERSCORE)

@@ -44,6 +44,7 @@ struct hs_model {
   size_t nmarks;
   struct { uint64_t bytes, blocks, sites; } kinds[HSP_LEAK_REACHABLE + 1];
   int scanned;                       /* a reachability scan classified blocks */
+  uint64_t peak_bytes, peak_ms;      /* never below any in-use figure seen */
 };
 
 /* SPEC's name of a leak kind ("definitely_lost"...), and a phrase. */

@@ -47,7 +47,7 @@ static void jframes(FILE *out, struct hs_model *m, uint32_t stack) {
 static void jsample(FILE *out, const struct hsp_sample *s) {
   if (!s) { fputs("null", out); return; }
   fprintf(out, "{\"address\": \"0x%llx\", \"size\": %llu, \"hex\": \"",
-          (unsigned long long)s->ptr, (unsigned long long)s->size);
+          (unsigned long long)HSP_ADDR(s->ptr), (unsigned long long)s->size);
   for (uint32_t i = 0; i < s->len; i++) fprintf(out, "%02x", s->data[i]);
   fputs("\"}", out);
 }
@@ -75,7 +75,7 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   fprintf(out, ",\n  \"totals\": {\"allocs\": %llu, \"frees\": %llu, \"bytes_allocated\": %llu, "
                "\"peak_bytes\": %llu, \"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
           (unsigned long long)m->total.allocs, (unsigned long long)m->total.frees,
-          (unsigned long long)m->total.bytes_allocated, (unsigned long long)h->live.peak_bytes,
+          (unsigned long long)m->total.bytes_allocated, (unsigned long long)m->peak_bytes,
           (unsigned long long)m->total.in_use_bytes, (unsigned long long)m->total.in_use_blocks);
   fputs(",\n  \"families\": [", out);
   int first = 1;

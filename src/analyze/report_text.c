@@ -23,7 +23,7 @@ static void print_frame(FILE *out, int idx, const struct hs_frame *f) {
 
 static void hexdump(FILE *out, const struct hsp_sample *s) {
   fprintf(out, "  sample block 0x%llx, first %u of %llu bytes:\n",
-          (unsigned long long)s->ptr, s->len, (unsigned long long)s->size);
+          (unsigned long long)HSP_ADDR(s->ptr), s->len, (unsigned long long)s->size);
   for (uint32_t off = 0; off < s->len; off += 16) {
     fprintf(out, "    %04x ", off);
     for (uint32_t i = 0; i < 16; i++) {
@@ -167,8 +167,8 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   fprintf(out, "  total heap usage: %s allocs, %s frees, %s bytes allocated\n",
           hs_commas(m->total.allocs, b1), hs_commas(m->total.frees, b2),
           hs_commas(m->total.bytes_allocated, b3));
-  fprintf(out, "   peak heap usage: %s bytes at %llu ms\n", hs_commas(h->live.peak_bytes, b1),
-          (unsigned long long)h->live.peak_t_ms);
+  fprintf(out, "   peak heap usage: %s bytes at %llu ms\n", hs_commas(m->peak_bytes, b1),
+          (unsigned long long)m->peak_ms);
   if (m->scanned) {
     fprintf(out, "\nLEAK SUMMARY:\n");
     for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)

@@ -25,13 +25,13 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      1
+#define HSP_VERSION      2
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
 #define HSP_SAMPLE_BYTES 64              /* bytes kept of a sample block */
 #define HSP_HEADER_SIZE  8192            /* header region, shards follow */
-#define HSP_PEAK_SLACK   (256 << 10)     /* per-thread in-use batching */
+#define HSP_PEAK_SLACK   (64 << 10)      /* per-thread in-use batching */
 
 /* Built-in allocator families; custom ones (HEAPSPY_ALLOC_LIKE) follow. */
 enum hsp_family {
@@ -72,7 +72,12 @@ struct hsp_family_counts {
   uint64_t in_use_blocks;
 };
 
-/* One live block. size_fam = size << 8 | family. ptr == 0: empty slot. */
+/* One live block. size_fam = size << 8 | family. ptr == 0: empty slot.
+ * Blocks of custom families (HEAPSPY_ALLOC_LIKE) are keyed with
+ * HSP_PTR_CUSTOM set: a pool's block may start where its malloc'd slab
+ * starts, and both are live. HSP_ADDR gives the address. */
+#define HSP_PTR_CUSTOM (1ull << 63)
+#define HSP_ADDR(key) ((key) & ~HSP_PTR_CUSTOM)
 struct hsp_block {
   uint64_t ptr;
   uint64_t size_fam;
@@ -147,9 +152,9 @@ enum hsp_leak_kind {
 /* One block's verdict from the last reachability scan; the array is
  * sorted by ptr. */
 struct hsp_verdict {
-  uint64_t ptr;
+  uint64_t ptr;             /* address (HSP_ADDR of the key) */
   uint32_t kind;
-  uint32_t pad;
+  uint32_t custom;          /* 1 if the block's key has HSP_PTR_CUSTOM */
 };
 
 /* One point of the timeline: heap the spy tracks against what the kernel

@@ -56,6 +56,7 @@ int hsp_open(struct hsp_profile *p, const char *path, char *err, size_t errlen) 
   if (memcmp(h->magic, HSP_MAGIC, 8) != 0) what = "not a heapspy profile (bad magic)";
   else if (h->version > HSP_VERSION) what = "profile version is newer than this heapspy";
   else if (h->version < 1) what = "corrupt header (version 0)";
+  else if (h->version < HSP_VERSION) what = "old profile version";
   else if (h->header_size != HSP_HEADER_SIZE) what = "corrupt header (header size)";
   else if (!hsp_at(p, h->shards_off, sizeof(struct hsp_shard) * HSP_SHARDS))
     what = "profile truncated: shard table missing";
@@ -63,6 +64,10 @@ int hsp_open(struct hsp_profile *p, const char *path, char *err, size_t errlen) 
   if (what) {
     if (h->version > HSP_VERSION && !memcmp(h->magic, HSP_MAGIC, 8))
       snprintf(err, errlen, "%s: profile version %u is newer than this heapspy (%u); upgrade heapspy",
+               path, h->version, HSP_VERSION);
+    else if (h->version >= 1 && h->version < HSP_VERSION && !memcmp(h->magic, HSP_MAGIC, 8))
+      snprintf(err, errlen, "%s: profile version %u was written by an older heapspy; this one "
+               "reads version %u: render it with that heapspy or run the program again",
                path, h->version, HSP_VERSION);
     else
       snprintf(err, errlen, "%s: %s", path, what);
@@ -154,17 +159,20 @@ void hsp_family_totals(const struct hsp_profile *p,
     }
 }
 
+/* ptr is a block's key (see HSP_PTR_CUSTOM). */
 unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr) {
   uint64_t n = p->hdr->verdicts_count;
   const struct hsp_verdict *v =
       n < (1ull << 36) ? hsp_at(p, p->hdr->verdicts_off, n * sizeof *v) : NULL;
   if (!v) return HSP_LEAK_UNCLASSIFIED;
-  uint64_t lo = 0, hi = n;
+  uint64_t addr = HSP_ADDR(ptr), lo = 0, hi = n;
+  uint32_t custom = (ptr & HSP_PTR_CUSTOM) != 0;
   while (lo < hi) {
     uint64_t mid = (lo + hi) / 2;
-    if (v[mid].ptr < ptr) lo = mid + 1; else hi = mid;
+    if (v[mid].ptr < addr) lo = mid + 1; else hi = mid;
   }
-  if (lo < n && v[lo].ptr == ptr && v[lo].kind <= HSP_LEAK_REACHABLE) return v[lo].kind;
+  for (; lo < n && v[lo].ptr == addr; lo++)   /* a pool block may share its slab's address */
+    if (v[lo].custom == custom && v[lo].kind <= HSP_LEAK_REACHABLE) return v[lo].kind;
   return HSP_LEAK_UNCLASSIFIED;
 }
 

@@ -28,7 +28,7 @@ void spy_resolve_cxx(void) {
   real_new_array_al = (new_al_fn)dlsym(RTLD_NEXT, "_ZnamSt11align_val_t");
 }
 
-static void leave(int *unused) { (void)unused; spy_busy--; }
+static void leave(int *unused) { (void)unused; spy_leave(); }
 #define BUSY_SCOPE int scope __attribute__((cleanup(leave), unused)) = spy_busy++
 
 static inline void *raw_alloc(size_t n, size_t align) {
@@ -38,6 +38,8 @@ static inline void *raw_alloc(size_t n, size_t align) {
 /* Allocate n bytes for family fam. throwing: fall back to libstdc++'s
  * operator (new_handler, bad_alloc) when the allocation fails. */
 static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
+  if (SPY_UNLIKELY(spy_busy) && spy_nested_tracked())
+    return spy_nested_alloc(raw_alloc(n ? n : 1, align), n, fam);
   if (SPY_UNLIKELY(spy_busy) || !spy_ready()) {
     void *p = raw_alloc(n ? n : 1, align);
     if (p || !throwing) return p;
@@ -60,10 +62,15 @@ static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
 
 static void cxx_delete(void *p) {
   if (!p) return;
-  if (SPY_UNLIKELY(spy_busy) || !spy_ready()) { __libc_free(p); return; }
+  if (SPY_UNLIKELY(spy_busy)) {
+    if (spy_nested_tracked()) spy_nested_free(p);
+    else __libc_free(p);
+    return;
+  }
+  if (!spy_ready()) { __libc_free(p); return; }
   spy_busy++;
   spy_untrack_and_free(p);
-  spy_busy--;
+  spy_leave();
 }
 
 #define NOTHROW_T const void *   /* const std::nothrow_t & */

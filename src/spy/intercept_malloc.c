@@ -21,43 +21,60 @@
 
 #include "spy.h"
 
-#define PASS_THROUGH_IF_NOT_TRACKING(expr) \
-  if (SPY_UNLIKELY(spy_busy) || !spy_ready()) return expr
+/* Not tracking yet (or any more): the real call. Inside the spy already:
+ * a signal handler's call, queued (see spy_nested.c). */
+#define ENTER(call, size)                                                 \
+  do {                                                                    \
+    if (SPY_UNLIKELY(spy_busy))                                           \
+      return spy_nested_tracked() ? spy_nested_alloc(call, size, HSP_FAM_MALLOC) : call; \
+    if (!spy_ready()) return call;                                        \
+  } while (0)
 
 SPY_EXPORT void *malloc(size_t n) {
-  PASS_THROUGH_IF_NOT_TRACKING(__libc_malloc(n));
+  ENTER(__libc_malloc(n), n);
   spy_busy++;
   void *p = spy_track(__libc_malloc(n), n, HSP_FAM_MALLOC);
-  spy_busy--;
+  spy_leave();
   return p;
 }
 
 SPY_EXPORT void free(void *p) {
   if (!p) return;
-  if (SPY_UNLIKELY(spy_busy) || !spy_ready()) { __libc_free(p); return; }
+  if (SPY_UNLIKELY(spy_busy)) {
+    if (spy_nested_tracked()) spy_nested_free(p);
+    else __libc_free(p);
+    return;
+  }
+  if (!spy_ready()) { __libc_free(p); return; }
   spy_busy++;
   spy_untrack_and_free(p);
-  spy_busy--;
+  spy_leave();
 }
 
 SPY_EXPORT void *calloc(size_t n, size_t m) {
-  PASS_THROUGH_IF_NOT_TRACKING(__libc_calloc(n, m));
+  ENTER(__libc_calloc(n, m), n * m);     /* non-NULL implies no overflow */
   spy_busy++;
   void *p = __libc_calloc(n, m);
-  spy_track(p, n * m, HSP_FAM_MALLOC);   /* p != NULL implies no overflow */
-  spy_busy--;
+  spy_track(p, n * m, HSP_FAM_MALLOC);
+  spy_leave();
   return p;
 }
 
 SPY_EXPORT void *realloc(void *old, size_t n) {
-  PASS_THROUGH_IF_NOT_TRACKING(__libc_realloc(old, n));
+  if (SPY_UNLIKELY(spy_busy)) {
+    if (!spy_nested_tracked()) return __libc_realloc(old, n);
+    void *p = __libc_realloc(old, n);
+    if (old && (p || !n)) spy_nested_unrecord(old);
+    return spy_nested_alloc(p, n, HSP_FAM_MALLOC);
+  }
+  if (!spy_ready()) return __libc_realloc(old, n);
   spy_busy++;
   struct hsp_block was;
   int known = old && spy_block_take(old, &was);
   void *p = __libc_realloc(old, n);
   if (p) spy_track(p, n, HSP_FAM_MALLOC);
   else if (known && n) spy_block_untake(&was);  /* failed: old stays */
-  spy_busy--;
+  spy_leave();
   return p;
 }
 
@@ -71,10 +88,10 @@ SPY_EXPORT void *reallocarray(void *old, size_t n, size_t m) {
 }
 
 SPY_EXPORT void *memalign(size_t align, size_t n) {
-  PASS_THROUGH_IF_NOT_TRACKING(__libc_memalign(align, n));
+  ENTER(__libc_memalign(align, n), n);
   spy_busy++;
   void *p = spy_track(__libc_memalign(align, n), n, HSP_FAM_MALLOC);
-  spy_busy--;
+  spy_leave();
   return p;
 }
 
@@ -91,18 +108,18 @@ SPY_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
 }
 
 SPY_EXPORT void *valloc(size_t n) {
-  PASS_THROUGH_IF_NOT_TRACKING(__libc_valloc(n));
+  ENTER(__libc_valloc(n), n);
   spy_busy++;
   void *p = spy_track(__libc_valloc(n), n, HSP_FAM_MALLOC);
-  spy_busy--;
+  spy_leave();
   return p;
 }
 
 SPY_EXPORT void *pvalloc(size_t n) {
-  PASS_THROUGH_IF_NOT_TRACKING(__libc_pvalloc(n));
+  ENTER(__libc_pvalloc(n), n);
   spy_busy++;
   void *p = spy_track(__libc_pvalloc(n), n, HSP_FAM_MALLOC);
-  spy_busy--;
+  spy_leave();
   return p;
 }
 
@@ -112,7 +129,9 @@ SPY_EXPORT size_t malloc_usable_size(void *p) {
   static size_t (*real)(void *);
   if (!real) {
     spy_busy++;
+    spy_internal++;
     real = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+    spy_internal--;
     spy_busy--;
     if (!real) return 0;
   }

@@ -116,8 +116,22 @@ void spy_timeline_init(void);
 void spy_timeline_tick_slow(uint32_t now_ms, int64_t heap, int force);
 extern uint64_t spy_timeline_next;
 
-/* spy_leakscan.c: classify live blocks (lost / still reachable). */
-void spy_leak_scan(void);
+/* spy_leakscan.c: classify live blocks (lost / still reachable). The
+ * scan starts the current thread's stack at `stack` (the frame of the
+ * spy's caller) and treats `regs` (spy_capture_registers on entry to the
+ * spy) as roots. */
+struct spy_scan_origin { uint64_t stack; uint64_t regs[6]; };
+void spy_capture_registers(uint64_t regs[6]);
+void spy_leak_scan(const struct spy_scan_origin *from);
+
+/* Where the scan of this thread's stack begins for a spy function with a
+ * frame pointer: below its frame, just far enough to keep the caller's
+ * registers that its prologue pushed (rbx, r12-r15). */
+#define SPY_SCAN_ORIGIN(o)                                                  \
+  do {                                                                      \
+    spy_capture_registers((o)->regs);                                       \
+    (o)->stack = (uint64_t)(uintptr_t)__builtin_frame_address(0) - 40;       \
+  } while (0)
 
 /* intercept_cxx.c */
 void spy_resolve_cxx(void);
@@ -125,6 +139,29 @@ void spy_resolve_cxx(void);
 /* spy_client.c: requests from heapspy.h */
 unsigned spy_family_id(const char *name);  /* custom families */
 void spy_record_mark(const char *name);
+
+/* spy_nested.c: calls that arrive while this thread is inside the spy
+ * (a signal handler interrupted it) are queued and replayed on the way
+ * out. spy_internal marks the spy's own calls into code that may allocate
+ * (dlsym, pthread keys): those pass through untracked. */
+extern __thread int spy_internal;
+extern __thread int spy_queued;
+void *spy_nested_alloc(void *p, size_t size, unsigned family);
+void spy_nested_unrecord(void *p);
+void spy_nested_free(void *p);
+void spy_drain_queue(void);
+
+/* Leave the spy: replay what signal handlers queued meanwhile. */
+static inline void spy_leave(void) {
+  if (SPY_UNLIKELY(spy_queued) && spy_busy == 1) spy_drain_queue();
+  spy_busy--;
+}
+
+/* A call made while this thread is already in the spy: is it the spy's
+ * own (pass through) or a signal handler's (queue it)? */
+static inline int spy_nested_tracked(void) {
+  return !spy_internal && spy_status == SPY_READY;
+}
 
 /* The funnel every interceptor uses, entered with spy_busy set. */
 static inline void *spy_track(void *p, size_t size, unsigned family) {

@@ -15,6 +15,7 @@
  * Must never: allocate from the heap, unwind, or call out while a shard
  * lock is held (the arena is the only callee, and its lock is a leaf).
  */
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -23,6 +24,22 @@
 #define INITIAL_CAPACITY 1024
 
 static struct hsp_shard *shards;
+
+/* This thread's in-use change not yet added to the global count; a
+ * thread-specific key's destructor adds what is left when the thread
+ * exits, so short-lived threads do not make the global count drift. */
+static __thread int64_t unflushed __attribute__((tls_model("initial-exec")));
+static __thread int flush_registered __attribute__((tls_model("initial-exec")));
+static pthread_key_t flush_key;
+static int flush_key_ok;
+
+static void flush_at_thread_exit(void *unused) {
+  (void)unused;
+  if (unflushed && spy_hdr)
+    __atomic_add_fetch(&spy_hdr->live.in_use_bytes, unflushed, __ATOMIC_RELAXED);
+  unflushed = 0;
+}
+
 
 /* glibc clears this before a second thread starts and never sets it again
  * in this process: while it is set, no one can race us and the shard
@@ -60,6 +77,7 @@ static inline struct hsp_block *table_of(struct hsp_shard *s) {
 
 void spy_blocks_init(void) {
   shards = spy_arena_ptr(spy_hdr->shards_off);
+  flush_key_ok = pthread_key_create(&flush_key, flush_at_thread_exit) == 0;
   for (int i = 0; i < HSP_SHARDS; i++) {
     uint64_t off;
     if (!spy_arena_alloc(INITIAL_CAPACITY * sizeof(struct hsp_block), &off))
@@ -89,12 +107,15 @@ static int shard_grow(struct hsp_shard *s) {
   return 1;
 }
 
-/* This thread's in-use change not yet added to the global count. */
-static __thread int64_t unflushed __attribute__((tls_model("initial-exec")));
-
 /* Track in-use bytes and the peak. The global counter is touched once per
  * HSP_PEAK_SLACK bytes of change per thread, not on every call. */
 static int64_t note_in_use(int64_t delta) {
+  if (SPY_UNLIKELY(!flush_registered) && !__libc_single_threaded && flush_key_ok) {
+    flush_registered = 1;              /* a key below 32: no allocation */
+    spy_internal++;
+    pthread_setspecific(flush_key, (void *)1);
+    spy_internal--;
+  }
   int64_t d = unflushed + delta;
   int64_t now;
   if (d > HSP_PEAK_SLACK || d < -HSP_PEAK_SLACK) {
@@ -295,7 +316,7 @@ void spy_capture_samples(void) {
       out[n].size = size;
       out[n].stack = st;
       out[n].len = size < HSP_SAMPLE_BYTES ? (uint32_t)size : HSP_SAMPLE_BYTES;
-      memcpy(out[n].data, (const void *)(uintptr_t)t[i].ptr, out[n].len);
+      memcpy(out[n].data, (const void *)(uintptr_t)HSP_ADDR(t[i].ptr), out[n].len);
       n++;
     }
     spy_unlock(&s->lock);

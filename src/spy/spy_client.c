@@ -62,6 +62,8 @@ void spy_record_mark(const char *name) {
 
 SPY_EXPORT long heapspy_client(int request, const char *name, void *ptr,
                                unsigned long size) {
+  struct spy_scan_origin origin;
+  if (request == HEAPSPY_REQ_LEAK_CHECK) SPY_SCAN_ORIGIN(&origin);
   if (spy_busy || !spy_ready()) return 0;
   spy_busy++;
   long ret = 1;
@@ -70,16 +72,18 @@ SPY_EXPORT long heapspy_client(int request, const char *name, void *ptr,
   case HEAPSPY_REQ_CHECKPOINT: spy_record_mark(name); break;
   case HEAPSPY_REQ_LEAK_CHECK:
     spy_record_mark(name ? name : "leak-check");
-    spy_leak_scan();
+    spy_leak_scan(&origin);
     break;
   case HEAPSPY_REQ_ALLOC_LIKE:
-    if (ptr) spy_block_add(ptr, size, spy_family_id(name), spy_stack_capture());
+    if (ptr)
+      spy_block_add((void *)((uintptr_t)ptr | HSP_PTR_CUSTOM), size, spy_family_id(name),
+                    spy_stack_capture());
     break;
   case HEAPSPY_REQ_FREE_LIKE:
-    if (ptr) spy_block_remove(ptr, NULL, NULL);
+    if (ptr) spy_block_remove((void *)((uintptr_t)ptr | HSP_PTR_CUSTOM), NULL, NULL);
     break;
   default: ret = -1;
   }
-  spy_busy--;
+  spy_leave();
   return ret;
 }

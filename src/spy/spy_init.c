@@ -238,7 +238,11 @@ static void install_fatal_handlers(void) {
 
 SPY_EXPORT __attribute__((noreturn)) void exit(int code) {
   finish(HSP_EXIT_NORMAL, code, 0);
-  if (!real_exit) real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
+  if (!real_exit) {
+    spy_internal++;
+    real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
+    spy_internal--;
+  }
   if (real_exit) real_exit(code);
   syscall(SYS_exit_group, code);     /* not reached */
   __builtin_unreachable();
@@ -257,6 +261,8 @@ SPY_EXPORT __attribute__((noreturn)) void _Exit(int code) { quick_exit_now(code)
  * libstdc++'s private caches at this point (freeres), and so do we unless
  * told otherwise, so "in use at exit" means what the program holds. */
 __attribute__((destructor)) static void spy_fini(void) {
+  struct spy_scan_origin origin;
+  SPY_SCAN_ORIGIN(&origin);
   if (spy_status != SPY_READY || fini_done) return;
   fini_done = 1;
   finish(HSP_EXIT_NORMAL, -1, 0);
@@ -265,7 +271,7 @@ __attribute__((destructor)) static void spy_fini(void) {
     __libc_freeres();
     spy_hdr->flags |= HSP_FLAG_FREERES;
   }
-  spy_leak_scan();
+  spy_leak_scan(&origin);
   spy_capture_samples();
   spy_hdr->duration_ms = spy_now_ms();
   __atomic_store_n(&spy_hdr->state, HSP_STATE_EXITED, __ATOMIC_RELEASE);
@@ -279,10 +285,38 @@ __attribute__((destructor)) static void spy_fini(void) {
   }
 }
 
+/* Returning from main ends in glibc's own call to exit(), which no
+ * preload can intercept; wrapping main is how the exit code of a return
+ * from main reaches the profile. _start calls __libc_start_main through
+ * the PLT, after every library constructor (ours included) has run. */
+typedef int (*main_fn)(int, char **, char **);
+static main_fn real_main;
+
+static int spy_main(int argc, char **argv, char **envp) {
+  int code = real_main(argc, argv, envp);
+  finish(HSP_EXIT_NORMAL, code & 0xff, 0);
+  return code;
+}
+
+SPY_EXPORT int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void),
+                                 void (*fini)(void), void (*rtld_fini)(void), void *stack_end) {
+  typedef int (*start_fn)(main_fn, int, char **, void (*)(void), void (*)(void),
+                          void (*)(void), void *);
+  spy_internal++;
+  start_fn real = (start_fn)dlsym(RTLD_NEXT, "__libc_start_main");
+  spy_internal--;
+  real_main = main;
+  return real(spy_main, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
 /* A module going away may take cached unwind rules with it. */
 SPY_EXPORT int dlclose(void *handle) {
   static int (*real)(void *);
-  if (!real) real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+  if (!real) {
+    spy_internal++;
+    real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    spy_internal--;
+  }
   int r = real ? real(handle) : -1;
   spy_unwind_invalidate();
   return r;

@@ -10,6 +10,10 @@
  *   definitely     nothing points to it
  *   indirectly     only lost blocks point to it
  *
+ * The scanning thread's own stack counts from the frame of the code that
+ * asked for the scan: the spy's frames below it hold stale copies of old
+ * pointers (the same reason memcheck scans only above the stack pointer).
+ *
  * Runs at exit after the destructors and freeres; writes one verdict per
  * block into the profile. Uses only memory of its own (mmap), never the
  * heap, and holds every shard lock while it reads the table, so threads
@@ -18,6 +22,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -172,7 +177,48 @@ static int holds_blocks(uint64_t lo, uint64_t hi) {
   return a < nblk && blk[a].start < hi;
 }
 
+/* Stack pointers of the other threads that sit in a system call (blocked
+ * in a join, a lock, a read...), from /proc/self/task/TID/syscall. Their
+ * stacks below that point are dead frames, as memcheck knows; a running
+ * thread's stack is scanned whole. */
+#define MAX_SPS 512
+static uint64_t other_sp[MAX_SPS];
+static unsigned n_other_sp;
+
+static void read_thread_sps(void) {
+  n_other_sp = 0;
+  int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return;
+  char ents[4096];
+  for (;;) {
+    long n = syscall(SYS_getdents64, dir, ents, sizeof ents);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
+          (void *)(ents + off);
+      off += d->reclen;
+      if (d->name[0] < '0' || d->name[0] > '9' || n_other_sp == MAX_SPS) continue;
+      char path[64], buf[256];
+      spy_fmt(path, sizeof path, "/proc/self/task/%s/syscall", d->name);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      ssize_t got = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      if (got <= 0 || buf[0] < '0' || buf[0] > '9') continue;   /* "running" */
+      buf[got] = 0;
+      /* "NR a1 a2 a3 a4 a5 a6 SP PC": the 8th field */
+      const char *f = buf;
+      for (int k = 0; k < 7 && f; k++) { f = strchr(f, ' '); if (f) f++; }
+      if (!f || f[0] != '0' || f[1] != 'x') continue;
+      f += 2;
+      other_sp[n_other_sp++] = hex(&f);
+    }
+  }
+  close(dir);
+}
+
 static void scan_roots(uint64_t sp) {
+  read_thread_sps();
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   char buf[8192];
@@ -200,6 +246,9 @@ static void scan_roots(uint64_t sp) {
                  (path && !strncmp(path, "/dev/", 5)) || ours(lo) || holds_blocks(lo, hi);
       if (!skip) {
         if (sp >= lo && sp < hi) lo = sp;   /* our stack: only live frames */
+        for (unsigned t = 0; t < n_other_sp; t++)
+          if (other_sp[t] >= lo && other_sp[t] < hi && other_sp[t] - 128 > lo)
+            lo = other_sp[t] - 128;          /* keep the red zone */
         scan_root(lo, hi);
         drain(0);
       }
@@ -216,8 +265,8 @@ static void collect(struct hsp_shard *sh) {
     struct hsp_block *t = spy_arena_ptr(sh[si].table_off);
     for (uint64_t i = 0; i < sh[si].capacity; i++) {
       if (!t[i].ptr) continue;
-      blk[nblk].start = t[i].ptr;
-      blk[nblk].end = t[i].ptr + HSP_BLOCK_SIZE(&t[i]);
+      blk[nblk].start = HSP_ADDR(t[i].ptr);
+      blk[nblk].end = HSP_ADDR(t[i].ptr) + HSP_BLOCK_SIZE(&t[i]);
       blk[nblk].state = HSP_LEAK_UNCLASSIFIED;
       blk[nblk].family = HSP_BLOCK_FAMILY(&t[i]);
       nblk++;
@@ -225,10 +274,18 @@ static void collect(struct hsp_shard *sh) {
   }
 }
 
-__attribute__((noinline)) void spy_leak_scan(void) {
+/* The callee-saved registers as they are on entry: the caller's values,
+ * or values its own code put there. Read by a leaf that touches no
+ * other register. */
+__attribute__((noinline)) void spy_capture_registers(uint64_t regs[6]) {
+  __asm__ volatile("mov %%rbx, 0(%0)\n\tmov %%rbp, 8(%0)\n\tmov %%r12, 16(%0)\n\t"
+                   "mov %%r13, 24(%0)\n\tmov %%r14, 32(%0)\n\tmov %%r15, 40(%0)"
+                   : : "r"(regs) : "memory");
+}
+
+void spy_leak_scan(const struct spy_scan_origin *from) {
   struct hsp_shard *sh = spy_arena_ptr(spy_hdr->shards_off);
-  __builtin_unwind_init();             /* callee-saved registers to stack */
-  uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+  uint64_t sp = from->stack;
   spy_blocks_lock_all();
   uint64_t total = 0;
   for (int i = 0; i < HSP_SHARDS; i++) total += sh[i].count;
@@ -242,6 +299,8 @@ __attribute__((noinline)) void spy_leak_scan(void) {
   nblk = ntodo = scanned = 0;
   collect(sh);
   sort_blocks(blk, nblk);
+  for (int r = 0; r < 6; r++) consider(from->regs[r], 1, 0);   /* registers are roots */
+  drain(0);
   scan_roots(sp);
   /* What no root reaches is lost: each such block heads a clique and
    * everything only it reaches is indirectly lost. */
@@ -255,6 +314,7 @@ __attribute__((noinline)) void spy_leak_scan(void) {
   for (uint64_t i = 0; i < nblk; i++) {
     v[i].ptr = blk[i].start;
     v[i].kind = blk[i].state ? blk[i].state : HSP_LEAK_DEFINITE;
+    v[i].custom = blk[i].family >= HSP_FAM_FIRST_CUSTOM;
   }
   spy_hdr->verdicts_count = nblk;
   spy_hdr->verdicts_t_ms = spy_now_ms();

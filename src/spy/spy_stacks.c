@@ -140,7 +140,9 @@ static uint32_t intern(const uint64_t *pc, unsigned n) {
 static unsigned slow_unwind(uint64_t *out, unsigned max) {
   void *buf[MAX_FRAMES + SKIP_MAX];
   unsigned want = max + SKIP_MAX;
+  spy_internal++;                      /* whatever libunwind allocates is its own */
   int got = unw_backtrace(buf, (int)want);
+  spy_internal--;
   unsigned first = 0;
   while (first < (unsigned)got && first < SKIP_MAX &&
          (uint64_t)(uintptr_t)buf[first] >= own_start &&

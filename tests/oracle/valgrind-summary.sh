@@ -50,7 +50,7 @@ if grep -q 'Program aborting' "$log"; then
   exit 124
 fi
 
-json=$(sed -n \
+if ! json=$(sed -n \
   -e 's/^==[0-9]*==[ ]*in use at exit: \([0-9,]*\) bytes in \([0-9,]*\) blocks.*/inuse \1 \2/p' \
   -e 's/^==[0-9]*==[ ]*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes allocated.*/total \1 \2 \3/p' \
   "$log" | tr -d , | awk '
@@ -59,8 +59,7 @@ json=$(sed -n \
     END {
       if (n != 2) exit 1
       printf "{\"allocs\":%s,\"frees\":%s,\"bytes_allocated\":%s,\"in_use_bytes\":%s,\"in_use_blocks\":%s}\n", a, f, b, ib, iblk
-    }')
-if [ $? -ne 0 ] || [ -z "$json" ]; then
+    }') || [ -z "$json" ]; then
   echo "$0: no complete HEAP SUMMARY in valgrind's log (exit status $status):" >&2
   sed 's/^/  | /' "$log" >&2
   exit 124

@@ -1,0 +1,198 @@
+# tests/oracle/oracle-lib.sh: shared code of the "exact accounting" oracle
+# tests (t2100-valgrind-sqlite3.sh, t2110-valgrind-python3.sh,
+# t2120-valgrind-cxx.sh). Source it after ../lib/tap.sh.
+#
+# Each test runs one real program twice per mode, once under valgrind's
+# memcheck and once under heapspy, and asserts that heapspy's totals EQUAL
+# valgrind's HEAP SUMMARY: allocs, frees, bytes allocated, bytes and blocks
+# in use at exit. Modes: valgrind's default (runs __libc_freeres at exit)
+# against heapspy's default, and --run-libc-freeres=no against heapspy's
+# --run-libc-freeres=no (heapspy mirrors valgrind's option and default).
+#
+# Same program, same input, so the numbers can only agree if the program
+# does exactly the same thing in both runs. What we found makes that so:
+#
+#  * The environment. Programs such as python copy the whole environment
+#    into their own objects, so the number of variables and the length of
+#    each name and value change their allocation totals (one more variable
+#    XYZ=1 is +1 alloc, +36 bytes for python). Valgrind's client does not
+#    see the environment it was given: Debian's /usr/bin/valgrind wrapper
+#    (a /bin/sh script) adds LD_LIBRARY_PATH=/usr/lib/debug,
+#    GLIBCPP_FORCE_NEW=1, GLIBCXX_FORCE_NEW=1, the shells on the way add
+#    PWD, SHLVL and _, and valgrind itself sets (or prefixes)
+#    LD_PRELOAD=<vgpreload_core...so>:<vgpreload_memcheck...so>. heapspy's
+#    spy removes LD_PRELOAD and HEAPSPY_OPTIONS from the program's
+#    environment at start, so its program sees neither.
+#    The principle: the program must see an environment of identical shape
+#    in both runs. So we never guess: we run /usr/bin/env -0 as the client
+#    of the very same valgrind command line (same env -i base, same helper,
+#    same shell hops) and read the environment valgrind's client really
+#    sees; heapspy's program then gets exactly that list, in the same
+#    order, except that LD_PRELOAD=V becomes ORACLE_PAD=<as many x as V
+#    has bytes>: a name of the same length (10), a value of the same length,
+#    in the same slot. Both runs start from `env -i`, so nothing from the
+#    caller's environment leaks into either.
+#
+#  * Standard streams. Whether stdin/stdout/stderr are ttys, pipes or files
+#    changes buffering and so allocations (python: 13 bytes between a pipe
+#    and /dev/null). Both runs get the same kinds: stdin from the same file
+#    (or /dev/null), stdout and stderr to regular files.
+#
+#  * The folders. Python lists the folder of its script (sys.path[0]) and
+#    keeps the names in a cache: every file there is allocations. The
+#    program therefore runs in an empty folder ($TMP/run, which nothing
+#    writes to), the script lives alone in its own folder, and every output
+#    of ours goes to $TMP/out. (Before that, the second run of the same
+#    command made 8 more allocations than the first: the first run's output
+#    files.)
+#
+#  * Determinism run to run. With the above fixed, valgrind's numbers are
+#    identical from run to run for all three programs (checked by running
+#    each valgrind command twice). Valgrind lays out the client's address
+#    space the same way every time, so ASLR does not move its numbers; the
+#    native runs do not depend on ASLR either (tried). What did change
+#    numbers: the environment (above), python's string hash seed (fixed
+#    with PYTHONHASHSEED=0), the kind of stdout/stderr (above), and the
+#    current folder/script path length (both runs use the same).
+#
+#  * Address-dependent sizes. Valgrind's client lives below 1 GiB, so
+#    anything a program derives from an address is a smaller number than
+#    natively; CPython then allocates a smaller int (28 instead of 32 bytes
+#    for values below 2^30). Heap addresses are below 2^30 in both worlds
+#    here (valgrind's heap, /usr/bin/python3's non-PIE brk heap), so
+#    id()-derived ints agree, but the main thread's pthread_self() does not
+#    (see thread_id_high.c, preloaded into valgrind's client for python:
+#    without it python's bytes allocated differ by 4 x 124 = 496 bytes).
+#    Workloads should not lean on object addresses either: an object big
+#    enough for glibc to mmap lives above 2^30 natively only. workload.py
+#    turns json.dumps' circular-reference check off (check_circular=False),
+#    which keys a dict by id() of every container.
+#
+# Exported knobs for a test: ORACLE_ENV (array of VAR=VALUE for both runs,
+# PATH included), ORACLE_VG_PRELOAD (a library preloaded into valgrind's
+# client only, or empty). HEAPSPY_UNDER_TEST overrides the heapspy binary
+# (default: tap.sh's $HEAPSPY, the built one).
+
+ORACLE_DIR="$TOP/tests/oracle"
+VG_SUMMARY="$ORACLE_DIR/valgrind-summary.sh"
+HEAPSPY_BIN=${HEAPSPY_UNDER_TEST:-$HEAPSPY}
+ORACLE_ENV=(PATH=/usr/bin:/bin LANG=C.UTF-8)
+ORACLE_VG_PRELOAD=
+
+# oracle_have_valgrind: true when valgrind is installed and runs
+oracle_have_valgrind() {
+  command -v valgrind >/dev/null 2>&1 && valgrind --version >/dev/null 2>&1
+}
+
+# _oracle_vg_env: the env -i argument list of the valgrind runs
+_oracle_vg_env() {
+  _vg_env=("${ORACLE_ENV[@]}")
+  [ -n "$ORACLE_VG_PRELOAD" ] && _vg_env+=("LD_PRELOAD=$ORACLE_VG_PRELOAD")
+}
+
+# oracle_probe_env: fills _hs_env with the environment valgrind's client
+# sees, LD_PRELOAD replaced by a padding variable of the same shape.
+oracle_probe_env() {
+  _oracle_vg_env
+  _hs_env=()
+  mkdir -p "$TMP/out"
+  if ! env -i "${_vg_env[@]}" "$VG_SUMMARY" -- /usr/bin/env -0 \
+      >"$TMP/out/probe.json" 2>"$TMP/out/probe.env" </dev/null; then
+    echo "# probing valgrind's client environment failed:"
+    sed 's/^/#   /' "$TMP/out/probe.env"
+    return 1
+  fi
+  local kv v
+  while IFS= read -r -d '' kv; do
+    case $kv in
+      LD_PRELOAD=*)
+        v=${kv#LD_PRELOAD=}
+        _hs_env+=("ORACLE_PAD=$(printf '%*s' "${#v}" '' | tr ' ' x)") ;;
+      *) _hs_env+=("$kv") ;;
+    esac
+  done <"$TMP/out/probe.env"
+  [ "${#_hs_env[@]}" -gt 0 ]
+}
+
+# _oracle_field JSONFILE KEY [SUBOBJECT]: one integer from a JSON file, or
+# a placeholder naming the file when there is none (so that two missing
+# values never compare equal)
+_oracle_field() {
+  python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+if len(sys.argv) > 3: j = j[sys.argv[3]]
+v = j[sys.argv[2]]
+assert isinstance(v, int)
+print(v)' "$@" 2>/dev/null || echo "<no value in ${1##*/}>"
+}
+
+# oracle_compare NAME STDIN -- CMD [ARGS...]
+# Runs CMD (absolute path) under valgrind and under heapspy in both freeres
+# modes, STDIN as its standard input, in the empty folder $TMP/run; emits
+# 8 TAP results per mode (16 in all). Outputs go to $TMP/out.
+oracle_compare() {
+  local name=$1 stdin=$2
+  shift 3 # NAME STDIN --
+  mkdir -p "$TMP/run" "$TMP/out"
+  cd "$TMP/run" || return 1
+  local probe_ok=1
+  oracle_probe_env || probe_ok=0  # (from $TMP/run, like the runs)
+  _oracle_vg_env
+
+  local mode label vgopt hsopt
+  for mode in default no; do
+    if [ $mode = default ]; then
+      label="default freeres"; vgopt=(); hsopt=()
+    else
+      label="--run-libc-freeres=no"
+      vgopt=(--run-libc-freeres=no); hsopt=(--run-libc-freeres=no)
+    fi
+    local vg="$TMP/out/$name.$mode.vg" hs="$TMP/out/$name.$mode.hs"
+
+    # valgrind: the helper prints the JSON summary, the client's stdout
+    # and stderr both land in $vg.out
+    env -i "${_vg_env[@]}" "$VG_SUMMARY" "${vgopt[@]}" -- "$@" \
+      <"$stdin" >"$vg.json" 2>"$vg.out"
+    local vg_status=$?
+    check "$name: valgrind run completed ($label)" \
+      test -s "$vg.json" -a "$vg_status" -eq 0
+    if [ "$vg_status" -ne 0 ]; then
+      echo "# valgrind run exited with $vg_status; its output:"
+      tail -20 "$vg.out" | sed 's/^/#   /'
+    fi
+
+    # heapspy: same environment shape, same kinds of streams
+    local hs_status=127
+    if [ "$probe_ok" = 1 ] && [ -x "$HEAPSPY_BIN" ]; then
+      env -i "${_hs_env[@]}" "$HEAPSPY_BIN" run -o "$hs.hsp" "${hsopt[@]}" \
+        -- "$@" <"$stdin" >"$hs.out" 2>"$hs.err"
+      hs_status=$?
+      "$HEAPSPY_BIN" report --format json "$hs.hsp" >"$hs.json" 2>"$hs.report.err"
+    else
+      echo "# heapspy not run: binary $HEAPSPY_BIN missing or env probe failed"
+      : >"$hs.json"
+    fi
+    check "$name: heapspy run completed with the program's exit status ($label)" \
+      test "$hs_status" -eq 0 -a -s "$hs.json"
+    if [ "$hs_status" -ne 0 ] && [ -f "$hs.err" ]; then
+      tail -20 "$hs.err" | sed 's/^/#   /'
+    fi
+    is "$(cat "$hs.out" 2>/dev/null)" "$(cat "$vg.out")" \
+      "$name: program output identical under heapspy and valgrind ($label)"
+
+    echo "# valgrind ($label): $(cat "$vg.json" 2>/dev/null)"
+    echo "# heapspy  ($label): $(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["totals"]))' "$hs.json" 2>/dev/null)"
+    local k
+    for k in allocs frees bytes_allocated in_use_bytes in_use_blocks; do
+      is "$(_oracle_field "$hs.json" "$k" totals)" "$(_oracle_field "$vg.json" "$k")" \
+        "$name $k equal valgrind's ($label)"
+    done
+  done
+}
+
+# oracle_skip_all NAME REASON: the 16 results, all skipped
+oracle_skip_all() {
+  local _i
+  for _i in $(seq 16); do skip "$1 exact accounting against valgrind" "$2"; done
+}
