@@ -21,6 +21,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "spy.h"
 
@@ -320,9 +321,80 @@ static void compute_rule(uint64_t pc, struct rule *r) {
 
 /* ---- the walk ------------------------------------------------------------------ */
 
+/* Behind the per-thread caches, one table shared by all threads, so a
+ * rule is computed once per process however the caches conflict.
+ * Insert-only open addressing: a slot's rule is written before its pc is
+ * published, and never changes after, so readers need no lock. A full
+ * table is replaced by a larger copy; readers still on the old one only
+ * miss. It lives in its own mappings, never in the heap. */
+struct shared_rules { uint64_t capacity, count; struct rule r[]; };
+static struct shared_rules *shared;
+static uint64_t shared_generation;
+static uint32_t shared_lock;
+
+static struct shared_rules *shared_new(uint64_t cap) {
+  size_t bytes = sizeof(struct shared_rules) + cap * sizeof(struct rule);
+  struct shared_rules *t = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (t == MAP_FAILED) return NULL;
+  t->capacity = cap;
+  return t;
+}
+
+static int shared_find(uint64_t pc, struct rule *out) {
+  struct shared_rules *t = __atomic_load_n(&shared, __ATOMIC_ACQUIRE);
+  if (!t || __atomic_load_n(&shared_generation, __ATOMIC_ACQUIRE) != cache.generation) return 0;
+  uint64_t mask = t->capacity - 1;
+  for (uint64_t i = (pc * 0x9e3779b97f4a7c15ull) >> 20 & mask;; i = (i + 1) & mask) {
+    uint64_t k = __atomic_load_n(&t->r[i].pc, __ATOMIC_ACQUIRE);
+    if (!k) return 0;
+    if (k == pc) { *out = t->r[i]; return 1; }
+  }
+}
+
+static void shared_add(const struct rule *r) {
+  spy_lock(&shared_lock);
+  struct shared_rules *t = shared;
+  if (shared_generation != cache.generation) {   /* a module went away */
+    t = NULL;
+    shared_generation = cache.generation;
+  }
+  if (!t || (t->count + 1) * 2 > t->capacity) {
+    struct shared_rules *nt = shared_new(t ? t->capacity * 2 : 16384);
+    if (!nt) { spy_unlock(&shared_lock); return; }
+    for (uint64_t i = 0; t && i < t->capacity; i++) {
+      if (!t->r[i].pc) continue;
+      uint64_t j = (t->r[i].pc * 0x9e3779b97f4a7c15ull) >> 20 & (nt->capacity - 1);
+      while (nt->r[j].pc) j = (j + 1) & (nt->capacity - 1);
+      nt->r[j] = t->r[i];
+      nt->count++;
+    }
+    __atomic_store_n(&shared, nt, __ATOMIC_RELEASE);  /* the old table stays mapped */
+    t = nt;
+  }
+  uint64_t mask = t->capacity - 1;
+  for (uint64_t i = (r->pc * 0x9e3779b97f4a7c15ull) >> 20 & mask;; i = (i + 1) & mask) {
+    if (t->r[i].pc == r->pc) break;
+    if (!t->r[i].pc) {
+      struct rule tmp = *r;
+      tmp.pc = 0;
+      t->r[i] = tmp;
+      __atomic_store_n(&t->r[i].pc, r->pc, __ATOMIC_RELEASE);
+      t->count++;
+      break;
+    }
+  }
+  spy_unlock(&shared_lock);
+}
+
 static inline const struct rule *rule_for(uint64_t pc) {
   struct rule *r = &cache.r[(pc ^ (pc >> 11)) & (CACHE_SIZE - 1)];
-  if (SPY_UNLIKELY(r->pc != pc || r->kind == RULE_EMPTY)) compute_rule(pc, r);
+  if (SPY_UNLIKELY(r->pc != pc || r->kind == RULE_EMPTY)) {
+    if (!shared_find(pc, r)) {
+      compute_rule(pc, r);
+      shared_add(r);
+    }
+  }
   return r;
 }
 
