@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      2
+#define HSP_VERSION      3
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -108,6 +108,9 @@ struct hsp_shard {
 struct hsp_stack {
   uint32_t hash;
   uint32_t depth;
+  uint64_t allocs;          /* allocations made from this stack, ever */
+  uint64_t bytes;           /* ... and their bytes (per-thread batches: may
+                             * lag by a few hundred calls if killed) */
   uint64_t pc[];
 };
 #define HSP_STACK_OFF(id) ((uint64_t)(id) * 8)

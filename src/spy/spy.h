@@ -97,6 +97,8 @@ void spy_capture_samples(void);            /* at exit: hex dumps */
 /* spy_stacks.c: capture the caller's stack and deduplicate it. */
 uint32_t spy_stack_capture(void);
 void spy_stacks_init(void);
+void spy_stack_count(uint32_t stack, uint64_t bytes);  /* one allocation */
+void spy_stacks_flush_counts(void);        /* this thread's batch, now */
 void spy_stacks_lock(void);
 void spy_stacks_unlock(void);
 void spy_stacks_reset_lock(void);

@@ -35,6 +35,7 @@ static int flush_key_ok;
 
 static void flush_at_thread_exit(void *unused) {
   (void)unused;
+  if (spy_hdr) spy_stacks_flush_counts();
   if (unflushed && spy_hdr)
     __atomic_add_fetch(&spy_hdr->live.in_use_bytes, unflushed, __ATOMIC_RELAXED);
   unflushed = 0;
@@ -154,6 +155,7 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
   struct hsp_shard *s = shard_of(p);
   uint32_t now = spy_now_ms();
+  spy_stack_count(stack, size);
   int locked = shard_lock(s);
   if ((s->count + 1) * 10 > s->capacity * 7 && !shard_grow(s) &&
       s->count + 1 >= s->capacity) {

@@ -165,6 +165,7 @@ static void strip_child_environment(void) {
 static void fork_prepare(void) {
   if (spy_status != SPY_READY) return;
   spy_busy++;
+  spy_stacks_flush_counts();
   spy_blocks_lock_all();
   spy_stacks_lock();
 }
@@ -202,6 +203,7 @@ static void fork_child(void) {
 
 static void finish(unsigned how, int code, int sig) {
   if (!spy_hdr || spy_status != SPY_READY) return;
+  if (!spy_busy) spy_stacks_flush_counts();
   spy_timeline_tick_slow(spy_now_ms(), -1, 1);  /* the last point: as of exit */
   if (!spy_hdr->exit_how) spy_hdr->exit_how = how;
   if (how != HSP_EXIT_NORMAL || code >= 0) {
@@ -271,6 +273,7 @@ __attribute__((destructor)) static void spy_fini(void) {
     __libc_freeres();
     spy_hdr->flags |= HSP_FLAG_FREERES;
   }
+  spy_stacks_flush_counts();
   spy_leak_scan(&origin);
   spy_capture_samples();
   spy_hdr->duration_ms = spy_now_ms();

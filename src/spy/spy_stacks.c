@@ -171,6 +171,35 @@ __attribute__((noinline)) uint32_t spy_stack_capture(void) {
   return intern(pcs, (unsigned)n);
 }
 
+/* Per-stack allocation counts, batched per thread: a hot stack shared by
+ * threads would otherwise bounce its record's cache line on every call. */
+#define HOT 256
+static __thread struct { uint32_t stack; uint64_t allocs, bytes; } hot[HOT]
+    __attribute__((tls_model("initial-exec")));
+
+static void hot_flush(unsigned i) {
+  if (!hot[i].stack || !hot[i].allocs) return;
+  struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(hot[i].stack));
+  __atomic_add_fetch(&s->allocs, hot[i].allocs, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&s->bytes, hot[i].bytes, __ATOMIC_RELAXED);
+  hot[i].allocs = hot[i].bytes = 0;
+}
+
+void spy_stack_count(uint32_t stack, uint64_t bytes) {
+  if (!stack) return;
+  unsigned i = (stack ^ (stack >> 8)) & (HOT - 1);
+  if (SPY_UNLIKELY(hot[i].stack != stack)) {
+    hot_flush(i);
+    hot[i].stack = stack;
+  }
+  hot[i].allocs++;
+  hot[i].bytes += bytes;
+}
+
+void spy_stacks_flush_counts(void) {
+  for (unsigned i = 0; i < HOT; i++) hot_flush(i);
+}
+
 void spy_stacks_lock(void) { spy_lock(&insert_lock); }
 void spy_stacks_unlock(void) { spy_unlock(&insert_lock); }
 void spy_stacks_reset_lock(void) { insert_lock = 0; }
