@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spy.h"
@@ -26,6 +27,39 @@
 char *spy_arena_base;
 #define arena_base spy_arena_base
 static int arena_fd = -1;
+static dev_t arena_dev;                /* to recognise our file behind the fd */
+static ino_t arena_ino;
+
+/* The program owns the low descriptors: it may close them or dup2 its own
+ * files over them. Keep ours high, and before every use check it is
+ * still our file, so we can never extend or map someone else's. */
+#define FD_FLOOR 700
+
+static int adopt_fd(int fd) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_FLOOR);
+  if (high >= 0) { close(fd); fd = high; }
+  struct stat st;
+  if (fstat(fd, &st) == 0) { arena_dev = st.st_dev; arena_ino = st.st_ino; }
+  return fd;
+}
+
+static int fd_still_ours(void) {
+  struct stat st;
+  if (arena_fd >= 0 && fstat(arena_fd, &st) == 0 && st.st_dev == arena_dev &&
+      st.st_ino == arena_ino)
+    return 1;
+  /* closed behind our back (closefrom, daemonizing): reopen the same file */
+  int fd = open(spy_opt.profile, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return 0;
+  if (fstat(fd, &st) == 0 && st.st_dev == arena_dev && st.st_ino == arena_ino) {
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_FLOOR);
+    if (high >= 0) { close(fd); fd = high; }
+    arena_fd = fd;
+    return 1;
+  }
+  close(fd);
+  return 0;
+}
 static uint64_t arena_mapped;          /* bytes mapped at arena_base */
 static uint64_t arena_disk;            /* of which backed by the file */
 static int arena_on_disk = 1;          /* 0 after ENOSPC: anonymous tail */
@@ -37,7 +71,9 @@ struct hsp_header *spy_hdr;
 static void arena_fall_back(int err) {
   spy_warn("cannot extend profile %s (%s); the program continues, the "
            "profile will be marked incomplete", spy_opt.profile,
-           err == ENOSPC ? "disk full" : strerror(err));
+           err == ENOSPC ? "disk full"
+           : err == EBADF ? "the program closed or replaced heapspy's file descriptor"
+                          : strerror(err));
   arena_on_disk = 0;
   __atomic_or_fetch(&spy_hdr->flags, HSP_FLAG_INCOMPLETE, __ATOMIC_RELAXED);
 }
@@ -50,6 +86,10 @@ static int arena_grow(uint64_t want) {
   add = (add + 4095) & ~4095ull;
   if (arena_mapped + add > ARENA_RESERVE) return -1;
   char *at = arena_base + arena_mapped;
+  if (arena_on_disk && !fd_still_ours()) {
+    if (!spy_hdr) return -1;
+    arena_fall_back(EBADF);
+  }
   if (arena_on_disk) {
     int err = posix_fallocate(arena_fd, (off_t)arena_mapped, (off_t)add);
     if (err == 0 &&
@@ -78,6 +118,7 @@ int spy_arena_open(const char *path) {
     return -1;
   }
   arena_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (arena_fd >= 0) arena_fd = adopt_fd(arena_fd);
   if (arena_fd < 0) {
     spy_warn("cannot create profile %s (%s); spy disabled", path,
              strerror(errno));
@@ -145,8 +186,8 @@ int spy_arena_reopen_for_child(const char *path) {
     close(fd);
     return -1;
   }
-  close(arena_fd);
-  arena_fd = fd;
+  if (fd_still_ours()) close(arena_fd);
+  arena_fd = adopt_fd(fd);
   arena_disk = arena_mapped;
   arena_on_disk = 1;
   arena_lock = 0;
@@ -156,10 +197,10 @@ int spy_arena_reopen_for_child(const char *path) {
 /* In a forked child that is not followed: keep our memory readable but
  * never write the parent's file again (copy-on-write private mapping). */
 void spy_arena_detach(void) {
-  if (arena_disk)
+  if (arena_disk && fd_still_ours())
     mmap(arena_base, arena_disk, PROT_READ | PROT_WRITE,
          MAP_PRIVATE | MAP_FIXED, arena_fd, 0);
-  close(arena_fd);
+  if (fd_still_ours()) close(arena_fd);
   arena_fd = -1;
   arena_lock = 0;
 }
