@@ -14,6 +14,7 @@
 static const char report_usage[] =
     "usage: heapspy report [--leaks] [--format text|json] [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
+    "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
     "                      [-o FILE] PROFILE\n";
 
 int cmd_report(int argc, char **argv) {
@@ -25,10 +26,12 @@ int cmd_report(int argc, char **argv) {
     { "max-frames", required_argument, 0, 'n' },
     { "leaks", no_argument, 0, 'l' },
     { "show-reachable", no_argument, 0, 'r' },
+    { "diff", required_argument, 0, 'D' },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
-  const char *format = "text", *outpath = NULL, *debuginfo = NULL;
+  const char *format = "text", *outpath = NULL, *debuginfo = NULL, *diff_from = NULL,
+             *diff_to = NULL;
   struct hs_report_opts ro = { .max_groups = 20, .max_frames = 24 };
   int c;
   opterr = 0;
@@ -41,6 +44,10 @@ int cmd_report(int argc, char **argv) {
     case 'n': ro.max_frames = (size_t)strtoul(optarg, NULL, 10); break;
     case 'l': break;
     case 'r': ro.show_reachable = 1; break;
+    case 'D':                          /* --diff A B: B is the next word */
+      diff_from = optarg;
+      if (optind < argc && argv[optind][0] != '-') diff_to = argv[optind++];
+      break;
     case 'h': fputs(report_usage, stdout); return 0;
     default:
       fprintf(stderr, "heapspy: report: unknown option '%s'\n%s", argv[optind - 1], report_usage);
@@ -49,6 +56,11 @@ int cmd_report(int argc, char **argv) {
   }
   if (strcmp(format, "text") && strcmp(format, "json")) {
     fprintf(stderr, "heapspy: report: unsupported format '%s' (supported: text, json)\n", format);
+    return HS_EXIT_USAGE;
+  }
+  if (diff_from && (!diff_to || optind >= argc)) {
+    fprintf(stderr, "heapspy: report: --diff needs two checkpoint names, then the PROFILE\n%s",
+            report_usage);
     return HS_EXIT_USAGE;
   }
   if (optind != argc - 1) {
@@ -66,7 +78,12 @@ int cmd_report(int argc, char **argv) {
     hs_model_free(&m);
     hs_die(1, "cannot write %s: %m", outpath);
   }
-  if (!strcmp(format, "json")) hs_report_json(out, &m);
+  if (diff_from) {
+    if (hs_report_diff(out, &m, diff_from, diff_to, !strcmp(format, "json")) < 0) {
+      hs_model_free(&m);
+      return 1;
+    }
+  } else if (!strcmp(format, "json")) hs_report_json(out, &m);
   else hs_report_text(out, &m, &ro);
   int bad = ferror(out) | (out != stdout ? fclose(out) : fflush(out));
   hs_model_free(&m);

@@ -25,6 +25,8 @@ static int runtime_module(const char *mod) {
   return 0;
 }
 
+int hs_frame_is_runtime(const struct hs_frame *f) { return runtime_module(f->module); }
+
 const char *hs_family_name(const struct hs_model *m, unsigned family) {
   if (family < m->nfamilies && m->prof.hdr->families[family][0]) {
     static char buf[HSP_MAX_FAMILIES][HSP_FAMILY_NAME];
@@ -40,15 +42,55 @@ size_t hs_model_frames(struct hs_model *m, uint32_t stack,
   size_t n = 0;
   for (uint32_t i = 0; s && i < s->depth && n < max; i++)
     n += hs_symbolize(m->sym, s->pc[i], 1, out + n, max - n);
-  /* blocks reported through heapspy.h start in its inline helper, which
-   * the user did not write: the stack starts at their allocator */
-  size_t skip = 0;
-  while (skip < n && out[skip].function && !strcmp(out[skip].function, "heapspy_request"))
-    skip++;
-  if (skip && skip < n) {
-    memmove(out, out + skip, (n - skip) * sizeof *out);
-    n -= skip;
+  /* Not the user's code: the spy's own frames (its wrapper of main sits
+   * between main and libc), and heapspy.h's inline helper on top of
+   * blocks reported by a custom allocator. */
+  size_t w = 0;
+  for (size_t i = 0; i < n; i++) {
+    int spy = out[i].module && !strncmp(out[i].module, "libheapspy.so", 13);
+    int helper = w == 0 && out[i].function && !strcmp(out[i].function, "heapspy_request");
+    if (!spy && !(helper && i + 1 < n)) out[w++] = out[i];
   }
+  return w;
+}
+
+static int stat_by_id(const void *a, const void *b) {
+  const struct hs_stack_stat *x = a, *y = b;
+  return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+size_t hs_model_stack_stats(struct hs_model *m, struct hs_stack_stat **out) {
+  uint32_t *ids;
+  size_t n = hsp_stack_ids(&m->prof, &ids), cap = n + m->ngroups + 1;
+  struct hs_stack_stat *v = hs_xcalloc(cap, sizeof *v);
+  for (size_t i = 0; i < n; i++) {
+    const struct hsp_stack *s = hsp_stack(&m->prof, ids[i]);
+    v[i].stack = ids[i];
+    v[i].allocs = s ? s->allocs : 0;
+    v[i].bytes = s ? s->bytes : 0;
+  }
+  free(ids);
+  size_t known = n;   /* v[0..known) is sorted: search only there */
+  for (size_t g = 0; g < m->ngroups; g++) {
+    const struct hs_group *gr = &m->groups[g];
+    struct hs_stack_stat key = { .stack = gr->stack }, *hit =
+        bsearch(&key, v, known, sizeof *v, stat_by_id);
+    if (!hit) {
+      for (size_t k = known; k < n && !hit; k++)
+        if (v[k].stack == gr->stack) hit = &v[k];
+      if (!hit) { hit = &v[n++]; hit->stack = gr->stack; }
+    }
+    hit->inuse_blocks += gr->blocks;
+    hit->inuse_bytes += gr->bytes;
+  }
+  /* the spy batches per-stack counters per thread: a killed process may
+   * have lost a batch, but a stack allocated at least what it holds */
+  for (size_t i = 0; i < n; i++) {
+    if (v[i].allocs < v[i].inuse_blocks) v[i].allocs = v[i].inuse_blocks;
+    if (v[i].bytes < v[i].inuse_bytes) v[i].bytes = v[i].inuse_bytes;
+  }
+  qsort(v, n, sizeof *v, stat_by_id);
+  *out = v;
   return n;
 }
 

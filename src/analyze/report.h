@@ -17,4 +17,35 @@ struct hs_report_opts {
 void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 void hs_report_json(FILE *out, struct hs_model *m);
 
+/* --timeline: the timeline table and its verdict alone. */
+void hs_report_timeline_text(FILE *out, struct hs_model *m);
+void hs_report_timeline_json(FILE *out, struct hs_model *m);
+
+/* --hotspots: stacks making the most allocation calls and allocating the
+ * most bytes over the run (o->max_groups of each, 0 = all). */
+void hs_report_hotspots_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
+void hs_report_hotspots_json(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
+
+/* --format collapsed: folded stacks, weighted by bytes in use at exit,
+ * or with alloc_weight by bytes allocated over the run. */
+void hs_report_collapsed(FILE *out, struct hs_model *m, int alloc_weight);
+
+/* --format pprof: gzipped profile.proto. Returns 0, or -1 with err set. */
+int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen);
+
+/* --format html: one self-contained page. */
+void hs_report_html(FILE *out, struct hs_model *m);
+
+/* JSON pieces shared by the JSON renderers. */
+void hs_json_str(FILE *out, const char *s);                       /* "..." or null */
+void hs_json_frames(FILE *out, struct hs_model *m, uint32_t stack); /* [frame...] */
+void hs_json_timeline(FILE *out, struct hs_model *m);             /* [{t_ms...}...] */
+
+/* What the heap gained between two named checkpoints; -1 (after a
+ * message) if a name is unknown. */
+int hs_report_diff(FILE *out, struct hs_model *m, const char *a, const char *b, int json);
+
+/* Write s as a JSON string ("null" for NULL). */
+void hs_json_str(FILE *out, const char *s);
+
 #endif

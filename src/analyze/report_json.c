@@ -9,34 +9,18 @@
 
 #define MAX_FRAMES 512
 
-static void jstr(FILE *out, const char *s) {
-  if (!s) { fputs("null", out); return; }
-  fputc('"', out);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    switch (*p) {
-    case '"': fputs("\\\"", out); break;
-    case '\\': fputs("\\\\", out); break;
-    case '\n': fputs("\\n", out); break;
-    case '\t': fputs("\\t", out); break;
-    default:
-      if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-      else fputc(*p, out);
-    }
-  }
-  fputc('"', out);
-}
 
-static void jframes(FILE *out, struct hs_model *m, uint32_t stack) {
+void hs_json_frames(FILE *out, struct hs_model *m, uint32_t stack) {
   struct hs_frame f[MAX_FRAMES];
   size_t n = hs_model_frames(m, stack, f, MAX_FRAMES);
   fputc('[', out);
   for (size_t i = 0; i < n; i++) {
     fputs(i ? ",\n      {\"function\": " : "\n      {\"function\": ", out);
-    jstr(out, f[i].function);
+    hs_json_str(out, f[i].function);
     fputs(", \"file\": ", out);
-    jstr(out, f[i].file);
+    hs_json_str(out, f[i].file);
     fprintf(out, ", \"line\": %d, \"module\": ", f[i].line);
-    jstr(out, f[i].module);
+    hs_json_str(out, f[i].module);
     fprintf(out, ", \"offset\": %llu, \"pc\": \"0x%llx\", \"inlined\": %s}",
             (unsigned long long)f[i].offset, (unsigned long long)f[i].pc,
             f[i].inlined ? "true" : "false");
@@ -56,9 +40,9 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   const struct hsp_header *h = m->prof.hdr;
   int known = (h->flags & HSP_FLAG_EXIT_KNOWN) != 0;
   fputs("{\n  \"program\": ", out);
-  jstr(out, h->program);
+  hs_json_str(out, h->program);
   fputs(",\n  \"cmdline\": ", out);
-  jstr(out, h->cmdline);
+  hs_json_str(out, h->cmdline);
   fprintf(out, ",\n  \"pid\": %d,\n  \"exit\": {\"code\": ", h->pid);
   if (known && !h->exit_signal) fprintf(out, "%d", h->exit_code); else fputs("null", out);
   fputs(", \"signal\": ", out);
@@ -83,7 +67,7 @@ void hs_report_json(FILE *out, struct hs_model *m) {
     const struct hsp_family_counts *c = &m->fam[f];
     fputs(first ? "\n    {\"name\": " : ",\n    {\"name\": ", out);
     first = 0;
-    jstr(out, hs_family_name(m, f));
+    hs_json_str(out, hs_family_name(m, f));
     fprintf(out, ", \"allocs\": %llu, \"frees\": %llu, \"bytes_allocated\": %llu, "
                  "\"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
             (unsigned long long)c->allocs, (unsigned long long)c->frees,
@@ -94,16 +78,16 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   for (size_t i = 0; i < m->ngroups; i++) {
     const struct hs_group *g = &m->groups[i];
     fputs(i ? ",\n    {\"kind\": " : "\n    {\"kind\": ", out);
-    jstr(out, hs_kind_name(g->kind));
+    hs_json_str(out, hs_kind_name(g->kind));
     fprintf(out, ", \"bytes\": %llu, \"blocks\": %llu, \"first_alloc_ms\": %u, \"family\": ",
             (unsigned long long)g->bytes, (unsigned long long)g->blocks, g->first_ms);
-    jstr(out, hs_family_name(m, g->family));
+    hs_json_str(out, hs_family_name(m, g->family));
     fputs(", \"module\": ", out);
-    jstr(out, g->culprit ? g->culprit->module : NULL);
+    hs_json_str(out, g->culprit ? g->culprit->module : NULL);
     fputs(", \"sample\": ", out);
     jsample(out, g->sample);
     fputs(",\n     \"stack\": ", out);
-    jframes(out, m, g->stack);
+    hs_json_frames(out, m, g->stack);
     fputc('}', out);
   }
   fputs("],\n  \"leak_summary\": {", out);
@@ -113,24 +97,30 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   fputs("},\n  \"by_module\": [", out);
   for (size_t i = 0; i < m->nby_module; i++) {
     fputs(i ? ", {\"module\": " : "{\"module\": ", out);
-    jstr(out, m->by_module[i].name);
+    hs_json_str(out, m->by_module[i].name);
     fprintf(out, ", \"bytes\": %llu, \"blocks\": %llu}", (unsigned long long)m->by_module[i].bytes,
             (unsigned long long)m->by_module[i].blocks);
   }
   fputs("],\n  \"errors\": [],\n  \"threads_at_exit\": [],\n  \"lock_order\": [],\n  \"checkpoints\": [", out);
   for (size_t i = 0; i < m->nmarks; i++) {
     fputs(i ? ", {\"name\": " : "{\"name\": ", out);
-    jstr(out, m->marks[i]->name);
+    hs_json_str(out, m->marks[i]->name);
     fprintf(out, ", \"t_ms\": %llu, \"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
             (unsigned long long)m->marks[i]->t_ms, (unsigned long long)m->marks[i]->in_use_bytes,
             (unsigned long long)m->marks[i]->in_use_blocks);
   }
-  fputs("],\n  \"timeline\": [", out);
+  fputs("],\n  \"timeline\": ", out);
+  hs_json_timeline(out, m);
+  fputs("\n}\n", out);
+}
+
+void hs_json_timeline(FILE *out, struct hs_model *m) {
   const struct hsp_tick *t;
   size_t nt = hsp_timeline(&m->prof, &t);
+  fputc('[', out);
   for (size_t i = 0; i < nt; i++)
     fprintf(out, "%s\n    {\"t_ms\": %llu, \"heap_bytes\": %lld, \"rss_bytes\": %llu, \"vm_bytes\": %llu}",
             i ? "," : "", (unsigned long long)t[i].t_ms, (long long)t[i].heap_bytes,
             (unsigned long long)t[i].rss_bytes, (unsigned long long)t[i].vm_bytes);
-  fputs("]\n}\n", out);
+  fputc(']', out);
 }

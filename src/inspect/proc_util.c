@@ -136,22 +136,8 @@ void hs_sleep_until(double t) {
   }
 }
 
-void hs_json_str(FILE *out, const char *s) {
-  if (!s) { fputs("null", out); return; }
-  fputc('"', out);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    switch (*p) {
-    case '"': fputs("\\\"", out); break;
-    case '\\': fputs("\\\\", out); break;
-    case '\n': fputs("\\n", out); break;
-    case '\t': fputs("\\t", out); break;
-    default:
-      if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-      else fputc(*p, out);
-    }
-  }
-  fputc('"', out);
-}
+/* hs_json_str lives in src/analyze/json_out.c, shared by every JSON writer. */
+
 
 const char *hs_kib(uint64_t bytes, char *buf) {
   return hs_commas((bytes + 1023) / 1024, buf);

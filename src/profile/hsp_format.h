@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      3
+#define HSP_VERSION      4
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -187,6 +187,17 @@ struct hsp_mark {
   uint64_t in_use_bytes;
   uint64_t in_use_blocks;
   char name[64];
+  uint64_t sites_off;       /* struct hsp_site[sites_count]: the live heap */
+  uint64_t sites_count;     /* by allocation site at this mark */
+};
+
+/* Live bytes and blocks of one allocation site at a mark (what UMDH
+ * compares between two snapshots). */
+struct hsp_site {
+  uint32_t stack;
+  uint32_t family;
+  uint64_t bytes;
+  uint64_t blocks;
 };
 
 struct hsp_header {

@@ -96,6 +96,37 @@ const struct hsp_stack *hsp_stack(const struct hsp_profile *p, uint32_t id) {
   return s;
 }
 
+static int by_id(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The spy's table at stacks.table_off: uint64 capacity, then uint32 ids
+ * (0 = empty slot). The table's own capacity word is the authority; it is
+ * bounded by the file before anything is read. */
+size_t hsp_stack_ids(const struct hsp_profile *p, uint32_t **out) {
+  *out = NULL;
+  const uint64_t *capp = hsp_at(p, p->hdr->stacks.table_off, 8);
+  if (!capp) return 0;
+  uint64_t cap = *capp;
+  const uint32_t *ids = cap && cap <= p->size / 4
+      ? hsp_at(p, p->hdr->stacks.table_off + 8, cap * 4) : NULL;
+  if (!ids) return 0;
+  size_t n = 0;
+  for (uint64_t i = 0; i < cap; i++) n += ids[i] != 0;
+  uint32_t *v = malloc((n + 1) * sizeof *v);
+  if (!v) return 0;
+  n = 0;
+  for (uint64_t i = 0; i < cap; i++)
+    if (ids[i] && hsp_stack(p, ids[i])) v[n++] = ids[i];
+  qsort(v, n, sizeof *v, by_id);
+  size_t w = 0;                         /* a corrupt table may repeat ids */
+  for (size_t i = 0; i < n; i++)
+    if (!w || v[w - 1] != v[i]) v[w++] = v[i];
+  *out = v;
+  return w;
+}
+
 size_t hsp_modules(const struct hsp_profile *p, const struct hsp_module **out,
                    size_t max) {
   size_t n = 0;
@@ -116,26 +147,37 @@ static int by_ptr(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Shard i's block table, or NULL if it lies outside the file. */
+static const struct hsp_block *shard_table(const struct hsp_profile *p,
+                                           const struct hsp_shard *sh, uint64_t *cap) {
+  uint64_t c = sh->capacity;
+  *cap = 0;
+  if (!c || c > p->size / sizeof(struct hsp_block)) return NULL;
+  const struct hsp_block *t = hsp_at(p, sh->table_off, c * sizeof *t);
+  if (t) *cap = c;
+  return t;
+}
+
+/* Sizes come from the tables themselves, never from the shards' count
+ * fields: a corrupt count must not size an allocation. */
 size_t hsp_live_blocks(const struct hsp_profile *p, struct hsp_block **out) {
   const struct hsp_shard *sh = hsp_at(p, p->hdr->shards_off, sizeof *sh * HSP_SHARDS);
-  size_t cap = 0, n = 0;
-  for (int i = 0; i < HSP_SHARDS; i++) cap += sh[i].count + 16;
-  struct hsp_block *v = malloc(cap * sizeof *v);
-  if (!v) return 0;
+  size_t n = 0;
+  *out = NULL;
   for (int i = 0; i < HSP_SHARDS; i++) {
-    uint64_t c = sh[i].capacity;
-    const struct hsp_block *t = c && c < (1ull << 40) ? hsp_at(p, sh[i].table_off, c * sizeof *t) : NULL;
-    if (!t) continue;
-    for (uint64_t j = 0; j < c; j++) {
-      if (!t[j].ptr) continue;
-      if (n == cap) {
-        cap *= 2;
-        struct hsp_block *nv = realloc(v, cap * sizeof *v);
-        if (!nv) break;
-        v = nv;
-      }
-      v[n++] = t[j];
-    }
+    uint64_t c;
+    const struct hsp_block *t = shard_table(p, &sh[i], &c);
+    for (uint64_t j = 0; t && j < c; j++) n += t[j].ptr != 0;
+  }
+  struct hsp_block *v = malloc((n + 1) * sizeof *v);
+  if (!v) return 0;
+  size_t cap = n;
+  n = 0;
+  for (int i = 0; i < HSP_SHARDS; i++) {
+    uint64_t c;
+    const struct hsp_block *t = shard_table(p, &sh[i], &c);
+    for (uint64_t j = 0; t && j < c && n < cap; j++)
+      if (t[j].ptr) v[n++] = t[j];
   }
   qsort(v, n, sizeof *v, by_ptr);
   size_t w = 0;                         /* a death mid-delete can duplicate */
@@ -188,6 +230,13 @@ size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,
     off = m->next_off;
   }
   return n;
+}
+
+size_t hsp_mark_sites(const struct hsp_profile *p, const struct hsp_mark *m,
+                      const struct hsp_site **out) {
+  uint64_t n = m->sites_count;
+  *out = n < (1ull << 32) ? hsp_at(p, m->sites_off, n * sizeof **out) : NULL;
+  return *out ? (size_t)n : 0;
 }
 
 size_t hsp_timeline(const struct hsp_profile *p, const struct hsp_tick **out) {

@@ -29,6 +29,11 @@ const void *hsp_at(const struct hsp_profile *p, uint64_t off, uint64_t len);
 /* The stack with this id, or NULL if it is not a valid record. */
 const struct hsp_stack *hsp_stack(const struct hsp_profile *p, uint32_t id);
 
+/* Ids of every recorded stack (valid per hsp_stack), ascending, no
+ * duplicates. Caller frees *out. Returns the count (0 and *out = NULL if
+ * the stack table is missing or out of memory). */
+size_t hsp_stack_ids(const struct hsp_profile *p, uint32_t **out);
+
 /* Module records in recording order; returns count, fills up to max. */
 size_t hsp_modules(const struct hsp_profile *p, const struct hsp_module **out,
                    size_t max);
@@ -46,6 +51,10 @@ unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr);
 /* Checkpoints (marks) in order; returns count, fills up to max. */
 size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,
                  size_t max);
+
+/* The live heap by site recorded at a mark; returns count (0 if none). */
+size_t hsp_mark_sites(const struct hsp_profile *p, const struct hsp_mark *m,
+                      const struct hsp_site **out);
 
 /* Timeline points in time order; returns count (0 if none). */
 size_t hsp_timeline(const struct hsp_profile *p, const struct hsp_tick **out);

@@ -93,6 +93,7 @@ void spy_blocks_lock_all(void);
 void spy_blocks_unlock_all(void);
 void spy_blocks_reset_locks(void);
 void spy_capture_samples(void);            /* at exit: hex dumps */
+uint64_t spy_blocks_snapshot(uint64_t *count);  /* live heap by site */
 
 /* spy_stacks.c: capture the caller's stack and deduplicate it. */
 uint32_t spy_stack_capture(void);

@@ -329,3 +329,47 @@ void spy_capture_samples(void) {
   __atomic_store_n(&spy_hdr->samples_off, off, __ATOMIC_RELEASE);
   __atomic_or_fetch(&spy_hdr->flags, HSP_FLAG_SAMPLES, __ATOMIC_RELAXED);
 }
+
+/* The live heap by (stack, family), for a checkpoint: an open-addressing
+ * tally in scratch memory, then copied into the profile. Holds every
+ * shard lock while it reads, so the picture is one moment. */
+uint64_t spy_blocks_snapshot(uint64_t *count_out) {
+  uint64_t total = 0, cap = 64, off = 0;
+  *count_out = 0;
+  spy_blocks_lock_all();
+  for (int i = 0; i < HSP_SHARDS; i++) total += shards[i].count;
+  while (cap < total * 2) cap *= 2;
+  size_t bytes = cap * sizeof(struct hsp_site);
+  struct hsp_site *tally = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (tally == MAP_FAILED) { spy_blocks_unlock_all(); return 0; }
+  uint64_t n = 0;
+  for (int si = 0; si < HSP_SHARDS; si++) {
+    const struct hsp_block *t = table_of(&shards[si]);
+    for (uint64_t i = 0; i < shards[si].capacity; i++) {
+      if (!t[i].ptr) continue;
+      uint64_t key = ((uint64_t)HSP_BLOCK_FAMILY(&t[i]) << 32 | t[i].stack) + 1;
+      uint64_t j = mix(key) & (cap - 1);
+      while (tally[j].blocks &&
+             ((uint64_t)tally[j].family << 32 | tally[j].stack) + 1 != key)
+        j = (j + 1) & (cap - 1);
+      if (!tally[j].blocks) {
+        tally[j].stack = t[i].stack;
+        tally[j].family = HSP_BLOCK_FAMILY(&t[i]);
+        n++;
+      }
+      tally[j].bytes += HSP_BLOCK_SIZE(&t[i]);
+      tally[j].blocks++;
+    }
+  }
+  spy_blocks_unlock_all();
+  struct hsp_site *out = spy_arena_alloc(n * sizeof *out + 8, &off);
+  if (out) {
+    uint64_t w = 0;
+    for (uint64_t j = 0; j < cap; j++)
+      if (tally[j].blocks) out[w++] = tally[j];
+    *count_out = w;
+  }
+  munmap(tally, bytes);
+  return out ? off : 0;
+}

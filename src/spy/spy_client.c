@@ -51,6 +51,7 @@ void spy_record_mark(const char *name) {
       m->in_use_blocks += s[i].fam[f].in_use_blocks;
     }
   spy_strlcpy(m->name, name && *name ? name : "checkpoint", sizeof m->name);
+  m->sites_off = spy_blocks_snapshot(&m->sites_count);
   /* append at the end of the list (marks are rare) */
   static uint32_t marks_lock;
   spy_lock(&marks_lock);
