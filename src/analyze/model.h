@@ -66,6 +66,23 @@ size_t hs_model_frames(struct hs_model *m, uint32_t stack,
 
 const char *hs_family_name(const struct hs_model *m, unsigned family);
 
+/* 1 if the frame belongs to the allocator or runtime (libc, libstdc++,
+ * the loader, heapspy), not to code a user would blame. */
+int hs_frame_is_runtime(const struct hs_frame *f);
+
+/* One recorded stack: what it allocated over the whole run (the spy's
+ * per-stack counters, never below what it still holds) and what it holds
+ * at exit (live blocks of every family and kind). */
+struct hs_stack_stat {
+  uint32_t stack;
+  uint64_t allocs, bytes;              /* allocated over the run */
+  uint64_t inuse_blocks, inuse_bytes;  /* in use at exit */
+};
+
+/* Every recorded stack plus any stack live blocks refer to, sorted by
+ * stack id. Caller frees *out. */
+size_t hs_model_stack_stats(struct hs_model *m, struct hs_stack_stat **out);
+
 /* How the program ended, as one phrase ("exited with code 0"). */
 void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len);
 
