@@ -83,6 +83,8 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack);
 /* Removes ptr; returns 1 and its size/family if it was known, else 0. */
 int spy_block_remove(void *ptr, size_t *size, unsigned *family);
 int spy_block_take(void *ptr, struct hsp_block *out);   /* remove, keep info */
+void spy_block_remove_later(void *ptr);   /* single-threaded only, see .c */
+void spy_blocks_settle(void);              /* complete a pending removal */
 void spy_block_untake(const struct hsp_block *b);       /* undo a take */
 int spy_block_lookup(const void *ptr, struct hsp_block *out);
 /* Start loading ptr's table slot; the unwinder runs while it arrives. */
@@ -184,7 +186,7 @@ static inline void spy_untrack_and_free(void *p) {
   if (spy_single_threaded()) {
     spy_block_prefetch(p);
     __libc_free(p);
-    spy_block_remove(p, NULL, NULL);
+    spy_block_remove_later(p);
   } else {
     spy_block_remove(p, NULL, NULL);
     __libc_free(p);

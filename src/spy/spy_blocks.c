@@ -151,7 +151,27 @@ int64_t spy_in_use_estimate(void) {
   return __atomic_load_n(&spy_hdr->live.in_use_bytes, __ATOMIC_RELAXED) + unflushed;
 }
 
+/* A single-threaded free's table removal is left pending until this
+ * thread's next table operation, by which time the slot's cache line
+ * (prefetched at the free) has arrived: the free itself never waits for
+ * it. Every table operation starts by completing it, so the order of
+ * operations is kept (free(p) then malloc returning p works), and at any
+ * moment at most this one operation is not yet in the profile. */
+static __thread void *pending_free __attribute__((tls_model("initial-exec")));
+
+static void finish_pending(void);
+
+void spy_block_remove_later(void *ptr) {
+  if (pending_free) finish_pending();
+  pending_free = ptr;
+}
+
+void spy_blocks_settle(void) {
+  if (pending_free) finish_pending();
+}
+
 void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
+  if (pending_free) finish_pending();
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
   struct hsp_shard *s = shard_of(p);
   uint32_t now = spy_now_ms();
@@ -203,6 +223,7 @@ static void table_delete(struct hsp_block *t, uint64_t mask, uint64_t i) {
 }
 
 int spy_block_take(void *ptr, struct hsp_block *out) {
+  if (pending_free) finish_pending();
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
   struct hsp_shard *s = shard_of(p);
   int locked = shard_lock(s);
@@ -256,6 +277,7 @@ void spy_block_untake(const struct hsp_block *b) {
 }
 
 int spy_block_lookup(const void *ptr, struct hsp_block *out) {
+  if (pending_free) finish_pending();
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
   struct hsp_shard *s = shard_of(p);
   int locked = shard_lock(s);
@@ -268,7 +290,14 @@ int spy_block_lookup(const void *ptr, struct hsp_block *out) {
   return found;
 }
 
+static void finish_pending(void) {
+  void *p = pending_free;
+  pending_free = NULL;
+  spy_block_take(p, &(struct hsp_block){ 0 });
+}
+
 void spy_blocks_lock_all(void) {
+  if (pending_free) finish_pending();
   for (int i = 0; i < HSP_SHARDS; i++) spy_lock(&shards[i].lock);
 }
 void spy_blocks_unlock_all(void) {
@@ -294,6 +323,7 @@ static int lock_bounded(uint32_t *l) {
  * hex dumps. Runs at exit and in fatal signal handlers: no heap, bounded
  * waits only. */
 void spy_capture_samples(void) {
+  if (pending_free && !spy_busy) finish_pending();
   uint64_t nstacks = spy_hdr->stacks.count;
   if (!nstacks) return;
   uint64_t bits = spy_hdr->arena_used / 8 + 1;

@@ -40,6 +40,7 @@ unsigned spy_family_id(const char *name) {
 }
 
 void spy_record_mark(const char *name) {
+  spy_blocks_settle();
   uint64_t off;
   struct hsp_mark *m = spy_arena_alloc(sizeof *m, &off);
   if (!m) return;

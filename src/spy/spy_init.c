@@ -312,6 +312,25 @@ SPY_EXPORT int __libc_start_main(main_fn main, int argc, char **argv, void (*ini
   return real(spy_main, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
+/* The last single-threaded moment: complete this thread's pending table
+ * removal before a second thread can be handed that address. */
+SPY_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                              void *(*fn)(void *), void *arg) {
+  static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+  if (!real) {
+    spy_internal++;
+    real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+        dlsym(RTLD_NEXT, "pthread_create");
+    spy_internal--;
+  }
+  if (spy_status == SPY_READY && !spy_busy) {
+    spy_busy++;
+    spy_blocks_settle();
+    spy_leave();
+  }
+  return real ? real(thread, attr, fn, arg) : EAGAIN;
+}
+
 /* A module going away may take cached unwind rules with it. */
 SPY_EXPORT int dlclose(void *handle) {
   static int (*real)(void *);
