@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      4
+#define HSP_VERSION      5
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -186,6 +186,8 @@ struct hsp_mark {
   uint64_t t_ms;
   uint64_t in_use_bytes;
   uint64_t in_use_blocks;
+  uint32_t leak_check;      /* sites carry leak kinds */
+  uint32_t from_outside;    /* requested by `heapspy snapshot` */
   char name[64];
   uint64_t sites_off;       /* struct hsp_site[sites_count]: the live heap */
   uint64_t sites_count;     /* by allocation site at this mark */
@@ -195,9 +197,21 @@ struct hsp_mark {
  * compares between two snapshots). */
 struct hsp_site {
   uint32_t stack;
-  uint32_t family;
+  uint16_t family;
+  uint16_t kind;            /* HSP_LEAK_*: set at leak-check marks */
   uint64_t bytes;
   uint64_t blocks;
+};
+
+/* A request from outside (`heapspy snapshot PID`): the CLI writes it into
+ * the header of the live profile, then sends snapshot_signal; the spy
+ * carries it out at the program's next allocation and sets done_seq. */
+struct hsp_request {
+  uint32_t seq;             /* bumped by the requester */
+  uint32_t done_seq;        /* set by the spy when carried out */
+  uint32_t leak_check;      /* 1: also classify lost vs reachable */
+  uint32_t pad;
+  char name[64];
 };
 
 struct hsp_header {
@@ -229,6 +243,9 @@ struct hsp_header {
   uint64_t unwind_fallbacks;  /* stacks the fast unwinder left to libunwind */
   uint64_t unwind_checked;    /* with unwind_check: stacks compared */
   uint64_t unwind_mismatches; /* ... that differed from libunwind's */
+  int32_t snapshot_signal;  /* signal `heapspy snapshot` sends; 0: none */
+  uint32_t pad2;
+  struct hsp_request request;
   uint64_t verdicts_off;    /* struct hsp_verdict[verdicts_count] */
   uint64_t verdicts_count;
   uint64_t verdicts_t_ms;   /* when the scan ran */

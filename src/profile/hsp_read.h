@@ -23,7 +23,8 @@ struct hsp_profile {
 int hsp_open(struct hsp_profile *p, const char *path, char *err, size_t errlen);
 void hsp_close(struct hsp_profile *p);
 
-/* Pointer to len bytes at off, or NULL if any of it lies outside. */
+/* Pointer to len bytes at off, or NULL if any of it lies outside or off
+ * is not 8-aligned (every record is). */
 const void *hsp_at(const struct hsp_profile *p, uint64_t off, uint64_t len);
 
 /* The stack with this id, or NULL if it is not a valid record. */

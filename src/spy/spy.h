@@ -42,6 +42,7 @@ struct spy_options {
   int run_cxx_freeres;
   int quiet;              /* no "profile written" line at exit */
   int unwind_check;       /* compare every fast unwind with libunwind */
+  unsigned snapshot_signal; /* SIGRTMIN+N for heapspy snapshot; 0: off */
 };
 
 extern volatile int spy_status;
@@ -95,7 +96,7 @@ void spy_blocks_lock_all(void);
 void spy_blocks_unlock_all(void);
 void spy_blocks_reset_locks(void);
 void spy_capture_samples(void);            /* at exit: hex dumps */
-uint64_t spy_blocks_snapshot(uint64_t *count);  /* live heap by site */
+uint64_t spy_blocks_snapshot(uint64_t *count, int with_kinds);  /* live heap by site */
 
 /* spy_stacks.c: capture the caller's stack and deduplicate it. */
 uint32_t spy_stack_capture(void);
@@ -143,7 +144,16 @@ void spy_resolve_cxx(void);
 
 /* spy_client.c: requests from heapspy.h */
 unsigned spy_family_id(const char *name);  /* custom families */
-void spy_record_mark(const char *name);
+/* A checkpoint; with leak_check, after a reachability scan whose origin
+ * is the caller's frame. */
+void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
+                     int from_outside);
+
+
+/* spy_client.c: a `heapspy snapshot` request is waiting (raised by the
+ * signal handler, served on the way out of the next allocation). */
+extern volatile int spy_request_pending;
+void spy_serve_request(void);
 
 /* spy_nested.c: calls that arrive while this thread is inside the spy
  * (a signal handler interrupted it) are queued and replayed on the way
@@ -156,9 +166,11 @@ void spy_nested_unrecord(void *p);
 void spy_nested_free(void *p);
 void spy_drain_queue(void);
 
-/* Leave the spy: replay what signal handlers queued meanwhile. */
+/* Leave the spy: replay what signal handlers queued meanwhile, and serve
+ * a snapshot request that arrived. */
 static inline void spy_leave(void) {
   if (SPY_UNLIKELY(spy_queued) && spy_busy == 1) spy_drain_queue();
+  if (SPY_UNLIKELY(spy_request_pending) && spy_busy == 1) spy_serve_request();
   spy_busy--;
 }
 

@@ -363,7 +363,22 @@ void spy_capture_samples(void) {
 /* The live heap by (stack, family), for a checkpoint: an open-addressing
  * tally in scratch memory, then copied into the profile. Holds every
  * shard lock while it reads, so the picture is one moment. */
-uint64_t spy_blocks_snapshot(uint64_t *count_out) {
+/* Leak kind of the block at key from the last scan's verdicts. */
+static unsigned verdict_of(uint64_t key) {
+  uint64_t n = spy_hdr->verdicts_count, lo = 0, hi = n, addr = HSP_ADDR(key);
+  const struct hsp_verdict *v = spy_arena_ptr(spy_hdr->verdicts_off);
+  uint32_t custom = (key & HSP_PTR_CUSTOM) != 0;
+  if (!v) return HSP_LEAK_UNCLASSIFIED;
+  while (lo < hi) {
+    uint64_t mid = (lo + hi) / 2;
+    if (v[mid].ptr < addr) lo = mid + 1; else hi = mid;
+  }
+  for (; lo < n && v[lo].ptr == addr; lo++)
+    if (v[lo].custom == custom) return v[lo].kind;
+  return HSP_LEAK_UNCLASSIFIED;
+}
+
+uint64_t spy_blocks_snapshot(uint64_t *count_out, int with_kinds) {
   uint64_t total = 0, cap = 64, off = 0;
   *count_out = 0;
   spy_blocks_lock_all();
@@ -378,14 +393,16 @@ uint64_t spy_blocks_snapshot(uint64_t *count_out) {
     const struct hsp_block *t = table_of(&shards[si]);
     for (uint64_t i = 0; i < shards[si].capacity; i++) {
       if (!t[i].ptr) continue;
-      uint64_t key = ((uint64_t)HSP_BLOCK_FAMILY(&t[i]) << 32 | t[i].stack) + 1;
+      unsigned kind = with_kinds ? verdict_of(t[i].ptr) : 0;
+      uint64_t key = ((uint64_t)kind << 48 | (uint64_t)HSP_BLOCK_FAMILY(&t[i]) << 32 | t[i].stack) + 1;
       uint64_t j = mix(key) & (cap - 1);
       while (tally[j].blocks &&
-             ((uint64_t)tally[j].family << 32 | tally[j].stack) + 1 != key)
+             ((uint64_t)tally[j].kind << 48 | (uint64_t)tally[j].family << 32 | tally[j].stack) + 1 != key)
         j = (j + 1) & (cap - 1);
       if (!tally[j].blocks) {
         tally[j].stack = t[i].stack;
-        tally[j].family = HSP_BLOCK_FAMILY(&t[i]);
+        tally[j].family = (uint16_t)HSP_BLOCK_FAMILY(&t[i]);
+        tally[j].kind = (uint16_t)kind;
         n++;
       }
       tally[j].bytes += HSP_BLOCK_SIZE(&t[i]);

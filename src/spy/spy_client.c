@@ -39,20 +39,23 @@ unsigned spy_family_id(const char *name) {
   return i;
 }
 
-void spy_record_mark(const char *name) {
+void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
+                     int from_outside) {
   spy_blocks_settle();
+  if (leak_check) spy_leak_scan(leak_check);
   uint64_t off;
   struct hsp_mark *m = spy_arena_alloc(sizeof *m, &off);
   if (!m) return;
   m->t_ms = spy_now_ms();
-  struct hsp_shard *s = spy_arena_ptr(spy_hdr->shards_off);
-  for (int i = 0; i < HSP_SHARDS; i++)
-    for (unsigned f = 0; f < HSP_MAX_FAMILIES; f++) {
-      m->in_use_bytes += s[i].fam[f].in_use_bytes;
-      m->in_use_blocks += s[i].fam[f].in_use_blocks;
-    }
+  m->leak_check = leak_check != NULL;
+  m->from_outside = (uint32_t)from_outside;
   spy_strlcpy(m->name, name && *name ? name : "checkpoint", sizeof m->name);
-  m->sites_off = spy_blocks_snapshot(&m->sites_count);
+  m->sites_off = spy_blocks_snapshot(&m->sites_count, leak_check != NULL);
+  const struct hsp_site *site = spy_arena_ptr(m->sites_off);
+  for (uint64_t i = 0; site && i < m->sites_count; i++) {
+    m->in_use_bytes += site[i].bytes;
+    m->in_use_blocks += site[i].blocks;
+  }
   /* append at the end of the list (marks are rare) */
   static uint32_t marks_lock;
   spy_lock(&marks_lock);
@@ -60,6 +63,29 @@ void spy_record_mark(const char *name) {
   while (*link) link = &((struct hsp_mark *)spy_arena_ptr(*link))->next_off;
   __atomic_store_n(link, off, __ATOMIC_RELEASE);
   spy_unlock(&marks_lock);
+}
+
+/* ---- requests from outside (heapspy snapshot PID) ---------------------- */
+
+volatile int spy_request_pending;
+
+/* Carried out at the next allocation of any thread, in normal context:
+ * the signal handler only raises the flag. */
+__attribute__((noinline)) void spy_serve_request(void) {
+  struct spy_scan_origin origin;
+  SPY_SCAN_ORIGIN(&origin);
+  if (!__atomic_exchange_n(&spy_request_pending, 0, __ATOMIC_ACQ_REL)) return;
+  static uint32_t serving;
+  if (__atomic_exchange_n(&serving, 1, __ATOMIC_ACQUIRE)) return;
+  struct hsp_request *r = &spy_hdr->request;
+  uint32_t seq = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+  if (seq != r->done_seq) {
+    char name[64];
+    spy_strlcpy(name, r->name, sizeof name);
+    spy_record_mark(name, r->leak_check ? &origin : NULL, 1);
+    __atomic_store_n(&r->done_seq, seq, __ATOMIC_RELEASE);
+  }
+  __atomic_store_n(&serving, 0, __ATOMIC_RELEASE);
 }
 
 SPY_EXPORT long heapspy_client(int request, const char *name, void *ptr,
@@ -71,11 +97,8 @@ SPY_EXPORT long heapspy_client(int request, const char *name, void *ptr,
   long ret = 1;
   switch (request) {
   case HEAPSPY_REQ_RUNNING: break;
-  case HEAPSPY_REQ_CHECKPOINT: spy_record_mark(name); break;
-  case HEAPSPY_REQ_LEAK_CHECK:
-    spy_record_mark(name ? name : "leak-check");
-    spy_leak_scan(&origin);
-    break;
+  case HEAPSPY_REQ_CHECKPOINT: spy_record_mark(name, NULL, 0); break;
+  case HEAPSPY_REQ_LEAK_CHECK: spy_record_mark(name ? name : "leak-check", &origin, 0); break;
   case HEAPSPY_REQ_ALLOC_LIKE:
     if (ptr)
       spy_block_add((void *)((uintptr_t)ptr | HSP_PTR_CUSTOM), size, spy_family_id(name),

@@ -88,6 +88,7 @@ static void parse_options(void) {
   spy_opt.depth = 64;
   spy_opt.run_libc_freeres = 1;
   spy_opt.run_cxx_freeres = 1;
+  spy_opt.snapshot_signal = 8;           /* SIGRTMIN+8 */
   while (s && *s) {
     char name[64], val[1024];
     size_t n = 0, v = 0;
@@ -223,6 +224,24 @@ static void fatal_signal(int sig) {
   /* SA_RESETHAND restored the default action; re-raise so the program
    * dies exactly as it would have (status, core dump). */
   raise(sig);
+}
+
+static void snapshot_requested(int sig) {
+  (void)sig;
+  spy_request_pending = 1;
+}
+
+/* Only if the program leaves the signal alone; the profile says which
+ * signal (0: none), and `heapspy snapshot` sends nothing else. */
+static void install_snapshot_handler(void) {
+  int sig = spy_opt.snapshot_signal ? SIGRTMIN + (int)spy_opt.snapshot_signal : 0;
+  struct sigaction old, sa;
+  if (!sig || sig > SIGRTMAX || sigaction(sig, NULL, &old) || old.sa_handler != SIG_DFL) return;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = snapshot_requested;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(sig, &sa, NULL) == 0) spy_hdr->snapshot_signal = sig;
 }
 
 static void install_fatal_handlers(void) {
@@ -414,6 +433,7 @@ void spy_init(void) {
   cxx_freeres = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   install_fatal_handlers();
+  install_snapshot_handler();
   __atomic_store_n(&spy_status, SPY_READY, __ATOMIC_RELEASE);
   spy_busy--;
 }

@@ -13,7 +13,8 @@
   BOOL("run_libc_freeres", run_libc_freeres)/* free libc caches */    \
   BOOL("run_cxx_freeres", run_cxx_freeres)  /* free libstdc++ pool */ \
   BOOL("quiet", quiet)                      /* no closing line */       \
-  BOOL("unwind_check", unwind_check)        /* test: vs libunwind */
+  BOOL("unwind_check", unwind_check)        /* test: vs libunwind */   \
+  NUM("snapshot_signal", snapshot_signal)   /* SIGRTMIN+N, 0 = off */
 
 int spy_option_set(const char *name, const char *val);
 
