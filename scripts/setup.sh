@@ -8,7 +8,7 @@ set -eu
 # tests: valgrind (oracle), sqlite3/python3/perl/g++ (real programs), gdb
 # bench: heaptrack (peer), time (peak memory)
 PKGS="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev
-      valgrind sqlite3 python3 perl heaptrack time file binutils"
+      valgrind sqlite3 python3 perl heaptrack time file binutils golang-go"
 
 missing=""
 for p in $PKGS; do

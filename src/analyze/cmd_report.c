@@ -6,16 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "report.h"
 #include "util.h"
 
 static const char report_usage[] =
-    "usage: heapspy report [--leaks] [--format text|json] [--debuginfo-path DIR]\n"
+    "usage: heapspy report [--leaks | --hotspots | --timeline]\n"
+    "                      [--format text|json|pprof|collapsed|html] [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
     "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
-    "                      [-o FILE] PROFILE\n";
+    "                      [-o FILE] PROFILE\n"
+    "  --leaks       blocks in use at exit by allocation stack (the default)\n"
+    "  --hotspots    stacks making the most allocation calls / allocating the most bytes;\n"
+    "                with --format collapsed: weight by bytes allocated, not in use\n"
+    "  --timeline    heap, RSS and virtual size over the run, with a verdict\n"
+    "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
+    "  --format collapsed  folded stacks for flame graph tools\n"
+    "  --format html       one self-contained page: timeline, leaks, flame graph\n";
 
 int cmd_report(int argc, char **argv) {
   static const struct option opts[] = {
@@ -27,13 +36,15 @@ int cmd_report(int argc, char **argv) {
     { "leaks", no_argument, 0, 'l' },
     { "show-reachable", no_argument, 0, 'r' },
     { "diff", required_argument, 0, 'D' },
+    { "hotspots", no_argument, 0, 'H' },
+    { "timeline", no_argument, 0, 'T' },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
   const char *format = "text", *outpath = NULL, *debuginfo = NULL, *diff_from = NULL,
              *diff_to = NULL;
   struct hs_report_opts ro = { .max_groups = 20, .max_frames = 24 };
-  int c;
+  int c, hotspots = 0, timeline = 0, frames_set = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
     switch (c) {
@@ -41,8 +52,10 @@ int cmd_report(int argc, char **argv) {
     case 'o': outpath = optarg; break;
     case 'd': debuginfo = optarg; break;
     case 'm': ro.max_groups = (size_t)strtoul(optarg, NULL, 10); break;
-    case 'n': ro.max_frames = (size_t)strtoul(optarg, NULL, 10); break;
-    case 'l': break;
+    case 'n': ro.max_frames = (size_t)strtoul(optarg, NULL, 10); frames_set = 1; break;
+    case 'l': hotspots = timeline = 0; break;
+    case 'H': hotspots = 1; timeline = 0; break;
+    case 'T': timeline = 1; hotspots = 0; break;
     case 'r': ro.show_reachable = 1; break;
     case 'D':                          /* --diff A B: B is the next word */
       diff_from = optarg;
@@ -54,10 +67,30 @@ int cmd_report(int argc, char **argv) {
       return HS_EXIT_USAGE;
     }
   }
-  if (strcmp(format, "text") && strcmp(format, "json")) {
-    fprintf(stderr, "heapspy: report: unsupported format '%s' (supported: text, json)\n", format);
+  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML };
+  static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", NULL };
+  int fmt = 0;
+  while (formats[fmt] && strcmp(format, formats[fmt])) fmt++;
+  if (!formats[fmt]) {
+    fprintf(stderr, "heapspy: report: unsupported format '%s' "
+                    "(supported: text, json, pprof, collapsed, html)\n", format);
     return HS_EXIT_USAGE;
   }
+  if ((timeline || diff_from) && fmt != F_TEXT && fmt != F_JSON) {
+    fprintf(stderr, "heapspy: report: %s is shown as text or json, not %s\n",
+            timeline ? "--timeline" : "--diff", format);
+    return HS_EXIT_USAGE;
+  }
+  if (hotspots && (fmt == F_PPROF || fmt == F_HTML)) {
+    fprintf(stderr, "heapspy: report: --format %s always holds both allocated and in-use "
+                    "figures: drop --hotspots\n", format);
+    return HS_EXIT_USAGE;
+  }
+  if (fmt == F_PPROF && !outpath && isatty(STDOUT_FILENO)) {
+    fprintf(stderr, "heapspy: report: pprof output is binary: write it with -o FILE or into a pipe\n");
+    return HS_EXIT_USAGE;
+  }
+  if (hotspots && !frames_set) ro.max_frames = 8;
   if (diff_from && (!diff_to || optind >= argc)) {
     fprintf(stderr, "heapspy: report: --diff needs two checkpoint names, then the PROFILE\n%s",
             report_usage);
@@ -83,7 +116,21 @@ int cmd_report(int argc, char **argv) {
       hs_model_free(&m);
       return 1;
     }
-  } else if (!strcmp(format, "json")) hs_report_json(out, &m);
+  } else if (fmt == F_PPROF) {
+    if (hs_report_pprof(out, &m, err, sizeof err) < 0) {
+      if (out != stdout) fclose(out);
+      hs_model_free(&m);
+      return hs_error("%s", err), 1;
+    }
+  } else if (fmt == F_COLLAPSED) hs_report_collapsed(out, &m, hotspots);
+  else if (fmt == F_HTML) hs_report_html(out, &m);
+  else if (timeline) {
+    if (fmt == F_JSON) hs_report_timeline_json(out, &m);
+    else hs_report_timeline_text(out, &m);
+  } else if (hotspots) {
+    if (fmt == F_JSON) hs_report_hotspots_json(out, &m, &ro);
+    else hs_report_hotspots_text(out, &m, &ro);
+  } else if (fmt == F_JSON) hs_report_json(out, &m);
   else hs_report_text(out, &m, &ro);
   int bad = ferror(out) | (out != stdout ? fclose(out) : fflush(out));
   hs_model_free(&m);

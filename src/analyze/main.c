@@ -19,6 +19,11 @@ static const struct command {
 } commands[] = {
   { "run", cmd_run, "run a program under the spy and report its heap at exit" },
   { "report", cmd_report, "render a profile (text or json)" },
+  { "snapshot", cmd_snapshot, "take a live checkpoint (or leak check) of a running, spied process" },
+  { "threads", cmd_threads, "per-thread CPU time, state and name of a live process, busiest first" },
+  { "stacks", cmd_stacks, "symbolized stacks of every thread of a live process, sampled N times" },
+  { "maps", cmd_maps, "where a live process's memory goes, or what one address is" },
+  { "vtop", cmd_vtop, "virtual to physical: page frame, present/swapped, shared or private" },
   { NULL, NULL, NULL },
 };
 

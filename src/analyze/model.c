@@ -61,8 +61,8 @@ static int stat_by_id(const void *a, const void *b) {
 
 size_t hs_model_stack_stats(struct hs_model *m, struct hs_stack_stat **out) {
   uint32_t *ids;
-  size_t n = hsp_stack_ids(&m->prof, &ids), cap = n + m->ngroups + 1;
-  struct hs_stack_stat *v = hs_xcalloc(cap, sizeof *v);
+  size_t n = hsp_stack_ids(&m->prof, &ids);
+  struct hs_stack_stat *v = hs_xcalloc(n + m->ngroups + 1, sizeof *v);
   for (size_t i = 0; i < n; i++) {
     const struct hsp_stack *s = hsp_stack(&m->prof, ids[i]);
     v[i].stack = ids[i];
@@ -70,28 +70,33 @@ size_t hs_model_stack_stats(struct hs_model *m, struct hs_stack_stat **out) {
     v[i].bytes = s ? s->bytes : 0;
   }
   free(ids);
-  size_t known = n;   /* v[0..known) is sorted: search only there */
-  for (size_t g = 0; g < m->ngroups; g++) {
-    const struct hs_group *gr = &m->groups[g];
-    struct hs_stack_stat key = { .stack = gr->stack }, *hit =
-        bsearch(&key, v, known, sizeof *v, stat_by_id);
-    if (!hit) {
-      for (size_t k = known; k < n && !hit; k++)
-        if (v[k].stack == gr->stack) hit = &v[k];
-      if (!hit) { hit = &v[n++]; hit->stack = gr->stack; }
+  /* one entry per group, then sort and merge: a group's stack may be
+   * missing from a damaged stack table, and must still be counted */
+  for (size_t g = 0; g < m->ngroups; g++, n++) {
+    v[n].stack = m->groups[g].stack;
+    v[n].inuse_blocks = m->groups[g].blocks;
+    v[n].inuse_bytes = m->groups[g].bytes;
+  }
+  qsort(v, n, sizeof *v, stat_by_id);
+  size_t w = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (w && v[w - 1].stack == v[i].stack) {
+      v[w - 1].allocs += v[i].allocs;
+      v[w - 1].bytes += v[i].bytes;
+      v[w - 1].inuse_blocks += v[i].inuse_blocks;
+      v[w - 1].inuse_bytes += v[i].inuse_bytes;
+    } else {
+      v[w++] = v[i];
     }
-    hit->inuse_blocks += gr->blocks;
-    hit->inuse_bytes += gr->bytes;
   }
   /* the spy batches per-stack counters per thread: a killed process may
    * have lost a batch, but a stack allocated at least what it holds */
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < w; i++) {
     if (v[i].allocs < v[i].inuse_blocks) v[i].allocs = v[i].inuse_blocks;
     if (v[i].bytes < v[i].inuse_bytes) v[i].bytes = v[i].inuse_bytes;
   }
-  qsort(v, n, sizeof *v, stat_by_id);
   *out = v;
-  return n;
+  return w;
 }
 
 const char *hs_kind_name(unsigned kind) {

@@ -37,13 +37,16 @@ int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen);
 void hs_report_html(FILE *out, struct hs_model *m);
 
 /* JSON pieces shared by the JSON renderers. */
-void hs_json_str(FILE *out, const char *s);                       /* "..." or null */
 void hs_json_frames(FILE *out, struct hs_model *m, uint32_t stack); /* [frame...] */
 void hs_json_timeline(FILE *out, struct hs_model *m);             /* [{t_ms...}...] */
 
 /* What the heap gained between two named checkpoints; -1 (after a
  * message) if a name is unknown. */
 int hs_report_diff(FILE *out, struct hs_model *m, const char *a, const char *b, int json);
+
+/* One checkpoint: heap in use; for a leak check, its lost sites. */
+void hs_report_checkpoint(FILE *out, struct hs_model *m, const struct hsp_mark *mk,
+                          size_t max_sites, int json);
 
 /* Write s as a JSON string ("null" for NULL). */
 void hs_json_str(FILE *out, const char *s);

@@ -103,11 +103,8 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   }
   fputs("],\n  \"errors\": [],\n  \"threads_at_exit\": [],\n  \"lock_order\": [],\n  \"checkpoints\": [", out);
   for (size_t i = 0; i < m->nmarks; i++) {
-    fputs(i ? ", {\"name\": " : "{\"name\": ", out);
-    hs_json_str(out, m->marks[i]->name);
-    fprintf(out, ", \"t_ms\": %llu, \"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
-            (unsigned long long)m->marks[i]->t_ms, (unsigned long long)m->marks[i]->in_use_bytes,
-            (unsigned long long)m->marks[i]->in_use_blocks);
+    fputs(i ? ",\n    " : "\n    ", out);
+    hs_report_checkpoint(out, m, m->marks[i], 0, 1);
   }
   fputs("],\n  \"timeline\": ", out);
   hs_json_timeline(out, m);
@@ -123,4 +120,18 @@ void hs_json_timeline(FILE *out, struct hs_model *m) {
             i ? "," : "", (unsigned long long)t[i].t_ms, (long long)t[i].heap_bytes,
             (unsigned long long)t[i].rss_bytes, (unsigned long long)t[i].vm_bytes);
   fputc(']', out);
+}
+
+/* --timeline --format json: the SPEC's timeline key, with enough around
+ * it to say which run it is. */
+void hs_report_timeline_json(FILE *out, struct hs_model *m) {
+  const struct hsp_header *h = m->prof.hdr;
+  fputs("{\n  \"program\": ", out);
+  hs_json_str(out, h->program);
+  fprintf(out, ",\n  \"pid\": %d,\n  \"duration_ms\": %llu,\n  \"peak_bytes\": %llu, \"peak_ms\": %llu,"
+               "\n  \"timeline\": ",
+          h->pid, (unsigned long long)h->duration_ms, (unsigned long long)m->peak_bytes,
+          (unsigned long long)m->peak_ms);
+  hs_json_timeline(out, m);
+  fputs("\n}\n", out);
 }

@@ -105,10 +105,29 @@ static void print_timeline(FILE *out, struct hs_model *m) {
     fprintf(out, "  RSS grew %s, the heap %s: look outside the heap (mappings, thread stacks,\n"
                  "  another allocator): heapspy maps PID shows where\n",
             human(rss, a), human(heap > 0 ? heap : 0, b));
-  if (m->ngroups && m->total.in_use_bytes)
-    fprintf(out, "  %.0f%% of the memory in use at exit comes from one site (site 1 above)\n",
+  if (m->ngroups && m->total.in_use_bytes) {
+    const struct hs_frame *f = m->groups[0].culprit;
+    fprintf(out, "  %.0f%% of the memory in use at exit comes from one stack: ",
             100.0 * (double)m->groups[0].bytes / (double)m->total.in_use_bytes);
+    if (f && f->function) fputs(f->function, out);
+    else if (f && f->module) fprintf(out, "%s+0x%llx", f->module, (unsigned long long)f->offset);
+    else fputs("(unknown)", out);
+    if (f && f->file) fprintf(out, " at %s:%d", f->file, f->line);
+    if (f && f->module) fprintf(out, " (%s)", f->module);
+    fputc('\n', out);
+  }
   fputc('\n', out);
+}
+
+void hs_report_timeline_text(FILE *out, struct hs_model *m) {
+  const struct hsp_tick *t;
+  size_t n = hsp_timeline(&m->prof, &t);
+  if (n < 2)
+    fprintf(out, "TIMELINE: %zu point%s recorded: the run was too short for a curve\n\n", n,
+            n == 1 ? "" : "s");
+  print_timeline(out, m);
+  for (size_t i = 0; i < m->nmarks; i++)      /* mid-run leak checks: their own section */
+    if (m->marks[i]->leak_check) hs_report_checkpoint(out, m, m->marks[i], 5, 0);
 }
 
 void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o) {
@@ -160,6 +179,8 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   print_holders(out, "TOP FUNCTIONS (memory in use at exit)", m->by_function,
                 m->nby_function, 10);
   print_timeline(out, m);
+  for (size_t i = 0; i < m->nmarks; i++)      /* mid-run leak checks: their own section */
+    if (m->marks[i]->leak_check) hs_report_checkpoint(out, m, m->marks[i], 5, 0);
 
   fprintf(out, "HEAP SUMMARY:\n");
   fprintf(out, "    in use at exit: %s bytes in %s blocks\n",

@@ -369,7 +369,8 @@ static void hs_cus_build(struct hs_mod *m) {
     }
   }
 done:
-  qsort(m->cus, m->ncus, sizeof *m->cus, hs_curange_cmp);
+  if (m->ncus)   /* m->cus may be NULL: qsort must not be given it */
+    qsort(m->cus, m->ncus, sizeof *m->cus, hs_curange_cmp);
 }
 
 /* The CU holding addr (a Dwfl address) and its bias, or NULL. */

@@ -64,7 +64,7 @@ int cmd_threads(int argc, char **argv) {
   const char *format = "text";
   int c;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
     switch (c) {
     case 'i': interval = hs_parse_seconds("threads", "-i", optarg); break;
     case 'f': format = optarg; break;

@@ -25,6 +25,11 @@
 /* Parses a process id argument; dies with 125 if it is not one. */
 pid_t hs_parse_pid(const char *cmd, const char *arg);
 
+/* Options of a command whose only option is --format text|json: parses
+ * them, returns the format; exits 0 after --help, 125 on a bad option.
+ * optind is left at the first operand. */
+const char *hs_parse_format_only(const char *cmd, int argc, char **argv, const char *usage);
+
 /* Parses an address: hexadecimal, "0x" optional. Dies with 125 if bad. */
 uint64_t hs_parse_addr(const char *cmd, const char *arg);
 
@@ -41,9 +46,11 @@ void hs_proc_require(const char *cmd, pid_t pid);
 void hs_proc_die(const char *cmd, pid_t pid, int err, const char *what,
                  int started) __attribute__((noreturn));
 
-/* "/proc/sys/kernel/yama/ptrace_scope is 1" or a note that there is none;
- * into buf, returned. */
+/* "/proc/sys/kernel/yama/ptrace_scope is 1: ..." or a note that there is
+ * none; into buf, returned. */
 const char *hs_ptrace_scope_note(char *buf, size_t len);
+/* Why pid may be out of reach: its owner if not ours, and ptrace_scope. */
+const char *hs_permission_note(pid_t pid, char *buf, size_t len);
 
 /* 1 if /proc/PID exists and is not a zombie. */
 int hs_proc_alive(pid_t pid);
@@ -56,7 +63,7 @@ double hs_now(void);
 /* Sleeps until monotonic time t. */
 void hs_sleep_until(double t);
 
-/* JSON string (or null) to out. */
+/* JSON string (or null) to out: the shared writer, src/analyze/json_out.c. */
 void hs_json_str(FILE *out, const char *s);
 
 /* "65,540 K"-style sizes: bytes as KiB with thousands separators. */
@@ -141,13 +148,33 @@ const char *hs_base(const char *path);
 
 /* ---- live symbols (proc_symbols.c) ---------------------------------- */
 
-/* The modules mapped in a live process, for hs_symbolizer_new. */
+/* The modules mapped in a live process, for hs_symbolizer_new. A module
+ * whose file is gone or out of reach (deleted since it was loaded, in
+ * another mount namespace) is opened through /proc/PID/exe, map_files or
+ * root: shown[i] is then the name to show instead of v[i].path's. */
 struct hs_modlist {
   struct hs_module_info *v;
+  char **shown;
   size_t n, cap;
 };
 
 struct Dwfl;
+
+/* A Dwfl for pid's modules (libdwfl's proc callbacks, plus the fallbacks
+ * above for files that cannot be opened by their mapped name). Only one
+ * target process per heapspy run. */
+struct Dwfl *hs_proc_dwfl_begin(pid_t pid);
+
+/* Where to open the file mapped as name at address start in pid: name
+ * itself, or a /proc path that reaches it. Returns out. */
+const char *hs_module_open_path(pid_t pid, const char *name, uint64_t start, char *out,
+                                size_t len);
+
+/* The name to show for a module as the symbolizer named it (basename of
+ * the path it opened), e.g. "prog" rather than "exe". */
+const char *hs_modlist_shown(const struct hs_modlist *ml, const char *module);
+/* Applies hs_modlist_shown to the frames' modules. */
+void hs_modlist_fix_frames(const struct hs_modlist *ml, struct hs_frame *f, size_t n);
 /* Adds the modules dwfl reported for pid (dwfl_linux_proc_report) that
  * the list does not hold yet. Opens their ELF files. */
 void hs_modlist_add_dwfl(struct hs_modlist *ml, struct Dwfl *dwfl, pid_t pid);
@@ -202,7 +229,7 @@ struct hs_unwinder *hs_unwind_open(pid_t pid, int *err);
 int hs_unwind_sample(struct hs_unwinder *u, struct hs_raw_sample *out,
                      size_t max_frames);
 
-/* Adds the modules seen so far to ml. */
+/* Hands the modules of every sample over to ml (replacing its content). */
 void hs_unwind_modules(struct hs_unwinder *u, struct hs_modlist *ml);
 
 void hs_unwind_close(struct hs_unwinder *u);
@@ -217,10 +244,9 @@ struct hs_heap_hit {
   int found;
   uint64_t ptr, size, t_ms;
   char family[32];
-  const char *kind;       /* leak verdict name, or NULL */
-  struct hs_frame *frames;/* allocation stack (owned by sym) */
+  struct hs_frame *frames;/* allocation stack; strings owned by priv */
   size_t nframes;
-  struct hs_symbolizer *sym;
+  void *priv;             /* the open profile and its symbolizer */
 };
 
 /* Finds the heapspy profile mapped in pid (regions r) and the live block

@@ -54,10 +54,10 @@ static int is_header(const char *line) {
 /* Parses "start-end perms offset dev inode   path". */
 static int parse_header(char *line, struct hs_region *r) {
   unsigned long long start, end, off, inode;
-  char perms[8];
+  char perms[5];
   unsigned maj, min;
   int used = 0;
-  if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off,
+  if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &off,
              &maj, &min, &inode, &used) < 7)
     return -1;
   memset(r, 0, sizeof *r);
@@ -65,7 +65,7 @@ static int parse_header(char *line, struct hs_region *r) {
   r->end = end;
   r->offset = off;
   r->inode = inode;
-  snprintf(r->perms, sizeof r->perms, "%s", perms);
+  memcpy(r->perms, perms, sizeof r->perms);
   char *path = line + used;
   path[strcspn(path, "\n")] = 0;
   r->path = hs_xstrdup(path);

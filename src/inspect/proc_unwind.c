@@ -52,7 +52,7 @@ struct snapshot {
   pid_t tid;
   uint64_t regs[NREGS];
   uint64_t stack_lo;               /* address of stack[0] */
-  uint8_t *stack;
+  uint8_t *stack;                  /* the unwinder's buffer */
   size_t len;
 };
 
@@ -62,6 +62,7 @@ struct hs_unwinder {
   Elf *exe_elf;
   int exe_fd;
   struct snapshot *cur;            /* the thread being unwound */
+  uint8_t *stackbuf;               /* STACK_COPY_MAX + RED_ZONE bytes */
   struct hs_modlist mods;
   pid_t *pending;                  /* seized, never seen stopped */
   size_t npending;
@@ -105,13 +106,6 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
   .set_initial_registers = cb_set_initial_registers,
 };
 
-static char *debuginfo_path;
-static const Dwfl_Callbacks proc_callbacks = {
-  .find_elf = dwfl_linux_proc_find_elf,
-  .find_debuginfo = dwfl_standard_find_debuginfo,
-  .debuginfo_path = &debuginfo_path,
-};
-
 /* ---- modules ---------------------------------------------------------- */
 
 static int prewarm(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start,
@@ -140,8 +134,9 @@ struct hs_unwinder *hs_unwind_open(pid_t pid, int *err) {
 #endif
   struct hs_unwinder *u = hs_xcalloc(1, sizeof *u);
   u->pid = pid;
+  u->stackbuf = hs_xmalloc(STACK_COPY_MAX + RED_ZONE);   /* nothing is allocated in a stop */
   u->exe_fd = -1;
-  u->dwfl = dwfl_begin(&proc_callbacks);
+  u->dwfl = hs_proc_dwfl_begin(pid);
   if (!u->dwfl) {
     free(u);
     *err = -ENOMEM;
@@ -164,25 +159,9 @@ struct hs_unwinder *hs_unwind_open(pid_t pid, int *err) {
 }
 
 void hs_unwind_modules(struct hs_unwinder *u, struct hs_modlist *ml) {
-  hs_modlist_add_dwfl(ml, u->dwfl, u->pid);
-  /* modules of earlier samples since unloaded */
-  for (size_t i = 0; i < u->mods.n; i++) {
-    size_t j;
-    for (j = 0; j < ml->n; j++)
-      if (ml->v[j].start == u->mods.v[i].start && !strcmp(ml->v[j].path, u->mods.v[i].path))
-        break;
-    if (j < ml->n) continue;
-    if (ml->n == ml->cap)
-      ml->v = hs_xrealloc(ml->v, (ml->cap = ml->cap ? ml->cap * 2 : 32) * sizeof *ml->v);
-    struct hs_module_info *m = &ml->v[ml->n++];
-    *m = u->mods.v[i];
-    m->path = hs_xstrdup(m->path);
-    if (m->build_id) {
-      uint8_t *b = hs_xmalloc(m->build_id_len);
-      memcpy(b, m->build_id, m->build_id_len);
-      m->build_id = b;
-    }
-  }
+  hs_modlist_free(ml);
+  *ml = u->mods;            /* every module of every sample */
+  memset(&u->mods, 0, sizeof u->mods);
 }
 
 /* ---- stopping one thread ---------------------------------------------- */
@@ -199,13 +178,18 @@ static void block_signals(sigset_t *old) {
  * to hand back on detach, or 0), -ESRCH (it exited), -ETIMEDOUT. */
 static int wait_stop(pid_t tid, int *sig) {
   *sig = 0;
-  struct timespec ms = { 0, 200000 };
-  for (int waited = 0; waited < STOP_TIMEOUT_MS * 5; waited++) {
+  struct timespec nap = { 0, 20000 };     /* the thread is stopped meanwhile */
+  double deadline = hs_now() + STOP_TIMEOUT_MS / 1000.0;
+  for (;;) {
     int st;
     pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
-    if (r < 0) return errno == EINTR ? (waited--, 0) : -ESRCH;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -ESRCH;
+    }
     if (r == 0) {
-      nanosleep(&ms, NULL);
+      if (hs_now() > deadline) return -ETIMEDOUT;
+      nanosleep(&nap, NULL);
       continue;
     }
     if (WIFEXITED(st) || WIFSIGNALED(st)) return -ESRCH;
@@ -213,7 +197,6 @@ static int wait_stop(pid_t tid, int *sig) {
     if ((st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP) *sig = WSTOPSIG(st);
     return 0;
   }
-  return -ETIMEDOUT;
 }
 
 /* The mapped ranges of the process, read once per sample before any
@@ -287,13 +270,17 @@ static int snapshot_thread(struct hs_unwinder *u, pid_t tid, const struct ranges
     uint64_t lo = r.rsp > RED_ZONE ? r.rsp - RED_ZONE : 0;
     uint64_t hi = ranges_end(maps, r.rsp);
     if (hi <= r.rsp) hi = r.rsp + STACK_COPY_MAX;   /* mapped since: read what is there */
-    if (hi - lo > STACK_COPY_MAX) hi = lo + STACK_COPY_MAX;
-    s->stack = hs_xmalloc(hi - lo);
-    s->stack_lo = lo;
-    /* One read: it stops short at the first unmapped page, if any. */
-    struct iovec local = { s->stack, hi - lo };
-    struct iovec remote = { (void *)(uintptr_t)lo, hi - lo };
-    ssize_t got = process_vm_readv(u->pid, &local, 1, &remote, 1, 0);
+    if (hi - lo > STACK_COPY_MAX + RED_ZONE) hi = lo + STACK_COPY_MAX + RED_ZONE;
+    /* One read: it stops short at the first unmapped page, if any; a red
+     * zone in the guard page (a full stack) is left out. */
+    ssize_t got = -1;
+    for (int pass = 0; pass < 2 && got < 0; pass++, lo = r.rsp) {
+      struct iovec local = { u->stackbuf, hi - lo };
+      struct iovec remote = { (void *)(uintptr_t)lo, hi - lo };
+      got = process_vm_readv(u->pid, &local, 1, &remote, 1, 0);
+      s->stack_lo = lo;
+    }
+    s->stack = u->stackbuf;
     s->len = got > 0 ? (size_t)got : 0;
   }
 #endif
@@ -342,6 +329,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg) {
 int hs_unwind_sample(struct hs_unwinder *u, struct hs_raw_sample *out, size_t max_frames) {
   memset(out, 0, sizeof *out);
   reap_pending(u);
+  if (!hs_proc_alive(u->pid)) return -ESRCH;    /* gone, or a zombie */
   int err = report_modules(u);
   if (err) return err;
   struct hs_task *t;
@@ -362,7 +350,6 @@ int hs_unwind_sample(struct hs_unwinder *u, struct hs_raw_sample *out, size_t ma
     struct snapshot s;
     err = snapshot_thread(u, t[i].tid, &maps, &s);
     if (err == -EPERM || err == -EACCES) {
-      free(s.stack);
       free(t);
       free(maps.v);
       hs_raw_sample_free(out);
@@ -370,7 +357,6 @@ int hs_unwind_sample(struct hs_unwinder *u, struct hs_raw_sample *out, size_t ma
     }
     if (err == -ESRCH) {
       st->error = "exited";
-      free(s.stack);
       continue;
     }
     if (err == -ETIMEDOUT) {
@@ -379,7 +365,6 @@ int hs_unwind_sample(struct hs_unwinder *u, struct hs_raw_sample *out, size_t ma
     }
     if (err) {
       st->error = "could not be stopped";
-      free(s.stack);
       continue;
     }
     st->pc = hs_xmalloc(max_frames * sizeof *st->pc);
@@ -389,7 +374,6 @@ int hs_unwind_sample(struct hs_unwinder *u, struct hs_raw_sample *out, size_t ma
     int r = dwfl_getthread_frames(u->dwfl, t[i].tid, frame_cb, &c);
     if (r < 0 && st->n == 0) st->error = "could not unwind (no registers)";
     u->cur = NULL;
-    free(s.stack);
   }
   free(t);
   free(maps.v);
@@ -412,6 +396,7 @@ void hs_unwind_close(struct hs_unwinder *u) {
   if (u->exe_elf) elf_end(u->exe_elf);
   if (u->exe_fd >= 0) close(u->exe_fd);
   hs_modlist_free(&u->mods);
+  free(u->stackbuf);
   free(u->pending);
   free(u);
 }

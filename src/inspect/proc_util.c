@@ -8,11 +8,15 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../analyze/util.h"
 #include "proc.h"
@@ -81,23 +85,47 @@ const char *hs_ptrace_scope_note(char *buf, size_t len) {
     fclose(f);
   }
   static const char *const meaning[] = {
-    "any process of the same user may be traced",
+    "processes of the same user may be traced",
     "only descendants may be traced; run as root or set it to 0",
     "only root may trace",
     "no process may be traced",
   };
   if (v < 0)
-    snprintf(buf, len, "no /proc/sys/kernel/yama/ptrace_scope here: run as the "
-                       "process's user or as root");
+    snprintf(buf, len, "no /proc/sys/kernel/yama/ptrace_scope on this system");
   else
     snprintf(buf, len, "/proc/sys/kernel/yama/ptrace_scope is %d: %s", v,
              v <= 3 ? meaning[v] : "unknown setting");
   return buf;
 }
 
+/* "it belongs to root, you are nobody; " when the owners differ. */
+static const char *owner_note(pid_t pid, char *buf, size_t len) {
+  char path[64];
+  struct stat st;
+  buf[0] = 0;
+  snprintf(path, sizeof path, "/proc/%d", (int)pid);
+  uid_t me = geteuid();
+  if (me == 0 || stat(path, &st) != 0 || st.st_uid == me) return buf;
+  struct passwd *pw = getpwuid(st.st_uid);
+  char them[64];
+  if (pw) snprintf(them, sizeof them, "%s", pw->pw_name);
+  else snprintf(them, sizeof them, "uid %u", (unsigned)st.st_uid);
+  pw = getpwuid(me);
+  if (pw) snprintf(buf, len, "it belongs to %s, you are %s; ", them, pw->pw_name);
+  else snprintf(buf, len, "it belongs to %s, you are uid %u; ", them, (unsigned)me);
+  return buf;
+}
+
+const char *hs_permission_note(pid_t pid, char *buf, size_t len) {
+  char owner[160], scope[200];
+  snprintf(buf, len, "%s%s", owner_note(pid, owner, sizeof owner),
+           hs_ptrace_scope_note(scope, sizeof scope));
+  return buf;
+}
+
 void hs_proc_die(const char *cmd, pid_t pid, int err, const char *what,
                  int started) {
-  char note[256];
+  char note[400];
   if (err < 0) err = -err;
   if ((err == ESRCH || err == ENOENT) && !hs_proc_alive(pid)) {
     if (started) hs_die(1, "%s: process %d exited while it was being read", cmd, (int)pid);
@@ -105,7 +133,7 @@ void hs_proc_die(const char *cmd, pid_t pid, int err, const char *what,
   }
   if (err == EPERM || err == EACCES)
     hs_die(1, "%s: permission denied reading %s of process %d (%s)", cmd, what,
-           (int)pid, hs_ptrace_scope_note(note, sizeof note));
+           (int)pid, hs_permission_note(pid, note, sizeof note));
   hs_die(1, "%s: cannot read %s of process %d: %s", cmd, what, (int)pid, strerror(err));
 }
 
@@ -141,4 +169,27 @@ void hs_sleep_until(double t) {
 
 const char *hs_kib(uint64_t bytes, char *buf) {
   return hs_commas((bytes + 1023) / 1024, buf);
+}
+
+const char *hs_parse_format_only(const char *cmd, int argc, char **argv, const char *usage) {
+  static const struct option opts[] = {
+    { "format", required_argument, 0, 'f' },
+    { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+  };
+  const char *format = "text";
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'f': format = optarg; break;
+    case 'h': fputs(usage, stdout); exit(0);
+    default:
+      fprintf(stderr, "heapspy: %s: unknown option '%s'\n%s", cmd, argv[optind - 1], usage);
+      exit(HS_EXIT_USAGE);
+    }
+  }
+  if (strcmp(format, "text") && strcmp(format, "json"))
+    hs_die(HS_EXIT_USAGE, "%s: unsupported format '%s' (supported: text, json)", cmd, format);
+  return format;
 }

@@ -1,0 +1,147 @@
+/*
+ * cmd_snapshot.c: `heapspy snapshot PID [NAME] [--leak-check]`: ask a
+ * running, spied process for a live checkpoint without stopping it.
+ *
+ * The spy's profile is a shared mapping of a file, so the process's maps
+ * name it. The request goes into the profile's header; the spy's signal
+ * (recorded in the header, never guessed) wakes it; the spy takes the
+ * checkpoint at its next allocation and marks the request done; then the
+ * checkpoint is read from the same live file and printed.
+ *
+ * Must never: signal a process whose profile does not name a handler, or
+ * one that is not the profile's owner.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "report.h"
+#include "util.h"
+
+static const char snapshot_usage[] =
+    "usage: heapspy snapshot [--leak-check] [--timeout SECONDS] [--format text|json] PID [NAME]\n";
+
+/* The .hsp file the process has mapped, or NULL. */
+static char *find_profile(pid_t pid) {
+  char path[64], line[PATH_MAX + 256];
+  snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    if (errno == ENOENT) hs_die(1, "snapshot: no such process %d", (int)pid);
+    hs_die(1, "snapshot: cannot read %s: %s", path, strerror(errno));
+  }
+  char *found = NULL;
+  while (!found && fgets(line, sizeof line, f)) {
+    char *p = strchr(line, '/');
+    if (!p || !strstr(line, " rw-s ")) continue;
+    p[strcspn(p, "\n")] = 0;
+    size_t n = strlen(p);
+    const char *del = " (deleted)";
+    if (n > strlen(del) && !strcmp(p + n - strlen(del), del)) continue;
+    if (strstr(p, ".hsp")) found = hs_xstrdup(p);
+  }
+  fclose(f);
+  return found;
+}
+
+int cmd_snapshot(int argc, char **argv) {
+  static const struct option opts[] = {
+    { "leak-check", no_argument, 0, 'l' },
+    { "timeout", required_argument, 0, 't' },
+    { "format", required_argument, 0, 'f' },
+    { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+  };
+  int leak_check = 0, c;
+  double timeout = 10;
+  const char *format = "text";
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'l': leak_check = 1; break;
+    case 't': timeout = atof(optarg); break;
+    case 'f': format = optarg; break;
+    case 'h': fputs(snapshot_usage, stdout); return 0;
+    default:
+      fprintf(stderr, "heapspy: snapshot: unknown option '%s'\n%s", argv[optind - 1], snapshot_usage);
+      return HS_EXIT_USAGE;
+    }
+  }
+  if (strcmp(format, "text") && strcmp(format, "json"))
+    hs_die(HS_EXIT_USAGE, "snapshot: --format expects text or json, not '%s'", format);
+  if (optind >= argc || optind + 2 < argc) {
+    fprintf(stderr, "heapspy: snapshot: expected PID [NAME]\n%s", snapshot_usage);
+    return HS_EXIT_USAGE;
+  }
+  char *end;
+  long pid = strtol(argv[optind], &end, 10);
+  if (*end || pid <= 0) hs_die(HS_EXIT_USAGE, "snapshot: '%s' is not a process id", argv[optind]);
+  char name[64];
+  if (optind + 1 < argc) snprintf(name, sizeof name, "%s", argv[optind + 1]);
+  else snprintf(name, sizeof name, "snapshot-%ld", (long)time(NULL));
+
+  char *path = find_profile((pid_t)pid);
+  if (!path) hs_die(1, "snapshot: process %ld is not running under heapspy (no profile mapped)", pid);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) hs_die(1, "snapshot: cannot open %s: %s", path, strerror(errno));
+  struct hsp_header h;
+  if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h.magic, HSP_MAGIC, 8) ||
+      h.version != HSP_VERSION)
+    hs_die(1, "snapshot: %s is not a profile this heapspy can drive (version %u, expected %u)",
+           path, h.version, HSP_VERSION);
+  if (h.pid != (int32_t)pid) hs_die(1, "snapshot: %s belongs to process %d, not %ld", path, h.pid, pid);
+  if (!h.snapshot_signal)
+    hs_die(1, "snapshot: process %ld does not accept snapshots (its spy has no signal: "
+              "snapshot_signal=0, or the program uses that signal itself)", pid);
+
+  struct hsp_request req = h.request;
+  req.seq++;
+  req.leak_check = (uint32_t)leak_check;
+  snprintf(req.name, sizeof req.name, "%s", name);
+  off_t at = (off_t)offsetof(struct hsp_header, request);
+  /* everything but seq first, then seq: the spy acts on a new seq only */
+  if (pwrite(fd, (char *)&req + 8, sizeof req - 8, at + 8) != (ssize_t)(sizeof req - 8) ||
+      pwrite(fd, &req.seq, 4, at) != 4)
+    hs_die(1, "snapshot: cannot write the request into %s: %s", path, strerror(errno));
+  if (kill((pid_t)pid, h.snapshot_signal) < 0)
+    hs_die(1, "snapshot: cannot signal process %ld: %s", pid, strerror(errno));
+
+  struct timespec nap = { 0, 20 * 1000 * 1000 };
+  uint32_t done = 0;
+  for (double waited = 0; waited < timeout; waited += 0.02) {
+    if (pread(fd, &done, 4, at + 4) != 4) break;
+    if (done == req.seq) break;
+    if (kill((pid_t)pid, 0) < 0) hs_die(1, "snapshot: process %ld ended before the snapshot", pid);
+    nanosleep(&nap, NULL);
+  }
+  close(fd);
+  if (done != req.seq)
+    hs_die(1, "snapshot: process %ld has not allocated in %.0f s; the checkpoint '%s' will be "
+              "taken at its next allocation", pid, timeout, name);
+
+  struct hs_model m;
+  char err[1200];
+  if (hs_model_load(&m, path, NULL, err, sizeof err) < 0) hs_die(1, "snapshot: %s", err);
+  const struct hsp_mark *mk = NULL;
+  for (size_t i = 0; i < m.nmarks; i++)
+    if (!strcmp(m.marks[i]->name, name)) mk = m.marks[i];
+  if (!mk) hs_die(1, "snapshot: the checkpoint '%s' is not in %s", name, path);
+  if (!strcmp(format, "json")) {
+    hs_report_checkpoint(stdout, &m, mk, 0, 1);
+    fputc('\n', stdout);
+  } else {
+    printf("heapspy: checkpoint '%s' of process %ld recorded in %s\n", name, pid, path);
+    hs_report_checkpoint(stdout, &m, mk, 10, 0);
+  }
+  hs_model_free(&m);
+  free(path);
+  return 0;
+}

@@ -1,0 +1,347 @@
+/*
+ * report_pprof.c: `--format pprof`: the profile as gzipped profile.proto
+ * (github.com/google/pprof, proto/profile.proto), readable by
+ * `go tool pprof`, Pyroscope, Parca and speedscope.
+ *
+ * Sample types alloc_objects/count, alloc_space/bytes (over the run, from
+ * the spy's per-stack counters), inuse_objects/count, inuse_space/bytes
+ * (live blocks at exit, grouped by stack); one Sample per stack, its
+ * locations the recorded pcs, leaf first. One Mapping per recorded module
+ * (path, extent, build-id in hex); one Location per pc with its Lines
+ * (inlined functions first, the real function last), one Function per
+ * (name, file). Everything is symbolized here, so the mappings say so and
+ * pprof does not look for the binaries.
+ *
+ * The protobuf wire format is written by hand: varints and
+ * length-delimited fields, nothing more is needed.
+ *
+ * Must never: write anything but the gzip stream to out, or emit an id
+ * of 0 (pprof reserves it) or a string index outside the table.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "report.h"
+#include "util.h"
+
+#define MAX_INLINE 64
+
+/* ---- protobuf wire format ---------------------------------------------- */
+
+struct pb { uint8_t *p; size_t len, cap; };
+
+static void pb_raw(struct pb *b, const void *d, size_t n) {
+  if (!n) return;   /* d may be an empty buffer's NULL */
+  if (b->len + n > b->cap) {
+    b->cap = (b->len + n) * 2 + 64;
+    b->p = hs_xrealloc(b->p, b->cap);
+  }
+  memcpy(b->p + b->len, d, n);
+  b->len += n;
+}
+
+static void pb_varint(struct pb *b, uint64_t v) {
+  uint8_t tmp[10];
+  size_t n = 0;
+  do {
+    tmp[n] = (uint8_t)(v & 0x7f);
+    v >>= 7;
+    if (v) tmp[n] |= 0x80;
+    n++;
+  } while (v);
+  pb_raw(b, tmp, n);
+}
+
+/* field with wire type 0 (varint); zero values are omitted as proto3 does */
+static void pb_u64(struct pb *b, unsigned field, uint64_t v) {
+  if (!v) return;
+  pb_varint(b, (uint64_t)field << 3);
+  pb_varint(b, v);
+}
+
+/* field with wire type 2 (length-delimited) */
+static void pb_bytes(struct pb *b, unsigned field, const void *d, size_t n) {
+  pb_varint(b, (uint64_t)field << 3 | 2);
+  pb_varint(b, n);
+  pb_raw(b, d, n);
+}
+
+static void pb_msg(struct pb *b, unsigned field, struct pb *sub) {
+  pb_bytes(b, field, sub->p, sub->len);
+  sub->len = 0;
+}
+
+/* ---- interning: strings, functions, locations --------------------------- */
+
+struct strtab { char **s; size_t n, cap; int64_t *slot; size_t nslot; };
+
+static uint64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  while (*s) h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+  return h;
+}
+
+static void strtab_rehash(struct strtab *t) {
+  free(t->slot);
+  t->nslot = t->nslot ? t->nslot * 2 : 1024;
+  t->slot = hs_xmalloc(t->nslot * sizeof *t->slot);
+  for (size_t i = 0; i < t->nslot; i++) t->slot[i] = -1;
+  for (size_t k = 0; k < t->n; k++) {
+    size_t i = hash_str(t->s[k]) & (t->nslot - 1);
+    while (t->slot[i] >= 0) i = (i + 1) & (t->nslot - 1);
+    t->slot[i] = (int64_t)k;
+  }
+}
+
+/* Index of s in the string table, added if new. */
+static int64_t str_id(struct strtab *t, const char *s) {
+  if (!s) s = "";
+  if ((t->n + 1) * 2 > t->nslot) strtab_rehash(t);
+  size_t i = hash_str(s) & (t->nslot - 1);
+  for (; t->slot[i] >= 0; i = (i + 1) & (t->nslot - 1))
+    if (!strcmp(t->s[t->slot[i]], s)) return t->slot[i];
+  if (t->n == t->cap) {
+    t->cap = t->cap ? t->cap * 2 : 256;
+    t->s = hs_xrealloc(t->s, t->cap * sizeof *t->s);
+  }
+  t->s[t->n] = hs_xstrdup(s);
+  t->slot[i] = (int64_t)t->n;
+  return (int64_t)t->n++;
+}
+
+/* A small open-addressing map from a 64-bit key to an id (1-based). */
+struct idmap { uint64_t *key; uint64_t *id; size_t n, cap; };
+
+static uint64_t mix(uint64_t k) {
+  k ^= k >> 33; k *= 0xff51afd7ed558ccdull; k ^= k >> 33;
+  return k;
+}
+
+/* Returns the id of key, or 0 (and *slot for idmap_put) if absent. */
+static uint64_t idmap_get(struct idmap *m, uint64_t key, size_t *slot) {
+  if ((m->n + 1) * 2 > m->cap) {
+    struct idmap old = *m;
+    m->cap = m->cap ? m->cap * 2 : 1024;
+    m->key = hs_xcalloc(m->cap, sizeof *m->key);
+    m->id = hs_xcalloc(m->cap, sizeof *m->id);
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.id[i]) {
+        size_t j = mix(old.key[i]) & (m->cap - 1);
+        while (m->id[j]) j = (j + 1) & (m->cap - 1);
+        m->key[j] = old.key[i];
+        m->id[j] = old.id[i];
+      }
+    free(old.key);
+    free(old.id);
+  }
+  size_t i = mix(key) & (m->cap - 1);
+  for (; m->id[i]; i = (i + 1) & (m->cap - 1))
+    if (m->key[i] == key) return m->id[i];
+  *slot = i;
+  return 0;
+}
+
+static void idmap_put(struct idmap *m, size_t slot, uint64_t key, uint64_t id) {
+  m->key[slot] = key;
+  m->id[slot] = id;
+  m->n++;
+}
+
+struct pprof {
+  struct hs_model *m;
+  struct strtab str;
+  struct idmap funcs, locs;
+  struct pb fbuf, lbuf;              /* encoded Functions, Locations */
+  struct pb ftmp, tmp, tmp2;         /* a Function; a Location; a Line */
+  uint64_t nfuncs, nlocs;
+};
+
+static uint64_t func_id(struct pprof *pp, const char *name, const char *file) {
+  int64_t n = str_id(&pp->str, name), f = str_id(&pp->str, file);
+  uint64_t key = (uint64_t)n << 32 | (uint64_t)f;
+  size_t slot;
+  uint64_t id = idmap_get(&pp->funcs, key, &slot);
+  if (id) return id;
+  id = ++pp->nfuncs;
+  idmap_put(&pp->funcs, slot, key, id);
+  pb_u64(&pp->ftmp, 1, id);
+  pb_u64(&pp->ftmp, 2, (uint64_t)n);
+  pb_u64(&pp->ftmp, 3, (uint64_t)n);
+  pb_u64(&pp->ftmp, 4, (uint64_t)f);
+  pb_msg(&pp->fbuf, 5, &pp->ftmp);
+  return id;
+}
+
+static uint64_t mapping_of(const struct hs_model *m, uint64_t pc) {
+  for (size_t i = 0; i < m->nmods; i++)
+    if (pc >= m->mods[i].start && pc < m->mods[i].end) return i + 1;
+  return 0;
+}
+
+/* Location id of a recorded pc; 0 if the pc is the spy's own frame (the
+ * other views hide those too). */
+static uint64_t loc_id(struct pprof *pp, uint64_t pc) {
+  size_t slot;
+  uint64_t id = idmap_get(&pp->locs, pc, &slot);
+  if (id) return id == UINT64_MAX ? 0 : id;
+  struct hs_frame f[MAX_INLINE];
+  size_t n = hs_symbolize(pp->m->sym, pc, 1, f, MAX_INLINE);
+  if (n && f[0].module && !strncmp(f[0].module, "libheapspy.so", 13)) {
+    idmap_put(&pp->locs, slot, pc, UINT64_MAX);
+    return 0;
+  }
+  id = ++pp->nlocs;
+  idmap_put(&pp->locs, slot, pc, id);
+  for (size_t i = 0; i < n; i++) {
+    /* heapspy.h's inline helper is not the user's code */
+    if (i + 1 < n && f[i].function && !strcmp(f[i].function, "heapspy_request")) continue;
+    char tmp[64];
+    const char *name = f[i].function;
+    if (!name) {
+      if (f[i].module) snprintf(tmp, sizeof tmp, "%s+0x%llx", f[i].module, (unsigned long long)f[i].offset);
+      else snprintf(tmp, sizeof tmp, "0x%llx", (unsigned long long)pc);
+      name = tmp;
+    }
+    pb_u64(&pp->tmp2, 1, func_id(pp, name, f[i].file));
+    pb_u64(&pp->tmp2, 2, f[i].line > 0 ? (uint64_t)f[i].line : 0);
+    pb_msg(&pp->tmp, 4, &pp->tmp2);
+  }
+  /* the Location's own fields go after its lines: order is free in protobuf */
+  pb_u64(&pp->tmp, 1, id);
+  pb_u64(&pp->tmp, 2, mapping_of(pp->m, pc));
+  pb_u64(&pp->tmp, 3, pc);
+  pb_msg(&pp->lbuf, 4, &pp->tmp);
+  return id;
+}
+
+/* A Location for samples whose stack was not recorded. */
+static uint64_t nostack_loc(struct pprof *pp) {
+  static const uint64_t key = 0;   /* pc 0 is never a recorded pc */
+  size_t slot;
+  uint64_t id = idmap_get(&pp->locs, key, &slot);
+  if (id) return id;
+  id = ++pp->nlocs;
+  idmap_put(&pp->locs, slot, key, id);
+  pb_u64(&pp->tmp2, 1, func_id(pp, "[no stack recorded]", ""));
+  pb_msg(&pp->tmp, 4, &pp->tmp2);
+  pb_u64(&pp->tmp, 1, id);
+  pb_msg(&pp->lbuf, 4, &pp->tmp);
+  return id;
+}
+
+static int gzip_out(FILE *out, const struct pb *b, char *err, size_t errlen) {
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    snprintf(err, errlen, "cannot start gzip compression");
+    return -1;
+  }
+  uint8_t chunk[65536];
+  z.next_in = b->p;
+  z.avail_in = (uInt)b->len;
+  int rc;
+  do {
+    z.next_out = chunk;
+    z.avail_out = sizeof chunk;
+    rc = deflate(&z, Z_FINISH);
+    size_t have = sizeof chunk - z.avail_out;
+    if (have && fwrite(chunk, 1, have, out) != have) {
+      deflateEnd(&z);
+      snprintf(err, errlen, "writing the pprof profile failed");
+      return -1;
+    }
+  } while (rc == Z_OK || rc == Z_BUF_ERROR);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    snprintf(err, errlen, "gzip compression failed (%d)", rc);
+    return -1;
+  }
+  return 0;
+}
+
+int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
+  const struct hsp_header *h = m->prof.hdr;
+  struct pprof pp = { .m = m };
+  struct pb prof = { 0 }, samples = { 0 }, maps = { 0 }, tmp = { 0 };
+  str_id(&pp.str, "");    /* string 0 must be "" */
+
+  static const char *const types[4][2] = {
+    { "alloc_objects", "count" }, { "alloc_space", "bytes" },
+    { "inuse_objects", "count" }, { "inuse_space", "bytes" },
+  };
+  for (int i = 0; i < 4; i++) {
+    pb_u64(&tmp, 1, (uint64_t)str_id(&pp.str, types[i][0]));
+    pb_u64(&tmp, 2, (uint64_t)str_id(&pp.str, types[i][1]));
+    pb_msg(&prof, 1, &tmp);
+  }
+
+  /* Samples, interning locations and functions on the way. */
+  struct hs_stack_stat *st;
+  size_t n = hs_model_stack_stats(m, &st);
+  struct pb ids = { 0 }, vals = { 0 };
+  for (size_t i = 0; i < n; i++) {
+    if (!st[i].allocs && !st[i].inuse_blocks) continue;
+    const struct hsp_stack *s = hsp_stack(&m->prof, st[i].stack);
+    for (uint32_t k = 0; s && k < s->depth; k++) {
+      uint64_t id = loc_id(&pp, s->pc[k]);
+      if (id) pb_varint(&ids, id);
+    }
+    if (!ids.len) pb_varint(&ids, nostack_loc(&pp));
+    uint64_t v[4] = { st[i].allocs, st[i].bytes, st[i].inuse_blocks, st[i].inuse_bytes };
+    for (int k = 0; k < 4; k++) pb_varint(&vals, v[k]);
+    pb_bytes(&tmp, 1, ids.p, ids.len);     /* packed location_id */
+    pb_bytes(&tmp, 2, vals.p, vals.len);   /* packed value */
+    ids.len = vals.len = 0;
+    pb_msg(&samples, 2, &tmp);
+  }
+  free(st);
+  free(ids.p);
+  free(vals.p);
+
+  for (size_t i = 0; i < m->nmods; i++) {
+    const struct hs_module_info *mod = &m->mods[i];
+    char hex[2 * 40 + 1] = "";
+    for (size_t k = 0; k < mod->build_id_len && k < 40; k++)
+      snprintf(hex + 2 * k, 3, "%02x", mod->build_id[k]);
+    pb_u64(&tmp, 1, i + 1);
+    pb_u64(&tmp, 2, mod->start);
+    pb_u64(&tmp, 3, mod->end);
+    /* the first PT_LOAD segment starts at file offset 0 */
+    pb_u64(&tmp, 5, (uint64_t)str_id(&pp.str, mod->path));
+    pb_u64(&tmp, 6, (uint64_t)str_id(&pp.str, hex));
+    for (unsigned f = 7; f <= 10; f++) pb_u64(&tmp, f, 1);  /* symbolized here */
+    pb_msg(&maps, 3, &tmp);
+  }
+
+  pb_raw(&prof, samples.p, samples.len);
+  pb_raw(&prof, maps.p, maps.len);
+  pb_raw(&prof, pp.lbuf.p, pp.lbuf.len);
+  pb_raw(&prof, pp.fbuf.p, pp.fbuf.len);
+
+  char comment[sizeof h->cmdline + 32];
+  snprintf(comment, sizeof comment, "heapspy: %s (pid %d)",
+           h->cmdline[0] ? h->cmdline : h->program, h->pid);
+  int64_t comment_id = str_id(&pp.str, comment);
+  int64_t space = str_id(&pp.str, "space"), bytes = str_id(&pp.str, "bytes");
+  int64_t deflt = str_id(&pp.str, "inuse_space");
+  for (size_t i = 0; i < pp.str.n; i++) pb_bytes(&prof, 6, pp.str.s[i], strlen(pp.str.s[i]));
+  pb_u64(&prof, 9, h->start_unix_ns);
+  pb_u64(&prof, 10, h->duration_ms * 1000000ull);
+  pb_u64(&tmp, 1, (uint64_t)space);
+  pb_u64(&tmp, 2, (uint64_t)bytes);
+  pb_msg(&prof, 11, &tmp);
+  pb_u64(&prof, 12, 1);
+  pb_u64(&prof, 13, (uint64_t)comment_id);
+  pb_u64(&prof, 14, (uint64_t)deflt);
+
+  int rc = gzip_out(out, &prof, err, errlen);
+  for (size_t i = 0; i < pp.str.n; i++) free(pp.str.s[i]);
+  free(pp.str.s);
+  free(pp.str.slot);
+  free(pp.funcs.key); free(pp.funcs.id);
+  free(pp.locs.key); free(pp.locs.id);
+  free(pp.fbuf.p); free(pp.lbuf.p); free(pp.ftmp.p); free(pp.tmp.p); free(pp.tmp2.p);
+  free(prof.p); free(samples.p); free(maps.p); free(tmp.p);
+  return rc;
+}
