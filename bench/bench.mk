@@ -7,3 +7,13 @@ $(BUILD)/bench/stress: bench/stress.c $(STAMP)
 
 bench: all $(BUILD)/bench/stress
 	bench/run.sh
+
+# --locks: a lock-heavy workload, native vs heapspy --locks vs helgrind.
+$(BUILD)/bench/locks: bench/locks.c $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -pthread -o $@ $<
+
+bench-locks: all $(BUILD)/bench/locks
+	bench/locks.sh
+
+.PHONY: bench-locks

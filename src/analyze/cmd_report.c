@@ -10,12 +10,14 @@
 
 #include "commands.h"
 #include "report.h"
+#include "suppress.h"
 #include "util.h"
 
 static const char report_usage[] =
     "usage: heapspy report [--leaks | --hotspots | --timeline]\n"
     "                      [--format text|json|pprof|collapsed|html] [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
+    "                      [--suppressions FILE] [--gen-suppressions]\n"
     "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
     "                      [-o FILE] PROFILE\n"
     "  --leaks       blocks in use at exit by allocation stack (the default)\n"
@@ -38,12 +40,16 @@ int cmd_report(int argc, char **argv) {
     { "diff", required_argument, 0, 'D' },
     { "hotspots", no_argument, 0, 'H' },
     { "timeline", no_argument, 0, 'T' },
+    { "suppressions", required_argument, 0, 'S' },
+    { "gen-suppressions", no_argument, 0, 'G' },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
   const char *format = "text", *outpath = NULL, *debuginfo = NULL, *diff_from = NULL,
              *diff_to = NULL;
   struct hs_report_opts ro = { .max_groups = 20, .max_frames = 24 };
+  const char *supp[16];
+  size_t nsupp = 0;
   int c, hotspots = 0, timeline = 0, frames_set = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
@@ -57,6 +63,12 @@ int cmd_report(int argc, char **argv) {
     case 'H': hotspots = 1; timeline = 0; break;
     case 'T': timeline = 1; hotspots = 0; break;
     case 'r': ro.show_reachable = 1; break;
+    case 'S':
+      if (nsupp == sizeof supp / sizeof *supp)
+        hs_die(HS_EXIT_USAGE, "report: at most %zu --suppressions files", nsupp);
+      supp[nsupp++] = optarg;
+      break;
+    case 'G': ro.gen_suppressions = 1; break;
     case 'D':                          /* --diff A B: B is the next word */
       diff_from = optarg;
       if (optind < argc && argv[optind][0] != '-') diff_to = argv[optind++];
@@ -107,6 +119,7 @@ int cmd_report(int argc, char **argv) {
     return 1;
   }
   FILE *out = stdout;
+  hs_suppressions_use(&m, supp, nsupp);
   if (outpath && !(out = fopen(outpath, "w"))) {
     hs_model_free(&m);
     hs_die(1, "cannot write %s: %m", outpath);
@@ -130,7 +143,7 @@ int cmd_report(int argc, char **argv) {
   } else if (hotspots) {
     if (fmt == F_JSON) hs_report_hotspots_json(out, &m, &ro);
     else hs_report_hotspots_text(out, &m, &ro);
-  } else if (fmt == F_JSON) hs_report_json(out, &m);
+  } else if (fmt == F_JSON) hs_report_json_opts(out, &m, &ro);
   else hs_report_text(out, &m, &ro);
   int bad = ferror(out) | (out != stdout ? fclose(out) : fflush(out));
   hs_model_free(&m);

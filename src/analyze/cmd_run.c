@@ -24,6 +24,7 @@
 
 #include "commands.h"
 #include "report.h"
+#include "suppress.h"
 #include "util.h"
 
 static const char run_usage[] =
@@ -34,7 +35,12 @@ static const char run_usage[] =
     "      --follow-children     spy on exec'd/forked children too, one profile each\n"
     "      --run-libc-freeres=yes|no  free libc's private caches at exit (default yes)\n"
     "      --run-cxx-freeres=yes|no   free libstdc++'s emergency pool at exit (default yes)\n"
-    "      --error-exitcode N    exit with N if any block was lost\n"
+    "      --locks               lock-order checking: potential deadlocks (lock-order\n"
+    "                            cycles, gated ones flagged safe), lock misuse\n"
+    "      --error-exitcode N    exit with N if any block was lost or an error found\n"
+    "      --errors-for-leak-kinds LIST  kinds that count for it (default definite,possible)\n"
+    "      --suppressions FILE   suppress known leaks (valgrind syntax; repeatable)\n"
+    "      --gen-suppressions    print a ready-to-paste suppression for each lost site\n"
     "      --show-reachable      also list still-reachable sites in the text report\n"
     "      --format text|json    format of the report (default text)\n"
     "      --max-sites N         allocation sites shown in the text report (default 20)\n"
@@ -44,7 +50,10 @@ struct run_opts {
   const char *profile, *log_file, *format;
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
-  int error_exitcode, show_reachable;
+  int error_exitcode, show_reachable, locks, gen_suppressions;
+  unsigned error_kinds;                   /* --errors-for-leak-kinds */
+  const char *supp[16];                   /* --suppressions files */
+  size_t nsupp;
   size_t max_sites;
 };
 
@@ -184,7 +193,8 @@ enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 
 static void parse(int argc, char **argv, struct run_opts *o) {
   enum { O_LOG = 256, O_DEPTH, O_FOLLOW, O_LIBC, O_CXX, O_EXITCODE, O_FORMAT,
-         O_MAXSITES, O_REACHABLE, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT };
+         O_MAXSITES, O_REACHABLE, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT,
+         O_GENSUPP, O_ERRKINDS };
   static const struct option opts[] = {
     { "profile", required_argument, 0, 'o' },
     { "log-file", required_argument, 0, O_LOG },
@@ -203,6 +213,8 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     { "trace", no_argument, 0, O_TRACE },
     { "sample", required_argument, 0, O_SAMPLE },
     { "suppressions", required_argument, 0, O_SUPP },
+    { "gen-suppressions", no_argument, 0, O_GENSUPP },
+    { "errors-for-leak-kinds", required_argument, 0, O_ERRKINDS },
     { "halt-on-error", no_argument, 0, O_HALT },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
@@ -228,10 +240,22 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     case 'q': o->quiet = 1; break;
     case O_CHECK: not_yet("--check"); break;
     case O_GUARD: not_yet("--guard"); break;
-    case O_LOCKS: not_yet("--locks"); break;
+    case O_LOCKS: o->locks = 1; break;
     case O_TRACE: not_yet("--trace"); break;
     case O_SAMPLE: not_yet("--sample"); break;
-    case O_SUPP: not_yet("--suppressions"); break;
+    case O_SUPP:
+      if (o->nsupp == sizeof o->supp / sizeof *o->supp)
+        hs_die(HS_EXIT_USAGE, "run: at most %zu --suppressions files", o->nsupp);
+      if (access(optarg, R_OK) < 0)
+        hs_die(HS_EXIT_USAGE, "run: cannot read suppressions %s: %s", optarg, strerror(errno));
+      o->supp[o->nsupp++] = optarg;
+      break;
+    case O_GENSUPP: o->gen_suppressions = 1; break;
+    case O_ERRKINDS:
+      if (hs_leak_kinds_parse(optarg, &o->error_kinds) < 0)
+        hs_die(HS_EXIT_USAGE, "run: --errors-for-leak-kinds expects a list of definite, indirect, "
+                              "possible, reachable, all or none, not '%s'", optarg);
+      break;
     case O_HALT: not_yet("--halt-on-error"); break;
     case 'h': fputs(run_usage, stdout); exit(0);
     case ':':
@@ -246,7 +270,8 @@ static void parse(int argc, char **argv, struct run_opts *o) {
 
 int cmd_run(int argc, char **argv) {
   struct run_opts o = { .profile = "heapspy.%p.hsp", .format = "text", .depth = 64,
-                        .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20 };
+                        .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20,
+                        .error_kinds = 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE };
   parse(argc, argv, &o);
   if (optind >= argc) {
     fprintf(stderr, "heapspy: run: no program given\n%s", run_usage);
@@ -272,6 +297,7 @@ int cmd_run(int argc, char **argv) {
   opt_append(spyopts, sizeof spyopts, "run_cxx_freeres", o.cxx_freeres ? "1" : "0");
   opt_append(spyopts, sizeof spyopts, "follow_children", o.follow_children ? "1" : "0");
   opt_append(spyopts, sizeof spyopts, "quiet", "1");
+  if (o.locks) opt_append(spyopts, sizeof spyopts, "locks", "1");
   const char *old_preload = getenv("LD_PRELOAD");
   char *preload = hs_xmalloc(strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2);
   sprintf(preload, "%s%s%s", lib, old_preload && *old_preload ? ":" : "",
@@ -345,7 +371,7 @@ int cmd_run(int argc, char **argv) {
             "or exec'd a statically linked program)", path);
     return code;
   }
-  if (o.quiet) return code;
+  if (o.quiet && !o.error_exitcode) return code;
 
   struct hs_model m;
   char err[1200];
@@ -353,15 +379,18 @@ int cmd_run(int argc, char **argv) {
     hs_warn("%s", err);
     return code;
   }
+  hs_suppressions_use(&m, o.supp, o.nsupp);
   struct hs_report_opts ro = { .max_groups = o.max_sites, .max_frames = 24,
-                               .show_reachable = o.show_reachable };
-  if (!strcmp(o.format, "json")) hs_report_json(log, &m);
+                               .show_reachable = o.show_reachable,
+                               .gen_suppressions = o.gen_suppressions };
+  if (o.quiet) {}                       /* only the exit status was wanted */
+  else if (!strcmp(o.format, "json")) hs_report_json_opts(log, &m, &ro);
   else hs_report_text(log, &m, &ro);
   fflush(log);
   if (log != stderr) fclose(log);
-  int leaked = m.kinds[HSP_LEAK_DEFINITE].blocks + m.kinds[HSP_LEAK_INDIRECT].blocks +
-               m.kinds[HSP_LEAK_POSSIBLE].blocks > 0;
+  int leaked = hs_unsuppressed_blocks(&m, o.error_kinds) > 0;
+  int errors = m.prof.hdr->errors_count > 0;
   hs_model_free(&m);
-  if (o.error_exitcode && leaked) return o.error_exitcode;
+  if (o.error_exitcode && (leaked || errors)) return o.error_exitcode;
   return code;
 }

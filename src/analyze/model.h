@@ -20,6 +20,7 @@ struct hs_group {
   const struct hsp_sample *sample;   /* may be NULL */
   unsigned kind;                     /* HSP_LEAK_* */
   const struct hs_frame *culprit;    /* first frame of the user's code */
+  const char *suppressed;            /* the suppression that matched, or NULL */
 };
 
 /* Bytes and blocks held, keyed by a name (module or function). */
@@ -45,6 +46,7 @@ struct hs_model {
   struct { uint64_t bytes, blocks, sites; } kinds[HSP_LEAK_REACHABLE + 1];
   int scanned;                       /* a reachability scan classified blocks */
   uint64_t peak_bytes, peak_ms;      /* never below any in-use figure seen */
+  uint64_t suppressed_bytes, suppressed_blocks;  /* moved out of kinds[] */
 };
 
 /* SPEC's name of a leak kind ("definitely_lost"...), and a phrase. */

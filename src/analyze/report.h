@@ -12,10 +12,13 @@ struct hs_report_opts {
   size_t max_groups;      /* leak groups shown in text (0 = all) */
   size_t max_frames;      /* frames shown per stack in text */
   int show_reachable;     /* list still-reachable sites in text too */
+  int gen_suppressions;   /* print a ready-to-paste suppression per lost site */
 };
 
 void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 void hs_report_json(FILE *out, struct hs_model *m);
+/* As hs_report_json, with a "suppression" entry per lost leak. */
+void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 
 /* --timeline: the timeline table and its verdict alone. */
 void hs_report_timeline_text(FILE *out, struct hs_model *m);
@@ -47,6 +50,16 @@ int hs_report_diff(FILE *out, struct hs_model *m, const char *a, const char *b, 
 /* One checkpoint: heap in use; for a leak check, its lost sites. */
 void hs_report_checkpoint(FILE *out, struct hs_model *m, const struct hsp_mark *mk,
                           size_t max_sites, int json);
+
+/* report_locks.c: errors found during the run, lock-order cycles and
+ * threads still running at exit (text: one section each, when present;
+ * frames: per stack, 0 = all). JSON: the SPEC's errors, lock_order and
+ * threads_at_exit arrays. */
+struct hs_locks;
+void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames);
+void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l);
+void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l);
+void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_locks *l);
 
 /* Write s as a JSON string ("null" for NULL). */
 void hs_json_str(FILE *out, const char *s);

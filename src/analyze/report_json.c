@@ -3,9 +3,12 @@
  * add freely, never rename. Every key SPEC lists is always present, as an
  * empty array or null when this run has nothing for it.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "model_locks.h"
 #include "report.h"
+#include "suppress.h"
 
 #define MAX_FRAMES 512
 
@@ -37,6 +40,23 @@ static void jsample(FILE *out, const struct hsp_sample *s) {
 }
 
 void hs_report_json(FILE *out, struct hs_model *m) {
+  struct hs_report_opts o = { 0 };
+  hs_report_json_opts(out, m, &o);
+}
+
+/* A suppression entry as a JSON string (through a memory stream). */
+static void jsuppression(FILE *out, struct hs_model *m, const struct hs_group *g, size_t index) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (!mem) { fputs("null", out); return; }
+  hs_suppression_write(mem, m, g, index);
+  fclose(mem);
+  hs_json_str(out, text);
+  free(text);
+}
+
+void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_opts *o) {
   const struct hsp_header *h = m->prof.hdr;
   int known = (h->flags & HSP_FLAG_EXIT_KNOWN) != 0;
   fputs("{\n  \"program\": ", out);
@@ -84,6 +104,12 @@ void hs_report_json(FILE *out, struct hs_model *m) {
     hs_json_str(out, hs_family_name(m, g->family));
     fputs(", \"module\": ", out);
     hs_json_str(out, g->culprit ? g->culprit->module : NULL);
+    fputs(", \"suppressed\": ", out);
+    hs_json_str(out, g->suppressed);
+    if (o->gen_suppressions && hs_kind_lost(g->kind)) {
+      fputs(", \"suppression\": ", out);
+      jsuppression(out, m, g, i + 1);
+    }
     fputs(", \"sample\": ", out);
     jsample(out, g->sample);
     fputs(",\n     \"stack\": ", out);
@@ -94,6 +120,8 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   for (unsigned k = 0; k <= HSP_LEAK_REACHABLE; k++)
     fprintf(out, "%s\"%s\": {\"bytes\": %llu, \"blocks\": %llu}", k ? ", " : "", hs_kind_name(k),
             (unsigned long long)m->kinds[k].bytes, (unsigned long long)m->kinds[k].blocks);
+  fprintf(out, ", \"suppressed\": {\"bytes\": %llu, \"blocks\": %llu}",
+          (unsigned long long)m->suppressed_bytes, (unsigned long long)m->suppressed_blocks);
   fputs("},\n  \"by_module\": [", out);
   for (size_t i = 0; i < m->nby_module; i++) {
     fputs(i ? ", {\"module\": " : "{\"module\": ", out);
@@ -101,7 +129,16 @@ void hs_report_json(FILE *out, struct hs_model *m) {
     fprintf(out, ", \"bytes\": %llu, \"blocks\": %llu}", (unsigned long long)m->by_module[i].bytes,
             (unsigned long long)m->by_module[i].blocks);
   }
-  fputs("],\n  \"errors\": [],\n  \"threads_at_exit\": [],\n  \"lock_order\": [],\n  \"checkpoints\": [", out);
+  struct hs_locks locks;
+  hs_locks_load(m, &locks);
+  fputs("],\n  \"errors\": ", out);
+  hs_json_errors(out, m, &locks);
+  fputs(",\n  \"threads_at_exit\": ", out);
+  hs_json_threads_at_exit(out, m, &locks);
+  fputs(",\n  \"lock_order\": ", out);
+  hs_json_lock_order(out, m, &locks);
+  hs_locks_free(&locks);
+  fputs(",\n  \"checkpoints\": [", out);
   for (size_t i = 0; i < m->nmarks; i++) {
     fputs(i ? ",\n    " : "\n    ", out);
     hs_report_checkpoint(out, m, m->marks[i], 0, 1);

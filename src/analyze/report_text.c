@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "suppress.h"
 #include "util.h"
 
 #define MAX_FRAMES 512
@@ -150,10 +151,14 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   size_t listed = 0, hidden = 0;
   for (size_t i = 0; i < m->ngroups; i++) {
     const struct hs_group *g = &m->groups[i];
-    int wanted = hs_kind_lost(g->kind) || o->show_reachable || !m->scanned;
+    int wanted = (hs_kind_lost(g->kind) || o->show_reachable || !m->scanned) && !g->suppressed;
     if (!wanted) continue;
     if (o->max_groups && listed >= o->max_groups) { hidden++; continue; }
     print_group(out, m, g, i, o);
+    if (o->gen_suppressions && hs_kind_lost(g->kind)) {
+      hs_suppression_write(out, m, g, i + 1);
+      fputc('\n', out);
+    }
     listed++;
   }
   if (hidden)
@@ -182,6 +187,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   for (size_t i = 0; i < m->nmarks; i++)      /* mid-run leak checks: their own section */
     if (m->marks[i]->leak_check) hs_report_checkpoint(out, m, m->marks[i], 5, 0);
 
+  hs_report_locks_text(out, m, o->max_frames);
   fprintf(out, "HEAP SUMMARY:\n");
   fprintf(out, "    in use at exit: %s bytes in %s blocks\n",
           hs_commas(m->total.in_use_bytes, b1), hs_commas(m->total.in_use_blocks, b2));
@@ -195,6 +201,9 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
     for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)
       fprintf(out, "   %15s: %s bytes in %s blocks\n", hs_kind_phrase(k),
               hs_commas(m->kinds[k].bytes, b1), hs_commas(m->kinds[k].blocks, b2));
+    if (m->suppressed_blocks)
+      fprintf(out, "   %15s: %s bytes in %s blocks\n", "suppressed",
+              hs_commas(m->suppressed_bytes, b1), hs_commas(m->suppressed_blocks, b2));
     if (m->kinds[HSP_LEAK_UNCLASSIFIED].blocks)
       fprintf(out, "   %15s: %s bytes in %s blocks (allocated after the scan)\n", "unclassified",
               hs_commas(m->kinds[0].bytes, b1), hs_commas(m->kinds[0].blocks, b2));

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      5
+#define HSP_VERSION      7
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -115,7 +115,8 @@ struct hsp_stack {
 };
 #define HSP_STACK_OFF(id) ((uint64_t)(id) * 8)
 
-/* Open-addressing set of stack ids (uint32, 0 = empty). */
+/* Open-addressing set of stacks. At table_off: uint64 capacity (a power
+ * of two), then capacity uint64 slots, each hash << 32 | id (0 = empty). */
 struct hsp_stack_index {
   uint64_t table_off;
   uint64_t capacity;
@@ -214,6 +215,84 @@ struct hsp_request {
   char name[64];
 };
 
+/* --locks (spy_lockgraph.c): the lock-order graph. Locks are nodes of an
+ * open-addressing table keyed by address (node id = slot index + 1); a
+ * destroyed lock's node is marked dead and a new lock at that address
+ * gets a new node. An edge from -> to means `to` was acquired while
+ * `from` was held; its stacks are those of the first sighting. */
+enum hsp_lock_kind { HSP_LOCK_MUTEX = 1, HSP_LOCK_RWLOCK = 2, HSP_LOCK_SPIN = 3 };
+enum hsp_lock_mode { HSP_MODE_EXCL = 0, HSP_MODE_READ = 1 };
+
+struct hsp_lock_node {
+  uint64_t addr;            /* 0: empty slot; published last */
+  uint32_t kind;            /* HSP_LOCK_* */
+  uint32_t dead;            /* destroyed (pthread_*_destroy) */
+  uint32_t first_stack;     /* its first acquisition */
+  uint32_t block_stack;     /* allocation stack of the heap block holding it */
+  uint64_t block_ptr;       /* that block (0: not found near the lock) */
+  uint64_t block_size;
+};
+
+#define HSP_GATES 4
+struct hsp_lock_edge {
+  uint64_t key;             /* (uint64)from << 32 | to; 0: empty; published last */
+  uint32_t from_stack;      /* where `from` was acquired (first sighting) */
+  uint32_t to_stack;        /* where `to` was acquired while holding `from` */
+  int32_t tid;              /* thread of the first sighting */
+  uint32_t ngates;          /* gates[] valid; only ever shrinks */
+  uint32_t gates[HSP_GATES];/* nodes held exclusively at every sighting */
+  uint64_t count;           /* sightings, approximate, saturating at 65535 */
+};
+
+struct hsp_locks {
+  uint32_t lock;            /* spy only */
+  uint32_t full;            /* a table filled: some locks or edges missing */
+  uint64_t nodes_off;       /* struct hsp_lock_node[nodes_cap] */
+  uint64_t nodes_cap, nodes_count;
+  uint64_t edges_off;       /* struct hsp_lock_edge[edges_cap] */
+  uint64_t edges_cap, edges_count;
+  uint64_t acquisitions;    /* tracked acquisitions (approximate) */
+};
+
+/* A misuse or corruption found in the run, in order of detection
+ * (linked list). Repeats of one kind at one stack bump `count`. */
+enum hsp_error_kind {
+  HSP_ERR_LOCK_RELOCK = 1,      /* non-recursive lock taken again by its holder */
+  HSP_ERR_LOCK_UNLOCK_NOT_HELD, /* unlock by a thread that does not hold it */
+  HSP_ERR_LOCK_DESTROY_HELD,    /* destroy of a locked lock */
+};
+struct hsp_error {
+  uint64_t next_off;
+  uint32_t kind;            /* HSP_ERR_* */
+  int32_t tid;
+  uint64_t address;
+  uint64_t size;
+  uint32_t stack;           /* where it happened */
+  uint32_t related_stack;   /* locks: where the lock was acquired */
+  uint32_t alloc_stack;     /* heap block holding the address, if known */
+  uint32_t lock_kind;       /* HSP_LOCK_* for lock errors */
+  uint64_t t_ms;
+  uint64_t count;
+};
+
+/* Another thread still running when exit started (story 5). */
+#define HSP_HELD_MAX 16
+struct hsp_held_lock {
+  uint64_t addr;
+  uint32_t stack;           /* its acquisition */
+  uint32_t mode;            /* HSP_MODE_* */
+};
+struct hsp_exit_thread {
+  int32_t tid;
+  uint32_t in_allocator;    /* inside malloc/free/new/delete */
+  char name[16];            /* /proc/self/task/TID/comm */
+  uint32_t stack;           /* last lock acquisition (--locks), else 0 */
+  uint32_t nheld;           /* locks held (--locks); held[] lists the first */
+  uint32_t known;           /* 1: the spy had seen this thread */
+  uint32_t pad;
+  struct hsp_held_lock held[HSP_HELD_MAX];
+};
+
 struct hsp_header {
   char magic[8];
   uint32_t version;
@@ -262,6 +341,13 @@ struct hsp_header {
   char program[512];        /* absolute path of the executable */
   char cmdline[2048];       /* argv joined by spaces, truncated */
   char options[512];        /* HEAPSPY_OPTIONS as seen by the spy */
+  /* version 6 */
+  uint64_t locks_off;       /* struct hsp_locks; 0: --locks was off */
+  uint64_t errors_off;      /* first struct hsp_error */
+  uint64_t errors_count;
+  uint64_t exit_threads_off;/* struct hsp_exit_thread[exit_threads_count] */
+  uint32_t exit_threads_count;
+  int32_t exit_tid;         /* the thread that started exit; 0: not seen */
 };
 
 #endif

@@ -104,7 +104,7 @@ static int by_id(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* The spy's table at stacks.table_off: uint64 capacity, then uint32 ids
+/* The spy's table at stacks.table_off: uint64 capacity, then uint64 slots
  * (0 = empty slot). The table's own capacity word is the authority; it is
  * bounded by the file before anything is read. */
 size_t hsp_stack_ids(const struct hsp_profile *p, uint32_t **out) {
@@ -112,16 +112,16 @@ size_t hsp_stack_ids(const struct hsp_profile *p, uint32_t **out) {
   const uint64_t *capp = hsp_at(p, p->hdr->stacks.table_off, 8);
   if (!capp) return 0;
   uint64_t cap = *capp;
-  const uint32_t *ids = cap && cap <= p->size / 4
-      ? hsp_at(p, p->hdr->stacks.table_off + 8, cap * 4) : NULL;
-  if (!ids) return 0;
+  const uint64_t *slots = cap && cap <= p->size / 8
+      ? hsp_at(p, p->hdr->stacks.table_off + 8, cap * 8) : NULL;
+  if (!slots) return 0;
   size_t n = 0;
-  for (uint64_t i = 0; i < cap; i++) n += ids[i] != 0;
+  for (uint64_t i = 0; i < cap; i++) n += (uint32_t)slots[i] != 0;
   uint32_t *v = malloc((n + 1) * sizeof *v);
   if (!v) return 0;
   n = 0;
   for (uint64_t i = 0; i < cap; i++)
-    if (ids[i] && hsp_stack(p, ids[i])) v[n++] = ids[i];
+    if ((uint32_t)slots[i] && hsp_stack(p, (uint32_t)slots[i])) v[n++] = (uint32_t)slots[i];
   qsort(v, n, sizeof *v, by_id);
   size_t w = 0;                         /* a corrupt table may repeat ids */
   for (size_t i = 0; i < n; i++)
@@ -248,6 +248,36 @@ size_t hsp_timeline(const struct hsp_profile *p, const struct hsp_tick **out) {
   if (!t) return 0;
   *out = t->ticks;
   return t->count <= HSP_TICKS ? t->count : HSP_TICKS;
+}
+
+const struct hsp_locks *hsp_locks(const struct hsp_profile *p,
+                                  const struct hsp_lock_node **nodes,
+                                  const struct hsp_lock_edge **edges) {
+  const struct hsp_locks *g = hsp_at(p, p->hdr->locks_off, sizeof *g);
+  *nodes = NULL;
+  *edges = NULL;
+  if (!g || g->nodes_cap > (1u << 24) || g->edges_cap > (1u << 24)) return NULL;
+  *nodes = hsp_at(p, g->nodes_off, g->nodes_cap * sizeof **nodes);
+  *edges = hsp_at(p, g->edges_off, g->edges_cap * sizeof **edges);
+  return *nodes && *edges ? g : NULL;
+}
+
+size_t hsp_errors(const struct hsp_profile *p, const struct hsp_error **out, size_t max) {
+  size_t n = 0;
+  for (uint64_t off = p->hdr->errors_off; off && n < max;) {
+    const struct hsp_error *e = hsp_at(p, off, sizeof *e);
+    if (!e) break;
+    out[n++] = e;
+    if (e->next_off && e->next_off <= off) break;  /* appended: offsets grow */
+    off = e->next_off;
+  }
+  return n;
+}
+
+size_t hsp_exit_threads(const struct hsp_profile *p, const struct hsp_exit_thread **out) {
+  uint32_t n = p->hdr->exit_threads_count;
+  *out = n <= 65536 ? hsp_at(p, p->hdr->exit_threads_off, (uint64_t)n * sizeof **out) : NULL;
+  return *out ? n : 0;
 }
 
 int hsp_write_exit(const char *path, int code, int sig, uint64_t wall_ms) {

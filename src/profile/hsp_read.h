@@ -60,6 +60,18 @@ size_t hsp_mark_sites(const struct hsp_profile *p, const struct hsp_mark *m,
 /* Timeline points in time order; returns count (0 if none). */
 size_t hsp_timeline(const struct hsp_profile *p, const struct hsp_tick **out);
 
+/* --locks: the graph header and its node and edge tables, all bounds-
+ * checked (NULL: --locks was off or the tables are not in the file). */
+const struct hsp_locks *hsp_locks(const struct hsp_profile *p,
+                                  const struct hsp_lock_node **nodes,
+                                  const struct hsp_lock_edge **edges);
+
+/* Errors found during the run, in order; returns count, fills up to max. */
+size_t hsp_errors(const struct hsp_profile *p, const struct hsp_error **out, size_t max);
+
+/* Threads still running when exit started; returns count (0 if none). */
+size_t hsp_exit_threads(const struct hsp_profile *p, const struct hsp_exit_thread **out);
+
 /* Record the program's exit status (heapspy run does, after waiting). */
 int hsp_write_exit(const char *path, int code, int sig, uint64_t wall_ms);
 

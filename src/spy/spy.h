@@ -43,6 +43,7 @@ struct spy_options {
   int quiet;              /* no "profile written" line at exit */
   int unwind_check;       /* compare every fast unwind with libunwind */
   unsigned snapshot_signal; /* SIGRTMIN+N for heapspy snapshot; 0: off */
+  int locks;              /* --locks: lock-order graph and lock misuse */
 };
 
 extern volatile int spy_status;
@@ -109,6 +110,7 @@ void spy_stacks_reset_lock(void);
 
 /* spy_unwind.c: the fast CFI unwinder (-1: use libunwind instead). */
 int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi);
+extern __thread int spy_unwind_repeat;     /* the walk repeated the last one exactly */
 void spy_unwind_invalidate(void);          /* a module was unloaded */
 
 /* spy_modules.c */
@@ -221,5 +223,57 @@ static inline void spy_unlock(uint32_t *l) {
   __atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
 
+
+/* ---- --locks and threads (spy_locks.c, spy_lockgraph.c, spy_threads.c,
+ * spy_errors.c) ------------------------------------------------------ */
+
+/* Locks this thread holds, innermost last. Lives in TLS; spy_threads.c
+ * reads other threads' copies (under their registry slot lock) when exit
+ * starts. */
+#define SPY_HELD_MAX 64
+struct spy_held_entry {
+  uint64_t addr;
+  uint32_t node;            /* lock-graph node (0: graph full) */
+  uint32_t stack;           /* acquisition */
+  uint16_t kind, mode;      /* HSP_LOCK_*, HSP_MODE_* */
+  uint32_t count;           /* recursive acquisitions */
+};
+struct spy_held {
+  unsigned n;
+  unsigned overflow;        /* acquisitions not listed (set was full) */
+  uint32_t last_stack;      /* last tracked acquisition */
+  struct spy_held_entry e[SPY_HELD_MAX];
+};
+extern __thread struct spy_held spy_held;
+extern __thread int spy_lock_busy;     /* inside a lock interceptor */
+extern int spy_locks_on;               /* --locks and the spy is ready */
+
+void spy_locks_init(void);             /* resolve the real functions */
+void spy_locks_fork_child(void);
+
+/* The graph lives in the profile. Nodes: 0 when the table is full. */
+uint32_t spy_lockgraph_node(uint64_t addr, unsigned kind, uint32_t stack);
+void spy_lockgraph_destroyed(uint64_t addr);
+/* `to` acquired while holding `from`; gates: the other locks held
+ * exclusively at this sighting. */
+void spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
+                        uint32_t to_stack, const uint32_t *gates, unsigned ngates);
+void spy_lockgraph_reset_lock(void);
+/* The live heap block containing addr, if it starts at most 1 KiB before
+ * it (the live table is keyed by exact address: probes back from addr). */
+int spy_block_containing(uint64_t addr, struct hsp_block *out);
+
+/* A misuse found now (HSP_ERR_*), recorded in the profile. */
+void spy_error_record(unsigned kind, uint64_t addr, uint32_t stack,
+                      uint32_t related_stack, unsigned lock_kind);
+void spy_errors_reset_lock(void);
+
+/* Threads: each registers itself the first time it enters the spy with
+ * other threads around, and leaves the registry at thread exit. */
+void spy_threads_init(void);
+void spy_thread_register(void);
+void spy_threads_at_exit(void);        /* record the others (once) */
+void spy_threads_fork_child(void);
+int spy_gettid(void);
 
 #endif

@@ -116,6 +116,7 @@ static int64_t note_in_use(int64_t delta) {
     spy_internal++;
     pthread_setspecific(flush_key, (void *)1);
     spy_internal--;
+    spy_thread_register();             /* for threads_at_exit, once */
   }
   int64_t d = unflushed + delta;
   int64_t now;

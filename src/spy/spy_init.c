@@ -182,6 +182,7 @@ static void fork_child(void) {
   if (spy_status != SPY_READY) return;
   spy_stacks_reset_lock();
   spy_blocks_reset_locks();
+  spy_threads_fork_child();
   if (spy_opt.follow_children) {
     char path[1024];
     expand_path(path, sizeof path, profile_pattern);
@@ -190,6 +191,7 @@ static void fork_child(void) {
       spy_hdr->ppid = spy_hdr->pid;
       spy_hdr->pid = getpid();
       spy_hdr->flags |= HSP_FLAG_FORK_CHILD;
+      spy_locks_fork_child();
       spy_busy--;
       return;
     }
@@ -197,6 +199,7 @@ static void fork_child(void) {
   }
   spy_arena_detach();
   spy_status = SPY_OFF;
+  spy_locks_fork_child();
   spy_busy--;
 }
 
@@ -204,6 +207,7 @@ static void fork_child(void) {
 
 static void finish(unsigned how, int code, int sig) {
   if (!spy_hdr || spy_status != SPY_READY) return;
+  if (how != HSP_EXIT_SIGNAL) spy_threads_at_exit();   /* who else still runs */
   if (!spy_busy) spy_stacks_flush_counts();
   spy_timeline_tick_slow(spy_now_ms(), -1, 1);  /* the last point: as of exit */
   if (!spy_hdr->exit_how) spy_hdr->exit_how = how;
@@ -429,6 +433,8 @@ void spy_init(void) {
   spy_timeline_init();
   spy_modules_scan();
   spy_resolve_cxx();
+  spy_threads_init();
+  spy_locks_init();
   real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
   cxx_freeres = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
   pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -14,7 +14,8 @@
   BOOL("run_cxx_freeres", run_cxx_freeres)  /* free libstdc++ pool */ \
   BOOL("quiet", quiet)                      /* no closing line */       \
   BOOL("unwind_check", unwind_check)        /* test: vs libunwind */   \
-  NUM("snapshot_signal", snapshot_signal)   /* SIGRTMIN+N, 0 = off */
+  NUM("snapshot_signal", snapshot_signal)   /* SIGRTMIN+N, 0 = off */ \
+  BOOL("locks", locks)                      /* lock-order checking */
 
 int spy_option_set(const char *name, const char *val);
 

@@ -21,8 +21,10 @@
 #define MAX_FRAMES 256
 #define SKIP_MAX 8
 
-/* Table layout at index.table_off: uint64 capacity, then uint32 ids. */
-struct stack_table { uint64_t capacity; uint32_t ids[]; };
+/* The index (see hsp_format.h): each slot carries the stack's hash next
+ * to its id, so a probe only touches a stack record when the hash agrees. */
+struct stack_table { uint64_t capacity; uint64_t slots[]; };
+#define SLOT(hash, id) ((uint64_t)(hash) << 32 | (id))
 
 static uint32_t insert_lock;
 static uint64_t own_start, own_end;     /* this library's code */
@@ -34,7 +36,7 @@ void spy_stacks_init(void) {
   own_start = (uint64_t)(uintptr_t)__ehdr_start;
   own_end = (uint64_t)(uintptr_t)etext;
   uint64_t off, cap = 4096;
-  struct stack_table *t = spy_arena_alloc(8 + cap * 4, &off);
+  struct stack_table *t = spy_arena_alloc(8 + cap * 8, &off);
   if (!t) return;
   t->capacity = cap;
   spy_hdr->stacks.capacity = cap;
@@ -70,32 +72,33 @@ static uint32_t probe(struct stack_table *t, uint32_t hash, const uint64_t *pc,
                       unsigned n, uint64_t *free_slot) {
   uint64_t mask = t->capacity - 1;
   for (uint64_t i = hash & mask;; i = (i + 1) & mask) {
-    uint32_t id = __atomic_load_n(&t->ids[i], __ATOMIC_ACQUIRE);
-    if (!id) { if (free_slot) *free_slot = i; return 0; }
-    if (same(spy_arena_ptr(HSP_STACK_OFF(id)), hash, pc, n)) return id;
+    uint64_t slot = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
+    if (!slot) { if (free_slot) *free_slot = i; return 0; }
+    uint32_t id = (uint32_t)slot;
+    if ((uint32_t)(slot >> 32) == hash && same(spy_arena_ptr(HSP_STACK_OFF(id)), hash, pc, n))
+      return id;
   }
 }
 
 /* With insert_lock held: double the table. */
 static struct stack_table *grow(struct stack_table *t) {
   uint64_t ncap = t->capacity * 2, off;
-  struct stack_table *nt = spy_arena_alloc(8 + ncap * 4, &off);
+  struct stack_table *nt = spy_arena_alloc(8 + ncap * 8, &off);
   if (!nt) return NULL;
   nt->capacity = ncap;
   for (uint64_t i = 0; i < t->capacity; i++) {
-    uint32_t id = t->ids[i];
-    if (!id) continue;
-    struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(id));
-    uint64_t j = s->hash & (ncap - 1);
-    while (nt->ids[j]) j = (j + 1) & (ncap - 1);
-    nt->ids[j] = id;
+    uint64_t slot = t->slots[i];
+    if (!slot) continue;
+    uint64_t j = (slot >> 32) & (ncap - 1);
+    while (nt->slots[j]) j = (j + 1) & (ncap - 1);
+    nt->slots[j] = slot;
   }
   uint64_t old_off = spy_hdr->stacks.table_off;
   spy_hdr->stacks.capacity = ncap;
   __atomic_store_n(&spy_hdr->stacks.table_off, off, __ATOMIC_RELEASE);
   /* lock-free readers may still probe the old table: released pages read
    * as zeros, i.e. "not found", and they retry under the lock */
-  spy_arena_release(old_off, 8 + t->capacity * 4);
+  spy_arena_release(old_off, 8 + t->capacity * 8);
   return nt;
 }
 
@@ -128,7 +131,7 @@ static uint32_t intern(const uint64_t *pc, unsigned n) {
       s->depth = n;
       memcpy(s->pc, pc, n * 8);
       id = (uint32_t)(off / 8);
-      __atomic_store_n(&t->ids[slot], id, __ATOMIC_RELEASE);
+      __atomic_store_n(&t->slots[slot], SLOT(hash, id), __ATOMIC_RELEASE);
       spy_hdr->stacks.count++;
     }
   }
@@ -154,10 +157,15 @@ static unsigned slow_unwind(uint64_t *out, unsigned max) {
   return n;
 }
 
+/* The id of this thread's last stack: a walk that repeats the last one
+ * exactly (see spy_unwind) needs no hashing or lookup. */
+static __thread uint32_t last_id __attribute__((tls_model("initial-exec")));
+
 __attribute__((noinline)) uint32_t spy_stack_capture(void) {
   uint64_t pcs[MAX_FRAMES];
   unsigned max = spy_opt.depth < MAX_FRAMES ? spy_opt.depth : MAX_FRAMES;
   int n = spy_unwind(pcs, max, own_start, own_end);
+  if (spy_unwind_repeat && last_id && !spy_opt.unwind_check) return last_id;
   if (SPY_UNLIKELY(n < 0)) {
     __atomic_add_fetch(&spy_hdr->unwind_fallbacks, 1, __ATOMIC_RELAXED);
     n = (int)slow_unwind(pcs, max);
@@ -168,7 +176,7 @@ __attribute__((noinline)) uint32_t spy_stack_capture(void) {
     if (m != (unsigned)n || memcmp(ref, pcs, m * sizeof *ref))
       __atomic_add_fetch(&spy_hdr->unwind_mismatches, 1, __ATOMIC_RELAXED);
   }
-  return intern(pcs, (unsigned)n);
+  return last_id = intern(pcs, (unsigned)n);
 }
 
 /* Per-stack allocation counts, batched per thread: a hot stack shared by

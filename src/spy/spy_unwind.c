@@ -424,6 +424,7 @@ struct memo {
 };
 
 static __thread struct memo memo __attribute__((tls_model("initial-exec")));
+__thread int spy_unwind_repeat __attribute__((tls_model("initial-exec")));
 
 /* Does the remembered walk from f[k] outward still hold? */
 static int memo_valid_from(int k) {
@@ -455,6 +456,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     memo.n = 0;
   }
   if (max > MEMO_MAX) max = MEMO_MAX;
+  spy_unwind_repeat = 0;
   const uint64_t *fp = __builtin_frame_address(0);
   uint64_t lo = (uint64_t)(uintptr_t)fp, hi = lo + MAX_STACK_SPAN;
   /* our frames: [saved rbp][return address] linked by rbp */
@@ -475,6 +477,8 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     if (k >= 0 && memo.f[k].rsp == rsp && memo.f[k].pc == pc && memo.f[k].rbp == rbp &&
         (!memo.truncated || n + (unsigned)k + 1 >= max) && memo_valid_from(k)) {
       unsigned total = n + (unsigned)k + 1 < max ? n + (unsigned)k + 1 : max;
+      /* nothing new and nothing dropped: the very stack of the last walk */
+      spy_unwind_repeat = n == 0 && k == (int)memo.n - 1 && total == memo.n;
       for (unsigned t = 0; n + t < total; t++) out[n + t] = memo.f[k - (int)t].pc;
       memo_store((unsigned)k + 1, n, memo.truncated);
       return (int)total;

@@ -1,0 +1,224 @@
+/*
+ * report_locks.c: the lock and thread parts of the report, text and JSON:
+ * errors found during the run (lock misuse), lock-order cycles (potential
+ * deadlocks first, then the gated ones, which are safe), and the threads
+ * still running when exit started (SPEC story 5).
+ *
+ * Formats what model_locks.c computed; computes nothing of its own.
+ */
+#include <string.h>
+
+#include "model_locks.h"
+#include "report.h"
+
+#define MAX_FRAMES 512
+#define MAX_ERRORS 1000
+
+static const char *mode_name(unsigned mode) { return mode == HSP_MODE_READ ? "read" : "exclusive"; }
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static void jlock(FILE *out, struct hs_model *m, const struct hs_locks *l, uint64_t addr,
+                  uint32_t node) {
+  struct hs_lock_desc d;
+  hs_lock_describe(m, l, addr, node, &d);
+  fprintf(out, "{\"address\": \"0x%llx\", \"name\": ", (unsigned long long)addr);
+  hs_json_str(out, d.name);
+  fputs(", \"kind\": ", out);
+  hs_json_str(out, d.kind);
+  fputs(", \"alloc_stack\": ", out);
+  hs_json_frames(out, m, d.alloc_stack);
+  fputc('}', out);
+}
+
+static uint64_t node_addr(const struct hs_locks *l, uint32_t id) {
+  const struct hsp_lock_node *n = hs_lock_node(l, id);
+  return n ? n->addr : 0;
+}
+
+void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l) {
+  fputc('[', out);
+  for (size_t i = 0; i < l->ncycles; i++) {
+    const struct hs_cycle *c = &l->cycles[i];
+    fputs(i ? ",\n    {\"locks\": [" : "\n    {\"locks\": [", out);
+    for (unsigned k = 0; k < c->n; k++) {
+      fputs(k ? ",\n      " : "\n      ", out);
+      jlock(out, m, l, node_addr(l, c->nodes[k]), c->nodes[k]);
+    }
+    fprintf(out, "],\n     \"gated\": %s, \"gate\": ", c->gate ? "true" : "false");
+    if (c->gate) jlock(out, m, l, node_addr(l, c->gate), c->gate);
+    else fputs("null", out);
+    fputs(",\n     \"stacks\": [", out);
+    for (unsigned k = 0; k < c->n; k++) {
+      fputs(k ? ",\n      " : "\n      ", out);
+      hs_json_frames(out, m, c->edges[k]->to_stack);
+    }
+    fputs("],\n     \"edges\": [", out);
+    for (unsigned k = 0; k < c->n; k++) {
+      const struct hsp_lock_edge *e = c->edges[k];
+      fprintf(out, "%s{\"from\": %u, \"to\": %u, \"tid\": %d, \"count\": %llu, \"held_stack\": ",
+              k ? ",\n      " : "\n      ", k, (k + 1) % c->n, e->tid,
+              (unsigned long long)e->count);
+      hs_json_frames(out, m, e->from_stack);
+      fputs(", \"acquire_stack\": ", out);
+      hs_json_frames(out, m, e->to_stack);
+      fputc('}', out);
+    }
+    fputs("]}", out);
+  }
+  fputc(']', out);
+}
+
+void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l) {
+  static const struct hsp_error *errs[MAX_ERRORS];
+  size_t n = hsp_errors(&m->prof, errs, MAX_ERRORS);
+  fputc('[', out);
+  for (size_t i = 0; i < n; i++) {
+    const struct hsp_error *e = errs[i];
+    fputs(i ? ",\n    {\"kind\": " : "\n    {\"kind\": ", out);
+    hs_json_str(out, hs_error_kind_name(e->kind));
+    fprintf(out, ", \"address\": \"0x%llx\", \"size\": %llu, \"tid\": %d, \"t_ms\": %llu, \"count\": %llu",
+            (unsigned long long)e->address, (unsigned long long)e->size, e->tid,
+            (unsigned long long)e->t_ms, (unsigned long long)e->count);
+    if (e->lock_kind) {
+      fputs(", \"lock\": ", out);
+      jlock(out, m, l, e->address, 0);
+    }
+    fputs(",\n     \"access_stack\": ", out);
+    hs_json_frames(out, m, e->stack);
+    fputs(",\n     \"alloc_stack\": ", out);
+    hs_json_frames(out, m, e->alloc_stack);
+    fputs(",\n     \"free_stack\": [],\n     \"acquired_stack\": ", out);
+    hs_json_frames(out, m, e->related_stack);
+    fputc('}', out);
+  }
+  fputc(']', out);
+}
+
+void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_locks *l) {
+  const struct hsp_exit_thread *t;
+  size_t n = hsp_exit_threads(&m->prof, &t);
+  fputc('[', out);
+  for (size_t i = 0; i < n; i++) {
+    char name[17];
+    memcpy(name, t[i].name, 16);
+    name[16] = 0;
+    fprintf(out, "%s{\"tid\": %d, \"name\": ", i ? ",\n    " : "\n    ", t[i].tid);
+    hs_json_str(out, name);
+    fprintf(out, ", \"in_allocator\": %s, \"known\": %s, \"nheld\": %u,\n     \"stack\": ",
+            t[i].in_allocator ? "true" : "false", t[i].known ? "true" : "false", t[i].nheld);
+    hs_json_frames(out, m, t[i].stack);
+    fputs(",\n     \"locks_held\": [", out);
+    for (unsigned k = 0; k < t[i].nheld && k < HSP_HELD_MAX; k++) {
+      const struct hsp_held_lock *h = &t[i].held[k];
+      fputs(k ? ",\n      {\"lock\": " : "\n      {\"lock\": ", out);
+      jlock(out, m, l, h->addr, 0);
+      fputs(", \"mode\": ", out);
+      hs_json_str(out, mode_name(h->mode));
+      fputs(", \"acquire_stack\": ", out);
+      hs_json_frames(out, m, h->stack);
+      fputc('}', out);
+    }
+    fputs("]}", out);
+  }
+  fputc(']', out);
+}
+
+/* ---- text ------------------------------------------------------------- */
+
+static void tstack(FILE *out, struct hs_model *m, uint32_t stack, size_t max, const char *indent) {
+  struct hs_frame f[MAX_FRAMES];
+  size_t n = hs_model_frames(m, stack, f, MAX_FRAMES);
+  size_t show = max && n > max ? max : n;
+  for (size_t i = 0; i < show; i++) {
+    fprintf(out, "%s#%-2zu %s", indent, i, f[i].function ? f[i].function : "??");
+    if (f[i].file) fprintf(out, " at %s:%d", f[i].file, f[i].line);
+    if (f[i].module) fprintf(out, " (%s+0x%llx)", f[i].module, (unsigned long long)f[i].offset);
+    fputc('\n', out);
+  }
+  if (show < n) fprintf(out, "%s... %zu more frames\n", indent, n - show);
+  if (!n) fprintf(out, "%s(no stack recorded)\n", indent);
+}
+
+static void tcycle(FILE *out, struct hs_model *m, const struct hs_locks *l,
+                   const struct hs_cycle *c, size_t idx, size_t frames) {
+  struct hs_lock_desc d[HS_CYCLE_MAX];
+  char tag[HS_CYCLE_MAX][4];
+  for (unsigned k = 0; k < c->n; k++) {
+    hs_lock_describe(m, l, node_addr(l, c->nodes[k]), c->nodes[k], &d[k]);
+    snprintf(tag[k], sizeof tag[k], "L%u", k + 1);
+  }
+  fprintf(out, "%s #%zu: %u locks taken in a cycle", c->gate ? "Gated (safe) lock-order cycle" :
+          "POTENTIAL DEADLOCK: lock-order cycle", idx + 1, c->n);
+  if (c->gate) {
+    struct hs_lock_desc g;
+    hs_lock_describe(m, l, node_addr(l, c->gate), c->gate, &g);
+    fprintf(out, ", always under %s", g.name);
+  }
+  fputc('\n', out);
+  for (unsigned k = 0; k < c->n; k++) fprintf(out, "  %s = %s\n", tag[k], d[k].name);
+  for (unsigned k = 0; k < c->n; k++) {
+    const struct hsp_lock_edge *e = c->edges[k];
+    unsigned to = (k + 1) % c->n;
+    fprintf(out, "  thread %d took %s while holding %s, at:\n", e->tid, tag[to], tag[k]);
+    tstack(out, m, e->to_stack, frames, "    ");
+    fprintf(out, "  having taken %s at:\n", tag[k]);
+    tstack(out, m, e->from_stack, frames, "    ");
+  }
+  fputc('\n', out);
+}
+
+void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames) {
+  struct hs_locks l;
+  hs_locks_load(m, &l);
+  static const struct hsp_error *errs[MAX_ERRORS];
+  size_t nerr = hsp_errors(&m->prof, errs, MAX_ERRORS);
+  for (size_t i = 0; i < nerr; i++) {
+    const struct hsp_error *e = errs[i];
+    struct hs_lock_desc d;
+    hs_lock_describe(m, &l, e->address, 0, &d);
+    const char *what = e->kind == HSP_ERR_LOCK_RELOCK
+        ? "takes again a lock it already holds: it waits for ever (self-deadlock)"
+        : e->kind == HSP_ERR_LOCK_UNLOCK_NOT_HELD ? "unlocks a lock it does not hold"
+        : e->kind == HSP_ERR_LOCK_DESTROY_HELD ? "destroys a lock that is held" : "misuses a lock";
+    fprintf(out, "ERROR %s: thread %d %s%s\n  lock: %s\n", hs_error_kind_name(e->kind), e->tid, what,
+            e->count > 1 ? " (repeatedly)" : "", d.name);
+    tstack(out, m, e->stack, frames, "    ");
+    if (e->related_stack) {
+      fprintf(out, "  it was taken at:\n");
+      tstack(out, m, e->related_stack, frames, "    ");
+    }
+    fputc('\n', out);
+  }
+  if (l.graph) {
+    fprintf(out, "LOCK ORDER: %llu locks, %llu orderings seen; %zu potential deadlock%s, %zu gated (safe) cycle%s\n\n",
+            (unsigned long long)l.graph->nodes_count, (unsigned long long)l.graph->edges_count,
+            l.nunsafe, l.nunsafe == 1 ? "" : "s", l.ncycles - l.nunsafe,
+            l.ncycles - l.nunsafe == 1 ? "" : "s");
+    for (size_t i = 0; i < l.ncycles; i++) tcycle(out, m, &l, &l.cycles[i], i, frames);
+    if (l.truncated) fprintf(out, "(cycle search stopped at its bounds: more cycles may exist)\n\n");
+    if (l.graph->full) fprintf(out, "(the lock graph filled up: some locks or orderings were not recorded)\n\n");
+  }
+  const struct hsp_exit_thread *t;
+  size_t nt = hsp_exit_threads(&m->prof, &t);
+  if (nt) {
+    fprintf(out, "THREADS STILL RUNNING WHEN EXIT STARTED (thread %d called exit): %zu\n",
+            m->prof.hdr->exit_tid, nt);
+    for (size_t i = 0; i < nt; i++) {
+      char name[17];
+      memcpy(name, t[i].name, 16);
+      name[16] = 0;
+      fprintf(out, "  thread %d \"%s\"%s, holding %u lock%s%s\n", t[i].tid, name,
+              t[i].in_allocator ? ", INSIDE THE ALLOCATOR" : "", t[i].nheld,
+              t[i].nheld == 1 ? "" : "s", l.graph ? "" : " (locks are tracked with --locks)");
+      for (unsigned k = 0; k < t[i].nheld && k < HSP_HELD_MAX; k++) {
+        struct hs_lock_desc d;
+        hs_lock_describe(m, &l, t[i].held[k].addr, 0, &d);
+        fprintf(out, "    holds %s (%s), taken at:\n", d.name, mode_name(t[i].held[k].mode));
+        tstack(out, m, t[i].held[k].stack, frames, "      ");
+      }
+    }
+    fputc('\n', out);
+  }
+  hs_locks_free(&l);
+}
