@@ -41,6 +41,8 @@ void hs_report_html(FILE *out, struct hs_model *m);
 
 /* JSON pieces shared by the JSON renderers. */
 void hs_json_frames(FILE *out, struct hs_model *m, uint32_t stack); /* [frame...] */
+/* A stack as indented "#N function at file:line (module)" lines. */
+void hs_text_frames(FILE *out, struct hs_model *m, uint32_t stack, const char *indent, size_t max);
 void hs_json_timeline(FILE *out, struct hs_model *m);             /* [{t_ms...}...] */
 
 /* What the heap gained between two named checkpoints; -1 (after a

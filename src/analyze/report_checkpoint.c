@@ -13,8 +13,6 @@
 #include "report.h"
 #include "util.h"
 
-#define MAX_FRAMES 512
-
 static int site_by_bytes(const void *a, const void *b) {
   const struct hsp_site *x = *(const struct hsp_site *const *)a;
   const struct hsp_site *y = *(const struct hsp_site *const *)b;
@@ -66,33 +64,19 @@ void hs_report_checkpoint(FILE *out, struct hs_model *m, const struct hsp_mark *
   }
   for (size_t i = 0; i < nl; i++) {
     const struct hsp_site *s = order[i];
-    struct hs_frame f[MAX_FRAMES];
-    size_t nf = hs_model_frames(m, s->stack, f, MAX_FRAMES);
     if (json) {
       fprintf(out, "%s{\"kind\": \"%s\", \"bytes\": %llu, \"blocks\": %llu, \"family\": ",
               i ? ", " : "", hs_kind_name(s->kind), (unsigned long long)s->bytes,
               (unsigned long long)s->blocks);
       hs_json_str(out, hs_family_name(m, s->family));
-      fputs(", \"stack\": [", out);
-      for (size_t k = 0; k < nf; k++) {
-        fputs(k ? ", {\"function\": " : "{\"function\": ", out);
-        hs_json_str(out, f[k].function);
-        fputs(", \"file\": ", out);
-        hs_json_str(out, f[k].file);
-        fprintf(out, ", \"line\": %d, \"module\": ", f[k].line);
-        hs_json_str(out, f[k].module);
-        fprintf(out, ", \"offset\": %llu}", (unsigned long long)f[k].offset);
-      }
-      fputs("]}", out);
+      fputs(", \"stack\": ", out);
+      hs_json_frames(out, m, s->stack);
+      fputc('}', out);
     } else {
       fprintf(out, "  %s bytes in %s blocks %s (%s)\n", hs_commas(s->bytes, b1),
               hs_commas(s->blocks, b2), mk->leak_check ? hs_kind_phrase(s->kind) : "in use",
               hs_family_name(m, s->family));
-      for (size_t k = 0; k < nf && k < 12; k++) {
-        fprintf(out, "      #%-2zu %s", k, f[k].function ? f[k].function : "??");
-        if (f[k].file) fprintf(out, " at %s:%d", f[k].file, f[k].line);
-        fprintf(out, " (%s)\n", f[k].module ? f[k].module : "?");
-      }
+      hs_text_frames(out, m, s->stack, "      ", 12);
     }
   }
   if (json) fputs("]}", out);

@@ -14,8 +14,6 @@
 #include "report.h"
 #include "util.h"
 
-#define MAX_FRAMES 512
-
 struct delta { uint32_t stack, family; int64_t bytes, blocks; };
 
 static const struct hsp_mark *find_mark(struct hs_model *m, const char *name) {
@@ -73,30 +71,16 @@ int hs_report_diff(FILE *out, struct hs_model *m, const char *a_name, const char
   int shown = 0;
   for (size_t i = 0; i < n; i++) {
     if (d[i].bytes <= 0 && d[i].blocks <= 0) continue;
-    struct hs_frame f[MAX_FRAMES];
-    size_t nf = hs_model_frames(m, d[i].stack, f, MAX_FRAMES);
     if (json) {
-      fprintf(out, "%s\n  {\"bytes\": %lld, \"blocks\": %lld, \"family\": \"%s\", \"stack\": [",
+      fprintf(out, "%s\n  {\"bytes\": %lld, \"blocks\": %lld, \"family\": \"%s\", \"stack\": ",
               shown ? "," : "", (long long)d[i].bytes, (long long)d[i].blocks,
               hs_family_name(m, d[i].family));
-      for (size_t k = 0; k < nf; k++) {
-        fprintf(out, "%s{\"function\": ", k ? ", " : "");
-        hs_json_str(out, f[k].function);
-        fputs(", \"file\": ", out);
-        hs_json_str(out, f[k].file);
-        fprintf(out, ", \"line\": %d, \"module\": ", f[k].line);
-        hs_json_str(out, f[k].module);
-        fprintf(out, ", \"offset\": %llu}", (unsigned long long)f[k].offset);
-      }
-      fputs("]}", out);
+      hs_json_frames(out, m, d[i].stack);
+      fputc('}', out);
     } else {
       fprintf(out, "+%lld bytes in +%lld blocks (%s)\n", (long long)d[i].bytes, (long long)d[i].blocks,
               hs_family_name(m, d[i].family));
-      for (size_t k = 0; k < nf && k < 16; k++) {
-        fprintf(out, "    #%-2zu %s", k, f[k].function ? f[k].function : "??");
-        if (f[k].file) fprintf(out, " at %s:%d", f[k].file, f[k].line);
-        fprintf(out, " (%s)\n", f[k].module ? f[k].module : "?");
-      }
+      hs_text_frames(out, m, d[i].stack, "    ", 16);
       fputc('\n', out);
     }
     shown++;

@@ -22,6 +22,16 @@ static void print_frame(FILE *out, int idx, const struct hs_frame *f) {
   fputc('\n', out);
 }
 
+void hs_text_frames(FILE *out, struct hs_model *m, uint32_t stack, const char *indent, size_t max) {
+  struct hs_frame f[MAX_FRAMES];
+  size_t n = hs_model_frames(m, stack, f, MAX_FRAMES);
+  for (size_t k = 0; k < n && k < max; k++) {
+    fprintf(out, "%s#%-2zu %s", indent, k, f[k].function ? f[k].function : "??");
+    if (f[k].file) fprintf(out, " at %s:%d", f[k].file, f[k].line);
+    fprintf(out, " (%s)\n", f[k].module ? f[k].module : "?");
+  }
+}
+
 static void hexdump(FILE *out, const struct hsp_sample *s) {
   fprintf(out, "  sample block 0x%llx, first %u of %llu bytes:\n",
           (unsigned long long)HSP_ADDR(s->ptr), s->len, (unsigned long long)s->size);
