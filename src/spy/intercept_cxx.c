@@ -31,6 +31,12 @@ void spy_resolve_cxx(void) {
 static void leave(int *unused) { (void)unused; spy_leave(); }
 #define BUSY_SCOPE int scope __attribute__((cleanup(leave), unused)) = spy_busy++
 
+/* libstdc++'s operator new[] calls operator new, i.e. ours again: that
+ * call is the spy's own doing (it must throw, not be queued as a signal
+ * handler's allocation), so it runs marked internal. */
+static void internal_done(int *unused) { (void)unused; spy_internal--; }
+#define INTERNAL_SCOPE int internal __attribute__((cleanup(internal_done), unused)) = spy_internal++
+
 static inline void *raw_alloc(size_t n, size_t align) {
   return align ? __libc_memalign(align, n) : __libc_malloc(n);
 }
@@ -49,6 +55,7 @@ static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
   BUSY_SCOPE;
   void *p = raw_alloc(n ? n : 1, align);
   if (!p && throwing) {
+    INTERNAL_SCOPE;
     if (align) {
       new_al_fn f = fam == HSP_FAM_NEW ? real_new_al : real_new_array_al;
       if (f) p = f(n, align);        /* throws, or returns memory */
