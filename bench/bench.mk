@@ -17,3 +17,14 @@ bench-locks: all $(BUILD)/bench/locks
 	bench/locks.sh
 
 .PHONY: bench-locks
+
+# The reachability scan on a million live blocks (time per check).
+$(BUILD)/bench/scan1m: bench/scan1m.c include/heapspy.h $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Iinclude -o $@ $<
+
+bench-scan: all $(BUILD)/bench/scan1m
+	/usr/bin/time -f "whole run: %e s, peak RSS %M KB" $(CLI) run -q -o $(BUILD)/bench/scan1m.hsp -- $(BUILD)/bench/scan1m
+	$(CLI) report --max-sites 1 --max-frames 3 $(BUILD)/bench/scan1m.hsp | grep -A5 "Leak check" | head -6
+
+.PHONY: bench-scan

@@ -49,23 +49,26 @@ static void *map_anon(size_t n) {
   return p == MAP_FAILED ? NULL : p;
 }
 
-/* In-place heapsort by start address (no libc qsort: it may allocate). */
-static void sift(struct sblock *a, uint64_t i, uint64_t n) {
-  for (;;) {
-    uint64_t c = 2 * i + 1;
-    if (c >= n) return;
-    if (c + 1 < n && a[c + 1].start > a[c].start) c++;
-    if (a[i].start >= a[c].start) return;
-    struct sblock t = a[i]; a[i] = a[c]; a[c] = t;
-    i = c;
+/* LSD radix sort by start address, 11 bits a pass (no libc qsort: it may
+ * allocate). Blocks are 16-byte aligned and below 2^48, so four passes over
+ * bits 4..47 order them; scratch is our own mapping. Returns 0 if the
+ * scratch could not be had (the caller then has no order to rely on). */
+static int sort_blocks(struct sblock *a, uint64_t n) {
+  size_t bytes = n * sizeof *a;
+  struct sblock *tmp = map_anon(bytes);
+  if (!tmp) return 0;
+  struct sblock *src = a, *dst = tmp;
+  for (unsigned shift = 4; shift < 48; shift += 11) {
+    uint64_t count[2048] = { 0 };
+    for (uint64_t i = 0; i < n; i++) count[(src[i].start >> shift) & 2047]++;
+    uint64_t sum = 0;
+    for (unsigned d = 0; d < 2048; d++) { uint64_t c = count[d]; count[d] = sum; sum += c; }
+    for (uint64_t i = 0; i < n; i++) dst[count[(src[i].start >> shift) & 2047]++] = src[i];
+    struct sblock *t = src; src = dst; dst = t;
   }
-}
-static void sort_blocks(struct sblock *a, uint64_t n) {
-  for (uint64_t i = n / 2; i-- > 0;) sift(a, i, n);
-  for (uint64_t i = n; i-- > 1;) {
-    struct sblock t = a[0]; a[0] = a[i]; a[i] = t;
-    sift(a, 0, i);
-  }
+  if (src != a) memcpy(a, src, bytes);
+  munmap(tmp, bytes ? bytes : 1);
+  return 1;
 }
 
 /* Index of the block containing p, or -1. A zero-size block contains
@@ -298,7 +301,7 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   if (!blk || !todo || !v || !total) goto out;
   nblk = ntodo = scanned = 0;
   collect(sh);
-  sort_blocks(blk, nblk);
+  if (!sort_blocks(blk, nblk)) goto out;
   for (int r = 0; r < 6; r++) consider(from->regs[r], 1, 0);   /* registers are roots */
   drain(0);
   scan_roots(sp);
