@@ -16,6 +16,6 @@ $(EX)/marshal-demo: examples/marshal-leak/demo.c examples/marshal-leak/marshal.c
 examples: $(EX)/marshal-demo
 
 demo: all examples
-	$(CLI) run -o $(BUILD)/demo.hsp --max-sites 5 -- $(EX)/marshal-demo 1000
+	$(CLI) run -o $(BUILD)/demo.hsp --max-sites 5 -- $(EX)/marshal-demo 1000 1000
 
 .PHONY: examples
