@@ -102,13 +102,14 @@ static char *resolve_program(const char *prog) {
   return hs_xstrdup(buf);
 }
 
-/* A statically linked program has no dynamic loader to preload into. */
-static void check_dynamic(const char *path) {
+/* A statically linked program has no dynamic loader to preload into.
+ * Returns 1 for a script (its interpreter is what gets spied). */
+static int check_dynamic(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) hs_die(126, "run: %s: %s", path, strerror(errno));
   Elf64_Ehdr eh;
   ssize_t n = pread(fd, &eh, sizeof eh, 0);
-  if (n >= 2 && !memcmp(&eh, "#!", 2)) { close(fd); return; }  /* a script */
+  if (n >= 2 && !memcmp(&eh, "#!", 2)) { close(fd); return 1; }  /* a script */
   if (n < (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
     close(fd);
     hs_die(126, "run: %s: not an executable program (neither ELF nor a script)", path);
@@ -127,6 +128,7 @@ static void check_dynamic(const char *path) {
   if (!dynamic)
     hs_die(126, "run: %s is statically linked: heapspy cannot interpose its allocator "
                 "(it needs a dynamically linked program)", path);
+  return 0;
 }
 
 const char *hs_spy_library(void) {
@@ -279,7 +281,9 @@ int cmd_run(int argc, char **argv) {
   }
   char **prog_argv = argv + optind;
   char *prog = resolve_program(prog_argv[0]);
-  check_dynamic(prog);
+  if (check_dynamic(prog) && !o.follow_children)
+    hs_warn("%s is a script: heapspy spies on its interpreter; add --follow-children to spy on "
+            "the programs it runs", prog_argv[0]);
   const char *lib = hs_spy_library();
   if (!lib) hs_die(1, "cannot find libheapspy.so next to the heapspy binary; is heapspy installed?");
   char *pattern = absolute(o.profile);
