@@ -37,6 +37,9 @@ static const char run_usage[] =
     "      --run-cxx-freeres=yes|no   free libstdc++'s emergency pool at exit (default yes)\n"
     "      --locks               lock-order checking: potential deadlocks (lock-order\n"
     "                            cycles, gated ones flagged safe), lock misuse\n"
+    "      --check               red zones around blocks, a quarantine after free:\n"
+    "                            overflows, use after free, double/invalid/mismatched free\n"
+    "      --halt-on-error       abort at the first error found (--check, --locks)\n"
     "      --error-exitcode N    exit with N if any block was lost or an error found\n"
     "      --errors-for-leak-kinds LIST  kinds that count for it (default definite,possible)\n"
     "      --suppressions FILE   suppress known leaks (valgrind syntax; repeatable)\n"
@@ -50,7 +53,7 @@ struct run_opts {
   const char *profile, *log_file, *format;
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
-  int error_exitcode, show_reachable, locks, gen_suppressions;
+  int error_exitcode, show_reachable, locks, gen_suppressions, check, halt;
   unsigned error_kinds;                   /* --errors-for-leak-kinds */
   const char *supp[16];                   /* --suppressions files */
   size_t nsupp;
@@ -240,7 +243,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     case O_MAXSITES: o->max_sites = number("--max-sites", optarg, 0, 1u << 30); break;
     case O_REACHABLE: o->show_reachable = 1; break;
     case 'q': o->quiet = 1; break;
-    case O_CHECK: not_yet("--check"); break;
+    case O_CHECK: o->check = 1; break;
     case O_GUARD: not_yet("--guard"); break;
     case O_LOCKS: o->locks = 1; break;
     case O_TRACE: not_yet("--trace"); break;
@@ -258,7 +261,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
         hs_die(HS_EXIT_USAGE, "run: --errors-for-leak-kinds expects a list of definite, indirect, "
                               "possible, reachable, all or none, not '%s'", optarg);
       break;
-    case O_HALT: not_yet("--halt-on-error"); break;
+    case O_HALT: o->halt = 1; break;
     case 'h': fputs(run_usage, stdout); exit(0);
     case ':':
       fprintf(stderr, "heapspy: run: option '%s' needs a value\n%s", argv[optind - 1], run_usage);
@@ -302,6 +305,8 @@ int cmd_run(int argc, char **argv) {
   opt_append(spyopts, sizeof spyopts, "follow_children", o.follow_children ? "1" : "0");
   opt_append(spyopts, sizeof spyopts, "quiet", "1");
   if (o.locks) opt_append(spyopts, sizeof spyopts, "locks", "1");
+  if (o.check) opt_append(spyopts, sizeof spyopts, "check", "1");
+  if (o.halt) opt_append(spyopts, sizeof spyopts, "halt_on_error", "1");
   const char *old_preload = getenv("LD_PRELOAD");
   char *preload = hs_xmalloc(strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2);
   sprintf(preload, "%s%s%s", lib, old_preload && *old_preload ? ":" : "",

@@ -30,6 +30,12 @@ const char *hs_error_kind_name(unsigned kind) {
   case HSP_ERR_LOCK_RELOCK: return "lock_relock_deadlock";
   case HSP_ERR_LOCK_UNLOCK_NOT_HELD: return "lock_unlock_not_held";
   case HSP_ERR_LOCK_DESTROY_HELD: return "lock_destroy_held";
+  case HSP_ERR_USE_AFTER_FREE: return "use_after_free";
+  case HSP_ERR_DOUBLE_FREE: return "double_free";
+  case HSP_ERR_INVALID_FREE: return "invalid_free";
+  case HSP_ERR_HEAP_OVERFLOW: return "heap_overflow";
+  case HSP_ERR_HEAP_UNDERFLOW: return "heap_underflow";
+  case HSP_ERR_MISMATCHED_FREE: return "mismatched_free";
   default: return "unknown";
   }
 }

@@ -80,7 +80,9 @@ void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l) {
     fprintf(out, ", \"address\": \"0x%llx\", \"size\": %llu, \"tid\": %d, \"t_ms\": %llu, \"count\": %llu",
             (unsigned long long)e->address, (unsigned long long)e->size, e->tid,
             (unsigned long long)e->t_ms, (unsigned long long)e->count);
-    if (e->lock_kind) {
+    int heap = e->kind >= HSP_ERR_USE_AFTER_FREE;
+    if (heap) fprintf(out, ", \"offset\": %d", e->offset);
+    else if (e->lock_kind) {
       fputs(", \"lock\": ", out);
       jlock(out, m, l, e->address, 0);
     }
@@ -88,8 +90,12 @@ void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l) {
     hs_json_frames(out, m, e->stack);
     fputs(",\n     \"alloc_stack\": ", out);
     hs_json_frames(out, m, e->alloc_stack);
-    fputs(",\n     \"free_stack\": [],\n     \"acquired_stack\": ", out);
-    hs_json_frames(out, m, e->related_stack);
+    fputs(",\n     \"free_stack\": ", out);
+    if (heap) hs_json_frames(out, m, e->related_stack);
+    else fputs("[]", out);
+    fputs(",\n     \"acquired_stack\": ", out);
+    if (heap) fputs("[]", out);
+    else hs_json_frames(out, m, e->related_stack);
     fputc('}', out);
   }
   fputc(']', out);
@@ -168,6 +174,28 @@ static void tcycle(FILE *out, struct hs_model *m, const struct hs_locks *l,
   fputc('\n', out);
 }
 
+/* A --check finding, ASan-shaped: what, where, then the three stacks. */
+static void theap(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t frames) {
+  static const char *const fam[] = { "malloc/free", "new/delete", "new[]/delete[]" };
+  fprintf(out, "ERROR %s: address 0x%llx, %llu-byte block, ", hs_error_kind_name(e->kind),
+          (unsigned long long)e->address, (unsigned long long)e->size);
+  if (e->kind == HSP_ERR_MISMATCHED_FREE)
+    fprintf(out, "freed by the %s family", e->offset >= 0 && e->offset < 3 ? fam[e->offset] : "?");
+  else
+    fprintf(out, "offset %d", e->offset);
+  fprintf(out, ", thread %d%s\n  detected at:\n", e->tid, e->count > 1 ? " (repeatedly)" : "");
+  tstack(out, m, e->stack, frames, "    ");
+  if (e->related_stack) {
+    fprintf(out, "  freed at:\n");
+    tstack(out, m, e->related_stack, frames, "    ");
+  }
+  if (e->alloc_stack) {
+    fprintf(out, "  allocated at:\n");
+    tstack(out, m, e->alloc_stack, frames, "    ");
+  }
+  fprintf(out, "SUMMARY: heapspy: %s\n\n", hs_error_kind_name(e->kind));
+}
+
 void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames) {
   struct hs_locks l;
   hs_locks_load(m, &l);
@@ -175,6 +203,10 @@ void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames) {
   size_t nerr = hsp_errors(&m->prof, errs, MAX_ERRORS);
   for (size_t i = 0; i < nerr; i++) {
     const struct hsp_error *e = errs[i];
+    if (e->kind >= HSP_ERR_USE_AFTER_FREE) {
+      theap(out, m, e, frames);
+      continue;
+    }
     struct hs_lock_desc d;
     hs_lock_describe(m, &l, e->address, 0, &d);
     const char *what = e->kind == HSP_ERR_LOCK_RELOCK

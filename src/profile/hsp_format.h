@@ -260,6 +260,15 @@ enum hsp_error_kind {
   HSP_ERR_LOCK_RELOCK = 1,      /* non-recursive lock taken again by its holder */
   HSP_ERR_LOCK_UNLOCK_NOT_HELD, /* unlock by a thread that does not hold it */
   HSP_ERR_LOCK_DESTROY_HELD,    /* destroy of a locked lock */
+  /* --check (spy_check.c): address = the block (or the freed pointer when
+   * no block holds it), size = its size, offset = first bad byte from
+   * address, related_stack = the block's free stack. */
+  HSP_ERR_USE_AFTER_FREE = 16,  /* a quarantined block was written */
+  HSP_ERR_DOUBLE_FREE,
+  HSP_ERR_INVALID_FREE,         /* interior, stack, global, never allocated */
+  HSP_ERR_HEAP_OVERFLOW,        /* the red zone after the block was written */
+  HSP_ERR_HEAP_UNDERFLOW,       /* the red zone before it */
+  HSP_ERR_MISMATCHED_FREE,      /* offset = the family of the freeing call */
 };
 struct hsp_error {
   uint64_t next_off;
@@ -270,7 +279,10 @@ struct hsp_error {
   uint32_t stack;           /* where it happened */
   uint32_t related_stack;   /* locks: where the lock was acquired */
   uint32_t alloc_stack;     /* heap block holding the address, if known */
-  uint32_t lock_kind;       /* HSP_LOCK_* for lock errors */
+  union {
+    uint32_t lock_kind;     /* HSP_LOCK_* for lock errors */
+    int32_t offset;         /* heap errors, see above */
+  };
   uint64_t t_ms;
   uint64_t count;
 };

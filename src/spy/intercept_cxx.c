@@ -9,6 +9,9 @@
  * and throws std::bad_alloc; this file is built with -fexceptions so the
  * exception unwinds through it and the cleanup resets spy_busy.
  *
+ * With --check, blocks get red zones (spy_check_alloc) and deletes say
+ * which form they are, so mismatches are found (spy_check_free).
+ *
  * Must never: throw on its own, or record a block twice.
  */
 #include <dlfcn.h>
@@ -44,7 +47,7 @@ static inline void *raw_alloc(size_t n, size_t align) {
 /* Allocate n bytes for family fam. throwing: fall back to libstdc++'s
  * operator (new_handler, bad_alloc) when the allocation fails. */
 static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
-  if (SPY_UNLIKELY(spy_busy) && spy_nested_tracked())
+  if (SPY_UNLIKELY(spy_busy) && spy_nested_tracked() && !spy_check_on)
     return spy_nested_alloc(raw_alloc(n ? n : 1, align), n, fam);
   if (SPY_UNLIKELY(spy_busy) || !spy_ready()) {
     void *p = raw_alloc(n ? n : 1, align);
@@ -53,7 +56,7 @@ static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
     return fam == HSP_FAM_NEW ? real_new(n) : real_new_array(n);
   }
   BUSY_SCOPE;
-  void *p = raw_alloc(n ? n : 1, align);
+  void *p = SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, align, 0) : raw_alloc(n ? n : 1, align);
   if (!p && throwing) {
     INTERNAL_SCOPE;
     if (align) {
@@ -63,20 +66,31 @@ static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
       new_fn f = fam == HSP_FAM_NEW ? real_new : real_new_array;
       if (f) p = f(n);
     }
+    if (SPY_UNLIKELY(spy_check_on) && p) {   /* glibc's block: make it ours */
+      void *q = spy_check_alloc(n, align, 0);
+      if (!q) return p;                     /* stays glibc's, untracked */
+      __libc_free(p);
+      p = q;
+    }
   }
   return spy_track(p, n, fam);
 }
 
-static void cxx_delete(void *p) {
+static void cxx_delete(void *p, unsigned fam) {
   if (!p) return;
   if (SPY_UNLIKELY(spy_busy)) {
     if (spy_nested_tracked()) spy_nested_free(p);
     else __libc_free(p);
     return;
   }
-  if (!spy_ready()) { __libc_free(p); return; }
+  if (!spy_ready()) {
+    if (SPY_UNLIKELY(spy_check_on)) spy_check_free_off(p);
+    else __libc_free(p);
+    return;
+  }
   spy_busy++;
-  spy_untrack_and_free(p);
+  if (SPY_UNLIKELY(spy_check_on)) spy_check_free(p, fam);
+  else spy_untrack_and_free(p);
   spy_leave();
 }
 
@@ -94,15 +108,15 @@ SPY_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, ALIGN_T a, NOTHROW
 SPY_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, ALIGN_T a, NOTHROW_T t) { (void)t; return cxx_new(n, a, HSP_FAM_NEW_ARRAY, 0); }
 
 /* operator delete / delete[]: plain, sized, nothrow, aligned */
-SPY_EXPORT void _ZdlPv(void *p) { cxx_delete(p); }
-SPY_EXPORT void _ZdaPv(void *p) { cxx_delete(p); }
-SPY_EXPORT void _ZdlPvm(void *p, size_t n) { (void)n; cxx_delete(p); }
-SPY_EXPORT void _ZdaPvm(void *p, size_t n) { (void)n; cxx_delete(p); }
-SPY_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, NOTHROW_T t) { (void)t; cxx_delete(p); }
-SPY_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, NOTHROW_T t) { (void)t; cxx_delete(p); }
-SPY_EXPORT void _ZdlPvSt11align_val_t(void *p, ALIGN_T a) { (void)a; cxx_delete(p); }
-SPY_EXPORT void _ZdaPvSt11align_val_t(void *p, ALIGN_T a) { (void)a; cxx_delete(p); }
-SPY_EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, ALIGN_T a) { (void)n; (void)a; cxx_delete(p); }
-SPY_EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, ALIGN_T a) { (void)n; (void)a; cxx_delete(p); }
-SPY_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, ALIGN_T a, NOTHROW_T t) { (void)a; (void)t; cxx_delete(p); }
-SPY_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, ALIGN_T a, NOTHROW_T t) { (void)a; (void)t; cxx_delete(p); }
+SPY_EXPORT void _ZdlPv(void *p) { cxx_delete(p, HSP_FAM_NEW); }
+SPY_EXPORT void _ZdaPv(void *p) { cxx_delete(p, HSP_FAM_NEW_ARRAY); }
+SPY_EXPORT void _ZdlPvm(void *p, size_t n) { (void)n; cxx_delete(p, HSP_FAM_NEW); }
+SPY_EXPORT void _ZdaPvm(void *p, size_t n) { (void)n; cxx_delete(p, HSP_FAM_NEW_ARRAY); }
+SPY_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, NOTHROW_T t) { (void)t; cxx_delete(p, HSP_FAM_NEW); }
+SPY_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, NOTHROW_T t) { (void)t; cxx_delete(p, HSP_FAM_NEW_ARRAY); }
+SPY_EXPORT void _ZdlPvSt11align_val_t(void *p, ALIGN_T a) { (void)a; cxx_delete(p, HSP_FAM_NEW); }
+SPY_EXPORT void _ZdaPvSt11align_val_t(void *p, ALIGN_T a) { (void)a; cxx_delete(p, HSP_FAM_NEW_ARRAY); }
+SPY_EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, ALIGN_T a) { (void)n; (void)a; cxx_delete(p, HSP_FAM_NEW); }
+SPY_EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, ALIGN_T a) { (void)n; (void)a; cxx_delete(p, HSP_FAM_NEW_ARRAY); }
+SPY_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, ALIGN_T a, NOTHROW_T t) { (void)a; (void)t; cxx_delete(p, HSP_FAM_NEW); }
+SPY_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, ALIGN_T a, NOTHROW_T t) { (void)a; (void)t; cxx_delete(p, HSP_FAM_NEW_ARRAY); }

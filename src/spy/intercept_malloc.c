@@ -11,13 +11,17 @@
  * and one free (valgrind's realloc always moves); realloc(p, 0) one free;
  * realloc(NULL, n) one alloc; free(NULL) nothing.
  *
+ * With --check (spy_check_on) every call goes to spy_check.c instead:
+ * red zones around the blocks, a quarantine after free (see there).
+ *
  * Must never: be called recursively with tracking on (spy_busy), or
- * change what the real allocator returns.
+ * change what the real allocator returns (without --check).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "spy.h"
 
@@ -26,14 +30,16 @@
 #define ENTER(call, size)                                                 \
   do {                                                                    \
     if (SPY_UNLIKELY(spy_busy))                                           \
-      return spy_nested_tracked() ? spy_nested_alloc(call, size, HSP_FAM_MALLOC) : call; \
+      return spy_nested_tracked() && !spy_check_on                        \
+          ? spy_nested_alloc(call, size, HSP_FAM_MALLOC) : call;          \
     if (!spy_ready()) return call;                                        \
   } while (0)
 
 SPY_EXPORT void *malloc(size_t n) {
   ENTER(__libc_malloc(n), n);
   spy_busy++;
-  void *p = spy_track(__libc_malloc(n), n, HSP_FAM_MALLOC);
+  void *p = spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, 0, 0) : __libc_malloc(n),
+                      n, HSP_FAM_MALLOC);
   spy_leave();
   return p;
 }
@@ -45,16 +51,28 @@ SPY_EXPORT void free(void *p) {
     else __libc_free(p);
     return;
   }
-  if (!spy_ready()) { __libc_free(p); return; }
+  if (!spy_ready()) {
+    if (SPY_UNLIKELY(spy_check_on)) spy_check_free_off(p);
+    else __libc_free(p);
+    return;
+  }
   spy_busy++;
-  spy_untrack_and_free(p);
+  if (SPY_UNLIKELY(spy_check_on)) spy_check_free(p, HSP_FAM_MALLOC);
+  else spy_untrack_and_free(p);
   spy_leave();
 }
 
 SPY_EXPORT void *calloc(size_t n, size_t m) {
   ENTER(__libc_calloc(n, m), n * m);     /* non-NULL implies no overflow */
   spy_busy++;
-  void *p = __libc_calloc(n, m);
+  void *p;
+  if (SPY_UNLIKELY(spy_check_on)) {
+    size_t bytes;
+    p = __builtin_mul_overflow(n, m, &bytes) ? NULL : spy_check_alloc(bytes, 0, 1);
+    if (!p) errno = ENOMEM;
+  } else {
+    p = __libc_calloc(n, m);
+  }
   spy_track(p, n * m, HSP_FAM_MALLOC);
   spy_leave();
   return p;
@@ -63,12 +81,19 @@ SPY_EXPORT void *calloc(size_t n, size_t m) {
 SPY_EXPORT void *realloc(void *old, size_t n) {
   if (SPY_UNLIKELY(spy_busy)) {
     if (!spy_nested_tracked()) return __libc_realloc(old, n);
+    if (spy_check_on) { errno = ENOMEM; return NULL; }  /* a signal handler's */
     void *p = __libc_realloc(old, n);
     if (old && (p || !n)) spy_nested_unrecord(old);
     return spy_nested_alloc(p, n, HSP_FAM_MALLOC);
   }
-  if (!spy_ready()) return __libc_realloc(old, n);
+  if (!spy_ready())
+    return SPY_UNLIKELY(spy_check_on) ? spy_check_realloc_off(old, n) : __libc_realloc(old, n);
   spy_busy++;
+  if (SPY_UNLIKELY(spy_check_on)) {
+    void *p = spy_check_realloc(old, n);
+    spy_leave();
+    return p;
+  }
   struct hsp_block was;
   int known = old && spy_block_take(old, &was);
   void *p = __libc_realloc(old, n);
@@ -90,7 +115,8 @@ SPY_EXPORT void *reallocarray(void *old, size_t n, size_t m) {
 SPY_EXPORT void *memalign(size_t align, size_t n) {
   ENTER(__libc_memalign(align, n), n);
   spy_busy++;
-  void *p = spy_track(__libc_memalign(align, n), n, HSP_FAM_MALLOC);
+  void *p = spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, align, 0)
+                                                 : __libc_memalign(align, n), n, HSP_FAM_MALLOC);
   spy_leave();
   return p;
 }
@@ -110,7 +136,8 @@ SPY_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
 SPY_EXPORT void *valloc(size_t n) {
   ENTER(__libc_valloc(n), n);
   spy_busy++;
-  void *p = spy_track(__libc_valloc(n), n, HSP_FAM_MALLOC);
+  void *p = spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, (size_t)getpagesize(), 0)
+                                                 : __libc_valloc(n), n, HSP_FAM_MALLOC);
   spy_leave();
   return p;
 }
@@ -118,7 +145,10 @@ SPY_EXPORT void *valloc(size_t n) {
 SPY_EXPORT void *pvalloc(size_t n) {
   ENTER(__libc_pvalloc(n), n);
   spy_busy++;
-  void *p = spy_track(__libc_pvalloc(n), n, HSP_FAM_MALLOC);
+  size_t pg = (size_t)getpagesize(), up = n ? (n + pg - 1) & ~(pg - 1) : pg;
+  void *p = spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(up, pg, 0)
+                                                 : __libc_pvalloc(n),
+                      spy_check_on ? up : n, HSP_FAM_MALLOC);
   spy_leave();
   return p;
 }
@@ -134,6 +164,12 @@ SPY_EXPORT size_t malloc_usable_size(void *p) {
     spy_internal--;
     spy_busy--;
     if (!real) return 0;
+  }
+  if (SPY_UNLIKELY(spy_check_on) && p && !spy_busy) {
+    spy_busy++;
+    size_t n = spy_check_usable(p, real);
+    spy_leave();
+    return n;
   }
   return real(p);
 }

@@ -44,6 +44,10 @@ struct spy_options {
   int unwind_check;       /* compare every fast unwind with libunwind */
   unsigned snapshot_signal; /* SIGRTMIN+N for heapspy snapshot; 0: off */
   int locks;              /* --locks: lock-order graph and lock misuse */
+  int check;              /* --check: red zones and quarantine */
+  int check_fill;         /* --check: fill new blocks with 0xbe */
+  unsigned check_quarantine; /* --check: bytes of freed blocks held */
+  int halt_on_error;      /* abort at the first error found */
 };
 
 extern volatile int spy_status;
@@ -207,6 +211,23 @@ static inline void spy_untrack_and_free(void *p) {
   }
 }
 
+/* spy_check.c: --check (red zones, poison, quarantine). spy_check_on is
+ * set once at start-up and stays set (a forked, unspied child still frees
+ * through spy_check_free_off). The interceptors call in only when it is
+ * set; everything is entered with spy_busy raised. */
+extern int spy_check_on;
+void spy_check_init(void);
+void *spy_check_alloc(size_t n, size_t align, int zero);  /* user pointer */
+void spy_check_free(void *p, unsigned family);   /* 0xff: family unknown */
+void *spy_check_realloc(void *old, size_t n);
+size_t spy_check_usable(void *p, size_t (*real)(void *));
+void spy_check_free_off(void *p);          /* spy off (forked child) */
+void *spy_check_realloc_off(void *old, size_t n);
+void spy_check_verify_all(int release);    /* exit (release), leak checks */
+void spy_check_lock(void);                 /* fork */
+void spy_check_unlock(void);
+void spy_check_reset_lock(void);
+
 /* spy_util.c: the spy's libc-free helpers. */
 void spy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t spy_fmt(char *buf, size_t cap, const char *fmt, ...)
@@ -266,6 +287,9 @@ int spy_block_containing(uint64_t addr, struct hsp_block *out);
 /* A misuse found now (HSP_ERR_*), recorded in the profile. */
 void spy_error_record(unsigned kind, uint64_t addr, uint32_t stack,
                       uint32_t related_stack, unsigned lock_kind);
+/* A heap error (--check): see struct hsp_error for the fields. */
+void spy_error_record_heap(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
+                           uint32_t access_stack, uint32_t free_stack, uint32_t alloc_stack);
 void spy_errors_reset_lock(void);
 
 /* Threads: each registers itself the first time it enters the spy with

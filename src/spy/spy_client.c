@@ -42,6 +42,7 @@ unsigned spy_family_id(const char *name) {
 void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
                      int from_outside) {
   spy_blocks_settle();
+  if (leak_check) spy_check_verify_all(0);   /* --check: the quarantine too */
   if (leak_check) spy_leak_scan(leak_check);
   uint64_t off;
   struct hsp_mark *m = spy_arena_alloc(sizeof *m, &off);

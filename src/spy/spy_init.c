@@ -89,6 +89,8 @@ static void parse_options(void) {
   spy_opt.run_libc_freeres = 1;
   spy_opt.run_cxx_freeres = 1;
   spy_opt.snapshot_signal = 8;           /* SIGRTMIN+8 */
+  spy_opt.check_fill = 1;
+  spy_opt.check_quarantine = 16u << 20;
   while (s && *s) {
     char name[64], val[1024];
     size_t n = 0, v = 0;
@@ -169,10 +171,12 @@ static void fork_prepare(void) {
   spy_stacks_flush_counts();
   spy_blocks_lock_all();
   spy_stacks_lock();
+  spy_check_lock();
 }
 
 static void fork_parent(void) {
   if (spy_status != SPY_READY) return;
+  spy_check_unlock();
   spy_stacks_unlock();
   spy_blocks_unlock_all();
   spy_busy--;
@@ -182,6 +186,7 @@ static void fork_child(void) {
   if (spy_status != SPY_READY) return;
   spy_stacks_reset_lock();
   spy_blocks_reset_locks();
+  spy_check_reset_lock();
   spy_threads_fork_child();
   if (spy_opt.follow_children) {
     char path[1024];
@@ -295,6 +300,11 @@ __attribute__((destructor)) static void spy_fini(void) {
   if (spy_opt.run_libc_freeres) {
     __libc_freeres();
     spy_hdr->flags |= HSP_FLAG_FREERES;
+  }
+  if (spy_check_on) {                  /* quarantine: verified, given back */
+    spy_busy++;
+    spy_check_verify_all(1);
+    spy_busy--;
   }
   spy_stacks_flush_counts();
   spy_leak_scan(&origin);
@@ -429,6 +439,7 @@ void spy_init(void) {
   }
   fill_header();
   spy_blocks_init();
+  if (spy_opt.check) spy_check_init();
   spy_stacks_init();
   spy_timeline_init();
   spy_modules_scan();

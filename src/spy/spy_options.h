@@ -15,7 +15,11 @@
   BOOL("quiet", quiet)                      /* no closing line */       \
   BOOL("unwind_check", unwind_check)        /* test: vs libunwind */   \
   NUM("snapshot_signal", snapshot_signal)   /* SIGRTMIN+N, 0 = off */ \
-  BOOL("locks", locks)                      /* lock-order checking */
+  BOOL("locks", locks)                      /* lock-order checking */ \
+  BOOL("check", check)                      /* red zones, quarantine */ \
+  BOOL("check_fill", check_fill)            /* fill new blocks 0xbe */ \
+  NUM("check_quarantine", check_quarantine) /* bytes held after free */ \
+  BOOL("halt_on_error", halt_on_error)      /* abort at the first */
 
 int spy_option_set(const char *name, const char *val);
 

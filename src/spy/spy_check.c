@@ -1,0 +1,488 @@
+/*
+ * spy_check.c: --check, heap corruption caught without recompiling.
+ * Every block gets red zones filled with 0xab (16 bytes each side; `align`
+ * bytes in front of an over-aligned block, which keeps its alignment),
+ * new memory is filled with 0xbe (check_fill=0: not), freed memory is
+ * poisoned with 0xfd and held in a FIFO quarantine (check_quarantine
+ * bytes, default 16 MiB) before glibc gets it back. Zones are verified at
+ * free, poison when a block leaves the quarantine, at leak checks and at
+ * exit. Findings go to stderr at once (one ASan-shaped line) and to the
+ * profile's errors (spy_error_record_heap).
+ *
+ * Layout: raw (from glibc) = user - front; the live table is keyed by
+ * user, the pointer the program sees; over-aligned users (front > 16) are
+ * listed in a side table. A pointer the table does not know is a double
+ * free (quarantined), an invalid free (interior of a live block, stack,
+ * global, unmapped: reported, never freed), or an untracked glibc block
+ * (allocated before the spy was ready or by the spy itself): freed as is.
+ * Frees are counted when the program frees, not at eviction.
+ *
+ * Must never: allocate; hold check_lock while unwinding or recording an
+ * error; hand glibc a pointer it did not return.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "spy.h"
+
+#define RZ 16
+#define FILL_RZ 0xab
+#define FILL_NEW 0xbe
+#define FILL_FREED 0xfd
+#define Q_CAP (1u << 20)          /* quarantined blocks at most */
+#define QX_CAP (Q_CAP * 2)        /* index slots */
+#define AL_CAP (1u << 18)         /* over-aligned live blocks */
+#define FAM_UNKNOWN 0xff
+
+int spy_check_on;
+
+struct qent { uint64_t user, size; uint32_t front, family, alloc_stack, free_stack; };
+struct al { uint64_t user, front; };
+
+static struct qent *ring;         /* Q_CAP entries, FIFO from q_head */
+static uint32_t *qidx;            /* QX_CAP slots: ring index + 1 */
+static struct al *altab;          /* AL_CAP slots */
+static uint64_t q_head, q_count, q_bytes, al_count;
+static uint32_t check_lock, maps_lock;
+
+static void *map(size_t bytes) {
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void spy_check_init(void) {
+  ring = map(sizeof *ring * Q_CAP);
+  qidx = map(sizeof *qidx * QX_CAP);
+  altab = map(sizeof *altab * AL_CAP);
+  if (!ring || !qidx || !altab) {
+    spy_warn("--check: cannot map its tables; checking is off");
+    return;
+  }
+  spy_check_on = 1;
+}
+
+void spy_check_lock(void) { if (spy_check_on) spy_lock(&check_lock); }
+void spy_check_unlock(void) { if (spy_check_on) spy_unlock(&check_lock); }
+void spy_check_reset_lock(void) { check_lock = 0; maps_lock = 0; }
+
+static inline uint64_t hslot(uint64_t p, uint64_t mask) {
+  return ((p >> 4) * 0x9E3779B97F4A7C15ull >> 24) & mask;
+}
+/* Linear probing, deletion by backward shift: may the entry at j (home
+ * k) move into the hole at i? Only if k is not cyclically in (i, j]. */
+static inline int may_move(uint64_t i, uint64_t j, uint64_t k) {
+  return i <= j ? (k <= i || k > j) : (k <= i && k > j);
+}
+
+/* ---- over-aligned blocks: user -> front (under check_lock) ------------- */
+
+static int al_insert(uint64_t user, uint64_t front) {
+  spy_lock(&check_lock);
+  int ok = al_count < AL_CAP / 2;
+  if (ok) {
+    uint64_t m = AL_CAP - 1, i = hslot(user, m);
+    while (altab[i].user) i = (i + 1) & m;
+    altab[i] = (struct al){ user, front };
+    __atomic_store_n(&al_count, al_count + 1, __ATOMIC_RELAXED);
+  }
+  spy_unlock(&check_lock);
+  return ok;
+}
+
+static uint64_t front_of(uint64_t user, int remove) {
+  if (!__atomic_load_n(&al_count, __ATOMIC_RELAXED)) return RZ;
+  uint64_t front = RZ, m = AL_CAP - 1;
+  spy_lock(&check_lock);
+  uint64_t i = hslot(user, m);
+  while (altab[i].user && altab[i].user != user) i = (i + 1) & m;
+  if (altab[i].user) {
+    front = altab[i].front;
+    if (remove) {
+      for (uint64_t j = i;;) {
+        j = (j + 1) & m;
+        if (!altab[j].user) break;
+        if (may_move(i, j, hslot(altab[j].user, m))) { altab[i] = altab[j]; i = j; }
+      }
+      altab[i].user = 0;
+      __atomic_store_n(&al_count, al_count - 1, __ATOMIC_RELAXED);
+    }
+  }
+  spy_unlock(&check_lock);
+  return front;
+}
+
+/* ---- reports ----------------------------------------------------------- */
+
+static const char *kind_name(unsigned k) {
+  switch (k) {
+  case HSP_ERR_USE_AFTER_FREE: return "use_after_free";
+  case HSP_ERR_DOUBLE_FREE: return "double_free";
+  case HSP_ERR_INVALID_FREE: return "invalid_free";
+  case HSP_ERR_HEAP_OVERFLOW: return "heap_overflow";
+  case HSP_ERR_HEAP_UNDERFLOW: return "heap_underflow";
+  default: return "mismatched_free";
+  }
+}
+
+/* One line on stderr now, one record in the profile. */
+static void report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
+                   uint32_t access, uint32_t freed, uint32_t alloc, const char *what) {
+  char line[512];
+  size_t n = spy_fmt(line, sizeof line, "heapspy: ERROR: %s: %s\n", kind_name(kind), what);
+  ssize_t w = write(2, line, n);
+  (void)w;
+  (void)addr; (void)size;
+  spy_error_record_heap(kind, addr, size, offset, access, freed, alloc);
+  if (spy_opt.halt_on_error) raise(SIGABRT);
+}
+
+/* Bytes of [p, p+n) that are not v: first and last index, or -1. */
+static long scan(const unsigned char *p, size_t n, unsigned char v, long *last) {
+  long first = -1;
+  *last = -1;
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != v) {
+      if (first < 0) first = (long)i;
+      *last = (long)i;
+    }
+  return first;
+}
+
+static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t alloc,
+                        uint32_t here, const char *at) {
+  const unsigned char *u = (const unsigned char *)(uintptr_t)user;
+  char what[256];
+  long last, first = scan(u + size, RZ, FILL_RZ, &last);
+  if (first >= 0) {
+    spy_fmt(what, sizeof what, "%s%ld byte%s past the %llu-byte block at %p (first at offset %llu), detected at %s",
+            last + 1 == RZ ? "at least " : "", last + 1, last ? "s" : "",
+            (unsigned long long)size, (void *)u, (unsigned long long)(size + (uint64_t)first), at);
+    report(HSP_ERR_HEAP_OVERFLOW, user, size, (int32_t)(size + (uint64_t)first), here, 0, alloc, what);
+    memset((void *)(u + size), FILL_RZ, RZ);       /* reported once */
+  }
+  first = scan(u - front, front, FILL_RZ, &last);
+  if (first >= 0) {
+    long before = (long)front - first;
+    spy_fmt(what, sizeof what, "%s%ld byte%s before the %llu-byte block at %p (first at offset -%ld), detected at %s",
+            first == 0 ? "at least " : "", before, before > 1 ? "s" : "",
+            (unsigned long long)size, (void *)u, before, at);
+    report(HSP_ERR_HEAP_UNDERFLOW, user, size, (int32_t)-before, here, 0, alloc, what);
+    memset((void *)(u - front), FILL_RZ, front);
+  }
+}
+
+/* A quarantined block leaving (or checked): was it written after free? */
+static void check_poison(const struct qent *e, uint32_t here, const char *at) {
+  const unsigned char *u = (const unsigned char *)(uintptr_t)e->user;
+  long last, first = scan(u, e->size, FILL_FREED, &last);
+  if (first >= 0) {
+    long bad = 0;
+    for (long i = first; i <= last; i++) bad += u[i] != FILL_FREED;
+    char what[256];
+    spy_fmt(what, sizeof what, "%ld byte%s written (offsets %ld..%ld) in the %llu-byte block at %p after it was freed, detected at %s",
+            bad, bad > 1 ? "s" : "", first, last, (unsigned long long)e->size, (void *)u, at);
+    report(HSP_ERR_USE_AFTER_FREE, e->user, e->size, (int32_t)first, here, e->free_stack,
+           e->alloc_stack, what);
+  }
+  check_zones(e->user, e->size, e->front, e->alloc_stack, here, at);
+}
+
+/* ---- quarantine (under check_lock) ------------------------------------- */
+
+static uint64_t qx_find(uint64_t user) {
+  uint64_t m = QX_CAP - 1, i = hslot(user, m);
+  while (qidx[i]) {
+    if (ring[qidx[i] - 1].user == user) return i;
+    i = (i + 1) & m;
+  }
+  return UINT64_MAX;
+}
+
+static void qx_delete(uint64_t i) {
+  uint64_t m = QX_CAP - 1;
+  for (uint64_t j = i;;) {
+    j = (j + 1) & m;
+    if (!qidx[j]) break;
+    if (may_move(i, j, hslot(ring[qidx[j] - 1].user, m))) { qidx[i] = qidx[j]; i = j; }
+  }
+  qidx[i] = 0;
+}
+
+static struct qent q_pop(void) {
+  struct qent e = ring[q_head];
+  qx_delete(qx_find(e.user));
+  q_head = (q_head + 1) % Q_CAP;
+  q_count--;
+  q_bytes -= e.size + e.front + RZ;
+  return e;
+}
+
+static void release(const struct qent *e, uint32_t here, const char *at) {
+  check_poison(e, here, at);
+  __libc_free((char *)(uintptr_t)e->user - e->front);
+}
+
+static void quarantine(const struct qent *e) {
+  uint64_t cost = e->size + e->front + RZ, limit = spy_opt.check_quarantine;
+  if (cost > limit) { release(e, e->free_stack, "free"); return; }
+  for (;;) {
+    struct qent out[8];
+    unsigned nout = 0;
+    int done = 0;
+    spy_lock(&check_lock);
+    while (q_count && (q_count == Q_CAP || q_bytes + cost > limit) && nout < 8) out[nout++] = q_pop();
+    if (q_count < Q_CAP && q_bytes + cost <= limit) {
+      uint64_t slot = (q_head + q_count) % Q_CAP, m = QX_CAP - 1, i = hslot(e->user, m);
+      ring[slot] = *e;
+      while (qidx[i]) i = (i + 1) & m;
+      qidx[i] = (uint32_t)slot + 1;
+      q_count++;
+      q_bytes += cost;
+      done = 1;
+    }
+    spy_unlock(&check_lock);
+    for (unsigned k = 0; k < nout; k++) release(&out[k], e->free_stack, "quarantine eviction");
+    if (done) return;
+  }
+}
+
+static int quarantined(uint64_t user, struct qent *out) {
+  spy_lock(&check_lock);
+  uint64_t i = q_count ? qx_find(user) : UINT64_MAX;
+  if (i != UINT64_MAX) *out = ring[qidx[i] - 1];
+  spy_unlock(&check_lock);
+  return i != UINT64_MAX;
+}
+
+void spy_check_verify_all(int release_all) {
+  if (!spy_check_on) return;
+  uint32_t here = spy_stack_capture();
+  const char *at = release_all ? "exit" : "leak check";
+  if (release_all) {
+    for (;;) {
+      struct qent out[64];
+      unsigned nout = 0;
+      spy_lock(&check_lock);
+      while (q_count && nout < 64) out[nout++] = q_pop();
+      spy_unlock(&check_lock);
+      for (unsigned k = 0; k < nout; k++) release(&out[k], here, at);
+      if (!nout) return;
+    }
+  }
+  /* verify in place: bad blocks are copied out, re-poisoned, reported */
+  for (uint64_t from = 0;;) {
+    struct qent bad[16];
+    unsigned nbad = 0;
+    spy_lock(&check_lock);
+    for (; from < q_count && nbad < 16; from++) {
+      struct qent *e = &ring[(q_head + from) % Q_CAP];
+      unsigned char *u = (unsigned char *)(uintptr_t)e->user;
+      long last;
+      if (scan(u, e->size, FILL_FREED, &last) < 0) continue;
+      bad[nbad++] = *e;
+    }
+    spy_unlock(&check_lock);
+    for (unsigned k = 0; k < nbad; k++) check_poison(&bad[k], here, at);
+    spy_lock(&check_lock);   /* still quarantined ones: poison again, once reported */
+    for (unsigned k = 0; k < nbad; k++) {
+      uint64_t i = qx_find(bad[k].user);
+      if (i != UINT64_MAX) memset((void *)(uintptr_t)bad[k].user, FILL_FREED, bad[k].size);
+    }
+    spy_unlock(&check_lock);
+    if (!nbad) return;
+  }
+}
+
+/* ---- where does an unknown pointer point? ------------------------------ */
+
+enum { AT_HEAP, AT_STACK, AT_MODULE, AT_UNMAPPED };
+
+static uint64_t hex(const char **s) {
+  uint64_t v = 0;
+  for (;; (*s)++) {
+    char c = **s;
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return v;
+    v = v << 4 | (uint64_t)d;
+  }
+}
+
+/* One line of /proc/self/maps: 1 and *where if it holds a. */
+static int maps_line(const char *s, uint64_t a, uint64_t sp, int *where) {
+  uint64_t lo = hex(&s);
+  if (*s++ != '-') return 0;
+  uint64_t hi = hex(&s);
+  if (a < lo || a >= hi) return 0;
+  for (int field = 0; field < 4 && *s; field++) {     /* perms offset dev inode */
+    while (*s == ' ') s++;
+    while (*s && *s != ' ') s++;
+  }
+  while (*s == ' ') s++;
+  if (!*s || *s == '\n') *where = sp >= lo && sp < hi ? AT_STACK : AT_HEAP;
+  else if (!strncmp(s, "[stack", 6)) *where = AT_STACK;
+  else if (!strncmp(s, "[heap]", 6)) *where = AT_HEAP;
+  else *where = AT_MODULE;
+  return 1;
+}
+
+static int where_is(uint64_t a) {
+  uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+  static char buf[8192];
+  int where = AT_UNMAPPED, fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return AT_HEAP;                          /* cannot tell: trust it */
+  spy_lock(&maps_lock);
+  size_t have = 0;
+  for (int found = 0; !found;) {
+    ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
+    if (r <= 0) break;
+    have += (size_t)r;
+    buf[have] = 0;
+    char *line = buf, *nl;
+    while (!found && (nl = strchr(line, '\n'))) {
+      *nl = 0;
+      found = maps_line(line, a, sp, &where);
+      line = nl + 1;
+    }
+    have -= (size_t)(line - buf);
+    memmove(buf, line, have);
+  }
+  spy_unlock(&maps_lock);
+  close(fd);
+  return where;
+}
+
+/* p is not a live block: report it (1) or say it is glibc's own (0). */
+static int diagnose(uint64_t user, const char *at) {
+  char what[256];
+  struct qent q;
+  struct hsp_block b;
+  if (quarantined(user, &q)) {
+    spy_fmt(what, sizeof what, "the %llu-byte block at %p was freed already, detected at %s",
+            (unsigned long long)q.size, (void *)(uintptr_t)user, at);
+    report(HSP_ERR_DOUBLE_FREE, user, q.size, 0, spy_stack_capture(), q.free_stack, q.alloc_stack, what);
+    return 1;
+  }
+  if (spy_block_containing(user, &b) && !(b.ptr & HSP_PTR_CUSTOM)) {
+    spy_fmt(what, sizeof what, "%p is %llu bytes inside the %llu-byte block at %p, detected at %s",
+            (void *)(uintptr_t)user, (unsigned long long)(user - b.ptr),
+            (unsigned long long)HSP_BLOCK_SIZE(&b), (void *)(uintptr_t)b.ptr, at);
+    report(HSP_ERR_INVALID_FREE, b.ptr, HSP_BLOCK_SIZE(&b), (int32_t)(user - b.ptr),
+           spy_stack_capture(), 0, b.stack, what);
+    return 1;
+  }
+  int where = where_is(user);
+  if (where == AT_HEAP) return 0;
+  spy_fmt(what, sizeof what, "%p was not allocated by malloc (%s), detected at %s",
+          (void *)(uintptr_t)user,
+          where == AT_STACK ? "a stack address" : where == AT_MODULE ? "a global or module address"
+                                                                     : "unmapped", at);
+  report(HSP_ERR_INVALID_FREE, user, 0, 0, spy_stack_capture(), 0, 0, what);
+  return 1;
+}
+
+/* ---- the entry points (spy_busy raised) -------------------------------- */
+
+void *spy_check_alloc(size_t n, size_t align, int zero) {
+  size_t front = RZ, total;
+  while (front < align) {
+    if (front > ((size_t)-1 >> 2)) { errno = ENOMEM; return NULL; }
+    front <<= 1;
+  }
+  if (__builtin_add_overflow(n, front + RZ, &total)) { errno = ENOMEM; return NULL; }
+  unsigned char *raw = front > RZ ? __libc_memalign(front, total) : __libc_malloc(total);
+  if (!raw) return NULL;
+  unsigned char *user = raw + front;
+  if (front > RZ && !al_insert((uint64_t)(uintptr_t)user, front)) {
+    __libc_free(raw);
+    errno = ENOMEM;
+    return NULL;
+  }
+  memset(raw, FILL_RZ, front);
+  memset(user + n, FILL_RZ, RZ);
+  if (zero) memset(user, 0, n);
+  else if (spy_opt.check_fill) memset(user, FILL_NEW, n);
+  return user;
+}
+
+static const char *fam_verb(unsigned f) {
+  return f == HSP_FAM_NEW ? "delete" : f == HSP_FAM_NEW_ARRAY ? "delete[]" : "free";
+}
+static const char *fam_alloc(unsigned f) {
+  return f == HSP_FAM_NEW ? "new" : f == HSP_FAM_NEW_ARRAY ? "new[]" : "malloc";
+}
+
+void spy_check_free(void *p, unsigned family) {
+  uint64_t user = (uint64_t)(uintptr_t)p;
+  struct hsp_block b;
+  if (!spy_block_take(p, &b)) {
+    if (!diagnose(user, fam_verb(family))) __libc_free(p);
+    return;
+  }
+  struct qent e = { user, HSP_BLOCK_SIZE(&b), (uint32_t)front_of(user, 1),
+                    HSP_BLOCK_FAMILY(&b), b.stack, spy_stack_capture() };
+  check_zones(user, e.size, e.front, e.alloc_stack, e.free_stack, fam_verb(family));
+  if (family != FAM_UNKNOWN && e.family < HSP_FAM_FIRST_CUSTOM && family != e.family) {
+    char what[256];
+    spy_fmt(what, sizeof what, "the %llu-byte block at %p was allocated with %s and freed with %s",
+            (unsigned long long)e.size, p, fam_alloc(e.family), fam_verb(family));
+    report(HSP_ERR_MISMATCHED_FREE, user, e.size, (int32_t)family, e.free_stack, 0, e.alloc_stack, what);
+  }
+  memset(p, FILL_FREED, e.size);
+  quarantine(&e);
+}
+
+void *spy_check_realloc(void *old, size_t n) {
+  if (!old) return spy_track(spy_check_alloc(n, 0, 0), n, HSP_FAM_MALLOC);
+  if (!n) { spy_check_free(old, HSP_FAM_MALLOC); return NULL; }
+  struct hsp_block b;
+  if (spy_block_lookup(old, &b)) {
+    void *p = spy_check_alloc(n, 0, 0);
+    if (!p) return NULL;                 /* the old block stays */
+    uint64_t keep = HSP_BLOCK_SIZE(&b) < n ? HSP_BLOCK_SIZE(&b) : n;
+    memcpy(p, old, keep);
+    spy_track(p, n, HSP_FAM_MALLOC);
+    spy_check_free(old, HSP_FAM_MALLOC);
+    return p;
+  }
+  if (diagnose((uint64_t)(uintptr_t)old, "realloc")) return NULL;
+  void *raw = __libc_realloc(old, n);    /* glibc's own block: move it to ours */
+  if (!raw) return NULL;
+  void *p = spy_check_alloc(n, 0, 0);
+  if (p) memcpy(p, raw, n);
+  __libc_free(raw);
+  return spy_track(p, n, HSP_FAM_MALLOC);
+}
+
+size_t spy_check_usable(void *p, size_t (*real)(void *)) {
+  struct hsp_block b;
+  if (spy_block_lookup(p, &b)) return HSP_BLOCK_SIZE(&b);
+  return real ? real(p) : 0;
+}
+
+/* The spy is off (a forked child not spied): no reports, no quarantine,
+ * but our blocks still have their red zones. */
+void spy_check_free_off(void *p) {
+  if (spy_block_remove(p, NULL, NULL)) {
+    __libc_free((char *)p - front_of((uint64_t)(uintptr_t)p, 1));
+    return;
+  }
+  struct qent q;
+  if (quarantined((uint64_t)(uintptr_t)p, &q)) return;   /* double free */
+  __libc_free(p);
+}
+
+void *spy_check_realloc_off(void *old, size_t n) {
+  struct hsp_block b;
+  if (!old || !spy_block_lookup(old, &b)) return __libc_realloc(old, n);
+  if (!n) { spy_check_free_off(old); return NULL; }
+  void *p = __libc_malloc(n);
+  if (!p) return NULL;
+  memcpy(p, old, HSP_BLOCK_SIZE(&b) < n ? HSP_BLOCK_SIZE(&b) : n);
+  spy_check_free_off(old);
+  return p;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# t1400-check-heap: issue 3, --check on C heap bugs (check_heap.c). Each
+# bug is reported once, at once on stderr (one ASan-shaped line) and in
+# the JSON errors[]: kind, the block's address and size, the offset of
+# the first bad byte, and the lines of the detection point, the
+# allocation and (when freed) the free. Invalid frees are never passed to
+# glibc: the program runs on. Memcheck finds the same bugs (at the write
+# itself; --check finds writes at free, eviction or exit).
+source "$(dirname "$0")/../lib/tap.sh"
+source "$TOP/tests/cases/check-lib.sh"
+plan 26
+
+P="$TESTBIN/check_heap"
+S=check_heap.c
+vg() {  # who else catches it: memcheck
+  if have_valgrind; then
+    check "$1: memcheck finds it too" test "$(vg_finds "$P" "$1")" -ge 1
+  else
+    skip "$1: memcheck finds it too" "valgrind not installed"
+  fi
+}
+
+check_run o1 "$P" overflow1
+is "$(cat o1.status)" 0 "overflow by 1: the program runs to its end"
+like "$(cat o1.err)" "^heapspy: ERROR: heap_overflow: 1 byte past the 24-byte block at $addr \(first at offset 24\), detected at free$" \
+  "overflow by 1: one line on stderr"
+is "$(errs o1)" "[('heap_overflow', '$addr', 24, 24, $(mark $S overflow1-free), $(mark $S overflow1-alloc), None)]" \
+  "overflow by 1: errors[]"
+vg overflow1
+
+check_run om "$P" overflow-many
+like "$(cat om.err)" "^heapspy: ERROR: heap_overflow: 10 bytes past the 24-byte block at $addr \(first at offset 24\), detected at free$" \
+  "overflow by 10: how far, on stderr"
+is "$(errs om)" "[('heap_overflow', '$addr', 24, 24, $(mark $S overflow-many-free), $(mark $S overflow-many-alloc), None)]" \
+  "overflow by 10: errors[]"
+vg overflow-many
+
+check_run un "$P" underflow
+like "$(cat un.err)" "^heapspy: ERROR: heap_underflow: 1 byte before the 24-byte block at $addr \(first at offset -1\), detected at free$" \
+  "underflow by 1: stderr"
+is "$(errs un)" "[('heap_underflow', '$addr', 24, -1, $(mark $S underflow-free), $(mark $S underflow-alloc), None)]" \
+  "underflow by 1: errors[]"
+vg underflow
+
+# Story 2: the creator frees, the holder's release() decrements the count.
+check_run uaf "$P" use-after-free
+like "$(cat uaf.err)" "^heapspy: ERROR: use_after_free: 1 byte written \(offsets 0\.\.0\) in the 48-byte block at $addr after it was freed, detected at exit$" \
+  "use after free (story 2): stderr"
+is "$(python3 -c 'import json,sys; e=json.load(open("uaf.json"))["errors"]; print([(x["kind"], x["address"], x["size"], x["offset"], x["alloc_stack"][0]["line"], x["alloc_stack"][1]["function"], x["free_stack"][0]["line"]) for x in e])')" \
+  "[('use_after_free', '$addr', 48, 0, $(mark $S obj-alloc), 'use_after_free', $(mark $S obj-creator-free))]" \
+  "use after free: errors[] with the allocation and the creator's free"
+vg use-after-free
+
+check_run df "$P" double-free
+like "$(cat df.err)" "^heapspy: ERROR: double_free: the 32-byte block at $addr was freed already, detected at free$" \
+  "double free: stderr"
+is "$(errs df)" "[('double_free', '$addr', 32, 0, $(mark $S double-second), $(mark $S double-alloc), $(mark $S double-first))]" \
+  "double free: errors[] with both frees"
+is "$(cat df.status)" 0 "double free: not passed to glibc, the program runs on"
+vg double-free
+
+check_run is "$P" invalid-stack
+like "$(cat is.err)" "^heapspy: ERROR: invalid_free: $addr was not allocated by malloc \(a stack address\), detected at free$" \
+  "free of a stack address: stderr"
+is "$(errs is)" "[('invalid_free', '$addr', 0, 0, $(mark $S invalid-stack), None, None)]" "free of a stack address: errors[]"
+is "$(cat is.status)" 0 "free of a stack address: the program runs on"
+
+check_run ii "$P" invalid-interior
+like "$(cat ii.err)" "^heapspy: ERROR: invalid_free: 0x[0-9a-f]+ is 16 bytes inside the 64-byte block at $addr, detected at free$" \
+  "free of an interior pointer: stderr"
+is "$(errs ii)" "[('invalid_free', '$addr', 64, 16, $(mark $S interior-free), $(mark $S interior-alloc), None)]" \
+  "free of an interior pointer: errors[] (the block, how far in)"
+is "$(python3 -c 'import json; print(json.load(open("ii.json"))["totals"]["in_use_blocks"])')" 0 \
+  "free of an interior pointer: the block itself is freed later, nothing leaks"
+
+"$HEAPSPY" run --check --error-exitcode 7 -q -o ec.hsp -- "$P" double-free >/dev/null 2>&1
+is "$?" 7 "--error-exitcode counts --check errors"
+"$HEAPSPY" run --check --halt-on-error -q -o halt.hsp -- "$P" overflow1 >/dev/null 2>&1
+is "$?" 134 "--halt-on-error: the program is stopped at the first error (SIGABRT)"
+"$HEAPSPY" report --format json halt.hsp >halt.json 2>/dev/null
+halt_addr=$(python3 -c 'import json; print(json.load(open("halt.json"))["errors"][0]["address"])')
+is "$(errs halt)" "[('heap_overflow', '$halt_addr', 24, 24, $(mark $S overflow1-free), $(mark $S overflow1-alloc), None)]" \
+  "--halt-on-error: the error is in the profile"
+done_testing
