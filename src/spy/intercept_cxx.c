@@ -76,23 +76,7 @@ static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
   return spy_track(p, n, fam);
 }
 
-static void cxx_delete(void *p, unsigned fam) {
-  if (!p) return;
-  if (SPY_UNLIKELY(spy_busy)) {
-    if (spy_nested_tracked()) spy_nested_free(p);
-    else __libc_free(p);
-    return;
-  }
-  if (!spy_ready()) {
-    if (SPY_UNLIKELY(spy_check_on)) spy_check_free_off(p);
-    else __libc_free(p);
-    return;
-  }
-  spy_busy++;
-  if (SPY_UNLIKELY(spy_check_on)) spy_check_free(p, fam);
-  else spy_untrack_and_free(p);
-  spy_leave();
-}
+static void cxx_delete(void *p, unsigned fam) { spy_free_as(p, fam); }
 
 #define NOTHROW_T const void *   /* const std::nothrow_t & */
 #define ALIGN_T size_t           /* std::align_val_t */

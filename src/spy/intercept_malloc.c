@@ -44,7 +44,9 @@ SPY_EXPORT void *malloc(size_t n) {
   return p;
 }
 
-SPY_EXPORT void free(void *p) {
+/* Every free and delete: fam is how the program freed it (--check tells
+ * mismatches apart). Also used by intercept_cxx.c. */
+void spy_free_as(void *p, unsigned fam) {
   if (!p) return;
   if (SPY_UNLIKELY(spy_busy)) {
     if (spy_nested_tracked()) spy_nested_free(p);
@@ -57,10 +59,12 @@ SPY_EXPORT void free(void *p) {
     return;
   }
   spy_busy++;
-  if (SPY_UNLIKELY(spy_check_on)) spy_check_free(p, HSP_FAM_MALLOC);
+  if (SPY_UNLIKELY(spy_check_on)) spy_check_free(p, fam);
   else spy_untrack_and_free(p);
   spy_leave();
 }
+
+SPY_EXPORT void free(void *p) { spy_free_as(p, HSP_FAM_MALLOC); }
 
 SPY_EXPORT void *calloc(size_t n, size_t m) {
   ENTER(__libc_calloc(n, m), n * m);     /* non-NULL implies no overflow */

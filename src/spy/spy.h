@@ -145,6 +145,9 @@ void spy_leak_scan(const struct spy_scan_origin *from);
     (o)->stack = (uint64_t)(uintptr_t)__builtin_frame_address(0) - 40;       \
   } while (0)
 
+/* intercept_malloc.c: the free funnel shared with operator delete. */
+void spy_free_as(void *p, unsigned family);
+
 /* intercept_cxx.c */
 void spy_resolve_cxx(void);
 
