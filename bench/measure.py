@@ -379,23 +379,28 @@ def cmd_table(a):
             by[w] = {}
         by[w].setdefault(m, []).append(r)
 
+    def rows(long_label):
+        """(label, native, heaptrack-or-heaptrack -r, heapspy) per table row."""
+        for w in order:
+            modes = by[w]
+            nat = summarize(modes.get("native"))
+            hs = summarize(modes.get("heapspy"))
+            variants = [("heaptrack", w)]
+            if "heaptrack-r" in modes:
+                variants.append(("heaptrack-r", w + (" (heaptrack -r, record only)" if long_label
+                                                     else " (heaptrack -r)")))
+            for mode, label in variants:
+                yield label, nat, summarize(modes.get(mode)), hs
+
     out = []
     out.append("| workload | native s | heaptrack s (ratio) | heapspy s (ratio) "
                "| heapspy/heaptrack | overhead heapspy/heaptrack | native MB | heaptrack MB | heapspy MB |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for w in order:
-        modes = by[w]
-        nat = summarize(modes.get("native"))
-        hs = summarize(modes.get("heapspy"))
-        variants = [("heaptrack", w)]
-        if "heaptrack-r" in modes:
-            variants.append(("heaptrack-r", w + " (heaptrack -r, record only)"))
-        for mode, label in variants:
-            ht = summarize(modes.get(mode))
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                label, fmt_time(nat), fmt_time(ht, nat), fmt_time(hs, nat),
-                ratio(hs, ht), overhead_ratio(hs, ht, nat), fmt_mb(nat), fmt_mb(ht, nat),
-                fmt_mb(hs, nat)))
+    for label, nat, ht, hs in rows(True):
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label, fmt_time(nat), fmt_time(ht, nat), fmt_time(hs, nat),
+            ratio(hs, ht), overhead_ratio(hs, ht, nat), fmt_mb(nat), fmt_mb(ht, nat),
+            fmt_mb(hs, nat)))
 
     # CPU time: same comparison, much less disturbed by other tenants
     out.append("")
@@ -405,19 +410,11 @@ def cmd_table(a):
     out.append("| workload | native cpu s | heaptrack cpu s (ratio) | heapspy cpu s (ratio) "
                "| heapspy/heaptrack | overhead heapspy/heaptrack |")
     out.append("|---|---:|---:|---:|---:|---:|")
-    for w in order:
-        modes = by[w]
-        nat = summarize(modes.get("native"))
-        hs = summarize(modes.get("heapspy"))
-        variants = [("heaptrack", w)]
-        if "heaptrack-r" in modes:
-            variants.append(("heaptrack-r", w + " (heaptrack -r)"))
-        for mode, label in variants:
-            ht = summarize(modes.get(mode))
-            out.append("| %s | %s | %s | %s | %s | %s |" % (
-                label, fmt_time(nat, key="cpu"), fmt_time(ht, nat, key="cpu"),
-                fmt_time(hs, nat, key="cpu"), ratio(hs, ht, key="cpu"),
-                overhead_ratio(hs, ht, nat, key="cpu")))
+    for label, nat, ht, hs in rows(False):
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            label, fmt_time(nat, key="cpu"), fmt_time(ht, nat, key="cpu"),
+            fmt_time(hs, nat, key="cpu"), ratio(hs, ht, key="cpu"),
+            overhead_ratio(hs, ht, nat, key="cpu")))
 
     # thread scaling: same per-thread work, so 2t/1t should stay ~1.0
     if "stress1" in by and "stress2" in by:

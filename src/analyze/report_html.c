@@ -39,15 +39,6 @@ static void esc(FILE *out, const char *s) {
 static double dmax(double a, double b) { return a > b ? a : b; }
 static double dabs(double a) { return a < 0 ? -a : a; }
 
-static const char *human(double v, char *buf) {
-  const char *unit[] = { "B", "KB", "MB", "GB", "TB" };
-  int u = 0;
-  double a = v < 0 ? -v : v;
-  while (a >= 1024 && u < 4) { a /= 1024; v /= 1024; u++; }
-  snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-  return buf;
-}
-
 static const char *frame_name(const struct hs_frame *f, char *tmp, size_t len) {
   if (f->function) return f->function;
   if (f->module) snprintf(tmp, len, "%s+0x%llx", f->module, (unsigned long long)f->offset);
@@ -95,7 +86,7 @@ static void chart(FILE *out, const struct hsp_tick *t, size_t n,
     double y = T + (H - T - B) * (1 - g / 4.0);
     fprintf(out, "<line class=\"gr\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
                  "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-            L, W - R, y, y, L - 6, y + 4, human(ymax * g / 4, b));
+            L, W - R, y, y, L - 6, y + 4, hs_human_bytes(ymax * g / 4, b));
   }
   fprintf(out, "<line class=\"ax\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>\n", L, W - R, H - B, H - B);
   for (int g = 0; g <= 4; g++) {
@@ -146,12 +137,12 @@ static void timeline(FILE *out, struct hs_model *m) {
   fputs("<p class=\"verdict\">", out);
   if (secs > 0)
     fprintf(out, "Heap %s %s in %.3f s (%s/s); RSS %s %s.", heap >= 0 ? "grew" : "shrank",
-            human(dabs(heap), a), secs, human(heap / secs, b), rss >= 0 ? "grew" : "shrank",
-            human(dabs(rss), c));
+            hs_human_bytes(dabs(heap), a), secs, hs_human_bytes(heap / secs, b), rss >= 0 ? "grew" : "shrank",
+            hs_human_bytes(dabs(rss), c));
   if (rss > 4.0 * (heap > 0 ? heap : 0) && rss > 16 << 20)
     fprintf(out, " RSS grew %s, the heap %s: look outside the heap (mappings, thread stacks, "
                  "another allocator): <code>heapspy maps PID</code> shows where.",
-            human(rss, a), human(heap > 0 ? heap : 0, b));
+            hs_human_bytes(rss, a), hs_human_bytes(heap > 0 ? heap : 0, b));
   if (m->ngroups && m->total.in_use_bytes) {
     const struct hs_frame *f = m->groups[0].culprit;
     char tmp[64];
@@ -247,7 +238,7 @@ static void emit(FILE *out, const struct tree *t, int id, int depth, double x, u
   esc(out, nd->name);
   fprintf(out, " (%s, %.1f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
                "fill=\"rgb(%u,%u,%u)\"/><text x=\"%.1f\" y=\"%d\">",
-          human((double)nd->value, b), 100.0 * w, px, y, pw, ROW_H - 1,
+          hs_human_bytes((double)nd->value, b), 100.0 * w, px, y, pw, ROW_H - 1,
           205 + c % 50, (c >> 8) % 180 + 40, (c >> 16) % 55, px + 3, y + 12);
   size_t fit = pw > 20 ? (size_t)((pw - 6) / 7) : 0, len = strlen(nd->name);
   if (fit >= 3) {

@@ -77,15 +77,6 @@ static void print_holders(FILE *out, const char *title, const struct hs_holder *
   fputc('\n', out);
 }
 
-static const char *human(double v, char *buf) {
-  const char *unit[] = { "B", "KB", "MB", "GB", "TB" };
-  int u = 0;
-  double a = v < 0 ? -v : v;
-  while (a >= 1024 && u < 4) { a /= 1024; v /= 1024; u++; }
-  snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-  return buf;
-}
-
 /* A few evenly spaced points of the timeline with bars, and a verdict:
  * does the heap grow, and is the growth in the heap at all? */
 static void print_timeline(FILE *out, struct hs_model *m) {
@@ -102,20 +93,20 @@ static void print_timeline(FILE *out, struct hs_model *m) {
     size_t i = rows == 1 ? 0 : r * (n - 1) / (rows - 1);
     int bar = (int)(t[i].heap_bytes > 0 ? t[i].heap_bytes * 30 / max : 0);
     fprintf(out, "  %7.3f s %10s %10s %10s  %.*s\n", t[i].t_ms / 1000.0,
-            human((double)t[i].heap_bytes, a), human((double)t[i].rss_bytes, b),
-            human((double)t[i].vm_bytes, c), bar, "##############################");
+            hs_human_bytes((double)t[i].heap_bytes, a), hs_human_bytes((double)t[i].rss_bytes, b),
+            hs_human_bytes((double)t[i].vm_bytes, c), bar, "##############################");
   }
   double secs = (t[n - 1].t_ms - t[0].t_ms) / 1000.0;
   double heap = (double)(t[n - 1].heap_bytes - t[0].heap_bytes);
   double rss = (double)t[n - 1].rss_bytes - (double)t[0].rss_bytes;
   if (secs > 0)
     fprintf(out, "  heap %s %s in %.3f s (%s/s); RSS %s %s\n", heap >= 0 ? "grew" : "shrank",
-            human(heap < 0 ? -heap : heap, a), secs, human(heap / secs, b),
-            rss >= 0 ? "grew" : "shrank", human(rss < 0 ? -rss : rss, c));
+            hs_human_bytes(heap < 0 ? -heap : heap, a), secs, hs_human_bytes(heap / secs, b),
+            rss >= 0 ? "grew" : "shrank", hs_human_bytes(rss < 0 ? -rss : rss, c));
   if (rss > 4.0 * (heap > 0 ? heap : 0) && rss > 16 << 20)
     fprintf(out, "  RSS grew %s, the heap %s: look outside the heap (mappings, thread stacks,\n"
                  "  another allocator): heapspy maps PID shows where\n",
-            human(rss, a), human(heap > 0 ? heap : 0, b));
+            hs_human_bytes(rss, a), hs_human_bytes(heap > 0 ? heap : 0, b));
   if (m->ngroups && m->total.in_use_bytes) {
     const struct hs_frame *f = m->groups[0].culprit;
     fprintf(out, "  %.0f%% of the memory in use at exit comes from one stack: ",

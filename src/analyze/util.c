@@ -72,3 +72,12 @@ const char *hs_commas(uint64_t v, char *buf) {
   buf[o] = 0;
   return buf;
 }
+
+const char *hs_human_bytes(double v, char *buf) {
+  static const char *const unit[] = { "B", "KB", "MB", "GB", "TB" };
+  int u = 0;
+  double a = v < 0 ? -v : v;
+  while (a >= 1024 && u < 4) { a /= 1024; v /= 1024; u++; }
+  snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+  return buf;
+}

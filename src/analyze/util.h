@@ -23,6 +23,9 @@ void *hs_xcalloc(size_t n, size_t m);
 void *hs_xrealloc(void *p, size_t n);
 char *hs_xstrdup(const char *s);
 
+/* "1.2 MB", "512 B", "-3.0 KB" into buf (at least 32 bytes); returns buf. */
+const char *hs_human_bytes(double v, char *buf);
+
 /* "1,234,567" into buf (at least 32 bytes); returns buf. */
 const char *hs_commas(uint64_t v, char *buf);
 
