@@ -42,8 +42,8 @@ static const char run_usage[] =
     "      --halt-on-error       abort at the first error found (--check, --locks)\n"
     "      --error-exitcode N    exit with N if any block was lost or an error found\n"
     "      --errors-for-leak-kinds LIST  kinds that count for it (default definite,possible)\n"
-    "      --suppressions FILE   suppress known leaks (valgrind syntax; repeatable)\n"
-    "      --gen-suppressions    print a ready-to-paste suppression for each lost site\n"
+    "      --suppressions FILE   suppress known leaks and errors (valgrind syntax; repeatable)\n"
+    "      --gen-suppressions    print a ready-to-paste suppression for each lost site and error\n"
     "      --show-reachable      also list still-reachable sites in the text report\n"
     "      --format text|json    format of the report (default text)\n"
     "      --max-sites N         allocation sites shown in the text report (default 20)\n"
@@ -398,7 +398,7 @@ int cmd_run(int argc, char **argv) {
   fflush(log);
   if (log != stderr) fclose(log);
   int leaked = hs_unsuppressed_blocks(&m, o.error_kinds) > 0;
-  int errors = m.prof.hdr->errors_count > 0;
+  int errors = hs_unsuppressed_errors(&m) > 0;
   hs_model_free(&m);
   if (o.error_exitcode && (leaked || errors)) return o.error_exitcode;
   return code;

@@ -13,6 +13,7 @@
 
 #define MAX_MODULES 4096
 #define MAX_FRAMES 512
+#define MAX_ERRORS 1000          /* the spy records at most this many */
 
 /* Frames in these modules belong to the allocator or the runtime, not to
  * the code a user would blame for holding memory. */
@@ -242,6 +243,15 @@ static void attribute(struct hs_model *m) {
   qsort(m->by_function, m->nby_function, sizeof *m->by_function, holder_by_bytes);
 }
 
+static void load_errors(struct hs_model *m) {
+  size_t max = m->prof.hdr->errors_count < MAX_ERRORS ? m->prof.hdr->errors_count : MAX_ERRORS;
+  const struct hsp_error **e = hs_xcalloc(max + 1, sizeof *e);
+  m->nerrors = hsp_errors(&m->prof, e, max);
+  m->errors = hs_xcalloc(m->nerrors + 1, sizeof *m->errors);
+  for (size_t i = 0; i < m->nerrors; i++) m->errors[i].e = e[i];
+  free(e);
+}
+
 int hs_model_load(struct hs_model *m, const char *path,
                   const char *debuginfo_path, char *err, size_t errlen) {
   memset(m, 0, sizeof *m);
@@ -273,6 +283,7 @@ int hs_model_load(struct hs_model *m, const char *path,
   m->nmarks = hsp_marks(&m->prof, m->marks, 1024);
   group_blocks(m);
   attribute(m);
+  load_errors(m);
   /* With threads the spy's peak is exact to HSP_PEAK_SLACK per thread;
    * it is never allowed to be below what was observed in use. */
   m->peak_bytes = h->live.peak_bytes;
@@ -303,6 +314,8 @@ void hs_model_free(struct hs_model *m) {
   free(m->by_module);
   free(m->by_function);
   free(m->marks);
+  for (size_t i = 0; i < m->nerrors; i++) free((void *)m->errors[i].suppressed);
+  free(m->errors);
   if (m->sym) hs_symbolizer_free(m->sym);
   free(m->mods);
   hsp_close(&m->prof);

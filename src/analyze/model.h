@@ -23,6 +23,12 @@ struct hs_group {
   const char *suppressed;            /* the suppression that matched, or NULL */
 };
 
+/* An error found during the run, in order of detection. */
+struct hs_error {
+  const struct hsp_error *e;
+  const char *suppressed;            /* the suppression that matched, or NULL */
+};
+
 /* Bytes and blocks held, keyed by a name (module or function). */
 struct hs_holder {
   const char *name;
@@ -47,6 +53,8 @@ struct hs_model {
   int scanned;                       /* a reachability scan classified blocks */
   uint64_t peak_bytes, peak_ms;      /* never below any in-use figure seen */
   uint64_t suppressed_bytes, suppressed_blocks;  /* moved out of kinds[] */
+  struct hs_error *errors;           /* every recorded error, suppressed ones too */
+  size_t nerrors, errors_suppressed;
 };
 
 /* SPEC's name of a leak kind ("definitely_lost"...), and a phrase. */

@@ -59,7 +59,11 @@ void hs_report_checkpoint(FILE *out, struct hs_model *m, const struct hsp_mark *
  * threads_at_exit arrays. */
 struct hs_locks;
 void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames);
-void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l);
+void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l, int gen_suppressions);
+
+/* report_errors.c: heap errors, ASan-shaped, suppressed ones as one line
+ * each, and the ERROR SUMMARY line (when any error was recorded). */
+void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l);
 void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_locks *l);
 

@@ -44,18 +44,6 @@ void hs_report_json(FILE *out, struct hs_model *m) {
   hs_report_json_opts(out, m, &o);
 }
 
-/* A suppression entry as a JSON string (through a memory stream). */
-static void jsuppression(FILE *out, struct hs_model *m, const struct hs_group *g, size_t index) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&text, &len);
-  if (!mem) { fputs("null", out); return; }
-  hs_suppression_write(mem, m, g, index);
-  fclose(mem);
-  hs_json_str(out, text);
-  free(text);
-}
-
 void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_opts *o) {
   const struct hsp_header *h = m->prof.hdr;
   int known = (h->flags & HSP_FLAG_EXIT_KNOWN) != 0;
@@ -108,7 +96,9 @@ void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_o
     hs_json_str(out, g->suppressed);
     if (o->gen_suppressions && hs_kind_lost(g->kind)) {
       fputs(", \"suppression\": ", out);
-      jsuppression(out, m, g, i + 1);
+      char *text = hs_suppression_string(m, g, NULL, i + 1);
+      hs_json_str(out, text);
+      free(text);
     }
     fputs(", \"sample\": ", out);
     jsample(out, g->sample);
@@ -132,7 +122,9 @@ void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_o
   struct hs_locks locks;
   hs_locks_load(m, &locks);
   fputs("],\n  \"errors\": ", out);
-  hs_json_errors(out, m, &locks);
+  hs_json_errors(out, m, &locks, o->gen_suppressions);
+  fprintf(out, ",\n  \"error_summary\": {\"errors\": %zu, \"suppressed\": %zu}",
+          m->nerrors - m->errors_suppressed, m->errors_suppressed);
   fputs(",\n  \"threads_at_exit\": ", out);
   hs_json_threads_at_exit(out, m, &locks);
   fputs(",\n  \"lock_order\": ", out);

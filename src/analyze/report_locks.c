@@ -6,13 +6,14 @@
  *
  * Formats what model_locks.c computed; computes nothing of its own.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "model_locks.h"
 #include "report.h"
+#include "suppress.h"
 
 #define MAX_FRAMES 512
-#define MAX_ERRORS 1000
 
 static const char *mode_name(unsigned mode) { return mode == HSP_MODE_READ ? "read" : "exclusive"; }
 
@@ -69,12 +70,11 @@ void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l)
   fputc(']', out);
 }
 
-void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l) {
-  static const struct hsp_error *errs[MAX_ERRORS];
-  size_t n = hsp_errors(&m->prof, errs, MAX_ERRORS);
+void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l, int gen_suppressions) {
   fputc('[', out);
-  for (size_t i = 0; i < n; i++) {
-    const struct hsp_error *e = errs[i];
+  size_t gen = 0;
+  for (size_t i = 0; i < m->nerrors; i++) {
+    const struct hsp_error *e = m->errors[i].e;
     fputs(i ? ",\n    {\"kind\": " : "\n    {\"kind\": ", out);
     hs_json_str(out, hs_error_kind_name(e->kind));
     fprintf(out, ", \"address\": \"0x%llx\", \"size\": %llu, \"tid\": %d, \"t_ms\": %llu, \"count\": %llu",
@@ -85,6 +85,14 @@ void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l) {
     else if (e->lock_kind) {
       fputs(", \"lock\": ", out);
       jlock(out, m, l, e->address, 0);
+    }
+    fputs(", \"suppressed\": ", out);
+    hs_json_str(out, m->errors[i].suppressed);
+    if (gen_suppressions && !m->errors[i].suppressed) {
+      fputs(", \"suppression\": ", out);
+      char *text = hs_suppression_string(m, NULL, e, ++gen);
+      hs_json_str(out, text);
+      free(text);
     }
     fputs(",\n     \"access_stack\": ", out);
     hs_json_frames(out, m, e->stack);
@@ -174,39 +182,12 @@ static void tcycle(FILE *out, struct hs_model *m, const struct hs_locks *l,
   fputc('\n', out);
 }
 
-/* A --check finding, ASan-shaped: what, where, then the three stacks. */
-static void theap(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t frames) {
-  static const char *const fam[] = { "malloc/free", "new/delete", "new[]/delete[]" };
-  fprintf(out, "ERROR %s: address 0x%llx, %llu-byte block, ", hs_error_kind_name(e->kind),
-          (unsigned long long)e->address, (unsigned long long)e->size);
-  if (e->kind == HSP_ERR_MISMATCHED_FREE)
-    fprintf(out, "freed by the %s family", e->offset >= 0 && e->offset < 3 ? fam[e->offset] : "?");
-  else
-    fprintf(out, "offset %d", e->offset);
-  fprintf(out, ", thread %d%s\n  detected at:\n", e->tid, e->count > 1 ? " (repeatedly)" : "");
-  tstack(out, m, e->stack, frames, "    ");
-  if (e->related_stack) {
-    fprintf(out, "  freed at:\n");
-    tstack(out, m, e->related_stack, frames, "    ");
-  }
-  if (e->alloc_stack) {
-    fprintf(out, "  allocated at:\n");
-    tstack(out, m, e->alloc_stack, frames, "    ");
-  }
-  fprintf(out, "SUMMARY: heapspy: %s\n\n", hs_error_kind_name(e->kind));
-}
-
 void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames) {
   struct hs_locks l;
   hs_locks_load(m, &l);
-  static const struct hsp_error *errs[MAX_ERRORS];
-  size_t nerr = hsp_errors(&m->prof, errs, MAX_ERRORS);
-  for (size_t i = 0; i < nerr; i++) {
-    const struct hsp_error *e = errs[i];
-    if (e->kind >= HSP_ERR_USE_AFTER_FREE) {
-      theap(out, m, e, frames);
-      continue;
-    }
+  for (size_t i = 0; i < m->nerrors; i++) {
+    const struct hsp_error *e = m->errors[i].e;
+    if (e->kind >= HSP_ERR_USE_AFTER_FREE || m->errors[i].suppressed) continue;  /* report_errors.c */
     struct hs_lock_desc d;
     hs_lock_describe(m, &l, e->address, 0, &d);
     const char *what = e->kind == HSP_ERR_LOCK_RELOCK

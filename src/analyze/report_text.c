@@ -189,6 +189,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
     if (m->marks[i]->leak_check) hs_report_checkpoint(out, m, m->marks[i], 5, 0);
 
   hs_report_locks_text(out, m, o->max_frames);
+  hs_report_errors_text(out, m, o);
   fprintf(out, "HEAP SUMMARY:\n");
   fprintf(out, "    in use at exit: %s bytes in %s blocks\n",
           hs_commas(m->total.in_use_bytes, b1), hs_commas(m->total.in_use_blocks, b2));

@@ -1,15 +1,17 @@
 /*
- * suppress.c: loading, matching and writing valgrind-style leak
- * suppressions (see suppress.h). Other tools' entries (Memcheck:Cond,
- * Helgrind:Race...) are read and ignored, never an error.
+ * suppress.c: loading, matching and writing valgrind-style suppressions
+ * of leaks and of errors (see suppress.h for the syntax and the mapping of
+ * memcheck's kinds). Other tools' entries (Memcheck:Cond, Helgrind:Race...)
+ * are read and ignored, never an error.
  *
- * Must never: hide a suppressed leak from the counts: matching only marks
- * groups, the renderers count them as suppressed.
+ * Must never: hide a suppressed leak or error from the counts: matching
+ * only marks groups and errors, the renderers count them as suppressed.
  */
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model_locks.h"
 #include "suppress.h"
 #include "util.h"
 
@@ -19,9 +21,19 @@ enum { PAT_FUN, PAT_OBJ, PAT_ANY };
 
 struct pattern { int type; char *glob; };
 
+enum { FOR_NONE, FOR_LEAK, FOR_ERROR };
+
+#define ERR_BIT(k) (1u << ((k) & 31))
+#define FREE_KINDS (ERR_BIT(HSP_ERR_DOUBLE_FREE) | ERR_BIT(HSP_ERR_INVALID_FREE) | \
+                    ERR_BIT(HSP_ERR_MISMATCHED_FREE))
+#define ADDR_KINDS (ERR_BIT(HSP_ERR_USE_AFTER_FREE) | ERR_BIT(HSP_ERR_HEAP_OVERFLOW) | \
+                    ERR_BIT(HSP_ERR_HEAP_UNDERFLOW))
+#define ERR_KIND_MAX 31          /* HSP_ERR_* values fit one bit each */
+
 struct supp {
   char *name;
-  unsigned kinds;          /* bit per HSP_LEAK_* kind; 0 = all */
+  int target;              /* FOR_LEAK or FOR_ERROR */
+  unsigned kinds;          /* leaks: bit per HSP_LEAK_* kind, 0 = all; errors: ERR_BIT()s */
   struct pattern *pats;
   size_t npats;
 };
@@ -52,6 +64,30 @@ int hs_leak_kinds_parse(const char *list, unsigned *mask) {
   return 0;
 }
 
+/* The second line of an entry: what it suppresses. Memcheck's kinds map
+ * onto heapspy's (suppress.h); other tools' kinds are ignored (FOR_NONE);
+ * an unknown heapspy: kind is an error (-1). */
+static int tool_kind(const char *t, int *target, unsigned *kinds) {
+  *target = FOR_NONE;
+  *kinds = 0;
+  if (!strcmp(t, "Memcheck:Leak") || !strcmp(t, "heapspy:Leak")) {
+    *target = FOR_LEAK;
+    return 0;
+  }
+  if (!strcmp(t, "Memcheck:Free")) *kinds = FREE_KINDS;
+  else if (!strncmp(t, "Memcheck:Addr", 13) && strspn(t + 13, "0123456789") == strlen(t + 13) &&
+           t[13])
+    *kinds = ADDR_KINDS;               /* --check does not know the access size */
+  else if (!strncmp(t, "heapspy:", 8)) {
+    for (unsigned k = 1; k <= ERR_KIND_MAX && !*kinds; k++)
+      if (strcmp(hs_error_kind_name(k), "unknown") && !strcmp(t + 8, hs_error_kind_name(k)))
+        *kinds = ERR_BIT(k);
+    if (!*kinds) return -1;
+  }
+  if (*kinds) *target = FOR_ERROR;
+  return 0;
+}
+
 struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t errlen) {
   FILE *f = fopen(path, "r");
   if (!f) {
@@ -60,7 +96,7 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
   }
   struct hs_suppressions *s = hs_xcalloc(1, sizeof *s);
   char line[4096];
-  int lineno = 0, depth = 0, field = 0, is_leak = 0;
+  int lineno = 0, depth = 0, field = 0, target = FOR_NONE;
   struct supp cur = { 0 };
   while (fgets(line, sizeof line, f)) {
     lineno++;
@@ -73,7 +109,7 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
       }
       depth = 1;
       field = 0;
-      is_leak = 0;
+      target = FOR_NONE;
       memset(&cur, 0, sizeof cur);
       continue;
     }
@@ -82,7 +118,8 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
         snprintf(err, errlen, "%s:%d: suppression without a name and a kind", path, lineno);
         goto fail;
       }
-      if (is_leak) {
+      if (target != FOR_NONE) {
+        cur.target = target;
         s->v = hs_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
         s->v[s->n++] = cur;
       } else {
@@ -95,12 +132,16 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
     }
     if (field == 0) { cur.name = hs_xstrdup(t); field++; continue; }
     if (field == 1) {
-      is_leak = !strcmp(t, "Memcheck:Leak") || !strcmp(t, "heapspy:Leak");
+      if (tool_kind(t, &target, &cur.kinds) < 0) {
+        snprintf(err, errlen, "%s:%d: unknown kind '%s' (heapspy:Leak or heapspy:KIND with an "
+                 "errors[].kind such as heapspy:use_after_free)", path, lineno, t);
+        goto fail;
+      }
       field++;
       continue;
     }
     field++;
-    if (!strncmp(t, "match-leak-kinds:", 17)) {
+    if (!strncmp(t, "match-leak-kinds:", 17) && target == FOR_LEAK) {
       if (hs_leak_kinds_parse(t + 17, &cur.kinds) < 0) {
         snprintf(err, errlen, "%s:%d: bad match-leak-kinds (use definite,indirect,possible,reachable,all)",
                  path, lineno);
@@ -113,7 +154,7 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
     else if (!strncmp(t, "fun:", 4)) p = (struct pattern){ PAT_FUN, hs_xstrdup(t + 4) };
     else if (!strncmp(t, "obj:", 4)) p = (struct pattern){ PAT_OBJ, hs_xstrdup(t + 4) };
     else if (!strncmp(t, "src:", 4)) continue;          /* not used for leaks */
-    else if (is_leak) {
+    else if (target != FOR_NONE) {
       snprintf(err, errlen, "%s:%d: unknown frame line '%s' (expected fun:, obj: or ...)",
                path, lineno, t);
       goto fail;
@@ -146,11 +187,14 @@ void hs_suppressions_free(struct hs_suppressions *s) {
   free(s);
 }
 
+/* Allocation and release functions: heapspy's stacks start at their
+ * caller, memcheck's at the function itself. */
 static int is_allocator(const char *glob) {
   static const char *const names[] = { "malloc", "calloc", "realloc", "reallocarray", "memalign",
     "posix_memalign", "aligned_alloc", "valloc", "pvalloc", "_Znwm", "_Znam",
     "operator new*", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t", "_ZnwmSt11align_val_t",
-    "_ZnamSt11align_val_t", "strdup", "strndup", NULL };
+    "_ZnamSt11align_val_t", "strdup", "strndup", "free", "cfree", "_ZdlPv", "_ZdaPv", "_ZdlPvm",
+    "_ZdaPvm", "_ZdlPvSt11align_val_t", "_ZdaPvSt11align_val_t", "operator delete*", NULL };
   for (int i = 0; names[i]; i++)
     if (!fnmatch(glob, names[i], 0)) return 1;
   return 0;
@@ -185,22 +229,35 @@ static int match_from(struct hs_model *m, const struct supp *s, size_t pi,
   return 1;                            /* all patterns consumed: a prefix match */
 }
 
-static int supp_matches(struct hs_model *m, const struct supp *s, const struct hs_group *g,
-                        const struct hs_frame *f, size_t nf) {
-  if (s->kinds && !(s->kinds & (1u << g->kind))) return 0;
-  size_t first = 0;                    /* the allocation function heapspy does not record */
+static int stack_matches(struct hs_model *m, const struct supp *s, uint32_t stack) {
+  struct hs_frame f[MAX_FRAMES];
+  size_t nf = hs_model_frames(m, stack, f, MAX_FRAMES);
+  size_t first = 0;                    /* the allocator call heapspy does not record */
   if (s->npats && s->pats[0].type == PAT_FUN && is_allocator(s->pats[0].glob)) first = 1;
   return match_from(m, s, first, f, nf, 0);
+}
+
+static int supp_matches(struct hs_model *m, const struct supp *s, const struct hs_group *g) {
+  if (s->target != FOR_LEAK || (s->kinds && !(s->kinds & (1u << g->kind)))) return 0;
+  return stack_matches(m, s, g->stack);
+}
+
+/* An error's frames: where it was detected, else the block's free stack,
+ * else its allocation stack (--check finds some errors late, at a free or
+ * at exit, where the detection stack says little). */
+static int supp_matches_error(struct hs_model *m, const struct supp *s, const struct hsp_error *e) {
+  if (s->target != FOR_ERROR || e->kind > ERR_KIND_MAX || !(s->kinds & ERR_BIT(e->kind))) return 0;
+  int heap = e->kind >= HSP_ERR_USE_AFTER_FREE;
+  return stack_matches(m, s, e->stack) || (heap && e->related_stack && stack_matches(m, s, e->related_stack)) ||
+         (e->alloc_stack && stack_matches(m, s, e->alloc_stack));
 }
 
 void hs_suppressions_apply(struct hs_suppressions *s, struct hs_model *m) {
   for (size_t i = 0; s && i < m->ngroups; i++) {
     struct hs_group *g = &m->groups[i];
     if (g->kind == HSP_LEAK_UNCLASSIFIED || g->suppressed) continue;
-    struct hs_frame f[MAX_FRAMES];
-    size_t nf = hs_model_frames(m, g->stack, f, MAX_FRAMES);
     for (size_t k = 0; k < s->n && !g->suppressed; k++)
-      if (supp_matches(m, &s->v[k], g, f, nf))
+      if (supp_matches(m, &s->v[k], g))
         g->suppressed = hs_xstrdup(s->v[k].name);  /* outlives the file's entries */
     if (g->suppressed) {
       m->suppressed_bytes += g->bytes;
@@ -209,20 +266,59 @@ void hs_suppressions_apply(struct hs_suppressions *s, struct hs_model *m) {
       m->kinds[g->kind].blocks -= g->blocks;
     }
   }
+  for (size_t i = 0; s && i < m->nerrors; i++) {
+    struct hs_error *e = &m->errors[i];
+    for (size_t k = 0; k < s->n && !e->suppressed; k++)
+      if (supp_matches_error(m, &s->v[k], e->e)) {
+        e->suppressed = hs_xstrdup(s->v[k].name);
+        m->errors_suppressed++;
+      }
+  }
 }
 
-void hs_suppression_write(FILE *out, struct hs_model *m, const struct hs_group *g, size_t index) {
-  static const char *const kinds[] = { "definite", "definite", "indirect", "possible", "reachable" };
+/* The frames of an entry, and its closing brace. */
+static void write_frames(FILE *out, struct hs_model *m, uint32_t stack) {
   struct hs_frame f[MAX_FRAMES];
-  size_t nf = hs_model_frames(m, g->stack, f, MAX_FRAMES);
-  fprintf(out, "{\n   heapspy-leak-%zu\n   Memcheck:Leak\n   match-leak-kinds: %s\n   fun:%s\n",
-          index, kinds[g->kind <= HSP_LEAK_REACHABLE ? g->kind : 0],
-          g->family == HSP_FAM_NEW ? "_Znwm" : g->family == HSP_FAM_NEW_ARRAY ? "_Znam" : "malloc");
+  size_t nf = hs_model_frames(m, stack, f, MAX_FRAMES);
   for (size_t i = 0; i < nf && i < 24; i++) {
     if (f[i].function) fprintf(out, "   fun:%s\n", f[i].function);
     else fprintf(out, "   obj:%s\n", module_path(m, f[i].module) ? module_path(m, f[i].module) : "*");
   }
   fputs("}\n", out);
+}
+
+void hs_suppression_write(FILE *out, struct hs_model *m, const struct hs_group *g, size_t index) {
+  static const char *const kinds[] = { "definite", "definite", "indirect", "possible", "reachable" };
+  fprintf(out, "{\n   heapspy-leak-%zu\n   Memcheck:Leak\n   match-leak-kinds: %s\n   fun:%s\n",
+          index, kinds[g->kind <= HSP_LEAK_REACHABLE ? g->kind : 0],
+          g->family == HSP_FAM_NEW ? "_Znwm" : g->family == HSP_FAM_NEW_ARRAY ? "_Znam" : "malloc");
+  write_frames(out, m, g->stack);
+}
+
+void hs_error_suppression_write(FILE *out, struct hs_model *m, const struct hsp_error *e,
+                                size_t index) {
+  int is_free = e->kind <= ERR_KIND_MAX && (ERR_BIT(e->kind) & FREE_KINDS);
+  fprintf(out, "{\n   heapspy-error-%zu\n   %s%s\n", index, is_free ? "Memcheck:Free" : "heapspy:",
+          is_free ? "" : hs_error_kind_name(e->kind));
+  /* a bad free is found where it happens; an address error by --check at
+   * a later free or at exit: its block's allocation names it best */
+  write_frames(out, m, is_free || !e->alloc_stack ? e->stack : e->alloc_stack);
+}
+
+char *hs_suppression_string(struct hs_model *m, const struct hs_group *g,
+                            const struct hsp_error *e, size_t index) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (!mem) return NULL;
+  if (g) hs_suppression_write(mem, m, g, index);
+  else hs_error_suppression_write(mem, m, e, index);
+  fclose(mem);
+  return text;
+}
+
+uint64_t hs_unsuppressed_errors(const struct hs_model *m) {
+  return m->nerrors - m->errors_suppressed;
 }
 
 uint64_t hs_unsuppressed_blocks(const struct hs_model *m, unsigned kinds) {

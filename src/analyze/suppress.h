@@ -1,6 +1,6 @@
 /*
- * suppress.h: valgrind-style leak suppressions. Files use memcheck's
- * syntax, so existing suppression files work:
+ * suppress.h: valgrind-style suppressions of leaks and errors. Files use
+ * memcheck's syntax, so existing suppression files work:
  *
  *   {
  *      a name
@@ -13,8 +13,18 @@
  *   }
  *
  * heapspy's stacks start at the allocator's caller, so a leading frame
- * naming an allocation function (malloc, calloc, realloc, operator new...)
- * stands for the allocation itself and always matches.
+ * naming an allocation or release function (malloc, operator new, free,
+ * operator delete...) stands for that call itself and always matches.
+ *
+ * Errors (--check, --guard, --locks): the second line names the kind.
+ *   Memcheck:Free       double_free, invalid_free, mismatched_free
+ *   Memcheck:Addr1..16  use_after_free, heap_overflow, heap_underflow (any
+ *                       access size: --check sees the damage, not the access)
+ *   heapspy:KIND        one errors[].kind: heapspy:use_after_free,
+ *                       heapspy:heap_overflow, heapspy:lock_relock_deadlock...
+ * Memcheck:Value*, Cond, Param, Overlap... have no heapspy counterpart
+ * and are ignored. Frames match the stack where the error was detected,
+ * or the block's free stack, or its allocation stack.
  */
 #ifndef HS_SUPPRESS_H
 #define HS_SUPPRESS_H
@@ -43,10 +53,23 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
 void hs_suppressions_free(struct hs_suppressions *s);
 
 /* Marks the model's groups that a suppression matches (hs_group.suppressed)
- * and counts them in m->suppressed_bytes/blocks. */
+ * and counts them in m->suppressed_bytes/blocks; marks errors likewise
+ * (hs_error.suppressed, counted in m->errors_suppressed). */
 void hs_suppressions_apply(struct hs_suppressions *s, struct hs_model *m);
 
 /* Writes a ready-to-paste suppression for one group. */
 void hs_suppression_write(FILE *out, struct hs_model *m, const struct hs_group *g, size_t index);
+/* ... and for one error: Memcheck:Free with the freeing stack for bad
+ * frees, heapspy:KIND with the block's allocation stack otherwise. */
+void hs_error_suppression_write(FILE *out, struct hs_model *m, const struct hsp_error *e,
+                                size_t index);
+
+/* The entry for a group (g) or an error (e) as a string (NULL if out of
+ * memory); the caller frees it. */
+char *hs_suppression_string(struct hs_model *m, const struct hs_group *g,
+                            const struct hsp_error *e, size_t index);
+
+/* Errors no suppression covers. */
+uint64_t hs_unsuppressed_errors(const struct hs_model *m);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * check_heap.c: one heap bug per mode, for heapspy run --check (t14NN)
- * and valgrind memcheck. Prints "block=ADDRESS" (the block the bug hits,
+ * check_heap.c: one heap bug per mode, for heapspy run --check (t14NN),
+ * valgrind memcheck and the who-catches-what suite (tests/truth, also
+ * built with AddressSanitizer). Prints "block=ADDRESS" (the block the bug hits,
  * as the program sees it) before the bug; `mark: NAME` comments give the
  * tests their lines. Mode "clean" exercises every allocator call and
  * checks the guarantees (alignment, usable size, realloc's copy, calloc's
@@ -8,6 +9,7 @@
  */
 #include <malloc.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,22 +26,43 @@ static void show(const void *p) { printf("block=%p\n", p); fflush(stdout); }
 static __attribute__((noinline)) void overflow1(void) {
   char *p = malloc(24);   /* mark: overflow1-alloc */
   show(p);
-  ((char *)launder(p))[24] = 'x';
+  ((char *)launder(p))[24] = 'x';   /* mark: overflow1-bug */
   free(p);   /* mark: overflow1-free */
 }
 
 static __attribute__((noinline)) void overflow_many(void) {
   char *p = malloc(24);   /* mark: overflow-many-alloc */
   show(p);
-  memset(launder(p), 'x', 24 + past);
+  memset(launder(p), 'x', 24 + past);   /* mark: overflow-many-bug */
   free(p);   /* mark: overflow-many-free */
 }
 
 static __attribute__((noinline)) void underflow(void) {
   char *p = malloc(24);   /* mark: underflow-alloc */
   show(p);
-  ((char *)launder(p))[-1] = 'x';
+  ((char *)launder(p))[-1] = 'x';   /* mark: underflow-bug */
   free(p);   /* mark: underflow-free */
+}
+
+static __attribute__((noinline)) void underflow_many(void) {
+  char *p = malloc(24);   /* mark: underflow-many-alloc */
+  show(p);
+  memset((char *)launder(p) - past, 'x', past);   /* mark: underflow-many-bug */
+  free(p);   /* mark: underflow-many-free */
+}
+
+static __attribute__((noinline)) void uaf_read(void) {
+  char *p = malloc(48);   /* mark: uaf-read-alloc */
+  show(p);
+  free(p);   /* mark: uaf-read-free */
+  printf("read %d\n", ((volatile char *)launder(p))[8]);   /* mark: uaf-read-bug */
+}
+
+static __attribute__((noinline)) void uaf_write(void) {
+  char *p = malloc(48);   /* mark: uaf-write-alloc */
+  show(p);
+  free(p);   /* mark: uaf-write-free */
+  ((volatile char *)launder(p))[8] = 'x';   /* mark: uaf-write-bug */
 }
 
 /* Story 2: the creator frees the object while a holder still has it; the
@@ -59,7 +82,7 @@ static __attribute__((noinline)) void use_after_free(void) {
   show(o);
   struct obj *holder = o;
   free(o);   /* mark: obj-creator-free */
-  obj_release(launder(holder));
+  obj_release(launder(holder));   /* mark: obj-holder-release */
 }
 
 static __attribute__((noinline)) void double_free(void) {
@@ -74,6 +97,19 @@ static __attribute__((noinline)) void invalid_stack(void) {
   buf[0] = 0;
   show(buf);
   free(launder(buf));   /* mark: invalid-stack */
+}
+
+static char global_buf[32];
+static __attribute__((noinline)) void invalid_global(void) {
+  show(global_buf);
+  free(launder(global_buf));   /* mark: invalid-global */
+}
+
+/* A pointer malloc never returned: into a page of its own mapping. */
+static __attribute__((noinline)) void invalid_never(void) {
+  char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  show(page + 64);
+  free(launder(page + 64));   /* mark: invalid-never */
 }
 
 static __attribute__((noinline)) void invalid_interior(void) {
@@ -126,6 +162,12 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "overflow1")) overflow1();
   else if (!strcmp(m, "overflow-many")) overflow_many();
   else if (!strcmp(m, "underflow")) underflow();
+  else if (!strcmp(m, "underflow-many")) underflow_many();
+  else if (!strcmp(m, "uaf-read")) uaf_read();
+  else if (!strcmp(m, "uaf-write")) uaf_write();
+  else if (!strcmp(m, "invalid-global")) invalid_global();
+  else if (!strcmp(m, "invalid-never")) invalid_never();
+  else if (!strcmp(m, "three")) { double_free(); overflow1(); invalid_interior(); }
   else if (!strcmp(m, "use-after-free")) use_after_free();
   else if (!strcmp(m, "double-free")) double_free();
   else if (!strcmp(m, "invalid-stack")) invalid_stack();

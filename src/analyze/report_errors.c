@@ -1,0 +1,119 @@
+/*
+ * report_errors.c: the heap errors of the text report (--check, --guard),
+ * in the shape AddressSanitizer's readers know: kind and address first,
+ * then where it was detected, where the address lies in its block, the
+ * free and allocation stacks, and a one-line SUMMARY; suppressed errors
+ * as one line each, never dropped; then valgrind's ERROR SUMMARY line.
+ *
+ * Formats what the model holds; computes nothing of its own beyond the
+ * bad address (block + offset).
+ */
+#include <string.h>
+
+#include "model_locks.h"
+#include "report.h"
+#include "suppress.h"
+
+#define MAX_FRAMES 512
+
+static void stack(FILE *out, struct hs_model *m, uint32_t id, size_t max) {
+  struct hs_frame f[MAX_FRAMES];
+  size_t n = hs_model_frames(m, id, f, MAX_FRAMES);
+  size_t show = max && n > max ? max : n;
+  for (size_t i = 0; i < show; i++) {
+    fprintf(out, "    #%-2zu %s", i, f[i].function ? f[i].function : "??");
+    if (f[i].file) fprintf(out, " at %s:%d", f[i].file, f[i].line);
+    if (f[i].module) fprintf(out, " (%s+0x%llx)", f[i].module, (unsigned long long)f[i].offset);
+    fputc('\n', out);
+  }
+  if (show < n) fprintf(out, "    ... %zu more frames\n", n - show);
+  if (!n) fprintf(out, "    (no stack recorded)\n");
+}
+
+/* The first frame of the user's code in a stack, 1 if there is one. */
+static int user_frame(struct hs_model *m, uint32_t id, struct hs_frame *out) {
+  struct hs_frame f[MAX_FRAMES];
+  size_t n = hs_model_frames(m, id, f, MAX_FRAMES);
+  for (size_t i = 0; i < n; i++)
+    if (!hs_frame_is_runtime(&f[i]) && f[i].function) { *out = f[i]; return 1; }
+  return 0;
+}
+
+/* The address the error is about: the bad byte, or the freed pointer. */
+static uint64_t bad_address(const struct hsp_error *e) {
+  if (e->kind == HSP_ERR_MISMATCHED_FREE || e->kind == HSP_ERR_DOUBLE_FREE) return e->address;
+  return e->address + (uint64_t)(int64_t)e->offset;
+}
+
+static void location(FILE *out, const struct hsp_error *e) {
+  static const char *const fam[] = { "malloc/free", "new/delete", "new[]/delete[]" };
+  unsigned long long a = bad_address(e), b = e->address, n = e->size;
+  if (!n && e->kind == HSP_ERR_INVALID_FREE) {
+    fprintf(out, "0x%llx is not in any heap block heapspy knows (not allocated by malloc)\n", a);
+    return;
+  }
+  int64_t off = e->kind == HSP_ERR_MISMATCHED_FREE ? 0 : e->offset;
+  if (off < 0)
+    fprintf(out, "0x%llx is located %lld bytes to the left of %llu-byte region [0x%llx,0x%llx)\n",
+            a, (long long)-off, n, b, b + n);
+  else if ((uint64_t)off >= n && n)
+    fprintf(out, "0x%llx is located %llu bytes to the right of %llu-byte region [0x%llx,0x%llx)\n",
+            a, (unsigned long long)off - n, n, b, b + n);
+  else
+    fprintf(out, "0x%llx is located %lld bytes inside of %llu-byte region [0x%llx,0x%llx)\n",
+            a, (long long)off, n, b, b + n);
+  if (e->kind == HSP_ERR_MISMATCHED_FREE)
+    fprintf(out, "freed with the %s family, which did not allocate it\n",
+            e->offset >= 0 && e->offset < 3 ? fam[e->offset] : "?");
+}
+
+static void one(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t frames) {
+  const char *kind = hs_error_kind_name(e->kind);
+  fprintf(out, "ERROR: heapspy: %s on address 0x%llx (thread %d)", kind,
+          (unsigned long long)bad_address(e), e->tid);
+  if (e->count > 1) fprintf(out, ", %llu times", (unsigned long long)e->count);
+  fprintf(out, "\ndetected by thread %d here:\n", e->tid);
+  stack(out, m, e->stack, frames);
+  location(out, e);
+  if (e->related_stack) {
+    fprintf(out, "freed here:\n");
+    stack(out, m, e->related_stack, frames);
+  }
+  if (e->alloc_stack) {
+    fprintf(out, "%sallocated here:\n", e->related_stack ? "previously " : "");
+    stack(out, m, e->alloc_stack, frames);
+  }
+  struct hs_frame f;
+  fprintf(out, "SUMMARY: heapspy: %s", kind);
+  if (user_frame(m, e->stack, &f) || (e->related_stack && user_frame(m, e->related_stack, &f)) ||
+      (e->alloc_stack && user_frame(m, e->alloc_stack, &f))) {
+    if (f.file) fprintf(out, " %s:%d", f.file, f.line);
+    fprintf(out, " in %s", f.function);
+  }
+  fputs("\n\n", out);
+}
+
+void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o) {
+  uint64_t total = 0, supp = 0;
+  size_t gen = 0;
+  for (size_t i = 0; i < m->nerrors; i++) {
+    const struct hs_error *x = &m->errors[i];
+    total += x->e->count;
+    if (x->suppressed) {
+      supp += x->e->count;
+      fprintf(out, "suppressed by \"%s\": %s on address 0x%llx\n\n", x->suppressed,
+              hs_error_kind_name(x->e->kind), (unsigned long long)bad_address(x->e));
+      continue;
+    }
+    if (x->e->kind < HSP_ERR_USE_AFTER_FREE) continue;   /* lock errors: report_locks.c */
+    one(out, m, x->e, o->max_frames);
+    if (o->gen_suppressions) {
+      hs_error_suppression_write(out, m, x->e, ++gen);
+      fputc('\n', out);
+    }
+  }
+  if (m->nerrors)
+    fprintf(out, "ERROR SUMMARY: %llu errors from %zu contexts (suppressed: %llu from %zu)\n\n",
+            (unsigned long long)(total - supp), m->nerrors - m->errors_suppressed,
+            (unsigned long long)supp, m->errors_suppressed);
+}
