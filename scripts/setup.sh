@@ -5,10 +5,11 @@
 set -eu
 
 # build: compiler, unwinder, DWARF reader, zlib (pprof output)
-# tests: valgrind (oracle), sqlite3/python3/perl/g++ (real programs), gdb
+# tests: valgrind (oracle), sqlite3/python3/perl/g++ (real programs), gdb,
+#        clang (AddressSanitizer column of doc/who-catches-what.md)
 # bench: heaptrack (peer), time (peak memory)
 PKGS="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev
-      valgrind sqlite3 python3 perl heaptrack time file binutils golang-go"
+      valgrind sqlite3 python3 perl heaptrack time file binutils golang-go clang"
 
 missing=""
 for p in $PKGS; do

@@ -32,10 +32,29 @@ $(TB)/unit/test_profile_read: tests/unit/test_profile_read.c src/profile/hsp_rea
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g -Isrc/profile -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
 
-test-programs: all examples $(TEST_PROGS) $(UNIT_BINS)
+# AddressSanitizer builds of the bug programs, a column of the
+# who-catches-what suite (tests/truth); none when clang is missing. -O0:
+# at -O1 clang drops the line of some delete calls from its debug info.
+CLANG := $(shell command -v clang 2>/dev/null)
+ASAN_PROGS := $(if $(CLANG),$(TB)/asan/check_heap $(TB)/asan/check_cxx)
+ASAN_FLAGS := -O0 -g -fsanitize=address -fno-omit-frame-pointer -w
+
+$(TB)/asan/%: %.c $(STAMP)
+	@mkdir -p $(dir $@)
+	clang $(ASAN_FLAGS) -o $@ $<
+
+$(TB)/asan/%: %.cpp $(STAMP)
+	@mkdir -p $(dir $@)
+	clang++ $(ASAN_FLAGS) -o $@ $<
+
+test-programs: all examples $(TEST_PROGS) $(UNIT_BINS) $(ASAN_PROGS)
+
+# doc/who-catches-what.md, regenerated from real runs (tests/truth/truth.py).
+who-catches-what: test-programs
+	/usr/bin/python3 tests/truth/truth.py --write doc/who-catches-what.md
 
 test: test-programs
 	prove --exec '' $(UNIT_BINS)
 	prove -j2 $(TEST_SCRIPTS)
 
-.PHONY: test-programs
+.PHONY: test-programs who-catches-what
