@@ -30,12 +30,18 @@ static void stack(FILE *out, struct hs_model *m, uint32_t id, size_t max) {
   if (!n) fprintf(out, "    (no stack recorded)\n");
 }
 
-/* The first frame of the user's code in a stack, 1 if there is one. */
+/* The first frame of the user's code in a stack (with a source line if
+ * any has one; _start is the runtime's), 1 if there is one. */
 static int user_frame(struct hs_model *m, uint32_t id, struct hs_frame *out) {
   struct hs_frame f[MAX_FRAMES];
   size_t n = hs_model_frames(m, id, f, MAX_FRAMES);
-  for (size_t i = 0; i < n; i++)
-    if (!hs_frame_is_runtime(&f[i]) && f[i].function) { *out = f[i]; return 1; }
+  for (int need_file = 1; need_file >= 0; need_file--)
+    for (size_t i = 0; i < n; i++)
+      if (!hs_frame_is_runtime(&f[i]) && f[i].function && strcmp(f[i].function, "_start") &&
+          (f[i].file || !need_file)) {
+        *out = f[i];
+        return 1;
+      }
   return 0;
 }
 

@@ -129,14 +129,16 @@ static const char *kind_name(unsigned k) {
   }
 }
 
-/* One line on stderr now, one record in the profile. */
+/* One line on stderr now, ASan's order (kind, the bad address, then the
+ * story), and one record in the profile. */
 static void report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
                    uint32_t access, uint32_t freed, uint32_t alloc, const char *what) {
   char line[512];
-  size_t n = spy_fmt(line, sizeof line, "heapspy: ERROR: %s: %s\n", kind_name(kind), what);
+  uint64_t bad = kind == HSP_ERR_MISMATCHED_FREE ? addr : addr + (uint64_t)(int64_t)offset;
+  size_t n = spy_fmt(line, sizeof line, "heapspy: ERROR: %s on address %p: %s\n", kind_name(kind),
+                     (void *)(uintptr_t)bad, what);
   ssize_t w = write(2, line, n);
   (void)w;
-  (void)addr; (void)size;
   spy_error_record_heap(kind, addr, size, offset, access, freed, alloc);
   if (spy_opt.halt_on_error) raise(SIGABRT);
 }

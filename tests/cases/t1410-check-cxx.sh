@@ -13,7 +13,7 @@ P="$TESTBIN/check_cxx"
 S=check_cxx.cpp
 one() {  # mode, alloc word, free word, freeing family
   check_run "$1" "$P" "$1"
-  like "$(cat "$1.err")" "^heapspy: ERROR: mismatched_free: the [0-9]+-byte block at $addr was allocated with $2 and freed with $3$" \
+  like "$(cat "$1.err")" "^heapspy: ERROR: mismatched_free on address $addr: the [0-9]+-byte block at $addr was allocated with $2 and freed with $3$" \
     "$1: stderr"
   is "$(errs "$1" | sed -E "s/^(\[\('[a-z_]+', '[0-9a-fx]+'), [0-9]+, /\1, SIZE, /")" \
     "[('mismatched_free', '$addr', SIZE, $4, $(mark $S "$1-free"), $(mark $S "$1-alloc"), None)]" "$1: errors[]"
