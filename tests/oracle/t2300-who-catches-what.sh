@@ -28,7 +28,7 @@ plan $((n + 4))
 
 # The true kind of each bug program, and what each tool says first.
 truth() {
-  /usr/bin/python3 - "$1" "$2" <<'PY'
+  /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
 import sys
 kinds = {"story 2": "use_after_free", "uaf-read": "use_after_free", "uaf-write": "use_after_free",
          "double-free": "double_free", "free-never-allocated": "invalid_free",
@@ -36,7 +36,8 @@ kinds = {"story 2": "use_after_free", "uaf-read": "use_after_free", "uaf-write":
          "overflow-1": "heap_overflow", "overflow-10": "heap_overflow", "underflow-1": "heap_underflow",
          "underflow-10": "heap_underflow", "malloc/delete": "mismatched_free", "new/free": "mismatched_free",
          "new[]/delete": "mismatched_free", "new/delete[]": "mismatched_free"}
-blind = set(sys.argv[2].split(",")) - {""}
+blind = set(sys.argv[2].split(",")) - {""}          # must be "not detected"
+maybe = set(sys.argv[3].split(",")) - {""}          # may be either
 wrong = []
 seen = 0
 for line in open("cells.tsv"):
@@ -47,19 +48,21 @@ for line in open("cells.tsv"):
     if cell.startswith("n/a"):
         print("n/a")
         sys.exit()
-    want = "not detected" if row in blind else kinds[row]
-    if not cell.startswith(want + (" " if want != "not detected" else "")):
+    want = ["not detected"] if row in blind else [kinds[row] + " "] + (["not detected"] if row in maybe else [])
+    if not any(cell.startswith(w) for w in want):
         wrong.append(f"{row}: {cell}")
 print("ok" if seen == len(kinds) and not wrong else "; ".join(wrong) or f"{seen} rows")
 PY
 }
-column() {  # TITLE BLIND-ROWS
-  local got; got=$(truth "$1" "$2")
+column() {  # TITLE BLIND-ROWS (never caught) MAYBE-ROWS (not asserted either way)
+  local got; got=$(truth "$1" "$2" "$3")
   if [ "$got" = n/a ]; then skip "$1 names every bug's true kind" "$(grep -m1 -P "\t$1\t" cells.tsv | cut -f3)"
-  else is "$got" ok "$1 names every bug's true kind${2:+ (not: $2)}"; fi
+  else is "$got" ok "$1 names every bug's true kind${2:+ (not: $2)}${3:+ (maybe not: $3)}"; fi
 }
 column "heapspy --check" "uaf-read,free-never-allocated"
-column "heapspy --guard" ""
+# --guard (another branch): by design it faults at the bad access on the
+# page side of each block; frees go through --check's funnel.
+column "heapspy --guard" "" "free-never-allocated,underflow-1,underflow-10"
 column "valgrind memcheck" ""
 column "AddressSanitizer" ""
 
