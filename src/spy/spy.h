@@ -266,6 +266,7 @@ struct spy_held {
   unsigned n;
   unsigned overflow;        /* acquisitions not listed (set was full) */
   uint32_t last_stack;      /* last tracked acquisition */
+  uint64_t sig;             /* sum of a hash of (node, mode) over e[] */
   struct spy_held_entry e[SPY_HELD_MAX];
 };
 extern __thread struct spy_held spy_held;
@@ -279,9 +280,35 @@ void spy_locks_fork_child(void);
 uint32_t spy_lockgraph_node(uint64_t addr, unsigned kind, uint32_t stack);
 void spy_lockgraph_destroyed(uint64_t addr);
 /* `to` acquired while holding `from`; gates: the other locks held
- * exclusively at this sighting. */
-void spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
-                        uint32_t to_stack, const uint32_t *gates, unsigned ngates);
+ * exclusively at this sighting. Returns the edge's reference for
+ * spy_lockgraph_seen (0: none, the table is full). */
+uint32_t spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
+                            uint32_t to_stack, const uint32_t *gates, unsigned ngates);
+static inline uint64_t spy_lockgraph_mix(uint64_t x) {   /* the tables' hash */
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return x;
+}
+extern struct hsp_lock_node *spy_lock_nodes;
+extern struct hsp_lock_edge *spy_lock_edges;
+/* Node `node` is still the lock at addr (not destroyed). */
+static inline int spy_lockgraph_node_live(uint32_t node, uint64_t addr) {
+  return node && spy_lock_nodes[node - 1].addr == addr &&
+         !__atomic_load_n(&spy_lock_nodes[node - 1].dead, __ATOMIC_RELAXED);
+}
+/* One more sighting of an edge, with the same gates. Counted without a
+ * lock (a lost increment only makes the count approximate) and only up
+ * to SPY_EDGE_COUNT_MAX: a hot edge shared by threads is then only read,
+ * its cache line never bounces. */
+#define SPY_EDGE_COUNT_MAX 65535
+static inline int spy_lockgraph_seen(uint32_t ref) {   /* 1: saturated */
+  struct hsp_lock_edge *e = &spy_lock_edges[ref - 1];
+  uint64_t c = __atomic_load_n(&e->count, __ATOMIC_RELAXED);
+  if (c >= SPY_EDGE_COUNT_MAX) return 1;
+  __atomic_store_n(&e->count, c + 1, __ATOMIC_RELAXED);
+  return 0;
+}
 void spy_lockgraph_reset_lock(void);
 /* The live heap block containing addr, if it starts at most 1 KiB before
  * it (the live table is keyed by exact address: probes back from addr). */

@@ -109,35 +109,81 @@ static inline int tracking(void) {
 /* Bracket the spy's work in an interceptor; errno is the program's. */
 static inline int enter(void) { spy_busy++; spy_lock_busy++; return errno; }
 static inline void leave(int saved) { spy_lock_busy--; spy_leave(); errno = saved; }
+/* The same where nothing can touch errno. */
+static inline void enter_quiet(void) { spy_busy++; spy_lock_busy++; }
+static inline void leave_quiet(void) { spy_lock_busy--; spy_leave(); }
+
+#define HOT static inline __attribute__((always_inline))
+
+struct attempt { uint64_t addr; uint32_t node, stack; unsigned kind, mode; int again; };
 
 /* ---- the held set ----------------------------------------------------- */
 
-static int held_find(uint64_t addr) {
+HOT uint64_t held_hash(uint32_t node, unsigned mode) {
+  return spy_lockgraph_mix((uint64_t)node << 1 | mode | 1ull << 40);
+}
+
+HOT int held_find(uint64_t addr) {
   for (int i = (int)spy_held.n - 1; i >= 0; i--)
     if (spy_held.e[i].addr == addr) return i;
   return -1;
 }
 
-static void held_push(uint64_t addr, uint32_t node, uint32_t stack, unsigned kind,
+HOT void held_push(uint64_t addr, uint32_t node, uint32_t stack, unsigned kind,
                       unsigned mode) {
   struct spy_held *h = &spy_held;
   if (h->n == SPY_HELD_MAX) { h->overflow++; return; }
   h->e[h->n] = (struct spy_held_entry){ addr, node, stack, (uint16_t)kind, (uint16_t)mode, 1 };
+  h->sig += held_hash(node, mode);
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   h->n++;
 }
 
-static void held_remove(int i) {
+HOT void held_remove(int i) {
   struct spy_held *h = &spy_held;
+  h->sig -= held_hash(h->e[i].node, h->e[i].mode);
   for (unsigned j = (unsigned)i; j + 1 < h->n; j++) h->e[j] = h->e[j + 1];
   h->n--;
 }
 
+/* ---- the acquisition memo ---------------------------------------------
+ * The graph needs a stack only for an edge seen for the first time, yet a
+ * full unwind per acquisition is what made --locks slow. Each thread
+ * remembers, per (call site, caller's stack pointer, lock, held set), the
+ * node, the stack of the first such acquisition and the edges it fed. A
+ * hit adds no edge that is not there already and changes no gate (same
+ * held set, same gates), so it only counts the sightings; the held entry
+ * takes the remembered stack. Invariant: a held lock's stack is the full
+ * stack of the first acquisition by this thread from the same return
+ * address and stack depth with the same locks held. */
+#define MEMO_SLOTS 64             /* power of two; two ways per key */
+#define MEMO_EDGES 4
+struct memo {
+  uint64_t key;                   /* 0: empty */
+  uint32_t node, stack;
+  uint16_t nedges;
+  uint16_t counted;               /* every edge's count has saturated */
+  uint32_t edge[MEMO_EDGES];      /* spy_lockgraph_edge references */
+};
+static __thread struct memo memo[MEMO_SLOTS] __attribute__((tls_model("initial-exec")));
+
+struct site { uint64_t ra, cfa; };
+#define SITE() ((struct site){ (uint64_t)(uintptr_t)__builtin_return_address(0), \
+                               (uint64_t)(uintptr_t)__builtin_frame_address(0) })
+
+HOT uint64_t memo_key(struct site at, uint64_t addr, unsigned mode) {
+  uint64_t k = spy_lockgraph_mix(at.ra ^ (at.cfa + mode) * 0x9e3779b97f4a7c15ull ^
+                   addr * 0xc2b2ae3d27d4eb4full ^ spy_held.sig);
+  return k ? k : 1;
+}
+
 /* Edges from every lock held to `node`, each with the other locks held
- * exclusively at this moment (the candidate gates). */
-static void add_edges(uint32_t node, uint32_t stack) {
+ * exclusively at this moment (the candidate gates). Their references go
+ * to ref[] (up to MEMO_EDGES); returns how many edges there were. */
+static unsigned add_edges(uint32_t node, uint32_t stack, uint32_t *ref) {
   const struct spy_held *h = &spy_held;
   uint32_t gates[SPY_HELD_MAX];
+  unsigned nref = 0;
   for (unsigned i = 0; i < h->n; i++) {
     const struct spy_held_entry *from = &h->e[i];
     if (!from->node || from->node == node) continue;
@@ -145,81 +191,136 @@ static void add_edges(uint32_t node, uint32_t stack) {
     for (unsigned j = 0; j < h->n; j++)
       if (j != i && h->e[j].node && h->e[j].node != node && h->e[j].mode == HSP_MODE_EXCL)
         gates[ng++] = h->e[j].node;
-    spy_lockgraph_edge(from->node, node, from->stack, stack, gates, ng);
+    uint32_t r = spy_lockgraph_edge(from->node, node, from->stack, stack, gates, ng);
+    if (nref < MEMO_EDGES) ref[nref] = r;
+    nref++;
   }
+  return nref;
+}
+
+/* A memo hit: one more sighting of its edges. */
+static void memo_count(struct memo *m) {
+  unsigned done = 0;
+  for (unsigned k = 0; k < m->nedges; k++) done += spy_lockgraph_seen(m->edge[k]);
+  m->counted = done == m->nedges;
+}
+
+/* A memo miss: unwind, feed the graph, remember. */
+static __attribute__((noinline)) void acquire_slow(struct attempt *a, uint64_t key, int edges) {
+  int saved = errno;
+  spy_thread_register();
+  a->stack = spy_stack_capture();
+  a->node = spy_lockgraph_node(a->addr, a->kind, a->stack);
+  uint32_t ref[MEMO_EDGES] = { 0 };
+  unsigned n = edges ? add_edges(a->node, a->stack, ref) : 0;
+  int lost = 0;
+  for (unsigned k = 0; k < n && k < MEMO_EDGES; k++) lost |= !ref[k];
+  if (a->node && n <= MEMO_EDGES && !lost) {
+    struct memo *m = &memo[key & (MEMO_SLOTS - 2)];
+    if (m->key) m += !m[1].key || (key >> 40 & 1);   /* (key is in neither way) */
+    m->key = key;
+    m->node = a->node;
+    m->stack = a->stack;
+    m->nedges = (uint16_t)n;
+    m->counted = 0;
+    for (unsigned k = 0; k < MEMO_EDGES; k++) m->edge[k] = ref[k];
+  }
+  errno = saved;
+}
+
+/* A new lock (not held by this thread): node and stack, from the memo or
+ * by unwinding and feeding the graph. edges: 0 for a trylock. */
+HOT void acquire_new(struct attempt *a, struct site at, int edges) {
+  uint64_t key = memo_key(at, a->addr, a->mode | (edges ? 0 : 2));
+  struct memo *m = &memo[key & (MEMO_SLOTS - 2)];
+  if (m->key != key) m++;
+  if (SPY_LIKELY(m->key == key) && spy_lockgraph_node_live(m->node, a->addr)) {
+    a->node = m->node;
+    a->stack = m->stack;
+    if (SPY_UNLIKELY(!m->counted)) memo_count(m);
+    return;
+  }
+  acquire_slow(a, key, edges);
 }
 
 /* ---- the acquisition protocol ---------------------------------------- */
 
-struct attempt { uint64_t addr; uint32_t node, stack; unsigned kind, mode; int again; };
-
 /* Before a blocking acquisition: misuse checks, then the edges. relock:
  * the caller's verdict on taking again a lock this thread holds (1: it
  * will wait for ever). */
-static void before(struct attempt *a, const void *lock, unsigned kind, unsigned mode,
-                   int (*relock_deadlocks)(const void *, const struct spy_held_entry *)) {
-  int saved = enter();
-  spy_thread_register();
+/* The thread takes again a lock it holds and will wait for ever. */
+static __attribute__((noinline)) void relocked(struct attempt *a, const void *lock, int i) {
+  int saved = errno;
+  a->stack = spy_stack_capture();
+  spy_error_record(HSP_ERR_LOCK_RELOCK, a->addr, a->stack, spy_held.e[i].stack, a->kind);
+  spy_warn("thread %d takes again the %s at %p it already holds: it will wait for "
+           "ever (see the report's errors)", spy_gettid(),
+           a->kind == HSP_LOCK_SPIN ? "spinlock" : a->kind == HSP_LOCK_RWLOCK ? "rwlock" : "mutex",
+           lock);
+  errno = saved;
+}
+
+HOT void before(struct attempt *a, const void *lock, unsigned kind, unsigned mode,
+                   int (*relock_deadlocks)(const void *, const struct spy_held_entry *),
+                   struct site at) {
+  enter_quiet();
   a->addr = (uint64_t)(uintptr_t)lock;
   a->kind = kind;
   a->mode = mode;
   int i = held_find(a->addr);
   a->again = i >= 0;
-  a->stack = spy_stack_capture();
-  spy_held.last_stack = a->stack;
   if (a->again) {
     a->node = spy_held.e[i].node;
-    if (relock_deadlocks && relock_deadlocks(lock, &spy_held.e[i])) {
-      spy_error_record(HSP_ERR_LOCK_RELOCK, a->addr, a->stack, spy_held.e[i].stack, kind);
-      spy_warn("thread %d takes again the %s at %p it already holds: it will wait for "
-               "ever (see the report's errors)", spy_gettid(),
-               kind == HSP_LOCK_SPIN ? "spinlock" : kind == HSP_LOCK_RWLOCK ? "rwlock" : "mutex",
-               lock);
-    }
+    a->stack = spy_held.e[i].stack;
+    if (relock_deadlocks && relock_deadlocks(lock, &spy_held.e[i])) relocked(a, lock, i);
   } else {
-    a->node = spy_lockgraph_node(a->addr, kind, a->stack);
-    add_edges(a->node, a->stack);
+    acquire_new(a, at, 1);
   }
-  leave(saved);
+  spy_held.last_stack = a->stack;
+  leave_quiet();
 }
 
 /* After the acquisition succeeded (r == 0). */
-static int after(const struct attempt *a, int r) {
+HOT int after(const struct attempt *a, int r) {
   if (r != 0) return r;
-  int saved = enter();
+  enter_quiet();
   int i = a->again ? held_find(a->addr) : -1;
   if (i >= 0) spy_held.e[i].count++;
   else held_push(a->addr, a->node, a->stack, a->kind, a->mode);
-  leave(saved);
+  leave_quiet();
   return r;
 }
 
 /* A trylock that succeeded: held, but no edge (it could not deadlock). */
-static int tried(const void *lock, unsigned kind, unsigned mode, int r) {
+static int tried(const void *lock, unsigned kind, unsigned mode, int r, struct site at) {
   if (r != 0) return r;
-  int saved = enter();
-  spy_thread_register();
-  uint64_t addr = (uint64_t)(uintptr_t)lock;
-  int i = held_find(addr);
+  enter_quiet();
+  struct attempt a = { (uint64_t)(uintptr_t)lock, 0, 0, kind, mode, 0 };
+  int i = held_find(a.addr);
   if (i >= 0) {
     spy_held.e[i].count++;
   } else {
-    uint32_t stack = spy_stack_capture();
-    spy_held.last_stack = stack;
-    held_push(addr, spy_lockgraph_node(addr, kind, stack), stack, kind, mode);
+    acquire_new(&a, at, 0);
+    spy_held.last_stack = a.stack;
+    held_push(a.addr, a.node, a.stack, kind, mode);
   }
-  leave(saved);
+  leave_quiet();
   return r;
 }
 
 /* Before a release. */
-static void released(const void *lock, unsigned kind) {
-  int saved = enter();
+HOT void released(const void *lock, unsigned kind) {
   uint64_t addr = (uint64_t)(uintptr_t)lock;
+  enter_quiet();
   int i = held_find(addr);
-  if (i >= 0) {
+  if (SPY_LIKELY(i >= 0)) {
     if (--spy_held.e[i].count == 0) held_remove(i);
-  } else if (spy_held.overflow) {
+    leave_quiet();
+    return;
+  }
+  leave_quiet();
+  int saved = enter();
+  if (spy_held.overflow) {
     spy_held.overflow--;               /* one we could not list */
   } else {
     spy_error_record(HSP_ERR_LOCK_UNLOCK_NOT_HELD, addr, spy_stack_capture(), 0, kind);
@@ -275,7 +376,7 @@ static int spin_relock_deadlocks(const void *lock, const struct spy_held_entry *
 #define BLOCKING(lock, kind, mode, verdict, call)  \
   do {                                             \
     struct attempt a;                              \
-    before(&a, lock, kind, mode, verdict);         \
+    before(&a, lock, kind, mode, verdict, SITE()); \
     return after(&a, call);                        \
   } while (0)
 
@@ -296,7 +397,7 @@ SPY_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, ts_t t) 
 
 SPY_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {
   if (!tracking()) return REAL(real_mutex_trylock)(m);
-  return tried(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_trylock(m));
+  return tried(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_trylock(m), SITE());
 }
 
 SPY_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
@@ -315,7 +416,8 @@ SPY_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) {
 
 /* ---- condition waits: the mutex is released, then taken again -------- */
 
-static int cond_wait_common(pthread_mutex_t *m, int (*wait)(void *), void *ctx) {
+static int cond_wait_common(pthread_mutex_t *m, int (*wait)(void *), void *ctx,
+                            struct site at) {
   int saved = enter();
   int i = held_find((uint64_t)(uintptr_t)m);
   struct spy_held_entry was = i >= 0 ? spy_held.e[i] : (struct spy_held_entry){ 0 };
@@ -335,7 +437,7 @@ static int cond_wait_common(pthread_mutex_t *m, int (*wait)(void *), void *ctx) 
   /* held again, on success and on timeout: a new acquisition, whose
    * edges come from every lock this thread kept through the wait */
   struct attempt a;
-  before(&a, m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, NULL);
+  before(&a, m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, NULL, at);
   after(&a, 0);
   return r;
 }
@@ -348,19 +450,19 @@ static int do_clockwait(void *p) { struct wait_args *w = p; return real_cond_clo
 SPY_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
   if (!tracking()) return REAL(real_cond_wait)(c, m);
   struct wait_args w = { c, m, 0, NULL };
-  return cond_wait_common(m, do_wait, &w);
+  return cond_wait_common(m, do_wait, &w, SITE());
 }
 
 SPY_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, ts_t t) {
   if (!tracking()) return REAL(real_cond_timedwait)(c, m, t);
   struct wait_args w = { c, m, 0, t };
-  return cond_wait_common(m, do_timedwait, &w);
+  return cond_wait_common(m, do_timedwait, &w, SITE());
 }
 
 SPY_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t k, ts_t t) {
   if (!tracking()) return REAL(real_cond_clockwait)(c, m, k, t);
   struct wait_args w = { c, m, k, t };
-  return cond_wait_common(m, do_clockwait, &w);
+  return cond_wait_common(m, do_clockwait, &w, SITE());
 }
 
 /* ---- rwlocks ---------------------------------------------------------- */
@@ -397,12 +499,12 @@ SPY_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c, ts_t
 
 SPY_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_tryrdlock)(l);
-  return tried(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, real_rw_tryrdlock(l));
+  return tried(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, real_rw_tryrdlock(l), SITE());
 }
 
 SPY_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_trywrlock)(l);
-  return tried(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, real_rw_trywrlock(l));
+  return tried(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, real_rw_trywrlock(l), SITE());
 }
 
 SPY_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) {
@@ -428,7 +530,7 @@ SPY_EXPORT int pthread_spin_lock(pthread_spinlock_t *l) {
 
 SPY_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l) {
   if (!tracking()) return REAL(real_spin_trylock)(l);
-  return tried((const void *)l, HSP_LOCK_SPIN, HSP_MODE_EXCL, real_spin_trylock(l));
+  return tried((const void *)l, HSP_LOCK_SPIN, HSP_MODE_EXCL, real_spin_trylock(l), SITE());
 }
 
 SPY_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l) {
