@@ -44,6 +44,7 @@ struct spy_options {
   int unwind_check;       /* compare every fast unwind with libunwind */
   unsigned snapshot_signal; /* SIGRTMIN+N for heapspy snapshot; 0: off */
   int locks;              /* --locks: lock-order graph and lock misuse */
+  int yield_after_unlock; /* sched_yield() after every unlock */
   int check;              /* --check: red zones and quarantine */
   int check_fill;         /* --check: fill new blocks with 0xbe */
   unsigned check_quarantine; /* --check: bytes of freed blocks held */

@@ -8,7 +8,7 @@
  * unlocking a lock the thread does not hold, destroying a held lock.
  *
  * Without --locks every interceptor is one flag test and a call of the
- * real function. A blocking acquisition records its graph edges before it
+ * real function (and, with --yield-after-unlock, an unlock then yields). A blocking acquisition records its graph edges before it
  * blocks, so a run that really deadlocks leaves its cycle in the profile;
  * a trylock cannot deadlock and adds no edge (but is held, and later
  * acquisitions under it do).
@@ -20,11 +20,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "spy.h"
 
 int spy_locks_on;
+static int yield_on;             /* --yield-after-unlock */
 __thread struct spy_held spy_held __attribute__((tls_model("initial-exec")));
 __thread int spy_lock_busy __attribute__((tls_model("initial-exec")));
 
@@ -94,6 +96,15 @@ static void resolve(void) {
 void spy_locks_init(void) {
   if (!resolved) resolve();
   spy_locks_on = spy_opt.locks;
+  yield_on = spy_opt.yield_after_unlock;
+}
+
+/* --yield-after-unlock: give the processor away right after a release,
+ * so another thread runs in the window the unlock opened (with or without
+ * --locks; never for the spy's own calls). sched_yield leaves errno. */
+static inline int unlocked(int r) {
+  if (SPY_UNLIKELY(yield_on) && !spy_busy) sched_yield();
+  return r;
 }
 
 void spy_locks_fork_child(void) {
@@ -401,9 +412,9 @@ SPY_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {
 }
 
 SPY_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
-  if (!tracking()) return REAL(real_mutex_unlock)(m);
+  if (!tracking()) return unlocked(REAL(real_mutex_unlock)(m));
   released(m, HSP_LOCK_MUTEX);
-  return real_mutex_unlock(m);
+  return unlocked(real_mutex_unlock(m));
 }
 
 SPY_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) {
@@ -508,9 +519,9 @@ SPY_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
 }
 
 SPY_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) {
-  if (!tracking()) return REAL(real_rw_unlock)(l);
+  if (!tracking()) return unlocked(REAL(real_rw_unlock)(l));
   released(l, HSP_LOCK_RWLOCK);
-  return real_rw_unlock(l);
+  return unlocked(real_rw_unlock(l));
 }
 
 SPY_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) {
@@ -534,9 +545,9 @@ SPY_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l) {
 }
 
 SPY_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l) {
-  if (!tracking()) return REAL(real_spin_unlock)(l);
+  if (!tracking()) return unlocked(REAL(real_spin_unlock)(l));
   released((const void *)l, HSP_LOCK_SPIN);
-  return real_spin_unlock(l);
+  return unlocked(real_spin_unlock(l));
 }
 
 SPY_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l) {
