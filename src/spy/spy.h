@@ -268,6 +268,11 @@ struct spy_held {
   unsigned overflow;        /* acquisitions not listed (set was full) */
   uint32_t last_stack;      /* last tracked acquisition */
   uint64_t sig;             /* sum of a hash of (node, mode) over e[] */
+  /* Blocked in an acquisition for a while (spy_deadlock.c): the lock, the
+   * wait's number (new at each wait), mode, and the stack (captured at the
+   * first check). Published by the thread, read by others. */
+  uint64_t waiting;
+  uint32_t wait_seq, wait_mode, wait_stack;
   struct spy_held_entry e[SPY_HELD_MAX];
 };
 extern __thread struct spy_held spy_held;
@@ -322,6 +327,28 @@ void spy_error_record(unsigned kind, uint64_t addr, uint32_t stack,
 void spy_error_record_heap(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
                            uint32_t access_stack, uint32_t free_stack, uint32_t alloc_stack);
 void spy_errors_reset_lock(void);
+
+/* spy_deadlock.c: a thread blocked in an acquisition calls this every
+ * SPY_DEADLOCK_CHECK_MS (without spy_busy raised and no spy lock held):
+ * a cycle of blocked threads seen twice with the same waits is reported
+ * once (stderr, profile) by its lowest tid; with --halt-on-error the
+ * program is then stopped (SIGABRT). */
+#define SPY_DEADLOCK_CHECK_MS 200
+void spy_deadlock_check(void);
+void spy_lockgraph_add_deadlock(const struct hsp_deadlock *d);
+
+/* A copy of another thread's lock state (spy_threads.c). */
+#define SPY_VIEW_HELD 16
+struct spy_thread_view {
+  int tid;
+  uint64_t waiting;
+  uint32_t wait_seq, wait_mode, wait_stack;
+  unsigned nheld;
+  struct spy_held_entry held[SPY_VIEW_HELD];
+};
+/* Every registered thread's state, each copied under its slot lock. */
+unsigned spy_threads_views(struct spy_thread_view *out, unsigned max);
+void spy_thread_name(int tid, char name[16]);
 
 /* Threads: each registers itself the first time it enters the spy with
  * other threads around, and leaves the registry at thread exit. */

@@ -178,6 +178,22 @@ uint32_t spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
   return e ? (uint32_t)(e - edges) + 1 : 0;
 }
 
+/* Appended to the graph's list (offsets grow), published last. */
+void spy_lockgraph_add_deadlock(const struct hsp_deadlock *d) {
+  if (!ready()) return;
+  uint64_t off;
+  struct hsp_deadlock *rec = spy_arena_alloc(sizeof *rec, &off);
+  if (!rec) return;
+  *rec = *d;
+  rec->next_off = 0;
+  spy_lock(&graph->lock);
+  uint64_t *link = &graph->deadlocks_off;
+  while (*link) link = &((struct hsp_deadlock *)spy_arena_ptr(*link))->next_off;
+  __atomic_store_n(link, off, __ATOMIC_RELEASE);
+  graph->deadlocks_count++;
+  spy_unlock(&graph->lock);
+}
+
 void spy_lockgraph_reset_lock(void) {
   setup_lock = 0;
   if (graph) graph->lock = 0;

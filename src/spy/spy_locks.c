@@ -7,6 +7,9 @@
  * thread already holds (recorded before the thread blocks for ever),
  * unlocking a lock the thread does not hold, destroying a held lock.
  *
+ * A blocking acquisition that has to wait waits in slices, checking for a
+ * deadlock in progress between them (spy_deadlock.c).
+ *
  * Without --locks every interceptor is one flag test and a call of the
  * real function (and, with --yield-after-unlock, an unlock then yields). A blocking acquisition records its graph edges before it
  * blocks, so a run that really deadlocks leaves its cycle in the profile;
@@ -360,6 +363,79 @@ static void destroyed(const void *lock, unsigned kind, int r) {
   leave(saved);
 }
 
+/* ---- blocking: try, then wait in slices and look for a deadlock -------
+ * An acquisition that cannot be had at once publishes what it waits for
+ * and waits in slices of SPY_DEADLOCK_CHECK_MS, checking between slices
+ * (spy_deadlock.c) whether it is part of a cycle of blocked threads. An
+ * uncontended acquisition costs one trylock, as the plain call would. */
+
+static void wait_begin(uint64_t addr, unsigned mode) {
+  struct spy_held *h = &spy_held;
+  h->wait_seq++;
+  h->wait_mode = mode;
+  h->wait_stack = 0;
+  __atomic_store_n(&h->waiting, addr, __ATOMIC_RELEASE);
+}
+
+static int wait_end(int r) {
+  __atomic_store_n(&spy_held.waiting, 0, __ATOMIC_RELEASE);
+  return r;
+}
+
+static struct timespec slice_end(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  t.tv_nsec += SPY_DEADLOCK_CHECK_MS * 1000000L;
+  if (t.tv_nsec >= 1000000000L) { t.tv_sec += t.tv_nsec / 1000000000L; t.tv_nsec %= 1000000000L; }
+  return t;
+}
+
+/* One blocking acquisition through `timed` (a clock*lock taking an
+ * absolute CLOCK_MONOTONIC deadline) after `try` found it busy; through
+ * `plain` if this glibc has no clock*lock (before 2.30). */
+#define WAIT_IN_SLICES(lock, mode, try, timed, plain)                      \
+  do {                                                                     \
+    int r_ = try(lock);                                                    \
+    if (SPY_LIKELY(r_ != EBUSY)) return r_;                                \
+    if (!timed) return plain(lock);                                        \
+    wait_begin((uint64_t)(uintptr_t)(lock), mode);                         \
+    for (;;) {                                                             \
+      struct timespec t_ = slice_end();                                    \
+      if ((r_ = timed(lock, CLOCK_MONOTONIC, &t_)) != ETIMEDOUT) break;    \
+      spy_deadlock_check();                                                \
+    }                                                                      \
+    return wait_end(r_);                                                   \
+  } while (0)
+
+static int mutex_acquire(pthread_mutex_t *m) {
+  WAIT_IN_SLICES(m, HSP_MODE_EXCL, real_mutex_trylock, real_mutex_clocklock, real_mutex_lock);
+}
+static int rd_acquire(pthread_rwlock_t *l) {
+  WAIT_IN_SLICES(l, HSP_MODE_READ, real_rw_tryrdlock, real_rw_clockrdlock, real_rw_rdlock);
+}
+static int wr_acquire(pthread_rwlock_t *l) {
+  WAIT_IN_SLICES(l, HSP_MODE_EXCL, real_rw_trywrlock, real_rw_clockwrlock, real_rw_wrlock);
+}
+
+/* A spinlock spins: its slices are counted in spins. */
+static int spin_acquire(pthread_spinlock_t *l) {
+  int r = real_spin_trylock(l);
+  if (SPY_LIKELY(r != EBUSY)) return r;
+  wait_begin((uint64_t)(uintptr_t)l, HSP_MODE_EXCL);
+  struct timespec end = slice_end();
+  for (unsigned long spins = 1; (r = real_spin_trylock(l)) == EBUSY; spins++) {
+    __builtin_ia32_pause();
+    if (spins % 4096) continue;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec))
+      continue;
+    spy_deadlock_check();
+    end = slice_end();
+  }
+  return wait_end(r);
+}
+
 /* ---- relock verdicts ------------------------------------------------ */
 
 /* glibc: the low two bits of __kind are the type; normal (0) and
@@ -393,7 +469,7 @@ static int spin_relock_deadlocks(const void *lock, const struct spy_held_entry *
 
 SPY_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
   if (!tracking()) return REAL(real_mutex_lock)(m);
-  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, real_mutex_lock(m));
+  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, mutex_acquire(m));
 }
 
 SPY_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, ts_t t) {
@@ -480,12 +556,12 @@ SPY_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clo
 
 SPY_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_rdlock)(l);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_rdlock(l));
+  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, rd_acquire(l));
 }
 
 SPY_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_wrlock)(l);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, real_rw_wrlock(l));
+  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, wr_acquire(l));
 }
 
 SPY_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, ts_t t) {
@@ -536,7 +612,7 @@ SPY_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) {
 
 SPY_EXPORT int pthread_spin_lock(pthread_spinlock_t *l) {
   if (!tracking()) return REAL(real_spin_lock)(l);
-  BLOCKING((const void *)l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, real_spin_lock(l));
+  BLOCKING((const void *)l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, spin_acquire(l));
 }
 
 SPY_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l) {
