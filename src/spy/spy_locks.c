@@ -242,26 +242,28 @@ static __attribute__((noinline)) void acquire_slow(struct attempt *a, uint64_t k
   errno = saved;
 }
 
-/* A new lock (not held by this thread): node and stack, from the memo or
- * by unwinding and feeding the graph. edges: 0 for a trylock. */
-HOT void acquire_new(struct attempt *a, struct site at, int edges) {
-  uint64_t key = memo_key(at, a->addr, a->mode | (edges ? 0 : 2));
-  struct memo *m = &memo[key & (MEMO_SLOTS - 2)];
-  if (m->key != key) m++;
-  if (SPY_LIKELY(m->key == key) && spy_lockgraph_node_live(m->node, a->addr)) {
+/* A remembered acquisition: node and stack from the memo. A hit means the
+ * lock is not held by this thread (the held set is part of the key, and a
+ * held lock's node is in it), so the held set need not be searched. *key
+ * is left for acquire_slow. edges: 0 for a trylock. */
+HOT int memo_hit(struct attempt *a, struct site at, int edges, uint64_t *key) {
+  uint64_t k = *key = memo_key(at, a->addr, a->mode | (edges ? 0 : 2));
+  struct memo *m = &memo[k & (MEMO_SLOTS - 2)];
+  if (m->key != k) m++;
+  if (SPY_LIKELY(m->key == k) && spy_lockgraph_node_live(m->node, a->addr)) {
     a->node = m->node;
     a->stack = m->stack;
     if (SPY_UNLIKELY(!m->counted)) memo_count(m);
-    return;
+    return 1;
   }
-  acquire_slow(a, key, edges);
+  return 0;
 }
 
 /* ---- the acquisition protocol ---------------------------------------- */
 
 /* Before a blocking acquisition: misuse checks, then the edges. relock:
  * the caller's verdict on taking again a lock this thread holds (1: it
- * will wait for ever). */
+ * will wait for ever). Enters the spy; after() leaves it. */
 /* The thread takes again a lock it holds and will wait for ever. */
 static __attribute__((noinline)) void relocked(struct attempt *a, const void *lock, int i) {
   int saved = errno;
@@ -281,6 +283,12 @@ HOT void before(struct attempt *a, const void *lock, unsigned kind, unsigned mod
   a->addr = (uint64_t)(uintptr_t)lock;
   a->kind = kind;
   a->mode = mode;
+  a->again = 0;
+  uint64_t key;
+  if (SPY_LIKELY(memo_hit(a, at, 1, &key))) {
+    spy_held.last_stack = a->stack;
+    return;
+  }
   int i = held_find(a->addr);
   a->again = i >= 0;
   if (a->again) {
@@ -288,19 +296,19 @@ HOT void before(struct attempt *a, const void *lock, unsigned kind, unsigned mod
     a->stack = spy_held.e[i].stack;
     if (relock_deadlocks && relock_deadlocks(lock, &spy_held.e[i])) relocked(a, lock, i);
   } else {
-    acquire_new(a, at, 1);
+    acquire_slow(a, key, 1);
   }
   spy_held.last_stack = a->stack;
-  leave_quiet();
 }
 
 /* After the acquisition succeeded (r == 0). */
+/* After the acquisition (held if r == 0); leaves the spy. */
 HOT int after(const struct attempt *a, int r) {
-  if (r != 0) return r;
-  enter_quiet();
-  int i = a->again ? held_find(a->addr) : -1;
-  if (i >= 0) spy_held.e[i].count++;
-  else held_push(a->addr, a->node, a->stack, a->kind, a->mode);
+  if (r == 0) {
+    int i = a->again ? held_find(a->addr) : -1;
+    if (i >= 0) spy_held.e[i].count++;
+    else held_push(a->addr, a->node, a->stack, a->kind, a->mode);
+  }
   leave_quiet();
   return r;
 }
@@ -310,11 +318,12 @@ static int tried(const void *lock, unsigned kind, unsigned mode, int r, struct s
   if (r != 0) return r;
   enter_quiet();
   struct attempt a = { (uint64_t)(uintptr_t)lock, 0, 0, kind, mode, 0 };
-  int i = held_find(a.addr);
+  uint64_t key;
+  int i = -1;
+  if (!memo_hit(&a, at, 0, &key) && (i = held_find(a.addr)) < 0) acquire_slow(&a, key, 0);
   if (i >= 0) {
     spy_held.e[i].count++;
   } else {
-    acquire_new(&a, at, 0);
     spy_held.last_stack = a.stack;
     held_push(a.addr, a.node, a.stack, kind, mode);
   }
@@ -391,12 +400,11 @@ static struct timespec slice_end(void) {
 }
 
 /* One blocking acquisition through `timed` (a clock*lock taking an
- * absolute CLOCK_MONOTONIC deadline) after `try` found it busy; through
- * `plain` if this glibc has no clock*lock (before 2.30). */
-#define WAIT_IN_SLICES(lock, mode, try, timed, plain)                      \
+ * absolute CLOCK_MONOTONIC deadline) after a trylock found it busy;
+ * through `plain` if this glibc has no clock*lock (before 2.30). */
+#define WAIT_IN_SLICES(lock, mode, timed, plain)                           \
   do {                                                                     \
-    int r_ = try(lock);                                                    \
-    if (SPY_LIKELY(r_ != EBUSY)) return r_;                                \
+    int r_;                                                                \
     if (!timed) return plain(lock);                                        \
     wait_begin((uint64_t)(uintptr_t)(lock), mode);                         \
     for (;;) {                                                             \
@@ -407,20 +415,19 @@ static struct timespec slice_end(void) {
     return wait_end(r_);                                                   \
   } while (0)
 
-static int mutex_acquire(pthread_mutex_t *m) {
-  WAIT_IN_SLICES(m, HSP_MODE_EXCL, real_mutex_trylock, real_mutex_clocklock, real_mutex_lock);
+static int mutex_wait(pthread_mutex_t *m) {
+  WAIT_IN_SLICES(m, HSP_MODE_EXCL, real_mutex_clocklock, real_mutex_lock);
 }
-static int rd_acquire(pthread_rwlock_t *l) {
-  WAIT_IN_SLICES(l, HSP_MODE_READ, real_rw_tryrdlock, real_rw_clockrdlock, real_rw_rdlock);
+static int rd_wait(pthread_rwlock_t *l) {
+  WAIT_IN_SLICES(l, HSP_MODE_READ, real_rw_clockrdlock, real_rw_rdlock);
 }
-static int wr_acquire(pthread_rwlock_t *l) {
-  WAIT_IN_SLICES(l, HSP_MODE_EXCL, real_rw_trywrlock, real_rw_clockwrlock, real_rw_wrlock);
+static int wr_wait(pthread_rwlock_t *l) {
+  WAIT_IN_SLICES(l, HSP_MODE_EXCL, real_rw_clockwrlock, real_rw_wrlock);
 }
 
 /* A spinlock spins: its slices are counted in spins. */
-static int spin_acquire(pthread_spinlock_t *l) {
-  int r = real_spin_trylock(l);
-  if (SPY_LIKELY(r != EBUSY)) return r;
+static int spin_wait(pthread_spinlock_t *l) {
+  int r;
   wait_begin((uint64_t)(uintptr_t)l, HSP_MODE_EXCL);
   struct timespec end = slice_end();
   for (unsigned long spins = 1; (r = real_spin_trylock(l)) == EBUSY; spins++) {
@@ -460,26 +467,45 @@ static int spin_relock_deadlocks(const void *lock, const struct spy_held_entry *
 
 /* ---- mutexes ---------------------------------------------------------- */
 
-#define BLOCKING(lock, kind, mode, verdict, call)  \
-  do {                                             \
-    struct attempt a;                              \
-    before(&a, lock, kind, mode, verdict, SITE()); \
-    return after(&a, call);                        \
+/* A blocking call: its trylock first (inside the spy: it cannot block),
+ * then, if the lock is busy, the wait in slices (outside). */
+#define BLOCKING(lock, kind, mode, verdict, try, wait)                \
+  do {                                                                \
+    struct attempt a;                                                 \
+    before(&a, (const void *)(lock), kind, mode, verdict, SITE());   \
+    int r = REAL(try)(lock);                                          \
+    if (SPY_UNLIKELY(r == EBUSY)) {                                   \
+      leave_quiet();                                                  \
+      r = wait(lock);                                                 \
+      enter_quiet();                                                  \
+    }                                                                 \
+    return after(&a, r);                                              \
+  } while (0)
+
+/* A call with its own deadline: made outside the spy. */
+#define TIMED(lock, kind, mode, call)                                 \
+  do {                                                                \
+    struct attempt a;                                                 \
+    before(&a, lock, kind, mode, NULL, SITE());                       \
+    leave_quiet();                                                    \
+    int r = call;                                                     \
+    enter_quiet();                                                    \
+    return after(&a, r);                                              \
   } while (0)
 
 SPY_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
   if (!tracking()) return REAL(real_mutex_lock)(m);
-  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, mutex_acquire(m));
+  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, real_mutex_trylock, mutex_wait);
 }
 
 SPY_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, ts_t t) {
   if (!tracking()) return REAL(real_mutex_timedlock)(m, t);
-  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, NULL, real_mutex_timedlock(m, t));
+  TIMED(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_timedlock(m, t));
 }
 
 SPY_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, ts_t t) {
   if (!tracking()) return REAL(real_mutex_clocklock)(m, c, t);
-  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, NULL, real_mutex_clocklock(m, c, t));
+  TIMED(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_clocklock(m, c, t));
 }
 
 SPY_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {
@@ -556,32 +582,32 @@ SPY_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clo
 
 SPY_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_rdlock)(l);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, rd_acquire(l));
+  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_tryrdlock, rd_wait);
 }
 
 SPY_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_wrlock)(l);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, wr_acquire(l));
+  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, real_rw_trywrlock, wr_wait);
 }
 
 SPY_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, ts_t t) {
   if (!tracking()) return REAL(real_rw_timedrdlock)(l, t);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_timedrdlock(l, t));
+  TIMED(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, real_rw_timedrdlock(l, t));
 }
 
 SPY_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, ts_t t) {
   if (!tracking()) return REAL(real_rw_timedwrlock)(l, t);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, NULL, real_rw_timedwrlock(l, t));
+  TIMED(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, real_rw_timedwrlock(l, t));
 }
 
 SPY_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c, ts_t t) {
   if (!tracking()) return REAL(real_rw_clockrdlock)(l, c, t);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_clockrdlock(l, c, t));
+  TIMED(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, real_rw_clockrdlock(l, c, t));
 }
 
 SPY_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c, ts_t t) {
   if (!tracking()) return REAL(real_rw_clockwrlock)(l, c, t);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, NULL, real_rw_clockwrlock(l, c, t));
+  TIMED(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, real_rw_clockwrlock(l, c, t));
 }
 
 SPY_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l) {
@@ -612,7 +638,7 @@ SPY_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) {
 
 SPY_EXPORT int pthread_spin_lock(pthread_spinlock_t *l) {
   if (!tracking()) return REAL(real_spin_lock)(l);
-  BLOCKING((const void *)l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, spin_acquire(l));
+  BLOCKING(l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, real_spin_trylock, spin_wait);
 }
 
 SPY_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l) {
