@@ -8,15 +8,16 @@
 # ratio: wall time then measures the waits for a core. `make bench` runs
 # it after the allocation workloads; `make bench-locks` alone.
 #
-# usage: bench/locks.sh [-n RUNS]   (env: LOCKS_ITERS=1000000,
-#        LOCKS_HG_ITERS=20000 for helgrind, scaled to ITERS; LOCKS_THREADS="1 4")
+# usage: bench/locks.sh [-n RUNS]   (env: LOCKS_ITERS=5000000,
+#        LOCKS_HG_ITERS=50000 for helgrind, scaled to ITERS after taking
+#        off helgrind's start-up (a 0-iteration run); LOCKS_THREADS="1 4")
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/build/bench
 HEAPSPY=${HEAPSPY:-$ROOT/build/bin/heapspy}
 PROG=$OUT/locks
-ITERS=${LOCKS_ITERS:-1000000}
-HG_ITERS=${LOCKS_HG_ITERS:-20000}
+ITERS=${LOCKS_ITERS:-5000000}
+HG_ITERS=${LOCKS_HG_ITERS:-50000}
 THREADS=${LOCKS_THREADS:-1 4}
 RUNS=3
 while getopts "n:" o; do case $o in n) RUNS=$OPTARG ;; *) exit 2 ;; esac; done
@@ -41,7 +42,9 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1
     done
     if command -v valgrind >/dev/null; then
       read -r hg _ < <(secs valgrind --tool=helgrind "$PROG" "$th" "$HG_ITERS")
-      [ "$hg" != fail ] && hg=$(echo "scale=2; $hg * $ITERS / $HG_ITERS" | bc)
+      read -r hg0 _ < <(secs valgrind --tool=helgrind "$PROG" "$th" 0)
+      [ "$hg" != fail ] && [ "$hg0" != fail ] &&
+        hg=$(echo "scale=2; $hg0 + ($hg - $hg0) * $ITERS / $HG_ITERS" | bc)
     else
       hg=fail
     fi

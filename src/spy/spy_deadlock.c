@@ -19,7 +19,9 @@
  * Limits: a lock held by several readers is not followed (a writer
  * blocked on readers may still be freed by one of them); locks whose
  * holder the spy does not know (taken before --locks started, or by the
- * spy's own calls) end the search.
+ * spy's own calls) end the search; the mutex re-acquire inside a
+ * condition wait happens inside glibc and is not watched; timed calls
+ * (timedlock, clocklock) end by themselves and are not either.
  *
  * Must never: run with a spy lock held by the caller, block on anything
  * but the views' lock (held for the search, a leaf above the slot locks),
