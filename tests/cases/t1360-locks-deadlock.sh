@@ -17,7 +17,7 @@
 #                     acquisition ever does).
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/locks-lib.sh"
-plan 13
+plan 15
 
 PROG="$TESTBIN/lock_deadlock"
 SRC=lock_deadlock.c
@@ -62,6 +62,14 @@ is "$?" 137 "killed: heapspy run exits 128+9"
 "$HEAPSPY" report --format json "$prof" >hang.json 2>/dev/null
 is "$(jv hang.json "sorted(t['name'] for t in $dl['threads'])")" "['audit', 'transfer']" \
   "the killed program's profile has the deadlock"
+
+# a ring of three threads through a mutex, an rwlock (write) and a spinlock
+timeout 20 "$HEAPSPY" run --locks --halt-on-error -o ring.hsp --format json --log-file ring.json \
+  -- "$PROG" ring >ring.out 2>ring.err
+is "$?" 134 "ring of 3 (mutex, rwlock, spinlock): stopped"
+is "$(jv ring.json "sorted((t['name'], t['waits_for']['kind'], t['holds']['kind'], t['waiting_stack'][0]['line']) for t in $dl['threads'])")" \
+  "[('ring0', 'rwlock', 'mutex', $(L ring0-waits)), ('ring1', 'spinlock', 'rwlock', $(L ring1-waits)), ('ring2', 'mutex', 'spinlock', $(L ring2-waits))]" \
+  "ring: each thread waits for the next one's lock, every kind of lock"
 
 if have_helgrind; then
   timeout 8 valgrind --tool=helgrind "$PROG" >hg.out 2>hg.err
