@@ -5,8 +5,9 @@ $(BUILD)/bench/stress: bench/stress.c $(STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -pthread -o $@ $<
 
-bench: all $(BUILD)/bench/stress
+bench: all $(BUILD)/bench/stress $(BUILD)/bench/locks
 	bench/run.sh
+	bench/locks.sh
 
 # --locks: a lock-heavy workload, native vs heapspy --locks vs helgrind.
 $(BUILD)/bench/locks: bench/locks.c $(STAMP)

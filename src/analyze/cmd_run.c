@@ -36,10 +36,14 @@ static const char run_usage[] =
     "      --run-libc-freeres=yes|no  free libc's private caches at exit (default yes)\n"
     "      --run-cxx-freeres=yes|no   free libstdc++'s emergency pool at exit (default yes)\n"
     "      --locks               lock-order checking: potential deadlocks (lock-order\n"
-    "                            cycles, gated ones flagged safe), lock misuse\n"
+    "                            cycles, gated ones flagged safe), lock misuse, and\n"
+    "                            deadlocks in progress (reported; the program hangs on)\n"
+    "      --yield-after-unlock  yield the processor after each unlock (mutex, rwlock,\n"
+    "                            spinlock) to shake races loose\n"
     "      --check               red zones around blocks, a quarantine after free:\n"
     "                            overflows, use after free, double/invalid/mismatched free\n"
-    "      --halt-on-error       abort at the first error found (--check, --locks)\n"
+    "      --halt-on-error       abort at the first error found (--check), or at a\n"
+    "                            deadlock in progress (--locks)\n"
     "      --error-exitcode N    exit with N if any block was lost or an error found\n"
     "      --errors-for-leak-kinds LIST  kinds that count for it (default definite,possible)\n"
     "      --suppressions FILE   suppress known leaks and errors (valgrind syntax; repeatable)\n"
@@ -53,7 +57,7 @@ struct run_opts {
   const char *profile, *log_file, *format;
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
-  int error_exitcode, show_reachable, locks, gen_suppressions, check, halt;
+  int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield;
   unsigned error_kinds;                   /* --errors-for-leak-kinds */
   const char *supp[16];                   /* --suppressions files */
   size_t nsupp;
@@ -199,7 +203,7 @@ enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 static void parse(int argc, char **argv, struct run_opts *o) {
   enum { O_LOG = 256, O_DEPTH, O_FOLLOW, O_LIBC, O_CXX, O_EXITCODE, O_FORMAT,
          O_MAXSITES, O_REACHABLE, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT,
-         O_GENSUPP, O_ERRKINDS };
+         O_GENSUPP, O_ERRKINDS, O_YIELD };
   static const struct option opts[] = {
     { "profile", required_argument, 0, 'o' },
     { "log-file", required_argument, 0, O_LOG },
@@ -215,6 +219,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     { "check", no_argument, 0, O_CHECK },
     { "guard", no_argument, 0, O_GUARD },
     { "locks", no_argument, 0, O_LOCKS },
+    { "yield-after-unlock", no_argument, 0, O_YIELD },
     { "trace", no_argument, 0, O_TRACE },
     { "sample", required_argument, 0, O_SAMPLE },
     { "suppressions", required_argument, 0, O_SUPP },
@@ -246,6 +251,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     case O_CHECK: o->check = 1; break;
     case O_GUARD: not_yet("--guard"); break;
     case O_LOCKS: o->locks = 1; break;
+    case O_YIELD: o->yield = 1; break;
     case O_TRACE: not_yet("--trace"); break;
     case O_SAMPLE: not_yet("--sample"); break;
     case O_SUPP:
@@ -305,6 +311,7 @@ int cmd_run(int argc, char **argv) {
   opt_append(spyopts, sizeof spyopts, "follow_children", o.follow_children ? "1" : "0");
   opt_append(spyopts, sizeof spyopts, "quiet", "1");
   if (o.locks) opt_append(spyopts, sizeof spyopts, "locks", "1");
+  if (o.yield) opt_append(spyopts, sizeof spyopts, "yield_after_unlock", "1");
   if (o.check) opt_append(spyopts, sizeof spyopts, "check", "1");
   if (o.halt) opt_append(spyopts, sizeof spyopts, "halt_on_error", "1");
   const char *old_preload = getenv("LD_PRELOAD");

@@ -158,6 +158,7 @@ void hs_locks_load(struct hs_model *m, struct hs_locks *l) {
   if (l->graph || h->errors_count || h->exit_threads_count)
     l->nlive = hsp_live_blocks(&m->prof, &l->live);
   if (l->graph) find_cycles(l);
+  l->ndeadlocks = hsp_deadlocks(&m->prof, l->graph, l->deadlocks, HS_DEADLOCKS_MAX);
 }
 
 void hs_locks_free(struct hs_locks *l) {

@@ -12,6 +12,7 @@
 
 #define HS_CYCLE_MAX 8        /* longest cycle searched */
 #define HS_CYCLES_MAX 200     /* cycles reported */
+#define HS_DEADLOCKS_MAX 16   /* deadlocks in progress reported */
 
 struct hs_cycle {
   unsigned n;                                   /* locks (= edges) */
@@ -27,6 +28,8 @@ struct hs_locks {
   struct hs_cycle *cycles;                      /* unsafe first, then gated */
   size_t ncycles, nunsafe;
   int truncated;                                /* search bounds were hit */
+  const struct hsp_deadlock *deadlocks[HS_DEADLOCKS_MAX]; /* in progress, found by the spy */
+  size_t ndeadlocks;
   struct hsp_block *live;                       /* blocks in use at exit, by address */
   size_t nlive;
 };

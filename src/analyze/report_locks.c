@@ -1,6 +1,7 @@
 /*
  * report_locks.c: the lock and thread parts of the report, text and JSON:
- * errors found during the run (lock misuse), lock-order cycles (potential
+ * errors found during the run (lock misuse), deadlocks in progress (JSON:
+ * lock_order entries with "deadlock": true), lock-order cycles (potential
  * deadlocks first, then the gated ones, which are safe), and the threads
  * still running when exit started (SPEC story 5).
  *
@@ -37,16 +38,73 @@ static uint64_t node_addr(const struct hs_locks *l, uint32_t id) {
   return n ? n->addr : 0;
 }
 
+static void thread_name(const struct hsp_deadlock_thread *t, char name[17]) {
+  memcpy(name, t->name, 16);
+  name[16] = 0;
+}
+
+/* A deadlock in progress, shaped as a cycle: locks[k] is what thread
+ * t[k] waits for; edge k goes from locks[k] to locks[k+1], taken by the
+ * thread holding the one and waiting for the other. */
+static void jdeadlock(FILE *out, struct hs_model *m, const struct hs_locks *l,
+                      const struct hsp_deadlock *d) {
+  fputs("\n    {\"locks\": [", out);
+  for (unsigned k = 0; k < d->n; k++) {
+    fputs(k ? ",\n      " : "\n      ", out);
+    jlock(out, m, l, d->t[k].waits, d->t[k].waits_node);
+  }
+  fprintf(out, "],\n     \"deadlock\": true, \"t_ms\": %llu, \"gated\": false, \"gate\": null,"
+               "\n     \"stacks\": [", (unsigned long long)d->t_ms);
+  for (unsigned k = 0; k < d->n; k++) {
+    fputs(k ? ",\n      " : "\n      ", out);
+    hs_json_frames(out, m, d->t[(k + 1) % d->n].wait_stack);
+  }
+  fputs("],\n     \"edges\": [", out);
+  for (unsigned k = 0; k < d->n; k++) {
+    const struct hsp_deadlock_thread *t = &d->t[(k + 1) % d->n];
+    fprintf(out, "%s{\"from\": %u, \"to\": %u, \"tid\": %d, \"count\": 1, \"held_stack\": ",
+            k ? ",\n      " : "\n      ", k, (k + 1) % d->n, t->tid);
+    hs_json_frames(out, m, t->holds_stack);
+    fputs(", \"acquire_stack\": ", out);
+    hs_json_frames(out, m, t->wait_stack);
+    fputc('}', out);
+  }
+  fputs("],\n     \"threads\": [", out);
+  for (unsigned k = 0; k < d->n; k++) {
+    const struct hsp_deadlock_thread *t = &d->t[k];
+    char name[17];
+    thread_name(t, name);
+    fprintf(out, "%s{\"tid\": %d, \"name\": ", k ? ",\n      " : "\n      ", t->tid);
+    hs_json_str(out, name);
+    fputs(", \"waits_for\": ", out);
+    jlock(out, m, l, t->waits, t->waits_node);
+    fputs(", \"mode\": ", out);
+    hs_json_str(out, mode_name(t->mode));
+    fputs(",\n       \"holds\": ", out);
+    jlock(out, m, l, t->holds, t->holds_node);
+    fputs(",\n       \"waiting_stack\": ", out);
+    hs_json_frames(out, m, t->wait_stack);
+    fputs(",\n       \"held_stack\": ", out);
+    hs_json_frames(out, m, t->holds_stack);
+    fputc('}', out);
+  }
+  fputs("]}", out);
+}
+
 void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l) {
   fputc('[', out);
+  for (size_t i = 0; i < l->ndeadlocks; i++) {
+    if (i) fputc(',', out);
+    jdeadlock(out, m, l, l->deadlocks[i]);
+  }
   for (size_t i = 0; i < l->ncycles; i++) {
     const struct hs_cycle *c = &l->cycles[i];
-    fputs(i ? ",\n    {\"locks\": [" : "\n    {\"locks\": [", out);
+    fputs(i || l->ndeadlocks ? ",\n    {\"locks\": [" : "\n    {\"locks\": [", out);
     for (unsigned k = 0; k < c->n; k++) {
       fputs(k ? ",\n      " : "\n      ", out);
       jlock(out, m, l, node_addr(l, c->nodes[k]), c->nodes[k]);
     }
-    fprintf(out, "],\n     \"gated\": %s, \"gate\": ", c->gate ? "true" : "false");
+    fprintf(out, "],\n     \"deadlock\": false, \"gated\": %s, \"gate\": ", c->gate ? "true" : "false");
     if (c->gate) jlock(out, m, l, node_addr(l, c->gate), c->gate);
     else fputs("null", out);
     fputs(",\n     \"stacks\": [", out);
@@ -182,6 +240,28 @@ static void tcycle(FILE *out, struct hs_model *m, const struct hs_locks *l,
   fputc('\n', out);
 }
 
+/* A deadlock in progress: each thread, what it waits for and where, what
+ * it holds and where it took it. */
+static void tdeadlock(FILE *out, struct hs_model *m, const struct hs_locks *l,
+                      const struct hsp_deadlock *d, size_t frames) {
+  fprintf(out, "DEADLOCK IN PROGRESS (found at %.3f s): %u threads wait for each other for ever\n",
+          d->t_ms / 1000.0, d->n);
+  for (unsigned k = 0; k < d->n; k++) {
+    const struct hsp_deadlock_thread *t = &d->t[k];
+    struct hs_lock_desc w, h;
+    char name[17];
+    thread_name(t, name);
+    hs_lock_describe(m, l, t->waits, t->waits_node, &w);
+    hs_lock_describe(m, l, t->holds, t->holds_node, &h);
+    fprintf(out, "  thread %d \"%s\" waits for %s (held by thread %d), at:\n", t->tid, name,
+            w.name, d->t[(k + 1) % d->n].tid);
+    tstack(out, m, t->wait_stack, frames, "    ");
+    fprintf(out, "  holding %s, taken at:\n", h.name);
+    tstack(out, m, t->holds_stack, frames, "    ");
+  }
+  fputc('\n', out);
+}
+
 void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames) {
   struct hs_locks l;
   hs_locks_load(m, &l);
@@ -203,6 +283,7 @@ void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames) {
     }
     fputc('\n', out);
   }
+  for (size_t i = 0; i < l.ndeadlocks; i++) tdeadlock(out, m, &l, l.deadlocks[i], frames);
   if (l.graph) {
     fprintf(out, "LOCK ORDER: %llu locks, %llu orderings seen; %zu potential deadlock%s, %zu gated (safe) cycle%s\n\n",
             (unsigned long long)l.graph->nodes_count, (unsigned long long)l.graph->edges_count,

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      7
+#define HSP_VERSION      8
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -252,6 +252,32 @@ struct hsp_locks {
   uint64_t edges_off;       /* struct hsp_lock_edge[edges_cap] */
   uint64_t edges_cap, edges_count;
   uint64_t acquisitions;    /* tracked acquisitions (approximate) */
+  /* version 8 */
+  uint64_t deadlocks_off;   /* struct hsp_deadlock list, in order found */
+  uint64_t deadlocks_count;
+};
+
+/* A deadlock in progress (spy_deadlock.c): threads t[0..n) each blocked
+ * on `waits` while holding `holds`, and t[i].waits == t[i+1 mod n].holds:
+ * every one waits for the next. Appended, offsets grow. */
+#define HSP_DEADLOCK_MAX 8
+struct hsp_deadlock_thread {
+  int32_t tid;
+  uint32_t wait_stack;      /* where it blocks (0: not captured) */
+  uint64_t waits;           /* the lock it waits for */
+  uint32_t waits_node;      /* its graph node (0: unknown) */
+  uint32_t holds_node;
+  uint64_t holds;           /* the lock it holds that the previous waits for */
+  uint32_t holds_stack;     /* where it took that lock */
+  uint32_t mode;            /* HSP_MODE_* of the wait */
+  char name[16];            /* /proc/self/task/TID/comm */
+};
+struct hsp_deadlock {
+  uint64_t next_off;
+  uint64_t t_ms;
+  uint32_t n;
+  uint32_t pad;
+  struct hsp_deadlock_thread t[HSP_DEADLOCK_MAX];
 };
 
 /* A misuse or corruption found in the run, in order of detection

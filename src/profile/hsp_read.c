@@ -262,6 +262,19 @@ const struct hsp_locks *hsp_locks(const struct hsp_profile *p,
   return *nodes && *edges ? g : NULL;
 }
 
+size_t hsp_deadlocks(const struct hsp_profile *p, const struct hsp_locks *g,
+                     const struct hsp_deadlock **out, size_t max) {
+  size_t n = 0;
+  for (uint64_t off = g ? g->deadlocks_off : 0; off && n < max;) {
+    const struct hsp_deadlock *d = hsp_at(p, off, sizeof *d);
+    if (!d || d->n < 2 || d->n > HSP_DEADLOCK_MAX) break;
+    out[n++] = d;
+    if (d->next_off && d->next_off <= off) break;  /* appended: offsets grow */
+    off = d->next_off;
+  }
+  return n;
+}
+
 size_t hsp_errors(const struct hsp_profile *p, const struct hsp_error **out, size_t max) {
   size_t n = 0;
   for (uint64_t off = p->hdr->errors_off; off && n < max;) {

@@ -67,6 +67,9 @@ const struct hsp_locks *hsp_locks(const struct hsp_profile *p,
                                   const struct hsp_lock_edge **edges);
 
 /* Errors found during the run, in order; returns count, fills up to max. */
+/* --locks: deadlocks found in progress, in order (bounds-checked). */
+size_t hsp_deadlocks(const struct hsp_profile *p, const struct hsp_locks *g,
+                     const struct hsp_deadlock **out, size_t max);
 size_t hsp_errors(const struct hsp_profile *p, const struct hsp_error **out, size_t max);
 
 /* Threads still running when exit started; returns count (0 if none). */

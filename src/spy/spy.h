@@ -44,6 +44,7 @@ struct spy_options {
   int unwind_check;       /* compare every fast unwind with libunwind */
   unsigned snapshot_signal; /* SIGRTMIN+N for heapspy snapshot; 0: off */
   int locks;              /* --locks: lock-order graph and lock misuse */
+  int yield_after_unlock; /* sched_yield() after every unlock */
   int check;              /* --check: red zones and quarantine */
   int check_fill;         /* --check: fill new blocks with 0xbe */
   unsigned check_quarantine; /* --check: bytes of freed blocks held */
@@ -266,6 +267,12 @@ struct spy_held {
   unsigned n;
   unsigned overflow;        /* acquisitions not listed (set was full) */
   uint32_t last_stack;      /* last tracked acquisition */
+  uint64_t sig;             /* sum of a hash of (node, mode) over e[] */
+  /* Blocked in an acquisition for a while (spy_deadlock.c): the lock, the
+   * wait's number (new at each wait), mode, and the stack (captured at the
+   * first check). Published by the thread, read by others. */
+  uint64_t waiting;
+  uint32_t wait_seq, wait_mode, wait_stack;
   struct spy_held_entry e[SPY_HELD_MAX];
 };
 extern __thread struct spy_held spy_held;
@@ -279,9 +286,35 @@ void spy_locks_fork_child(void);
 uint32_t spy_lockgraph_node(uint64_t addr, unsigned kind, uint32_t stack);
 void spy_lockgraph_destroyed(uint64_t addr);
 /* `to` acquired while holding `from`; gates: the other locks held
- * exclusively at this sighting. */
-void spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
-                        uint32_t to_stack, const uint32_t *gates, unsigned ngates);
+ * exclusively at this sighting. Returns the edge's reference for
+ * spy_lockgraph_seen (0: none, the table is full). */
+uint32_t spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
+                            uint32_t to_stack, const uint32_t *gates, unsigned ngates);
+static inline uint64_t spy_lockgraph_mix(uint64_t x) {   /* the tables' hash */
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return x;
+}
+extern struct hsp_lock_node *spy_lock_nodes;
+extern struct hsp_lock_edge *spy_lock_edges;
+/* Node `node` is still the lock at addr (not destroyed). */
+static inline int spy_lockgraph_node_live(uint32_t node, uint64_t addr) {
+  return node && spy_lock_nodes[node - 1].addr == addr &&
+         !__atomic_load_n(&spy_lock_nodes[node - 1].dead, __ATOMIC_RELAXED);
+}
+/* One more sighting of an edge, with the same gates. Counted without a
+ * lock (a lost increment only makes the count approximate) and only up
+ * to SPY_EDGE_COUNT_MAX: a hot edge shared by threads is then only read,
+ * its cache line never bounces. */
+#define SPY_EDGE_COUNT_MAX 65535
+static inline int spy_lockgraph_seen(uint32_t ref) {   /* 1: saturated */
+  struct hsp_lock_edge *e = &spy_lock_edges[ref - 1];
+  uint64_t c = __atomic_load_n(&e->count, __ATOMIC_RELAXED);
+  if (c >= SPY_EDGE_COUNT_MAX) return 1;
+  __atomic_store_n(&e->count, c + 1, __ATOMIC_RELAXED);
+  return 0;
+}
 void spy_lockgraph_reset_lock(void);
 /* The live heap block containing addr, if it starts at most 1 KiB before
  * it (the live table is keyed by exact address: probes back from addr). */
@@ -294,6 +327,28 @@ void spy_error_record(unsigned kind, uint64_t addr, uint32_t stack,
 void spy_error_record_heap(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
                            uint32_t access_stack, uint32_t free_stack, uint32_t alloc_stack);
 void spy_errors_reset_lock(void);
+
+/* spy_deadlock.c: a thread blocked in an acquisition calls this every
+ * SPY_DEADLOCK_CHECK_MS (without spy_busy raised and no spy lock held):
+ * a cycle of blocked threads seen twice with the same waits is reported
+ * once (stderr, profile) by its lowest tid; with --halt-on-error the
+ * program is then stopped (SIGABRT). */
+#define SPY_DEADLOCK_CHECK_MS 200
+void spy_deadlock_check(void);
+void spy_lockgraph_add_deadlock(const struct hsp_deadlock *d);
+
+/* A copy of another thread's lock state (spy_threads.c). */
+#define SPY_VIEW_HELD 16
+struct spy_thread_view {
+  int tid;
+  uint64_t waiting;
+  uint32_t wait_seq, wait_mode, wait_stack;
+  unsigned nheld;
+  struct spy_held_entry held[SPY_VIEW_HELD];
+};
+/* Every registered thread's state, each copied under its slot lock. */
+unsigned spy_threads_views(struct spy_thread_view *out, unsigned max);
+void spy_thread_name(int tid, char name[16]);
 
 /* Threads: each registers itself the first time it enters the spy with
  * other threads around, and leaves the registry at thread exit. */

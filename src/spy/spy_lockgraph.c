@@ -20,19 +20,15 @@
 #define NODES_CAP 16384           /* powers of two */
 #define EDGES_CAP 16384
 #define CONTAINING_REACH 1024     /* bytes probed back for a heap block */
-#define COUNT_MAX 65535           /* edge sightings counted up to this */
 
 static struct hsp_locks *graph;
-static struct hsp_lock_node *nodes;
-static struct hsp_lock_edge *edges;
+struct hsp_lock_node *spy_lock_nodes;
+struct hsp_lock_edge *spy_lock_edges;
+#define nodes spy_lock_nodes
+#define edges spy_lock_edges
 static uint32_t setup_lock;
 
-static inline uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  return x;
-}
+#define mix spy_lockgraph_mix
 
 /* The tables, allocated at the first acquisition. */
 static int ready(void) {
@@ -140,17 +136,14 @@ static void intersect(struct hsp_lock_edge *e, const uint32_t *gates, unsigned n
   __atomic_store_n(&e->ngates, w, __ATOMIC_RELEASE);
 }
 
-void spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
-                        uint32_t to_stack, const uint32_t *gates, unsigned ngates) {
-  if (!from || !to || from == to || !edges) return;
+uint32_t spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
+                            uint32_t to_stack, const uint32_t *gates, unsigned ngates) {
+  if (!from || !to || from == to || !edges) return 0;
   uint64_t key = (uint64_t)from << 32 | to;
   struct hsp_lock_edge *e = find_edge(key, NULL);
   if (SPY_LIKELY(e != NULL)) {
-    /* counted without a lock (a lost increment only makes the count
-     * approximate) and only up to COUNT_MAX: a hot edge shared by threads
-     * is then only read, its cache line never bounces */
-    uint64_t c = __atomic_load_n(&e->count, __ATOMIC_RELAXED);
-    if (c < COUNT_MAX) __atomic_store_n(&e->count, c + 1, __ATOMIC_RELAXED);
+    uint32_t ref = (uint32_t)(e - edges) + 1;
+    spy_lockgraph_seen(ref);
     unsigned n = __atomic_load_n(&e->ngates, __ATOMIC_ACQUIRE);
     int stale = 0;
     for (unsigned i = 0; i < n && !stale; i++) stale = !member(e->gates[i], gates, ngates);
@@ -159,7 +152,7 @@ void spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
       intersect(e, gates, ngates);
       spy_unlock(&graph->lock);
     }
-    return;
+    return ref;
   }
   spy_lock(&graph->lock);
   uint64_t slot;
@@ -179,7 +172,25 @@ void spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
     graph->edges_count++;
   } else {
     graph->full = 1;
+    e = NULL;
   }
+  spy_unlock(&graph->lock);
+  return e ? (uint32_t)(e - edges) + 1 : 0;
+}
+
+/* Appended to the graph's list (offsets grow), published last. */
+void spy_lockgraph_add_deadlock(const struct hsp_deadlock *d) {
+  if (!ready()) return;
+  uint64_t off;
+  struct hsp_deadlock *rec = spy_arena_alloc(sizeof *rec, &off);
+  if (!rec) return;
+  *rec = *d;
+  rec->next_off = 0;
+  spy_lock(&graph->lock);
+  uint64_t *link = &graph->deadlocks_off;
+  while (*link) link = &((struct hsp_deadlock *)spy_arena_ptr(*link))->next_off;
+  __atomic_store_n(link, off, __ATOMIC_RELEASE);
+  graph->deadlocks_count++;
   spy_unlock(&graph->lock);
 }
 

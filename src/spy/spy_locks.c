@@ -7,8 +7,11 @@
  * thread already holds (recorded before the thread blocks for ever),
  * unlocking a lock the thread does not hold, destroying a held lock.
  *
+ * A blocking acquisition that has to wait waits in slices, checking for a
+ * deadlock in progress between them (spy_deadlock.c).
+ *
  * Without --locks every interceptor is one flag test and a call of the
- * real function. A blocking acquisition records its graph edges before it
+ * real function (and, with --yield-after-unlock, an unlock then yields). A blocking acquisition records its graph edges before it
  * blocks, so a run that really deadlocks leaves its cycle in the profile;
  * a trylock cannot deadlock and adds no edge (but is held, and later
  * acquisitions under it do).
@@ -20,11 +23,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "spy.h"
 
 int spy_locks_on;
+static int yield_on;             /* --yield-after-unlock */
 __thread struct spy_held spy_held __attribute__((tls_model("initial-exec")));
 __thread int spy_lock_busy __attribute__((tls_model("initial-exec")));
 
@@ -94,6 +99,15 @@ static void resolve(void) {
 void spy_locks_init(void) {
   if (!resolved) resolve();
   spy_locks_on = spy_opt.locks;
+  yield_on = spy_opt.yield_after_unlock;
+}
+
+/* --yield-after-unlock: give the processor away right after a release,
+ * so another thread runs in the window the unlock opened (with or without
+ * --locks; never for the spy's own calls). sched_yield leaves errno. */
+static inline int unlocked(int r) {
+  if (SPY_UNLIKELY(yield_on) && !spy_busy) sched_yield();
+  return r;
 }
 
 void spy_locks_fork_child(void) {
@@ -109,35 +123,81 @@ static inline int tracking(void) {
 /* Bracket the spy's work in an interceptor; errno is the program's. */
 static inline int enter(void) { spy_busy++; spy_lock_busy++; return errno; }
 static inline void leave(int saved) { spy_lock_busy--; spy_leave(); errno = saved; }
+/* The same where nothing can touch errno. */
+static inline void enter_quiet(void) { spy_busy++; spy_lock_busy++; }
+static inline void leave_quiet(void) { spy_lock_busy--; spy_leave(); }
+
+#define HOT static inline __attribute__((always_inline))
+
+struct attempt { uint64_t addr; uint32_t node, stack; unsigned kind, mode; int again; };
 
 /* ---- the held set ----------------------------------------------------- */
 
-static int held_find(uint64_t addr) {
+HOT uint64_t held_hash(uint32_t node, unsigned mode) {
+  return spy_lockgraph_mix((uint64_t)node << 1 | mode | 1ull << 40);
+}
+
+HOT int held_find(uint64_t addr) {
   for (int i = (int)spy_held.n - 1; i >= 0; i--)
     if (spy_held.e[i].addr == addr) return i;
   return -1;
 }
 
-static void held_push(uint64_t addr, uint32_t node, uint32_t stack, unsigned kind,
+HOT void held_push(uint64_t addr, uint32_t node, uint32_t stack, unsigned kind,
                       unsigned mode) {
   struct spy_held *h = &spy_held;
   if (h->n == SPY_HELD_MAX) { h->overflow++; return; }
   h->e[h->n] = (struct spy_held_entry){ addr, node, stack, (uint16_t)kind, (uint16_t)mode, 1 };
+  h->sig += held_hash(node, mode);
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   h->n++;
 }
 
-static void held_remove(int i) {
+HOT void held_remove(int i) {
   struct spy_held *h = &spy_held;
+  h->sig -= held_hash(h->e[i].node, h->e[i].mode);
   for (unsigned j = (unsigned)i; j + 1 < h->n; j++) h->e[j] = h->e[j + 1];
   h->n--;
 }
 
+/* ---- the acquisition memo ---------------------------------------------
+ * The graph needs a stack only for an edge seen for the first time, yet a
+ * full unwind per acquisition is what made --locks slow. Each thread
+ * remembers, per (call site, caller's stack pointer, lock, held set), the
+ * node, the stack of the first such acquisition and the edges it fed. A
+ * hit adds no edge that is not there already and changes no gate (same
+ * held set, same gates), so it only counts the sightings; the held entry
+ * takes the remembered stack. Invariant: a held lock's stack is the full
+ * stack of the first acquisition by this thread from the same return
+ * address and stack depth with the same locks held. */
+#define MEMO_SLOTS 64             /* power of two; two ways per key */
+#define MEMO_EDGES 4
+struct memo {
+  uint64_t key;                   /* 0: empty */
+  uint32_t node, stack;
+  uint16_t nedges;
+  uint16_t counted;               /* every edge's count has saturated */
+  uint32_t edge[MEMO_EDGES];      /* spy_lockgraph_edge references */
+};
+static __thread struct memo memo[MEMO_SLOTS] __attribute__((tls_model("initial-exec")));
+
+struct site { uint64_t ra, cfa; };
+#define SITE() ((struct site){ (uint64_t)(uintptr_t)__builtin_return_address(0), \
+                               (uint64_t)(uintptr_t)__builtin_frame_address(0) })
+
+HOT uint64_t memo_key(struct site at, uint64_t addr, unsigned mode) {
+  uint64_t k = spy_lockgraph_mix(at.ra ^ (at.cfa + mode) * 0x9e3779b97f4a7c15ull ^
+                   addr * 0xc2b2ae3d27d4eb4full ^ spy_held.sig);
+  return k ? k : 1;
+}
+
 /* Edges from every lock held to `node`, each with the other locks held
- * exclusively at this moment (the candidate gates). */
-static void add_edges(uint32_t node, uint32_t stack) {
+ * exclusively at this moment (the candidate gates). Their references go
+ * to ref[] (up to MEMO_EDGES); returns how many edges there were. */
+static unsigned add_edges(uint32_t node, uint32_t stack, uint32_t *ref) {
   const struct spy_held *h = &spy_held;
   uint32_t gates[SPY_HELD_MAX];
+  unsigned nref = 0;
   for (unsigned i = 0; i < h->n; i++) {
     const struct spy_held_entry *from = &h->e[i];
     if (!from->node || from->node == node) continue;
@@ -145,81 +205,145 @@ static void add_edges(uint32_t node, uint32_t stack) {
     for (unsigned j = 0; j < h->n; j++)
       if (j != i && h->e[j].node && h->e[j].node != node && h->e[j].mode == HSP_MODE_EXCL)
         gates[ng++] = h->e[j].node;
-    spy_lockgraph_edge(from->node, node, from->stack, stack, gates, ng);
+    uint32_t r = spy_lockgraph_edge(from->node, node, from->stack, stack, gates, ng);
+    if (nref < MEMO_EDGES) ref[nref] = r;
+    nref++;
   }
+  return nref;
+}
+
+/* A memo hit: one more sighting of its edges. */
+static void memo_count(struct memo *m) {
+  unsigned done = 0;
+  for (unsigned k = 0; k < m->nedges; k++) done += spy_lockgraph_seen(m->edge[k]);
+  m->counted = done == m->nedges;
+}
+
+/* A memo miss: unwind, feed the graph, remember. */
+static __attribute__((noinline)) void acquire_slow(struct attempt *a, uint64_t key, int edges) {
+  int saved = errno;
+  spy_thread_register();
+  a->stack = spy_stack_capture();
+  a->node = spy_lockgraph_node(a->addr, a->kind, a->stack);
+  uint32_t ref[MEMO_EDGES] = { 0 };
+  unsigned n = edges ? add_edges(a->node, a->stack, ref) : 0;
+  int lost = 0;
+  for (unsigned k = 0; k < n && k < MEMO_EDGES; k++) lost |= !ref[k];
+  if (a->node && n <= MEMO_EDGES && !lost) {
+    struct memo *m = &memo[key & (MEMO_SLOTS - 2)];
+    if (m->key) m += !m[1].key || (key >> 40 & 1);   /* (key is in neither way) */
+    m->key = key;
+    m->node = a->node;
+    m->stack = a->stack;
+    m->nedges = (uint16_t)n;
+    m->counted = 0;
+    for (unsigned k = 0; k < MEMO_EDGES; k++) m->edge[k] = ref[k];
+  }
+  errno = saved;
+}
+
+/* A remembered acquisition: node and stack from the memo. A hit means the
+ * lock is not held by this thread (the held set is part of the key, and a
+ * held lock's node is in it), so the held set need not be searched. *key
+ * is left for acquire_slow. edges: 0 for a trylock. */
+HOT int memo_hit(struct attempt *a, struct site at, int edges, uint64_t *key) {
+  uint64_t k = *key = memo_key(at, a->addr, a->mode | (edges ? 0 : 2));
+  struct memo *m = &memo[k & (MEMO_SLOTS - 2)];
+  if (m->key != k) m++;
+  if (SPY_LIKELY(m->key == k) && spy_lockgraph_node_live(m->node, a->addr)) {
+    a->node = m->node;
+    a->stack = m->stack;
+    if (SPY_UNLIKELY(!m->counted)) memo_count(m);
+    return 1;
+  }
+  return 0;
 }
 
 /* ---- the acquisition protocol ---------------------------------------- */
 
-struct attempt { uint64_t addr; uint32_t node, stack; unsigned kind, mode; int again; };
-
 /* Before a blocking acquisition: misuse checks, then the edges. relock:
  * the caller's verdict on taking again a lock this thread holds (1: it
- * will wait for ever). */
-static void before(struct attempt *a, const void *lock, unsigned kind, unsigned mode,
-                   int (*relock_deadlocks)(const void *, const struct spy_held_entry *)) {
-  int saved = enter();
-  spy_thread_register();
+ * will wait for ever). Enters the spy; after() leaves it. */
+/* The thread takes again a lock it holds and will wait for ever. */
+static __attribute__((noinline)) void relocked(struct attempt *a, const void *lock, int i) {
+  int saved = errno;
+  a->stack = spy_stack_capture();
+  spy_error_record(HSP_ERR_LOCK_RELOCK, a->addr, a->stack, spy_held.e[i].stack, a->kind);
+  spy_warn("thread %d takes again the %s at %p it already holds: it will wait for "
+           "ever (see the report's errors)", spy_gettid(),
+           a->kind == HSP_LOCK_SPIN ? "spinlock" : a->kind == HSP_LOCK_RWLOCK ? "rwlock" : "mutex",
+           lock);
+  errno = saved;
+}
+
+HOT void before(struct attempt *a, const void *lock, unsigned kind, unsigned mode,
+                   int (*relock_deadlocks)(const void *, const struct spy_held_entry *),
+                   struct site at) {
+  enter_quiet();
   a->addr = (uint64_t)(uintptr_t)lock;
   a->kind = kind;
   a->mode = mode;
+  a->again = 0;
+  uint64_t key;
+  if (SPY_LIKELY(memo_hit(a, at, 1, &key))) {
+    spy_held.last_stack = a->stack;
+    return;
+  }
   int i = held_find(a->addr);
   a->again = i >= 0;
-  a->stack = spy_stack_capture();
-  spy_held.last_stack = a->stack;
   if (a->again) {
     a->node = spy_held.e[i].node;
-    if (relock_deadlocks && relock_deadlocks(lock, &spy_held.e[i])) {
-      spy_error_record(HSP_ERR_LOCK_RELOCK, a->addr, a->stack, spy_held.e[i].stack, kind);
-      spy_warn("thread %d takes again the %s at %p it already holds: it will wait for "
-               "ever (see the report's errors)", spy_gettid(),
-               kind == HSP_LOCK_SPIN ? "spinlock" : kind == HSP_LOCK_RWLOCK ? "rwlock" : "mutex",
-               lock);
-    }
+    a->stack = spy_held.e[i].stack;
+    if (relock_deadlocks && relock_deadlocks(lock, &spy_held.e[i])) relocked(a, lock, i);
   } else {
-    a->node = spy_lockgraph_node(a->addr, kind, a->stack);
-    add_edges(a->node, a->stack);
+    acquire_slow(a, key, 1);
   }
-  leave(saved);
+  spy_held.last_stack = a->stack;
 }
 
 /* After the acquisition succeeded (r == 0). */
-static int after(const struct attempt *a, int r) {
-  if (r != 0) return r;
-  int saved = enter();
-  int i = a->again ? held_find(a->addr) : -1;
-  if (i >= 0) spy_held.e[i].count++;
-  else held_push(a->addr, a->node, a->stack, a->kind, a->mode);
-  leave(saved);
+/* After the acquisition (held if r == 0); leaves the spy. */
+HOT int after(const struct attempt *a, int r) {
+  if (r == 0) {
+    int i = a->again ? held_find(a->addr) : -1;
+    if (i >= 0) spy_held.e[i].count++;
+    else held_push(a->addr, a->node, a->stack, a->kind, a->mode);
+  }
+  leave_quiet();
   return r;
 }
 
 /* A trylock that succeeded: held, but no edge (it could not deadlock). */
-static int tried(const void *lock, unsigned kind, unsigned mode, int r) {
+static int tried(const void *lock, unsigned kind, unsigned mode, int r, struct site at) {
   if (r != 0) return r;
-  int saved = enter();
-  spy_thread_register();
-  uint64_t addr = (uint64_t)(uintptr_t)lock;
-  int i = held_find(addr);
+  enter_quiet();
+  struct attempt a = { (uint64_t)(uintptr_t)lock, 0, 0, kind, mode, 0 };
+  uint64_t key;
+  int i = -1;
+  if (!memo_hit(&a, at, 0, &key) && (i = held_find(a.addr)) < 0) acquire_slow(&a, key, 0);
   if (i >= 0) {
     spy_held.e[i].count++;
   } else {
-    uint32_t stack = spy_stack_capture();
-    spy_held.last_stack = stack;
-    held_push(addr, spy_lockgraph_node(addr, kind, stack), stack, kind, mode);
+    spy_held.last_stack = a.stack;
+    held_push(a.addr, a.node, a.stack, kind, mode);
   }
-  leave(saved);
+  leave_quiet();
   return r;
 }
 
 /* Before a release. */
-static void released(const void *lock, unsigned kind) {
-  int saved = enter();
+HOT void released(const void *lock, unsigned kind) {
   uint64_t addr = (uint64_t)(uintptr_t)lock;
+  enter_quiet();
   int i = held_find(addr);
-  if (i >= 0) {
+  if (SPY_LIKELY(i >= 0)) {
     if (--spy_held.e[i].count == 0) held_remove(i);
-  } else if (spy_held.overflow) {
+    leave_quiet();
+    return;
+  }
+  leave_quiet();
+  int saved = enter();
+  if (spy_held.overflow) {
     spy_held.overflow--;               /* one we could not list */
   } else {
     spy_error_record(HSP_ERR_LOCK_UNLOCK_NOT_HELD, addr, spy_stack_capture(), 0, kind);
@@ -248,6 +372,77 @@ static void destroyed(const void *lock, unsigned kind, int r) {
   leave(saved);
 }
 
+/* ---- blocking: try, then wait in slices and look for a deadlock -------
+ * An acquisition that cannot be had at once publishes what it waits for
+ * and waits in slices of SPY_DEADLOCK_CHECK_MS, checking between slices
+ * (spy_deadlock.c) whether it is part of a cycle of blocked threads. An
+ * uncontended acquisition costs one trylock, as the plain call would. */
+
+static void wait_begin(uint64_t addr, unsigned mode) {
+  struct spy_held *h = &spy_held;
+  h->wait_seq++;
+  h->wait_mode = mode;
+  h->wait_stack = 0;
+  __atomic_store_n(&h->waiting, addr, __ATOMIC_RELEASE);
+}
+
+static int wait_end(int r) {
+  __atomic_store_n(&spy_held.waiting, 0, __ATOMIC_RELEASE);
+  return r;
+}
+
+static struct timespec slice_end(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  t.tv_nsec += SPY_DEADLOCK_CHECK_MS * 1000000L;
+  if (t.tv_nsec >= 1000000000L) { t.tv_sec += t.tv_nsec / 1000000000L; t.tv_nsec %= 1000000000L; }
+  return t;
+}
+
+/* One blocking acquisition through `timed` (a clock*lock taking an
+ * absolute CLOCK_MONOTONIC deadline) after a trylock found it busy;
+ * through `plain` if this glibc has no clock*lock (before 2.30). */
+#define WAIT_IN_SLICES(lock, mode, timed, plain)                           \
+  do {                                                                     \
+    int r_;                                                                \
+    if (!timed) return plain(lock);                                        \
+    wait_begin((uint64_t)(uintptr_t)(lock), mode);                         \
+    for (;;) {                                                             \
+      struct timespec t_ = slice_end();                                    \
+      if ((r_ = timed(lock, CLOCK_MONOTONIC, &t_)) != ETIMEDOUT) break;    \
+      spy_deadlock_check();                                                \
+    }                                                                      \
+    return wait_end(r_);                                                   \
+  } while (0)
+
+static int mutex_wait(pthread_mutex_t *m) {
+  WAIT_IN_SLICES(m, HSP_MODE_EXCL, real_mutex_clocklock, real_mutex_lock);
+}
+static int rd_wait(pthread_rwlock_t *l) {
+  WAIT_IN_SLICES(l, HSP_MODE_READ, real_rw_clockrdlock, real_rw_rdlock);
+}
+static int wr_wait(pthread_rwlock_t *l) {
+  WAIT_IN_SLICES(l, HSP_MODE_EXCL, real_rw_clockwrlock, real_rw_wrlock);
+}
+
+/* A spinlock spins: its slices are counted in spins. */
+static int spin_wait(pthread_spinlock_t *l) {
+  int r;
+  wait_begin((uint64_t)(uintptr_t)l, HSP_MODE_EXCL);
+  struct timespec end = slice_end();
+  for (unsigned long spins = 1; (r = real_spin_trylock(l)) == EBUSY; spins++) {
+    __builtin_ia32_pause();
+    if (spins % 4096) continue;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec))
+      continue;
+    spy_deadlock_check();
+    end = slice_end();
+  }
+  return wait_end(r);
+}
+
 /* ---- relock verdicts ------------------------------------------------ */
 
 /* glibc: the low two bits of __kind are the type; normal (0) and
@@ -272,37 +467,56 @@ static int spin_relock_deadlocks(const void *lock, const struct spy_held_entry *
 
 /* ---- mutexes ---------------------------------------------------------- */
 
-#define BLOCKING(lock, kind, mode, verdict, call)  \
-  do {                                             \
-    struct attempt a;                              \
-    before(&a, lock, kind, mode, verdict);         \
-    return after(&a, call);                        \
+/* A blocking call: its trylock first (inside the spy: it cannot block),
+ * then, if the lock is busy, the wait in slices (outside). */
+#define BLOCKING(lock, kind, mode, verdict, try, wait)                \
+  do {                                                                \
+    struct attempt a;                                                 \
+    before(&a, (const void *)(lock), kind, mode, verdict, SITE());   \
+    int r = REAL(try)(lock);                                          \
+    if (SPY_UNLIKELY(r == EBUSY)) {                                   \
+      leave_quiet();                                                  \
+      r = wait(lock);                                                 \
+      enter_quiet();                                                  \
+    }                                                                 \
+    return after(&a, r);                                              \
+  } while (0)
+
+/* A call with its own deadline: made outside the spy. */
+#define TIMED(lock, kind, mode, call)                                 \
+  do {                                                                \
+    struct attempt a;                                                 \
+    before(&a, lock, kind, mode, NULL, SITE());                       \
+    leave_quiet();                                                    \
+    int r = call;                                                     \
+    enter_quiet();                                                    \
+    return after(&a, r);                                              \
   } while (0)
 
 SPY_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
   if (!tracking()) return REAL(real_mutex_lock)(m);
-  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, real_mutex_lock(m));
+  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, real_mutex_trylock, mutex_wait);
 }
 
 SPY_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, ts_t t) {
   if (!tracking()) return REAL(real_mutex_timedlock)(m, t);
-  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, NULL, real_mutex_timedlock(m, t));
+  TIMED(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_timedlock(m, t));
 }
 
 SPY_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, ts_t t) {
   if (!tracking()) return REAL(real_mutex_clocklock)(m, c, t);
-  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, NULL, real_mutex_clocklock(m, c, t));
+  TIMED(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_clocklock(m, c, t));
 }
 
 SPY_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {
   if (!tracking()) return REAL(real_mutex_trylock)(m);
-  return tried(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_trylock(m));
+  return tried(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_trylock(m), SITE());
 }
 
 SPY_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
-  if (!tracking()) return REAL(real_mutex_unlock)(m);
+  if (!tracking()) return unlocked(REAL(real_mutex_unlock)(m));
   released(m, HSP_LOCK_MUTEX);
-  return real_mutex_unlock(m);
+  return unlocked(real_mutex_unlock(m));
 }
 
 SPY_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) {
@@ -315,7 +529,8 @@ SPY_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) {
 
 /* ---- condition waits: the mutex is released, then taken again -------- */
 
-static int cond_wait_common(pthread_mutex_t *m, int (*wait)(void *), void *ctx) {
+static int cond_wait_common(pthread_mutex_t *m, int (*wait)(void *), void *ctx,
+                            struct site at) {
   int saved = enter();
   int i = held_find((uint64_t)(uintptr_t)m);
   struct spy_held_entry was = i >= 0 ? spy_held.e[i] : (struct spy_held_entry){ 0 };
@@ -335,7 +550,7 @@ static int cond_wait_common(pthread_mutex_t *m, int (*wait)(void *), void *ctx) 
   /* held again, on success and on timeout: a new acquisition, whose
    * edges come from every lock this thread kept through the wait */
   struct attempt a;
-  before(&a, m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, NULL);
+  before(&a, m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, NULL, at);
   after(&a, 0);
   return r;
 }
@@ -348,67 +563,67 @@ static int do_clockwait(void *p) { struct wait_args *w = p; return real_cond_clo
 SPY_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
   if (!tracking()) return REAL(real_cond_wait)(c, m);
   struct wait_args w = { c, m, 0, NULL };
-  return cond_wait_common(m, do_wait, &w);
+  return cond_wait_common(m, do_wait, &w, SITE());
 }
 
 SPY_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, ts_t t) {
   if (!tracking()) return REAL(real_cond_timedwait)(c, m, t);
   struct wait_args w = { c, m, 0, t };
-  return cond_wait_common(m, do_timedwait, &w);
+  return cond_wait_common(m, do_timedwait, &w, SITE());
 }
 
 SPY_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t k, ts_t t) {
   if (!tracking()) return REAL(real_cond_clockwait)(c, m, k, t);
   struct wait_args w = { c, m, k, t };
-  return cond_wait_common(m, do_clockwait, &w);
+  return cond_wait_common(m, do_clockwait, &w, SITE());
 }
 
 /* ---- rwlocks ---------------------------------------------------------- */
 
 SPY_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_rdlock)(l);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_rdlock(l));
+  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_tryrdlock, rd_wait);
 }
 
 SPY_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_wrlock)(l);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, real_rw_wrlock(l));
+  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, real_rw_trywrlock, wr_wait);
 }
 
 SPY_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, ts_t t) {
   if (!tracking()) return REAL(real_rw_timedrdlock)(l, t);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_timedrdlock(l, t));
+  TIMED(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, real_rw_timedrdlock(l, t));
 }
 
 SPY_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, ts_t t) {
   if (!tracking()) return REAL(real_rw_timedwrlock)(l, t);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, NULL, real_rw_timedwrlock(l, t));
+  TIMED(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, real_rw_timedwrlock(l, t));
 }
 
 SPY_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c, ts_t t) {
   if (!tracking()) return REAL(real_rw_clockrdlock)(l, c, t);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_clockrdlock(l, c, t));
+  TIMED(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, real_rw_clockrdlock(l, c, t));
 }
 
 SPY_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c, ts_t t) {
   if (!tracking()) return REAL(real_rw_clockwrlock)(l, c, t);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, NULL, real_rw_clockwrlock(l, c, t));
+  TIMED(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, real_rw_clockwrlock(l, c, t));
 }
 
 SPY_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_tryrdlock)(l);
-  return tried(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, real_rw_tryrdlock(l));
+  return tried(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, real_rw_tryrdlock(l), SITE());
 }
 
 SPY_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
   if (!tracking()) return REAL(real_rw_trywrlock)(l);
-  return tried(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, real_rw_trywrlock(l));
+  return tried(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, real_rw_trywrlock(l), SITE());
 }
 
 SPY_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) {
-  if (!tracking()) return REAL(real_rw_unlock)(l);
+  if (!tracking()) return unlocked(REAL(real_rw_unlock)(l));
   released(l, HSP_LOCK_RWLOCK);
-  return real_rw_unlock(l);
+  return unlocked(real_rw_unlock(l));
 }
 
 SPY_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) {
@@ -423,18 +638,18 @@ SPY_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) {
 
 SPY_EXPORT int pthread_spin_lock(pthread_spinlock_t *l) {
   if (!tracking()) return REAL(real_spin_lock)(l);
-  BLOCKING((const void *)l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, real_spin_lock(l));
+  BLOCKING(l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, real_spin_trylock, spin_wait);
 }
 
 SPY_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l) {
   if (!tracking()) return REAL(real_spin_trylock)(l);
-  return tried((const void *)l, HSP_LOCK_SPIN, HSP_MODE_EXCL, real_spin_trylock(l));
+  return tried((const void *)l, HSP_LOCK_SPIN, HSP_MODE_EXCL, real_spin_trylock(l), SITE());
 }
 
 SPY_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l) {
-  if (!tracking()) return REAL(real_spin_unlock)(l);
+  if (!tracking()) return unlocked(REAL(real_spin_unlock)(l));
   released((const void *)l, HSP_LOCK_SPIN);
-  return real_spin_unlock(l);
+  return unlocked(real_spin_unlock(l));
 }
 
 SPY_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l) {

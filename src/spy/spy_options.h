@@ -16,6 +16,7 @@
   BOOL("unwind_check", unwind_check)        /* test: vs libunwind */   \
   NUM("snapshot_signal", snapshot_signal)   /* SIGRTMIN+N, 0 = off */ \
   BOOL("locks", locks)                      /* lock-order checking */ \
+  BOOL("yield_after_unlock", yield_after_unlock) /* sched_yield after unlocks */ \
   BOOL("check", check)                      /* red zones, quarantine */ \
   BOOL("check_fill", check_fill)            /* fill new blocks 0xbe */ \
   NUM("check_quarantine", check_quarantine) /* bytes held after free */ \

@@ -34,6 +34,7 @@ struct slot {
 };
 
 static struct slot slots[MAX_THREADS];
+static unsigned slots_used;   /* slots below this index were ever used */
 static __thread struct slot *self __attribute__((tls_model("initial-exec")));
 static __thread int gone __attribute__((tls_model("initial-exec")));
 static pthread_key_t leave_key;
@@ -71,6 +72,10 @@ void spy_thread_register(void) {
     s->held = &spy_held;
     s->tid = tid;
     spy_unlock(&s->lock);
+    unsigned used = __atomic_load_n(&slots_used, __ATOMIC_RELAXED);
+    while (used < i + 1 &&
+           !__atomic_compare_exchange_n(&slots_used, &used, i + 1, 0, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED)) {}
     self = s;
     if (leave_key_ok) {
       spy_internal++;       /* a key below 32: no allocation */
@@ -82,9 +87,32 @@ void spy_thread_register(void) {
   gone = 1;                 /* registry full: this thread stays unknown */
 }
 
+unsigned spy_threads_views(struct spy_thread_view *out, unsigned max) {
+  unsigned n = 0, used = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
+  for (unsigned i = 0; i < used && n < max; i++) {
+    struct slot *s = &slots[i];
+    if (!__atomic_load_n(&s->tid, __ATOMIC_RELAXED)) continue;
+    spy_lock(&s->lock);
+    if (s->tid) {
+      const struct spy_held *h = s->held;
+      struct spy_thread_view *v = &out[n++];
+      v->tid = s->tid;
+      v->waiting = __atomic_load_n(&h->waiting, __ATOMIC_ACQUIRE);
+      v->wait_seq = h->wait_seq;
+      v->wait_mode = h->wait_mode;
+      v->wait_stack = h->wait_stack;
+      unsigned k = h->n < SPY_VIEW_HELD ? h->n : SPY_VIEW_HELD;
+      for (unsigned j = 0; j < k; j++) v->held[j] = h->e[j];
+      v->nheld = k;
+    }
+    spy_unlock(&s->lock);
+  }
+  return n;
+}
+
 /* ---- at exit --------------------------------------------------------- */
 
-static void read_name(int tid, char name[16]) {
+void spy_thread_name(int tid, char name[16]) {
   char path[64];
   spy_fmt(path, sizeof path, "/proc/self/task/%d/comm", tid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -113,7 +141,7 @@ static void copy_thread(struct slot *s, struct hsp_exit_thread *t) {
 
 static void fill(struct hsp_exit_thread *t, int tid) {
   t->tid = tid;
-  read_name(tid, t->name);
+  spy_thread_name(tid, t->name);
   for (unsigned i = 0; i < MAX_THREADS; i++) {
     struct slot *s = &slots[i];
     if (__atomic_load_n(&s->tid, __ATOMIC_RELAXED) != tid) continue;
