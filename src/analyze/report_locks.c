@@ -14,6 +14,10 @@
 #define MAX_FRAMES 512
 #define MAX_ERRORS 1000
 
+static const char *hs_access_name(unsigned a) {
+  return a == HSP_ACCESS_READ ? "read" : a == HSP_ACCESS_WRITE ? "write" : "access";
+}
+
 static const char *mode_name(unsigned mode) { return mode == HSP_MODE_READ ? "read" : "exclusive"; }
 
 /* ---- JSON ------------------------------------------------------------- */
@@ -82,6 +86,9 @@ void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l) {
             (unsigned long long)e->t_ms, (unsigned long long)e->count);
     int heap = e->kind >= HSP_ERR_USE_AFTER_FREE;
     if (heap) fprintf(out, ", \"offset\": %d", e->offset);
+    if (heap && e->signal)
+      fprintf(out, ", \"access\": \"%s\", \"fault_address\": \"0x%llx\", \"signal\": %u",
+              hs_access_name(e->access), (unsigned long long)e->fault_addr, e->signal);
     else if (e->lock_kind) {
       fputs(", \"lock\": ", out);
       jlock(out, m, l, e->address, 0);
@@ -183,7 +190,11 @@ static void theap(FILE *out, struct hs_model *m, const struct hsp_error *e, size
     fprintf(out, "freed by the %s family", e->offset >= 0 && e->offset < 3 ? fam[e->offset] : "?");
   else
     fprintf(out, "offset %d", e->offset);
-  fprintf(out, ", thread %d%s\n  detected at:\n", e->tid, e->count > 1 ? " (repeatedly)" : "");
+  if (e->signal)
+    fprintf(out, ", thread %d%s\n  %s at 0x%llx (signal %u), at:\n", e->tid, e->count > 1 ? " (repeatedly)" : "",
+            hs_access_name(e->access), (unsigned long long)e->fault_addr, e->signal);
+  else
+    fprintf(out, ", thread %d%s\n  detected at:\n", e->tid, e->count > 1 ? " (repeatedly)" : "");
   tstack(out, m, e->stack, frames, "    ");
   if (e->related_stack) {
     fprintf(out, "  freed at:\n");

@@ -118,22 +118,22 @@ static uint64_t front_of(uint64_t user, int remove) {
 
 /* ---- reports ----------------------------------------------------------- */
 
-static const char *kind_name(unsigned k) {
+const char *spy_heap_kind_name(unsigned k) {
   switch (k) {
   case HSP_ERR_USE_AFTER_FREE: return "use_after_free";
   case HSP_ERR_DOUBLE_FREE: return "double_free";
   case HSP_ERR_INVALID_FREE: return "invalid_free";
   case HSP_ERR_HEAP_OVERFLOW: return "heap_overflow";
   case HSP_ERR_HEAP_UNDERFLOW: return "heap_underflow";
+  case HSP_ERR_BAD_ACCESS: return "bad_access";
   default: return "mismatched_free";
   }
 }
 
-/* One line on stderr now, one record in the profile. */
-static void report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
+void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
                    uint32_t access, uint32_t freed, uint32_t alloc, const char *what) {
   char line[512];
-  size_t n = spy_fmt(line, sizeof line, "heapspy: ERROR: %s: %s\n", kind_name(kind), what);
+  size_t n = spy_fmt(line, sizeof line, "heapspy: ERROR: %s: %s\n", spy_heap_kind_name(kind), what);
   ssize_t w = write(2, line, n);
   (void)w;
   (void)addr; (void)size;
@@ -162,7 +162,7 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
     spy_fmt(what, sizeof what, "%s%ld byte%s past the %llu-byte block at %p (first at offset %llu), detected at %s",
             last + 1 == RZ ? "at least " : "", last + 1, last ? "s" : "",
             (unsigned long long)size, (void *)u, (unsigned long long)(size + (uint64_t)first), at);
-    report(HSP_ERR_HEAP_OVERFLOW, user, size, (int32_t)(size + (uint64_t)first), here, 0, alloc, what);
+    spy_check_report(HSP_ERR_HEAP_OVERFLOW, user, size, (int32_t)(size + (uint64_t)first), here, 0, alloc, what);
     memset((void *)(u + size), FILL_RZ, RZ);       /* reported once */
   }
   first = scan(u - front, front, FILL_RZ, &last);
@@ -171,7 +171,7 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
     spy_fmt(what, sizeof what, "%s%ld byte%s before the %llu-byte block at %p (first at offset -%ld), detected at %s",
             first == 0 ? "at least " : "", before, before > 1 ? "s" : "",
             (unsigned long long)size, (void *)u, before, at);
-    report(HSP_ERR_HEAP_UNDERFLOW, user, size, (int32_t)-before, here, 0, alloc, what);
+    spy_check_report(HSP_ERR_HEAP_UNDERFLOW, user, size, (int32_t)-before, here, 0, alloc, what);
     memset((void *)(u - front), FILL_RZ, front);
   }
 }
@@ -186,7 +186,7 @@ static void check_poison(const struct qent *e, uint32_t here, const char *at) {
     char what[256];
     spy_fmt(what, sizeof what, "%ld byte%s written (offsets %ld..%ld) in the %llu-byte block at %p after it was freed, detected at %s",
             bad, bad > 1 ? "s" : "", first, last, (unsigned long long)e->size, (void *)u, at);
-    report(HSP_ERR_USE_AFTER_FREE, e->user, e->size, (int32_t)first, here, e->free_stack,
+    spy_check_report(HSP_ERR_USE_AFTER_FREE, e->user, e->size, (int32_t)first, here, e->free_stack,
            e->alloc_stack, what);
   }
   check_zones(e->user, e->size, e->front, e->alloc_stack, here, at);
@@ -358,20 +358,24 @@ static int where_is(uint64_t a) {
 
 /* p is not a live block: report it (1) or say it is glibc's own (0). */
 static int diagnose(uint64_t user, const char *at) {
+  if (spy_guard_owns((void *)(uintptr_t)user)) {
+    spy_guard_diagnose((void *)(uintptr_t)user, at);
+    return 1;
+  }
   char what[256];
   struct qent q;
   struct hsp_block b;
   if (quarantined(user, &q)) {
     spy_fmt(what, sizeof what, "the %llu-byte block at %p was freed already, detected at %s",
             (unsigned long long)q.size, (void *)(uintptr_t)user, at);
-    report(HSP_ERR_DOUBLE_FREE, user, q.size, 0, spy_stack_capture(), q.free_stack, q.alloc_stack, what);
+    spy_check_report(HSP_ERR_DOUBLE_FREE, user, q.size, 0, spy_stack_capture(), q.free_stack, q.alloc_stack, what);
     return 1;
   }
   if (spy_block_containing(user, &b) && !(b.ptr & HSP_PTR_CUSTOM)) {
     spy_fmt(what, sizeof what, "%p is %llu bytes inside the %llu-byte block at %p, detected at %s",
             (void *)(uintptr_t)user, (unsigned long long)(user - b.ptr),
             (unsigned long long)HSP_BLOCK_SIZE(&b), (void *)(uintptr_t)b.ptr, at);
-    report(HSP_ERR_INVALID_FREE, b.ptr, HSP_BLOCK_SIZE(&b), (int32_t)(user - b.ptr),
+    spy_check_report(HSP_ERR_INVALID_FREE, b.ptr, HSP_BLOCK_SIZE(&b), (int32_t)(user - b.ptr),
            spy_stack_capture(), 0, b.stack, what);
     return 1;
   }
@@ -381,13 +385,17 @@ static int diagnose(uint64_t user, const char *at) {
           (void *)(uintptr_t)user,
           where == AT_STACK ? "a stack address" : where == AT_MODULE ? "a global or module address"
                                                                      : "unmapped", at);
-  report(HSP_ERR_INVALID_FREE, user, 0, 0, spy_stack_capture(), 0, 0, what);
+  spy_check_report(HSP_ERR_INVALID_FREE, user, 0, 0, spy_stack_capture(), 0, 0, what);
   return 1;
 }
 
 /* ---- the entry points (spy_busy raised) -------------------------------- */
 
 void *spy_check_alloc(size_t n, size_t align, int zero) {
+  if (spy_guard_on) {
+    void *g = spy_guard_alloc(n, align, zero);
+    if (g) return g;
+  }
   size_t front = RZ, total;
   while (front < align) {
     if (front > ((size_t)-1 >> 2)) { errno = ENOMEM; return NULL; }
@@ -416,9 +424,19 @@ static const char *fam_alloc(unsigned f) {
   return f == HSP_FAM_NEW ? "new" : f == HSP_FAM_NEW_ARRAY ? "new[]" : "malloc";
 }
 
+void spy_check_family(uint64_t user, uint64_t size, unsigned alloc_fam, unsigned free_fam,
+                      uint32_t free_stack, uint32_t alloc_stack) {
+  if (free_fam == FAM_UNKNOWN || alloc_fam >= HSP_FAM_FIRST_CUSTOM || free_fam == alloc_fam) return;
+  char what[256];
+  spy_fmt(what, sizeof what, "the %llu-byte block at %p was allocated with %s and freed with %s",
+          (unsigned long long)size, (void *)(uintptr_t)user, fam_alloc(alloc_fam), fam_verb(free_fam));
+  spy_check_report(HSP_ERR_MISMATCHED_FREE, user, size, (int32_t)free_fam, free_stack, 0, alloc_stack, what);
+}
+
 void spy_check_free(void *p, unsigned family) {
   uint64_t user = (uint64_t)(uintptr_t)p;
   struct hsp_block b;
+  if (spy_guard_owns(p)) { spy_guard_free(p, family); return; }
   if (!spy_block_take(p, &b)) {
     if (!diagnose(user, fam_verb(family))) __libc_free(p);
     return;
@@ -426,12 +444,7 @@ void spy_check_free(void *p, unsigned family) {
   struct qent e = { user, HSP_BLOCK_SIZE(&b), (uint32_t)front_of(user, 1),
                     HSP_BLOCK_FAMILY(&b), b.stack, spy_stack_capture() };
   check_zones(user, e.size, e.front, e.alloc_stack, e.free_stack, fam_verb(family));
-  if (family != FAM_UNKNOWN && e.family < HSP_FAM_FIRST_CUSTOM && family != e.family) {
-    char what[256];
-    spy_fmt(what, sizeof what, "the %llu-byte block at %p was allocated with %s and freed with %s",
-            (unsigned long long)e.size, p, fam_alloc(e.family), fam_verb(family));
-    report(HSP_ERR_MISMATCHED_FREE, user, e.size, (int32_t)family, e.free_stack, 0, e.alloc_stack, what);
-  }
+  spy_check_family(user, e.size, e.family, family, e.free_stack, e.alloc_stack);
   memset(p, FILL_FREED, e.size);
   quarantine(&e);
 }
@@ -467,6 +480,7 @@ size_t spy_check_usable(void *p, size_t (*real)(void *)) {
 /* The spy is off (a forked child not spied): no reports, no quarantine,
  * but our blocks still have their red zones. */
 void spy_check_free_off(void *p) {
+  if (spy_guard_owns(p)) { spy_guard_free_off(p); return; }
   if (spy_block_remove(p, NULL, NULL)) {
     __libc_free((char *)p - front_of((uint64_t)(uintptr_t)p, 1));
     return;
@@ -485,4 +499,18 @@ void *spy_check_realloc_off(void *old, size_t n) {
   memcpy(p, old, HSP_BLOCK_SIZE(&b) < n ? HSP_BLOCK_SIZE(&b) : n);
   spy_check_free_off(old);
   return p;
+}
+
+/* The crash path: a quarantined block holding addr (no lock: the holder
+ * may be the crashed thread; a racing eviction can only hide a block). */
+int spy_check_find_freed(uint64_t addr, struct spy_near *out) {
+  if (!spy_check_on) return 0;
+  for (uint64_t k = 0; k < q_count && k < Q_CAP; k++) {
+    const struct qent *e = &ring[(q_head + k) % Q_CAP];
+    if (addr >= e->user - e->front && addr < e->user + e->size + RZ) {
+      *out = (struct spy_near){ e->user, e->size, e->alloc_stack, e->free_stack, 1 };
+      return 1;
+    }
+  }
+  return 0;
 }
