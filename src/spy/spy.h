@@ -272,6 +272,7 @@ int spy_guard_owns(const void *p);
 void spy_guard_free(void *p, unsigned family);
 void spy_guard_diagnose(void *p, const char *at);  /* not a live block of ours */
 void spy_guard_free_off(void *p);          /* spy off (forked child) */
+void spy_guard_fork(int phase);            /* 0 prepare, 1 parent, 2 child */
 int spy_guard_find(uint64_t addr, struct spy_near *out);   /* crash path */
 /* spy_check.c, crash path: a quarantined block holding addr. */
 int spy_check_find_freed(uint64_t addr, struct spy_near *out);

@@ -66,9 +66,9 @@ void spy_check_init(void) {
   spy_check_on = 1;
 }
 
-void spy_check_lock(void) { if (spy_check_on) spy_lock(&check_lock); }
-void spy_check_unlock(void) { if (spy_check_on) spy_unlock(&check_lock); }
-void spy_check_reset_lock(void) { check_lock = 0; maps_lock = 0; }
+void spy_check_lock(void) { if (spy_check_on) spy_lock(&check_lock); spy_guard_fork(0); }
+void spy_check_unlock(void) { spy_guard_fork(1); if (spy_check_on) spy_unlock(&check_lock); }
+void spy_check_reset_lock(void) { check_lock = 0; maps_lock = 0; spy_guard_fork(2); }
 
 static inline uint64_t hslot(uint64_t p, uint64_t mask) {
   return ((p >> 4) * 0x9E3779B97F4A7C15ull >> 24) & mask;

@@ -189,7 +189,11 @@ static void decommit(const struct span *s) {
 static long changed(const unsigned char *p, uint64_t n, long *last) {
   long first = -1;
   *last = -1;
-  for (uint64_t i = 0; i < n; i++)
+  uint64_t i = 0, word;
+  memset(&word, FILL_SLACK, sizeof word);
+  if (!((uintptr_t)p & 7))                 /* the clean common case, a word at a time */
+    while (i + 8 <= n && *(const uint64_t *)(const void *)(p + i) == word) i += 8;
+  for (; i < n; i++)
     if (p[i] != FILL_SLACK) { if (first < 0) first = (long)i; *last = (long)i; }
   return first;
 }
@@ -286,6 +290,14 @@ void spy_guard_diagnose(void *p, const char *at) {
             "detected at %s", p, at);
     spy_check_report(HSP_ERR_INVALID_FREE, user, 0, 0, spy_stack_capture(), 0, 0, what);
   }
+}
+
+/* fork: the child gets the tables in a consistent state. */
+void spy_guard_fork(int phase) {
+  if (!spy_guard_on) return;
+  if (phase == 0) spy_lock(&guard_lock);
+  else if (phase == 1) spy_unlock(&guard_lock);
+  else guard_lock = 0;
 }
 
 /* The spy is off (a forked child not spied): give the pages back. */
