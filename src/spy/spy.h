@@ -251,6 +251,8 @@ void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offse
 void spy_check_family(uint64_t user, uint64_t size, unsigned alloc_fam, unsigned free_fam,
                       uint32_t free_stack, uint32_t alloc_stack);
 const char *spy_heap_kind_name(unsigned kind);
+/* Bytes of [p, p+n) that are not v: the first index (-1: none), *last. */
+long spy_check_scan(const unsigned char *p, size_t n, unsigned char v, long *last);
 
 /* A block a crash may be about (spy_crash.c asks each owner). */
 struct spy_near {

@@ -34,7 +34,6 @@
 #define FILL_NEW 0xbe
 #define FILL_FREED 0xfd
 #define Q_CAP (1u << 20)          /* quarantined blocks at most */
-#define QX_CAP (Q_CAP * 2)        /* index slots */
 #define AL_CAP (1u << 18)         /* over-aligned live blocks */
 #define FAM_UNKNOWN 0xff
 
@@ -44,7 +43,6 @@ struct qent { uint64_t user, size; uint32_t front, family, alloc_stack, free_sta
 struct al { uint64_t user, front; };
 
 static struct qent *ring;         /* Q_CAP entries, FIFO from q_head */
-static uint32_t *qidx;            /* QX_CAP slots: ring index + 1 */
 static struct al *altab;          /* AL_CAP slots */
 static uint64_t q_head, q_count, q_bytes, al_count;
 static uint32_t check_lock, maps_lock;
@@ -57,9 +55,8 @@ static void *map(size_t bytes) {
 
 void spy_check_init(void) {
   ring = map(sizeof *ring * Q_CAP);
-  qidx = map(sizeof *qidx * QX_CAP);
   altab = map(sizeof *altab * AL_CAP);
-  if (!ring || !qidx || !altab) {
+  if (!ring || !altab) {
     spy_warn("--check: cannot map its tables; checking is off");
     return;
   }
@@ -141,11 +138,17 @@ void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offse
   if (spy_opt.halt_on_error) raise(SIGABRT);
 }
 
-/* Bytes of [p, p+n) that are not v: first and last index, or -1. */
-static long scan(const unsigned char *p, size_t n, unsigned char v, long *last) {
+/* Bytes of [p, p+n) that are not v: first and last index, or -1. The
+ * clean case (every eviction scans a whole block) goes a word at a time. */
+long spy_check_scan(const unsigned char *p, size_t n, unsigned char v, long *last) {
+  size_t i = 0;
+  const uint64_t w = 0x0101010101010101ull * v;
+  while (i < n && ((uintptr_t)(p + i) & 7) && p[i] == v) i++;
+  if (i < n && p[i] == v)
+    while (i + 8 <= n && *(const uint64_t *)(const void *)(p + i) == w) i += 8;
   long first = -1;
   *last = -1;
-  for (size_t i = 0; i < n; i++)
+  for (; i < n; i++)
     if (p[i] != v) {
       if (first < 0) first = (long)i;
       *last = (long)i;
@@ -157,7 +160,7 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
                         uint32_t here, const char *at) {
   const unsigned char *u = (const unsigned char *)(uintptr_t)user;
   char what[256];
-  long last, first = scan(u + size, RZ, FILL_RZ, &last);
+  long last, first = spy_check_scan(u + size, RZ, FILL_RZ, &last);
   if (first >= 0) {
     spy_fmt(what, sizeof what, "%s%ld byte%s past the %llu-byte block at %p (first at offset %llu), detected at %s",
             last + 1 == RZ ? "at least " : "", last + 1, last ? "s" : "",
@@ -165,7 +168,7 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
     spy_check_report(HSP_ERR_HEAP_OVERFLOW, user, size, (int32_t)(size + (uint64_t)first), here, 0, alloc, what);
     memset((void *)(u + size), FILL_RZ, RZ);       /* reported once */
   }
-  first = scan(u - front, front, FILL_RZ, &last);
+  first = spy_check_scan(u - front, front, FILL_RZ, &last);
   if (first >= 0) {
     long before = (long)front - first;
     spy_fmt(what, sizeof what, "%s%ld byte%s before the %llu-byte block at %p (first at offset -%ld), detected at %s",
@@ -179,7 +182,7 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
 /* A quarantined block leaving (or checked): was it written after free? */
 static void check_poison(const struct qent *e, uint32_t here, const char *at) {
   const unsigned char *u = (const unsigned char *)(uintptr_t)e->user;
-  long last, first = scan(u, e->size, FILL_FREED, &last);
+  long last, first = spy_check_scan(u, e->size, FILL_FREED, &last);
   if (first >= 0) {
     long bad = 0;
     for (long i = first; i <= last; i++) bad += u[i] != FILL_FREED;
@@ -194,28 +197,21 @@ static void check_poison(const struct qent *e, uint32_t here, const char *at) {
 
 /* ---- quarantine (under check_lock) ------------------------------------- */
 
-static uint64_t qx_find(uint64_t user) {
-  uint64_t m = QX_CAP - 1, i = hslot(user, m);
-  while (qidx[i]) {
-    if (ring[qidx[i] - 1].user == user) return i;
-    i = (i + 1) & m;
+/* The ring slot holding user, newest first, or UINT64_MAX. A linear walk:
+ * only frees of pointers the live table does not know (double, invalid,
+ * glibc's own blocks) ask, and an index would cost every free two cache
+ * misses. */
+static uint64_t ring_find(uint64_t user) {
+  for (uint64_t k = q_count; k-- > 0;) {
+    uint64_t slot = (q_head + k) % Q_CAP;
+    if (ring[slot].user == user) return slot;
   }
   return UINT64_MAX;
 }
 
-static void qx_delete(uint64_t i) {
-  uint64_t m = QX_CAP - 1;
-  for (uint64_t j = i;;) {
-    j = (j + 1) & m;
-    if (!qidx[j]) break;
-    if (may_move(i, j, hslot(ring[qidx[j] - 1].user, m))) { qidx[i] = qidx[j]; i = j; }
-  }
-  qidx[i] = 0;
-}
-
 static struct qent q_pop(void) {
   struct qent e = ring[q_head];
-  qx_delete(qx_find(e.user));
+  ring[q_head].user = 0;          /* a stale pointer would look like a root to the leak scan */
   q_head = (q_head + 1) % Q_CAP;
   q_count--;
   q_bytes -= e.size + e.front + RZ;
@@ -237,10 +233,7 @@ static void quarantine(const struct qent *e) {
     spy_lock(&check_lock);
     while (q_count && (q_count == Q_CAP || q_bytes + cost > limit) && nout < 8) out[nout++] = q_pop();
     if (q_count < Q_CAP && q_bytes + cost <= limit) {
-      uint64_t slot = (q_head + q_count) % Q_CAP, m = QX_CAP - 1, i = hslot(e->user, m);
-      ring[slot] = *e;
-      while (qidx[i]) i = (i + 1) & m;
-      qidx[i] = (uint32_t)slot + 1;
+      ring[(q_head + q_count) % Q_CAP] = *e;
       q_count++;
       q_bytes += cost;
       done = 1;
@@ -253,8 +246,8 @@ static void quarantine(const struct qent *e) {
 
 static int quarantined(uint64_t user, struct qent *out) {
   spy_lock(&check_lock);
-  uint64_t i = q_count ? qx_find(user) : UINT64_MAX;
-  if (i != UINT64_MAX) *out = ring[qidx[i] - 1];
+  uint64_t i = ring_find(user);
+  if (i != UINT64_MAX) *out = ring[i];
   spy_unlock(&check_lock);
   return i != UINT64_MAX;
 }
@@ -283,15 +276,14 @@ void spy_check_verify_all(int release_all) {
       struct qent *e = &ring[(q_head + from) % Q_CAP];
       unsigned char *u = (unsigned char *)(uintptr_t)e->user;
       long last;
-      if (scan(u, e->size, FILL_FREED, &last) < 0) continue;
+      if (spy_check_scan(u, e->size, FILL_FREED, &last) < 0) continue;
       bad[nbad++] = *e;
     }
     spy_unlock(&check_lock);
     for (unsigned k = 0; k < nbad; k++) check_poison(&bad[k], here, at);
     spy_lock(&check_lock);   /* still quarantined ones: poison again, once reported */
     for (unsigned k = 0; k < nbad; k++) {
-      uint64_t i = qx_find(bad[k].user);
-      if (i != UINT64_MAX) memset((void *)(uintptr_t)bad[k].user, FILL_FREED, bad[k].size);
+      if (ring_find(bad[k].user) != UINT64_MAX) memset((void *)(uintptr_t)bad[k].user, FILL_FREED, bad[k].size);
     }
     spy_unlock(&check_lock);
     if (!nbad) return;

@@ -17,9 +17,11 @@
  * Both are derived from the block's address and size, so the live table
  * is the only record of a live block. Every live block costs at least one
  * page of memory plus one of address space, and two memory mappings
- * (vm.max_map_count); when the kernel refuses (ENOMEM) or the region is
- * used up, one warning is printed and blocks fall back to --check's red
- * zones until mappings are free again.
+ * (vm.max_map_count). Guarded blocks stop at a budget that leaves an
+ * eighth of the mappings (at least 8192) to the program's own mmaps;
+ * past it, or when the kernel refuses (ENOMEM) or the region is used up,
+ * one warning is printed and blocks fall back to --check's red zones
+ * until guarded ones are freed.
  *
  * Evicted blocks' pages are recycled by page count; larger ones leave
  * their address space unused (the region is big). Tables hold page
@@ -30,6 +32,7 @@
  * or a report; hand glibc a pointer of the region.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -55,6 +58,7 @@ static uint64_t q_head, q_count, q_bytes;
 static uint32_t guard_lock;
 static unsigned backoff;          /* allocations left to skip after ENOMEM */
 static int warned;
+static uint64_t live, budget;     /* guarded live blocks, and how many may be */
 
 static void *map(size_t bytes, int prot) {
   void *p = mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -81,6 +85,19 @@ void spy_guard_init(void) {
     spy_warn("--guard: cannot reserve address space for the page heap; guard is off (--check stays on)");
     return;
   }
+  /* two mappings per live block; the program keeps an eighth (at least
+   * 8192) of what the kernel allows for its own mmaps */
+  uint64_t maps = 65530;
+  char buf[32];
+  int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+  ssize_t got = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0) close(fd);
+  if (got > 0) {
+    maps = 0;
+    for (ssize_t i = 0; i < got && buf[i] >= '0' && buf[i] <= '9'; i++) maps = maps * 10 + (uint64_t)(buf[i] - '0');
+  }
+  uint64_t keep = maps / 8 > 8192 ? maps / 8 : 8192;
+  budget = maps > keep ? (maps - keep) / 2 : 0;
   region_lo = cursor = (uint64_t)(uintptr_t)r;
   region_hi = region_lo + size;
   spy_guard_on = 1;
@@ -136,9 +153,14 @@ static void give_pages(uint64_t base, uint64_t pages) {
 static void out_of_mappings(int err) {
   backoff = RETRY_EVERY;
   if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED)) return;
-  spy_warn("--guard: %s; later blocks get red zones instead of guard pages until some are freed",
-           err == ENOMEM ? "the kernel refused more memory mappings (vm.max_map_count) or memory"
-                         : "the page heap's address space is used up");
+  if (err == E2BIG)
+    spy_warn("--guard: %llu live blocks use the memory mappings the kernel allows (vm.max_map_count, "
+             "some kept for the program); later blocks get red zones instead of guard pages until "
+             "some are freed", (unsigned long long)budget);
+  else
+    spy_warn("--guard: %s; later blocks get red zones instead of guard pages until some are freed",
+             err == ENOMEM ? "the kernel refused more memory mappings (vm.max_map_count) or memory"
+                           : "the page heap's address space is used up");
 }
 
 void *spy_guard_alloc(size_t n, size_t align, int zero) {
@@ -148,6 +170,7 @@ void *spy_guard_alloc(size_t n, size_t align, int zero) {
     __atomic_sub_fetch(&backoff, 1, __ATOMIC_RELAXED);
     return NULL;
   }
+  if (__atomic_load_n(&live, __ATOMIC_RELAXED) >= budget) { out_of_mappings(E2BIG); return NULL; }
   uint64_t rounded = (n + a - 1) & ~(a - 1);
   uint64_t data_len = underflow ? (((n ? n : 1) + pg - 1) & ~(pg - 1))
                                 : ((rounded + pg - 1) & ~(pg - 1));
@@ -165,6 +188,7 @@ void *spy_guard_alloc(size_t n, size_t align, int zero) {
     out_of_mappings(err);
     return NULL;
   }
+  __atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
   unsigned char *user = (unsigned char *)(uintptr_t)(underflow ? data : data + data_len - rounded);
   /* pages are fresh or were decommitted: zero already */
   if (!zero && spy_opt.check_fill) memset(user, FILL_NEW, n);
@@ -179,29 +203,17 @@ void *spy_guard_alloc(size_t n, size_t align, int zero) {
 /* ---- free and quarantine ------------------------------------------------- */
 
 static void decommit(const struct span *s) {
+  __atomic_sub_fetch(&live, 1, __ATOMIC_RELAXED);
   if (!s->data_len) return;
   void *d = (void *)(uintptr_t)s->data;
   mprotect(d, s->data_len, PROT_NONE);    /* merges with its neighbours: cannot need a mapping */
   madvise(d, s->data_len, MADV_DONTNEED);
 }
 
-/* Bytes of [p, p+n) that differ from the slack fill: first and last, or -1. */
-static long changed(const unsigned char *p, uint64_t n, long *last) {
-  long first = -1;
-  *last = -1;
-  uint64_t i = 0, word;
-  memset(&word, FILL_SLACK, sizeof word);
-  if (!((uintptr_t)p & 7))                 /* the clean common case, a word at a time */
-    while (i + 8 <= n && *(const uint64_t *)(const void *)(p + i) == word) i += 8;
-  for (; i < n; i++)
-    if (p[i] != FILL_SLACK) { if (first < 0) first = (long)i; *last = (long)i; }
-  return first;
-}
-
 static void check_slack(uint64_t user, uint64_t size, uint32_t alloc, uint32_t here, const char *at) {
   struct span s = span_of(user, size);
   char what[256];
-  long last, first = changed((const unsigned char *)(uintptr_t)s.data, s.front_len, &last);
+  long last, first = spy_check_scan((const unsigned char *)(uintptr_t)s.data, s.front_len, FILL_SLACK, &last);
   if (first >= 0) {
     long before = (long)s.front_len - first;
     spy_fmt(what, sizeof what, "%ld byte%s before the %llu-byte block at %p (first at offset -%ld, "
@@ -209,7 +221,7 @@ static void check_slack(uint64_t user, uint64_t size, uint32_t alloc, uint32_t h
             (unsigned long long)size, (void *)(uintptr_t)user, before, at);
     spy_check_report(HSP_ERR_HEAP_UNDERFLOW, user, size, (int32_t)-before, here, 0, alloc, what);
   }
-  first = changed((const unsigned char *)(uintptr_t)s.slack, s.slack_len, &last);
+  first = spy_check_scan((const unsigned char *)(uintptr_t)s.slack, s.slack_len, FILL_SLACK, &last);
   if (first < 0) return;
   spy_fmt(what, sizeof what, "%ld byte%s past the %llu-byte block at %p (first at offset %llu, "
           "in the slack %s), detected at %s", last + 1, last ? "s" : "", (unsigned long long)size, (void *)(uintptr_t)user,
