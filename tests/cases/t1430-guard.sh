@@ -12,7 +12,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
 source "$TOP/tests/cases/guard-lib.sh"
-plan 35
+plan 36
 
 P="$TESTBIN/guard_heap"
 S=guard_heap.c
@@ -76,6 +76,10 @@ grun fk --guard -- "$P" fork
 is "$(sed -n 's/^child=//p' fk.out)" 0 "fork: the child frees the parent's blocks without harm"
 is "$(gerrs fk "$P") $(cat fk.status)" "[('heap_overflow', '$addr', 32, 32, 'write', 'forked:$(mark $S fk-write)', $(mark $S fk-alloc), None)] 139" \
   "fork: the parent's guard pages still catch the overflow"
+
+grun nf --guard -- "$TESTBIN/check_cxx" new-free
+is "$(gerrs nf)" "[('mismatched_free', '$addr', 4, 0, None, 'main:$(mark check_cxx.cpp new-free-free)', $(mark check_cxx.cpp new-free-alloc), None)]" \
+  "C++: new freed with free() is a mismatch under --guard too"
 
 # Knobs: --quarantine (suffixes) and --check-fill reach the spy.
 grun q0 --guard --quarantine=0 -- "$P" uaf-read
