@@ -44,7 +44,7 @@ static const char run_usage[] =
     "                            suffixes (default 16M; --check, --guard)\n"
     "      --guard[=overflow|underflow]  page heap: each block against an inaccessible\n"
     "                            page, freed blocks inaccessible: the bad access faults\n"
-    "                            at the culprit instruction (at least 8 KB per block)\n"
+    "                            at the culprit instruction (a 4 KB page per block)\n"
     "      --halt-on-error       abort at the first error found (--check, --locks)\n"
     "      --error-exitcode N    exit with N if any block was lost or an error found\n"
     "      --errors-for-leak-kinds LIST  kinds that count for it (default definite,possible)\n"

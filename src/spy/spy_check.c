@@ -2,7 +2,8 @@
  * spy_check.c: --check, heap corruption caught without recompiling.
  * Every block gets red zones filled with 0xab (16 bytes each side; `align`
  * bytes in front of an over-aligned block, which keeps its alignment),
- * new memory is filled with 0xbe (check_fill=0: not), freed memory is
+ * new memory is filled with 0xbe (its first 4 KiB, like ASan;
+ * check_fill=0: not), freed memory is
  * poisoned with 0xfd and held in a FIFO quarantine (check_quarantine
  * bytes, default 16 MiB) before glibc gets it back. Zones are verified at
  * free, poison when a block leaves the quarantine, at leak checks and at
@@ -33,6 +34,7 @@
 #define FILL_RZ 0xab
 #define FILL_NEW 0xbe
 #define FILL_FREED 0xfd
+#define FILL_MAX 4096             /* new blocks: the first 4 KiB filled, like ASan */
 #define Q_CAP (1u << 20)          /* quarantined blocks at most */
 #define AL_CAP (1u << 18)         /* over-aligned live blocks */
 #define FAM_UNKNOWN 0xff
@@ -139,13 +141,16 @@ void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offse
 }
 
 /* Bytes of [p, p+n) that are not v: first and last index, or -1. The
- * clean case (every eviction scans a whole block) goes a word at a time. */
+ * clean case (every eviction scans a whole block) is one memcmp of the
+ * range against itself shifted by 8: equal, with the first 8 bytes all v,
+ * means every byte is v. */
 long spy_check_scan(const unsigned char *p, size_t n, unsigned char v, long *last) {
   size_t i = 0;
-  const uint64_t w = 0x0101010101010101ull * v;
-  while (i < n && ((uintptr_t)(p + i) & 7) && p[i] == v) i++;
-  if (i < n && p[i] == v)
-    while (i + 8 <= n && *(const uint64_t *)(const void *)(p + i) == w) i += 8;
+  if (n >= 16) {
+    uint64_t head;
+    memcpy(&head, p, 8);
+    if (head == 0x0101010101010101ull * v && !memcmp(p, p + 8, n - 8)) { *last = -1; return -1; }
+  }
   long first = -1;
   *last = -1;
   for (; i < n; i++)
@@ -405,7 +410,7 @@ void *spy_check_alloc(size_t n, size_t align, int zero) {
   memset(raw, FILL_RZ, front);
   memset(user + n, FILL_RZ, RZ);
   if (zero) memset(user, 0, n);
-  else if (spy_opt.check_fill) memset(user, FILL_NEW, n);
+  else if (spy_opt.check_fill) memset(user, FILL_NEW, n < FILL_MAX ? n : FILL_MAX);
   return user;
 }
 

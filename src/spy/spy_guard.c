@@ -191,7 +191,7 @@ void *spy_guard_alloc(size_t n, size_t align, int zero) {
   __atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
   unsigned char *user = (unsigned char *)(uintptr_t)(underflow ? data : data + data_len - rounded);
   /* pages are fresh or were decommitted: zero already */
-  if (!zero && spy_opt.check_fill) memset(user, FILL_NEW, n);
+  if (!zero && spy_opt.check_fill) memset(user, FILL_NEW, n < 4096 ? n : 4096);  /* as --check */
   struct span s = span_of((uint64_t)(uintptr_t)user, n);
   /* overflow side: the slack checked at free is the block's 16-byte
    * rounding; an over-aligned block's extra slack (< a) stays zero */
