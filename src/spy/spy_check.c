@@ -143,13 +143,25 @@ void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offse
 /* Bytes of [p, p+n) that are not v: first and last index, or -1. The
  * clean case (every eviction scans a whole block) is one memcmp of the
  * range against itself shifted by 8: equal, with the first 8 bytes all v,
- * means every byte is v. */
+ * means every byte is v; up to 64 bytes, a few word compares. */
 long spy_check_scan(const unsigned char *p, size_t n, unsigned char v, long *last) {
   size_t i = 0;
-  if (n >= 16) {
-    uint64_t head;
-    memcpy(&head, p, 8);
-    if (head == 0x0101010101010101ull * v && !memcmp(p, p + 8, n - 8)) { *last = -1; return -1; }
+  const uint64_t w = 0x0101010101010101ull * v;
+  if (n >= 8) {
+    uint64_t x;
+    int clean;
+    if (n <= 64) {                 /* red zones and small blocks: words, no call */
+      memcpy(&x, p + n - 8, 8);
+      clean = x == w;
+      for (size_t k = 0; k + 8 <= n && clean; k += 8) {
+        memcpy(&x, p + k, 8);
+        clean = x == w;
+      }
+    } else {
+      memcpy(&x, p, 8);
+      clean = x == w && !memcmp(p, p + 8, n - 8);
+    }
+    if (clean) { *last = -1; return -1; }
   }
   long first = -1;
   *last = -1;
