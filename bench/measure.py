@@ -416,6 +416,25 @@ def cmd_table(a):
             fmt_time(hs, nat, key="cpu"), ratio(hs, ht, key="cpu"),
             overhead_ratio(hs, ht, nat, key="cpu")))
 
+    # corruption checking (issue 3): --check's target is at most 2x native wall
+    if any("heapspy-check" in by[w] or "heapspy-guard" in by[w] for w in order):
+        out.append("")
+        out.append("Corruption checking (`heapspy run --check` / `--guard`; target for --check: "
+                   "at most 2x native wall time):")
+        out.append("")
+        out.append("| workload | native s | --check s (ratio) | --guard s (ratio) | native cpu s "
+                   "| --check cpu s (ratio) | --guard cpu s (ratio) | native MB | --check MB "
+                   "| --guard MB |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for w in order:
+            nat = summarize(by[w].get("native"))
+            ck = summarize(by[w].get("heapspy-check"))
+            gd = summarize(by[w].get("heapspy-guard"))
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                w, fmt_time(nat), fmt_time(ck, nat), fmt_time(gd, nat),
+                fmt_time(nat, key="cpu"), fmt_time(ck, nat, key="cpu"),
+                fmt_time(gd, nat, key="cpu"), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(gd, nat)))
+
     # thread scaling: same per-thread work, so 2t/1t should stay ~1.0
     if "stress1" in by and "stress2" in by:
         out.append("")

@@ -5,7 +5,8 @@
 #   WORKLOAD: cc1 python sqlite perl stress (= stress1 + stress2), or
 #             stress1 / stress2 alone.  Default: all.  RUNS default 3.
 #
-# Runs each workload natively, under heaptrack and under heapspy, runs
+# Runs each workload natively, under heaptrack and under heapspy (plain,
+# --check and --guard: the corruption-checking rows of issue 3), runs
 # interleaved (native, heaptrack, heapspy, native, ...; cc1 adds
 # `heaptrack -r` record-only), each through bench/measure.py which records
 # wall time and the peak summed RSS of the whole process tree (heaptrack:
@@ -30,6 +31,7 @@
 #   BENCH_STRESS_ITERS=n  iterations per stress thread (default 5000000)
 #   BENCH_CC1_LINES=n     size of the generated C file for cc1 (default 10000)
 #   BENCH_NO_WARMUP=1     skip the untimed native warm-up run per workload
+#   BENCH_NO_CHECK=1      skip the heapspy --check and --guard rows (issue 3)
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -115,7 +117,9 @@ workload_cmd() {
 }
 
 modes_of() {
-    if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy; else echo native heaptrack heapspy; fi
+    local checks="heapspy-check heapspy-guard"
+    [ -n "${BENCH_NO_CHECK:-}" ] && checks=
+    if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy $checks; else echo native heaptrack heapspy $checks; fi
 }
 
 # ---------------------------------------------------------------- one run
@@ -140,9 +144,12 @@ run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
                 -- "$HEAPTRACK" -o "$TMP/run/ht" "${CMD[@]}") ;;
         heaptrack-r)
             m+=(--expect-file "$TMP/run/ht.*" -- "$HEAPTRACK" -r -o "$TMP/run/ht" "${CMD[@]}") ;;
-        heapspy)
+        heapspy | heapspy-check | heapspy-guard) # --check / --guard: corruption checking
+            local extra=()
+            case $mode in heapspy-check) extra=(--check) ;; heapspy-guard) extra=(--guard) ;; esac
             m+=(--expect-file "$TMP/run/profile.hsp"
-                -- "$HEAPSPY" run -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log" -- "${CMD[@]}") ;;
+                -- "$HEAPSPY" run "${extra[@]}" -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log"
+                -- "${CMD[@]}") ;;
     esac
     line=$(env "${ENVS[@]}" "${m[@]}")
     if [ -z "$line" ]; then # the sampler itself broke: record a failure, go on
@@ -191,7 +198,11 @@ for w in "${WORKLOADS[@]}"; do
         for mode in "${modes[@]}"; do skip "$w" "$mode" "workload broken: native run failed"; done
         continue
     fi
-    [ "$have_heapspy" = 1 ] || skip "$w" heapspy "heapspy: not built"
+    if [ "$have_heapspy" = 0 ]; then
+        for mode in "${modes[@]}"; do
+            case $mode in heapspy*) skip "$w" "$mode" "heapspy: not built" ;; esac
+        done
+    fi
     if [ "$have_heaptrack" = 0 ]; then
         for mode in "${modes[@]}"; do
             case $mode in heaptrack*) skip "$w" "$mode" "heaptrack: not installed" ;; esac
@@ -200,7 +211,7 @@ for w in "${WORKLOADS[@]}"; do
     for ((i = 1; i <= RUNS; i++)); do
         for mode in "${modes[@]}"; do
             case $mode in
-                heapspy) [ "$have_heapspy" = 1 ] || continue ;;
+                heapspy*) [ "$have_heapspy" = 1 ] || continue ;;
                 heaptrack*) [ "$have_heaptrack" = 1 ] || continue ;;
             esac
             run_one "$w" "$mode" "$i"

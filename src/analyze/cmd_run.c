@@ -42,8 +42,14 @@ static const char run_usage[] =
     "                            spinlock) to shake races loose\n"
     "      --check               red zones around blocks, a quarantine after free:\n"
     "                            overflows, use after free, double/invalid/mismatched free\n"
-    "      --halt-on-error       abort at the first error found (--check), or at a\n"
-    "                            deadlock in progress (--locks)\n"
+    "      --check-fill=yes|no   fill new blocks with 0xbe (default yes; --check, --guard)\n"
+    "      --quarantine SIZE     bytes of freed blocks held back before reuse, K/M/G\n"
+    "                            suffixes (default 16M; --check, --guard)\n"
+    "      --guard[=overflow|underflow]  page heap: each block against an inaccessible\n"
+    "                            page, freed blocks inaccessible: the bad access faults\n"
+    "                            at the culprit instruction (a 4 KB page per block)\n"
+    "      --halt-on-error       abort at the first error found (--check, --guard),\n"
+    "                            or at a deadlock in progress (--locks)\n"
     "      --error-exitcode N    exit with N if any block was lost or an error found\n"
     "      --errors-for-leak-kinds LIST  kinds that count for it (default definite,possible)\n"
     "      --suppressions FILE   suppress known leaks and errors (valgrind syntax; repeatable)\n"
@@ -57,7 +63,9 @@ struct run_opts {
   const char *profile, *log_file, *format;
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
-  int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield;
+  int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield, check_fill;
+  const char *guard;                      /* "overflow", "underflow" or NULL */
+  unsigned long long quarantine;          /* ~0: the spy's default */
   unsigned error_kinds;                   /* --errors-for-leak-kinds */
   const char *supp[16];                   /* --suppressions files */
   size_t nsupp;
@@ -68,6 +76,17 @@ static int yes_no(const char *opt, const char *v) {
   if (!strcmp(v, "yes") || !strcmp(v, "1")) return 1;
   if (!strcmp(v, "no") || !strcmp(v, "0")) return 0;
   hs_die(HS_EXIT_USAGE, "run: %s expects yes or no, not '%s'", opt, v);
+}
+
+/* A byte count with an optional K, M or G suffix, below 4 GiB. */
+static unsigned long long byte_size(const char *opt, const char *v) {
+  char *end;
+  unsigned long long n = strtoull(v, &end, 10);
+  int shift = !*end ? 0 : !strcmp(end, "K") || !strcmp(end, "k") ? 10
+            : !strcmp(end, "M") || !strcmp(end, "m") ? 20 : !strcmp(end, "G") || !strcmp(end, "g") ? 30 : -1;
+  if (!*v || *v == '-' || end == v || shift < 0 || n >= (4ull << 30) >> shift)
+    hs_die(HS_EXIT_USAGE, "run: %s expects a size below 4G (bytes, or with K, M or G), not '%s'", opt, v);
+  return n << shift;
 }
 
 static unsigned number(const char *opt, const char *v, unsigned lo, unsigned hi) {
@@ -203,7 +222,7 @@ enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 static void parse(int argc, char **argv, struct run_opts *o) {
   enum { O_LOG = 256, O_DEPTH, O_FOLLOW, O_LIBC, O_CXX, O_EXITCODE, O_FORMAT,
          O_MAXSITES, O_REACHABLE, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT,
-         O_GENSUPP, O_ERRKINDS, O_YIELD };
+         O_GENSUPP, O_ERRKINDS, O_YIELD, O_FILL, O_QUAR };
   static const struct option opts[] = {
     { "profile", required_argument, 0, 'o' },
     { "log-file", required_argument, 0, O_LOG },
@@ -217,7 +236,9 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     { "show-reachable", no_argument, 0, O_REACHABLE },
     { "quiet", no_argument, 0, 'q' },
     { "check", no_argument, 0, O_CHECK },
-    { "guard", no_argument, 0, O_GUARD },
+    { "guard", optional_argument, 0, O_GUARD },
+    { "check-fill", required_argument, 0, O_FILL },
+    { "quarantine", required_argument, 0, O_QUAR },
     { "locks", no_argument, 0, O_LOCKS },
     { "yield-after-unlock", no_argument, 0, O_YIELD },
     { "trace", no_argument, 0, O_TRACE },
@@ -249,7 +270,13 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     case O_REACHABLE: o->show_reachable = 1; break;
     case 'q': o->quiet = 1; break;
     case O_CHECK: o->check = 1; break;
-    case O_GUARD: not_yet("--guard"); break;
+    case O_GUARD:
+      o->guard = optarg ? optarg : "overflow";
+      if (strcmp(o->guard, "overflow") && strcmp(o->guard, "underflow"))
+        hs_die(HS_EXIT_USAGE, "run: --guard expects overflow or underflow, not '%s'", o->guard);
+      break;
+    case O_FILL: o->check_fill = yes_no("--check-fill", optarg); break;
+    case O_QUAR: o->quarantine = byte_size("--quarantine", optarg); break;
     case O_LOCKS: o->locks = 1; break;
     case O_YIELD: o->yield = 1; break;
     case O_TRACE: not_yet("--trace"); break;
@@ -281,7 +308,8 @@ static void parse(int argc, char **argv, struct run_opts *o) {
 
 int cmd_run(int argc, char **argv) {
   struct run_opts o = { .profile = "heapspy.%p.hsp", .format = "text", .depth = 64,
-                        .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20,
+                        .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20, .check_fill = 1,
+                        .quarantine = ~0ull,
                         .error_kinds = 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE };
   parse(argc, argv, &o);
   if (optind >= argc) {
@@ -314,6 +342,12 @@ int cmd_run(int argc, char **argv) {
   if (o.yield) opt_append(spyopts, sizeof spyopts, "yield_after_unlock", "1");
   if (o.check) opt_append(spyopts, sizeof spyopts, "check", "1");
   if (o.halt) opt_append(spyopts, sizeof spyopts, "halt_on_error", "1");
+  if (o.guard) opt_append(spyopts, sizeof spyopts, "guard", o.guard);
+  if (!o.check_fill) opt_append(spyopts, sizeof spyopts, "check_fill", "0");
+  if (o.quarantine != ~0ull) {
+    snprintf(num, sizeof num, "%llu", o.quarantine);
+    opt_append(spyopts, sizeof spyopts, "check_quarantine", num);
+  }
   const char *old_preload = getenv("LD_PRELOAD");
   char *preload = hs_xmalloc(strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2);
   sprintf(preload, "%s%s%s", lib, old_preload && *old_preload ? ":" : "",

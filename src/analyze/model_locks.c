@@ -36,6 +36,7 @@ const char *hs_error_kind_name(unsigned kind) {
   case HSP_ERR_HEAP_OVERFLOW: return "heap_overflow";
   case HSP_ERR_HEAP_UNDERFLOW: return "heap_underflow";
   case HSP_ERR_MISMATCHED_FREE: return "mismatched_free";
+  case HSP_ERR_BAD_ACCESS: return "bad_access";
   default: return "unknown";
   }
 }

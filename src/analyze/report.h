@@ -63,6 +63,8 @@ void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l, int
 
 /* report_errors.c: heap errors, ASan-shaped, suppressed ones as one line
  * each, and the ERROR SUMMARY line (when any error was recorded). */
+/* "read", "write" or "access" (direction unknown) for a fault. */
+const char *hs_access_name(unsigned access);
 void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l);
 void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_locks *l);

@@ -73,12 +73,20 @@ static void location(FILE *out, const struct hsp_error *e) {
             e->offset >= 0 && e->offset < 3 ? fam[e->offset] : "?");
 }
 
+const char *hs_access_name(unsigned a) {
+  return a == HSP_ACCESS_READ ? "read" : a == HSP_ACCESS_WRITE ? "write" : "access";
+}
+
 static void one(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t frames) {
   const char *kind = hs_error_kind_name(e->kind);
   fprintf(out, "ERROR: heapspy: %s on address 0x%llx (thread %d)", kind,
           (unsigned long long)bad_address(e), e->tid);
   if (e->count > 1) fprintf(out, ", %llu times", (unsigned long long)e->count);
-  fprintf(out, "\ndetected by thread %d here:\n", e->tid);
+  if (e->signal)   /* a fault (--guard, or a crash near a known block) */
+    fprintf(out, "\n%s at 0x%llx (signal %u) by thread %d here:\n", hs_access_name(e->access),
+            (unsigned long long)e->fault_addr, e->signal, e->tid);
+  else
+    fprintf(out, "\ndetected by thread %d here:\n", e->tid);
   stack(out, m, e->stack, frames);
   location(out, e);
   if (e->related_stack) {

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      8
+#define HSP_VERSION      9
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -295,7 +295,12 @@ enum hsp_error_kind {
   HSP_ERR_HEAP_OVERFLOW,        /* the red zone after the block was written */
   HSP_ERR_HEAP_UNDERFLOW,       /* the red zone before it */
   HSP_ERR_MISMATCHED_FREE,      /* offset = the family of the freeing call */
+  /* A fatal SIGSEGV/SIGBUS at an address inside a live block that is
+   * mapped (the program changed its protection): the block is named. */
+  HSP_ERR_BAD_ACCESS,
 };
+/* hsp_error.access: how a fault revealed the error (0: found by a check). */
+enum hsp_access { HSP_ACCESS_NONE = 0, HSP_ACCESS_READ, HSP_ACCESS_WRITE, HSP_ACCESS_UNKNOWN };
 struct hsp_error {
   uint64_t next_off;
   uint32_t kind;            /* HSP_ERR_* */
@@ -311,6 +316,12 @@ struct hsp_error {
   };
   uint64_t t_ms;
   uint64_t count;
+  /* Heap errors revealed by a fault (--guard, or any crash near a block):
+   * the faulting address (address is the block's), the access and the
+   * signal; all 0 when a check found the error. */
+  uint64_t fault_addr;
+  uint32_t access;          /* enum hsp_access */
+  uint32_t signal;
 };
 
 /* Another thread still running when exit started (story 5). */

@@ -49,6 +49,7 @@ struct spy_options {
   int check_fill;         /* --check: fill new blocks with 0xbe */
   unsigned check_quarantine; /* --check: bytes of freed blocks held */
   int halt_on_error;      /* abort at the first error found */
+  char guard[16];         /* --guard: "", "overflow" (also 1/yes), "underflow" */
 };
 
 extern volatile int spy_status;
@@ -103,9 +104,16 @@ void spy_blocks_unlock_all(void);
 void spy_blocks_reset_locks(void);
 void spy_capture_samples(void);            /* at exit: hex dumps */
 uint64_t spy_blocks_snapshot(uint64_t *count, int with_kinds);  /* live heap by site */
+/* Crash path (no locks, may be slow): the live block with the lowest
+ * score(block, ctx) >= 0; 0 if every score is negative. */
+int spy_blocks_best(int64_t (*score)(const struct hsp_block *, void *), void *ctx,
+                    struct hsp_block *out);
 
 /* spy_stacks.c: capture the caller's stack and deduplicate it. */
 uint32_t spy_stack_capture(void);
+/* The stack of a signal's interrupted context (ucontext_t *); frame 0 is
+ * the faulting instruction itself (stored +1, like a return address). */
+uint32_t spy_stack_from_context(const void *ucontext);
 void spy_stacks_init(void);
 void spy_stack_count(uint32_t stack, uint64_t bytes);  /* one allocation */
 void spy_stacks_flush_counts(void);        /* this thread's batch, now */
@@ -200,11 +208,17 @@ static inline void *spy_track(void *p, size_t size, unsigned family) {
   return p;
 }
 
+/* Without --check, glibc unmaps a large block when it is freed: a few
+ * recent ones are remembered so a later access can be explained. */
+void spy_crash_note_unmapped_free(void *p);
+
 /* The free funnel. While the process has a single thread no one can be
  * handed this address between the real free and our record of it, so the
  * real free runs first, hiding the table's cache miss behind it; with
  * threads the record must come first. */
 static inline void spy_untrack_and_free(void *p) {
+  if (SPY_UNLIKELY(((const size_t *)p)[-1] & 2))   /* glibc: IS_MMAPPED */
+    spy_crash_note_unmapped_free(p);
   if (spy_single_threaded()) {
     spy_block_prefetch(p);
     __libc_free(p);
@@ -231,6 +245,45 @@ void spy_check_verify_all(int release);    /* exit (release), leak checks */
 void spy_check_lock(void);                 /* fork */
 void spy_check_unlock(void);
 void spy_check_reset_lock(void);
+/* One ASan-shaped line on stderr now, one record in the profile. */
+void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
+                      uint32_t access, uint32_t freed, uint32_t alloc, const char *what);
+/* A block allocated with alloc_fam freed as free_fam: report a mismatch. */
+void spy_check_family(uint64_t user, uint64_t size, unsigned alloc_fam, unsigned free_fam,
+                      uint32_t free_stack, uint32_t alloc_stack);
+const char *spy_heap_kind_name(unsigned kind);
+/* Bytes of [p, p+n) that are not v: the first index (-1: none), *last. */
+long spy_check_scan(const unsigned char *p, size_t n, unsigned char v, long *last);
+
+/* A block a crash may be about (spy_crash.c asks each owner). */
+struct spy_near {
+  uint64_t user, size;
+  uint32_t alloc_stack, free_stack;
+  int freed;
+};
+
+/* spy_guard.c: --guard (page heap). Each block ends at an inaccessible
+ * page (or starts after one, guard=underflow); freed blocks' pages are
+ * inaccessible while quarantined. Layered under spy_check.c's entry
+ * points: spy_check_alloc asks spy_guard_alloc first (NULL: fall back to
+ * red zones), and every pointer of the guard region is the guard's to
+ * free. spy_guard_on is set once at start-up. */
+extern int spy_guard_on;
+void spy_guard_init(void);                 /* needs spy_check_init first */
+void *spy_guard_alloc(size_t n, size_t align, int zero);
+int spy_guard_owns(const void *p);
+void spy_guard_free(void *p, unsigned family);
+void spy_guard_diagnose(void *p, const char *at);  /* not a live block of ours */
+void spy_guard_free_off(void *p);          /* spy off (forked child) */
+void spy_guard_fork(int phase);            /* 0 prepare, 1 parent, 2 child */
+int spy_guard_find(uint64_t addr, struct spy_near *out);   /* crash path */
+/* spy_check.c, crash path: a quarantined block holding addr. */
+int spy_check_find_freed(uint64_t addr, struct spy_near *out);
+
+/* spy_crash.c: a fatal SIGSEGV/SIGBUS: name the heap block it hit (or
+ * came near), report it like --check's errors. Async-signal-safe. */
+void spy_crash_explain(int sig, const void *siginfo, const void *ucontext);
+int spy_crash_find_unmapped(uint64_t addr, struct spy_near *out);
 
 /* spy_util.c: the spy's libc-free helpers. */
 void spy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -326,6 +379,14 @@ void spy_error_record(unsigned kind, uint64_t addr, uint32_t stack,
 /* A heap error (--check): see struct hsp_error for the fields. */
 void spy_error_record_heap(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
                            uint32_t access_stack, uint32_t free_stack, uint32_t alloc_stack);
+struct spy_fault {
+  uint64_t addr;            /* si_addr */
+  unsigned access;          /* enum hsp_access */
+  int signal;
+  uint32_t stack;           /* the faulting instruction's stack */
+};
+void spy_error_record_fault(unsigned kind, uint64_t block, uint64_t size, int32_t offset,
+                            uint32_t free_stack, uint32_t alloc_stack, const struct spy_fault *f);
 void spy_errors_reset_lock(void);
 
 /* spy_deadlock.c: a thread blocked in an acquisition calls this every

@@ -421,3 +421,25 @@ uint64_t spy_blocks_snapshot(uint64_t *count_out, int with_kinds) {
   munmap(tally, bytes);
   return out ? off : 0;
 }
+
+/* The crash path: every shard's table read without its lock (the holder
+ * may be the crashed thread); a block being moved may be missed, never
+ * invented: tables stay mapped after a resize. */
+int spy_blocks_best(int64_t (*score)(const struct hsp_block *, void *), void *ctx,
+                    struct hsp_block *out) {
+  if (pending_free && !spy_busy) finish_pending();
+  int64_t best = -1;
+  for (int si = 0; si < HSP_SHARDS; si++) {
+    struct hsp_shard *s = &shards[si];
+    /* capacity first: a resize publishes the bigger table before it */
+    uint64_t cap = __atomic_load_n(&s->capacity, __ATOMIC_ACQUIRE);
+    struct hsp_block *t = spy_arena_ptr(__atomic_load_n(&s->table_off, __ATOMIC_ACQUIRE));
+    for (uint64_t i = 0; t && i < cap; i++) {
+      struct hsp_block b = t[i];
+      if (!b.ptr || (b.ptr & HSP_PTR_CUSTOM)) continue;
+      int64_t sc = score(&b, ctx);
+      if (sc >= 0 && (best < 0 || sc < best)) { best = sc; *out = b; }
+    }
+  }
+  return best >= 0;
+}

@@ -2,7 +2,8 @@
  * spy_check.c: --check, heap corruption caught without recompiling.
  * Every block gets red zones filled with 0xab (16 bytes each side; `align`
  * bytes in front of an over-aligned block, which keeps its alignment),
- * new memory is filled with 0xbe (check_fill=0: not), freed memory is
+ * new memory is filled with 0xbe (its first 4 KiB, like ASan;
+ * check_fill=0: not), freed memory is
  * poisoned with 0xfd and held in a FIFO quarantine (check_quarantine
  * bytes, default 16 MiB) before glibc gets it back. Zones are verified at
  * free, poison when a block leaves the quarantine, at leak checks and at
@@ -33,8 +34,8 @@
 #define FILL_RZ 0xab
 #define FILL_NEW 0xbe
 #define FILL_FREED 0xfd
+#define FILL_MAX 4096             /* new blocks: the first 4 KiB filled, like ASan */
 #define Q_CAP (1u << 20)          /* quarantined blocks at most */
-#define QX_CAP (Q_CAP * 2)        /* index slots */
 #define AL_CAP (1u << 18)         /* over-aligned live blocks */
 #define FAM_UNKNOWN 0xff
 
@@ -44,7 +45,6 @@ struct qent { uint64_t user, size; uint32_t front, family, alloc_stack, free_sta
 struct al { uint64_t user, front; };
 
 static struct qent *ring;         /* Q_CAP entries, FIFO from q_head */
-static uint32_t *qidx;            /* QX_CAP slots: ring index + 1 */
 static struct al *altab;          /* AL_CAP slots */
 static uint64_t q_head, q_count, q_bytes, al_count;
 static uint32_t check_lock, maps_lock;
@@ -57,18 +57,17 @@ static void *map(size_t bytes) {
 
 void spy_check_init(void) {
   ring = map(sizeof *ring * Q_CAP);
-  qidx = map(sizeof *qidx * QX_CAP);
   altab = map(sizeof *altab * AL_CAP);
-  if (!ring || !qidx || !altab) {
+  if (!ring || !altab) {
     spy_warn("--check: cannot map its tables; checking is off");
     return;
   }
   spy_check_on = 1;
 }
 
-void spy_check_lock(void) { if (spy_check_on) spy_lock(&check_lock); }
-void spy_check_unlock(void) { if (spy_check_on) spy_unlock(&check_lock); }
-void spy_check_reset_lock(void) { check_lock = 0; maps_lock = 0; }
+void spy_check_lock(void) { if (spy_check_on) spy_lock(&check_lock); spy_guard_fork(0); }
+void spy_check_unlock(void) { spy_guard_fork(1); if (spy_check_on) spy_unlock(&check_lock); }
+void spy_check_reset_lock(void) { check_lock = 0; maps_lock = 0; spy_guard_fork(2); }
 
 static inline uint64_t hslot(uint64_t p, uint64_t mask) {
   return ((p >> 4) * 0x9E3779B97F4A7C15ull >> 24) & mask;
@@ -118,24 +117,25 @@ static uint64_t front_of(uint64_t user, int remove) {
 
 /* ---- reports ----------------------------------------------------------- */
 
-static const char *kind_name(unsigned k) {
+const char *spy_heap_kind_name(unsigned k) {
   switch (k) {
   case HSP_ERR_USE_AFTER_FREE: return "use_after_free";
   case HSP_ERR_DOUBLE_FREE: return "double_free";
   case HSP_ERR_INVALID_FREE: return "invalid_free";
   case HSP_ERR_HEAP_OVERFLOW: return "heap_overflow";
   case HSP_ERR_HEAP_UNDERFLOW: return "heap_underflow";
+  case HSP_ERR_BAD_ACCESS: return "bad_access";
   default: return "mismatched_free";
   }
 }
 
 /* One line on stderr now, ASan's order (kind, the bad address, then the
  * story), and one record in the profile. */
-static void report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
-                   uint32_t access, uint32_t freed, uint32_t alloc, const char *what) {
+void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
+                      uint32_t access, uint32_t freed, uint32_t alloc, const char *what) {
   char line[512];
   uint64_t bad = kind == HSP_ERR_MISMATCHED_FREE ? addr : addr + (uint64_t)(int64_t)offset;
-  size_t n = spy_fmt(line, sizeof line, "heapspy: ERROR: %s on address %p: %s\n", kind_name(kind),
+  size_t n = spy_fmt(line, sizeof line, "heapspy: ERROR: %s on address %p: %s\n", spy_heap_kind_name(kind),
                      (void *)(uintptr_t)bad, what);
   ssize_t w = write(2, line, n);
   (void)w;
@@ -143,11 +143,32 @@ static void report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
   if (spy_opt.halt_on_error) raise(SIGABRT);
 }
 
-/* Bytes of [p, p+n) that are not v: first and last index, or -1. */
-static long scan(const unsigned char *p, size_t n, unsigned char v, long *last) {
+/* Bytes of [p, p+n) that are not v: first and last index, or -1. The
+ * clean case (every eviction scans a whole block) is one memcmp of the
+ * range against itself shifted by 8: equal, with the first 8 bytes all v,
+ * means every byte is v; up to 64 bytes, a few word compares. */
+long spy_check_scan(const unsigned char *p, size_t n, unsigned char v, long *last) {
+  size_t i = 0;
+  const uint64_t w = 0x0101010101010101ull * v;
+  if (n >= 8) {
+    uint64_t x;
+    int clean;
+    if (n <= 64) {                 /* red zones and small blocks: words, no call */
+      memcpy(&x, p + n - 8, 8);
+      clean = x == w;
+      for (size_t k = 0; k + 8 <= n && clean; k += 8) {
+        memcpy(&x, p + k, 8);
+        clean = x == w;
+      }
+    } else {
+      memcpy(&x, p, 8);
+      clean = x == w && !memcmp(p, p + 8, n - 8);
+    }
+    if (clean) { *last = -1; return -1; }
+  }
   long first = -1;
   *last = -1;
-  for (size_t i = 0; i < n; i++)
+  for (; i < n; i++)
     if (p[i] != v) {
       if (first < 0) first = (long)i;
       *last = (long)i;
@@ -159,21 +180,21 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
                         uint32_t here, const char *at) {
   const unsigned char *u = (const unsigned char *)(uintptr_t)user;
   char what[256];
-  long last, first = scan(u + size, RZ, FILL_RZ, &last);
+  long last, first = spy_check_scan(u + size, RZ, FILL_RZ, &last);
   if (first >= 0) {
     spy_fmt(what, sizeof what, "%s%ld byte%s past the %llu-byte block at %p (first at offset %llu), detected at %s",
             last + 1 == RZ ? "at least " : "", last + 1, last ? "s" : "",
             (unsigned long long)size, (void *)u, (unsigned long long)(size + (uint64_t)first), at);
-    report(HSP_ERR_HEAP_OVERFLOW, user, size, (int32_t)(size + (uint64_t)first), here, 0, alloc, what);
+    spy_check_report(HSP_ERR_HEAP_OVERFLOW, user, size, (int32_t)(size + (uint64_t)first), here, 0, alloc, what);
     memset((void *)(u + size), FILL_RZ, RZ);       /* reported once */
   }
-  first = scan(u - front, front, FILL_RZ, &last);
+  first = spy_check_scan(u - front, front, FILL_RZ, &last);
   if (first >= 0) {
     long before = (long)front - first;
     spy_fmt(what, sizeof what, "%s%ld byte%s before the %llu-byte block at %p (first at offset -%ld), detected at %s",
             first == 0 ? "at least " : "", before, before > 1 ? "s" : "",
             (unsigned long long)size, (void *)u, before, at);
-    report(HSP_ERR_HEAP_UNDERFLOW, user, size, (int32_t)-before, here, 0, alloc, what);
+    spy_check_report(HSP_ERR_HEAP_UNDERFLOW, user, size, (int32_t)-before, here, 0, alloc, what);
     memset((void *)(u - front), FILL_RZ, front);
   }
 }
@@ -181,14 +202,14 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
 /* A quarantined block leaving (or checked): was it written after free? */
 static void check_poison(const struct qent *e, uint32_t here, const char *at) {
   const unsigned char *u = (const unsigned char *)(uintptr_t)e->user;
-  long last, first = scan(u, e->size, FILL_FREED, &last);
+  long last, first = spy_check_scan(u, e->size, FILL_FREED, &last);
   if (first >= 0) {
     long bad = 0;
     for (long i = first; i <= last; i++) bad += u[i] != FILL_FREED;
     char what[256];
     spy_fmt(what, sizeof what, "%ld byte%s written (offsets %ld..%ld) in the %llu-byte block at %p after it was freed, detected at %s",
             bad, bad > 1 ? "s" : "", first, last, (unsigned long long)e->size, (void *)u, at);
-    report(HSP_ERR_USE_AFTER_FREE, e->user, e->size, (int32_t)first, here, e->free_stack,
+    spy_check_report(HSP_ERR_USE_AFTER_FREE, e->user, e->size, (int32_t)first, here, e->free_stack,
            e->alloc_stack, what);
   }
   check_zones(e->user, e->size, e->front, e->alloc_stack, here, at);
@@ -196,28 +217,21 @@ static void check_poison(const struct qent *e, uint32_t here, const char *at) {
 
 /* ---- quarantine (under check_lock) ------------------------------------- */
 
-static uint64_t qx_find(uint64_t user) {
-  uint64_t m = QX_CAP - 1, i = hslot(user, m);
-  while (qidx[i]) {
-    if (ring[qidx[i] - 1].user == user) return i;
-    i = (i + 1) & m;
+/* The ring slot holding user, newest first, or UINT64_MAX. A linear walk:
+ * only frees of pointers the live table does not know (double, invalid,
+ * glibc's own blocks) ask, and an index would cost every free two cache
+ * misses. */
+static uint64_t ring_find(uint64_t user) {
+  for (uint64_t k = q_count; k-- > 0;) {
+    uint64_t slot = (q_head + k) % Q_CAP;
+    if (ring[slot].user == user) return slot;
   }
   return UINT64_MAX;
 }
 
-static void qx_delete(uint64_t i) {
-  uint64_t m = QX_CAP - 1;
-  for (uint64_t j = i;;) {
-    j = (j + 1) & m;
-    if (!qidx[j]) break;
-    if (may_move(i, j, hslot(ring[qidx[j] - 1].user, m))) { qidx[i] = qidx[j]; i = j; }
-  }
-  qidx[i] = 0;
-}
-
 static struct qent q_pop(void) {
   struct qent e = ring[q_head];
-  qx_delete(qx_find(e.user));
+  ring[q_head].user = 0;          /* a stale pointer would look like a root to the leak scan */
   q_head = (q_head + 1) % Q_CAP;
   q_count--;
   q_bytes -= e.size + e.front + RZ;
@@ -239,10 +253,7 @@ static void quarantine(const struct qent *e) {
     spy_lock(&check_lock);
     while (q_count && (q_count == Q_CAP || q_bytes + cost > limit) && nout < 8) out[nout++] = q_pop();
     if (q_count < Q_CAP && q_bytes + cost <= limit) {
-      uint64_t slot = (q_head + q_count) % Q_CAP, m = QX_CAP - 1, i = hslot(e->user, m);
-      ring[slot] = *e;
-      while (qidx[i]) i = (i + 1) & m;
-      qidx[i] = (uint32_t)slot + 1;
+      ring[(q_head + q_count) % Q_CAP] = *e;
       q_count++;
       q_bytes += cost;
       done = 1;
@@ -255,8 +266,8 @@ static void quarantine(const struct qent *e) {
 
 static int quarantined(uint64_t user, struct qent *out) {
   spy_lock(&check_lock);
-  uint64_t i = q_count ? qx_find(user) : UINT64_MAX;
-  if (i != UINT64_MAX) *out = ring[qidx[i] - 1];
+  uint64_t i = ring_find(user);
+  if (i != UINT64_MAX) *out = ring[i];
   spy_unlock(&check_lock);
   return i != UINT64_MAX;
 }
@@ -285,15 +296,14 @@ void spy_check_verify_all(int release_all) {
       struct qent *e = &ring[(q_head + from) % Q_CAP];
       unsigned char *u = (unsigned char *)(uintptr_t)e->user;
       long last;
-      if (scan(u, e->size, FILL_FREED, &last) < 0) continue;
+      if (spy_check_scan(u, e->size, FILL_FREED, &last) < 0) continue;
       bad[nbad++] = *e;
     }
     spy_unlock(&check_lock);
     for (unsigned k = 0; k < nbad; k++) check_poison(&bad[k], here, at);
     spy_lock(&check_lock);   /* still quarantined ones: poison again, once reported */
     for (unsigned k = 0; k < nbad; k++) {
-      uint64_t i = qx_find(bad[k].user);
-      if (i != UINT64_MAX) memset((void *)(uintptr_t)bad[k].user, FILL_FREED, bad[k].size);
+      if (ring_find(bad[k].user) != UINT64_MAX) memset((void *)(uintptr_t)bad[k].user, FILL_FREED, bad[k].size);
     }
     spy_unlock(&check_lock);
     if (!nbad) return;
@@ -314,12 +324,14 @@ static uint64_t hex(const char **s) {
   }
 }
 
-/* One line of /proc/self/maps: 1 and *where if it holds a. */
-static int maps_line(const char *s, uint64_t a, uint64_t sp, int *where) {
+/* One line of /proc/self/maps: 1, *where and the mapping's bounds if it
+ * holds a. */
+static int maps_line(const char *s, uint64_t a, uint64_t sp, int *where, uint64_t bounds[2]) {
   uint64_t lo = hex(&s);
   if (*s++ != '-') return 0;
   uint64_t hi = hex(&s);
   if (a < lo || a >= hi) return 0;
+  bounds[0] = lo, bounds[1] = hi;
   for (int field = 0; field < 4 && *s; field++) {     /* perms offset dev inode */
     while (*s == ' ') s++;
     while (*s && *s != ' ') s++;
@@ -332,7 +344,7 @@ static int maps_line(const char *s, uint64_t a, uint64_t sp, int *where) {
   return 1;
 }
 
-static int where_is(uint64_t a) {
+static int where_is(uint64_t a, uint64_t bounds[2]) {
   uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
   static char buf[8192];
   int where = AT_UNMAPPED, fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -347,7 +359,7 @@ static int where_is(uint64_t a) {
     char *line = buf, *nl;
     while (!found && (nl = strchr(line, '\n'))) {
       *nl = 0;
-      found = maps_line(line, a, sp, &where);
+      found = maps_line(line, a, sp, &where, bounds);
       line = nl + 1;
     }
     have -= (size_t)(line - buf);
@@ -358,38 +370,65 @@ static int where_is(uint64_t a) {
   return where;
 }
 
+/* Does user, in the anonymous mapping [lo,hi), carry a header glibc's free
+ * would accept (a block glibc made without us, e.g. before the spy's
+ * start)? Mirrors free's own sanity checks: alignment, a sane size, an
+ * mmap'd chunk that is whole pages, or an arena chunk whose successor
+ * lies in the mapping and marks it in use. Reads only [lo,hi). */
+static int glibc_chunk(uint64_t user, uint64_t lo, uint64_t hi) {
+  if (user & 15 || user < lo + 16) return 0;
+  const uint64_t *h = (const uint64_t *)(uintptr_t)user;
+  uint64_t size = h[-1] & ~(uint64_t)7, chunk = user - 16;
+  if (size < 32 || size & 15 || size > hi - chunk) return 0;
+  if (h[-1] & 2) {                                     /* IS_MMAPPED */
+    uint64_t pre = h[-2];
+    return pre <= chunk - lo && !((chunk - pre) & 4095) && !((pre + size) & 4095);
+  }
+  if (size + 16 > hi - chunk) return 0;
+  return *(const uint64_t *)(uintptr_t)(chunk + size + 8) & 1;   /* next's PREV_INUSE */
+}
+
 /* p is not a live block: report it (1) or say it is glibc's own (0). */
 static int diagnose(uint64_t user, const char *at) {
+  if (spy_guard_owns((void *)(uintptr_t)user)) {
+    spy_guard_diagnose((void *)(uintptr_t)user, at);
+    return 1;
+  }
   char what[256];
   struct qent q;
   struct hsp_block b;
   if (quarantined(user, &q)) {
     spy_fmt(what, sizeof what, "the %llu-byte block at %p was freed already, detected at %s",
             (unsigned long long)q.size, (void *)(uintptr_t)user, at);
-    report(HSP_ERR_DOUBLE_FREE, user, q.size, 0, spy_stack_capture(), q.free_stack, q.alloc_stack, what);
+    spy_check_report(HSP_ERR_DOUBLE_FREE, user, q.size, 0, spy_stack_capture(), q.free_stack, q.alloc_stack, what);
     return 1;
   }
   if (spy_block_containing(user, &b) && !(b.ptr & HSP_PTR_CUSTOM)) {
     spy_fmt(what, sizeof what, "%p is %llu bytes inside the %llu-byte block at %p, detected at %s",
             (void *)(uintptr_t)user, (unsigned long long)(user - b.ptr),
             (unsigned long long)HSP_BLOCK_SIZE(&b), (void *)(uintptr_t)b.ptr, at);
-    report(HSP_ERR_INVALID_FREE, b.ptr, HSP_BLOCK_SIZE(&b), (int32_t)(user - b.ptr),
+    spy_check_report(HSP_ERR_INVALID_FREE, b.ptr, HSP_BLOCK_SIZE(&b), (int32_t)(user - b.ptr),
            spy_stack_capture(), 0, b.stack, what);
     return 1;
   }
-  int where = where_is(user);
-  if (where == AT_HEAP) return 0;
+  uint64_t bounds[2] = { 0, 0 };
+  int where = where_is(user, bounds);
+  if (where == AT_HEAP && glibc_chunk(user, bounds[0], bounds[1])) return 0;
   spy_fmt(what, sizeof what, "%p was not allocated by malloc (%s), detected at %s",
           (void *)(uintptr_t)user,
           where == AT_STACK ? "a stack address" : where == AT_MODULE ? "a global or module address"
-                                                                     : "unmapped", at);
-  report(HSP_ERR_INVALID_FREE, user, 0, 0, spy_stack_capture(), 0, 0, what);
+          : where == AT_HEAP ? "no heap chunk there" : "unmapped", at);
+  spy_check_report(HSP_ERR_INVALID_FREE, user, 0, 0, spy_stack_capture(), 0, 0, what);
   return 1;
 }
 
 /* ---- the entry points (spy_busy raised) -------------------------------- */
 
 void *spy_check_alloc(size_t n, size_t align, int zero) {
+  if (spy_guard_on) {
+    void *g = spy_guard_alloc(n, align, zero);
+    if (g) return g;
+  }
   size_t front = RZ, total;
   while (front < align) {
     if (front > ((size_t)-1 >> 2)) { errno = ENOMEM; return NULL; }
@@ -407,7 +446,7 @@ void *spy_check_alloc(size_t n, size_t align, int zero) {
   memset(raw, FILL_RZ, front);
   memset(user + n, FILL_RZ, RZ);
   if (zero) memset(user, 0, n);
-  else if (spy_opt.check_fill) memset(user, FILL_NEW, n);
+  else if (spy_opt.check_fill) memset(user, FILL_NEW, n < FILL_MAX ? n : FILL_MAX);
   return user;
 }
 
@@ -418,9 +457,19 @@ static const char *fam_alloc(unsigned f) {
   return f == HSP_FAM_NEW ? "new" : f == HSP_FAM_NEW_ARRAY ? "new[]" : "malloc";
 }
 
+void spy_check_family(uint64_t user, uint64_t size, unsigned alloc_fam, unsigned free_fam,
+                      uint32_t free_stack, uint32_t alloc_stack) {
+  if (free_fam == FAM_UNKNOWN || alloc_fam >= HSP_FAM_FIRST_CUSTOM || free_fam == alloc_fam) return;
+  char what[256];
+  spy_fmt(what, sizeof what, "the %llu-byte block at %p was allocated with %s and freed with %s",
+          (unsigned long long)size, (void *)(uintptr_t)user, fam_alloc(alloc_fam), fam_verb(free_fam));
+  spy_check_report(HSP_ERR_MISMATCHED_FREE, user, size, (int32_t)free_fam, free_stack, 0, alloc_stack, what);
+}
+
 void spy_check_free(void *p, unsigned family) {
   uint64_t user = (uint64_t)(uintptr_t)p;
   struct hsp_block b;
+  if (spy_guard_owns(p)) { spy_guard_free(p, family); return; }
   if (!spy_block_take(p, &b)) {
     if (!diagnose(user, fam_verb(family))) __libc_free(p);
     return;
@@ -428,12 +477,7 @@ void spy_check_free(void *p, unsigned family) {
   struct qent e = { user, HSP_BLOCK_SIZE(&b), (uint32_t)front_of(user, 1),
                     HSP_BLOCK_FAMILY(&b), b.stack, spy_stack_capture() };
   check_zones(user, e.size, e.front, e.alloc_stack, e.free_stack, fam_verb(family));
-  if (family != FAM_UNKNOWN && e.family < HSP_FAM_FIRST_CUSTOM && family != e.family) {
-    char what[256];
-    spy_fmt(what, sizeof what, "the %llu-byte block at %p was allocated with %s and freed with %s",
-            (unsigned long long)e.size, p, fam_alloc(e.family), fam_verb(family));
-    report(HSP_ERR_MISMATCHED_FREE, user, e.size, (int32_t)family, e.free_stack, 0, e.alloc_stack, what);
-  }
+  spy_check_family(user, e.size, e.family, family, e.free_stack, e.alloc_stack);
   memset(p, FILL_FREED, e.size);
   quarantine(&e);
 }
@@ -469,6 +513,7 @@ size_t spy_check_usable(void *p, size_t (*real)(void *)) {
 /* The spy is off (a forked child not spied): no reports, no quarantine,
  * but our blocks still have their red zones. */
 void spy_check_free_off(void *p) {
+  if (spy_guard_owns(p)) { spy_guard_free_off(p); return; }
   if (spy_block_remove(p, NULL, NULL)) {
     __libc_free((char *)p - front_of((uint64_t)(uintptr_t)p, 1));
     return;
@@ -487,4 +532,18 @@ void *spy_check_realloc_off(void *old, size_t n) {
   memcpy(p, old, HSP_BLOCK_SIZE(&b) < n ? HSP_BLOCK_SIZE(&b) : n);
   spy_check_free_off(old);
   return p;
+}
+
+/* The crash path: a quarantined block holding addr (no lock: the holder
+ * may be the crashed thread; a racing eviction can only hide a block). */
+int spy_check_find_freed(uint64_t addr, struct spy_near *out) {
+  if (!spy_check_on) return 0;
+  for (uint64_t k = 0; k < q_count && k < Q_CAP; k++) {
+    const struct qent *e = &ring[(q_head + k) % Q_CAP];
+    if (addr >= e->user - e->front && addr < e->user + e->size + RZ) {
+      *out = (struct spy_near){ e->user, e->size, e->alloc_stack, e->free_stack, 1 };
+      return 1;
+    }
+  }
+  return 0;
 }

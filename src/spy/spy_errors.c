@@ -62,4 +62,13 @@ void spy_error_record_heap(unsigned kind, uint64_t addr, uint64_t size, int32_t 
   append(&e);
 }
 
+void spy_error_record_fault(unsigned kind, uint64_t block, uint64_t size, int32_t offset,
+                            uint32_t free_stack, uint32_t alloc_stack, const struct spy_fault *f) {
+  struct hsp_error e = { .kind = kind, .address = block, .size = size, .offset = offset,
+                         .stack = f->stack, .related_stack = free_stack,
+                         .alloc_stack = alloc_stack, .fault_addr = f->addr,
+                         .access = f->access, .signal = (uint32_t)f->signal };
+  append(&e);
+}
+
 void spy_errors_reset_lock(void) { errors_lock = 0; }

@@ -113,7 +113,11 @@ static void parse_options(void) {
 }
 
 int spy_option_set(const char *name, const char *val) {
-  long num = strtol(val, NULL, 10);
+  char *unit;
+  long num = strtol(val, &unit, 10);
+  if (*unit == 'K' || *unit == 'k') num <<= 10;      /* sizes: K, M, G suffixes */
+  else if (*unit == 'M' || *unit == 'm') num <<= 20;
+  else if (*unit == 'G' || *unit == 'g') num <<= 30;
   int yes = strcmp(val, "1") == 0 || strcmp(val, "yes") == 0 ||
             strcmp(val, "true") == 0;
 #define OPT_STR(n, field) if (!strcmp(name, n)) { spy_strlcpy(spy_opt.field, val, sizeof spy_opt.field); return 1; }
@@ -226,7 +230,8 @@ static void finish(unsigned how, int code, int sig) {
   spy_hdr->duration_ms = spy_now_ms();
 }
 
-static void fatal_signal(int sig) {
+static void fatal_signal(int sig, siginfo_t *si, void *uc) {
+  spy_crash_explain(sig, si, uc);      /* a heap block at the address? */
   finish(HSP_EXIT_SIGNAL, -1, sig);
   /* a crash inside the spy may hold the arena lock: no samples then */
   if (spy_hdr && spy_status == SPY_READY && !spy_busy) spy_capture_samples();
@@ -259,8 +264,8 @@ static void install_fatal_handlers(void) {
     struct sigaction old, sa;
     if (sigaction(sigs[i], NULL, &old) || old.sa_handler != SIG_DFL) continue;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = fatal_signal;
-    sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
+    sa.sa_sigaction = fatal_signal;
+    sa.sa_flags = SA_RESETHAND | SA_ONSTACK | SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     sigaction(sigs[i], &sa, NULL);
   }
@@ -439,7 +444,9 @@ void spy_init(void) {
   }
   fill_header();
   spy_blocks_init();
-  if (spy_opt.check) spy_check_init();
+  int guard = spy_opt.guard[0] && strcmp(spy_opt.guard, "0") && strcmp(spy_opt.guard, "no");
+  if (spy_opt.check || guard) spy_check_init();   /* --guard's fallback: red zones */
+  spy_guard_init();
   spy_stacks_init();
   spy_timeline_init();
   spy_modules_scan();

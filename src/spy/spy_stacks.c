@@ -179,6 +179,25 @@ __attribute__((noinline)) uint32_t spy_stack_capture(void) {
   return last_id = intern(pcs, (unsigned)n);
 }
 
+/* A signal's interrupted context, walked by libunwind from its registers
+ * (signal-safe: local unwinding allocates nothing of the heap). */
+uint32_t spy_stack_from_context(const void *ucontext) {
+  uint64_t pcs[MAX_FRAMES];
+  unsigned max = spy_opt.depth < MAX_FRAMES ? spy_opt.depth : MAX_FRAMES, n = 0;
+  unw_cursor_t c;
+  spy_internal++;
+  if (unw_init_local2(&c, (unw_context_t *)(uintptr_t)ucontext, UNW_INIT_SIGNAL_FRAME) == 0) {
+    do {
+      unw_word_t ip;
+      if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || !ip) break;
+      pcs[n] = n ? (uint64_t)ip : (uint64_t)ip + 1;  /* symbolizers look at pc-1 */
+      n++;
+    } while (n < max && unw_step(&c) > 0);
+  }
+  spy_internal--;
+  return n ? intern(pcs, n) : 0;
+}
+
 /* Per-stack allocation counts, batched per thread: a hot stack shared by
  * threads would otherwise bounce its record's cache line on every call. */
 #define HOT 256

@@ -2,13 +2,12 @@
 # tests/oracle/t2300-who-catches-what.sh: issue 3, side-by-side truth. The
 # bug programs of tests/truth/truth.py (story 2, use after free, double
 # and invalid frees, overflows and underflows by 1 and by 10, the four C++
-# mismatches) run under heapspy --check, heapspy --guard (once built),
+# mismatches) run under heapspy --check, heapspy --guard,
 # valgrind memcheck and AddressSanitizer. Asserts, per tool, that it names
-# each bug's true kind (--check's two known blind spots excepted: reads of
-# freed memory and frees of pointers into a foreign mapping), and that
+# each bug's true kind (--check's known blind spot excepted: reads of
+# freed memory), and that
 # every cell of the committed doc/who-catches-what.md is what the tools
-# report today (a column is skipped when its tool is missing; when --guard
-# appears, its "n/a" cells fail until `make who-catches-what` is rerun).
+# report today (a column is skipped when its tool is missing).
 source "$(dirname "$0")/../lib/tap.sh"
 DOC="$TOP/doc/who-catches-what.md"
 
@@ -59,10 +58,8 @@ column() {  # TITLE BLIND-ROWS (never caught) MAYBE-ROWS (not asserted either wa
   if [ "$got" = n/a ]; then skip "$1 names every bug's true kind" "$(grep -m1 -P "\t$1\t" cells.tsv | cut -f3)"
   else is "$got" ok "$1 names every bug's true kind${2:+ (not: $2)}${3:+ (maybe not: $3)}"; fi
 }
-column "heapspy --check" "uaf-read,free-never-allocated"
-# --guard (another branch): by design it faults at the bad access on the
-# page side of each block; frees go through --check's funnel.
-column "heapspy --guard" "" "free-never-allocated,underflow-1,underflow-10"
+column "heapspy --check" "uaf-read"
+column "heapspy --guard" ""
 column "valgrind memcheck" ""
 column "AddressSanitizer" ""
 

@@ -1,0 +1,117 @@
+/*
+ * spy_crash.c: any crash is explained. When the program dies of SIGSEGV
+ * or SIGBUS, the faulting address is looked up among the blocks the spy
+ * knows: the guard heap's (live or quarantined, --guard), --check's
+ * quarantine, the large blocks glibc unmapped at a recent free, and the
+ * live table (a block holding the address, or the nearest one ending or
+ * starting within a page of it). The finding is one ASan-shaped line on
+ * stderr ("write at A, 8 bytes inside the 48-byte block at B, freed")
+ * and an error record with the faulting stack, the block's allocation
+ * and free stacks; the caller then lets the program die of the signal.
+ *
+ * Must never: allocate, take a lock the crashed thread may hold (tables
+ * are read without their locks), or run when the crash is the spy's own
+ * (spy_busy): then the plain death is the safest outcome.
+ */
+#include <signal.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "spy.h"
+
+#define NEAR_REACH 4096            /* "near": within a page of the block */
+#define UNMAPPED_RING 64           /* recently unmapped large blocks */
+#define PF_TRAP 14                 /* x86 page fault */
+
+/* ---- large blocks glibc unmapped at free (no --check) ------------------ */
+
+static struct spy_near unmapped[UNMAPPED_RING];
+static uint32_t unmapped_next;
+
+void spy_crash_note_unmapped_free(void *p) {
+  struct hsp_block b;
+  if (!spy_block_lookup(p, &b)) return;
+  uint32_t i = __atomic_fetch_add(&unmapped_next, 1, __ATOMIC_RELAXED) % UNMAPPED_RING;
+  unmapped[i] = (struct spy_near){ b.ptr, HSP_BLOCK_SIZE(&b), b.stack, spy_stack_capture(), 1 };
+}
+
+int spy_crash_find_unmapped(uint64_t addr, struct spy_near *out) {
+  /* newest first: the range may have been mapped and freed again */
+  uint32_t n = __atomic_load_n(&unmapped_next, __ATOMIC_RELAXED);
+  for (uint32_t k = 0; k < UNMAPPED_RING && k < n; k++) {
+    const struct spy_near *e = &unmapped[(n - 1 - k) % UNMAPPED_RING];
+    if (addr >= e->user && addr < e->user + e->size) { *out = *e; return 1; }
+  }
+  return 0;
+}
+
+/* ---- live blocks ---------------------------------------------------------- */
+
+static int64_t nearness(const struct hsp_block *b, void *ctx) {
+  uint64_t addr = *(uint64_t *)ctx, lo = b->ptr, hi = lo + HSP_BLOCK_SIZE(b);
+  if (addr >= lo && addr < hi) return 0;
+  if (addr >= hi && addr - hi < NEAR_REACH) return (int64_t)(addr - hi) + 1;
+  if (addr < lo && lo - addr <= NEAR_REACH) return (int64_t)(lo - addr) + 1;
+  return -1;
+}
+
+static int live_near(uint64_t addr, struct spy_near *out) {
+  struct hsp_block b;
+  if (!spy_blocks_best(nearness, &addr, &b)) return 0;
+  *out = (struct spy_near){ b.ptr, HSP_BLOCK_SIZE(&b), b.stack, 0, 0 };
+  return 1;
+}
+
+/* ---- the explanation ------------------------------------------------------ */
+
+static unsigned access_of(int sig, const ucontext_t *uc) {
+  if (sig != SIGSEGV || !uc || uc->uc_mcontext.gregs[REG_TRAPNO] != PF_TRAP) return HSP_ACCESS_UNKNOWN;
+  return uc->uc_mcontext.gregs[REG_ERR] & 2 ? HSP_ACCESS_WRITE : HSP_ACCESS_READ;
+}
+
+void spy_crash_explain(int sig, const void *siginfo, const void *ucontext) {
+  if ((sig != SIGSEGV && sig != SIGBUS) || !siginfo || !spy_hdr || spy_status != SPY_READY || spy_busy)
+    return;
+  const siginfo_t *si = siginfo;
+  const ucontext_t *uc = ucontext;
+  if (si->si_code <= 0) return;           /* sent by kill/raise: no address */
+  uint64_t addr = (uint64_t)(uintptr_t)si->si_addr;
+  spy_busy++;
+  struct spy_near b;
+  int guarded = spy_guard_find(addr, &b);
+  int found = guarded || spy_check_find_freed(addr, &b) || spy_crash_find_unmapped(addr, &b) ||
+              live_near(addr, &b);
+  if (!found) { spy_busy--; return; }
+  struct spy_fault f = { addr, access_of(sig, uc), sig, 0 };
+  uint64_t end = b.user + b.size;
+  unsigned kind;
+  char where[96];
+  if (addr >= b.user && (addr < end || (b.freed && addr == b.user))) {
+    kind = b.freed ? HSP_ERR_USE_AFTER_FREE : HSP_ERR_BAD_ACCESS;
+    spy_fmt(where, sizeof where, "%llu byte%s inside", (unsigned long long)(addr - b.user),
+            addr - b.user == 1 ? "" : "s");
+  } else if (addr >= end) {
+    kind = b.freed ? HSP_ERR_USE_AFTER_FREE : HSP_ERR_HEAP_OVERFLOW;
+    spy_fmt(where, sizeof where, "%llu byte%s past the end of", (unsigned long long)(addr - end),
+            addr - end == 1 ? "" : "s");
+  } else {
+    kind = b.freed ? HSP_ERR_USE_AFTER_FREE : HSP_ERR_HEAP_UNDERFLOW;
+    spy_fmt(where, sizeof where, "%llu byte%s before", (unsigned long long)(b.user - addr),
+            b.user - addr == 1 ? "" : "s");
+  }
+  static const char *const acc[] = { "access", "read", "write", "access" };
+  char line[512];
+  size_t n = spy_fmt(line, sizeof line,
+                     "heapspy: ERROR: %s on address %p: %s, %s the %llu-byte block at %p%s (%s%s)\n",
+                     spy_heap_kind_name(kind), (void *)(uintptr_t)addr, acc[f.access], where,
+                     (unsigned long long)b.size, (void *)(uintptr_t)b.user,
+                     b.freed ? ", freed" : "", sig == SIGSEGV ? "SIGSEGV" : "SIGBUS",
+                     guarded ? " on a guard page" : "");
+  ssize_t w = write(2, line, n);
+  (void)w;
+  f.stack = spy_stack_from_context(uc);
+  spy_error_record_fault(kind, b.user, b.size, (int32_t)(int64_t)(addr - b.user), b.free_stack,
+                         b.alloc_stack, &f);
+  spy_busy--;
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# t1430-guard: issue 3, --guard (page heap). Each bug of guard_heap.c
+# faults at the culprit instruction: the report names the kind, the
+# block (address, size), the offset and direction of the access, the
+# faulting stack (its first frame in the program is the bad line), the
+# allocation and free stacks; the program dies of SIGSEGV (128+11) as it
+# would have. --check finds the same overflow only at free, and a bad
+# read not at all. Slack bytes (16-byte alignment) and the front of the
+# first page are checked at free. Also: guard=underflow, fork, running
+# out of mappings (one warning, fallback, guard back once blocks are
+# freed), the --check knobs, and no false positives on real programs.
+source "$(dirname "$0")/../lib/tap.sh"
+source "$TOP/tests/cases/check-lib.sh"
+source "$TOP/tests/cases/guard-lib.sh"
+plan 36
+
+P="$TESTBIN/guard_heap"
+S=guard_heap.c
+E='heapspy: ERROR:'
+
+grun ow --guard -- "$P" overflow-write
+is "$(cat ow.status)" 139 "overflow by 1: the program dies of SIGSEGV at the write"
+like "$(cat ow.err)" "^$E heap_overflow on address 0x[0-9a-f]+: write, 0 bytes past the end of the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
+  "overflow by 1: one ASan-shaped line on stderr"
+is "$(gerrs ow "$P")" "[('heap_overflow', '$addr', 32, 32, 'write', 'overflow_write:$(mark $S ow-write)', $(mark $S ow-alloc), None)]" \
+  "overflow by 1: errors[]: the faulting stack is the bad write"
+grun owc --check -- "$P" overflow-write
+is "$(gerrs owc "$P")" "[('heap_overflow', '$addr', 32, 32, None, 'overflow_write:$(mark $S ow-free)', $(mark $S ow-alloc), None)]" \
+  "overflow by 1: --check finds it only at free"
+
+grun or --guard -- "$P" overflow-read
+like "$(cat or.err)" "^$E heap_overflow on address 0x[0-9a-f]+: read, 8 bytes past the end of the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
+  "read overflow: stderr"
+is "$(gerrs or "$P")" "[('heap_overflow', '$addr', 32, 40, 'read', 'overflow_read:$(mark $S or-read)', $(mark $S or-alloc), None)]" \
+  "read overflow: errors[]"
+is "$(cat or.status)" 139 "read overflow: 128+SIGSEGV"
+grun orc --check -- "$P" overflow-read
+is "$(gerrs orc "$P") $(cat orc.status)" "[] 0" "read overflow: invisible to --check"
+
+grun os --guard -- "$P" overflow-slack
+like "$(cat os.err)" "^$E heap_overflow on address 0x[0-9a-f]+: 1 byte past the 20-byte block at $addr \(first at offset 20, in the slack before the guard page\), detected at free$" \
+  "overflow into the alignment slack: found at free"
+is "$(gerrs os "$P") $(cat os.status)" "[('heap_overflow', '$addr', 20, 20, None, 'overflow_slack:$(mark $S os-free)', $(mark $S os-alloc), None)] 0" \
+  "overflow into the slack: errors[], the program runs on"
+
+grun uw --guard=underflow -- "$P" underflow-write
+like "$(cat uw.err)" "^$E heap_underflow on address 0x[0-9a-f]+: write, 1 byte before the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
+  "guard=underflow: underflow by 1 faults"
+is "$(gerrs uw "$P") $(cat uw.status)" "[('heap_underflow', '$addr', 32, -1, 'write', 'underflow_write:$(mark $S uw-write)', $(mark $S uw-alloc), None)] 139" \
+  "guard=underflow: errors[] and 128+SIGSEGV"
+is "$(( addr % 4096 ))" 0 "guard=underflow: the block starts a page"
+grun uwo --guard -- "$P" underflow-write
+is "$(gerrs uwo "$P") $(cat uwo.status)" "[('heap_underflow', '$addr', 32, -1, None, 'underflow_write:$(mark $S uw-free)', $(mark $S uw-alloc), None)] 0" \
+  "guard (overflow side): an underflow is found at free"
+
+# Story 2: the creator frees, the holder's release() writes the object.
+grun uafw --guard -- "$P" uaf-write
+like "$(cat uafw.err)" "^$E use_after_free on address 0x[0-9a-f]+: write, 4 bytes inside the 48-byte block at $addr, freed \(SIGSEGV on a guard page\)$" \
+  "use after free (story 2): stderr"
+is "$(gerrs uafw "$P")" "[('use_after_free', '$addr', 48, 4, 'write', 'obj_release:$(mark $S obj-release-write)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
+  "use after free: errors[]: the holder's write, the allocation, the creator's free"
+is "$(cat uafw.status)" 139 "use after free: 128+SIGSEGV"
+grun uafr --guard -- "$P" uaf-read
+is "$(gerrs uafr "$P")" "[('use_after_free', '$addr', 48, 0, 'read', 'obj_peek:$(mark $S obj-peek-read)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
+  "read after free: errors[]"
+
+grun df --guard -- "$P" double-free
+is "$(gerrs df "$P") $(cat df.status)" "[('double_free', '$addr', 32, 0, None, 'double_free:$(mark $S df-second)', $(mark $S df-alloc), $(mark $S df-first))] 0" \
+  "double free: both frees, the program runs on"
+
+grun ro --guard -- "$P" realloc-overflow
+is "$(gerrs ro "$P") $(cat ro.status)" "[('heap_overflow', '$addr', 64, 64, 'write', 'realloc_overflow:$(mark $S ro-write)', $(mark $S ro-realloc), None)] 139" \
+  "realloc: contents kept, the new block guarded"
+
+grun fk --guard -- "$P" fork
+is "$(sed -n 's/^child=//p' fk.out)" 0 "fork: the child frees the parent's blocks without harm"
+is "$(gerrs fk "$P") $(cat fk.status)" "[('heap_overflow', '$addr', 32, 32, 'write', 'forked:$(mark $S fk-write)', $(mark $S fk-alloc), None)] 139" \
+  "fork: the parent's guard pages still catch the overflow"
+
+grun nf --guard -- "$TESTBIN/check_cxx" new-free
+is "$(gerrs nf)" "[('mismatched_free', '$addr', 4, 0, None, 'main:$(mark check_cxx.cpp new-free-free)', $(mark check_cxx.cpp new-free-alloc), None)]" \
+  "C++: new freed with free() is a mismatch under --guard too"
+
+# Knobs: --quarantine (suffixes) and --check-fill reach the spy.
+grun q0 --guard --quarantine=0 -- "$P" uaf-read
+is "$(gerrs q0 "$P") $(cat q0.status)" "[] 139" "--quarantine=0: the freed block is not remembered, the crash stays unexplained"
+grun q1 --guard --quarantine=1K -- "$P" uaf-read
+is "$(gerrs q1 "$P")" "[('use_after_free', '$addr', 48, 0, 'read', 'obj_peek:$(mark $S obj-peek-read)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
+  "--quarantine=1K holds the 48-byte block"
+grun f1 --guard -- "$P" fill
+grun f0 --guard --check-fill=no -- "$P" fill
+is "$(cat f1.out) $(cat f0.out)" "fill=be fill=00" "--check-fill=no: new blocks are not filled with 0xbe"
+"$HEAPSPY" run --guard=sideways -- true >/dev/null 2>bad.err
+is "$? $(cat bad.err)" "125 heapspy: run: --guard expects overflow or underflow, not 'sideways'" "--guard=sideways: usage error"
+"$HEAPSPY" run --quarantine=12Q -- true >/dev/null 2>bad.err
+is "$? $(cat bad.err)" "125 heapspy: run: --quarantine expects a size below 4G (bytes, or with K, M or G), not '12Q'" \
+  "--quarantine=12Q: usage error"
+
+# Out of mappings: twice vm.max_map_count's worth of blocks cannot all
+# have guard pages.
+maps=$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 0)
+n=$(( maps / 2 + 2000 ))
+if [ "$maps" -gt 0 ] && [ "$n" -le 140000 ]; then
+  grun many --guard -- "$P" many "$n"
+  is "$(grep -c 'heapspy: warning: --guard: [0-9]* live blocks use the memory mappings the kernel allows' many.err)" 1 \
+    "out of mappings: one warning"
+  is "$(sed -n 's/^many=//p' many.out)" "$n" "out of mappings: every block still works (red zones)"
+  is "$(gerrs many "$P") $(cat many.status)" "[('heap_overflow', '$addr', 32, 32, 'write', 'overflow_write:$(mark $S ow-write)', $(mark $S ow-alloc), None)] 139" \
+    "out of mappings: once blocks are freed, guard pages are back"
+else
+  for i in 1 2 3; do skip "out of mappings" "vm.max_map_count=$maps: too many blocks to try"; done
+fi
+
+# No false positives, guarantees kept.
+grun cl --guard -- "$TESTBIN/check_heap" clean
+is "$(cat cl.out) $(cat cl.status) $(gerrs cl)" "clean: ok 0 []" \
+  "check_heap clean: alignments, usable size, realloc, calloc kept; zero errors"
+"$HEAPSPY" run -q -o plain.hsp -- "$TESTBIN/check_heap" clean >/dev/null 2>&1
+"$HEAPSPY" report --format json plain.hsp >plain.json 2>/dev/null
+totals() { python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["allocs"], t["frees"], t["bytes_allocated"])' "$1"; }
+is "$(totals cl.json)" "$(totals plain.json)" "check_heap clean: totals the same with and without --guard"
+if command -v sqlite3 >/dev/null 2>&1; then
+  grun sq --guard -- sqlite3 :memory: 'create table t(a); insert into t values(1); select * from t;'
+  is "$(cat sq.out) $(cat sq.status) $(gerrs sq) $(grep -c "$E" sq.err)" "1 0 [] 0" "sqlite3 under --guard: clean"
+else
+  skip "sqlite3 under --guard" "sqlite3 not installed"
+fi
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+PYTHONMALLOC=malloc grun py --guard -- "$PY" -c 'import json, re; print(len(json.dumps({"a": [1] * 100})))'
+is "$(cat py.out) $(cat py.status) $(gerrs py)" "307 0 []" "python3 (PYTHONMALLOC=malloc) under --guard: clean"
+CC1=$(gcc -print-prog-name=cc1 2>/dev/null)
+if [ -x "$CC1" ]; then
+  python3 "$TOP/bench/gen_c.py" --lines 300 -o gen.c >/dev/null
+  grun cc --guard -- "$CC1" -O2 -quiet gen.c -o gen.s
+  is "$(cat cc.status) $(gerrs cc) $(test -s gen.s && echo compiled)" "0 [] compiled" "gcc's cc1 under --guard: clean"
+else
+  skip "cc1 under --guard" "gcc not installed"
+fi
+done_testing
