@@ -12,6 +12,9 @@
  *     global while it appends and frees nodes as fast as it can;
  *   IDLE more threads wait on a condition variable (for timing holds).
  * One more check runs from a signal handler (SIGUSR1 raised by main).
+ * With SCAN_THREADS_CHURN=1 in the environment, one more thread starts
+ * and joins short-lived threads (each allocates and frees a block) all
+ * through the checks: threads are born and die during the holds.
  * Lost all along: a 777-byte block and a 555-byte block pointing to a
  * 333-byte one (definitely lost: 2 blocks, 1,332 bytes; indirectly: 1
  * block, 333 bytes). Afterwards every worker checks its block's contents,
@@ -112,6 +115,28 @@ static void *mutator(void *arg) {
   return NULL;
 }
 
+static void *short_lived(void *arg) {
+  void *volatile p = malloc(24);
+  free(p);
+  return arg;
+}
+
+static void *churner(void *arg) {
+  (void)arg;
+  __atomic_add_fetch(&ready, 1, __ATOMIC_SEQ_CST);
+  unsigned long born = 0;
+  while (!stop) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, short_lived, NULL) == 0) {
+      pthread_join(t, NULL);
+      born++;
+    }
+  }
+  printf("churner: %s\n", born ? "threads came and went during the checks" : "no thread started");
+  __atomic_add_fetch(&done, 1, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
 static void *idle(void *arg) {
   (void)arg;
   pthread_mutex_lock(&idle_lock);
@@ -149,13 +174,16 @@ int main(int argc, char **argv) {
     list_tail = n;
   }
   lose();
-  int nthreads = NREG + NSTACK + 1 + 1 + nidle;
+  const char *churn_env = getenv("SCAN_THREADS_CHURN");
+  int churn = churn_env && !strcmp(churn_env, "1");
+  int nthreads = NREG + NSTACK + 1 + 1 + nidle + churn;
   pthread_t *t = calloc((size_t)nthreads, sizeof *t);
   int k = 0;
   for (long i = 0; i < NREG; i++) pthread_create(&t[k++], NULL, register_worker, (void *)i);
   for (long i = 0; i <= NSTACK; i++) pthread_create(&t[k++], NULL, stack_worker, (void *)i);
   pthread_create(&t[k++], NULL, mutator, NULL);
   for (int i = 0; i < nidle; i++) pthread_create(&t[k++], NULL, idle, NULL);
+  if (churn) pthread_create(&t[k++], NULL, churner, NULL);
   while (__atomic_load_n(&ready, __ATOMIC_SEQ_CST) < nthreads) usleep(1000);
   for (int i = 0; i < checks; i++) HEAPSPY_LEAK_CHECK();
   if (checks) {
@@ -176,7 +204,7 @@ int main(int argc, char **argv) {
   pthread_cond_broadcast(&idle_cond);
   pthread_mutex_unlock(&idle_lock);
   for (int i = 0; i < nthreads; i++) pthread_join(t[i], NULL);
-  printf("%d of %d workers carried on\n", done, NREG + NSTACK + 2);
+  printf("%d of %d workers carried on\n", done, NREG + NSTACK + 2 + churn);
   while (list_head) {
     struct node *n = list_head;
     list_head = n->next;

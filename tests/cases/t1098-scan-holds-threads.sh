@@ -10,7 +10,7 @@
 # (stop_signal=0) the register-held blocks are called lost: the hold is
 # what makes the answer right.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 16
+plan 18
 PROG="$TESTBIN/scan_threads"
 LIB="$TOP/build/lib/heapspy/libheapspy.so"
 # lost all along: 777 and 555 bytes (definitely), 333 bytes under the 555
@@ -38,6 +38,15 @@ is "$(grep -c 'block intact, freed' in.out)" "6" "every worker found its block i
 is "$(tail -1 in.out)" "7 of 7 workers carried on" "held threads carried on (the mutator too)"
 is "$(json in.json "str(tuple(x for k in ('definitely_lost', 'indirectly_lost', 'possibly_lost') for x in (j['leak_summary'][k]['bytes'], j['leak_summary'][k]['blocks'])))")" \
    "(1332, 2, 333, 1, 0, 0)" "at exit, the threads joined: the same lost blocks, no DTV left"
+
+# 1b. threads born and dying during the holds (a churner starts and joins
+# short-lived threads all along): the same lost blocks, and everybody
+# carries on
+SCAN_THREADS_CHURN=1 "$HEAPSPY" run -o churn.hsp -- "$PROG" 5 > churn.out 2> churn.err
+"$HEAPSPY" report --format json churn.hsp > churn.json
+is "$(json churn.json "sorted(set(str(tuple(x for k in ('definitely_lost', 'indirectly_lost') for x in (c['leak_summary'][k]['bytes'], c['leak_summary'][k]['blocks']))) for c in j['checkpoints']))")" \
+   "['(1332, 2, 333, 1)']" "with threads coming and going: the same lost blocks in all six checks"
+is "$(tail -1 churn.out)" "8 of 8 workers carried on" "... and every worker, the churner too, carried on"
 
 # 2. the same without the hold: registers of running threads are not seen
 env LD_PRELOAD="$LIB" HEAPSPY_OPTIONS=profile=off.hsp:stop_signal=0:quiet=1 "$PROG" 1 > off.out 2>&1
