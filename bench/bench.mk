@@ -29,3 +29,13 @@ bench-scan: all $(BUILD)/bench/scan1m
 	$(CLI) report --max-sites 1 --max-frames 3 $(BUILD)/bench/scan1m.hsp | grep -A5 "Leak check" | head -6
 
 .PHONY: bench-scan
+
+# Holding the other threads still for a leak check (2 and 64 threads).
+$(BUILD)/bench/hold: bench/hold.c include/heapspy.h $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Iinclude -pthread -o $@ $<
+
+bench-hold: all $(BUILD)/bench/hold
+	bench/hold.sh 2 64
+
+.PHONY: bench-hold

@@ -53,6 +53,13 @@ int hs_report_diff(FILE *out, struct hs_model *m, const char *a, const char *b, 
 void hs_report_checkpoint(FILE *out, struct hs_model *m, const struct hsp_mark *mk,
                           size_t max_sites, int json);
 
+/* report_scan.c: how a reachability scan went (s NULL: no scan). Text:
+ * memcheck's "of which reachable via heuristic" lines, and a line on the
+ * threads held still; JSON: one object (null without a scan). */
+void hs_text_scan_heuristics(FILE *out, const struct hsp_scan_info *s);
+void hs_text_scan_threads(FILE *out, const struct hsp_scan_info *s);
+void hs_json_scan_info(FILE *out, const struct hsp_scan_info *s);
+
 /* report_locks.c: errors found during the run, lock-order cycles and
  * threads still running at exit (text: one section each, when present;
  * frames: per stack, 0 = all). JSON: the SPEC's errors, lock_order and

@@ -49,7 +49,8 @@ void hs_report_checkpoint(FILE *out, struct hs_model *m, const struct hsp_mark *
       for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)
         fprintf(out, "%s\"%s\": {\"bytes\": %llu, \"blocks\": %llu}", k > 1 ? ", " : "",
                 hs_kind_name(k), (unsigned long long)kb[k], (unsigned long long)kn[k]);
-      fputc('}', out);
+      fputs("}, \"leak_scan\": ", out);
+      hs_json_scan_info(out, hsp_scan_info(&m->prof, mk));
     }
     fputs(", \"sites\": [", out);
   } else {
@@ -61,6 +62,10 @@ void hs_report_checkpoint(FILE *out, struct hs_model *m, const struct hsp_mark *
       for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)
         fprintf(out, "   %15s: %s bytes in %s blocks\n", hs_kind_phrase(k),
                 hs_commas(kb[k], b1), hs_commas(kn[k], b2));
+    if (mk->leak_check) {
+      hs_text_scan_heuristics(out, hsp_scan_info(&m->prof, mk));
+      hs_text_scan_threads(out, hsp_scan_info(&m->prof, mk));
+    }
   }
   for (size_t i = 0; i < nl; i++) {
     const struct hsp_site *s = order[i];

@@ -112,7 +112,9 @@ void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_o
             (unsigned long long)m->kinds[k].bytes, (unsigned long long)m->kinds[k].blocks);
   fprintf(out, ", \"suppressed\": {\"bytes\": %llu, \"blocks\": %llu}",
           (unsigned long long)m->suppressed_bytes, (unsigned long long)m->suppressed_blocks);
-  fputs("},\n  \"by_module\": [", out);
+  fputs("},\n  \"leak_scan\": ", out);
+  hs_json_scan_info(out, hsp_scan_info(&m->prof, NULL));
+  fputs(",\n  \"by_module\": [", out);
   for (size_t i = 0; i < m->nby_module; i++) {
     fputs(i ? ", {\"module\": " : "{\"module\": ", out);
     hs_json_str(out, m->by_module[i].name);

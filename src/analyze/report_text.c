@@ -203,6 +203,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
     for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)
       fprintf(out, "   %15s: %s bytes in %s blocks\n", hs_kind_phrase(k),
               hs_commas(m->kinds[k].bytes, b1), hs_commas(m->kinds[k].blocks, b2));
+    hs_text_scan_heuristics(out, hsp_scan_info(&m->prof, NULL));
     if (m->suppressed_blocks)
       fprintf(out, "   %15s: %s bytes in %s blocks\n", "suppressed",
               hs_commas(m->suppressed_bytes, b1), hs_commas(m->suppressed_blocks, b2));
@@ -211,6 +212,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
               hs_commas(m->kinds[0].bytes, b1), hs_commas(m->kinds[0].blocks, b2));
     if (!o->show_reachable && m->kinds[HSP_LEAK_REACHABLE].sites)
       fprintf(out, "   (still reachable blocks are not listed; --show-reachable lists them)\n");
+    hs_text_scan_threads(out, hsp_scan_info(&m->prof, NULL));
   } else if (m->total.in_use_blocks) {
     fprintf(out, "\nNo reachability scan ran (the program did not reach exit): blocks in use are unclassified.\n");
   }

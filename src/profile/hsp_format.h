@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      9
+#define HSP_VERSION      10
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -153,6 +153,41 @@ enum hsp_leak_kind {
   HSP_LEAK_REACHABLE = 4,     /* a chain of start pointers from a root */
 };
 
+/* memcheck's leak-check heuristics (its default, --leak-check-heuristics=
+ * all): an interior pointer of one of these shapes counts as a pointer to
+ * the block's start. */
+enum hsp_heuristic {
+  HSP_HEUR_NONE = 0,
+  HSP_HEUR_STDSTRING = 1,     /* length, capacity, refcount, chars: ptr to chars */
+  HSP_HEUR_LENGTH64 = 2,      /* 64-bit length of the rest, then ptr (sqlite) */
+  HSP_HEUR_NEWARRAY = 3,      /* element count, then ptr (new[] with destructors) */
+  HSP_HEUR_MULTIPLE_INHERITANCE = 4, /* ptr to a second vtable pointer */
+  HSP_HEURISTICS = 5
+};
+
+/* Why another thread was not held still during a scan (its stack was then
+ * read as before: from its system call's stack pointer, else whole). */
+enum hsp_unheld {
+  HSP_UNHELD_BLOCKED = 0,     /* it blocks the stop signal */
+  HSP_UNHELD_TIMEOUT = 1,     /* no answer in time (uninterruptible sleep, stopped) */
+  HSP_UNHELD_NO_SIGNAL = 2,   /* stop_signal=0, or the program owns the signal */
+  HSP_UNHELD_TOO_MANY = 3,    /* more threads than the spy can hold */
+  HSP_UNHELD_REASONS = 4
+};
+
+/* How a reachability scan went: what memcheck's heuristics made
+ * reachable, and how the other threads were held still. */
+struct hsp_scan_info {
+  uint64_t heur_bytes[HSP_HEURISTICS];   /* still reachable via heuristic */
+  uint64_t heur_blocks[HSP_HEURISTICS];  /* ([0]: unused) */
+  uint32_t threads_held;    /* other threads held still */
+  uint32_t threads_gone;    /* exited before they could be held */
+  uint32_t unheld[HSP_UNHELD_REASONS];
+  uint64_t stop_ns;         /* first signal sent .. all held */
+  uint64_t release_ns;      /* release .. all running again */
+  uint64_t scan_ns;         /* the whole scan, hold and release included */
+};
+
 /* One block's verdict from the last reachability scan; the array is
  * sorted by ptr. */
 struct hsp_verdict {
@@ -192,6 +227,7 @@ struct hsp_mark {
   char name[64];
   uint64_t sites_off;       /* struct hsp_site[sites_count]: the live heap */
   uint64_t sites_count;     /* by allocation site at this mark */
+  uint64_t scan_off;        /* struct hsp_scan_info of its leak check, or 0 */
 };
 
 /* Live bytes and blocks of one allocation site at a mark (what UMDH
@@ -397,6 +433,8 @@ struct hsp_header {
   uint64_t exit_threads_off;/* struct hsp_exit_thread[exit_threads_count] */
   uint32_t exit_threads_count;
   int32_t exit_tid;         /* the thread that started exit; 0: not seen */
+  /* version 8 */
+  struct hsp_scan_info scan;/* the last reachability scan's (verdicts_*) */
 };
 
 #endif

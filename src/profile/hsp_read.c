@@ -221,6 +221,11 @@ unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr) {
   return HSP_LEAK_UNCLASSIFIED;
 }
 
+const struct hsp_scan_info *hsp_scan_info(const struct hsp_profile *p, const struct hsp_mark *m) {
+  if (m) return m->leak_check ? hsp_at(p, m->scan_off, sizeof(struct hsp_scan_info)) : NULL;
+  return p->hdr->verdicts_off ? &p->hdr->scan : NULL;
+}
+
 size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,
                  size_t max) {
   size_t n = 0;

@@ -57,6 +57,10 @@ size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,
 size_t hsp_mark_sites(const struct hsp_profile *p, const struct hsp_mark *m,
                       const struct hsp_site **out);
 
+/* How a scan went: the mark's leak check, or with m NULL the last scan
+ * (the verdicts'). NULL if that scan did not run or is not in the file. */
+const struct hsp_scan_info *hsp_scan_info(const struct hsp_profile *p, const struct hsp_mark *m);
+
 /* Timeline points in time order; returns count (0 if none). */
 size_t hsp_timeline(const struct hsp_profile *p, const struct hsp_tick **out);
 

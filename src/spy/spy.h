@@ -43,6 +43,7 @@ struct spy_options {
   int quiet;              /* no "profile written" line at exit */
   int unwind_check;       /* compare every fast unwind with libunwind */
   unsigned snapshot_signal; /* SIGRTMIN+N for heapspy snapshot; 0: off */
+  unsigned stop_signal;     /* SIGRTMIN+N holds threads for scans; 0: off */
   int locks;              /* --locks: lock-order graph and lock misuse */
   int yield_after_unlock; /* sched_yield() after every unlock */
   int check;              /* --check: red zones and quarantine */
@@ -144,6 +145,30 @@ extern uint64_t spy_timeline_next;
 struct spy_scan_origin { uint64_t stack; uint64_t regs[6]; };
 void spy_capture_registers(uint64_t regs[6]);
 void spy_leak_scan(const struct spy_scan_origin *from);
+
+/* spy_stop.c: the other threads held still for a scan. An entry's regs
+ * and sp (the interrupted general registers, ucontext order R8..RSP) are
+ * valid while its state is SPY_HOLD_HELD, until spy_stop_release. The
+ * state shares one word with the hold's generation, so a thread answering
+ * an earlier hold late can never claim a later hold's entry. */
+#define SPY_STOP_MAX 1024
+#define SPY_HELD_REGS 16
+enum spy_hold_state { SPY_HOLD_ASKED = 1, SPY_HOLD_HELD, SPY_HOLD_NOT };
+#define SPY_HOLD_TAG(gen, state) ((uint64_t)(gen) << 32 | (state))
+#define SPY_HOLD_STATE(e) ((uint32_t)__atomic_load_n(&(e)->tag, __ATOMIC_ACQUIRE))
+struct spy_held_thread {
+  int tid;
+  uint64_t tag;             /* SPY_HOLD_TAG(generation, state) */
+  uint64_t sp;
+  uint64_t regs[SPY_HELD_REGS];
+};
+void spy_stop_init(void);
+/* Holds every other thread it can; fills info's thread counts and stop
+ * time; returns the number of entries in *held. Call with the block-table
+ * locks held, and spy_stop_release() on every path after. */
+unsigned spy_stop_others(struct hsp_scan_info *info, const struct spy_held_thread **held);
+void spy_stop_release(struct hsp_scan_info *info);
+void spy_stop_fork_child(void);
 
 /* Where the scan of this thread's stack begins for a spy function with a
  * frame pointer: below its frame, just far enough to keep the caller's
@@ -290,6 +315,9 @@ void spy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t spy_fmt(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 size_t spy_strlcpy(char *dst, const char *src, size_t cap);
+/* Calls fn (if any) for each thread of the process, as listed now by
+ * /proc/self/task; returns how many there were (0: cannot list). */
+unsigned spy_for_each_task(void (*fn)(int tid, void *ctx), void *ctx);
 
 /* Lock word helpers (test-and-test-and-set; yields when contended). */
 void spy_lock_slow(uint32_t *l);

@@ -52,6 +52,8 @@ void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
   m->from_outside = (uint32_t)from_outside;
   spy_strlcpy(m->name, name && *name ? name : "checkpoint", sizeof m->name);
   m->sites_off = spy_blocks_snapshot(&m->sites_count, leak_check != NULL);
+  struct hsp_scan_info *scan = leak_check ? spy_arena_alloc(sizeof *scan, &m->scan_off) : NULL;
+  if (scan) *scan = spy_hdr->scan;
   const struct hsp_site *site = spy_arena_ptr(m->sites_off);
   for (uint64_t i = 0; site && i < m->sites_count; i++) {
     m->in_use_bytes += site[i].bytes;

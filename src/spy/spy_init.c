@@ -89,6 +89,7 @@ static void parse_options(void) {
   spy_opt.run_libc_freeres = 1;
   spy_opt.run_cxx_freeres = 1;
   spy_opt.snapshot_signal = 8;           /* SIGRTMIN+8 */
+  spy_opt.stop_signal = 9;               /* SIGRTMIN+9 */
   spy_opt.check_fill = 1;
   spy_opt.check_quarantine = 16u << 20;
   while (s && *s) {
@@ -192,6 +193,7 @@ static void fork_child(void) {
   spy_blocks_reset_locks();
   spy_check_reset_lock();
   spy_threads_fork_child();
+  spy_stop_fork_child();
   if (spy_opt.follow_children) {
     char path[1024];
     expand_path(path, sizeof path, profile_pattern);
@@ -458,6 +460,7 @@ void spy_init(void) {
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   install_fatal_handlers();
   install_snapshot_handler();
+  spy_stop_init();
   __atomic_store_n(&spy_status, SPY_READY, __ATOMIC_RELEASE);
   spy_busy--;
 }

@@ -24,11 +24,17 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spy.h"
 
-struct sblock { uint64_t start, end; uint32_t state; uint32_t family; };
+struct sblock {
+  uint64_t start, end;
+  uint32_t state;
+  uint16_t family;
+  uint16_t heur;                       /* hsp_heuristic of the last interior sighting */
+};
 
 static struct sblock *blk;
 static uint64_t nblk;
@@ -99,21 +105,84 @@ static int allocator_link(const struct sblock *b, uint64_t w) {
   return w == b->start + usable - 8;
 }
 
+/* File mappings, to tell vtables (memcheck's test: a readable file
+ * mapping whose first non-null words point into executable file mappings). */
+#define MAX_FILE_MAPS 4096
+struct fmap { uint64_t lo, hi; int exec; };
+static struct fmap fmaps[MAX_FILE_MAPS];
+static unsigned nfmaps;
+
+static const struct fmap *file_map(uint64_t a) {
+  unsigned lo = 0, hi = nfmaps;
+  while (lo < hi) {
+    unsigned mid = (lo + hi) / 2;
+    if (fmaps[mid].hi <= a) lo = mid + 1; else hi = mid;
+  }
+  return lo < nfmaps && fmaps[lo].lo <= a ? &fmaps[lo] : NULL;
+}
+
+static int looks_like_vtable(uint64_t p) {
+  const struct fmap *m = file_map(p);
+  if (!m) return 0;
+  uint64_t last = p + 20 * 8;
+  if (last > m->hi - 8) last = m->hi - 8;
+  unsigned fns = 0;
+  for (uint64_t a = p; a <= last; a += 8) {
+    uint64_t fn = *(const uint64_t *)(uintptr_t)a;
+    if (!fn) continue;
+    const struct fmap *t = file_map(fn);
+    if (!t || !t->exec) return 0;
+    if (++fns == 2) return 1;
+  }
+  return 0;
+}
+
+static uint64_t word_at(uint64_t a) { return *(const uint64_t *)(uintptr_t)a; }
+
+/* Which of memcheck's heuristics, if any, makes interior pointer w count
+ * as a pointer to b's start; tried in memcheck's order. Every word read
+ * lies inside the live block (or a readable file mapping). */
+static unsigned heuristic(const struct sblock *b, uint64_t w) {
+  uint64_t size = b->end - b->start, off = w - b->start;
+  if (off == 24) {                     /* stdstring: length capacity refcount chars */
+    uint64_t capacity = word_at(b->start + 8);
+    if (capacity < size && 24 + capacity + 1 == size && word_at(b->start) <= capacity)
+      return HSP_HEUR_STDSTRING;
+  }
+  if (off == 8) {
+    uint64_t first = word_at(b->start);
+    if (first && first == size - 8) return HSP_HEUR_LENGTH64;
+    if (first && (size - 8) % first == 0) return HSP_HEUR_NEWARRAY;
+  }
+  if (!(w & 7) && off + 8 <= size && size >= 8) {   /* multiple inheritance */
+    uint64_t inner = word_at(w), first = word_at(b->start);
+    if (!(inner & 7) && inner >= 4096 && !(first & 7) && first >= 4096 &&
+        looks_like_vtable(inner) && looks_like_vtable(first))
+      return HSP_HEUR_MULTIPLE_INHERITANCE;
+  }
+  return HSP_HEUR_NONE;
+}
+
 /* A word w seen in memory whose owner is definite (a root or a reachable
  * block) or not: upgrade the block it points to, push it if it changed. */
 static void consider(uint64_t w, int definite, uint32_t clique_state) {
   int64_t i = find(w);
   if (i < 0) return;
   struct sblock *b = &blk[i];
-  if (w != b->start && allocator_link(b, w)) return;
+  int at_start = w == b->start;
+  if (!at_start && allocator_link(b, w)) return;
   uint32_t old = b->state, now = old;
   if (clique_state) {                  /* indirect pass: unreached only, */
     if (old == HSP_LEAK_UNCLASSIFIED && i != clique_head)
       now = clique_state;              /* absorbing earlier heads too */
-  } else if (w == b->start && definite) {
-    now = HSP_LEAK_REACHABLE;
-  } else if (old == HSP_LEAK_UNCLASSIFIED) {
-    now = HSP_LEAK_POSSIBLE;
+  } else if (old == HSP_LEAK_REACHABLE) {
+    if (at_start) b->heur = HSP_HEUR_NONE;   /* reachable plainly after all */
+    return;
+  } else {
+    int as_start = at_start;           /* memcheck: a heuristic match counts as a start */
+    if (!at_start) as_start = (b->heur = (uint16_t)heuristic(b, w)) != HSP_HEUR_NONE;
+    if (as_start && definite) now = HSP_LEAK_REACHABLE;
+    else if (old == HSP_LEAK_UNCLASSIFIED) now = HSP_LEAK_POSSIBLE;
   }
   if (now != old) {
     b->state = now;
@@ -181,53 +250,50 @@ static int holds_blocks(uint64_t lo, uint64_t hi) {
   return a < nblk && blk[a].start < hi;
 }
 
-/* Stack pointers of the other threads that sit in a system call (blocked
- * in a join, a lock, a read...), from /proc/self/task/TID/syscall. Their
- * stacks below that point are dead frames, as memcheck knows; a running
- * thread's stack is scanned whole. */
-#define MAX_SPS 512
+/* Stack pointers of the other threads. A held thread's comes from its
+ * interrupted context; a thread not held that sits in a system call
+ * (blocked in a join, a lock, a read...) gives it in
+ * /proc/self/task/TID/syscall; a running one's stack is scanned whole.
+ * Below the stack pointer lie dead frames, as memcheck knows. */
+#define MAX_SPS 1024
 static uint64_t other_sp[MAX_SPS];
 static unsigned n_other_sp;
+static const struct spy_held_thread *held;
+static unsigned nheld;
 
-static void read_thread_sps(void) {
-  n_other_sp = 0;
-  int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return;
-  char ents[4096];
-  for (;;) {
-    long n = syscall(SYS_getdents64, dir, ents, sizeof ents);
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
-          (void *)(ents + off);
-      off += d->reclen;
-      if (d->name[0] < '0' || d->name[0] > '9' || n_other_sp == MAX_SPS) continue;
-      char path[64], buf[256];
-      spy_fmt(path, sizeof path, "/proc/self/task/%s/syscall", d->name);
-      int fd = open(path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      ssize_t got = read(fd, buf, sizeof buf - 1);
-      close(fd);
-      if (got <= 0 || buf[0] < '0' || buf[0] > '9') continue;   /* "running" */
-      buf[got] = 0;
-      /* "NR a1 a2 a3 a4 a5 a6 SP PC": the 8th field */
-      const char *f = buf;
-      for (int k = 0; k < 7 && f; k++) { f = strchr(f, ' '); if (f) f++; }
-      if (!f || f[0] != '0' || f[1] != 'x') continue;
-      f += 2;
-      other_sp[n_other_sp++] = hex(&f);
+static void note_thread_sp(int tid, void *me) {
+  if (tid == *(int *)me || n_other_sp == MAX_SPS) return;
+  for (unsigned i = 0; i < nheld; i++)
+    if (held[i].tid == tid && SPY_HOLD_STATE(&held[i]) == SPY_HOLD_HELD) {
+      other_sp[n_other_sp++] = held[i].sp;
+      return;
     }
-  }
-  close(dir);
+  char path[64], buf[256];
+  spy_fmt(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t got = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (got <= 0 || buf[0] < '0' || buf[0] > '9') return;   /* "running" */
+  buf[got] = 0;
+  /* "NR a1 a2 a3 a4 a5 a6 SP PC": the 8th field */
+  const char *f = buf;
+  for (int k = 0; k < 7 && f; k++) { f = strchr(f, ' '); if (f) f++; }
+  if (!f || f[0] != '0' || f[1] != 'x') return;
+  f += 2;
+  other_sp[n_other_sp++] = hex(&f);
 }
 
-static void scan_roots(uint64_t sp) {
-  read_thread_sps();
+/* Calls fn for every line of /proc/self/maps: range, permissions, path
+ * (NULL if none) and the text after the permissions. */
+typedef void map_fn(uint64_t lo, uint64_t hi, const char *perms, const char *path,
+                    const char *rest, void *ctx);
+
+static void for_each_mapping(map_fn *fn, void *ctx) {
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   char buf[8192];
   size_t have = 0;
-  uint64_t arena_lo = (uint64_t)(uintptr_t)spy_hdr;
   for (;;) {
     ssize_t got = read(fd, buf + have, sizeof buf - have - 1);
     if (got <= 0) break;
@@ -241,27 +307,50 @@ static void scan_roots(uint64_t sp) {
       s++;
       uint64_t hi = hex(&s);
       s++;
-      int rw = s[0] == 'r' && s[1] == 'w';
-      const char *path = strchr(s, '/');
-      const char *special = strchr(s, '[');
-      int skip = !rw || (lo >= arena_lo && lo < arena_lo + (64ull << 30)) ||
-                 (path && strstr(path, "libheapspy")) ||
-                 (special && (!strncmp(special, "[vvar", 5) || !strncmp(special, "[vsys", 5))) ||
-                 (path && !strncmp(path, "/dev/", 5)) || ours(lo) || holds_blocks(lo, hi);
-      if (!skip) {
-        if (sp >= lo && sp < hi) lo = sp;   /* our stack: only live frames */
-        for (unsigned t = 0; t < n_other_sp; t++)
-          if (other_sp[t] >= lo && other_sp[t] < hi && other_sp[t] - 128 > lo)
-            lo = other_sp[t] - 128;          /* keep the red zone */
-        scan_root(lo, hi);
-        drain(0);
-      }
+      fn(lo, hi, s, strchr(s, '/'), s, ctx);
       line = nl + 1;
     }
     have -= (size_t)(line - buf);
     memmove(buf, line, have);
   }
   close(fd);
+}
+
+static void note_file_map(uint64_t lo, uint64_t hi, const char *perms, const char *path,
+                          const char *rest, void *ctx) {
+  (void)rest; (void)ctx;
+  if (!path || perms[0] != 'r' || nfmaps == MAX_FILE_MAPS) return;
+  fmaps[nfmaps++] = (struct fmap){ lo, hi, perms[2] == 'x' };
+}
+
+static void scan_mapping(uint64_t lo, uint64_t hi, const char *perms, const char *path,
+                         const char *rest, void *ctx) {
+  uint64_t sp = *(const uint64_t *)ctx;
+  uint64_t arena_lo = (uint64_t)(uintptr_t)spy_hdr;
+  const char *special = strchr(rest, '[');
+  int skip = !(perms[0] == 'r' && perms[1] == 'w') ||
+             (lo >= arena_lo && lo < arena_lo + (64ull << 30)) ||
+             (path && strstr(path, "libheapspy")) ||
+             (special && (!strncmp(special, "[vvar", 5) || !strncmp(special, "[vsys", 5))) ||
+             (path && !strncmp(path, "/dev/", 5)) || ours(lo) || holds_blocks(lo, hi);
+  if (skip) return;
+  if (sp >= lo && sp < hi) lo = sp;    /* our stack: only live frames */
+  for (unsigned t = 0; t < n_other_sp; t++)
+    if (other_sp[t] >= lo && other_sp[t] < hi && other_sp[t] - 128 > lo)
+      lo = other_sp[t] - 128;          /* keep the red zone */
+  scan_root(lo, hi);
+  drain(0);
+}
+
+static void scan_roots(uint64_t sp) {
+  int me = spy_gettid();
+  n_other_sp = 0;
+  spy_for_each_task(note_thread_sp, &me);
+  for (unsigned i = 0; i < nheld; i++)  /* held threads' registers are roots */
+    if (SPY_HOLD_STATE(&held[i]) == SPY_HOLD_HELD)
+      for (int r = 0; r < SPY_HELD_REGS; r++) consider(held[i].regs[r], 1, 0);
+  drain(0);
+  for_each_mapping(scan_mapping, &sp);
 }
 
 static void collect(struct hsp_shard *sh) {
@@ -272,7 +361,8 @@ static void collect(struct hsp_shard *sh) {
       blk[nblk].start = HSP_ADDR(t[i].ptr);
       blk[nblk].end = HSP_ADDR(t[i].ptr) + HSP_BLOCK_SIZE(&t[i]);
       blk[nblk].state = HSP_LEAK_UNCLASSIFIED;
-      blk[nblk].family = HSP_BLOCK_FAMILY(&t[i]);
+      blk[nblk].family = (uint16_t)HSP_BLOCK_FAMILY(&t[i]);
+      blk[nblk].heur = HSP_HEUR_NONE;
       nblk++;
     }
   }
@@ -287,8 +377,16 @@ __attribute__((noinline)) void spy_capture_registers(uint64_t regs[6]) {
                    : : "r"(regs) : "memory");
 }
 
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void spy_leak_scan(const struct spy_scan_origin *from) {
   struct hsp_shard *sh = spy_arena_ptr(spy_hdr->shards_off);
+  struct hsp_scan_info info = { 0 };
+  uint64_t t0 = mono_ns();
   uint64_t sp = from->stack;
   spy_blocks_lock_all();
   uint64_t total = 0;
@@ -300,9 +398,13 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   uint64_t voff = 0;
   struct hsp_verdict *v = spy_arena_alloc(total * sizeof *v + 8, &voff);
   if (!blk || !todo || !v || !total) goto out;
+  /* From here to the release: no allocation, no lock, no user code. */
+  nheld = spy_stop_others(&info, &held);
   nblk = ntodo = scanned = 0;
+  nfmaps = 0;
   collect(sh);
   if (!sort_blocks(blk, nblk)) goto out;
+  for_each_mapping(note_file_map, NULL);
   for (int r = 0; r < 6; r++) consider(from->regs[r], 1, 0);   /* registers are roots */
   drain(0);
   scan_roots(sp);
@@ -315,19 +417,28 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
     drain(HSP_LEAK_INDIRECT);
   }
   clique_head = -1;
+  spy_stop_release(&info);
   for (uint64_t i = 0; i < nblk; i++) {
     v[i].ptr = blk[i].start;
     v[i].kind = blk[i].state ? blk[i].state : HSP_LEAK_DEFINITE;
     v[i].custom = blk[i].family >= HSP_FAM_FIRST_CUSTOM;
+    if (v[i].kind == HSP_LEAK_REACHABLE && blk[i].heur) {
+      info.heur_bytes[blk[i].heur] += blk[i].end - blk[i].start;
+      info.heur_blocks[blk[i].heur]++;
+    }
   }
   spy_hdr->verdicts_count = nblk;
   spy_hdr->verdicts_t_ms = spy_now_ms();
   spy_hdr->scanned_bytes = scanned;
+  info.scan_ns = mono_ns() - t0;
+  spy_hdr->scan = info;
   __atomic_store_n(&spy_hdr->verdicts_off, voff, __ATOMIC_RELEASE);
 out:
+  spy_stop_release(NULL);
   spy_blocks_unlock_all();
   if (blk) munmap(blk, blk_bytes);
   if (todo) munmap(todo, todo_bytes);
   blk = NULL;
   todo = NULL;
+  nheld = 0;
 }

@@ -15,6 +15,7 @@
   BOOL("quiet", quiet)                      /* no closing line */       \
   BOOL("unwind_check", unwind_check)        /* test: vs libunwind */   \
   NUM("snapshot_signal", snapshot_signal)   /* SIGRTMIN+N, 0 = off */ \
+  NUM("stop_signal", stop_signal)           /* holds threads; 0 = off */ \
   BOOL("locks", locks)                      /* lock-order checking */ \
   BOOL("yield_after_unlock", yield_after_unlock) /* sched_yield after unlocks */ \
   BOOL("check", check)                      /* red zones, quarantine */ \

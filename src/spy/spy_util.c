@@ -8,9 +8,11 @@
  * beyond write(2).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "spy.h"
@@ -118,4 +120,33 @@ void spy_lock_slow(uint32_t *l) {
     if (spins < 64) __builtin_ia32_pause();
     else sched_yield();
   }
+}
+
+struct task_dirent {                   /* linux_dirent64 */
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[];
+};
+
+unsigned spy_for_each_task(void (*fn)(int tid, void *ctx), void *ctx) {
+  int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return 0;
+  unsigned n = 0;
+  char buf[4096];
+  long got;
+  while ((got = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+    for (long off = 0; off < got;) {
+      const struct task_dirent *d = (const struct task_dirent *)(buf + off);
+      off += d->reclen;
+      int tid = 0;
+      for (const char *c = d->name; *c >= '0' && *c <= '9'; c++) tid = tid * 10 + (*c - '0');
+      if (tid <= 0) continue;
+      n++;
+      if (fn) fn(tid, ctx);
+    }
+  }
+  close(dir);
+  return n;
 }

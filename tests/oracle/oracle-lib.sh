@@ -114,17 +114,47 @@ oracle_probe_env() {
   [ "${#_hs_env[@]}" -gt 0 ]
 }
 
-# _oracle_field JSONFILE KEY [SUBOBJECT]: one integer from a JSON file, or
-# a placeholder naming the file when there is none (so that two missing
+# _oracle_field JSONFILE KEY [SUBOBJECT...]: one integer from a JSON file,
+# or a placeholder naming the file when there is none (so that two missing
 # values never compare equal)
 _oracle_field() {
   python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-if len(sys.argv) > 3: j = j[sys.argv[3]]
+for sub in sys.argv[3:]: j = j[sub]
 v = j[sys.argv[2]]
 assert isinstance(v, int)
 print(v)' "$@" 2>/dev/null || echo "<no value in ${1##*/}>"
+}
+
+# _oracle_prepare: into the empty run folder; probe_ok=1 when the
+# environment probe worked (_hs_env), and _vg_env set
+_oracle_prepare() {
+  mkdir -p "$TMP/run" "$TMP/out"
+  cd "$TMP/run" || return 1
+  probe_ok=1
+  oracle_probe_env || probe_ok=0  # (from $TMP/run, like the runs)
+  _oracle_vg_env
+  return 0
+}
+
+# oracle_python_setup: what the python3 oracles need: the workload alone
+# in its own folder ($TMP/py/workload.py), the environment, and (through
+# ORACLE_VG_PRELOAD) a valgrind-side pthread_self() of the native width.
+# -s on python's command line: no user site folder (it depends on $HOME).
+# PYTHONDONTWRITEBYTECODE=1: a run that writes a missing .pyc (as root it
+# can) would make the next run read it instead of compiling: other totals.
+# The script sits alone in its own folder: python lists that folder (see
+# above), and nothing beside it can shadow a module.
+oracle_python_setup() {
+  if ! "${CC:-gcc}" -O1 -shared -fPIC -o "$TMP/thread_id_high.so" \
+      "$TOP/tests/oracle/thread_id_high.c" 2>"$TMP/cc.err"; then
+    echo "# cannot build thread_id_high.so:"; sed 's/^/#   /' "$TMP/cc.err"
+  fi
+  ORACLE_VG_PRELOAD="$TMP/thread_id_high.so"
+  mkdir -p "$TMP/py" && cp "$TOP/tests/oracle/workload.py" "$TMP/py/workload.py"
+  ORACLE_ENV=(PATH=/usr/bin:/bin LANG=C.UTF-8 PYTHONMALLOC=malloc
+              PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1)
 }
 
 # oracle_compare NAME STDIN -- CMD [ARGS...]
@@ -134,11 +164,7 @@ print(v)' "$@" 2>/dev/null || echo "<no value in ${1##*/}>"
 oracle_compare() {
   local name=$1 stdin=$2
   shift 3 # NAME STDIN --
-  mkdir -p "$TMP/run" "$TMP/out"
-  cd "$TMP/run" || return 1
-  local probe_ok=1
-  oracle_probe_env || probe_ok=0  # (from $TMP/run, like the runs)
-  _oracle_vg_env
+  _oracle_prepare || return 1
 
   local mode label vgopt hsopt
   for mode in default no; do
@@ -195,4 +221,45 @@ oracle_compare() {
 oracle_skip_all() {
   local _i
   for _i in $(seq 16); do skip "$1 exact accounting against valgrind" "$2"; done
+}
+
+# oracle_compare_leaks NAME STDIN -- CMD [ARGS...]
+# The reachability scan against memcheck's: runs CMD under valgrind
+# (--leak-check=full --show-leak-kinds=all, its default heuristics, all)
+# and under heapspy (defaults), as oracle_compare does, and asserts that
+# bytes and blocks per leak kind are EQUAL, and so are the bytes and blocks
+# each heuristic made still reachable. 12 TAP results.
+oracle_compare_leaks() {
+  local name=$1 stdin=$2
+  shift 3 # NAME STDIN --
+  _oracle_prepare || return 1
+  local vg="$TMP/out/$name.leaks.vg" hs="$TMP/out/$name.leaks.hs"
+  env -i "${_vg_env[@]}" "$VG_SUMMARY" --leak-check=full --show-leak-kinds=all -- "$@" \
+    <"$stdin" >"$vg.json" 2>"$vg.out"
+  local vg_status=$?
+  check "$name: valgrind leak check completed (exit status $vg_status)" \
+    test -s "$vg.json" -a "$vg_status" -ne 124
+  local hs_status=127
+  if [ "$probe_ok" = 1 ] && [ -x "$HEAPSPY_BIN" ]; then
+    env -i "${_hs_env[@]}" "$HEAPSPY_BIN" run -o "$hs.hsp" -- "$@" <"$stdin" >"$hs.out" 2>"$hs.err"
+    hs_status=$?
+    "$HEAPSPY_BIN" report --format json "$hs.hsp" >"$hs.json" 2>"$hs.report.err"
+  else
+    : >"$hs.json"
+  fi
+  is "$hs_status" "$vg_status" "$name: heapspy run ends with the program's exit status, as under valgrind"
+  is "$(cat "$hs.out" 2>/dev/null)" "$(cat "$vg.out")" \
+    "$name: program output identical under heapspy and valgrind"
+  echo "# valgrind: $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["leaks"], j["heuristics"])' "$vg.json" 2>/dev/null)"
+  echo "# heapspy:  $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["leak_summary"], j["leak_scan"]["reachable_via_heuristic"])' "$hs.json" 2>/dev/null)"
+  local k
+  for k in definitely_lost indirectly_lost possibly_lost still_reachable; do
+    is "$(_oracle_field "$hs.json" bytes leak_summary "$k")" "$(_oracle_field "$vg.json" bytes leaks "$k")" \
+      "$name: $k bytes equal memcheck's"
+    is "$(_oracle_field "$hs.json" blocks leak_summary "$k")" "$(_oracle_field "$vg.json" blocks leaks "$k")" \
+      "$name: $k blocks equal memcheck's"
+  done
+  is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["leak_scan"]["reachable_via_heuristic"])' "$hs.json" 2>&1)" \
+     "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["heuristics"])' "$vg.json" 2>&1)" \
+    "$name: still reachable via each heuristic equal memcheck's"
 }

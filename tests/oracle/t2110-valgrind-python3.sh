@@ -22,21 +22,6 @@ if ! oracle_have_valgrind; then
   done_testing
 fi
 
-# the valgrind side's pthread_self() must have the native width
-CC=${CC:-gcc}
-if ! "$CC" -O1 -shared -fPIC -o "$TMP/thread_id_high.so" \
-    "$TOP/tests/oracle/thread_id_high.c" 2>"$TMP/cc.err"; then
-  echo "# cannot build thread_id_high.so:"; sed 's/^/#   /' "$TMP/cc.err"
-fi
-ORACLE_VG_PRELOAD="$TMP/thread_id_high.so"
-
-# -s: no user site folder (it depends on $HOME); site itself stays on.
-# PYTHONDONTWRITEBYTECODE=1: a run that writes a missing .pyc (as root it
-# can) would make the next run read it instead of compiling: other totals.
-# The script sits alone in its own folder: python lists that folder (see
-# oracle-lib.sh), and nothing beside it can shadow a module.
-mkdir -p "$TMP/py" && cp "$TOP/tests/oracle/workload.py" "$TMP/py/workload.py"
-ORACLE_ENV=(PATH=/usr/bin:/bin LANG=C.UTF-8 PYTHONMALLOC=malloc
-            PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1)
+oracle_python_setup   # workload, environment, pthread_self() width
 oracle_compare python3 /dev/null -- /usr/bin/python3 -s "$TMP/py/workload.py"
 done_testing

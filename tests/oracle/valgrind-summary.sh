@@ -12,7 +12,12 @@
 # "in_use_blocks":Y} parsed from valgrind's lines
 #   ==PID==     in use at exit: X bytes in Y blocks
 #   ==PID==   total heap usage: A allocs, F frees, B bytes allocated
-# (commas removed from the numbers).
+# (commas removed from the numbers). With --leak-check=full among the
+# options, the JSON also has "leaks": bytes and blocks per kind from
+# valgrind's LEAK SUMMARY (definitely_lost, indirectly_lost,
+# possibly_lost, still_reachable, all 0 when it says "All heap blocks were
+# freed") and "heuristics": bytes and blocks per heuristic from its "of
+# which reachable via heuristic" lines.
 #
 # Stdout carries only the JSON: CMD's stdout is sent to stderr (stdin is
 # passed through), valgrind's own messages go to a log file, which is kept
@@ -64,5 +69,25 @@ if ! json=$(sed -n \
   sed 's/^/  | /' "$log" >&2
   exit 124
 fi
+case " ${vg_opts[*]} " in
+  *" --leak-check=full "*)
+    json=$(python3 - "$log" "$json" <<'PY'
+import json, re, sys
+log = open(sys.argv[1]).read()
+out = json.loads(sys.argv[2])
+num = lambda s: int(s.replace(",", ""))
+leaks = {k: {"bytes": 0, "blocks": 0} for k in
+         ("definitely_lost", "indirectly_lost", "possibly_lost", "still_reachable")}
+for kind, b, n in re.findall(r"==\d+==\s+(definitely lost|indirectly lost|possibly lost|still reachable): ([\d,]+) bytes in ([\d,]+) blocks", log):
+    leaks[kind.replace(" ", "_")] = {"bytes": num(b), "blocks": num(n)}
+heur = {k: {"bytes": 0, "blocks": 0} for k in ("stdstring", "length64", "newarray", "multipleinheritance")}
+for h, b, n in re.findall(r"==\d+==\s+(stdstring|length64|newarray|multipleinheritance)\s*: ([\d,]+) bytes in ([\d,]+) blocks", log):
+    heur[h] = {"bytes": num(b), "blocks": num(n)}
+out["leaks"] = leaks
+out["heuristics"] = heur
+print(json.dumps(out))
+PY
+) || exit 124 ;;
+esac
 printf '%s\n' "$json"
 exit "$status"
