@@ -97,6 +97,9 @@ int spy_block_lookup(const void *ptr, struct hsp_block *out);
 void spy_block_prefetch(const void *ptr);
 int spy_single_threaded(void);             /* glibc's __libc_single_threaded */
 int64_t spy_in_use_estimate(void);         /* global + this thread's batch */
+/* Add this thread's in-use batch (global and per stack) now; returns the
+ * global count after it. */
+int64_t spy_in_use_flush(void);
 void spy_blocks_lock_all(void);
 void spy_blocks_unlock_all(void);
 void spy_blocks_reset_locks(void);
@@ -107,10 +110,28 @@ uint64_t spy_blocks_snapshot(uint64_t *count, int with_kinds);  /* live heap by 
 uint32_t spy_stack_capture(void);
 void spy_stacks_init(void);
 void spy_stack_count(uint32_t stack, uint64_t bytes);  /* one allocation */
+/* One free of a block of that stack; temporary: SPY_TEMPORARY (it was
+ * this thread's last allocation, nothing in between), SPY_TEMPORARY_ALIKE
+ * (the last allocation had the same stack and size: heaptrack's count
+ * includes these), else 0. */
+enum { SPY_TEMPORARY = 1, SPY_TEMPORARY_ALIKE = 2 };
+void spy_stack_uncount(uint32_t stack, uint64_t bytes, unsigned temporary);
+void spy_stack_restore(uint32_t stack, uint64_t bytes);  /* undo an uncount */
+void spy_stacks_copy_peak(void);           /* in_use_* -> peak_*, every stack */
 void spy_stacks_flush_counts(void);        /* this thread's batch, now */
+void spy_stacks_flush_live(void);          /* ... its in-use part only */
 void spy_stacks_lock(void);
 void spy_stacks_unlock(void);
 void spy_stacks_reset_lock(void);
+
+/* spy_peak.c: the stacks holding the heap near its peak. note_in_use
+ * calls spy_peak_note when the heap in use reaches spy_peak_next. */
+extern uint64_t spy_peak_next;
+void spy_peak_copy(uint64_t in_use);
+static inline void spy_peak_note(int64_t in_use) {
+  if (SPY_UNLIKELY((uint64_t)in_use >= __atomic_load_n(&spy_peak_next, __ATOMIC_RELAXED)))
+    spy_peak_copy((uint64_t)in_use);
+}
 
 /* spy_unwind.c: the fast CFI unwinder (-1: use libunwind instead). */
 int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi);

@@ -179,33 +179,110 @@ __attribute__((noinline)) uint32_t spy_stack_capture(void) {
   return last_id = intern(pcs, (unsigned)n);
 }
 
-/* Per-stack allocation counts, batched per thread: a hot stack shared by
- * threads would otherwise bounce its record's cache line on every call. */
+/* Per-stack counters, batched per thread: a hot stack shared by threads
+ * would otherwise bounce its record's cache line on every call. A slot's
+ * counters are deltas not yet added to the stack's record. */
 #define HOT 256
-static __thread struct { uint32_t stack; uint64_t allocs, bytes; } hot[HOT]
-    __attribute__((tls_model("initial-exec")));
+static __thread struct {
+  uint32_t stack;
+  uint32_t temporary, temporary_alike;
+  uint64_t allocs, bytes;
+  int64_t live_bytes, live_blocks;
+} hot[HOT] __attribute__((tls_model("initial-exec")));
+/* Slots whose live_* may be non-zero (one bit each). */
+static __thread uint64_t live_dirty[HOT / 64] __attribute__((tls_model("initial-exec")));
 
-static void hot_flush(unsigned i) {
-  if (!hot[i].stack || !hot[i].allocs) return;
+static inline void live_flush(unsigned i) {
   struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(hot[i].stack));
-  __atomic_add_fetch(&s->allocs, hot[i].allocs, __ATOMIC_RELAXED);
-  __atomic_add_fetch(&s->bytes, hot[i].bytes, __ATOMIC_RELAXED);
-  hot[i].allocs = hot[i].bytes = 0;
+  __atomic_add_fetch(&s->in_use_bytes, hot[i].live_bytes, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&s->in_use_blocks, hot[i].live_blocks, __ATOMIC_RELAXED);
+  hot[i].live_bytes = hot[i].live_blocks = 0;
 }
 
-void spy_stack_count(uint32_t stack, uint64_t bytes) {
-  if (!stack) return;
+static void hot_flush(unsigned i) {
+  if (!hot[i].stack) return;
+  struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(hot[i].stack));
+  if (hot[i].allocs) {
+    __atomic_add_fetch(&s->allocs, hot[i].allocs, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->bytes, hot[i].bytes, __ATOMIC_RELAXED);
+  }
+  if (hot[i].live_blocks || hot[i].live_bytes) live_flush(i);
+  if (hot[i].temporary | hot[i].temporary_alike) {
+    __atomic_add_fetch(&s->temporary, hot[i].temporary, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->temporary_alike, hot[i].temporary_alike, __ATOMIC_RELAXED);
+  }
+  hot[i].allocs = hot[i].bytes = 0;
+  hot[i].temporary = hot[i].temporary_alike = 0;
+}
+
+static inline unsigned hot_slot(uint32_t stack) {
   unsigned i = (stack ^ (stack >> 8)) & (HOT - 1);
   if (SPY_UNLIKELY(hot[i].stack != stack)) {
     hot_flush(i);
     hot[i].stack = stack;
   }
+  live_dirty[i / 64] |= 1ull << (i % 64);
+  return i;
+}
+
+void spy_stack_count(uint32_t stack, uint64_t bytes) {
+  if (!stack) return;
+  unsigned i = hot_slot(stack);
   hot[i].allocs++;
   hot[i].bytes += bytes;
+  hot[i].live_bytes += (int64_t)bytes;
+  hot[i].live_blocks++;
+}
+
+void spy_stack_uncount(uint32_t stack, uint64_t bytes, unsigned temporary) {
+  if (!stack) return;
+  unsigned i = hot_slot(stack);
+  hot[i].live_bytes -= (int64_t)bytes;
+  hot[i].live_blocks--;
+  hot[i].temporary += temporary == SPY_TEMPORARY;
+  hot[i].temporary_alike += temporary == SPY_TEMPORARY_ALIKE;
+}
+
+void spy_stack_restore(uint32_t stack, uint64_t bytes) {
+  if (!stack) return;
+  unsigned i = hot_slot(stack);
+  hot[i].live_bytes += (int64_t)bytes;
+  hot[i].live_blocks++;
+}
+
+/* The per-stack in-use deltas follow the thread's global in-use delta
+ * (spy_blocks.c note_in_use): flushed whenever it is, so the stacks'
+ * in_use_* and the heap's in-use count lag by the same batches. */
+void spy_stacks_flush_live(void) {
+  for (unsigned w = 0; w < HOT / 64; w++) {
+    uint64_t bits = live_dirty[w];
+    live_dirty[w] = 0;
+    while (bits) {
+      unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (hot[i].stack && (hot[i].live_blocks || hot[i].live_bytes)) live_flush(i);
+    }
+  }
 }
 
 void spy_stacks_flush_counts(void) {
   for (unsigned i = 0; i < HOT; i++) hot_flush(i);
+}
+
+/* Copy every stack's in_use_* to its peak_* (spy_peak.c), with the
+ * insert lock held so that no table grows under the walk. */
+void spy_stacks_copy_peak(void) {
+  spy_lock(&insert_lock);
+  struct stack_table *t = spy_arena_ptr(spy_hdr->stacks.table_off);
+  uint64_t cap = t ? t->capacity : 0;
+  for (uint64_t i = 0; i < cap; i++) {
+    uint32_t id = (uint32_t)t->slots[i];
+    if (!id) continue;
+    struct hsp_stack *s = (struct hsp_stack *)(spy_arena_base + HSP_STACK_OFF(id));
+    s->peak_bytes = __atomic_load_n(&s->in_use_bytes, __ATOMIC_RELAXED);
+    s->peak_blocks = __atomic_load_n(&s->in_use_blocks, __ATOMIC_RELAXED);
+  }
+  spy_unlock(&insert_lock);
 }
 
 void spy_stacks_lock(void) { spy_lock(&insert_lock); }
