@@ -7,8 +7,10 @@ set -eu
 # build: compiler, unwinder, DWARF reader, zlib (pprof output)
 # tests: valgrind (oracle), sqlite3/python3/perl/g++ (real programs), gdb
 # bench: heaptrack (peer), time (peak memory)
+# tests: debuginfod (a local server for the --debuginfo-path/debuginfod test)
 PKGS="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev
-      valgrind sqlite3 python3 perl heaptrack time file binutils golang-go"
+      valgrind sqlite3 python3 perl heaptrack time file binutils golang-go
+      debuginfod"
 
 missing=""
 for p in $PKGS; do

@@ -27,6 +27,9 @@ static const char report_usage[] =
     "  --hotspots    stacks making the most allocation calls / allocating the most bytes;\n"
     "                with --format collapsed: weight by bytes allocated, not in use\n"
     "  --timeline    heap, RSS and virtual size over the run, with a verdict\n"
+    "  --debuginfo-path DIR  also look for separate debug info there (DIR[:DIR...],\n"
+    "                each like /usr/lib/debug: DIR/.build-id/xx/rest.debug, debug links);\n"
+    "                with DEBUGINFOD_URLS set, debuginfod servers are asked too\n"
     "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
     "  --format collapsed  folded stacks for flame graph tools\n"
     "  --format html       one self-contained page: timeline, leaks, flame graph\n";
@@ -64,7 +67,7 @@ int cmd_report(int argc, char **argv) {
     switch (c) {
     case 'f': format = optarg; break;
     case 'o': outpath = optarg; break;
-    case 'd': debuginfo = optarg; break;
+    case 'd': debuginfo = hs_debuginfo_path_check("report", optarg); break;
     case 'm': ro.max_groups = (size_t)strtoul(optarg, NULL, 10); break;
     case 'n': ro.max_frames = (size_t)strtoul(optarg, NULL, 10); frames_set = 1; break;
     case 'l': view = V_LEAKS; break;

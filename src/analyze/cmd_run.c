@@ -47,10 +47,12 @@ static const char run_usage[] =
     "      --show-reachable      also list still-reachable sites in the text report\n"
     "      --format text|json    format of the report (default text)\n"
     "      --max-sites N         allocation sites shown in the text report (default 20)\n"
+    "      --debuginfo-path DIR  also look for separate debug info there (DIR[:DIR...]);\n"
+    "                            with DEBUGINFOD_URLS set, debuginfod servers are asked too\n"
     "  -q, --quiet               no report, only the profile\n";
 
 struct run_opts {
-  const char *profile, *log_file, *format;
+  const char *profile, *log_file, *format, *debuginfo;
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
   int error_exitcode, show_reachable, locks, gen_suppressions, check, halt;
@@ -199,7 +201,7 @@ enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 static void parse(int argc, char **argv, struct run_opts *o) {
   enum { O_LOG = 256, O_DEPTH, O_FOLLOW, O_LIBC, O_CXX, O_EXITCODE, O_FORMAT,
          O_MAXSITES, O_REACHABLE, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT,
-         O_GENSUPP, O_ERRKINDS };
+         O_GENSUPP, O_ERRKINDS, O_DEBUGINFO };
   static const struct option opts[] = {
     { "profile", required_argument, 0, 'o' },
     { "log-file", required_argument, 0, O_LOG },
@@ -221,6 +223,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     { "gen-suppressions", no_argument, 0, O_GENSUPP },
     { "errors-for-leak-kinds", required_argument, 0, O_ERRKINDS },
     { "halt-on-error", no_argument, 0, O_HALT },
+    { "debuginfo-path", required_argument, 0, O_DEBUGINFO },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
@@ -262,6 +265,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
                               "possible, reachable, all or none, not '%s'", optarg);
       break;
     case O_HALT: o->halt = 1; break;
+    case O_DEBUGINFO: o->debuginfo = hs_debuginfo_path_check("run", optarg); break;
     case 'h': fputs(run_usage, stdout); exit(0);
     case ':':
       fprintf(stderr, "heapspy: run: option '%s' needs a value\n%s", argv[optind - 1], run_usage);
@@ -384,7 +388,7 @@ int cmd_run(int argc, char **argv) {
 
   struct hs_model m;
   char err[1200];
-  if (hs_model_load(&m, path, NULL, err, sizeof err) < 0) {
+  if (hs_model_load(&m, path, o.debuginfo, err, sizeof err) < 0) {
     hs_warn("%s", err);
     return code;
   }
