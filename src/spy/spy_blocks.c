@@ -181,8 +181,10 @@ void spy_blocks_settle(void) {
 }
 
 /* This thread's last allocation, for temporaries (spy_stack_uncount):
- * cleared by its next free of a known block. */
-static __thread struct { uint64_t key, size; uint32_t stack; } last_alloc
+ * cleared by its next free of a known block. The key is kept inverted
+ * (never 0 for a block): the leak scan reads TLS, and a plain copy of
+ * the pointer would keep the block "reachable". */
+static __thread struct { uint64_t inv_key, size; uint32_t stack; } last_alloc
     __attribute__((tls_model("initial-exec")));
 
 void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
@@ -222,7 +224,7 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   f->in_use_blocks++;
   shard_unlock(s, locked);
   if (SPY_UNLIKELY(missed_stack)) spy_stack_uncount(missed_stack, missed_size, 0);
-  last_alloc.key = p;
+  last_alloc.inv_key = ~p;
   last_alloc.size = size;
   last_alloc.stack = stack;
   int64_t heap = note_in_use((int64_t)size);
@@ -267,10 +269,10 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   f->in_use_blocks--;
   shard_unlock(s, locked);
   unsigned temporary = 0;
-  if (last_alloc.key == p) temporary = SPY_TEMPORARY;
-  else if (last_alloc.key && last_alloc.stack == out->stack && last_alloc.size == size)
+  if (last_alloc.inv_key == ~p) temporary = SPY_TEMPORARY;
+  else if (last_alloc.inv_key && last_alloc.stack == out->stack && last_alloc.size == size)
     temporary = SPY_TEMPORARY_ALIKE;
-  last_alloc.key = 0;
+  last_alloc.inv_key = 0;
   spy_stack_uncount(out->stack, size, temporary);
   note_in_use(-(int64_t)size);
   return 1;
