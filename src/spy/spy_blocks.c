@@ -12,6 +12,9 @@
  * store; the old table is abandoned in the file (a bounded waste: at most
  * the size of the live one).
  *
+ * Each free also tells the block's stack whether it was a temporary (the
+ * thread's last allocation, nothing allocated or freed in between).
+ *
  * Must never: allocate from the heap, unwind, or call out while a shard
  * lock is held (the arena is the only callee, and its lock is a leaf).
  */
