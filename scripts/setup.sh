@@ -8,8 +8,10 @@ set -eu
 # tests: valgrind (oracle), sqlite3/python3/perl/g++ (real programs), gdb,
 #        clang (AddressSanitizer column of doc/who-catches-what.md)
 # bench: heaptrack (peer), time (peak memory)
+# tests: debuginfod (a local server for the --debuginfo-path/debuginfod test)
 PKGS="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev
-      valgrind sqlite3 python3 perl heaptrack time file binutils golang-go clang"
+      valgrind sqlite3 python3 perl heaptrack time file binutils golang-go clang
+      debuginfod"
 
 missing=""
 for p in $PKGS; do

@@ -14,16 +14,22 @@
 #include "util.h"
 
 static const char report_usage[] =
-    "usage: heapspy report [--leaks | --hotspots | --timeline]\n"
+    "usage: heapspy report [--leaks | --peak | --hotspots | --temporary | --timeline]\n"
     "                      [--format text|json|pprof|collapsed|html] [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
     "                      [--suppressions FILE] [--gen-suppressions]\n"
     "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
     "                      [-o FILE] PROFILE\n"
     "  --leaks       blocks in use at exit by allocation stack (the default)\n"
+    "  --peak        stacks holding the heap at its peak (recorded within 3.1% of it)\n"
+    "  --temporary   allocations freed right away (nothing else allocated or freed by\n"
+    "                the thread in between), by stack\n"
     "  --hotspots    stacks making the most allocation calls / allocating the most bytes;\n"
     "                with --format collapsed: weight by bytes allocated, not in use\n"
     "  --timeline    heap, RSS and virtual size over the run, with a verdict\n"
+    "  --debuginfo-path DIR  also look for separate debug info there (DIR[:DIR...],\n"
+    "                each like /usr/lib/debug: DIR/.build-id/xx/rest.debug, debug links);\n"
+    "                with DEBUGINFOD_URLS set, debuginfod servers are asked too\n"
     "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
     "  --format collapsed  folded stacks for flame graph tools\n"
     "  --format html       one self-contained page: timeline, leaks, flame graph\n";
@@ -40,6 +46,8 @@ int cmd_report(int argc, char **argv) {
     { "diff", required_argument, 0, 'D' },
     { "hotspots", no_argument, 0, 'H' },
     { "timeline", no_argument, 0, 'T' },
+    { "peak", no_argument, 0, 'P' },
+    { "temporary", no_argument, 0, 't' },
     { "suppressions", required_argument, 0, 'S' },
     { "gen-suppressions", no_argument, 0, 'G' },
     { "help", no_argument, 0, 'h' },
@@ -50,18 +58,23 @@ int cmd_report(int argc, char **argv) {
   struct hs_report_opts ro = { .max_groups = 20, .max_frames = 24 };
   const char *supp[16];
   size_t nsupp = 0;
-  int c, hotspots = 0, timeline = 0, frames_set = 0;
+  enum { V_LEAKS, V_HOTSPOTS, V_TIMELINE, V_PEAK, V_TEMPORARY };
+  static const char *const view_opt[] = { "--leaks", "--hotspots", "--timeline", "--peak",
+                                           "--temporary" };
+  int c, view = V_LEAKS, frames_set = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
     switch (c) {
     case 'f': format = optarg; break;
     case 'o': outpath = optarg; break;
-    case 'd': debuginfo = optarg; break;
+    case 'd': debuginfo = hs_debuginfo_path_check("report", optarg); break;
     case 'm': ro.max_groups = (size_t)strtoul(optarg, NULL, 10); break;
     case 'n': ro.max_frames = (size_t)strtoul(optarg, NULL, 10); frames_set = 1; break;
-    case 'l': hotspots = timeline = 0; break;
-    case 'H': hotspots = 1; timeline = 0; break;
-    case 'T': timeline = 1; hotspots = 0; break;
+    case 'l': view = V_LEAKS; break;
+    case 'H': view = V_HOTSPOTS; break;
+    case 'T': view = V_TIMELINE; break;
+    case 'P': view = V_PEAK; break;
+    case 't': view = V_TEMPORARY; break;
     case 'r': ro.show_reachable = 1; break;
     case 'S':
       if (nsupp == sizeof supp / sizeof *supp)
@@ -88,9 +101,10 @@ int cmd_report(int argc, char **argv) {
                     "(supported: text, json, pprof, collapsed, html)\n", format);
     return HS_EXIT_USAGE;
   }
-  if ((timeline || diff_from) && fmt != F_TEXT && fmt != F_JSON) {
+  int timeline = view == V_TIMELINE, hotspots = view == V_HOTSPOTS;
+  if ((view >= V_TIMELINE || diff_from) && fmt != F_TEXT && fmt != F_JSON) {
     fprintf(stderr, "heapspy: report: %s is shown as text or json, not %s\n",
-            timeline ? "--timeline" : "--diff", format);
+            diff_from ? "--diff" : view_opt[view], format);
     return HS_EXIT_USAGE;
   }
   if (hotspots && (fmt == F_PPROF || fmt == F_HTML)) {
@@ -102,7 +116,7 @@ int cmd_report(int argc, char **argv) {
     fprintf(stderr, "heapspy: report: pprof output is binary: write it with -o FILE or into a pipe\n");
     return HS_EXIT_USAGE;
   }
-  if (hotspots && !frames_set) ro.max_frames = 8;
+  if (view != V_LEAKS && view != V_TIMELINE && !frames_set) ro.max_frames = 8;
   if (diff_from && (!diff_to || optind >= argc)) {
     fprintf(stderr, "heapspy: report: --diff needs two checkpoint names, then the PROFILE\n%s",
             report_usage);
@@ -143,6 +157,12 @@ int cmd_report(int argc, char **argv) {
   } else if (hotspots) {
     if (fmt == F_JSON) hs_report_hotspots_json(out, &m, &ro);
     else hs_report_hotspots_text(out, &m, &ro);
+  } else if (view == V_PEAK) {
+    if (fmt == F_JSON) hs_report_peak_json(out, &m, &ro);
+    else hs_report_peak_text(out, &m, &ro);
+  } else if (view == V_TEMPORARY) {
+    if (fmt == F_JSON) hs_report_temporary_json(out, &m, &ro);
+    else hs_report_temporary_text(out, &m, &ro);
   } else if (fmt == F_JSON) hs_report_json_opts(out, &m, &ro);
   else hs_report_text(out, &m, &ro);
   int bad = ferror(out) | (out != stdout ? fclose(out) : fflush(out));

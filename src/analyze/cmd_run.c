@@ -24,6 +24,7 @@
 
 #include "commands.h"
 #include "report.h"
+#include "snapshot.h"
 #include "suppress.h"
 #include "util.h"
 
@@ -57,10 +58,17 @@ static const char run_usage[] =
     "      --show-reachable      also list still-reachable sites in the text report\n"
     "      --format text|json    format of the report (default text)\n"
     "      --max-sites N         allocation sites shown in the text report (default 20)\n"
+    "      --snapshot-on RULES   live snapshot reports while the program runs, when\n"
+    "                            heap>SIZE, rss>SIZE or growth>SIZE/s (comma-separated;\n"
+    "                            fires again at twice the value, growth after 10 s)\n"
+    "      --snapshot-dir DIR    where they go (default: the profile's name + .snapshots)\n"
+    "      --snapshot-cap SIZE   the folder's size cap, oldest removed first (default 100M)\n"
+    "      --debuginfo-path DIR  also look for separate debug info there (DIR[:DIR...]);\n"
+    "                            with DEBUGINFOD_URLS set, debuginfod servers are asked too\n"
     "  -q, --quiet               no report, only the profile\n";
 
 struct run_opts {
-  const char *profile, *log_file, *format;
+  const char *profile, *log_file, *format, *debuginfo;
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
   int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield, check_fill;
@@ -70,6 +78,7 @@ struct run_opts {
   const char *supp[16];                   /* --suppressions files */
   size_t nsupp;
   size_t max_sites;
+  struct hs_watch watch;                  /* --snapshot-on */
 };
 
 static int yes_no(const char *opt, const char *v) {
@@ -222,7 +231,8 @@ enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 static void parse(int argc, char **argv, struct run_opts *o) {
   enum { O_LOG = 256, O_DEPTH, O_FOLLOW, O_LIBC, O_CXX, O_EXITCODE, O_FORMAT,
          O_MAXSITES, O_REACHABLE, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT,
-         O_GENSUPP, O_ERRKINDS, O_YIELD, O_FILL, O_QUAR };
+         O_GENSUPP, O_ERRKINDS, O_YIELD, O_FILL, O_QUAR,
+         O_DEBUGINFO, O_SNAP_ON, O_SNAP_DIR, O_SNAP_CAP };
   static const struct option opts[] = {
     { "profile", required_argument, 0, 'o' },
     { "log-file", required_argument, 0, O_LOG },
@@ -247,6 +257,10 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     { "gen-suppressions", no_argument, 0, O_GENSUPP },
     { "errors-for-leak-kinds", required_argument, 0, O_ERRKINDS },
     { "halt-on-error", no_argument, 0, O_HALT },
+    { "debuginfo-path", required_argument, 0, O_DEBUGINFO },
+    { "snapshot-on", required_argument, 0, O_SNAP_ON },
+    { "snapshot-dir", required_argument, 0, O_SNAP_DIR },
+    { "snapshot-cap", required_argument, 0, O_SNAP_CAP },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
@@ -295,6 +309,17 @@ static void parse(int argc, char **argv, struct run_opts *o) {
                               "possible, reachable, all or none, not '%s'", optarg);
       break;
     case O_HALT: o->halt = 1; break;
+    case O_DEBUGINFO: o->debuginfo = hs_debuginfo_path_check("run", optarg); break;
+    case O_SNAP_ON: {
+      char err[256];
+      if (hs_watch_parse(&o->watch, optarg, err, sizeof err) < 0) hs_die(HS_EXIT_USAGE, "run: %s", err);
+      break;
+    }
+    case O_SNAP_DIR: o->watch.dir = optarg; break;
+    case O_SNAP_CAP:
+      if (hs_parse_size(optarg, &o->watch.cap, NULL) < 0 || !o->watch.cap)
+        hs_die(HS_EXIT_USAGE, "run: --snapshot-cap expects a size such as 100M or 1G, not '%s'", optarg);
+      break;
     case 'h': fputs(run_usage, stdout); exit(0);
     case ':':
       fprintf(stderr, "heapspy: run: option '%s' needs a value\n%s", argv[optind - 1], run_usage);
@@ -311,7 +336,15 @@ int cmd_run(int argc, char **argv) {
                         .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20, .check_fill = 1,
                         .quarantine = ~0ull,
                         .error_kinds = 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE };
+  o.watch.cap = 100ull << 20;
   parse(argc, argv, &o);
+  if ((o.watch.dir || o.watch.cap != 100ull << 20) && !o.watch.nrules)
+    hs_die(HS_EXIT_USAGE, "run: --snapshot-dir and --snapshot-cap need --snapshot-on");
+  if (o.watch.dir && mkdir(o.watch.dir, 0755) < 0 && errno != EEXIST)
+    hs_die(HS_EXIT_USAGE, "run: cannot create the snapshot folder %s: %s", o.watch.dir, strerror(errno));
+  if (o.watch.dir && access(o.watch.dir, W_OK) < 0)
+    hs_die(HS_EXIT_USAGE, "run: cannot write into the snapshot folder %s: %s", o.watch.dir, strerror(errno));
+  o.watch.debuginfo = o.debuginfo;
   if (optind >= argc) {
     fprintf(stderr, "heapspy: run: no program given\n%s", run_usage);
     return HS_EXIT_USAGE;
@@ -390,7 +423,20 @@ int cmd_run(int argc, char **argv) {
   do got = read(pfd[0], &f, sizeof f); while (got < 0 && errno == EINTR);
   close(pfd[0]);
   int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  char snapdir[PATH_MAX];
+  if (got != (ssize_t)sizeof f && o.watch.nrules) {
+    if (!o.watch.dir) {          /* next to the profile: NAME.hsp -> NAME.snapshots */
+      size_t n = strlen(path);
+      if (n > 4 && !strcmp(path + n - 4, ".hsp")) n -= 4;
+      snprintf(snapdir, sizeof snapdir, "%.*s.snapshots", (int)n, path);
+      o.watch.dir = snapdir;
+      if (mkdir(snapdir, 0755) < 0 && errno != EEXIST)
+        hs_warn("--snapshot-on: cannot create %s: %s", snapdir, strerror(errno));
+    }
+    status = hs_watch_run(&o.watch, pid, path);
+  } else {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  }
   uint64_t wall = now_ms() - t0;
   if (got == (ssize_t)sizeof f) {
     if (f.stage == STAGE_PROFILE) {
@@ -425,7 +471,7 @@ int cmd_run(int argc, char **argv) {
 
   struct hs_model m;
   char err[1200];
-  if (hs_model_load(&m, path, NULL, err, sizeof err) < 0) {
+  if (hs_model_load(&m, path, o.debuginfo, err, sizeof err) < 0) {
     hs_warn("%s", err);
     return code;
   }

@@ -3,10 +3,9 @@
  * running, spied process for a live checkpoint without stopping it.
  *
  * The spy's profile is a shared mapping of a file, so the process's maps
- * name it. The request goes into the profile's header; the spy's signal
- * (recorded in the header, never guessed) wakes it; the spy takes the
- * checkpoint at its next allocation and marks the request done; then the
- * checkpoint is read from the same live file and printed.
+ * name it. The request (snapshot_request.c) goes into the profile's
+ * header and the spy takes the checkpoint at its next allocation; then
+ * the checkpoint is read from the same live file and printed.
  *
  * Must never: signal a process whose profile does not name a handler, or
  * one that is not the profile's owner.
@@ -24,6 +23,7 @@
 
 #include "commands.h"
 #include "report.h"
+#include "snapshot.h"
 #include "util.h"
 
 static const char snapshot_usage[] =
@@ -90,49 +90,13 @@ int cmd_snapshot(int argc, char **argv) {
 
   char *path = find_profile((pid_t)pid);
   if (!path) hs_die(1, "snapshot: process %ld is not running under heapspy (no profile mapped)", pid);
-  int fd = open(path, O_RDWR | O_CLOEXEC);
-  if (fd < 0) hs_die(1, "snapshot: cannot open %s: %s", path, strerror(errno));
-  struct hsp_header h;
-  if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h.magic, HSP_MAGIC, 8) ||
-      h.version != HSP_VERSION)
-    hs_die(1, "snapshot: %s is not a profile this heapspy can drive (version %u, expected %u)",
-           path, h.version, HSP_VERSION);
-  if (h.pid != (int32_t)pid) hs_die(1, "snapshot: %s belongs to process %d, not %ld", path, h.pid, pid);
-  if (!h.snapshot_signal)
-    hs_die(1, "snapshot: process %ld does not accept snapshots (its spy has no signal: "
-              "snapshot_signal=0, or the program uses that signal itself)", pid);
-
-  struct hsp_request req = h.request;
-  req.seq++;
-  req.leak_check = (uint32_t)leak_check;
-  snprintf(req.name, sizeof req.name, "%s", name);
-  off_t at = (off_t)offsetof(struct hsp_header, request);
-  /* everything but seq first, then seq: the spy acts on a new seq only */
-  if (pwrite(fd, (char *)&req + 8, sizeof req - 8, at + 8) != (ssize_t)(sizeof req - 8) ||
-      pwrite(fd, &req.seq, 4, at) != 4)
-    hs_die(1, "snapshot: cannot write the request into %s: %s", path, strerror(errno));
-  if (kill((pid_t)pid, h.snapshot_signal) < 0)
-    hs_die(1, "snapshot: cannot signal process %ld: %s", pid, strerror(errno));
-
-  struct timespec nap = { 0, 20 * 1000 * 1000 };
-  uint32_t done = 0;
-  for (double waited = 0; waited < timeout; waited += 0.02) {
-    if (pread(fd, &done, 4, at + 4) != 4) break;
-    if (done == req.seq) break;
-    if (kill((pid_t)pid, 0) < 0) hs_die(1, "snapshot: process %ld ended before the snapshot", pid);
-    nanosleep(&nap, NULL);
-  }
-  close(fd);
-  if (done != req.seq)
-    hs_die(1, "snapshot: process %ld has not allocated in %.0f s; the checkpoint '%s' will be "
-              "taken at its next allocation", pid, timeout, name);
+  char err[1200];
+  if (hs_snapshot_request(path, (pid_t)pid, name, leak_check, timeout, err, sizeof err))
+    hs_die(1, "snapshot: %s", err);
 
   struct hs_model m;
-  char err[1200];
   if (hs_model_load(&m, path, NULL, err, sizeof err) < 0) hs_die(1, "snapshot: %s", err);
-  const struct hsp_mark *mk = NULL;
-  for (size_t i = 0; i < m.nmarks; i++)
-    if (!strcmp(m.marks[i]->name, name)) mk = m.marks[i];
+  const struct hsp_mark *mk = hs_snapshot_mark(&m, name);
   if (!mk) hs_die(1, "snapshot: the checkpoint '%s' is not in %s", name, path);
   if (!strcmp(format, "json")) {
     hs_report_checkpoint(stdout, &m, mk, 0, 1);

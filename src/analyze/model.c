@@ -67,8 +67,14 @@ size_t hs_model_stack_stats(struct hs_model *m, struct hs_stack_stat **out) {
   for (size_t i = 0; i < n; i++) {
     const struct hsp_stack *s = hsp_stack(&m->prof, ids[i]);
     v[i].stack = ids[i];
-    v[i].allocs = s ? s->allocs : 0;
-    v[i].bytes = s ? s->bytes : 0;
+    if (!s) continue;
+    v[i].allocs = s->allocs;
+    v[i].bytes = s->bytes;
+    /* a thread's unflushed batch can leave a stack below zero */
+    v[i].peak_bytes = s->peak_bytes > 0 ? (uint64_t)s->peak_bytes : 0;
+    v[i].peak_blocks = s->peak_blocks > 0 && s->peak_bytes > 0 ? (uint64_t)s->peak_blocks : 0;
+    v[i].temporary = s->temporary;
+    v[i].temporary_alike = s->temporary_alike;
   }
   free(ids);
   /* one entry per group, then sort and merge: a group's stack may be
@@ -86,6 +92,10 @@ size_t hs_model_stack_stats(struct hs_model *m, struct hs_stack_stat **out) {
       v[w - 1].bytes += v[i].bytes;
       v[w - 1].inuse_blocks += v[i].inuse_blocks;
       v[w - 1].inuse_bytes += v[i].inuse_bytes;
+      v[w - 1].peak_blocks += v[i].peak_blocks;
+      v[w - 1].peak_bytes += v[i].peak_bytes;
+      v[w - 1].temporary += v[i].temporary;
+      v[w - 1].temporary_alike += v[i].temporary_alike;
     } else {
       v[w++] = v[i];
     }

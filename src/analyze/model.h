@@ -87,6 +87,8 @@ struct hs_stack_stat {
   uint32_t stack;
   uint64_t allocs, bytes;              /* allocated over the run */
   uint64_t inuse_blocks, inuse_bytes;  /* in use at exit */
+  uint64_t peak_blocks, peak_bytes;    /* held at the spy's last peak copy */
+  uint64_t temporary, temporary_alike; /* see struct hsp_stack */
 };
 
 /* Every recorded stack plus any stack live blocks refer to, sorted by

@@ -29,6 +29,14 @@ void hs_report_timeline_json(FILE *out, struct hs_model *m);
 void hs_report_hotspots_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 void hs_report_hotspots_json(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 
+/* --peak: the stacks holding the heap at its peak (report_peak.c). */
+void hs_report_peak_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
+void hs_report_peak_json(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
+
+/* --temporary: allocations freed at once, by stack (report_temporary.c). */
+void hs_report_temporary_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
+void hs_report_temporary_json(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
+
 /* --format collapsed: folded stacks, weighted by bytes in use at exit,
  * or with alloc_weight by bytes allocated over the run. */
 void hs_report_collapsed(FILE *out, struct hs_model *m, int alloc_weight);

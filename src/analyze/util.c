@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -80,4 +82,29 @@ const char *hs_human_bytes(double v, char *buf) {
   while (a >= 1024 && u < 4) { a /= 1024; v /= 1024; u++; }
   snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
   return buf;
+}
+
+/* libdwfl reads a relative entry as relative to each module's folder:
+ * the user's relative folders are made absolute here. */
+const char *hs_debuginfo_path_check(const char *cmd, const char *path) {
+  if (!*path) hs_die(HS_EXIT_USAGE, "%s: --debuginfo-path needs a folder", cmd);
+  size_t cap = strlen(path) + 1, len = 0;
+  char *out = hs_xmalloc(cap);
+  out[0] = 0;
+  for (const char *p = path; *p;) {
+    size_t n = strcspn(p, ":");
+    char dir[PATH_MAX], abs[PATH_MAX];
+    struct stat st;
+    if (n && n < sizeof dir) {
+      memcpy(dir, p, n);
+      dir[n] = 0;
+      if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || !realpath(dir, abs))
+        hs_die(HS_EXIT_USAGE, "%s: --debuginfo-path %s: not a folder", cmd, dir);
+      size_t an = strlen(abs);
+      out = hs_xrealloc(out, cap += an + 1);
+      len += (size_t)sprintf(out + len, "%s%s", len ? ":" : "", abs);
+    }
+    p += n + (p[n] == ':');
+  }
+  return out;
 }

@@ -29,4 +29,9 @@ const char *hs_human_bytes(double v, char *buf);
 /* "1,234,567" into buf (at least 32 bytes); returns buf. */
 const char *hs_commas(uint64_t v, char *buf);
 
+/* --debuginfo-path: every ':'-separated entry must be a folder; exits
+ * with a usage error naming CMD otherwise. Returns the list with every
+ * entry made absolute (allocated; lives until exit). */
+const char *hs_debuginfo_path_check(const char *cmd, const char *path);
+
 #endif

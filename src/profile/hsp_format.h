@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      10
+#define HSP_VERSION      11
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -111,6 +111,20 @@ struct hsp_stack {
   uint64_t allocs;          /* allocations made from this stack, ever */
   uint64_t bytes;           /* ... and their bytes (per-thread batches: may
                              * lag by a few hundred calls if killed) */
+  /* version 8. in_use_*: what the stack holds now, fed by the same
+   * per-thread batches (a stack may read negative for a moment when one
+   * thread frees what another allocated). peak_*: in_use_* as of the last
+   * peak copy (struct hsp_peak). temporary: its blocks freed by the
+   * allocating thread with no other allocation or free by that thread in
+   * between; temporary_alike: frees heaptrack also calls temporary (the
+   * thread's last allocation had this stack and the freed block's size,
+   * but was another block). */
+  int64_t in_use_bytes;
+  int64_t in_use_blocks;
+  int64_t peak_bytes;
+  int64_t peak_blocks;
+  uint64_t temporary;
+  uint64_t temporary_alike;
   uint64_t pc[];
 };
 #define HSP_STACK_OFF(id) ((uint64_t)(id) * 8)
@@ -435,6 +449,18 @@ struct hsp_header {
   int32_t exit_tid;         /* the thread that started exit; 0: not seen */
   /* version 8 */
   struct hsp_scan_info scan;/* the last reachability scan's (verdicts_*) */
+  /* version 11: the stacks holding the heap near its peak (spy_peak.c).
+   * Each time the heap in use exceeds the last copy's by 1/32 (at least
+   * HSP_PEAK_STEP bytes), every stack's in_use_* is copied to its peak_*.
+   * seq is odd while a copy is being written. */
+  struct hsp_peak {
+    uint32_t seq;
+    uint32_t pad;
+    uint64_t t_ms;          /* when the last copy was taken */
+    uint64_t bytes;         /* heap in use then (the global count) */
+    uint64_t copies;        /* copies taken over the run */
+  } peak;
 };
+#define HSP_PEAK_STEP (4u << 10)
 
 #endif

@@ -100,6 +100,9 @@ int spy_block_lookup(const void *ptr, struct hsp_block *out);
 void spy_block_prefetch(const void *ptr);
 int spy_single_threaded(void);             /* glibc's __libc_single_threaded */
 int64_t spy_in_use_estimate(void);         /* global + this thread's batch */
+/* Add this thread's in-use batch (global and per stack) now; returns the
+ * global count after it. */
+int64_t spy_in_use_flush(void);
 void spy_blocks_lock_all(void);
 void spy_blocks_unlock_all(void);
 void spy_blocks_reset_locks(void);
@@ -116,11 +119,70 @@ uint32_t spy_stack_capture(void);
  * the faulting instruction itself (stored +1, like a return address). */
 uint32_t spy_stack_from_context(const void *ucontext);
 void spy_stacks_init(void);
-void spy_stack_count(uint32_t stack, uint64_t bytes);  /* one allocation */
+/* Per-stack counters batched per thread (spy_stacks.c flushes them):
+ * a direct-mapped cache of SPY_HOT slots, inline on the hot path. */
+#define SPY_HOT 256
+struct spy_hot_slot {
+  uint32_t stack;
+  uint32_t temporary, temporary_alike;
+  uint64_t allocs, bytes;
+  int64_t live_bytes, live_blocks;
+};
+extern __thread struct spy_hot_slot spy_hot[SPY_HOT] __attribute__((tls_model("initial-exec")));
+extern __thread uint64_t spy_hot_dirty[SPY_HOT / 64] __attribute__((tls_model("initial-exec")));
+void spy_hot_claim(unsigned i, uint32_t stack);  /* flush slot i, give it to stack */
+static inline struct spy_hot_slot *spy_hot_of(uint32_t stack) {
+  unsigned i = (stack ^ (stack >> 8)) & (SPY_HOT - 1);
+  if (SPY_UNLIKELY(spy_hot[i].stack != stack)) spy_hot_claim(i, stack);
+  spy_hot_dirty[i / 64] |= 1ull << (i % 64);
+  return &spy_hot[i];
+}
+/* One allocation of bytes at stack. */
+static inline void spy_stack_count(uint32_t stack, uint64_t bytes) {
+  if (!stack) return;
+  struct spy_hot_slot *h = spy_hot_of(stack);
+  h->allocs++;
+  h->bytes += bytes;
+  h->live_bytes += (int64_t)bytes;
+  h->live_blocks++;
+}
+/* One free of a block of that stack; temporary: SPY_TEMPORARY (it was
+ * this thread's last allocation, nothing in between), SPY_TEMPORARY_ALIKE
+ * (the last allocation had the same stack and size: heaptrack's count
+ * includes these), else 0. */
+enum { SPY_TEMPORARY = 1, SPY_TEMPORARY_ALIKE = 2 };
+static inline void spy_stack_uncount(uint32_t stack, uint64_t bytes, unsigned temporary) {
+  if (!stack) return;
+  struct spy_hot_slot *h = spy_hot_of(stack);
+  h->live_bytes -= (int64_t)bytes;
+  h->live_blocks--;
+  if (SPY_UNLIKELY(temporary)) {
+    h->temporary += temporary == SPY_TEMPORARY;
+    h->temporary_alike += temporary == SPY_TEMPORARY_ALIKE;
+  }
+}
+/* Undo an uncount (a failed realloc keeps its block). */
+static inline void spy_stack_restore(uint32_t stack, uint64_t bytes) {
+  if (!stack) return;
+  struct spy_hot_slot *h = spy_hot_of(stack);
+  h->live_bytes += (int64_t)bytes;
+  h->live_blocks++;
+}
+void spy_stacks_copy_peak(void);           /* in_use_* -> peak_*, every stack */
 void spy_stacks_flush_counts(void);        /* this thread's batch, now */
+void spy_stacks_flush_live(void);          /* ... its in-use part only */
 void spy_stacks_lock(void);
 void spy_stacks_unlock(void);
 void spy_stacks_reset_lock(void);
+
+/* spy_peak.c: the stacks holding the heap near its peak. note_in_use
+ * calls spy_peak_note when the heap in use reaches spy_peak_next. */
+extern uint64_t spy_peak_next;
+void spy_peak_copy(uint64_t in_use);
+static inline void spy_peak_note(int64_t in_use) {
+  if (SPY_UNLIKELY((uint64_t)in_use >= __atomic_load_n(&spy_peak_next, __ATOMIC_RELAXED)))
+    spy_peak_copy((uint64_t)in_use);
+}
 
 /* spy_unwind.c: the fast CFI unwinder (-1: use libunwind instead). */
 int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi);

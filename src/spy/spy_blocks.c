@@ -12,6 +12,9 @@
  * store; the old table is abandoned in the file (a bounded waste: at most
  * the size of the live one).
  *
+ * Each free also tells the block's stack whether it was a temporary (the
+ * thread's last allocation, nothing allocated or freed in between).
+ *
  * Must never: allocate from the heap, unwind, or call out while a shard
  * lock is held (the arena is the only callee, and its lock is a leaf).
  */
@@ -121,6 +124,7 @@ static int64_t note_in_use(int64_t delta) {
   int64_t d = unflushed + delta;
   int64_t now;
   if (d > HSP_PEAK_SLACK || d < -HSP_PEAK_SLACK) {
+    spy_stacks_flush_live();
     now = __atomic_add_fetch(&spy_hdr->live.in_use_bytes, d, __ATOMIC_RELAXED);
     d = 0;
   } else {
@@ -128,6 +132,7 @@ static int64_t note_in_use(int64_t delta) {
   }
   unflushed = d;
   if (delta <= 0) return now;
+  if (now > 0) spy_peak_note(now);
   uint64_t peak = __atomic_load_n(&spy_hdr->live.peak_bytes, __ATOMIC_RELAXED);
   while (now > 0 && (uint64_t)now > peak) {
     if (__atomic_compare_exchange_n(&spy_hdr->live.peak_bytes, &peak, (uint64_t)now, 1,
@@ -136,6 +141,13 @@ static int64_t note_in_use(int64_t delta) {
       break;
     }
   }
+  return now;
+}
+
+int64_t spy_in_use_flush(void) {
+  spy_stacks_flush_live();
+  int64_t now = __atomic_add_fetch(&spy_hdr->live.in_use_bytes, unflushed, __ATOMIC_RELAXED);
+  unflushed = 0;
   return now;
 }
 
@@ -171,6 +183,13 @@ void spy_blocks_settle(void) {
   if (pending_free) finish_pending();
 }
 
+/* This thread's last allocation, for temporaries (spy_stack_uncount):
+ * cleared by its next free of a known block. The key is kept inverted
+ * (never 0 for a block): the leak scan reads TLS, and a plain copy of
+ * the pointer would keep the block "reachable". */
+static __thread struct { uint64_t inv_key, size; uint32_t stack; } last_alloc
+    __attribute__((tls_model("initial-exec")));
+
 void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   if (pending_free) finish_pending();
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
@@ -186,9 +205,13 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);
   while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
+  uint32_t missed_stack = 0;
+  uint64_t missed_size = 0;
   if (t[i].ptr == p) {                 /* a block we missed the free of */
     struct hsp_family_counts *of = &s->fam[HSP_BLOCK_FAMILY(&t[i])];
-    of->in_use_bytes -= HSP_BLOCK_SIZE(&t[i]);
+    missed_size = HSP_BLOCK_SIZE(&t[i]);
+    missed_stack = t[i].stack;
+    of->in_use_bytes -= missed_size;
     of->in_use_blocks--;
     s->count--;
   }
@@ -203,6 +226,10 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   f->in_use_bytes += size;
   f->in_use_blocks++;
   shard_unlock(s, locked);
+  if (SPY_UNLIKELY(missed_stack)) spy_stack_uncount(missed_stack, missed_size, 0);
+  last_alloc.inv_key = ~p;
+  last_alloc.size = size;
+  last_alloc.stack = stack;
   int64_t heap = note_in_use((int64_t)size);
   if (SPY_UNLIKELY(now >= spy_timeline_next)) spy_timeline_tick_slow(now, heap, 0);
 }
@@ -244,6 +271,12 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   f->in_use_bytes -= size;
   f->in_use_blocks--;
   shard_unlock(s, locked);
+  unsigned temporary = 0;
+  if (last_alloc.inv_key == ~p) temporary = SPY_TEMPORARY;
+  else if (last_alloc.inv_key && last_alloc.stack == out->stack && last_alloc.size == size)
+    temporary = SPY_TEMPORARY_ALIKE;
+  last_alloc.inv_key = 0;
+  spy_stack_uncount(out->stack, size, temporary);
   note_in_use(-(int64_t)size);
   return 1;
 }
@@ -274,6 +307,7 @@ void spy_block_untake(const struct hsp_block *b) {
   f->in_use_bytes += HSP_BLOCK_SIZE(b);
   f->in_use_blocks++;
   shard_unlock(s, locked);
+  spy_stack_restore(b->stack, HSP_BLOCK_SIZE(b));
   note_in_use((int64_t)HSP_BLOCK_SIZE(b));
 }
 

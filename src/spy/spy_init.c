@@ -219,7 +219,10 @@ static void fork_child(void) {
 static void finish(unsigned how, int code, int sig) {
   if (!spy_hdr || spy_status != SPY_READY) return;
   if (how != HSP_EXIT_SIGNAL) spy_threads_at_exit();   /* who else still runs */
-  if (!spy_busy) spy_stacks_flush_counts();
+  if (!spy_busy) {
+    spy_blocks_settle();               /* the last free, then the batches */
+    spy_stacks_flush_counts();
+  }
   spy_timeline_tick_slow(spy_now_ms(), -1, 1);  /* the last point: as of exit */
   if (!spy_hdr->exit_how) spy_hdr->exit_how = how;
   if (how != HSP_EXIT_NORMAL || code >= 0) {
@@ -313,6 +316,7 @@ __attribute__((destructor)) static void spy_fini(void) {
     spy_check_verify_all(1);
     spy_busy--;
   }
+  spy_blocks_settle();
   spy_stacks_flush_counts();
   spy_leak_scan(&origin);
   spy_capture_samples();

@@ -9,6 +9,11 @@
  * with release stores after their record is complete; old tables stay
  * valid after a resize). Only a never-seen stack takes the insert lock.
  *
+ * Per-stack counters (allocations, bytes, what it holds now, temporaries)
+ * are batched per thread in spy_hot[]; the in-use part is flushed whenever
+ * the thread's share of the global in-use count is (spy_blocks.c), so the
+ * peak copy (spy_peak.c) sees both agree.
+ *
  * Must never: hold the insert lock while unwinding or scanning modules
  * (both take the dynamic loader's lock).
  */
@@ -198,33 +203,73 @@ uint32_t spy_stack_from_context(const void *ucontext) {
   return n ? intern(pcs, n) : 0;
 }
 
-/* Per-stack allocation counts, batched per thread: a hot stack shared by
- * threads would otherwise bounce its record's cache line on every call. */
-#define HOT 256
-static __thread struct { uint32_t stack; uint64_t allocs, bytes; } hot[HOT]
-    __attribute__((tls_model("initial-exec")));
+/* Per-stack counters, batched per thread (spy.h): a hot stack shared by
+ * threads would otherwise bounce its record's cache line on every call.
+ * A slot's counters are deltas not yet added to the stack's record. */
+__thread struct spy_hot_slot spy_hot[SPY_HOT] __attribute__((tls_model("initial-exec")));
+__thread uint64_t spy_hot_dirty[SPY_HOT / 64] __attribute__((tls_model("initial-exec")));
 
-static void hot_flush(unsigned i) {
-  if (!hot[i].stack || !hot[i].allocs) return;
-  struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(hot[i].stack));
-  __atomic_add_fetch(&s->allocs, hot[i].allocs, __ATOMIC_RELAXED);
-  __atomic_add_fetch(&s->bytes, hot[i].bytes, __ATOMIC_RELAXED);
-  hot[i].allocs = hot[i].bytes = 0;
+static inline void live_flush(unsigned i) {
+  struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(spy_hot[i].stack));
+  __atomic_add_fetch(&s->in_use_bytes, spy_hot[i].live_bytes, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&s->in_use_blocks, spy_hot[i].live_blocks, __ATOMIC_RELAXED);
+  spy_hot[i].live_bytes = spy_hot[i].live_blocks = 0;
 }
 
-void spy_stack_count(uint32_t stack, uint64_t bytes) {
-  if (!stack) return;
-  unsigned i = (stack ^ (stack >> 8)) & (HOT - 1);
-  if (SPY_UNLIKELY(hot[i].stack != stack)) {
-    hot_flush(i);
-    hot[i].stack = stack;
+static void hot_flush(unsigned i) {
+  if (!spy_hot[i].stack) return;
+  struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(spy_hot[i].stack));
+  if (spy_hot[i].allocs) {
+    __atomic_add_fetch(&s->allocs, spy_hot[i].allocs, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->bytes, spy_hot[i].bytes, __ATOMIC_RELAXED);
   }
-  hot[i].allocs++;
-  hot[i].bytes += bytes;
+  if (spy_hot[i].live_blocks || spy_hot[i].live_bytes) live_flush(i);
+  if (spy_hot[i].temporary | spy_hot[i].temporary_alike) {
+    __atomic_add_fetch(&s->temporary, spy_hot[i].temporary, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->temporary_alike, spy_hot[i].temporary_alike, __ATOMIC_RELAXED);
+  }
+  spy_hot[i].allocs = spy_hot[i].bytes = 0;
+  spy_hot[i].temporary = spy_hot[i].temporary_alike = 0;
+}
+
+void spy_hot_claim(unsigned i, uint32_t stack) {
+  hot_flush(i);
+  spy_hot[i].stack = stack;
+}
+
+/* The per-stack in-use deltas follow the thread's global in-use delta
+ * (spy_blocks.c note_in_use): flushed whenever it is, so the stacks'
+ * in_use_* and the heap's in-use count lag by the same batches. */
+void spy_stacks_flush_live(void) {
+  for (unsigned w = 0; w < SPY_HOT / 64; w++) {
+    uint64_t bits = spy_hot_dirty[w];
+    spy_hot_dirty[w] = 0;
+    while (bits) {
+      unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (spy_hot[i].stack && (spy_hot[i].live_blocks || spy_hot[i].live_bytes)) live_flush(i);
+    }
+  }
 }
 
 void spy_stacks_flush_counts(void) {
-  for (unsigned i = 0; i < HOT; i++) hot_flush(i);
+  for (unsigned i = 0; i < SPY_HOT; i++) hot_flush(i);
+}
+
+/* Copy every stack's in_use_* to its peak_* (spy_peak.c), with the
+ * insert lock held so that no table grows under the walk. */
+void spy_stacks_copy_peak(void) {
+  spy_lock(&insert_lock);
+  struct stack_table *t = spy_arena_ptr(spy_hdr->stacks.table_off);
+  uint64_t cap = t ? t->capacity : 0;
+  for (uint64_t i = 0; i < cap; i++) {
+    uint32_t id = (uint32_t)t->slots[i];
+    if (!id) continue;
+    struct hsp_stack *s = (struct hsp_stack *)(spy_arena_base + HSP_STACK_OFF(id));
+    s->peak_bytes = __atomic_load_n(&s->in_use_bytes, __ATOMIC_RELAXED);
+    s->peak_blocks = __atomic_load_n(&s->in_use_blocks, __ATOMIC_RELAXED);
+  }
+  spy_unlock(&insert_lock);
 }
 
 void spy_stacks_lock(void) { spy_lock(&insert_lock); }
