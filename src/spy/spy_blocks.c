@@ -158,6 +158,8 @@ int64_t spy_in_use_estimate(void) {
  * it. Every table operation starts by completing it, so the order of
  * operations is kept (free(p) then malloc returning p works), and at any
  * moment at most this one operation is not yet in the profile. */
+__thread uint64_t spy_trace_cut __attribute__((tls_model("initial-exec")));
+
 static __thread void *pending_free __attribute__((tls_model("initial-exec")));
 
 static void finish_pending(void);
@@ -186,7 +188,10 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);
   while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
+  struct hsp_block missed = { 0 };
+  uint64_t missed_seq = 0;
   if (t[i].ptr == p) {                 /* a block we missed the free of */
+    if (spy_trace_on) { missed = t[i]; missed_seq = spy_trace_next_seq(); }
     struct hsp_family_counts *of = &s->fam[HSP_BLOCK_FAMILY(&t[i])];
     of->in_use_bytes -= HSP_BLOCK_SIZE(&t[i]);
     of->in_use_blocks--;
@@ -202,7 +207,12 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   f->bytes_allocated += size;
   f->in_use_bytes += size;
   f->in_use_blocks++;
+  uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
+  if (spy_trace_on) {
+    if (missed.ptr) spy_trace_free(missed_seq, &missed, 0);
+    spy_trace_alloc(seq, p, size, family, stack);
+  }
   int64_t heap = note_in_use((int64_t)size);
   if (SPY_UNLIKELY(now >= spy_timeline_next)) spy_timeline_tick_slow(now, heap, 0);
 }
@@ -243,7 +253,9 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   f->frees++;
   f->in_use_bytes -= size;
   f->in_use_blocks--;
+  uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
+  if (spy_trace_on) spy_trace_free(seq, out, 0);
   note_in_use(-(int64_t)size);
   return 1;
 }
@@ -273,7 +285,9 @@ void spy_block_untake(const struct hsp_block *b) {
   f->frees--;
   f->in_use_bytes += HSP_BLOCK_SIZE(b);
   f->in_use_blocks++;
+  uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
+  if (spy_trace_on) spy_trace_free(seq, b, 1);
   note_in_use((int64_t)HSP_BLOCK_SIZE(b));
 }
 
@@ -383,6 +397,7 @@ uint64_t spy_blocks_snapshot(uint64_t *count_out, int with_kinds) {
   uint64_t total = 0, cap = 64, off = 0;
   *count_out = 0;
   spy_blocks_lock_all();
+  spy_trace_cut = __atomic_load_n(&spy_trace_seq, __ATOMIC_RELAXED);
   for (int i = 0; i < HSP_SHARDS; i++) total += shards[i].count;
   while (cap < total * 2) cap *= 2;
   size_t bytes = cap * sizeof(struct hsp_site);

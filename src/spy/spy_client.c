@@ -52,6 +52,7 @@ void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
   m->from_outside = (uint32_t)from_outside;
   spy_strlcpy(m->name, name && *name ? name : "checkpoint", sizeof m->name);
   m->sites_off = spy_blocks_snapshot(&m->sites_count, leak_check != NULL);
+  if (spy_trace_on && m->sites_off) spy_trace_mark(spy_trace_cut, m->name);
   const struct hsp_site *site = spy_arena_ptr(m->sites_off);
   for (uint64_t i = 0; site && i < m->sites_count; i++) {
     m->in_use_bytes += site[i].bytes;

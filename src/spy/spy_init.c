@@ -188,6 +188,7 @@ static void fork_child(void) {
   spy_blocks_reset_locks();
   spy_check_reset_lock();
   spy_threads_fork_child();
+  spy_trace_fork_child();
   if (spy_opt.follow_children) {
     char path[1024];
     expand_path(path, sizeof path, profile_pattern);
@@ -438,6 +439,7 @@ void spy_init(void) {
     return;
   }
   fill_header();
+  spy_trace_init();
   spy_blocks_init();
   if (spy_opt.check) spy_check_init();
   spy_stacks_init();
