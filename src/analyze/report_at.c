@@ -133,10 +133,20 @@ static int resolve(struct walk *w, struct hs_model *m, const char *when, struct 
 
 /* ---- the heap at a cut ------------------------------------------------ */
 
+static inline int ev_before(const struct cut *c, const struct hst_event *e) {
+  return c->by_seq ? e->seq < c->seq : e->t <= c->t;
+}
+static inline int chunk_before(const struct cut *c, const struct hst_chunk *ch) {
+  return c->by_seq ? ch->seq_last < c->seq : ch->t_last <= c->t;
+}
+static inline int chunk_after(const struct cut *c, const struct hst_chunk *ch) {
+  return c->by_seq ? ch->seq_first >= c->seq : ch->t_first > c->t;
+}
+
 struct at_ctx { struct hs_tally *tally; const struct cut *cut; };
 static int add_if_before(void *arg, const struct hst_event *e) {
   struct at_ctx *a = arg;
-  if (a->cut->by_seq ? e->seq < a->cut->seq : e->t <= a->cut->t) hs_tally_event(a->tally, e);
+  if (ev_before(a->cut, e)) hs_tally_event(a->tally, e);
   return 0;
 }
 
@@ -147,10 +157,8 @@ static int tally_at(struct walk *w, const struct cut *cut, struct hs_tally *tall
   int r;
   while ((r = hst_next_chunk(&w->tr, &pos, &off, &c, w->err, sizeof w->err)) == 1) {
     w->chunks++;
-    int before = cut->by_seq ? c.seq_last < cut->seq : c.t_last <= cut->t;
-    int after = cut->by_seq ? c.seq_first >= cut->seq : c.t_first > cut->t;
-    if (after || !c.nevents) continue;
-    if (before && c.codec != HST_RAW) {
+    if (chunk_after(cut, &c) || !c.nevents) continue;
+    if (chunk_before(cut, &c) && c.codec != HST_RAW) {
       if (hst_chunk_summary(&w->tr, off, &c, w->sum, w->err, sizeof w->err) < 0)
         return hs_error("%s", w->err);
       for (uint32_t i = 0; i < c.nsummary; i++)
@@ -162,24 +170,29 @@ static int tally_at(struct walk *w, const struct cut *cut, struct hs_tally *tall
   return r < 0 ? hs_error("%s", w->err) : 0;
 }
 
-/* ---- allocated between T1 and T2, live at T2 ---------------------------- */
+/* ---- allocated between two cuts, live at the second ---------------------- */
 
-struct between_ctx { struct hs_tally *tally; uint32_t t1, t2; };
+/* Events after `from` and up to `to`; a free counts only if its block was
+ * allocated after `from`. Block ages are in ms: a block allocated in the
+ * very millisecond of `from` counts as older. */
+struct between_ctx { struct hs_tally *tally; const struct cut *from, *to; };
 static int add_if_between(void *arg, const struct hst_event *e) {
   struct between_ctx *b = arg;
-  if (e->kind == HST_EV_MARK || e->t <= b->t1 || e->t > b->t2 || e->alloc_t <= b->t1) return 0;
+  if (e->kind == HST_EV_MARK || ev_before(b->from, e) || !ev_before(b->to, e)) return 0;
+  if (e->kind != HST_EV_ALLOC && e->alloc_t <= b->from->t_ms) return 0;
   hs_tally_event(b->tally, e);
   return 0;
 }
 
-static int tally_between(struct walk *w, uint32_t t1, uint32_t t2, struct hs_tally *tally) {
+static int tally_between(struct walk *w, const struct cut *from, const struct cut *to,
+                         struct hs_tally *tally) {
   uint64_t pos = 0, off;
   struct hst_chunk c;
-  struct between_ctx b = { tally, t1, t2 };
+  struct between_ctx b = { tally, from, to };
   int r;
   while ((r = hst_next_chunk(&w->tr, &pos, &off, &c, w->err, sizeof w->err)) == 1) {
     w->chunks++;
-    if (!c.nevents || c.t_last <= t1 || c.t_first > t2) continue;
+    if (!c.nevents || chunk_before(from, &c) || chunk_after(to, &c)) continue;
     if (each_event(w, off, &c, add_if_between, &b) < 0) return -1;
   }
   return r < 0 ? hs_error("%s", w->err) : 0;
@@ -263,7 +276,7 @@ int hs_report_between(FILE *out, struct hs_model *m, const char *from, const cha
   if (rc == 0) rc = resolve(&w, m, to, &c2);
   if (rc == 0 && c2.t_ms < c1.t_ms) rc = hs_error("--between: %s comes before %s", to, from);
   w.decoded = 0;
-  if (rc == 0) rc = tally_between(&w, c1.t_ms, c2.t_ms, &tally);
+  if (rc == 0) rc = tally_between(&w, &c1, &c2, &tally);
   if (rc == 0) {
     char title[260], head[100];
     snprintf(title, sizeof title, "Allocated after %s and still live at %s", c1.label, c2.label);
@@ -277,7 +290,8 @@ int hs_report_between(FILE *out, struct hs_model *m, const char *from, const cha
 
 /* ---- event counts ----------------------------------------------------- */
 
-/* heaptrack's "temporary": a free right after an allocation (nothing in
+/* Counted as the profile's totals count: a failed realloc's free is
+ * undone by its RESTORE. heaptrack's "temporary": a free right after an allocation (nothing in
  * between in that thread's stream) of the same size and stack. */
 struct stats {
   uint64_t allocs, reallocs, frees, restores, marks, temporary, events;
@@ -328,7 +342,7 @@ int hs_report_trace_stats(FILE *out, struct hs_model *m, int json) {
                  "\"restores\": %llu, \"checkpoints\": %llu, \"temporary\": %llu, "
                  "\"chunks\": %llu, \"event_bytes\": %llu, \"file_bytes\": %llu, \"packed\": %s}\n",
             (unsigned long long)s.events, (unsigned long long)s.allocs,
-            (unsigned long long)s.reallocs, (unsigned long long)s.frees,
+            (unsigned long long)s.reallocs, (unsigned long long)(s.frees - s.restores),
             (unsigned long long)s.restores, (unsigned long long)s.marks,
             (unsigned long long)s.temporary, (unsigned long long)w.chunks,
             (unsigned long long)raw, (unsigned long long)w.tr.size,
@@ -340,7 +354,7 @@ int hs_report_trace_stats(FILE *out, struct hs_model *m, int json) {
             w.tr.path, hs_commas(s.events, b[0]), hs_commas(w.chunks, b[1]), hs_commas(raw, b[2]),
             hs_commas(w.tr.size, b[3]), w.tr.hdr.flags & HST_FLAG_PACKED ? "packed" : "raw",
             hs_commas(s.allocs, b[4]), hs_commas(s.reallocs, b[5]),
-            hs_commas(s.frees, b[6]), hs_commas(s.temporary, b[7]));
+            hs_commas(s.frees - s.restores, b[6]), hs_commas(s.temporary, b[7]));
   walk_close(&w);
   return 0;
 }
