@@ -33,7 +33,8 @@ struct cut {
 struct walk {
   struct hst_trace tr;
   uint8_t *buf;
-  struct hst_sum *sum;
+  struct hst_sum *sum;      /* one chunk's index */
+  size_t sum_cap;
   uint64_t chunks, decoded;
   char err[1200];
 };
@@ -48,8 +49,7 @@ static int walk_open(struct walk *w, struct hs_model *m) {
     return hs_error("%s belongs to another run than %s (pid %d, not %d)", path, m->prof.path,
                     w->tr.hdr.pid, m->prof.hdr->pid);
   }
-  w->buf = hs_xmalloc(HST_CHUNK_SIZE);
-  w->sum = hs_xmalloc(HST_CHUNK_SIZE / 2 * sizeof *w->sum);
+  w->buf = hs_xmalloc(HST_PACK_MAX);
   return 0;
 }
 
@@ -159,6 +159,8 @@ static int tally_at(struct walk *w, const struct cut *cut, struct hs_tally *tall
     w->chunks++;
     if (chunk_after(cut, &c) || !c.nevents) continue;
     if (chunk_before(cut, &c) && c.codec != HST_RAW) {
+      if (c.nsummary > w->sum_cap)
+        w->sum = hs_xrealloc(w->sum, (w->sum_cap = c.nsummary) * sizeof *w->sum);
       if (hst_chunk_summary(&w->tr, off, &c, w->sum, w->err, sizeof w->err) < 0)
         return hs_error("%s", w->err);
       for (uint32_t i = 0; i < c.nsummary; i++)

@@ -1,6 +1,7 @@
 /*
- * trace_pack.c: see trace_pack.h. Memory: one chunk's buffers and one
- * chunk's index (bounded by the chunk's events), whatever the trace size.
+ * trace_pack.c: see trace_pack.h. Memory: one raw chunk, one packed
+ * chunk (HST_PACK_MAX) and its index (bounded by its events), whatever the
+ * trace size.
  *
  * Must never: leave a half-written trace under the final name.
  */
@@ -14,6 +15,7 @@
 #include <zstd.h>
 
 #include "trace_pack.h"
+#include "../profile/hst_codec.h"
 #include "trace_tally.h"
 #include "util.h"
 
@@ -30,27 +32,96 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t off) {
   return 0;
 }
 
-/* Decode one raw chunk: fix its header from what is really there (the
- * index fields may run one event ahead of `used` after a kill) and tally
- * its heap change. Returns the events, or -1. */
-static long scan(struct hst_chunk *c, const uint8_t *ev, long len, struct hs_tally *tally) {
-  struct hst_cursor k;
-  struct hst_event e;
-  hst_cursor_init(&k, c, ev, (size_t)len);
-  long n = 0;
-  int r;
-  uint32_t marks = 0;
-  while ((r = hst_cursor_next(&k, &e)) == 1) {
-    hs_tally_event(tally, &e);
-    marks += e.kind == HST_EV_MARK;
-    c->t_last = e.t;
-    c->seq_last = e.seq;
-    n++;
+/* One packed chunk being filled: the events of consecutive raw chunks
+ * of one thread, re-encoded without addresses, and their heap change. */
+struct group {
+  struct hst_chunk c;
+  struct hst_enc e;
+  uint8_t *ev;
+  size_t len;
+  struct hs_tally tally;
+};
+
+static void group_add(struct group *g, const struct hst_event *e) {
+  if (!g->c.nevents) {
+    g->c.t_first = e->t;
+    g->c.seq_first = e->seq;
+    g->e = (struct hst_enc){ .t = e->t, .seq = e->seq - 1 };
   }
-  if (r < 0) return -1;
-  c->nevents = (uint32_t)n;
-  c->marks = (uint16_t)marks;
-  return n;
+  uint8_t *p = hst_enc_head(&g->e, g->ev + g->len, e->kind, e->family, e->realloc, e->t, e->seq);
+  if (e->kind == HST_EV_MARK) {
+    size_t n = strlen(e->name);
+    p = hst_put(hst_put(p, e->cut), n);
+    memcpy(p, e->name, n);
+    p += n;
+    g->c.marks++;
+  } else {
+    p = hst_enc_block(&g->e, p, 0, 0, e->size, e->stack);
+    if (e->kind != HST_EV_ALLOC) p = hst_put(p, e->t - e->alloc_t);
+  }
+  g->len = (size_t)(p - g->ev);
+  g->c.t_last = e->t;
+  g->c.seq_last = e->seq;
+  g->c.nevents++;
+  hs_tally_event(&g->tally, e);
+}
+
+static int by_stack(const void *a, const void *b) {
+  const struct hst_sum *x = a, *y = b;
+  if (x->stack != y->stack) return x->stack < y->stack ? -1 : 1;
+  return (x->family > y->family) - (x->family < y->family);
+}
+
+struct packer {
+  uint8_t *sum;             /* the index as varints: HST_PACK_MAX / 2 entries at most */
+  int out;
+  uint64_t w;               /* next write offset */
+  ZSTD_CCtx *cctx;
+  uint8_t *z;
+  size_t zcap;
+  struct hs_pack_stats *st;
+  uint64_t raw;
+};
+
+/* Compress and write the group; returns 0 or -1 (errno set). */
+static int group_flush(struct packer *k, struct group *g) {
+  if (!g->c.nevents) return 0;
+  size_t zn = ZSTD_compressCCtx(k->cctx, k->z, k->zcap, g->ev, g->len, LEVEL);
+  if (ZSTD_isError(zn)) { errno = ENOMEM; return -1; }
+  size_t nsum = hs_tally_pack(&g->tally);
+  qsort(g->tally.slot, nsum, sizeof *g->tally.slot, by_stack);
+  uint8_t *p = k->sum;
+  uint32_t last = 0;
+  for (size_t i = 0; i < nsum; i++) {     /* the index, as varints */
+    const struct hst_sum *e = &g->tally.slot[i];
+    p = hst_put(hst_put(p, e->stack - last), e->family);
+    p = hst_put(hst_put(p, hst_zigzag(e->bytes)), hst_zigzag(e->blocks));
+    last = e->stack;
+  }
+  size_t sn = nsum ? ZSTD_compressCCtx(k->cctx, k->z + zn, k->zcap * 2 - zn, k->sum,
+                                       (size_t)(p - k->sum), LEVEL) : 0;
+  if (ZSTD_isError(sn)) { errno = ENOMEM; return -1; }
+  g->c.magic = HST_CHUNK_MAGIC;
+  g->c.codec = HST_ZSTD;
+  g->c.flags = HST_CHUNK_NOADDR;
+  g->c.raw_len = (uint32_t)g->len;
+  g->c.used = (uint32_t)zn;
+  g->c.nsummary = (uint32_t)nsum;
+  g->c.sum_len = (uint32_t)sn;
+  g->c.cap = (uint32_t)(zn + sn);
+  if (write_all(k->out, &g->c, sizeof g->c, k->w) ||
+      write_all(k->out, k->z, zn + sn, k->w + sizeof g->c))
+    return -1;
+  k->w += sizeof g->c + g->c.cap;
+  k->raw += g->len;
+  k->st->events += g->c.nevents;
+  k->st->chunks++;
+  int32_t tid = g->c.tid;
+  memset(&g->c, 0, sizeof g->c);
+  g->c.tid = tid;
+  g->len = 0;
+  hs_tally_clear(&g->tally);
+  return 0;
 }
 
 static double now_s(void) {
@@ -80,52 +151,43 @@ int hs_trace_pack(const char *path, struct hs_pack_stats *st, char *err, size_t 
     hst_close(&t);
     return -1;
   }
-  ZSTD_CCtx *cctx = ZSTD_createCCtx();
-  size_t zcap = ZSTD_compressBound(HST_CHUNK_SIZE);
-  uint8_t *ev = hs_xmalloc(HST_CHUNK_SIZE), *z = hs_xmalloc(zcap + 8);
-  struct hs_tally tally;
-  hs_tally_init(&tally);
-  uint64_t pos = 0, off, w = HST_HEADER_SIZE, raw = 0;
+  struct packer k = { NULL, out, HST_HEADER_SIZE, ZSTD_createCCtx(), NULL,
+                      ZSTD_compressBound(HST_PACK_MAX / 2 * HST_SUM_MAX_BYTES), st, 0 };
+  k.z = hs_xmalloc(k.zcap * 2);
+  k.sum = hs_xmalloc(HST_PACK_MAX / 2 * HST_SUM_MAX_BYTES);
+  struct group g = { .ev = hs_xmalloc(HST_PACK_MAX) };
+  hs_tally_init(&g.tally);
+  uint8_t *ev = hs_xmalloc(HST_PACK_MAX);
+  uint64_t pos = 0, off;
   struct hst_chunk c;
-  int r, bad = !cctx;
+  int r, bad = !k.cctx;
+  const char *werr = NULL;
   while (!bad && (r = hst_next_chunk(&t, &pos, &off, &c, err, errlen)) == 1) {
     long len = hst_chunk_events(&t, off, &c, ev, err, errlen);
     if (len < 0) { bad = 1; break; }
-    hs_tally_clear(&tally);
-    long n = scan(&c, ev, len, &tally);
-    if (n < 0) {
+    if (c.tid != g.c.tid && group_flush(&k, &g) < 0) { werr = tmp; break; }
+    g.c.tid = c.tid;
+    struct hst_cursor cur;
+    struct hst_event e;
+    hst_cursor_init(&cur, &c, ev, (size_t)len);
+    while ((r = hst_cursor_next(&cur, &e)) == 1) {
+      if (g.len + HST_EVENT_MAX > HST_PACK_MAX && group_flush(&k, &g) < 0) { werr = tmp; break; }
+      group_add(&g, &e);
+    }
+    if (werr) break;
+    if (r < 0) {
       snprintf(err, errlen, "%s: corrupt events in the chunk at offset %llu", path,
                (unsigned long long)off);
       bad = 1;
-      break;
     }
-    if (!n) continue;
-    size_t zn = ZSTD_compressCCtx(cctx, z, zcap, ev, (size_t)len, LEVEL);
-    if (ZSTD_isError(zn)) {
-      snprintf(err, errlen, "zstd: %s", ZSTD_getErrorName(zn));
-      bad = 1;
-      break;
-    }
-    size_t zpad = (zn + 7) & ~(size_t)7;
-    memset(z + zn, 0, zpad - zn);
-    size_t nsum = hs_tally_pack(&tally);
-    c.codec = HST_ZSTD;
-    c.raw_len = (uint32_t)len;
-    c.used = (uint32_t)zn;
-    c.nsummary = (uint32_t)nsum;
-    c.cap = (uint32_t)(zpad + nsum * sizeof(struct hst_sum));
-    if (write_all(out, &c, sizeof c, w) || write_all(out, z, zpad, w + sizeof c) ||
-        write_all(out, tally.slot, nsum * sizeof(struct hst_sum), w + sizeof c + zpad)) {
-      snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-      bad = 1;
-      break;
-    }
-    w += sizeof c + c.cap;
-    raw += (uint64_t)len;
-    st->events += (uint64_t)n;
-    st->chunks++;
+  }
+  if (!bad && !werr && group_flush(&k, &g) < 0) werr = tmp;
+  if (werr) {
+    snprintf(err, errlen, "cannot write %s: %s", werr, strerror(errno));
+    bad = 1;
   }
   if (!bad && r < 0) bad = 1;
+  uint64_t w = k.w, raw = k.raw;
   if (!bad) {
     struct hst_header h = t.hdr;
     h.flags |= HST_FLAG_PACKED;
@@ -149,10 +211,12 @@ int hs_trace_pack(const char *path, struct hs_pack_stats *st, char *err, size_t 
   st->packed_bytes = w;
   st->raw_bytes = raw;
   st->seconds = now_s() - t0;
-  hs_tally_free(&tally);
+  hs_tally_free(&g.tally);
   free(ev);
-  free(z);
-  ZSTD_freeCCtx(cctx);
+  free(g.ev);
+  free(k.z);
+  free(k.sum);
+  ZSTD_freeCCtx(k.cctx);
   hst_close(&t);
   return bad ? -1 : 0;
 }

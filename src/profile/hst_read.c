@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,13 +74,12 @@ int hst_next_chunk(struct hst_trace *t, uint64_t *pos, uint64_t *off, struct hst
   }
   const char *what = NULL;
   uint64_t total = sizeof *c + (uint64_t)c->cap;
-  uint64_t sum_at = ((uint64_t)c->used + 7) & ~7ull;
   if (c->magic != HST_CHUNK_MAGIC) what = "bad chunk magic";
   else if (c->cap > (1u << 30) || *pos + total > t->end) what = "chunk runs past the end of the trace";
   else if (c->codec == HST_RAW && (c->used > c->cap || c->nsummary)) what = "raw chunk longer than its room";
   else if (c->codec == HST_ZSTD &&
-           (c->raw_len > HST_CHUNK_SIZE || sum_at + (uint64_t)c->nsummary * sizeof(struct hst_sum) > c->cap ||
-            c->nsummary > c->nevents))
+           (c->raw_len > HST_PACK_MAX || (uint64_t)c->used + c->sum_len > c->cap ||
+            c->nsummary > c->nevents || (c->nsummary && !c->sum_len)))
     what = "packed chunk longer than its room";
   else if (c->codec > HST_ZSTD) what = "unknown chunk codec";
   else if (c->t_first > c->t_last || c->seq_first > c->seq_last) what = "chunk range reversed";
@@ -98,7 +98,7 @@ long hst_chunk_events(struct hst_trace *t, uint64_t off, const struct hst_chunk 
     if (read_at(t, buf, c->used, off + sizeof *c) < 0) goto unreadable;
     return c->used;
   }
-  static uint8_t zbuf[HST_CHUNK_SIZE * 2];
+  static uint8_t zbuf[HST_PACK_MAX + HST_PACK_MAX / 64 + 4096];
   static ZSTD_DCtx *dctx;
   if (c->used > sizeof zbuf) {
     snprintf(err, errlen, "%s: compressed chunk too large at offset %llu", t->path,
@@ -110,7 +110,7 @@ long hst_chunk_events(struct hst_trace *t, uint64_t off, const struct hst_chunk 
     snprintf(err, errlen, "out of memory for zstd");
     return -1;
   }
-  size_t n = ZSTD_decompressDCtx(dctx, buf, HST_CHUNK_SIZE, zbuf, c->used);
+  size_t n = ZSTD_decompressDCtx(dctx, buf, HST_PACK_MAX, zbuf, c->used);
   if (ZSTD_isError(n) || n != c->raw_len) {
     snprintf(err, errlen, "%s: chunk at offset %llu does not decompress (%s)", t->path,
              (unsigned long long)off, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong length");
@@ -122,22 +122,43 @@ unreadable:
   return -1;
 }
 
+static int get(struct hst_cursor *k, uint64_t *v);
+static inline int64_t unzig(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
 int hst_chunk_summary(struct hst_trace *t, uint64_t off, const struct hst_chunk *c,
                       struct hst_sum *out, char *err, size_t errlen) {
-  uint64_t at = off + sizeof *c + (((uint64_t)c->used + 7) & ~7ull);
   if (c->codec == HST_RAW || !c->nsummary) return 0;
-  if (read_at(t, out, (size_t)c->nsummary * sizeof *out, at) < 0) {
-    snprintf(err, errlen, "%s: cannot read the index of the chunk at offset %llu", t->path,
-             (unsigned long long)off);
-    return -1;
+  size_t cap = (size_t)c->nsummary * HST_SUM_MAX_BYTES;
+  uint8_t *z = malloc(c->sum_len), *v = malloc(cap);
+  const char *what = NULL;
+  if (!z || !v) what = "out of memory for the index";
+  else if (read_at(t, z, c->sum_len, off + sizeof *c + c->used) < 0) what = "cannot read the index";
+  size_t n = what ? 0 : ZSTD_decompress(v, cap, z, c->sum_len);
+  if (!what && ZSTD_isError(n)) what = "the index does not decompress";
+  struct hst_cursor k = { .p = v, .end = v + n };
+  uint32_t stack = 0;
+  for (uint32_t i = 0; !what && i < c->nsummary; i++) {
+    uint64_t ds, fam, b, nb;
+    if (get(&k, &ds) || get(&k, &fam) || get(&k, &b) || get(&k, &nb) || ds > UINT32_MAX - stack ||
+        fam > 0xffff)
+      what = "corrupt index";
+    else {
+      stack += (uint32_t)ds;
+      out[i] = (struct hst_sum){ stack, (uint16_t)fam, 0, unzig(b), unzig(nb) };
+    }
   }
-  return 0;
+  free(z);
+  free(v);
+  if (!what) return 0;
+  snprintf(err, errlen, "%s: %s of the chunk at offset %llu", t->path, what, (unsigned long long)off);
+  return -1;
 }
 
 void hst_cursor_init(struct hst_cursor *k, const struct hst_chunk *c, const uint8_t *ev,
                      size_t len) {
   k->p = ev;
   k->end = ev + len;
+  k->addrs = !(c->flags & HST_CHUNK_NOADDR);
   k->addr = 0;
   k->stack = 0;
   k->t = c->t_first;
@@ -154,7 +175,6 @@ static int get(struct hst_cursor *k, uint64_t *v) {
   }
   return -1;
 }
-static inline int64_t unzig(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 int hst_cursor_next(struct hst_cursor *k, struct hst_event *e) {
   if (k->p >= k->end) return 0;
@@ -186,8 +206,8 @@ int hst_cursor_next(struct hst_cursor *k, struct hst_event *e) {
     k->p += n;
     return 1;
   }
-  uint64_t da, ds;
-  if (get(k, &da) || get(k, &e->size) || get(k, &ds)) return -1;
+  uint64_t da = 0, ds;
+  if ((k->addrs && get(k, &da)) || get(k, &e->size) || get(k, &ds)) return -1;
   k->addr += (uint64_t)unzig(da);
   int64_t st = (int64_t)k->stack + unzig(ds);
   if (st < 0 || st > UINT32_MAX) return -1;

@@ -32,7 +32,7 @@ void hst_close(struct hst_trace *t);
 int hst_next_chunk(struct hst_trace *t, uint64_t *pos, uint64_t *off, struct hst_chunk *c,
                    char *err, size_t errlen);
 
-/* The chunk's events, decompressed into buf (HST_CHUNK_SIZE bytes).
+/* The chunk's events, decompressed into buf (HST_PACK_MAX bytes).
  * Returns their length, or -1 with err set. */
 long hst_chunk_events(struct hst_trace *t, uint64_t off, const struct hst_chunk *c,
                       uint8_t *buf, char *err, size_t errlen);
@@ -48,7 +48,7 @@ struct hst_event {
   int realloc;              /* part of a realloc call */
   uint32_t t;               /* ms since start */
   uint64_t seq;
-  uint64_t addr, size;
+  uint64_t addr, size;      /* addr: 0 in packed chunks */
   uint32_t stack;
   uint32_t alloc_t;         /* FREE, RESTORE: the block's allocation time */
   uint64_t cut;             /* MARK */
@@ -57,6 +57,7 @@ struct hst_event {
 
 struct hst_cursor {
   const uint8_t *p, *end;
+  int addrs;                /* events carry addresses (raw chunks) */
   uint64_t addr, seq;
   uint32_t stack, t;
 };

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "spy.h"
-#include "../profile/hst_format.h"
+#include "../profile/hst_codec.h"
 
 #define TRACE_RESERVE (256ull << 30)   /* virtual reservation */
 #define TRACE_GROW (16ull << 20)
@@ -45,8 +45,7 @@ static uint32_t lock;
 static __thread struct {
   struct hst_chunk *c;
   uint8_t *p, *end;
-  uint64_t addr, seq;
-  uint32_t stack, t;
+  struct hst_enc e;
 } me __attribute__((tls_model("initial-exec")));
 
 static void stop(const char *why, int err) {
@@ -130,44 +129,22 @@ static int next_chunk(void) {
   me.c = c;
   me.p = (uint8_t *)(c + 1);
   me.end = me.p + c->cap;
-  me.addr = 0;
-  me.stack = 0;
-  me.seq = 0;
-  me.t = 0;
   return 1;
 }
-
-static inline uint8_t *put(uint8_t *p, uint64_t v) {
-  while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
-  *p++ = (uint8_t)v;
-  return p;
-}
-static inline uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 
 /* The tag and the common prefix; returns where the body goes. */
 static inline uint8_t *begin(unsigned kind, unsigned family, uint64_t seq, uint32_t *now) {
   if (SPY_UNLIKELY(me.p + HST_EVENT_MAX > me.end || !me.c) && !next_chunk()) return NULL;
   uint32_t t = spy_now_ms();
-  if (t < me.t) t = me.t;
+  if (t < me.e.t) t = me.e.t;
   struct hst_chunk *c = me.c;
   if (!c->nevents) {
     c->t_first = t;
     c->seq_first = seq;
-    me.t = t;
-    me.seq = seq - 1;
+    me.e = (struct hst_enc){ .t = t, .seq = seq - 1 };
   }
-  unsigned tag = kind | (t != me.t ? HST_TAG_DT : 0) | (seq != me.seq + 1 ? HST_TAG_GAP : 0) |
-                 (family < HST_TAG_FAM_VARINT ? family : HST_TAG_FAM_VARINT) << HST_TAG_FAM_SHIFT;
-  if (spy_trace_realloc) tag |= HST_TAG_REALLOC;
-  uint8_t *p = me.p;
-  *p++ = (uint8_t)tag;
-  if (tag & HST_TAG_DT) p = put(p, t - me.t);
-  if (tag & HST_TAG_GAP) p = put(p, seq - me.seq - 1);
-  if (family >= HST_TAG_FAM_VARINT) p = put(p, family);
-  me.t = t;
-  me.seq = seq;
   *now = t;
-  return p;
+  return hst_enc_head(&me.e, me.p, kind, family, spy_trace_realloc, t, seq);
 }
 
 /* Publish the event ending at p: the index fields first, `used` last. */
@@ -181,29 +158,20 @@ static inline void commit(uint8_t *p, uint32_t t, uint64_t seq, int mark) {
   __atomic_store_n(&c->used, (uint32_t)(p - (uint8_t *)(c + 1)), __ATOMIC_RELEASE);
 }
 
-static inline uint8_t *block(uint8_t *p, uint64_t addr, uint64_t size, uint32_t stack) {
-  p = put(p, zigzag((int64_t)(addr - me.addr)));
-  p = put(p, size);
-  p = put(p, zigzag((int64_t)stack - (int64_t)me.stack));
-  me.addr = addr;
-  me.stack = stack;
-  return p;
-}
-
 __thread int spy_trace_realloc __attribute__((tls_model("initial-exec")));
 
 void spy_trace_alloc(uint64_t seq, uint64_t addr, uint64_t size, unsigned family, uint32_t stack) {
   uint32_t t;
   uint8_t *p = begin(HST_EV_ALLOC, family, seq, &t);
-  if (p) commit(block(p, addr, size, stack), t, seq, 0);
+  if (p) commit(hst_enc_block(&me.e, p, 1, addr, size, stack), t, seq, 0);
 }
 
 void spy_trace_free(uint64_t seq, const struct hsp_block *b, int restore) {
   uint32_t t;
   uint8_t *p = begin(restore ? HST_EV_RESTORE : HST_EV_FREE, HSP_BLOCK_FAMILY(b), seq, &t);
   if (!p) return;
-  p = block(p, b->ptr, HSP_BLOCK_SIZE(b), b->stack);
-  commit(put(p, t > b->t_ms ? t - b->t_ms : 0), t, seq, 0);
+  p = hst_enc_block(&me.e, p, 1, b->ptr, HSP_BLOCK_SIZE(b), b->stack);
+  commit(hst_put(p, t > b->t_ms ? t - b->t_ms : 0), t, seq, 0);
 }
 
 /* A checkpoint: cut = the sequence number current while the checkpoint
@@ -215,7 +183,7 @@ void spy_trace_mark(uint64_t cut, const char *name) {
   uint8_t *p = begin(HST_EV_MARK, 0, seq, &t);
   if (!p) return;
   size_t n = strnlen(name, HST_NAME_MAX);
-  p = put(put(p, cut), n);
+  p = hst_put(hst_put(p, cut), n);
   memcpy(p, name, n);
   commit(p + n, t, seq, 1);
 }
