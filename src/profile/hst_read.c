@@ -79,7 +79,7 @@ int hst_next_chunk(struct hst_trace *t, uint64_t *pos, uint64_t *off, struct hst
   else if (c->codec == HST_RAW && (c->used > c->cap || c->nsummary)) what = "raw chunk longer than its room";
   else if (c->codec == HST_ZSTD &&
            (c->raw_len > HST_PACK_MAX || (uint64_t)c->used + c->sum_len > c->cap ||
-            c->nsummary > c->nevents || (c->nsummary && !c->sum_len)))
+            c->nsummary > c->nevents || c->nevents > c->raw_len || (c->nsummary && !c->sum_len)))
     what = "packed chunk longer than its room";
   else if (c->codec > HST_ZSTD) what = "unknown chunk codec";
   else if (c->t_first > c->t_last || c->seq_first > c->seq_last) what = "chunk range reversed";
@@ -135,7 +135,7 @@ int hst_chunk_summary(struct hst_trace *t, uint64_t off, const struct hst_chunk 
   else if (read_at(t, z, c->sum_len, off + sizeof *c + c->used) < 0) what = "cannot read the index";
   size_t n = what ? 0 : ZSTD_decompress(v, cap, z, c->sum_len);
   if (!what && ZSTD_isError(n)) what = "the index does not decompress";
-  struct hst_cursor k = { .p = v, .end = v + n };
+  struct hst_cursor k = { .p = v, .end = what ? v : v + n };
   uint32_t stack = 0;
   for (uint32_t i = 0; !what && i < c->nsummary; i++) {
     uint64_t ds, fam, b, nb;
