@@ -231,6 +231,7 @@ void spy_trace_free(uint64_t seq, const struct hsp_block *b, int restore);
 void spy_trace_mark(uint64_t cut, const char *name);
 void spy_trace_fork_child(void);
 uint64_t spy_trace_vm(void);               /* address space reserved */
+int spy_trace_owns(uint64_t addr);         /* in the trace's mapping: never a root */
 extern __thread uint64_t spy_trace_cut;    /* set by spy_blocks_snapshot */
 
 /* spy_check.c: --check (red zones, poison, quarantine). spy_check_on is

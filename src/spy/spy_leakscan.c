@@ -246,7 +246,8 @@ static void scan_roots(uint64_t sp) {
       int skip = !rw || (lo >= arena_lo && lo < arena_lo + (64ull << 30)) ||
                  (path && strstr(path, "libheapspy")) ||
                  (special && (!strncmp(special, "[vvar", 5) || !strncmp(special, "[vsys", 5))) ||
-                 (path && !strncmp(path, "/dev/", 5)) || ours(lo) || holds_blocks(lo, hi);
+                 (path && !strncmp(path, "/dev/", 5)) || ours(lo) || spy_trace_owns(lo) ||
+                 holds_blocks(lo, hi);
       if (!skip) {
         if (sp >= lo && sp < hi) lo = sp;   /* our stack: only live frames */
         for (unsigned t = 0; t < n_other_sp; t++)

@@ -91,6 +91,11 @@ void spy_trace_init(void) {
 
 uint64_t spy_trace_vm(void) { return hdr ? TRACE_RESERVE : 0; }
 
+int spy_trace_owns(uint64_t addr) {
+  uint64_t lo = (uint64_t)(uintptr_t)base;
+  return hdr && addr >= lo && addr < lo + TRACE_RESERVE;
+}
+
 /* The program may close or replace any descriptor: never extend a file
  * that is not ours. */
 static int fd_ours(void) {

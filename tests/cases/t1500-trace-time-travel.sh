@@ -5,7 +5,7 @@
 # is a sequence number, not a millisecond), the end of the trace must
 # equal the aggregate report, and the trace must survive SIGKILL.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 24
+plan 25
 SRC="$TOP/tests/cases/trace_cuts.c"
 LINE_A=$(grep -n 'site A' "$SRC" | tail -1 | cut -d: -f1)
 LINE_W=$(grep -n 'site W' "$SRC" | tail -1 | cut -d: -f1)
@@ -71,6 +71,9 @@ is "$(every_cp raw.hsp)" "$(cps raw.hsp)" "the raw trace reproduces every checkp
 is "$?:$(wc -l < err.txt)" "1:1" "an unknown time or checkpoint: exit 1, one line"
 like "$(cat err.txt)" "'nosuch' is neither a time .* nor a checkpoint" "naming what is wrong"
 "$HEAPSPY" run -q -o plain.hsp -- "$TESTBIN/trace_cuts"
+# kinds: bytes per leak kind; the trace's mapping must never be a root
+kinds() { "$HEAPSPY" report --format json "$1" > k.json && json k.json 'sorted((k, sum(l["bytes"] for l in j["leaks"] if l["kind"] == k)) for k in set(l["kind"] for l in j["leaks"]))'; }
+is "$(kinds tc.hsp)" "$(kinds plain.hsp)" "the leak check classifies the same with and without --trace (the trace is no root)"
 "$HEAPSPY" report --at end plain.hsp 2> err.txt
 like "$(cat err.txt)" "cannot open trace .*plain.hsp.trace.*was the program run with --trace" "no trace: says how to get one"
 cp tk.hsp.trace plain.hsp.trace
