@@ -49,6 +49,9 @@ static int walk_open(struct walk *w, struct hs_model *m) {
     return hs_error("%s belongs to another run than %s (pid %d, not %d)", path, m->prof.path,
                     w->tr.hdr.pid, m->prof.hdr->pid);
   }
+  if (w->tr.hdr.flags & HST_FLAG_INCOMPLETE)
+    hs_warn("%s is incomplete: the spy could not extend it (disk full?), later events are missing",
+            path);
   w->buf = hs_xmalloc(HST_PACK_MAX);
   return 0;
 }

@@ -15,7 +15,8 @@
  *
  * Must never: allocate from the heap, hold the trace lock while calling
  * anything but mmap/fallocate, or write after a fork (the child would
- * scribble into its parent's chunks; tracing stops there).
+ * scribble into its parent's chunks: a forked child is not traced; an
+ * exec'd one followed with follow_children starts a trace of its own).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -139,7 +140,7 @@ static int next_chunk(void) {
 
 /* The tag and the common prefix; returns where the body goes. */
 static inline uint8_t *begin(unsigned kind, unsigned family, uint64_t seq, uint32_t *now) {
-  if (SPY_UNLIKELY(me.p + HST_EVENT_MAX > me.end || !me.c) && !next_chunk()) return NULL;
+  if (SPY_UNLIKELY(!me.c || me.p + HST_EVENT_MAX > me.end) && !next_chunk()) return NULL;
   uint32_t t = spy_now_ms();
   if (t < me.e.t) t = me.e.t;
   struct hst_chunk *c = me.c;
