@@ -5,7 +5,7 @@
 # is a sequence number, not a millisecond), the end of the trace must
 # equal the aggregate report, and the trace must survive SIGKILL.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 25
+plan 27
 SRC="$TOP/tests/cases/trace_cuts.c"
 LINE_A=$(grep -n 'site A' "$SRC" | tail -1 | cut -d: -f1)
 LINE_W=$(grep -n 'site W' "$SRC" | tail -1 | cut -d: -f1)
@@ -59,6 +59,14 @@ is "$?" "137" "killed by SIGKILL"
 is "$(every_cp tk.hsp)" "$(cps tk.hsp)" "after SIGKILL: every checkpoint is still reproduced"
 is "$(at end tk.hsp)" "$(json all.json '"%d %d" % (j["totals"]["in_use_bytes"], j["totals"]["in_use_blocks"])')" \
    "after SIGKILL: the end of the trace equals the profile's live heap (nothing lost)"
+
+# fork (the child must never write its parent's trace) and short-lived threads
+for shape in fork threads; do
+  "$HEAPSPY" run --trace -q -o "tfe-$shape.hsp" -- "$TESTBIN/tfe_prog" $shape > /dev/null 2>&1
+  "$HEAPSPY" report --format json "tfe-$shape.hsp" > tfe.json
+  is "$(at end "tfe-$shape.hsp")" "$(json tfe.json '"%d %d" % (j["totals"]["in_use_bytes"], j["totals"]["in_use_blocks"])')" \
+     "tfe_prog $shape: the end of the trace equals the profile's live heap"
+done
 
 # preloaded by hand (HEAPSPY_OPTIONS trace=1): the trace stays raw and reads the same
 env LD_PRELOAD="$LIB" HEAPSPY_OPTIONS="profile=raw.hsp:trace=1:quiet=1" "$TESTBIN/trace_cuts"
