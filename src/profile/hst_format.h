@@ -18,8 +18,8 @@
  * trace holds every event completed before death (at most the event in
  * flight per thread is lost).
  *
- * `heapspy run` then packs the file: the raw chunks of one thread that
- * follow each other are re-encoded into one packed chunk of up to
+ * `heapspy run` then packs the file: each thread's raw chunks, in order,
+ * are re-encoded into packed chunks of up to
  * HST_PACK_MAX event bytes, without block addresses (they are most of
  * the entropy: 0.6 of 1 MB for python3), compressed (zstd) and followed
  * by its index, the per-(stack, family) change of the
