@@ -47,7 +47,7 @@ static void group_add(struct group *g, const struct hst_event *e) {
   if (!g->c.nevents) {
     g->c.t_first = e->t;
     g->c.seq_first = e->seq;
-    g->e = (struct hst_enc){ .t = e->t, .seq = e->seq - 1 };
+    g->e = (struct hst_enc){ .t = e->t, .seq = e->seq, .inc = 0 };
   }
   uint8_t *p = hst_enc_head(&g->e, g->ev + g->len, e->kind, e->family, e->realloc, e->t, e->seq);
   if (e->kind == HST_EV_MARK) {
@@ -104,7 +104,7 @@ static int group_flush(struct packer *k, struct group *g) {
   if (ZSTD_isError(sn)) { errno = ENOMEM; return -1; }
   g->c.magic = HST_CHUNK_MAGIC;
   g->c.codec = HST_ZSTD;
-  g->c.flags = HST_CHUNK_NOADDR;
+  g->c.flags = HST_CHUNK_NOADDR | HST_CHUNK_EPOCHS;
   g->c.raw_len = (uint32_t)g->len;
   g->c.used = (uint32_t)zn;
   g->c.nsummary = (uint32_t)nsum;
@@ -123,6 +123,47 @@ static int group_flush(struct packer *k, struct group *g) {
   g->len = 0;
   hs_tally_clear(&g->tally);
   return 0;
+}
+
+/* The checkpoint cuts of the trace, sorted (first pass: only chunks that
+ * hold marks are decoded). */
+struct cuts { uint64_t *v; size_t n, cap; };
+
+static int by_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int collect_cuts(struct hst_trace *t, uint8_t *ev, struct cuts *cs, char *err,
+                        size_t errlen) {
+  uint64_t pos = 0, off;
+  struct hst_chunk c;
+  int r;
+  while ((r = hst_next_chunk(t, &pos, &off, &c, err, errlen)) == 1) {
+    if (!c.marks) continue;
+    long len = hst_chunk_events(t, off, &c, ev, err, errlen);
+    if (len < 0) return -1;
+    struct hst_cursor k;
+    struct hst_event e;
+    hst_cursor_init(&k, &c, ev, (size_t)len);
+    while (hst_cursor_next(&k, &e) == 1) {
+      if (e.kind != HST_EV_MARK) continue;
+      if (cs->n == cs->cap) cs->v = hs_xrealloc(cs->v, (cs->cap = cs->cap * 2 + 8) * sizeof *cs->v);
+      cs->v[cs->n++] = e.cut;
+    }
+  }
+  qsort(cs->v, cs->n, sizeof *cs->v, by_u64);
+  return r;
+}
+
+/* The number of cuts at or below seq. */
+static uint64_t epoch(const struct cuts *cs, uint64_t seq) {
+  size_t lo = 0, hi = cs->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (cs->v[mid] <= seq) lo = mid + 1; else hi = mid;
+  }
+  return lo;
 }
 
 static double now_s(void) {
@@ -165,7 +206,8 @@ int hs_trace_pack(const char *path, struct hs_pack_stats *st, char *err, size_t 
   uint8_t *ev = hs_xmalloc(HST_PACK_MAX);
   uint64_t pos = 0, off;
   struct hst_chunk c;
-  int r, bad = !k.cctx;
+  struct cuts cs = { 0 };
+  int r, bad = !k.cctx || collect_cuts(&t, ev, &cs, err, errlen) < 0;
   const char *werr = NULL;
   while (!bad && (r = hst_next_chunk(&t, &pos, &off, &c, err, errlen)) == 1) {
     long len = hst_chunk_events(&t, off, &c, ev, err, errlen);
@@ -185,6 +227,8 @@ int hs_trace_pack(const char *path, struct hs_pack_stats *st, char *err, size_t 
     hst_cursor_init(&cur, &c, ev, (size_t)len);
     while ((r = hst_cursor_next(&cur, &e)) == 1) {
       if (gp->len + HST_EVENT_MAX > HST_PACK_MAX && group_flush(&k, gp) < 0) { werr = tmp; break; }
+      e.seq = epoch(&cs, e.seq);
+      if (e.kind == HST_EV_MARK) e.cut = epoch(&cs, e.cut);
       group_add(gp, &e);
     }
     if (werr) break;
@@ -230,6 +274,7 @@ int hs_trace_pack(const char *path, struct hs_pack_stats *st, char *err, size_t 
     free(gs[i].ev);
   }
   free(ev);
+  free(cs.v);
   free(k.z);
   free(k.sum);
   ZSTD_freeCCtx(k.cctx);

@@ -11,10 +11,13 @@
 #include "hst_format.h"
 
 /* What deltas are relative to; a chunk starts from t = t_first,
- * seq = seq_first - 1, addr = stack = 0. */
+ * seq = seq_first - inc, addr = stack = 0. inc is what seq grows by
+ * without a gap: 1 in raw chunks (sequence numbers), 0 in packed ones
+ * (epochs, see HST_CHUNK_EPOCHS). */
 struct hst_enc {
   uint64_t addr, seq;
   uint32_t stack, t;
+  uint32_t inc;
 };
 
 static inline uint8_t *hst_put(uint8_t *p, uint64_t v) {
@@ -28,11 +31,11 @@ static inline uint64_t hst_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint
 static inline uint8_t *hst_enc_head(struct hst_enc *s, uint8_t *p, unsigned kind, unsigned family,
                                     int realloc, uint32_t t, uint64_t seq) {
   unsigned tag = kind | (realloc ? HST_TAG_REALLOC : 0) | (t != s->t ? HST_TAG_DT : 0) |
-                 (seq != s->seq + 1 ? HST_TAG_GAP : 0) |
+                 (seq != s->seq + s->inc ? HST_TAG_GAP : 0) |
                  (family < HST_TAG_FAM_VARINT ? family : HST_TAG_FAM_VARINT) << HST_TAG_FAM_SHIFT;
   *p++ = (uint8_t)tag;
   if (tag & HST_TAG_DT) p = hst_put(p, t - s->t);
-  if (tag & HST_TAG_GAP) p = hst_put(p, seq - s->seq - 1);
+  if (tag & HST_TAG_GAP) p = hst_put(p, seq - s->seq - s->inc);
   if (family >= HST_TAG_FAM_VARINT) p = hst_put(p, family);
   s->t = t;
   s->seq = seq;

@@ -114,6 +114,12 @@ struct hst_chunk {
 /* Packed chunks keep no block addresses (the reports need none; like
  * heaptrack's file): ALLOC, FREE and RESTORE start at the size. */
 #define HST_CHUNK_NOADDR 1u
+/* Packed chunks replace sequence numbers by epochs: an event's epoch is
+ * the number of checkpoint cuts at or below its sequence number, a mark's
+ * cut becomes the epoch of the cut, so "seq < cut" keeps its meaning while
+ * seq rarely changes (with threads, raw sequence numbers jump at nearly
+ * every event). In such chunks seq grows by 0, not 1, without a gap. */
+#define HST_CHUNK_EPOCHS 2u
 
 /* The change of the heap in use over one chunk, per stack and family
  * (in memory; on disk as varints, see above). */

@@ -162,7 +162,8 @@ void hst_cursor_init(struct hst_cursor *k, const struct hst_chunk *c, const uint
   k->addr = 0;
   k->stack = 0;
   k->t = c->t_first;
-  k->seq = c->seq_first - 1;
+  k->inc = (c->flags & HST_CHUNK_EPOCHS) ? 0 : 1;
+  k->seq = c->seq_first - k->inc;
 }
 
 static int get(struct hst_cursor *k, uint64_t *v) {
@@ -187,7 +188,7 @@ int hst_cursor_next(struct hst_cursor *k, struct hst_event *e) {
     if (get(k, &v) || v > UINT32_MAX - k->t) return -1;
     k->t += (uint32_t)v;
   }
-  k->seq++;
+  k->seq += k->inc;
   if (tag & HST_TAG_GAP) {
     if (get(k, &v) || v > UINT64_MAX - k->seq) return -1;
     k->seq += v;

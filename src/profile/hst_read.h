@@ -58,6 +58,7 @@ struct hst_event {
 struct hst_cursor {
   const uint8_t *p, *end;
   int addrs;                /* events carry addresses (raw chunks) */
+  uint32_t inc;             /* seq step without a gap: 1, or 0 with epochs */
   uint64_t addr, seq;
   uint32_t stack, t;
 };

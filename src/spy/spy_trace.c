@@ -147,7 +147,7 @@ static inline uint8_t *begin(unsigned kind, unsigned family, uint64_t seq, uint3
   if (!c->nevents) {
     c->t_first = t;
     c->seq_first = seq;
-    me.e = (struct hst_enc){ .t = t, .seq = seq - 1 };
+    me.e = (struct hst_enc){ .t = t, .seq = seq - 1, .inc = 1 };
   }
   *now = t;
   return hst_enc_head(&me.e, me.p, kind, family, spy_trace_realloc, t, seq);
