@@ -50,7 +50,7 @@ $(BUILD)/obj/src/%.o: src/%.c $(HDRS) $(STAMP)
 
 $(CLI): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ -ldw -lelf -lz -lstdc++
+	$(CC) -o $@ $^ -ldw -lelf -lz -lzstd -lstdc++
 
 $(BUILD)/include/heapspy.h: include/heapspy.h
 	@mkdir -p $(dir $@)

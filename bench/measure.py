@@ -321,6 +321,8 @@ def summarize(runs):
             "cpu": (statistics.median(r["cpu_s"] for r in runs)
                     if all(r.get("cpu_s") is not None for r in runs) else None),
             "mb": statistics.median(r["peak_kb"] for r in runs) / 1024.0,
+            "trace_bytes": (statistics.median(r["trace_bytes"] for r in runs)
+                            if all("trace_bytes" in r for r in runs) else None),
             "n": len(runs)}
 
 
@@ -434,6 +436,30 @@ def cmd_table(a):
                 w, fmt_time(nat), fmt_time(ck, nat), fmt_time(gd, nat),
                 fmt_time(nat, key="cpu"), fmt_time(ck, nat, key="cpu"),
                 fmt_time(gd, nat, key="cpu"), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(gd, nat)))
+
+    # full traces: heapspy --trace against heaptrack (both record every event)
+    if any("heapspy-trace" in by[w] for w in order):
+        out.append("")
+        out.append("Full traces (heapspy --trace vs heaptrack; both record every event; "
+                   "overhead = (ratio to native - 1), target: heapspy's at most heaptrack's):")
+        out.append("")
+        out.append("| workload | heaptrack s | --trace s | overhead --trace/heaptrack | heaptrack cpu s "
+                   "| --trace cpu s | cpu overhead --trace/heaptrack | heaptrack file | --trace file "
+                   "| size --trace/heaptrack |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for w in order:
+            modes = by[w]
+            nat = summarize(modes.get("native"))
+            ht = summarize(modes.get("heaptrack"))
+            tr = summarize(modes.get("heapspy-trace"))
+            hb = ht.get("trace_bytes") if ht else None
+            tb = tr.get("trace_bytes") if tr else None
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                w, fmt_time(ht, nat), fmt_time(tr, nat), overhead_ratio(tr, ht, nat),
+                fmt_time(ht, nat, key="cpu"), fmt_time(tr, nat, key="cpu"),
+                overhead_ratio(tr, ht, nat, key="cpu"),
+                "%.2f MB" % (hb / 1e6) if hb else "-", "%.2f MB" % (tb / 1e6) if tb else "-",
+                "%.2f" % (tb / hb) if hb and tb else "-"))
 
     # thread scaling: same per-thread work, so 2t/1t should stay ~1.0
     if "stress1" in by and "stress2" in by:

@@ -119,7 +119,8 @@ workload_cmd() {
 modes_of() {
     local checks="heapspy-check heapspy-guard"
     [ -n "${BENCH_NO_CHECK:-}" ] && checks=
-    if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy $checks; else echo native heaptrack heapspy $checks; fi
+    if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy heapspy-trace $checks
+    else echo native heaptrack heapspy heapspy-trace $checks; fi
 }
 
 # ---------------------------------------------------------------- one run
@@ -150,8 +151,20 @@ run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
             m+=(--expect-file "$TMP/run/profile.hsp"
                 -- "$HEAPSPY" run "${extra[@]}" -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log"
                 -- "${CMD[@]}") ;;
+        heapspy-trace) # --trace: every event, packed by `heapspy run` before it exits
+            m+=(--expect-file "$TMP/run/profile.hsp.trace"
+                -- "$HEAPSPY" run --trace -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log" -- "${CMD[@]}") ;;
     esac
     line=$(env "${ENVS[@]}" "${m[@]}")
+    # full tracers: the size of the trace on disk (heaptrack's .zst/.gz, our .trace)
+    local tf=""
+    case $mode in
+        heaptrack) tf=$(ls "$TMP"/run/ht.* 2>/dev/null | head -1) ;;
+        heapspy-trace) tf=$TMP/run/profile.hsp.trace ;;
+    esac
+    if [ -n "$tf" ] && [ -f "$tf" ] && [ -n "$line" ]; then
+        line=$(sed "s/}\$/, \"trace_bytes\": $(stat -c %s "$tf")}/" <<<"$line")
+    fi
     if [ -z "$line" ]; then # the sampler itself broke: record a failure, go on
         line=$(printf '{"workload": "%s", "mode": "%s", "run": "%s", "status": "harness", "why": "measure.py failed"}' "$w" "$mode" "$i")
     fi
@@ -229,6 +242,8 @@ done
     echo "Time: wall seconds from start until every process of the tree has exited (ratio = x native)."
     echo "MB: peak of the summed RSS of all processes of the tree (heaptrack: + heaptrack_interpret;"
     echo "heapspy: + the \`heapspy run\` parent). heapspy/heaptrack: heapspy time / heaptrack time (< 1 = faster)."
+    echo "Full traces: heapspy --trace (its time includes packing the trace) against heaptrack, which also"
+    echo "records every event; trace size = heaptrack's compressed file vs PROFILE.trace."
 } >"$OUT/results.md.tmp"
 mv "$OUT/results.md.tmp" "$OUT/results.md"
 echo

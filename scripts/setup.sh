@@ -4,12 +4,12 @@
 # the exact apt-get line and stops. Never touches anything but packages.
 set -eu
 
-# build: compiler, unwinder, DWARF reader, zlib (pprof output)
+# build: compiler, unwinder, DWARF reader, zlib (pprof output), zstd (--trace)
 # tests: valgrind (oracle), sqlite3/python3/perl/g++ (real programs), gdb,
 #        clang (AddressSanitizer column of doc/who-catches-what.md)
 # bench: heaptrack (peer), time (peak memory)
 # tests: debuginfod (a local server for the --debuginfo-path/debuginfod test)
-PKGS="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev
+PKGS="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev
       valgrind sqlite3 python3 perl heaptrack time file binutils golang-go clang
       debuginfod"
 

@@ -19,6 +19,7 @@ static const char report_usage[] =
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
     "                      [--suppressions FILE] [--gen-suppressions]\n"
     "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
+    "                      [--at T | --between T1 T2 | --trace-stats]\n"
     "                      [-o FILE] PROFILE\n"
     "  --leaks       blocks in use at exit by allocation stack (the default)\n"
     "  --peak        stacks holding the heap at its peak (recorded within 3.1% of it)\n"
@@ -30,6 +31,10 @@ static const char report_usage[] =
     "  --debuginfo-path DIR  also look for separate debug info there (DIR[:DIR...],\n"
     "                each like /usr/lib/debug: DIR/.build-id/xx/rest.debug, debug links);\n"
     "                with DEBUGINFOD_URLS set, debuginfod servers are asked too\n"
+    "  --at T        (--trace) the live heap at T by allocation stack; T is a time\n"
+    "                (1500, 1500ms, 1.5s), `end` or a checkpoint name\n"
+    "  --between T1 T2  (--trace) allocated after T1 and still live at T2\n"
+    "  --trace-stats (--trace) event counts: allocation calls, frees, temporary\n"
     "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
     "  --format collapsed  folded stacks for flame graph tools\n"
     "  --format html       one self-contained page: timeline, leaks, flame graph\n";
@@ -50,9 +55,14 @@ int cmd_report(int argc, char **argv) {
     { "temporary", no_argument, 0, 't' },
     { "suppressions", required_argument, 0, 'S' },
     { "gen-suppressions", no_argument, 0, 'G' },
+    { "at", required_argument, 0, 'A' },
+    { "between", required_argument, 0, 'B' },
+    { "trace-stats", no_argument, 0, 'X' },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
+  const char *at = NULL, *between_from = NULL, *between_to = NULL;
+  int trace_stats = 0;
   const char *format = "text", *outpath = NULL, *debuginfo = NULL, *diff_from = NULL,
              *diff_to = NULL;
   struct hs_report_opts ro = { .max_groups = 20, .max_frames = 24 };
@@ -86,6 +96,12 @@ int cmd_report(int argc, char **argv) {
       diff_from = optarg;
       if (optind < argc && argv[optind][0] != '-') diff_to = argv[optind++];
       break;
+    case 'A': at = optarg; break;
+    case 'B':                          /* --between T1 T2: T2 is the next word */
+      between_from = optarg;
+      if (optind < argc) between_to = argv[optind++];
+      break;
+    case 'X': trace_stats = 1; break;
     case 'h': fputs(report_usage, stdout); return 0;
     default:
       fprintf(stderr, "heapspy: report: unknown option '%s'\n%s", argv[optind - 1], report_usage);
@@ -102,9 +118,19 @@ int cmd_report(int argc, char **argv) {
     return HS_EXIT_USAGE;
   }
   int timeline = view == V_TIMELINE, hotspots = view == V_HOTSPOTS;
-  if ((view >= V_TIMELINE || diff_from) && fmt != F_TEXT && fmt != F_JSON) {
+  const char *travel = at ? "--at" : between_from ? "--between" : trace_stats ? "--trace-stats" : NULL;
+  if ((view >= V_TIMELINE || diff_from || travel) && fmt != F_TEXT && fmt != F_JSON) {
     fprintf(stderr, "heapspy: report: %s is shown as text or json, not %s\n",
-            diff_from ? "--diff" : view_opt[view], format);
+            diff_from ? "--diff" : travel ? travel : view_opt[view], format);
+    return HS_EXIT_USAGE;
+  }
+  if (!!at + !!between_from + trace_stats + !!diff_from > 1) {
+    fprintf(stderr, "heapspy: report: --at, --between, --trace-stats and --diff go one at a time\n");
+    return HS_EXIT_USAGE;
+  }
+  if (between_from && (!between_to || optind >= argc)) {
+    fprintf(stderr, "heapspy: report: --between needs two times, then the PROFILE\n%s",
+            report_usage);
     return HS_EXIT_USAGE;
   }
   if (hotspots && (fmt == F_PPROF || fmt == F_HTML)) {
@@ -138,7 +164,17 @@ int cmd_report(int argc, char **argv) {
     hs_model_free(&m);
     hs_die(1, "cannot write %s: %m", outpath);
   }
-  if (diff_from) {
+  if (travel) {
+    int json = fmt == F_JSON;
+    int rc = at ? hs_report_at(out, &m, at, ro.max_groups, json)
+           : between_from ? hs_report_between(out, &m, between_from, between_to, ro.max_groups, json)
+                          : hs_report_trace_stats(out, &m, json);
+    if (rc < 0) {
+      if (out != stdout) fclose(out);
+      hs_model_free(&m);
+      return 1;
+    }
+  } else if (diff_from) {
     if (hs_report_diff(out, &m, diff_from, diff_to, !strcmp(format, "json")) < 0) {
       hs_model_free(&m);
       return 1;

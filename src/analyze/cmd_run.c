@@ -26,7 +26,9 @@
 #include "report.h"
 #include "snapshot.h"
 #include "suppress.h"
+#include "trace_pack.h"
 #include "util.h"
+#include "../profile/hst_read.h"
 
 static const char run_usage[] =
     "usage: heapspy run [OPTIONS] [--] PROG [ARGS...]\n"
@@ -51,6 +53,8 @@ static const char run_usage[] =
     "                            at the culprit instruction (a 4 KB page per block)\n"
     "      --halt-on-error       abort at the first error found (--check, --guard),\n"
     "                            or at a deadlock in progress (--locks)\n"
+    "      --trace               record every allocation and free in PROFILE.trace\n"
+    "                            (compressed, indexed) for report --at / --between\n"
     "      --error-exitcode N    exit with N if any block was lost or an error found\n"
     "      --errors-for-leak-kinds LIST  kinds that count for it (default definite,possible)\n"
     "      --suppressions FILE   suppress known leaks and errors (valgrind syntax; repeatable)\n"
@@ -71,7 +75,7 @@ struct run_opts {
   const char *profile, *log_file, *format, *debuginfo;
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
-  int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield, check_fill;
+  int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield, check_fill, trace;
   const char *guard;                      /* "overflow", "underflow" or NULL */
   unsigned long long quarantine;          /* ~0: the spy's default */
   unsigned error_kinds;                   /* --errors-for-leak-kinds */
@@ -228,6 +232,21 @@ static uint64_t now_ms(void) {
 struct start_failure { int stage; int err; };
 enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 
+/* --trace: compress and index what the spy wrote, now that no thread of
+ * the program writes it any more. */
+static void pack_trace(const char *profile, FILE *log) {
+  char path[PATH_MAX + 8], err[1200], b1[32], b2[32];
+  hst_path_of(profile, path, sizeof path);
+  struct hs_pack_stats st;
+  if (hs_trace_pack(path, &st, err, sizeof err) < 0) {
+    hs_warn("the trace stays uncompressed: %s", err);
+    return;
+  }
+  if (log)
+    fprintf(log, "heapspy: trace of %s events in %s (%s raw, packed in %.2f s)\n",
+            hs_commas(st.events, b1), path, hs_human_bytes((double)st.raw_bytes, b2), st.seconds);
+}
+
 static void parse(int argc, char **argv, struct run_opts *o) {
   enum { O_LOG = 256, O_DEPTH, O_FOLLOW, O_LIBC, O_CXX, O_EXITCODE, O_FORMAT,
          O_MAXSITES, O_REACHABLE, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT,
@@ -293,7 +312,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
     case O_QUAR: o->quarantine = byte_size("--quarantine", optarg); break;
     case O_LOCKS: o->locks = 1; break;
     case O_YIELD: o->yield = 1; break;
-    case O_TRACE: not_yet("--trace"); break;
+    case O_TRACE: o->trace = 1; break;
     case O_SAMPLE: not_yet("--sample"); break;
     case O_SUPP:
       if (o->nsupp == sizeof o->supp / sizeof *o->supp)
@@ -381,6 +400,7 @@ int cmd_run(int argc, char **argv) {
     snprintf(num, sizeof num, "%llu", o.quarantine);
     opt_append(spyopts, sizeof spyopts, "check_quarantine", num);
   }
+  if (o.trace) opt_append(spyopts, sizeof spyopts, "trace", "1");
   const char *old_preload = getenv("LD_PRELOAD");
   char *preload = hs_xmalloc(strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2);
   sprintf(preload, "%s%s%s", lib, old_preload && *old_preload ? ":" : "",
@@ -467,6 +487,7 @@ int cmd_run(int argc, char **argv) {
             "or exec'd a statically linked program)", path);
     return code;
   }
+  if (o.trace) pack_trace(path, o.quiet ? NULL : log);
   if (o.quiet && !o.error_exitcode) return code;
 
   struct hs_model m;

@@ -57,6 +57,14 @@ void hs_json_timeline(FILE *out, struct hs_model *m);             /* [{t_ms...}.
  * message) if a name is unknown. */
 int hs_report_diff(FILE *out, struct hs_model *m, const char *a, const char *b, int json);
 
+/* report_at.c, --trace: the live heap at a time, `end` or a checkpoint
+ * (by stack, largest first); what was allocated after `from` and is still
+ * live at `to`; the trace's event counts. -1 after a message. */
+int hs_report_at(FILE *out, struct hs_model *m, const char *when, size_t max_sites, int json);
+int hs_report_between(FILE *out, struct hs_model *m, const char *from, const char *to,
+                      size_t max_sites, int json);
+int hs_report_trace_stats(FILE *out, struct hs_model *m, int json);
+
 /* One checkpoint: heap in use; for a leak check, its lost sites. */
 void hs_report_checkpoint(FILE *out, struct hs_model *m, const struct hsp_mark *mk,
                           size_t max_sites, int json);

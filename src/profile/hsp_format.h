@@ -447,7 +447,7 @@ struct hsp_header {
   uint64_t exit_threads_off;/* struct hsp_exit_thread[exit_threads_count] */
   uint32_t exit_threads_count;
   int32_t exit_tid;         /* the thread that started exit; 0: not seen */
-  /* version 8 */
+  /* version 10 */
   struct hsp_scan_info scan;/* the last reachability scan's (verdicts_*) */
   /* version 11: the stacks holding the heap near its peak (spy_peak.c).
    * Each time the heap in use exceeds the last copy's by 1/32 (at least

@@ -99,10 +99,13 @@ SPY_EXPORT void *realloc(void *old, size_t n) {
     return p;
   }
   struct hsp_block was;
+  spy_blocks_settle();                 /* an earlier free is not part of it */
+  spy_trace_realloc = 1;
   int known = old && spy_block_take(old, &was);
   void *p = __libc_realloc(old, n);
   if (p) spy_track(p, n, HSP_FAM_MALLOC);
   else if (known && n) spy_block_untake(&was);  /* failed: old stays */
+  spy_trace_realloc = 0;
   spy_leave();
   return p;
 }

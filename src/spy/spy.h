@@ -51,6 +51,7 @@ struct spy_options {
   unsigned check_quarantine; /* --check: bytes of freed blocks held */
   int halt_on_error;      /* abort at the first error found */
   char guard[16];         /* --guard: "", "overflow" (also 1/yes), "underflow" */
+  int trace;              /* --trace: every event into PROFILE.trace */
 };
 
 extern volatile int spy_status;
@@ -315,6 +316,25 @@ static inline void spy_untrack_and_free(void *p) {
     __libc_free(p);
   }
 }
+
+/* spy_trace.c: --trace (layout: hst_format.h). The block table takes a
+ * sequence number under its shard lock for every change and hands the
+ * event over after unlocking; spy_trace_realloc marks a realloc's pair. */
+extern int spy_trace_on;
+extern uint64_t spy_trace_seq;
+extern __thread int spy_trace_realloc;
+static inline uint64_t spy_trace_next_seq(void) {
+  if (spy_single_threaded()) return spy_trace_seq++;
+  return __atomic_fetch_add(&spy_trace_seq, 1, __ATOMIC_RELAXED);
+}
+void spy_trace_init(void);
+void spy_trace_alloc(uint64_t seq, uint64_t addr, uint64_t size, unsigned family, uint32_t stack);
+void spy_trace_free(uint64_t seq, const struct hsp_block *b, int restore);
+void spy_trace_mark(uint64_t cut, const char *name);
+void spy_trace_fork_child(void);
+uint64_t spy_trace_vm(void);               /* address space reserved */
+int spy_trace_owns(uint64_t addr);         /* in the trace's mapping: never a root */
+extern __thread uint64_t spy_trace_cut;    /* set by spy_blocks_snapshot */
 
 /* spy_check.c: --check (red zones, poison, quarantine). spy_check_on is
  * set once at start-up and stays set (a forked, unspied child still frees

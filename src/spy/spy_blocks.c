@@ -170,6 +170,8 @@ int64_t spy_in_use_estimate(void) {
  * it. Every table operation starts by completing it, so the order of
  * operations is kept (free(p) then malloc returning p works), and at any
  * moment at most this one operation is not yet in the profile. */
+__thread uint64_t spy_trace_cut __attribute__((tls_model("initial-exec")));
+
 static __thread void *pending_free __attribute__((tls_model("initial-exec")));
 
 static void finish_pending(void);
@@ -207,7 +209,10 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
   uint32_t missed_stack = 0;
   uint64_t missed_size = 0;
+  struct hsp_block missed = { 0 };
+  uint64_t missed_seq = 0;
   if (t[i].ptr == p) {                 /* a block we missed the free of */
+    if (spy_trace_on) { missed = t[i]; missed_seq = spy_trace_next_seq(); }
     struct hsp_family_counts *of = &s->fam[HSP_BLOCK_FAMILY(&t[i])];
     missed_size = HSP_BLOCK_SIZE(&t[i]);
     missed_stack = t[i].stack;
@@ -225,11 +230,16 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   f->bytes_allocated += size;
   f->in_use_bytes += size;
   f->in_use_blocks++;
+  uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
   if (SPY_UNLIKELY(missed_stack)) spy_stack_uncount(missed_stack, missed_size, 0);
   last_alloc.inv_key = ~p;
   last_alloc.size = size;
   last_alloc.stack = stack;
+  if (spy_trace_on) {
+    if (missed.ptr) spy_trace_free(missed_seq, &missed, 0);
+    spy_trace_alloc(seq, p, size, family, stack);
+  }
   int64_t heap = note_in_use((int64_t)size);
   if (SPY_UNLIKELY(now >= spy_timeline_next)) spy_timeline_tick_slow(now, heap, 0);
 }
@@ -270,6 +280,7 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   f->frees++;
   f->in_use_bytes -= size;
   f->in_use_blocks--;
+  uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
   unsigned temporary = 0;
   if (last_alloc.inv_key == ~p) temporary = SPY_TEMPORARY;
@@ -277,6 +288,7 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
     temporary = SPY_TEMPORARY_ALIKE;
   last_alloc.inv_key = 0;
   spy_stack_uncount(out->stack, size, temporary);
+  if (spy_trace_on) spy_trace_free(seq, out, 0);
   note_in_use(-(int64_t)size);
   return 1;
 }
@@ -306,8 +318,10 @@ void spy_block_untake(const struct hsp_block *b) {
   f->frees--;
   f->in_use_bytes += HSP_BLOCK_SIZE(b);
   f->in_use_blocks++;
+  uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
   spy_stack_restore(b->stack, HSP_BLOCK_SIZE(b));
+  if (spy_trace_on) spy_trace_free(seq, b, 1);
   note_in_use((int64_t)HSP_BLOCK_SIZE(b));
 }
 
@@ -417,6 +431,7 @@ uint64_t spy_blocks_snapshot(uint64_t *count_out, int with_kinds) {
   uint64_t total = 0, cap = 64, off = 0;
   *count_out = 0;
   spy_blocks_lock_all();
+  spy_trace_cut = __atomic_load_n(&spy_trace_seq, __ATOMIC_RELAXED);
   for (int i = 0; i < HSP_SHARDS; i++) total += shards[i].count;
   while (cap < total * 2) cap *= 2;
   size_t bytes = cap * sizeof(struct hsp_site);

@@ -54,6 +54,7 @@ void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
   m->sites_off = spy_blocks_snapshot(&m->sites_count, leak_check != NULL);
   struct hsp_scan_info *scan = leak_check ? spy_arena_alloc(sizeof *scan, &m->scan_off) : NULL;
   if (scan) *scan = spy_hdr->scan;
+  if (spy_trace_on && m->sites_off) spy_trace_mark(spy_trace_cut, m->name);
   const struct hsp_site *site = spy_arena_ptr(m->sites_off);
   for (uint64_t i = 0; site && i < m->sites_count; i++) {
     m->in_use_bytes += site[i].bytes;

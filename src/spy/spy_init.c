@@ -194,6 +194,7 @@ static void fork_child(void) {
   spy_check_reset_lock();
   spy_threads_fork_child();
   spy_stop_fork_child();
+  spy_trace_fork_child();
   if (spy_opt.follow_children) {
     char path[1024];
     expand_path(path, sizeof path, profile_pattern);
@@ -449,6 +450,7 @@ void spy_init(void) {
     return;
   }
   fill_header();
+  spy_trace_init();
   spy_blocks_init();
   int guard = spy_opt.guard[0] && strcmp(spy_opt.guard, "0") && strcmp(spy_opt.guard, "no");
   if (spy_opt.check || guard) spy_check_init();   /* --guard's fallback: red zones */

@@ -332,7 +332,8 @@ static void scan_mapping(uint64_t lo, uint64_t hi, const char *perms, const char
              (lo >= arena_lo && lo < arena_lo + (64ull << 30)) ||
              (path && strstr(path, "libheapspy")) ||
              (special && (!strncmp(special, "[vvar", 5) || !strncmp(special, "[vsys", 5))) ||
-             (path && !strncmp(path, "/dev/", 5)) || ours(lo) || holds_blocks(lo, hi);
+             (path && !strncmp(path, "/dev/", 5)) || ours(lo) || spy_trace_owns(lo) ||
+             holds_blocks(lo, hi);
   if (skip) return;
   if (sp >= lo && sp < hi) lo = sp;    /* our stack: only live frames */
   for (unsigned t = 0; t < n_other_sp; t++)

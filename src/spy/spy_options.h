@@ -22,7 +22,8 @@
   BOOL("check_fill", check_fill)            /* fill new blocks 0xbe */ \
   NUM("check_quarantine", check_quarantine) /* bytes held after free */ \
   BOOL("halt_on_error", halt_on_error)      /* abort at the first */ \
-  STR("guard", guard)                       /* page heap: overflow|underflow */
+  STR("guard", guard)                       /* page heap: overflow|underflow */ \
+  BOOL("trace", trace)                      /* every event: .trace */
 
 int spy_option_set(const char *name, const char *val);
 

@@ -60,7 +60,7 @@ void spy_timeline_tick_slow(uint32_t now, int64_t heap, int force) {
     t->heap_bytes = heap >= 0 ? heap : spy_in_use_estimate();
     read_statm(&t->vm_bytes, &t->rss_bytes);
     /* the profile's mapping is ours, not the program's */
-    t->vm_bytes -= spy_arena_reserved() + spy_arena_resident();
+    t->vm_bytes -= spy_arena_reserved() + spy_arena_resident() + spy_trace_vm();
     uint64_t mine = spy_arena_resident();
     t->rss_bytes = t->rss_bytes > mine ? t->rss_bytes - mine : 0;
     __atomic_store_n(&tl->count, tl->count + 1, __ATOMIC_RELEASE);

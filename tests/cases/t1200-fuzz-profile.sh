@@ -15,6 +15,7 @@
 # into a profile `heapspy report` reads. SKIP when clang's libFuzzer is
 # not installed (Debian: clang with libclang-rt-dev).
 source "$(dirname "$0")/../lib/tap.sh"
+source "$TOP/tests/lib/fuzz-lib.sh"
 plan 5
 
 CORPUS="$TOP/tests/fuzz/corpus"
@@ -41,35 +42,13 @@ is "$n_ok" "$n_all" "each sparse seed ($n_all) expands into a profile heapspy re
 [ "$n_ok" = "$n_all" ] || echo "#   stale seeds? after a profile layout change run tests/fuzz/mkcorpus.sh"
 
 # --- the fuzzer --------------------------------------------------------------
-CLANG=$(command -v clang || command -v clang-14 || true)
-printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return 0; }\n' >probe.c
-if [ -z "$CLANG" ] || ! "$CLANG" -fsanitize=fuzzer probe.c -o probe >/dev/null 2>&1; then
-  skip "the harness builds" "clang with libFuzzer not installed"
-  skip "20 s of fuzzing: no crash" "clang with libFuzzer not installed"
-  skip "the fuzzer ran" "clang with libFuzzer not installed"
-  done_testing
-fi
-
-"$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-  -I"$TOP/src/profile" "$TOP/tests/fuzz/fuzz_profile.c" "$TOP/src/profile/hsp_read.c" \
-  -o fuzz_profile >build.log 2>&1
-check "the harness builds" test -x fuzz_profile
-[ -x fuzz_profile ] || sed 's/^/#   /' build.log | head -20
+fuzz_build fuzz_profile 20 "$TOP/tests/fuzz/fuzz_profile.c" "$TOP/src/profile/hsp_read.c" || done_testing
 
 mkdir -p corpus && cp "$CORPUS"/* corpus/
 # plus one seed of this very build, so the fuzzer always starts from a
 # profile of the current layout
 "$HEAPSPY" run -q -o fresh.hsp -- "$TOP/build/examples/marshal-demo" 20 >/dev/null 2>&1
 python3 "$TOP/tests/fuzz/mkseed.py" fresh.hsp corpus/fresh.hspz 65000 || rm -f corpus/fresh.hspz
-./fuzz_profile -max_total_time=20 -max_len=70000 -timeout=10 -rss_limit_mb=2048 \
-  -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$TMP/" corpus >fuzz.log 2>&1
-rc=$?
-found=$(ls "$TMP" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' || true)
-check "20 s of fuzzing: no crash, leak, hang or runaway allocation" test "$rc" -eq 0 -a -z "$found"
-if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
-  grep -E 'ERROR|SUMMARY|==[0-9]+==|#[0-9]+ 0x' fuzz.log | head -30 | sed 's/^/#   /'
-  for f in $found; do echo "#   input: $f ($(stat -c %s "$TMP/$f") bytes)"; done
-fi
-like "$(grep -E '^stat::number_of_executed_units' fuzz.log)" ': *[1-9][0-9]{2,}' "the fuzzer ran (hundreds of inputs at least)"
+fuzz_run fuzz_profile 20
 
 done_testing
