@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/oracle/t2300-trace-vs-heaptrack.sh: the trace's event counts
+# tests/oracle/t2310-trace-vs-heaptrack.sh: the trace's event counts
 # against heaptrack's (another full tracer) on a real program: sqlite3 on
 # tests/oracle/workload.sql (about 31,000 mallocs).
 #

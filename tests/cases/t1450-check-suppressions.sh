@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t1430-check-suppressions: issue 3, suppressions for --check errors.
+# t1450-check-suppressions: issue 3, suppressions for --check errors.
 # Memcheck's kinds map onto heapspy's (Memcheck:Free = double, invalid
 # and mismatched frees; Memcheck:AddrN = use after free, overflow,
 # underflow); heapspy:KIND names one errors[].kind. A suppressed error is

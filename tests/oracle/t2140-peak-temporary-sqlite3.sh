@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/oracle/t2130-peak-temporary-sqlite3.sh: `report --peak` and
+# tests/oracle/t2140-peak-temporary-sqlite3.sh: `report --peak` and
 # `--temporary` on a real program against heaptrack (a full tracer: its
 # peak and per-stack peak figures are exact). The sqlite3 CLI runs
 # tests/oracle/workload.sql (about 31,000 mallocs) under heaptrack and under
