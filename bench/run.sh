@@ -32,6 +32,11 @@
 #   BENCH_CC1_LINES=n     size of the generated C file for cc1 (default 10000)
 #   BENCH_NO_WARMUP=1     skip the untimed native warm-up run per workload
 #   BENCH_NO_CHECK=1      skip the heapspy --check and --guard rows (issue 3)
+#   BENCH_GUARD_TIMEOUT=s per-run limit under --guard (default 300: the page
+#                         heap makes two system calls per malloc and free, and
+#                         some workloads take many minutes; shown as killed)
+#   BENCH_MODES="m ..."   only these modes (native is always run), e.g.
+#                         "heapspy-check heapspy-guard"
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -117,6 +122,7 @@ workload_cmd() {
 }
 
 modes_of() {
+    if [ -n "${BENCH_MODES:-}" ]; then echo native $BENCH_MODES; return; fi
     local checks="heapspy-check heapspy-guard"
     [ -n "${BENCH_NO_CHECK:-}" ] && checks=
     if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy heapspy-trace $checks
@@ -135,7 +141,9 @@ run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
     workload_cmd "$w"
     rm -f "$TMP"/bench.db* # sqlite starts from an empty database every run
     rm -rf "$TMP/run" && mkdir -p "$TMP/run"
-    local m=("$PY" "$BENCH/measure.py" run --timeout "$TIMEOUT" --mem-limit-mb "$MEMLIMIT"
+    local limit=$TIMEOUT
+    [ "$mode" = heapspy-guard ] && limit=${BENCH_GUARD_TIMEOUT:-300}
+    local m=("$PY" "$BENCH/measure.py" run --timeout "$limit" --mem-limit-mb "$MEMLIMIT"
         --stdout "$TMP/run/stdout" --stderr "$TMP/run/stderr"
         --tag "workload=$w" --tag "mode=$mode" --tag "run=$i")
     case $mode in
