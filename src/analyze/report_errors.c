@@ -51,7 +51,7 @@ static uint64_t bad_address(const struct hsp_error *e) {
   return e->address + (uint64_t)(int64_t)e->offset;
 }
 
-static void location(FILE *out, const struct hsp_error *e) {
+static void location(FILE *out, struct hs_model *m, const struct hsp_error *e) {
   static const char *const fam[] = { "malloc/free", "new/delete", "new[]/delete[]" };
   unsigned long long a = bad_address(e), b = e->address, n = e->size;
   if (!n && e->kind == HSP_ERR_INVALID_FREE) {
@@ -70,7 +70,7 @@ static void location(FILE *out, const struct hsp_error *e) {
             a, (long long)off, n, b, b + n);
   if (e->kind == HSP_ERR_MISMATCHED_FREE)
     fprintf(out, "freed with the %s family, which did not allocate it\n",
-            e->offset >= 0 && e->offset < 3 ? fam[e->offset] : "?");
+            e->offset >= 0 && e->offset < 3 ? fam[e->offset] : hs_family_name(m, (unsigned)e->offset));
 }
 
 const char *hs_access_name(unsigned a) {
@@ -88,7 +88,7 @@ static void one(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t
   else
     fprintf(out, "\ndetected by thread %d here:\n", e->tid);
   stack(out, m, e->stack, frames);
-  location(out, e);
+  location(out, m, e);
   if (e->related_stack) {
     fprintf(out, "freed here:\n");
     stack(out, m, e->related_stack, frames);

@@ -353,6 +353,7 @@ void spy_check_lock(void);                 /* fork */
 void spy_check_unlock(void);
 void spy_check_reset_lock(void);
 /* One ASan-shaped line on stderr now, one record in the profile. */
+void spy_check_custom_free(uint64_t user, const struct hsp_block *b, unsigned free_fam);
 void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
                       uint32_t access, uint32_t freed, uint32_t alloc, const char *what);
 /* A block allocated with alloc_fam freed as free_fam: report a mismatch. */

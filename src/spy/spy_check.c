@@ -466,6 +466,27 @@ void spy_check_family(uint64_t user, uint64_t size, unsigned alloc_fam, unsigned
   spy_check_report(HSP_ERR_MISMATCHED_FREE, user, size, (int32_t)free_fam, free_stack, 0, alloc_stack, what);
 }
 
+/* HEAPSPY_FREE_LIKE(family, p) under --check: p is no live block of any
+ * custom family (b NULL: never allocated, or freed already), or one that
+ * another family allocated. The custom table holds no quarantine, so a
+ * second release is an invalid free here, not a double free. */
+void spy_check_custom_free(uint64_t user, const struct hsp_block *b, unsigned free_fam) {
+  char what[256];
+  const char *fname = spy_hdr->families[free_fam];
+  if (!b) {
+    spy_fmt(what, sizeof what, "%p is no live block of a custom family (never allocated, or "
+            "released already), detected at HEAPSPY_FREE_LIKE(\"%s\")", (void *)(uintptr_t)user, fname);
+    spy_check_report(HSP_ERR_INVALID_FREE, user, 0, 0, spy_stack_capture(), 0, 0, what);
+    return;
+  }
+  unsigned af = HSP_BLOCK_FAMILY(b);
+  if (af == free_fam) return;
+  spy_fmt(what, sizeof what, "the %llu-byte block at %p was allocated by %s and released by %s",
+          (unsigned long long)HSP_BLOCK_SIZE(b), (void *)(uintptr_t)user, spy_hdr->families[af], fname);
+  spy_check_report(HSP_ERR_MISMATCHED_FREE, user, HSP_BLOCK_SIZE(b), (int32_t)free_fam,
+                   spy_stack_capture(), 0, b->stack, what);
+}
+
 void spy_check_free(void *p, unsigned family) {
   uint64_t user = (uint64_t)(uintptr_t)p;
   struct hsp_block b;

@@ -109,7 +109,13 @@ SPY_EXPORT long heapspy_client(int request, const char *name, void *ptr,
                     spy_stack_capture());
     break;
   case HEAPSPY_REQ_FREE_LIKE:
-    if (ptr) spy_block_remove((void *)((uintptr_t)ptr | HSP_PTR_CUSTOM), NULL, NULL);
+    if (ptr && spy_check_on) {
+      struct hsp_block b;
+      int live = spy_block_take((void *)((uintptr_t)ptr | HSP_PTR_CUSTOM), &b);
+      spy_check_custom_free((uint64_t)(uintptr_t)ptr, live ? &b : NULL, spy_family_id(name));
+    } else if (ptr) {
+      spy_block_remove((void *)((uintptr_t)ptr | HSP_PTR_CUSTOM), NULL, NULL);
+    }
     break;
   default: ret = -1;
   }
