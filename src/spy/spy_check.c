@@ -35,6 +35,12 @@
 #define FILL_NEW 0xbe
 #define FILL_FREED 0xfd
 #define FILL_MAX 4096             /* new blocks: the first 4 KiB filled, like ASan */
+/* Freed blocks: the first 4 KiB poisoned and verified. Writes after free
+ * land near the start (refcounts, links, vtables); poisoning a large
+ * block whole would write it at free and read it back, out of cache, at
+ * eviction. --guard covers all of a block. */
+#define POISON_MAX 4096
+#define POISONED(size) ((size) < POISON_MAX ? (size) : POISON_MAX)
 #define Q_CAP (1u << 20)          /* quarantined blocks at most */
 #define AL_CAP (1u << 18)         /* over-aligned live blocks */
 #define FAM_UNKNOWN 0xff
@@ -202,7 +208,7 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
 /* A quarantined block leaving (or checked): was it written after free? */
 static void check_poison(const struct qent *e, uint32_t here, const char *at) {
   const unsigned char *u = (const unsigned char *)(uintptr_t)e->user;
-  long last, first = spy_check_scan(u, e->size, FILL_FREED, &last);
+  long last, first = spy_check_scan(u, POISONED(e->size), FILL_FREED, &last);
   if (first >= 0) {
     long bad = 0;
     for (long i = first; i <= last; i++) bad += u[i] != FILL_FREED;
@@ -296,14 +302,14 @@ void spy_check_verify_all(int release_all) {
       struct qent *e = &ring[(q_head + from) % Q_CAP];
       unsigned char *u = (unsigned char *)(uintptr_t)e->user;
       long last;
-      if (spy_check_scan(u, e->size, FILL_FREED, &last) < 0) continue;
+      if (spy_check_scan(u, POISONED(e->size), FILL_FREED, &last) < 0) continue;
       bad[nbad++] = *e;
     }
     spy_unlock(&check_lock);
     for (unsigned k = 0; k < nbad; k++) check_poison(&bad[k], here, at);
     spy_lock(&check_lock);   /* still quarantined ones: poison again, once reported */
     for (unsigned k = 0; k < nbad; k++) {
-      if (ring_find(bad[k].user) != UINT64_MAX) memset((void *)(uintptr_t)bad[k].user, FILL_FREED, bad[k].size);
+      if (ring_find(bad[k].user) != UINT64_MAX) memset((void *)(uintptr_t)bad[k].user, FILL_FREED, POISONED(bad[k].size));
     }
     spy_unlock(&check_lock);
     if (!nbad) return;
@@ -499,7 +505,7 @@ void spy_check_free(void *p, unsigned family) {
                     HSP_BLOCK_FAMILY(&b), b.stack, spy_stack_capture() };
   check_zones(user, e.size, e.front, e.alloc_stack, e.free_stack, fam_verb(family));
   spy_check_family(user, e.size, e.family, family, e.free_stack, e.alloc_stack);
-  memset(p, FILL_FREED, e.size);
+  memset(p, FILL_FREED, POISONED(e.size));
   quarantine(&e);
 }
 

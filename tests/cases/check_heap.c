@@ -65,6 +65,15 @@ static __attribute__((noinline)) void uaf_write(void) {
   ((volatile char *)launder(p))[8] = 'x';   /* mark: uaf-write-bug */
 }
 
+/* A large block written after free at offset OFF: --check poisons and
+ * verifies the first 4 KiB of a freed block only. */
+static __attribute__((noinline)) void uaf_write_big(size_t off) {
+  char *p = malloc(8192);
+  show(p);
+  free(p);
+  ((volatile char *)launder(p))[off] = 'x';
+}
+
 /* Story 2: the creator frees the object while a holder still has it; the
  * holder's release() then writes the freed memory. */
 struct obj { int refs; char name[44]; };
@@ -165,6 +174,8 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "underflow-many")) underflow_many();
   else if (!strcmp(m, "uaf-read")) uaf_read();
   else if (!strcmp(m, "uaf-write")) uaf_write();
+  else if (!strcmp(m, "uaf-write-big-early")) uaf_write_big(4000);
+  else if (!strcmp(m, "uaf-write-big-late")) uaf_write_big(5000);
   else if (!strcmp(m, "invalid-global")) invalid_global();
   else if (!strcmp(m, "invalid-never")) invalid_never();
   else if (!strcmp(m, "three")) { double_free(); overflow1(); invalid_interior(); }

@@ -9,7 +9,7 @@
 # itself; --check finds writes at free, eviction or exit).
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
-plan 29
+plan 31
 
 P="$TESTBIN/check_heap"
 at() { printf '0x%x' $((addr + $1)); }   # the bad byte, ASan's "on address"
@@ -62,6 +62,15 @@ is "$(python3 -c 'import json,sys; e=json.load(open("uaf.json"))["errors"]; prin
 vg use-after-free
 is "$(shape uaf)" "ERROR: heapspy: use_after_free on address $addr (thread T)|detected by thread T here:|$addr is located 0 bytes inside of 48-byte region [$addr,$(at 48))|freed here:|previously allocated here:|SUMMARY: heapspy: use_after_free tests/cases/check_heap.c:$(mark $S obj-creator-free) in use_after_free" \
   "use after free: the report in ASan's shape (kind and address, stacks, where in the block, SUMMARY)"
+
+# Freed blocks are poisoned and verified in their first 4 KiB only (the
+# documented bound): a write 4000 bytes into a freed 8 KiB block is found,
+# one 5000 bytes in is not (--guard's job).
+check_run be "$P" uaf-write-big-early
+is "$(json be.json '[(e["kind"], e["address"], e["size"], e["offset"]) for e in j["errors"]]')" \
+  "[('use_after_free', '$addr', 8192, 4000)]" "use after free 4000 bytes into a freed 8 KiB block: found"
+check_run bl "$P" uaf-write-big-late
+is "$(json bl.json 'len(j["errors"])') $(cat bl.status)" "0 0" "5000 bytes in: past the 4 KiB poisoned, not found (documented)"
 
 check_run df "$P" double-free
 like "$(cat df.err)" "^heapspy: ERROR: double_free on address $addr: the 32-byte block at $addr was freed already, detected at free$" \
