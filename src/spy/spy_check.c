@@ -39,6 +39,8 @@
 
 #include "spy.h"
 
+extern char __libc_single_threaded;
+
 #define RZ 16
 #define FILL_RZ 0xab
 #define FILL_NEW 0xbe
@@ -287,6 +289,18 @@ static struct qent q_pop(void) {
   return e;
 }
 
+/* Evicted blocks left the cache long ago: ask for the lines release()
+ * reads (zones and poison, at most 8 lines a block) of all of them at
+ * once, so their misses overlap instead of queueing one by one. */
+static void prefetch_out(const struct qent *out, unsigned nout) {
+  for (unsigned k = 0; k < nout; k++) {
+    const char *lo = (const char *)(uintptr_t)(out[k].user - out[k].front);
+    const char *hi = (const char *)(uintptr_t)(out[k].user + POISONED(out[k].size) + RZ);
+    for (unsigned n = 0; lo < hi && n < 8; lo += 64, n++) __builtin_prefetch(lo);
+    __builtin_prefetch(hi - 1);
+  }
+}
+
 static void release(const struct qent *e, uint32_t here, const char *at) {
   check_poison(e, here, at);
   __libc_free((char *)(uintptr_t)e->user - e->front);
@@ -310,16 +324,17 @@ static void quarantine_direct(const struct qent *e) {
       done = 1;
     }
     spy_unlock(&check_lock);
+    prefetch_out(out, nout);
     for (unsigned k = 0; k < nout; k++) release(&out[k], e->free_stack, "quarantine eviction");
     if (done) return;
   }
 }
 
-/* Moves b's entries to the ring; b->lock held on entry and on return,
- * dropped only while evicted blocks are checked and given back (their
- * reports must not run under a lock others wait on). here: the stack the
- * evictions are reported at. */
-static void batch_flush(struct batch *b, uint32_t here) {
+/* Moves b's entries to the ring; b->lock held (locked) on entry and on
+ * return, dropped only while evicted blocks are checked and given back
+ * (their reports must not run under a lock others wait on). here: the
+ * stack the evictions are reported at. */
+static void batch_flush(struct batch *b, uint32_t here, int locked) {
   uint64_t limit = spy_opt.check_quarantine;
   for (;;) {
     struct qent out[16];
@@ -339,9 +354,10 @@ static void batch_flush(struct batch *b, uint32_t here) {
     spy_unlock(&check_lock);
     if (!left) { b->count = 0; b->bytes = 0; }
     if (!nout) return;
-    spy_unlock(&b->lock);
+    if (locked) spy_unlock(&b->lock);
+    prefetch_out(out, nout);
     for (unsigned k = 0; k < nout; k++) release(&out[k], here, "quarantine eviction");
-    spy_lock(&b->lock);
+    if (locked) spy_lock(&b->lock);
     if (!left) return;
   }
 }
@@ -368,12 +384,13 @@ static void quarantine(const struct qent *e) {
   if (cost > limit) { release(e, e->free_stack, "free"); return; }
   struct batch *b = batch_mine();
   if (!b) { quarantine_direct(e); return; }
-  spy_lock(&b->lock);
+  int locked = !__libc_single_threaded;   /* alone: no one can look (spy_blocks.c) */
+  if (locked) spy_lock(&b->lock);
   b->e[b->count] = *e;
   __atomic_store_n(&b->count, b->count + 1, __ATOMIC_RELEASE);
   b->bytes += cost;
-  if (b->count == B_CAP || b->bytes >= limit / 64) batch_flush(b, e->free_stack);
-  spy_unlock(&b->lock);
+  if (b->count == B_CAP || b->bytes >= limit / 64) batch_flush(b, e->free_stack, locked);
+  if (locked) spy_unlock(&b->lock);
 }
 
 /* Every thread's batch into the ring (exit, leak checks). */
@@ -382,7 +399,7 @@ static void batch_flush_all(uint32_t here) {
     struct batch *b = &batches[i];
     if (!__atomic_load_n(&b->count, __ATOMIC_ACQUIRE)) continue;
     spy_lock(&b->lock);
-    batch_flush(b, here);
+    batch_flush(b, here, 1);
     spy_unlock(&b->lock);
   }
 }
@@ -394,7 +411,7 @@ void spy_check_thread_exit(void) {
   struct batch *b = my_batch;
   spy_busy++;
   spy_lock(&b->lock);
-  batch_flush(b, spy_stack_capture());
+  batch_flush(b, spy_stack_capture(), 1);
   spy_unlock(&b->lock);
   my_batch = NULL;
   my_batch_state = 2;
