@@ -352,6 +352,7 @@ void spy_check_verify_all(int release);    /* exit (release), leak checks */
 void spy_check_lock(void);                 /* fork */
 void spy_check_unlock(void);
 void spy_check_reset_lock(void);
+void spy_check_thread_exit(void);          /* its batch of frees to the quarantine */
 /* One ASan-shaped line on stderr now, one record in the profile. */
 void spy_check_custom_free(uint64_t user, const struct hsp_block *b, unsigned free_fam);
 void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,

@@ -39,6 +39,7 @@ static int flush_key_ok;
 static void flush_at_thread_exit(void *unused) {
   (void)unused;
   if (spy_hdr) spy_stacks_flush_counts();
+  spy_check_thread_exit();
   if (unflushed && spy_hdr)
     __atomic_add_fetch(&spy_hdr->live.in_use_bytes, unflushed, __ATOMIC_RELAXED);
   unflushed = 0;

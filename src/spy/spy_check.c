@@ -18,6 +18,15 @@
  * (allocated before the spy was ready or by the spy itself): freed as is.
  * Frees are counted when the program frees, not at eviction.
  *
+ * Threads do not serialize on the quarantine: each thread's frees gather
+ * in a batch of its own (B_CAP entries, a slot of a registry in our own
+ * mapping) handed to the ring under one check_lock per batch. An entry is
+ * always in exactly one place a search sees (its batch or the ring: it
+ * moves under both locks), so double frees are found wherever the first
+ * free's entry sits; exit, leak checks and the crash path walk every
+ * batch; a thread's batch is flushed at its exit (spy_check_thread_exit).
+ * Lock order: a batch's lock, then check_lock.
+ *
  * Must never: allocate; hold check_lock while unwinding or recording an
  * error; hand glibc a pointer it did not return.
  */
@@ -29,6 +38,8 @@
 #include <unistd.h>
 
 #include "spy.h"
+
+extern char __libc_single_threaded;
 
 #define RZ 16
 #define FILL_RZ 0xab
@@ -44,6 +55,8 @@
 #define Q_CAP (1u << 20)          /* quarantined blocks at most */
 #define AL_CAP (1u << 18)         /* over-aligned live blocks */
 #define FAM_UNKNOWN 0xff
+#define B_CAP 32                  /* entries a thread gathers per hand-over */
+#define B_SLOTS 256               /* threads with a batch at once; the rest go direct */
 
 int spy_check_on;
 
@@ -55,6 +68,14 @@ static struct al *altab;          /* AL_CAP slots */
 static uint64_t q_head, q_count, q_bytes, al_count;
 static uint32_t check_lock, maps_lock;
 
+/* A thread's gathered frees. Only the owner appends; anyone holding lock
+ * may move entries to the ring (a moved entry's user is zeroed, count is
+ * reset once all are moved). */
+struct batch { uint32_t lock, owned, count; uint64_t bytes; struct qent e[B_CAP]; };
+static struct batch *batches;     /* B_SLOTS */
+static __thread struct batch *my_batch __attribute__((tls_model("initial-exec")));
+static __thread int my_batch_state __attribute__((tls_model("initial-exec")));  /* 1 has one, 2 direct */
+
 static void *map(size_t bytes) {
   void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -64,16 +85,40 @@ static void *map(size_t bytes) {
 void spy_check_init(void) {
   ring = map(sizeof *ring * Q_CAP);
   altab = map(sizeof *altab * AL_CAP);
-  if (!ring || !altab) {
+  batches = map(sizeof *batches * B_SLOTS);
+  if (!ring || !altab || !batches) {
     spy_warn("--check: cannot map its tables; checking is off");
     return;
   }
   spy_check_on = 1;
 }
 
-void spy_check_lock(void) { if (spy_check_on) spy_lock(&check_lock); spy_guard_fork(0); }
-void spy_check_unlock(void) { spy_guard_fork(1); if (spy_check_on) spy_unlock(&check_lock); }
-void spy_check_reset_lock(void) { check_lock = 0; maps_lock = 0; spy_guard_fork(2); }
+/* fork: every batch, then the ring; the child keeps the batches' entries
+ * (quarantined blocks of its heap), its only thread keeps its own slot. */
+void spy_check_lock(void) {
+  if (spy_check_on) {
+    for (unsigned i = 0; i < B_SLOTS; i++) spy_lock(&batches[i].lock);
+    spy_lock(&check_lock);
+  }
+  spy_guard_fork(0);
+}
+void spy_check_unlock(void) {
+  spy_guard_fork(1);
+  if (spy_check_on) {
+    spy_unlock(&check_lock);
+    for (unsigned i = 0; i < B_SLOTS; i++) spy_unlock(&batches[i].lock);
+  }
+}
+void spy_check_reset_lock(void) {
+  check_lock = 0;
+  maps_lock = 0;
+  if (batches)
+    for (unsigned i = 0; i < B_SLOTS; i++) {
+      batches[i].lock = 0;
+      if (&batches[i] != my_batch) batches[i].owned = 0;
+    }
+  spy_guard_fork(2);
+}
 
 static inline uint64_t hslot(uint64_t p, uint64_t mask) {
   return ((p >> 4) * 0x9E3779B97F4A7C15ull >> 24) & mask;
@@ -244,14 +289,28 @@ static struct qent q_pop(void) {
   return e;
 }
 
+/* Evicted blocks left the cache long ago: ask for the lines release()
+ * reads (zones and poison, at most 8 lines a block) of all of them at
+ * once, so their misses overlap instead of queueing one by one. */
+static void prefetch_out(const struct qent *out, unsigned nout) {
+  for (unsigned k = 0; k < nout; k++) {
+    const char *lo = (const char *)(uintptr_t)(out[k].user - out[k].front);
+    const char *hi = (const char *)(uintptr_t)(out[k].user + POISONED(out[k].size) + RZ);
+    for (unsigned n = 0; lo < hi && n < 8; lo += 64, n++) __builtin_prefetch(lo);
+    __builtin_prefetch(hi - 1);
+  }
+}
+
 static void release(const struct qent *e, uint32_t here, const char *at) {
   check_poison(e, here, at);
   __libc_free((char *)(uintptr_t)e->user - e->front);
 }
 
-static void quarantine(const struct qent *e) {
-  uint64_t cost = e->size + e->front + RZ, limit = spy_opt.check_quarantine;
-  if (cost > limit) { release(e, e->free_stack, "free"); return; }
+static uint64_t q_cost(const struct qent *e) { return e->size + e->front + RZ; }
+
+/* No thread's batch: the ring at once (the caller holds no lock). */
+static void quarantine_direct(const struct qent *e) {
+  uint64_t cost = q_cost(e), limit = spy_opt.check_quarantine;
   for (;;) {
     struct qent out[8];
     unsigned nout = 0;
@@ -265,12 +324,114 @@ static void quarantine(const struct qent *e) {
       done = 1;
     }
     spy_unlock(&check_lock);
+    prefetch_out(out, nout);
     for (unsigned k = 0; k < nout; k++) release(&out[k], e->free_stack, "quarantine eviction");
     if (done) return;
   }
 }
 
+/* Moves b's entries to the ring; b->lock held (locked) on entry and on
+ * return, dropped only while evicted blocks are checked and given back
+ * (their reports must not run under a lock others wait on). here: the
+ * stack the evictions are reported at. */
+static void batch_flush(struct batch *b, uint32_t here, int locked) {
+  uint64_t limit = spy_opt.check_quarantine;
+  for (;;) {
+    struct qent out[16];
+    unsigned nout = 0, left = 0;
+    spy_lock(&check_lock);
+    for (uint32_t i = 0; i < b->count; i++) {
+      struct qent *e = &b->e[i];
+      if (!e->user) continue;
+      uint64_t cost = q_cost(e);
+      while (q_count && (q_count == Q_CAP || q_bytes + cost > limit) && nout < 16) out[nout++] = q_pop();
+      if (q_count == Q_CAP || q_bytes + cost > limit) { left = 1; break; }
+      ring[(q_head + q_count) % Q_CAP] = *e;
+      q_count++;
+      q_bytes += cost;
+      e->user = 0;               /* moved: no stale root, no second find */
+    }
+    spy_unlock(&check_lock);
+    if (!left) { b->count = 0; b->bytes = 0; }
+    if (!nout) return;
+    if (locked) spy_unlock(&b->lock);
+    prefetch_out(out, nout);
+    for (unsigned k = 0; k < nout; k++) release(&out[k], here, "quarantine eviction");
+    if (locked) spy_lock(&b->lock);
+    if (!left) return;
+  }
+}
+
+static struct batch *batch_mine(void) {
+  if (SPY_LIKELY(my_batch_state == 1)) return my_batch;
+  if (my_batch_state == 2) return NULL;
+  my_batch_state = 2;
+  for (unsigned i = 0; i < B_SLOTS; i++) {
+    uint32_t free_slot = 0;
+    if (__atomic_compare_exchange_n(&batches[i].owned, &free_slot, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+      my_batch = &batches[i];
+      my_batch_state = 1;
+      break;
+    }
+  }
+  return my_batch;
+}
+
+/* A freed, poisoned block joins the quarantine: this thread's batch,
+ * the ring when the batch is full (or holds limit/64 bytes). */
+static void quarantine(const struct qent *e) {
+  uint64_t cost = q_cost(e), limit = spy_opt.check_quarantine;
+  if (cost > limit) { release(e, e->free_stack, "free"); return; }
+  struct batch *b = batch_mine();
+  if (!b) { quarantine_direct(e); return; }
+  int locked = !__libc_single_threaded;   /* alone: no one can look (spy_blocks.c) */
+  if (locked) spy_lock(&b->lock);
+  b->e[b->count] = *e;
+  __atomic_store_n(&b->count, b->count + 1, __ATOMIC_RELEASE);
+  b->bytes += cost;
+  if (b->count == B_CAP || b->bytes >= limit / 64) batch_flush(b, e->free_stack, locked);
+  if (locked) spy_unlock(&b->lock);
+}
+
+/* Every thread's batch into the ring (exit, leak checks). */
+static void batch_flush_all(uint32_t here) {
+  for (unsigned i = 0; i < B_SLOTS; i++) {
+    struct batch *b = &batches[i];
+    if (!__atomic_load_n(&b->count, __ATOMIC_ACQUIRE)) continue;
+    spy_lock(&b->lock);
+    batch_flush(b, here, 1);
+    spy_unlock(&b->lock);
+  }
+}
+
+/* The thread is leaving (its pthread key's destructor): its batch goes to
+ * the ring and its slot back to the registry; later frees go direct. */
+void spy_check_thread_exit(void) {
+  if (!spy_check_on || my_batch_state != 1) return;
+  struct batch *b = my_batch;
+  spy_busy++;
+  spy_lock(&b->lock);
+  batch_flush(b, spy_stack_capture(), 1);
+  spy_unlock(&b->lock);
+  my_batch = NULL;
+  my_batch_state = 2;
+  __atomic_store_n(&b->owned, 0, __ATOMIC_RELEASE);
+  spy_busy--;
+}
+
+/* Batches first, then the ring: an entry only moves batch -> ring, so
+ * one that is in either when we start is seen. */
 static int quarantined(uint64_t user, struct qent *out) {
+  for (unsigned i = 0; i < B_SLOTS; i++) {
+    struct batch *b = &batches[i];
+    if (!__atomic_load_n(&b->count, __ATOMIC_ACQUIRE)) continue;
+    int found = 0;
+    spy_lock(&b->lock);
+    for (uint32_t k = 0; k < b->count && !found; k++)
+      if (b->e[k].user == user) { *out = b->e[k]; found = 1; }
+    spy_unlock(&b->lock);
+    if (found) return 1;
+  }
   spy_lock(&check_lock);
   uint64_t i = ring_find(user);
   if (i != UINT64_MAX) *out = ring[i];
@@ -282,6 +443,7 @@ void spy_check_verify_all(int release_all) {
   if (!spy_check_on) return;
   uint32_t here = spy_stack_capture();
   const char *at = release_all ? "exit" : "leak check";
+  batch_flush_all(here);
   if (release_all) {
     for (;;) {
       struct qent out[64];
@@ -572,5 +734,13 @@ int spy_check_find_freed(uint64_t addr, struct spy_near *out) {
       return 1;
     }
   }
+  for (unsigned i = 0; i < B_SLOTS; i++)
+    for (uint32_t k = 0; k < batches[i].count && k < B_CAP; k++) {
+      const struct qent *e = &batches[i].e[k];
+      if (e->user && addr >= e->user - e->front && addr < e->user + e->size + RZ) {
+        *out = (struct spy_near){ e->user, e->size, e->alloc_stack, e->free_stack, 1 };
+        return 1;
+      }
+    }
   return 0;
 }
