@@ -354,6 +354,12 @@ void spy_check_unlock(void);
 void spy_check_reset_lock(void);
 void spy_check_thread_exit(void);          /* its batch of frees to the quarantine */
 /* One ASan-shaped line on stderr now, one record in the profile. */
+/* spy_origin.c: where a pointer no live block holds points (for invalid
+ * frees), and whether glibc would take it as one of its own chunks. */
+enum { SPY_AT_HEAP, SPY_AT_STACK, SPY_AT_MODULE, SPY_AT_UNMAPPED };
+int spy_pointer_origin(uint64_t a, uint64_t bounds[2]);
+int spy_glibc_chunk(uint64_t user, uint64_t lo, uint64_t hi);
+void spy_origin_reset_lock(void);
 void spy_check_custom_free(uint64_t user, const struct hsp_block *b, unsigned free_fam);
 void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offset,
                       uint32_t access, uint32_t freed, uint32_t alloc, const char *what);
@@ -396,6 +402,7 @@ int spy_crash_find_unmapped(uint64_t addr, struct spy_near *out);
 
 /* spy_util.c: the spy's libc-free helpers. */
 void spy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t spy_hex(const char **s);
 size_t spy_fmt(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 size_t spy_strlcpy(char *dst, const char *src, size_t cap);

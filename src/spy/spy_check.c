@@ -66,7 +66,7 @@ struct al { uint64_t user, front; };
 static struct qent *ring;         /* Q_CAP entries, FIFO from q_head */
 static struct al *altab;          /* AL_CAP slots */
 static uint64_t q_head, q_count, q_bytes, al_count;
-static uint32_t check_lock, maps_lock;
+static uint32_t check_lock;
 
 /* A thread's gathered frees. Only the owner appends; anyone holding lock
  * may move entries to the ring (a moved entry's user is zeroed, count is
@@ -111,7 +111,7 @@ void spy_check_unlock(void) {
 }
 void spy_check_reset_lock(void) {
   check_lock = 0;
-  maps_lock = 0;
+  spy_origin_reset_lock();
   if (batches)
     for (unsigned i = 0; i < B_SLOTS; i++) {
       batches[i].lock = 0;
@@ -478,84 +478,6 @@ void spy_check_verify_all(int release_all) {
   }
 }
 
-/* ---- where does an unknown pointer point? ------------------------------ */
-
-enum { AT_HEAP, AT_STACK, AT_MODULE, AT_UNMAPPED };
-
-static uint64_t hex(const char **s) {
-  uint64_t v = 0;
-  for (;; (*s)++) {
-    char c = **s;
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (d < 0) return v;
-    v = v << 4 | (uint64_t)d;
-  }
-}
-
-/* One line of /proc/self/maps: 1, *where and the mapping's bounds if it
- * holds a. */
-static int maps_line(const char *s, uint64_t a, uint64_t sp, int *where, uint64_t bounds[2]) {
-  uint64_t lo = hex(&s);
-  if (*s++ != '-') return 0;
-  uint64_t hi = hex(&s);
-  if (a < lo || a >= hi) return 0;
-  bounds[0] = lo, bounds[1] = hi;
-  for (int field = 0; field < 4 && *s; field++) {     /* perms offset dev inode */
-    while (*s == ' ') s++;
-    while (*s && *s != ' ') s++;
-  }
-  while (*s == ' ') s++;
-  if (!*s || *s == '\n') *where = sp >= lo && sp < hi ? AT_STACK : AT_HEAP;
-  else if (!strncmp(s, "[stack", 6)) *where = AT_STACK;
-  else if (!strncmp(s, "[heap]", 6)) *where = AT_HEAP;
-  else *where = AT_MODULE;
-  return 1;
-}
-
-static int where_is(uint64_t a, uint64_t bounds[2]) {
-  uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
-  static char buf[8192];
-  int where = AT_UNMAPPED, fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return AT_HEAP;                          /* cannot tell: trust it */
-  spy_lock(&maps_lock);
-  size_t have = 0;
-  for (int found = 0; !found;) {
-    ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
-    if (r <= 0) break;
-    have += (size_t)r;
-    buf[have] = 0;
-    char *line = buf, *nl;
-    while (!found && (nl = strchr(line, '\n'))) {
-      *nl = 0;
-      found = maps_line(line, a, sp, &where, bounds);
-      line = nl + 1;
-    }
-    have -= (size_t)(line - buf);
-    memmove(buf, line, have);
-  }
-  spy_unlock(&maps_lock);
-  close(fd);
-  return where;
-}
-
-/* Does user, in the anonymous mapping [lo,hi), carry a header glibc's free
- * would accept (a block glibc made without us, e.g. before the spy's
- * start)? Mirrors free's own sanity checks: alignment, a sane size, an
- * mmap'd chunk that is whole pages, or an arena chunk whose successor
- * lies in the mapping and marks it in use. Reads only [lo,hi). */
-static int glibc_chunk(uint64_t user, uint64_t lo, uint64_t hi) {
-  if (user & 15 || user < lo + 16) return 0;
-  const uint64_t *h = (const uint64_t *)(uintptr_t)user;
-  uint64_t size = h[-1] & ~(uint64_t)7, chunk = user - 16;
-  if (size < 32 || size & 15 || size > hi - chunk) return 0;
-  if (h[-1] & 2) {                                     /* IS_MMAPPED */
-    uint64_t pre = h[-2];
-    return pre <= chunk - lo && !((chunk - pre) & 4095) && !((pre + size) & 4095);
-  }
-  if (size + 16 > hi - chunk) return 0;
-  return *(const uint64_t *)(uintptr_t)(chunk + size + 8) & 1;   /* next's PREV_INUSE */
-}
-
 /* p is not a live block: report it (1) or say it is glibc's own (0). */
 static int diagnose(uint64_t user, const char *at) {
   if (spy_guard_owns((void *)(uintptr_t)user)) {
@@ -580,12 +502,13 @@ static int diagnose(uint64_t user, const char *at) {
     return 1;
   }
   uint64_t bounds[2] = { 0, 0 };
-  int where = where_is(user, bounds);
-  if (where == AT_HEAP && glibc_chunk(user, bounds[0], bounds[1])) return 0;
+  int where = spy_pointer_origin(user, bounds);
+  if (where == SPY_AT_HEAP && spy_glibc_chunk(user, bounds[0], bounds[1])) return 0;
   spy_fmt(what, sizeof what, "%p was not allocated by malloc (%s), detected at %s",
           (void *)(uintptr_t)user,
-          where == AT_STACK ? "a stack address" : where == AT_MODULE ? "a global or module address"
-          : where == AT_HEAP ? "no heap chunk there" : "unmapped", at);
+          where == SPY_AT_STACK ? "a stack address"
+          : where == SPY_AT_MODULE ? "a global or module address"
+          : where == SPY_AT_HEAP ? "no heap chunk there" : "unmapped", at);
   spy_check_report(HSP_ERR_INVALID_FREE, user, 0, 0, spy_stack_capture(), 0, 0, what);
   return 1;
 }

@@ -228,16 +228,6 @@ static void drain(uint32_t clique) {
   }
 }
 
-static uint64_t hex(const char **s) {
-  uint64_t v = 0;
-  for (;; (*s)++) {
-    char c = **s;
-    if (c >= '0' && c <= '9') v = v * 16 + (uint64_t)(c - '0');
-    else if (c >= 'a' && c <= 'f') v = v * 16 + (uint64_t)(c - 'a' + 10);
-    else return v;
-  }
-}
-
 /* Is any block inside [lo, hi)? Such a mapping is heap (an arena or a
  * large mmap'd chunk): its live parts are blocks, its rest is free chunks
  * whose stale contents must not count as pointers. */
@@ -281,7 +271,7 @@ static void note_thread_sp(int tid, void *me) {
   for (int k = 0; k < 7 && f; k++) { f = strchr(f, ' '); if (f) f++; }
   if (!f || f[0] != '0' || f[1] != 'x') return;
   f += 2;
-  other_sp[n_other_sp++] = hex(&f);
+  other_sp[n_other_sp++] = spy_hex(&f);
 }
 
 /* Calls fn for every line of /proc/self/maps: range, permissions, path
@@ -303,9 +293,9 @@ static void for_each_mapping(map_fn *fn, void *ctx) {
     while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
       *nl = 0;
       const char *s = line;
-      uint64_t lo = hex(&s);
+      uint64_t lo = spy_hex(&s);
       s++;
-      uint64_t hi = hex(&s);
+      uint64_t hi = spy_hex(&s);
       s++;
       fn(lo, hi, s, strchr(s, '/'), s, ctx);
       line = nl + 1;

@@ -150,3 +150,14 @@ unsigned spy_for_each_task(void (*fn)(int tid, void *ctx), void *ctx) {
   close(dir);
   return n;
 }
+
+/* Lower-case hex digits at *s (as in /proc/self/maps), advancing *s past them. */
+uint64_t spy_hex(const char **s) {
+  uint64_t v = 0;
+  for (;; (*s)++) {
+    char c = **s;
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return v;
+    v = v << 4 | (uint64_t)d;
+  }
+}
