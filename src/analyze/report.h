@@ -50,6 +50,11 @@ void hs_report_html(FILE *out, struct hs_model *m);
 /* JSON pieces shared by the JSON renderers. */
 void hs_json_frames(FILE *out, struct hs_model *m, uint32_t stack); /* [frame...] */
 /* A stack as indented "#N function at file:line (module)" lines. */
+/* A symbolized stack, one "#N function at file:line (module+0xoff)" line
+ * per frame, at most max (0: all) then "... N more frames"; " [inlined]"
+ * after inlined frames when mark_inlined. */
+void hs_text_stack(FILE *out, struct hs_model *m, uint32_t stack, size_t max,
+                   const char *indent, int mark_inlined);
 void hs_text_frames(FILE *out, struct hs_model *m, uint32_t stack, const char *indent, size_t max);
 void hs_json_timeline(FILE *out, struct hs_model *m);             /* [{t_ms...}...] */
 

@@ -16,20 +16,6 @@
 
 #define MAX_FRAMES 512
 
-static void stack(FILE *out, struct hs_model *m, uint32_t id, size_t max) {
-  struct hs_frame f[MAX_FRAMES];
-  size_t n = hs_model_frames(m, id, f, MAX_FRAMES);
-  size_t show = max && n > max ? max : n;
-  for (size_t i = 0; i < show; i++) {
-    fprintf(out, "    #%-2zu %s", i, f[i].function ? f[i].function : "??");
-    if (f[i].file) fprintf(out, " at %s:%d", f[i].file, f[i].line);
-    if (f[i].module) fprintf(out, " (%s+0x%llx)", f[i].module, (unsigned long long)f[i].offset);
-    fputc('\n', out);
-  }
-  if (show < n) fprintf(out, "    ... %zu more frames\n", n - show);
-  if (!n) fprintf(out, "    (no stack recorded)\n");
-}
-
 /* The first frame of the user's code in a stack (with a source line if
  * any has one; _start is the runtime's), 1 if there is one. */
 static int user_frame(struct hs_model *m, uint32_t id, struct hs_frame *out) {
@@ -87,15 +73,15 @@ static void one(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t
             (unsigned long long)e->fault_addr, e->signal, e->tid);
   else
     fprintf(out, "\ndetected by thread %d here:\n", e->tid);
-  stack(out, m, e->stack, frames);
+  hs_text_stack(out, m, e->stack, frames, "    ", 0);
   location(out, m, e);
   if (e->related_stack) {
     fprintf(out, "freed here:\n");
-    stack(out, m, e->related_stack, frames);
+    hs_text_stack(out, m, e->related_stack, frames, "    ", 0);
   }
   if (e->alloc_stack) {
     fprintf(out, "%sallocated here:\n", e->related_stack ? "previously " : "");
-    stack(out, m, e->alloc_stack, frames);
+    hs_text_stack(out, m, e->alloc_stack, frames, "    ", 0);
   }
   struct hs_frame f;
   fprintf(out, "SUMMARY: heapspy: %s", kind);

@@ -12,8 +12,6 @@
 #include "report.h"
 #include "util.h"
 
-#define MAX_FRAMES 512
-
 static int by_calls(const void *a, const void *b) {
   const struct hs_stack_stat *x = a, *y = b;
   if (x->allocs != y->allocs) return x->allocs > y->allocs ? -1 : 1;
@@ -52,18 +50,7 @@ static void text_list(FILE *out, struct hs_model *m, const char *title,
     fprintf(out, "%2zu. %s call%s, %s bytes allocated, %s bytes in use at exit\n", i + 1,
             hs_commas(v[i].allocs, b1), v[i].allocs == 1 ? "" : "s", hs_commas(v[i].bytes, b2),
             hs_commas(v[i].inuse_bytes, b3));
-    struct hs_frame f[MAX_FRAMES];
-    size_t nf = hs_model_frames(m, v[i].stack, f, MAX_FRAMES);
-    size_t sf = o->max_frames && nf > o->max_frames ? o->max_frames : nf;
-    for (size_t k = 0; k < sf; k++) {
-      fprintf(out, "    #%-2zu %s", k, f[k].function ? f[k].function : "??");
-      if (f[k].file) fprintf(out, " at %s:%d", f[k].file, f[k].line);
-      if (f[k].module) fprintf(out, " (%s+0x%llx)", f[k].module, (unsigned long long)f[k].offset);
-      if (f[k].inlined) fputs(" [inlined]", out);
-      fputc('\n', out);
-    }
-    if (sf < nf) fprintf(out, "    ... %zu more frames\n", nf - sf);
-    if (!nf) fputs("    (no stack recorded)\n", out);
+    hs_text_stack(out, m, v[i].stack, o->max_frames, "    ", 1);
   }
   if (!n) fputs("  no allocations were recorded\n", out);
   fputc('\n', out);

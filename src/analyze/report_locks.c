@@ -14,8 +14,6 @@
 #include "report.h"
 #include "suppress.h"
 
-#define MAX_FRAMES 512
-
 static const char *mode_name(unsigned mode) { return mode == HSP_MODE_READ ? "read" : "exclusive"; }
 
 /* ---- JSON ------------------------------------------------------------- */
@@ -201,20 +199,6 @@ void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_lock
 
 /* ---- text ------------------------------------------------------------- */
 
-static void tstack(FILE *out, struct hs_model *m, uint32_t stack, size_t max, const char *indent) {
-  struct hs_frame f[MAX_FRAMES];
-  size_t n = hs_model_frames(m, stack, f, MAX_FRAMES);
-  size_t show = max && n > max ? max : n;
-  for (size_t i = 0; i < show; i++) {
-    fprintf(out, "%s#%-2zu %s", indent, i, f[i].function ? f[i].function : "??");
-    if (f[i].file) fprintf(out, " at %s:%d", f[i].file, f[i].line);
-    if (f[i].module) fprintf(out, " (%s+0x%llx)", f[i].module, (unsigned long long)f[i].offset);
-    fputc('\n', out);
-  }
-  if (show < n) fprintf(out, "%s... %zu more frames\n", indent, n - show);
-  if (!n) fprintf(out, "%s(no stack recorded)\n", indent);
-}
-
 static void tcycle(FILE *out, struct hs_model *m, const struct hs_locks *l,
                    const struct hs_cycle *c, size_t idx, size_t frames) {
   struct hs_lock_desc d[HS_CYCLE_MAX];
@@ -236,9 +220,9 @@ static void tcycle(FILE *out, struct hs_model *m, const struct hs_locks *l,
     const struct hsp_lock_edge *e = c->edges[k];
     unsigned to = (k + 1) % c->n;
     fprintf(out, "  thread %d took %s while holding %s, at:\n", e->tid, tag[to], tag[k]);
-    tstack(out, m, e->to_stack, frames, "    ");
+    hs_text_stack(out, m, e->to_stack, frames, "    ", 0);
     fprintf(out, "  having taken %s at:\n", tag[k]);
-    tstack(out, m, e->from_stack, frames, "    ");
+    hs_text_stack(out, m, e->from_stack, frames, "    ", 0);
   }
   fputc('\n', out);
 }
@@ -258,9 +242,9 @@ static void tdeadlock(FILE *out, struct hs_model *m, const struct hs_locks *l,
     hs_lock_describe(m, l, t->holds, t->holds_node, &h);
     fprintf(out, "  thread %d \"%s\" waits for %s (held by thread %d), at:\n", t->tid, name,
             w.name, d->t[(k + 1) % d->n].tid);
-    tstack(out, m, t->wait_stack, frames, "    ");
+    hs_text_stack(out, m, t->wait_stack, frames, "    ", 0);
     fprintf(out, "  holding %s, taken at:\n", h.name);
-    tstack(out, m, t->holds_stack, frames, "    ");
+    hs_text_stack(out, m, t->holds_stack, frames, "    ", 0);
   }
   fputc('\n', out);
 }
@@ -279,10 +263,10 @@ void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames) {
         : e->kind == HSP_ERR_LOCK_DESTROY_HELD ? "destroys a lock that is held" : "misuses a lock";
     fprintf(out, "ERROR %s: thread %d %s%s\n  lock: %s\n", hs_error_kind_name(e->kind), e->tid, what,
             e->count > 1 ? " (repeatedly)" : "", d.name);
-    tstack(out, m, e->stack, frames, "    ");
+    hs_text_stack(out, m, e->stack, frames, "    ", 0);
     if (e->related_stack) {
       fprintf(out, "  it was taken at:\n");
-      tstack(out, m, e->related_stack, frames, "    ");
+      hs_text_stack(out, m, e->related_stack, frames, "    ", 0);
     }
     fputc('\n', out);
   }
@@ -312,7 +296,7 @@ void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames) {
         struct hs_lock_desc d;
         hs_lock_describe(m, &l, t[i].held[k].addr, 0, &d);
         fprintf(out, "    holds %s (%s), taken at:\n", d.name, mode_name(t[i].held[k].mode));
-        tstack(out, m, t[i].held[k].stack, frames, "      ");
+        hs_text_stack(out, m, t[i].held[k].stack, frames, "      ", 0);
       }
     }
     fputc('\n', out);

@@ -14,12 +14,20 @@
 
 #define MAX_FRAMES 512
 
-static void print_frame(FILE *out, int idx, const struct hs_frame *f) {
-  fprintf(out, "    #%-2d %s", idx, f->function ? f->function : "??");
-  if (f->file) fprintf(out, " at %s:%d", f->file, f->line);
-  if (f->module) fprintf(out, " (%s+0x%llx)", f->module, (unsigned long long)f->offset);
-  if (f->inlined) fprintf(out, " [inlined]");
-  fputc('\n', out);
+void hs_text_stack(FILE *out, struct hs_model *m, uint32_t stack, size_t max,
+                   const char *indent, int mark_inlined) {
+  struct hs_frame f[MAX_FRAMES];
+  size_t n = hs_model_frames(m, stack, f, MAX_FRAMES);
+  size_t show = max && n > max ? max : n;
+  for (size_t i = 0; i < show; i++) {
+    fprintf(out, "%s#%-2zu %s", indent, i, f[i].function ? f[i].function : "??");
+    if (f[i].file) fprintf(out, " at %s:%d", f[i].file, f[i].line);
+    if (f[i].module) fprintf(out, " (%s+0x%llx)", f[i].module, (unsigned long long)f[i].offset);
+    if (mark_inlined && f[i].inlined) fputs(" [inlined]", out);
+    fputc('\n', out);
+  }
+  if (show < n) fprintf(out, "%s... %zu more frames\n", indent, n - show);
+  if (!n) fprintf(out, "%s(no stack recorded)\n", indent);
 }
 
 void hs_text_frames(FILE *out, struct hs_model *m, uint32_t stack, const char *indent, size_t max) {
@@ -55,12 +63,7 @@ static void print_group(FILE *out, struct hs_model *m, const struct hs_group *g,
   fprintf(out, "%s bytes in %s blocks are %s (%s), site %zu of %zu, first allocated at %u ms\n",
           hs_commas(g->bytes, b1), hs_commas(g->blocks, b2), hs_kind_phrase(g->kind),
           hs_family_name(m, g->family), idx + 1, m->ngroups, g->first_ms);
-  struct hs_frame f[MAX_FRAMES];
-  size_t n = hs_model_frames(m, g->stack, f, MAX_FRAMES);
-  size_t show = o->max_frames && n > o->max_frames ? o->max_frames : n;
-  for (size_t i = 0; i < show; i++) print_frame(out, (int)i, &f[i]);
-  if (show < n) fprintf(out, "    ... %zu more frames\n", n - show);
-  if (!n) fprintf(out, "    (no stack recorded)\n");
+  hs_text_stack(out, m, g->stack, o->max_frames, "    ", 1);
   if (g->sample) hexdump(out, g->sample);
   fputc('\n', out);
 }
