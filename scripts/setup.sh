@@ -5,13 +5,15 @@
 set -eu
 
 # build: compiler, unwinder, DWARF reader, zlib (pprof output), zstd (--trace)
-# tests: valgrind (oracle), sqlite3/python3/perl/g++ (real programs), gdb,
-#        clang (AddressSanitizer column of doc/who-catches-what.md)
-# bench: heaptrack (peer), time (peak memory)
-# tests: debuginfod (a local server for the --debuginfo-path/debuginfod test)
+# tests: valgrind (oracle), sqlite3/python3/perl/g++ (real programs),
+#        clang (AddressSanitizer column of doc/who-catches-what.md),
+#        debuginfod (a local server for the --debuginfo-path/debuginfod test),
+#        strace (counts --yield-after-unlock's yields), chromium (renders the
+#        HTML report headless)
+# bench: heaptrack (peer), time (peak memory), bc (bench/locks.sh ratios)
 PKGS="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev
       valgrind sqlite3 python3 perl heaptrack time file binutils golang-go clang
-      debuginfod"
+      debuginfod strace chromium bc"
 
 missing=""
 for p in $PKGS; do
