@@ -479,7 +479,7 @@ void spy_check_verify_all(int release_all) {
 }
 
 /* p is not a live block: report it (1) or say it is glibc's own (0). */
-static int diagnose(uint64_t user, const char *at) {
+static int diagnose(uint64_t user, uint32_t here, const char *at) {
   if (spy_guard_owns((void *)(uintptr_t)user)) {
     spy_guard_diagnose((void *)(uintptr_t)user, at);
     return 1;
@@ -490,7 +490,7 @@ static int diagnose(uint64_t user, const char *at) {
   if (quarantined(user, &q)) {
     spy_fmt(what, sizeof what, "the %llu-byte block at %p was freed already, detected at %s",
             (unsigned long long)q.size, (void *)(uintptr_t)user, at);
-    spy_check_report(HSP_ERR_DOUBLE_FREE, user, q.size, 0, spy_stack_capture(), q.free_stack, q.alloc_stack, what);
+    spy_check_report(HSP_ERR_DOUBLE_FREE, user, q.size, 0, here, q.free_stack, q.alloc_stack, what);
     return 1;
   }
   if (spy_block_containing(user, &b) && !(b.ptr & HSP_PTR_CUSTOM)) {
@@ -498,7 +498,7 @@ static int diagnose(uint64_t user, const char *at) {
             (void *)(uintptr_t)user, (unsigned long long)(user - b.ptr),
             (unsigned long long)HSP_BLOCK_SIZE(&b), (void *)(uintptr_t)b.ptr, at);
     spy_check_report(HSP_ERR_INVALID_FREE, b.ptr, HSP_BLOCK_SIZE(&b), (int32_t)(user - b.ptr),
-           spy_stack_capture(), 0, b.stack, what);
+           here, 0, b.stack, what);
     return 1;
   }
   uint64_t bounds[2] = { 0, 0 };
@@ -509,7 +509,7 @@ static int diagnose(uint64_t user, const char *at) {
           where == SPY_AT_STACK ? "a stack address"
           : where == SPY_AT_MODULE ? "a global or module address"
           : where == SPY_AT_HEAP ? "no heap chunk there" : "unmapped", at);
-  spy_check_report(HSP_ERR_INVALID_FREE, user, 0, 0, spy_stack_capture(), 0, 0, what);
+  spy_check_report(HSP_ERR_INVALID_FREE, user, 0, 0, here, 0, 0, what);
   return 1;
 }
 
@@ -582,12 +582,15 @@ void spy_check_free(void *p, unsigned family) {
   uint64_t user = (uint64_t)(uintptr_t)p;
   struct hsp_block b;
   if (spy_guard_owns(p)) { spy_guard_free(p, family); return; }
+  /* the free stack first: its walk hides the table slot's cache miss */
+  spy_block_prefetch(p);
+  uint32_t here = spy_stack_capture();
   if (!spy_block_take(p, &b)) {
-    if (!diagnose(user, fam_verb(family))) __libc_free(p);
+    if (!diagnose(user, here, fam_verb(family))) __libc_free(p);
     return;
   }
   struct qent e = { user, HSP_BLOCK_SIZE(&b), (uint32_t)front_of(user, 1),
-                    HSP_BLOCK_FAMILY(&b), b.stack, spy_stack_capture() };
+                    HSP_BLOCK_FAMILY(&b), b.stack, here };
   check_zones(user, e.size, e.front, e.alloc_stack, e.free_stack, fam_verb(family));
   spy_check_family(user, e.size, e.family, family, e.free_stack, e.alloc_stack);
   memset(p, FILL_FREED, POISONED(e.size));
@@ -607,7 +610,7 @@ void *spy_check_realloc(void *old, size_t n) {
     spy_check_free(old, HSP_FAM_MALLOC);
     return p;
   }
-  if (diagnose((uint64_t)(uintptr_t)old, "realloc")) return NULL;
+  if (diagnose((uint64_t)(uintptr_t)old, spy_stack_capture(), "realloc")) return NULL;
   void *raw = __libc_realloc(old, n);    /* glibc's own block: move it to ours */
   if (!raw) return NULL;
   void *p = spy_check_alloc(n, 0, 0);
