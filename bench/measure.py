@@ -437,6 +437,28 @@ def cmd_table(a):
                 fmt_time(nat, key="cpu"), fmt_time(ck, nat, key="cpu"),
                 fmt_time(gd, nat, key="cpu"), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(gd, nat)))
 
+    # the peer of --check: ASan's runtime preloaded into the same stock binary
+    if any("asan" in by[w] or "asan-full" in by[w] for w in order):
+        out.append("")
+        out.append("--check beside AddressSanitizer's runtime preloaded into the same stock "
+                   "binaries (no rebuild, so no instrumented loads and stores; asan: its "
+                   "frame-pointer stacks, 1-2 frames deep on Debian's binaries; asan-full: "
+                   "fast_unwind_on_malloc=0, full stacks like heapspy's):")
+        out.append("")
+        out.append("| workload | native s | --check s (ratio) | asan s (ratio) | asan-full s (ratio) "
+                   "| --check/asan | --check/asan-full | native MB | --check MB | asan MB "
+                   "| asan-full MB |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for w in order:
+            nat = summarize(by[w].get("native"))
+            ck = summarize(by[w].get("heapspy-check"))
+            az = summarize(by[w].get("asan"))
+            af = summarize(by[w].get("asan-full"))
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                w, fmt_time(nat), fmt_time(ck, nat), fmt_time(az, nat), fmt_time(af, nat),
+                ratio(ck, az), ratio(ck, af), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(az, nat),
+                fmt_mb(af, nat)))
+
     # full traces: heapspy --trace against heaptrack (both record every event)
     if any("heapspy-trace" in by[w] for w in order):
         out.append("")

@@ -36,7 +36,16 @@
 #                         heap makes two system calls per malloc and free, and
 #                         some workloads take many minutes; shown as killed)
 #   BENCH_MODES="m ..."   only these modes (native is always run), e.g.
-#                         "heapspy-check heapspy-guard"
+#                         "heapspy-check heapspy-guard asan asan-full"
+#   LIBASAN=path          AddressSanitizer's runtime (default: gcc's libasan.so)
+#
+# The --check rows have a peer: ASan's runtime preloaded into the same
+# stock binaries (its allocator, red zones, quarantine and stack capture,
+# without the compiler's instrumentation, which needs a rebuild). "asan"
+# runs it as it ships: it takes allocation and free stacks by frame
+# pointers, which Debian's binaries lack, so they stop after a frame or
+# two; "asan-full" sets fast_unwind_on_malloc=0, full stacks like
+# heapspy's. Leak detection is off in both (detect_leaks=0).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -51,6 +60,7 @@ if [ -z "${BENCH_PYTHON:-}" ]; then
     [ -x "$BENCH_PYTHON" ] || BENCH_PYTHON=$(command -v python3)
 fi
 PY=$BENCH_PYTHON # also runs the sampler itself
+LIBASAN=${LIBASAN:-$(gcc -print-file-name=libasan.so 2>/dev/null)}
 TIMEOUT=${BENCH_TIMEOUT:-900}
 MEMLIMIT=${BENCH_MEM_LIMIT_MB:-0}
 ITERS=${BENCH_STRESS_ITERS:-5000000}
@@ -123,7 +133,7 @@ workload_cmd() {
 
 modes_of() {
     if [ -n "${BENCH_MODES:-}" ]; then echo native $BENCH_MODES; return; fi
-    local checks="heapspy-check heapspy-guard"
+    local checks="heapspy-check heapspy-guard asan asan-full"
     [ -n "${BENCH_NO_CHECK:-}" ] && checks=
     if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy heapspy-trace $checks
     else echo native heaptrack heapspy heapspy-trace $checks; fi
@@ -142,7 +152,7 @@ run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
     rm -f "$TMP"/bench.db* # sqlite starts from an empty database every run
     rm -rf "$TMP/run" && mkdir -p "$TMP/run"
     local limit=$TIMEOUT
-    [ "$mode" = heapspy-guard ] && limit=${BENCH_GUARD_TIMEOUT:-300}
+    case $mode in heapspy-guard | asan-full) limit=${BENCH_GUARD_TIMEOUT:-300} ;; esac
     local m=("$PY" "$BENCH/measure.py" run --timeout "$limit" --mem-limit-mb "$MEMLIMIT"
         --stdout "$TMP/run/stdout" --stderr "$TMP/run/stderr"
         --tag "workload=$w" --tag "mode=$mode" --tag "run=$i")
@@ -159,6 +169,9 @@ run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
             m+=(--expect-file "$TMP/run/profile.hsp"
                 -- "$HEAPSPY" run "${extra[@]}" -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log"
                 -- "${CMD[@]}") ;;
+        asan) m+=(-- env ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$LIBASAN" "${CMD[@]}") ;;
+        asan-full)
+            m+=(-- env ASAN_OPTIONS=detect_leaks=0:fast_unwind_on_malloc=0 LD_PRELOAD="$LIBASAN" "${CMD[@]}") ;;
         heapspy-trace) # --trace: every event, packed by `heapspy run` before it exits
             m+=(--expect-file "$TMP/run/profile.hsp.trace"
                 -- "$HEAPSPY" run --trace -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log" -- "${CMD[@]}") ;;
@@ -211,6 +224,8 @@ have_heapspy=1
 [ -x "$HEAPSPY" ] || { have_heapspy=0; log "  heapspy: not built ($HEAPSPY)"; }
 have_heaptrack=1
 command -v "$HEAPTRACK" >/dev/null 2>&1 || { have_heaptrack=0; log "  heaptrack: not installed"; }
+have_asan=1
+[ -f "$LIBASAN" ] || { have_asan=0; log "  libasan: not installed (gcc's libasan.so)"; }
 
 for w in "${WORKLOADS[@]}"; do
     log "== $w"
@@ -229,11 +244,17 @@ for w in "${WORKLOADS[@]}"; do
             case $mode in heaptrack*) skip "$w" "$mode" "heaptrack: not installed" ;; esac
         done
     fi
+    if [ "$have_asan" = 0 ]; then
+        for mode in "${modes[@]}"; do
+            case $mode in asan*) skip "$w" "$mode" "libasan: not installed" ;; esac
+        done
+    fi
     for ((i = 1; i <= RUNS; i++)); do
         for mode in "${modes[@]}"; do
             case $mode in
                 heapspy*) [ "$have_heapspy" = 1 ] || continue ;;
                 heaptrack*) [ "$have_heaptrack" = 1 ] || continue ;;
+                asan*) [ "$have_asan" = 1 ] || continue ;;
             esac
             run_one "$w" "$mode" "$i"
         done
