@@ -46,8 +46,8 @@ static const char run_usage[] =
     "      --check               red zones around blocks, a quarantine after free:\n"
     "                            overflows, use after free, double/invalid/mismatched free\n"
     "      --check-fill=yes|no   fill new blocks with 0xbe (default yes; --check, --guard)\n"
-    "      --quarantine SIZE     bytes of freed blocks held back before reuse, K/M/G\n"
-    "                            suffixes (default 16M; --check, --guard)\n"
+    "      --quarantine SIZE     bytes of freed blocks held back before reuse, below 4G\n"
+    "                            (default 16M; --check, --guard)\n"
     "      --guard[=overflow|underflow]  page heap: each block against an inaccessible\n"
     "                            page, freed blocks inaccessible: the bad access faults\n"
     "                            at the culprit instruction (a 4 KB page per block)\n"
@@ -69,7 +69,9 @@ static const char run_usage[] =
     "      --snapshot-cap SIZE   the folder's size cap, oldest removed first (default 100M)\n"
     "      --debuginfo-path DIR  also look for separate debug info there (DIR[:DIR...]);\n"
     "                            with DEBUGINFOD_URLS set, debuginfod servers are asked too\n"
-    "  -q, --quiet               no report, only the profile\n";
+    "  -q, --quiet               no report, only the profile\n"
+    "SIZE: a decimal number, optionally with a fraction, then optionally K, M, G or T\n"
+    "(powers of 1024, either case) and B or iB: 4096, 64K, 1.5M, 10mb, 2GiB\n";
 
 struct run_opts {
   const char *profile, *log_file, *format, *debuginfo;
@@ -89,17 +91,6 @@ static int yes_no(const char *opt, const char *v) {
   if (!strcmp(v, "yes") || !strcmp(v, "1")) return 1;
   if (!strcmp(v, "no") || !strcmp(v, "0")) return 0;
   hs_die(HS_EXIT_USAGE, "run: %s expects yes or no, not '%s'", opt, v);
-}
-
-/* A byte count with an optional K, M or G suffix, below 4 GiB. */
-static unsigned long long byte_size(const char *opt, const char *v) {
-  char *end;
-  unsigned long long n = strtoull(v, &end, 10);
-  int shift = !*end ? 0 : !strcmp(end, "K") || !strcmp(end, "k") ? 10
-            : !strcmp(end, "M") || !strcmp(end, "m") ? 20 : !strcmp(end, "G") || !strcmp(end, "g") ? 30 : -1;
-  if (!*v || *v == '-' || end == v || shift < 0 || n >= (4ull << 30) >> shift)
-    hs_die(HS_EXIT_USAGE, "run: %s expects a size below 4G (bytes, or with K, M or G), not '%s'", opt, v);
-  return n << shift;
 }
 
 static unsigned number(const char *opt, const char *v, unsigned lo, unsigned hi) {
@@ -309,7 +300,9 @@ static void parse(int argc, char **argv, struct run_opts *o) {
         hs_die(HS_EXIT_USAGE, "run: --guard expects overflow or underflow, not '%s'", o->guard);
       break;
     case O_FILL: o->check_fill = yes_no("--check-fill", optarg); break;
-    case O_QUAR: o->quarantine = byte_size("--quarantine", optarg); break;
+    case O_QUAR:                        /* the spy's option is 32-bit */
+      o->quarantine = hs_size_arg("run", "--quarantine", optarg, 0, 4ull << 30);
+      break;
     case O_LOCKS: o->locks = 1; break;
     case O_YIELD: o->yield = 1; break;
     case O_TRACE: o->trace = 1; break;
@@ -335,10 +328,7 @@ static void parse(int argc, char **argv, struct run_opts *o) {
       break;
     }
     case O_SNAP_DIR: o->watch.dir = optarg; break;
-    case O_SNAP_CAP:
-      if (hs_parse_size(optarg, &o->watch.cap, NULL) < 0 || !o->watch.cap)
-        hs_die(HS_EXIT_USAGE, "run: --snapshot-cap expects a size such as 100M or 1G, not '%s'", optarg);
-      break;
+    case O_SNAP_CAP: o->watch.cap = hs_size_arg("run", "--snapshot-cap", optarg, 1, 0); break;
     case 'h': fputs(run_usage, stdout); exit(0);
     case ':':
       fprintf(stderr, "heapspy: run: option '%s' needs a value\n%s", argv[optind - 1], run_usage);

@@ -40,8 +40,6 @@ struct hs_watch {
 
 /* Parse "heap>500M,rss>1G,growth>10M/s" into w; -1 with err on bad input. */
 int hs_watch_parse(struct hs_watch *w, const char *spec, char *err, size_t errlen);
-/* Parse a size ("64M", "1.5G", "4096"): 1024-based K/M/G/T, optional B. */
-int hs_parse_size(const char *s, uint64_t *out, const char **end);
 
 /* Watch pid (spied into profile) until it ends; returns waitpid's status.
  * Writes a snapshot report into w->dir each time a rule fires. */

@@ -44,23 +44,6 @@
 
 static const char *const kind_names[] = { "heap", "rss", "growth" };
 
-int hs_parse_size(const char *s, uint64_t *out, const char **end) {
-  char *e;
-  double v = strtod(s, &e);
-  if (e == s || v < 0) return -1;
-  static const char units[] = "KMGT";
-  const char *u = *e ? strchr(units, *e) : NULL;
-  if (u) {
-    for (const char *k = units; k <= u; k++) v *= 1024;
-    e++;
-  }
-  if (*e == 'B') e++;
-  *out = (uint64_t)v;
-  if (end) *end = e;
-  else if (*e) return -1;
-  return 0;
-}
-
 int hs_watch_parse(struct hs_watch *w, const char *spec, char *err, size_t errlen) {
   const char *p = spec;
   while (*p) {

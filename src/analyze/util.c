@@ -1,6 +1,7 @@
 /*
- * util.c: error reporting and checked allocation for the analyzer (the
- * CLI runs outside the spied program, so the real libc is fine here).
+ * util.c: error reporting, checked allocation, number formatting and the
+ * one size parser (every SIZE a command takes) for the analyzer (the CLI
+ * runs outside the spied program, so the real libc is fine here).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,4 +108,65 @@ const char *hs_debuginfo_path_check(const char *cmd, const char *path) {
     p += n + (p[n] == ':');
   }
   return out;
+}
+
+/* ---- sizes ----------------------------------------------------------- */
+
+/* Fraction digits past this many are ignored: even in T they are worth
+ * less than a millionth of a byte. */
+#define SIZE_FRAC_DIGITS 18
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int hs_parse_size(const char *s, uint64_t *out, const char **end) {
+  const char *p = s;
+  uint64_t whole = 0, frac = 0, scale = 1;
+  if (!is_digit(*p)) return -1;                  /* no sign, no space, no ".5" */
+  for (; is_digit(*p); p++) {
+    unsigned d = (unsigned)(*p - '0');
+    if (whole > (UINT64_MAX - d) / 10) return -1;
+    whole = whole * 10 + d;
+  }
+  if (*p == '.') {
+    if (!is_digit(p[1])) return -1;              /* "1." and "1..5" */
+    for (int n = 0; is_digit(*++p); n++)
+      if (n < SIZE_FRAC_DIGITS) { frac = frac * 10 + (uint64_t)(*p - '0'); scale *= 10; }
+  }
+  static const char units[] = "KMGTkmgt";
+  const char *u = *p ? strchr(units, *p) : NULL;
+  unsigned shift = u ? 10 * (unsigned)((u - units) % 4 + 1) : 0;
+  if (u) p++;
+  if (u && p[0] == 'i' && p[1] == 'B') p += 2;  /* KiB, MiB */
+  else if (*p == 'B' || *p == 'b') p++;
+  if (whole > UINT64_MAX >> shift) return -1;
+  /* frac / scale < 1, so the fraction's bytes are below 1 << shift */
+  uint64_t fbytes = (uint64_t)(((unsigned __int128)frac << shift) / scale);
+  if ((whole << shift) > UINT64_MAX - fbytes) return -1;
+  if (end) *end = p;
+  else if (*p) return -1;
+  *out = (whole << shift) + fbytes;
+  return 0;
+}
+
+/* "4G", "512K" or "1000": v in its largest exact unit. */
+static const char *size_text(uint64_t v, char *buf) {
+  static const char units[] = "TGMK";
+  for (int i = 0; i < 4; i++) {
+    unsigned shift = 10 * (unsigned)(4 - i);
+    if (v && !(v & ((1ull << shift) - 1))) {
+      snprintf(buf, 32, "%llu%c", (unsigned long long)(v >> shift), units[i]);
+      return buf;
+    }
+  }
+  snprintf(buf, 32, "%llu", (unsigned long long)v);
+  return buf;
+}
+
+uint64_t hs_size_arg(const char *cmd, const char *opt, const char *arg, int positive, uint64_t below) {
+  uint64_t v;
+  if (hs_parse_size(arg, &v, NULL) == 0 && (v || !positive) && (!below || v < below)) return v;
+  char b[32];
+  hs_die(HS_EXIT_USAGE, "%s: %s expects a size%s%s%s%s (like 64K, 1.5M or 2GiB), not '%s'",
+         cmd, opt, positive ? " above 0" : "", positive && below ? " and" : "",
+         below ? " below " : "", below ? size_text(below, b) : "", arg);
 }

@@ -29,6 +29,22 @@ const char *hs_human_bytes(double v, char *buf);
 /* "1,234,567" into buf (at least 32 bytes); returns buf. */
 const char *hs_commas(uint64_t v, char *buf);
 
+/* A SIZE, the one grammar of every size heapspy takes: a decimal number,
+ * optionally with a fraction ("1.5"), then an optional unit K, M, G or T
+ * in either case (powers of 1024), then optionally B, b or (after a unit)
+ * iB: "4096", "64K", "1.5M", "10mb", "2KiB". No sign, spaces, exponent
+ * or hex. Bytes are rounded down ("0.1K" is 102; fraction digits past
+ * the 18th are ignored). Stores the bytes in *out and returns 0; returns
+ * -1 if s does not start with a size or it exceeds 64 bits. With end,
+ * *end points past the size (the caller checks what follows, like
+ * "/s"); without, nothing may follow it. */
+int hs_parse_size(const char *s, uint64_t *out, const char **end);
+
+/* OPT's value ARG as a SIZE, above 0 if positive, below `below` unless
+ * that is 0; otherwise exits with a one-line usage error (125) naming
+ * CMD, OPT and ARG. */
+uint64_t hs_size_arg(const char *cmd, const char *opt, const char *arg, int positive, uint64_t below);
+
 /* --debuginfo-path: every ':'-separated entry must be a folder; exits
  * with a usage error naming CMD otherwise. Returns the list with every
  * entry made absolute (allocated; lives until exit). */

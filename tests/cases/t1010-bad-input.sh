@@ -11,7 +11,7 @@
 # `heapspy report` on a missing, empty, truncated, corrupted or future
 # profile exits non-zero (never >= 128: no crash) with one line.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 74
+plan 91
 
 HELLO="$TESTBIN/static_hello"
 
@@ -89,6 +89,27 @@ check "unwritable log file: the program did not run" test ! -e ran-log
 
 run_refused "run --format nosuch" 125 run --format nosuch -o fmt.hsp -- "$HELLO" "$TMP/ran-fmt"
 check "run --format nosuch: the program did not run" test ! -e ran-fmt
+
+# --- sizes: one grammar (util.c's hs_parse_size), one exact line each ---
+# No sign, one dot, no empty value, nothing past 64 bits, no unknown unit;
+# --quarantine stays below 4G (the spy's option is 32-bit). The program
+# never runs.
+size_refused() {
+  local desc=$1 want=$2; shift 2
+  "$HEAPSPY" run "$@" -- "$HELLO" "$TMP/ran-size" >r.out 2>r.err
+  is "$? $(cat r.err)$(cat r.out)" "125 heapspy: run: $want" "$desc: 125 and one line naming option and value"
+}
+for bad in -1 1Q 1..5M '' 99999999999999999999; do
+  size_refused "--quarantine '$bad'" "--quarantine expects a size below 4G (like 64K, 1.5M or 2GiB), not '$bad'" \
+    --quarantine "$bad"
+  size_refused "--snapshot-cap '$bad'" "--snapshot-cap expects a size above 0 (like 64K, 1.5M or 2GiB), not '$bad'" \
+    --snapshot-on 'heap>1G' --snapshot-cap "$bad"
+  size_refused "--snapshot-on 'heap>$bad'" "--snapshot-on: bad size '$bad' in heap>$bad (examples: 500M, 1G, 64K)" \
+    --snapshot-on "heap>$bad"
+done
+size_refused "--quarantine 4G (32-bit in the spy)" "--quarantine expects a size below 4G (like 64K, 1.5M or 2GiB), not '4G'" \
+  --quarantine 4G
+check "bad sizes: the program did not run" test ! -e ran-size
 
 # --- heapspy report on bad profiles -------------------------------------
 "$HEAPSPY" run -q -o good.hsp -- "$TESTBIN/run_basics" >/dev/null 2>&1

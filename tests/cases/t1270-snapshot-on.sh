@@ -9,7 +9,7 @@
 # grower.c adds 1 MiB (touched) every 60 ms up to 24 (or 20) MiB, then
 # frees it.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 19
+plan 21
 
 PROG="$TESTBIN/grower"
 SRC=tests/cases/grower.c
@@ -53,6 +53,12 @@ nmarks=$(checkpoints c.hsp | wc -w)
 is "$(ls capped | grep -c '^snapshot-')" 1 "a cap below one report's size keeps only the newest report"
 like "$(ls capped | grep '^snapshot-')" "^snapshot-[0-9]+-00$nmarks-heap\.txt$" "... the last one ($nmarks of $nmarks), the oldest removed first"
 is "$(cat capped/notes.txt)" "keep me" "a file the watcher did not write is never removed"
+
+# --- SIZE's fractions and spellings (util.c's hs_parse_size) -------------------------
+mkdir frac
+"$HEAPSPY" run -q --snapshot-on 'heap>1.5k' --snapshot-dir frac --snapshot-cap 10mb -o k.hsp -- "$PROG" 3 60 >/dev/null 2>&1
+is "$? $(ls frac | wc -l)" "0 $(checkpoints k.hsp | wc -w)" "--snapshot-cap 10mb: exit 0, every report kept (one per checkpoint)"
+like "$(head -1 frac/*-001-heap.txt)" "heap [0-9.]+ MB above 1\.5 KB$" "heap>1.5k: the rule's limit is 1.5 KB"
 
 # --- usage errors: one line, 125, the program never runs ---------------------------------
 "$HEAPSPY" run --snapshot-on 'heap500M' -- "$PROG" 1 1 >u.out 2>u.err

@@ -12,7 +12,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
 source "$TOP/tests/cases/guard-lib.sh"
-plan 36
+plan 39
 
 P="$TESTBIN/guard_heap"
 S=guard_heap.c
@@ -87,13 +87,23 @@ is "$(gerrs q0 "$P") $(cat q0.status)" "[] 139" "--quarantine=0: the freed block
 grun q1 --guard --quarantine=1K -- "$P" uaf-read
 is "$(gerrs q1 "$P")" "[('use_after_free', '$addr', 48, 0, 'read', 'obj_peek:$(mark $S obj-peek-read)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
   "--quarantine=1K holds the 48-byte block"
+# SIZE's fractions and units (util.c's hs_parse_size) reach the spy as
+# exact bytes: the options string it records in the profile, and the
+# quarantine's edge at the 48-byte block (48 bytes hold it, 47 do not).
+spy_quarantine() { "$HEAPSPY" run -q --check --quarantine "$1" -o qs.hsp -- true && grep -ao 'check_quarantine=[0-9]*' qs.hsp; }
+is "$(spy_quarantine 1.5M)" "check_quarantine=1572864" "--quarantine 1.5M: the spy gets 1572864 bytes (1.5 x 1024 x 1024)"
+is "$(spy_quarantine 2KiB)" "check_quarantine=2048" "--quarantine 2KiB: the spy gets 2048 bytes"
+grun q48 --guard --quarantine=0.046875K -- "$P" uaf-read
+grun q47 --guard --quarantine=0.0458984375K -- "$P" uaf-read
+is "$(gerrs q48 "$P" | grep -o use_after_free) / $(gerrs q47 "$P")" "use_after_free / []" \
+  "--quarantine=0.046875K (48 bytes) holds the 48-byte block, 0.0458984375K (47 bytes) does not"
 grun f1 --guard -- "$P" fill
 grun f0 --guard --check-fill=no -- "$P" fill
 is "$(cat f1.out) $(cat f0.out)" "fill=be fill=00" "--check-fill=no: new blocks are not filled with 0xbe"
 "$HEAPSPY" run --guard=sideways -- true >/dev/null 2>bad.err
 is "$? $(cat bad.err)" "125 heapspy: run: --guard expects overflow or underflow, not 'sideways'" "--guard=sideways: usage error"
 "$HEAPSPY" run --quarantine=12Q -- true >/dev/null 2>bad.err
-is "$? $(cat bad.err)" "125 heapspy: run: --quarantine expects a size below 4G (bytes, or with K, M or G), not '12Q'" \
+is "$? $(cat bad.err)" "125 heapspy: run: --quarantine expects a size below 4G (like 64K, 1.5M or 2GiB), not '12Q'" \
   "--quarantine=12Q: usage error"
 
 # Out of mappings: twice vm.max_map_count's worth of blocks cannot all
