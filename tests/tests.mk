@@ -10,7 +10,7 @@ TEST_C := $(wildcard tests/cases/*.c tests/oracle/*.c)
 TEST_CXX := $(wildcard tests/cases/*.cpp tests/oracle/*.cpp)
 TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
               $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
-UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read
+UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read $(TB)/unit/test_insn
 TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh))
 
 vpath %.c tests/cases tests/oracle
@@ -31,6 +31,10 @@ $(TB)/unit/test_symbolize: tests/unit/test_symbolize.c src/analyze/symbolize.c s
 $(TB)/unit/test_profile_read: tests/unit/test_profile_read.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g -Isrc/profile -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
+
+$(TB)/unit/test_insn: tests/unit/test_insn.c src/spy/spy_insn.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 -g -Isrc/spy -o $@ tests/unit/test_insn.c src/spy/spy_insn.c
 
 # AddressSanitizer builds of the bug programs, a column of the
 # who-catches-what suite (tests/truth); none when clang is missing. -O0:
