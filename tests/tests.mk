@@ -10,7 +10,8 @@ TEST_C := $(wildcard tests/cases/*.c tests/oracle/*.c)
 TEST_CXX := $(wildcard tests/cases/*.cpp tests/oracle/*.cpp)
 TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
               $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
-UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read $(TB)/unit/test_size
+UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read $(TB)/unit/test_size \
+             $(TB)/unit/test_insn
 TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh))
 
 vpath %.c tests/cases tests/oracle
@@ -35,6 +36,10 @@ $(TB)/unit/test_profile_read: tests/unit/test_profile_read.c src/profile/hsp_rea
 $(TB)/unit/test_size: tests/unit/test_size.c src/analyze/util.c src/analyze/util.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g -Isrc/analyze -o $@ tests/unit/test_size.c src/analyze/util.c
+
+$(TB)/unit/test_insn: tests/unit/test_insn.c src/spy/spy_insn.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 -g -Isrc/spy -o $@ tests/unit/test_insn.c src/spy/spy_insn.c
 
 # AddressSanitizer builds of the bug programs, a column of the
 # who-catches-what suite (tests/truth); none when clang is missing. -O0:

@@ -68,10 +68,12 @@ static void one(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t
   fprintf(out, "ERROR: heapspy: %s on address 0x%llx (thread %d)", kind,
           (unsigned long long)bad_address(e), e->tid);
   if (e->count > 1) fprintf(out, ", %llu times", (unsigned long long)e->count);
-  if (e->signal)   /* a fault (--guard, or a crash near a known block) */
-    fprintf(out, "\n%s at 0x%llx (signal %u) by thread %d here:\n", hs_access_name(e->access),
-            (unsigned long long)e->fault_addr, e->signal, e->tid);
-  else
+  if (e->signal) {   /* a fault (--guard, or a crash near a known block) */
+    fprintf(out, "\n%s", hs_access_name(e->access));
+    if (e->access_size) fprintf(out, " of size %u", e->access_size);
+    fprintf(out, " at 0x%llx (signal %u) by thread %d here:\n", (unsigned long long)e->fault_addr,
+            e->signal, e->tid);
+  } else
     fprintf(out, "\ndetected by thread %d here:\n", e->tid);
   hs_text_stack(out, m, e->stack, frames, "    ", 0);
   location(out, m, e);

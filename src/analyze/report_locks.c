@@ -138,10 +138,12 @@ void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l, int
             (unsigned long long)e->t_ms, (unsigned long long)e->count);
     int heap = e->kind >= HSP_ERR_USE_AFTER_FREE;
     if (heap) fprintf(out, ", \"offset\": %d", e->offset);
-    if (heap && e->signal)
-      fprintf(out, ", \"access\": \"%s\", \"fault_address\": \"0x%llx\", \"signal\": %u",
-              hs_access_name(e->access), (unsigned long long)e->fault_addr, e->signal);
-    else if (e->lock_kind) {
+    if (heap && e->signal) {
+      fprintf(out, ", \"access\": \"%s\", \"access_size\": ", hs_access_name(e->access));
+      if (e->access_size) fprintf(out, "%u", e->access_size); else fputs("null", out);
+      fprintf(out, ", \"fault_address\": \"0x%llx\", \"signal\": %u",
+              (unsigned long long)e->fault_addr, e->signal);
+    } else if (e->lock_kind) {
       fputs(", \"lock\": ", out);
       jlock(out, m, l, e->address, 0);
     }

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      11
+#define HSP_VERSION      12
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -368,10 +368,14 @@ struct hsp_error {
   uint64_t count;
   /* Heap errors revealed by a fault (--guard, or any crash near a block):
    * the faulting address (address is the block's), the access and the
-   * signal; all 0 when a check found the error. */
+   * signal, and (version 12) the bytes the faulting instruction accesses
+   * (spy_insn.c: 0 when its encoding is not known); all 0 when a check
+   * found the error. */
   uint64_t fault_addr;
   uint32_t access;          /* enum hsp_access */
   uint32_t signal;
+  uint32_t access_size;
+  uint32_t pad;
 };
 
 /* Another thread still running when exit started (story 5). */

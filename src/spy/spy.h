@@ -399,6 +399,11 @@ int spy_check_find_freed(uint64_t addr, struct spy_near *out);
  * came near), report it like --check's errors. Async-signal-safe. */
 void spy_crash_explain(int sig, const void *siginfo, const void *ucontext);
 int spy_crash_find_unmapped(uint64_t addr, struct spy_near *out);
+/* spy_insn.c: the size in bytes of the memory operand of the x86-64
+ * instruction whose first bytes are code[0..len) ("write of size 4"), 0
+ * when unknown. Reads code in order and never past the ModRM byte, so it
+ * reads only bytes of that instruction. Async-signal-safe. */
+unsigned spy_insn_access_size(const uint8_t *code, size_t len);
 
 /* spy_util.c: the spy's libc-free helpers. */
 void spy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -501,6 +506,7 @@ void spy_error_record_heap(unsigned kind, uint64_t addr, uint64_t size, int32_t 
 struct spy_fault {
   uint64_t addr;            /* si_addr */
   unsigned access;          /* enum hsp_access */
+  unsigned size;            /* bytes the instruction accesses, 0 unknown */
   int signal;
   uint32_t stack;           /* the faulting instruction's stack */
 };

@@ -5,7 +5,8 @@
  * quarantine, the large blocks glibc unmapped at a recent free, and the
  * live table (a block holding the address, or the nearest one ending or
  * starting within a page of it). The finding is one ASan-shaped line on
- * stderr ("write at A, 8 bytes inside the 48-byte block at B, freed")
+ * stderr ("write of size 8, 8 bytes inside the 48-byte block at B,
+ * freed"; the size decoded from the instruction by spy_insn.c)
  * and an error record with the faulting stack, the block's allocation
  * and free stacks; the caller then lets the program die of the signal.
  *
@@ -23,6 +24,7 @@
 #define NEAR_REACH 4096            /* "near": within a page of the block */
 #define UNMAPPED_RING 64           /* recently unmapped large blocks */
 #define PF_TRAP 14                 /* x86 page fault */
+#define PF_FETCH 0x10              /* its error code: an instruction fetch */
 
 /* ---- large blocks glibc unmapped at free (no --check) ------------------ */
 
@@ -70,6 +72,17 @@ static unsigned access_of(int sig, const ucontext_t *uc) {
   return uc->uc_mcontext.gregs[REG_ERR] & 2 ? HSP_ACCESS_WRITE : HSP_ACCESS_READ;
 }
 
+/* How many bytes the faulting instruction accesses, 0 if unknown. Not
+ * when the fault was the fetch of the instruction itself: then the bytes
+ * at RIP are what cannot be read. */
+static unsigned access_size_of(const ucontext_t *uc, uint64_t addr) {
+  if (!uc) return 0;
+  const greg_t *g = uc->uc_mcontext.gregs;
+  uint64_t rip = (uint64_t)g[REG_RIP];
+  if (!rip || (g[REG_TRAPNO] == PF_TRAP && g[REG_ERR] & PF_FETCH) || addr - rip < 15) return 0;
+  return spy_insn_access_size((const uint8_t *)(uintptr_t)rip, 15);
+}
+
 void spy_crash_explain(int sig, const void *siginfo, const void *ucontext) {
   if ((sig != SIGSEGV && sig != SIGBUS) || !siginfo || !spy_hdr || spy_status != SPY_READY || spy_busy)
     return;
@@ -83,7 +96,7 @@ void spy_crash_explain(int sig, const void *siginfo, const void *ucontext) {
   int found = guarded || spy_check_find_freed(addr, &b) || spy_crash_find_unmapped(addr, &b) ||
               live_near(addr, &b);
   if (!found) { spy_busy--; return; }
-  struct spy_fault f = { addr, access_of(sig, uc), sig, 0 };
+  struct spy_fault f = { addr, access_of(sig, uc), access_size_of(uc, addr), sig, 0 };
   uint64_t end = b.user + b.size;
   unsigned kind;
   char where[96];
@@ -101,10 +114,12 @@ void spy_crash_explain(int sig, const void *siginfo, const void *ucontext) {
             b.user - addr == 1 ? "" : "s");
   }
   static const char *const acc[] = { "access", "read", "write", "access" };
+  char size[32] = "";
+  if (f.size) spy_fmt(size, sizeof size, " of size %u", f.size);
   char line[512];
   size_t n = spy_fmt(line, sizeof line,
-                     "heapspy: ERROR: %s on address %p: %s, %s the %llu-byte block at %p%s (%s%s)\n",
-                     spy_heap_kind_name(kind), (void *)(uintptr_t)addr, acc[f.access], where,
+                     "heapspy: ERROR: %s on address %p: %s%s, %s the %llu-byte block at %p%s (%s%s)\n",
+                     spy_heap_kind_name(kind), (void *)(uintptr_t)addr, acc[f.access], size, where,
                      (unsigned long long)b.size, (void *)(uintptr_t)b.user,
                      b.freed ? ", freed" : "", sig == SIGSEGV ? "SIGSEGV" : "SIGBUS",
                      guarded ? " on a guard page" : "");

@@ -67,7 +67,8 @@ void spy_error_record_fault(unsigned kind, uint64_t block, uint64_t size, int32_
   struct hsp_error e = { .kind = kind, .address = block, .size = size, .offset = offset,
                          .stack = f->stack, .related_stack = free_stack,
                          .alloc_stack = alloc_stack, .fault_addr = f->addr,
-                         .access = f->access, .signal = (uint32_t)f->signal };
+                         .access = f->access, .access_size = f->size,
+                         .signal = (uint32_t)f->signal };
   append(&e);
 }
 

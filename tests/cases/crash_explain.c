@@ -35,6 +35,19 @@ static __attribute__((noinline)) void big_uaf(void) {
   read_freed(launder(p));
 }
 
+/* glibc's memcpy reads the freed large block (its instruction depends on
+ * the CPU: t1440 disassembles the faulting one). */
+static volatile size_t n_copy = 64;   /* volatile: gcc must call glibc */
+static __attribute__((noinline)) void big_uaf_memcpy(void) {
+  static char dst[64];
+  char *p = malloc(BIG);   /* mark: bm-alloc */
+  memset(p, 1, 64);
+  show(p, p);
+  free(p);   /* mark: bm-free */
+  memcpy(dst, launder(p), n_copy);   /* mark: bm-read */
+  sink = dst[0];
+}
+
 /* A write runs off the end of a large block's mapping into the range of
  * a large block mapped just above it and freed (unmapped) since. */
 static __attribute__((noinline)) void write_past(char *p, size_t at) {
@@ -75,6 +88,7 @@ static __attribute__((noinline)) void wild(void) {
 int main(int argc, char **argv) {
   const char *m = argc > 1 ? argv[1] : "";
   if (!strcmp(m, "big-uaf")) big_uaf();
+  else if (!strcmp(m, "big-uaf-memcpy")) big_uaf_memcpy();
   else if (!strcmp(m, "big-overflow")) big_overflow();
   else if (!strcmp(m, "readonly")) readonly_block();
   else if (!strcmp(m, "wild")) wild();

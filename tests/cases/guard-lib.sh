@@ -4,8 +4,13 @@
 #                  NAME.out, NAME.err, NAME.status, NAME.json; sets $addr
 #                  and $fault from the program's "block=" / "fault=" lines
 #   gerrs NAME PROG  the errors of NAME.json as (kind, address, size, offset,
-#                  access, first frame of the program in the access stack
-#                  as function:line, alloc line, free line) tuples
+#                  access, access_size, first frame of the program in the
+#                  access stack as function:line, alloc line, free line)
+#                  tuples
+#   insn_size NAME PROG  the oracle of access_size: objdump disassembles the
+#                  faulting instruction of NAME.json's first error (in PROG
+#                  or a library it loads); prints the bytes it accesses
+#                  (None: masked, unknown by design), a tab, the instruction
 grun() {
   local name=$1; shift
   local opts=()
@@ -26,7 +31,30 @@ def mine(s):
     f = [x for x in s if not prog or x["module"] == prog]
     return "%s:%s" % (f[0]["function"], f[0]["line"]) if f else None
 line = lambda s: s[0]["line"] if s else None
-print([(e["kind"], e["address"], e["size"], e["offset"], e.get("access"), mine(e["access_stack"]),
+print([(e["kind"], e["address"], e["size"], e["offset"], e.get("access"), e.get("access_size"), mine(e["access_stack"]),
         line(e["alloc_stack"]), line(e["free_stack"])) for e in j["errors"]])
+PY
+}
+insn_size() {
+  python3 - "$1.json" "$2" <<'PY'
+import json, re, subprocess, sys
+f = json.load(open(sys.argv[1]))["errors"][0]["access_stack"][0]
+libs = dict(re.findall(r"^\s*(\S+) => (\S+)", subprocess.run(["ldd", sys.argv[2]],
+            capture_output=True, text=True).stdout, re.M))
+pc = f["offset"] - 1        # frame 0 holds the faulting pc + 1 (symbolizers look at pc - 1)
+out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "--start-address=%d" % pc,
+                      "--stop-address=%d" % (pc + 15), libs.get(f["module"], sys.argv[2])],
+                     capture_output=True, text=True).stdout
+insn = re.search(r"^\s*%x:\s*(.*\S)" % pc, out, re.M).group(1)
+string = re.match(r"(rep[nz]* )?(stos|lods|movs|scas|cmps)([bwlq]?) ?(%(al|ax|eax|rax))?", insn)
+if "{%k" in insn:
+    size = None                              # masked: the bytes touched depend on the mask
+elif string:
+    size = {"b": 1, "w": 2, "l": 4, "q": 8, "al": 1, "ax": 2, "eax": 4, "rax": 8}[string.group(3) or string.group(5)]
+elif re.match(r"v?mov(u|a|nt)p[sd]|v?movdq[au](8|16|32|64)? |v?movntdq ", insn):
+    size = {"x": 16, "y": 32, "z": 64}[re.search(r"%([xyz])mm", insn).group(1)]
+else:
+    sys.exit("insn_size: no oracle for " + insn)
+print("%s\t%s" % (size, insn))
 PY
 }

@@ -90,6 +90,42 @@ static __attribute__((noinline)) void realloc_overflow(void) {
   ((char *)launder(p))[64] = 'x';   /* mark: ro-write */
 }
 
+/* Access sizes (t1430): an 8-byte store, a 16-byte SSE store (gcc -O1:
+ * movaps, checked with objdump -d), an x87 load, and glibc's memset and memcpy running
+ * off the end (their instruction depends on the CPU: t1430 disassembles
+ * the faulting one). Each block ends at the guard page (16-byte sizes). */
+typedef float v4sf __attribute__((vector_size(16)));
+static __attribute__((noinline)) void store8(void) {
+  char *p = malloc(32);   /* mark: s8-alloc */
+  show(p);
+  *(volatile unsigned long *)((char *)launder(p) + 32) = 42;   /* mark: s8-write */
+}
+static __attribute__((noinline)) void store16(void) {
+  char *p = malloc(32);   /* mark: s16-alloc */
+  show(p);
+  *(volatile v4sf *)((char *)launder(p) + 32) = (v4sf){ 1, 2, 3, 4 };   /* mark: s16-write */
+}
+/* An x87 load (fldl, DD /0) past the end: an encoding the decoder does
+ * not cover, so the size is reported unknown rather than guessed. */
+static __attribute__((noinline)) void x87_read(void) {
+  char *p = malloc(32);   /* mark: x87-alloc */
+  show(p);
+  double *d = (double *)((char *)launder(p) + 32);
+  __asm__ volatile("fldl %0\n\tfstp %%st(0)" : : "m"(*d));   /* mark: x87-read */
+}
+static volatile size_t n_copy = 64;   /* volatile: gcc must call glibc */
+static __attribute__((noinline)) void overflow_memset(size_t size, size_t n) {
+  char *p = malloc(size);   /* mark: ms-alloc */
+  show(p);
+  memset(launder(p), 'x', n);   /* mark: ms-call */
+}
+static __attribute__((noinline)) void overflow_memcpy(void) {
+  static char src[64];
+  char *p = malloc(32);   /* mark: mc-alloc */
+  show(p);
+  memcpy(launder(p), src, n_copy);   /* mark: mc-call */
+}
+
 /* Blocks freed in a forked child (spy off there) leave the parent's
  * guard intact. */
 static __attribute__((noinline)) void forked(void) {
@@ -142,6 +178,13 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "double-free")) double_free();
   else if (!strcmp(m, "realloc-overflow")) realloc_overflow();
   else if (!strcmp(m, "fork")) forked();
+  else if (!strcmp(m, "store8")) store8();
+  else if (!strcmp(m, "store16")) store16();
+  else if (!strcmp(m, "x87-read")) x87_read();
+  else if (!strcmp(m, "memset")) overflow_memset(32, 48);
+  else if (!strcmp(m, "memset-small")) overflow_memset(16, 24);
+  else if (!strcmp(m, "memset-big")) overflow_memset(8192, 8192 + 64);
+  else if (!strcmp(m, "memcpy")) overflow_memcpy();
   else if (!strcmp(m, "fill")) fill();
   else if (!strcmp(m, "many")) many(argc > 2 ? atol(argv[2]) : 40000);
   else { fprintf(stderr, "unknown mode %s\n", m); return 2; }

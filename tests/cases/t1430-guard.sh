@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t1430-guard: issue 3, --guard (page heap). Each bug of guard_heap.c
 # faults at the culprit instruction: the report names the kind, the
-# block (address, size), the offset and direction of the access, the
+# block (address, size), the offset, direction and size of the access
+# (the size checked against the source, objdump and ASan), the
 # faulting stack (its first frame in the program is the bad line), the
 # allocation and free stacks; the program dies of SIGSEGV (128+11) as it
 # would have. --check finds the same overflow only at free, and a bad
@@ -12,7 +13,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
 source "$TOP/tests/cases/guard-lib.sh"
-plan 39
+plan 51
 
 P="$TESTBIN/guard_heap"
 S=guard_heap.c
@@ -20,18 +21,18 @@ E='heapspy: ERROR:'
 
 grun ow --guard -- "$P" overflow-write
 is "$(cat ow.status)" 139 "overflow by 1: the program dies of SIGSEGV at the write"
-like "$(cat ow.err)" "^$E heap_overflow on address 0x[0-9a-f]+: write, 0 bytes past the end of the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
+like "$(cat ow.err)" "^$E heap_overflow on address 0x[0-9a-f]+: write of size 1, 0 bytes past the end of the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
   "overflow by 1: one ASan-shaped line on stderr"
-is "$(gerrs ow "$P")" "[('heap_overflow', '$addr', 32, 32, 'write', 'overflow_write:$(mark $S ow-write)', $(mark $S ow-alloc), None)]" \
+is "$(gerrs ow "$P")" "[('heap_overflow', '$addr', 32, 32, 'write', 1, 'overflow_write:$(mark $S ow-write)', $(mark $S ow-alloc), None)]" \
   "overflow by 1: errors[]: the faulting stack is the bad write"
 grun owc --check -- "$P" overflow-write
-is "$(gerrs owc "$P")" "[('heap_overflow', '$addr', 32, 32, None, 'overflow_write:$(mark $S ow-free)', $(mark $S ow-alloc), None)]" \
+is "$(gerrs owc "$P")" "[('heap_overflow', '$addr', 32, 32, None, None, 'overflow_write:$(mark $S ow-free)', $(mark $S ow-alloc), None)]" \
   "overflow by 1: --check finds it only at free"
 
 grun or --guard -- "$P" overflow-read
-like "$(cat or.err)" "^$E heap_overflow on address 0x[0-9a-f]+: read, 8 bytes past the end of the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
+like "$(cat or.err)" "^$E heap_overflow on address 0x[0-9a-f]+: read of size 1, 8 bytes past the end of the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
   "read overflow: stderr"
-is "$(gerrs or "$P")" "[('heap_overflow', '$addr', 32, 40, 'read', 'overflow_read:$(mark $S or-read)', $(mark $S or-alloc), None)]" \
+is "$(gerrs or "$P")" "[('heap_overflow', '$addr', 32, 40, 'read', 1, 'overflow_read:$(mark $S or-read)', $(mark $S or-alloc), None)]" \
   "read overflow: errors[]"
 is "$(cat or.status)" 139 "read overflow: 128+SIGSEGV"
 grun orc --check -- "$P" overflow-read
@@ -40,52 +41,95 @@ is "$(gerrs orc "$P") $(cat orc.status)" "[] 0" "read overflow: invisible to --c
 grun os --guard -- "$P" overflow-slack
 like "$(cat os.err)" "^$E heap_overflow on address 0x[0-9a-f]+: 1 byte past the 20-byte block at $addr \(first at offset 20, in the slack before the guard page\), detected at free$" \
   "overflow into the alignment slack: found at free"
-is "$(gerrs os "$P") $(cat os.status)" "[('heap_overflow', '$addr', 20, 20, None, 'overflow_slack:$(mark $S os-free)', $(mark $S os-alloc), None)] 0" \
+is "$(gerrs os "$P") $(cat os.status)" "[('heap_overflow', '$addr', 20, 20, None, None, 'overflow_slack:$(mark $S os-free)', $(mark $S os-alloc), None)] 0" \
   "overflow into the slack: errors[], the program runs on"
 
 grun uw --guard=underflow -- "$P" underflow-write
-like "$(cat uw.err)" "^$E heap_underflow on address 0x[0-9a-f]+: write, 1 byte before the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
+like "$(cat uw.err)" "^$E heap_underflow on address 0x[0-9a-f]+: write of size 1, 1 byte before the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
   "guard=underflow: underflow by 1 faults"
-is "$(gerrs uw "$P") $(cat uw.status)" "[('heap_underflow', '$addr', 32, -1, 'write', 'underflow_write:$(mark $S uw-write)', $(mark $S uw-alloc), None)] 139" \
+is "$(gerrs uw "$P") $(cat uw.status)" "[('heap_underflow', '$addr', 32, -1, 'write', 1, 'underflow_write:$(mark $S uw-write)', $(mark $S uw-alloc), None)] 139" \
   "guard=underflow: errors[] and 128+SIGSEGV"
 is "$(( addr % 4096 ))" 0 "guard=underflow: the block starts a page"
 grun uwo --guard -- "$P" underflow-write
-is "$(gerrs uwo "$P") $(cat uwo.status)" "[('heap_underflow', '$addr', 32, -1, None, 'underflow_write:$(mark $S uw-free)', $(mark $S uw-alloc), None)] 0" \
+is "$(gerrs uwo "$P") $(cat uwo.status)" "[('heap_underflow', '$addr', 32, -1, None, None, 'underflow_write:$(mark $S uw-free)', $(mark $S uw-alloc), None)] 0" \
   "guard (overflow side): an underflow is found at free"
 
 # Story 2: the creator frees, the holder's release() writes the object.
 grun uafw --guard -- "$P" uaf-write
-like "$(cat uafw.err)" "^$E use_after_free on address 0x[0-9a-f]+: write, 4 bytes inside the 48-byte block at $addr, freed \(SIGSEGV on a guard page\)$" \
+like "$(cat uafw.err)" "^$E use_after_free on address 0x[0-9a-f]+: write of size 4, 4 bytes inside the 48-byte block at $addr, freed \(SIGSEGV on a guard page\)$" \
   "use after free (story 2): stderr"
-is "$(gerrs uafw "$P")" "[('use_after_free', '$addr', 48, 4, 'write', 'obj_release:$(mark $S obj-release-write)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
+is "$(gerrs uafw "$P")" "[('use_after_free', '$addr', 48, 4, 'write', 4, 'obj_release:$(mark $S obj-release-write)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
   "use after free: errors[]: the holder's write, the allocation, the creator's free"
 is "$(cat uafw.status)" 139 "use after free: 128+SIGSEGV"
 grun uafr --guard -- "$P" uaf-read
-is "$(gerrs uafr "$P")" "[('use_after_free', '$addr', 48, 0, 'read', 'obj_peek:$(mark $S obj-peek-read)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
+is "$(gerrs uafr "$P")" "[('use_after_free', '$addr', 48, 0, 'read', 4, 'obj_peek:$(mark $S obj-peek-read)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
   "read after free: errors[]"
 
 grun df --guard -- "$P" double-free
-is "$(gerrs df "$P") $(cat df.status)" "[('double_free', '$addr', 32, 0, None, 'double_free:$(mark $S df-second)', $(mark $S df-alloc), $(mark $S df-first))] 0" \
+is "$(gerrs df "$P") $(cat df.status)" "[('double_free', '$addr', 32, 0, None, None, 'double_free:$(mark $S df-second)', $(mark $S df-alloc), $(mark $S df-first))] 0" \
   "double free: both frees, the program runs on"
 
 grun ro --guard -- "$P" realloc-overflow
-is "$(gerrs ro "$P") $(cat ro.status)" "[('heap_overflow', '$addr', 64, 64, 'write', 'realloc_overflow:$(mark $S ro-write)', $(mark $S ro-realloc), None)] 139" \
+is "$(gerrs ro "$P") $(cat ro.status)" "[('heap_overflow', '$addr', 64, 64, 'write', 1, 'realloc_overflow:$(mark $S ro-write)', $(mark $S ro-realloc), None)] 139" \
   "realloc: contents kept, the new block guarded"
 
 grun fk --guard -- "$P" fork
 is "$(sed -n 's/^child=//p' fk.out)" 0 "fork: the child frees the parent's blocks without harm"
-is "$(gerrs fk "$P") $(cat fk.status)" "[('heap_overflow', '$addr', 32, 32, 'write', 'forked:$(mark $S fk-write)', $(mark $S fk-alloc), None)] 139" \
+is "$(gerrs fk "$P") $(cat fk.status)" "[('heap_overflow', '$addr', 32, 32, 'write', 1, 'forked:$(mark $S fk-write)', $(mark $S fk-alloc), None)] 139" \
   "fork: the parent's guard pages still catch the overflow"
 
 grun nf --guard -- "$TESTBIN/check_cxx" new-free
-is "$(gerrs nf)" "[('mismatched_free', '$addr', 4, 0, None, 'main:$(mark check_cxx.cpp new-free-free)', $(mark check_cxx.cpp new-free-alloc), None)]" \
+is "$(gerrs nf)" "[('mismatched_free', '$addr', 4, 0, None, None, 'main:$(mark check_cxx.cpp new-free-free)', $(mark check_cxx.cpp new-free-alloc), None)]" \
   "C++: new freed with free() is a mismatch under --guard too"
+
+# Access sizes: the faulting instruction is decoded (spy_insn.c). Our
+# own stores are known from the source (objdump -d of guard_heap at -O1:
+# movq $0x2a,0x20(%rax); movaps %xmm0,0x20(%rax)); glibc's memset and
+# memcpy pick their instruction by CPU, so objdump disassembles the one
+# that faulted and the size must be what it accesses.
+grun s8 --guard -- "$P" store8
+like "$(cat s8.err)" "^$E heap_overflow on address 0x[0-9a-f]+: write of size 8, 0 bytes past the end of the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
+  "8-byte store past the end: write of size 8"
+"$HEAPSPY" report s8.hsp >s8.txt 2>&1
+like "$(grep -A1 "^write of size 8 at 0x[0-9a-f]* (signal 11) by thread [0-9]* here:" s8.txt)" "#0  store8 at tests/cases/guard_heap.c:$(mark $S s8-write) " \
+  "8-byte store: the text report's header names the size"
+grun s16 --guard -- "$P" store16
+is "$(gerrs s16 "$P")" "[('heap_overflow', '$addr', 32, 32, 'write', 16, 'store16:$(mark $S s16-write)', $(mark $S s16-alloc), None)]" \
+  "16-byte SSE store (movaps): access_size 16"
+grun x87 --guard -- "$P" x87-read
+like "$(cat x87.err)" "^$E heap_overflow on address 0x[0-9a-f]+: read, 0 bytes past the end of the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
+  "x87 load (not decoded): no size, the line as without the decoder"
+is "$(gerrs x87 "$P")" "[('heap_overflow', '$addr', 32, 32, 'read', None, 'x87_read:$(mark $S x87-read)', $(mark $S x87-alloc), None)]" \
+  "x87 load: access_size null, never a guess"
+glibc_size() {   # glibc_size MODE BLOCK-BYTES FUNCTION MARK-PREFIX
+  grun "$1" --guard -- "$P" "$1"
+  local o; o=$(insn_size "$1" "$P")
+  is "$(gerrs "$1" "$P")" "[('heap_overflow', '$addr', $2, $2, 'write', ${o%%	*}, '$3:$(mark $S "$4-call")', $(mark $S "$4-alloc"), None)]" \
+    "$1 past a $2-byte block: access_size is what glibc's ${o#*	} writes"
+}
+glibc_size memset 32 overflow_memset ms         # 48 bytes: two 32-byte stores (AVX)
+glibc_size memset-small 16 overflow_memset ms   # 24 bytes
+glibc_size memset-big 8192 overflow_memset ms   # 8256 bytes: rep stosb where the CPU has ERMS
+glibc_size memcpy 32 overflow_memcpy mc         # 64 bytes
+
+# Against AddressSanitizer (clang -O0 build of check_heap, as in the
+# who-catches-what suite): the bugs both catch at the faulting access
+# get the same direction and size.
+for m in uaf-read uaf-write use-after-free; do
+  if [ -x "$TESTBIN/asan/check_heap" ]; then
+    asan=$(ASAN_OPTIONS=detect_leaks=0 "$TESTBIN/asan/check_heap" "$m" 2>&1 | sed -n 's/^\(READ\|WRITE\) of \(size [0-9]*\) at .*/\1 of \2/p' | tr A-Z a-z)
+    grun "asan-$m" --guard -- "$TESTBIN/check_heap" "$m"
+    is "$(grep -o '\(read\|write\) of size [0-9]*' "asan-$m.err")" "$asan" "check_heap $m: the access ASan names (${asan:-none})"
+  else
+    skip "check_heap $m against ASan" "clang not installed"
+  fi
+done
 
 # Knobs: --quarantine (suffixes) and --check-fill reach the spy.
 grun q0 --guard --quarantine=0 -- "$P" uaf-read
 is "$(gerrs q0 "$P") $(cat q0.status)" "[] 139" "--quarantine=0: the freed block is not remembered, the crash stays unexplained"
 grun q1 --guard --quarantine=1K -- "$P" uaf-read
-is "$(gerrs q1 "$P")" "[('use_after_free', '$addr', 48, 0, 'read', 'obj_peek:$(mark $S obj-peek-read)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
+is "$(gerrs q1 "$P")" "[('use_after_free', '$addr', 48, 0, 'read', 4, 'obj_peek:$(mark $S obj-peek-read)', $(mark $S obj-alloc), $(mark $S obj-creator-free))]" \
   "--quarantine=1K holds the 48-byte block"
 # SIZE's fractions and units (util.c's hs_parse_size) reach the spy as
 # exact bytes: the options string it records in the profile, and the
@@ -115,7 +159,7 @@ if [ "$maps" -gt 0 ] && [ "$n" -le 140000 ]; then
   is "$(grep -c 'heapspy: warning: --guard: [0-9]* live blocks use the memory mappings the kernel allows' many.err)" 1 \
     "out of mappings: one warning"
   is "$(sed -n 's/^many=//p' many.out)" "$n" "out of mappings: every block still works (red zones)"
-  is "$(gerrs many "$P") $(cat many.status)" "[('heap_overflow', '$addr', 32, 32, 'write', 'overflow_write:$(mark $S ow-write)', $(mark $S ow-alloc), None)] 139" \
+  is "$(gerrs many "$P") $(cat many.status)" "[('heap_overflow', '$addr', 32, 32, 'write', 1, 'overflow_write:$(mark $S ow-write)', $(mark $S ow-alloc), None)] 139" \
     "out of mappings: once blocks are freed, guard pages are back"
 else
   for i in 1 2 3; do skip "out of mappings" "vm.max_map_count=$maps: too many blocks to try"; done
