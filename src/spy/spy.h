@@ -353,6 +353,40 @@ void spy_check_lock(void);                 /* fork */
 void spy_check_unlock(void);
 void spy_check_reset_lock(void);
 void spy_check_thread_exit(void);          /* its batch of frees to the quarantine */
+
+/* --check's block layout, which the checks and the quarantine share: raw
+ * (from glibc) = user - front, SPY_RZ bytes of red zone after the block.
+ * Freed blocks: the first 4 KiB poisoned with SPY_FILL_FREED and verified.
+ * Writes after free land near the start (refcounts, links, vtables);
+ * poisoning a large block whole would write it at free and read it back,
+ * out of cache, at eviction. --guard covers all of a block. */
+#define SPY_RZ 16
+#define SPY_FILL_FREED 0xfd
+#define SPY_POISON_MAX 4096
+#define SPY_POISONED(size) ((size) < SPY_POISON_MAX ? (size) : SPY_POISON_MAX)
+/* A freed block, poisoned, as the quarantine holds it (user 0: an empty
+ * or moved slot). */
+struct spy_qent { uint64_t user, size; uint32_t front, family, alloc_stack, free_stack; };
+
+struct spy_near;
+/* spy_quarantine.c: where spy_check.c keeps freed blocks before glibc
+ * gets them back. Called by spy_check.c only (the rest of the spy asks
+ * spy_check_*); entered with spy_busy raised. Evicted blocks go back
+ * through spy_check_release, never straight to glibc. */
+int spy_quarantine_init(void);             /* 0, or -1: cannot map */
+void spy_quarantine_put(const struct spy_qent *e);   /* e: poisoned, zones checked */
+int spy_quarantine_find(uint64_t user, struct spy_qent *out);   /* double free? */
+void spy_quarantine_verify_all(int release);
+void spy_quarantine_lock(void);            /* fork */
+void spy_quarantine_unlock(void);
+void spy_quarantine_reset_lock(void);
+void spy_quarantine_thread_exit(void);
+int spy_quarantine_find_freed(uint64_t addr, struct spy_near *out);  /* no lock */
+/* spy_check.c, for the quarantine: a block leaving it is verified
+ * (poison, zones; reported at `here`) and given to glibc; a block staying
+ * is verified only. Never called under the quarantine's locks. */
+void spy_check_release(const struct spy_qent *e, uint32_t here, const char *at);
+void spy_check_poison(const struct spy_qent *e, uint32_t here, const char *at);
 /* One ASan-shaped line on stderr now, one record in the profile. */
 /* spy_origin.c: where a pointer no live block holds points (for invalid
  * frees), and whether glibc would take it as one of its own chunks. */

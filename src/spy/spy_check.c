@@ -18,20 +18,16 @@
  * (allocated before the spy was ready or by the spy itself): freed as is.
  * Frees are counted when the program frees, not at eviction.
  *
- * Threads do not serialize on the quarantine: each thread's frees gather
- * in a batch of its own (B_CAP entries, a slot of a registry in our own
- * mapping) handed to the ring under one check_lock per batch. An entry is
- * always in exactly one place a search sees (its batch or the ring: it
- * moves under both locks), so double frees are found wherever the first
- * free's entry sits; exit, leak checks and the crash path walk every
- * batch; a thread's batch is flushed at its exit (spy_check_thread_exit).
- * Lock order: a batch's lock, then check_lock.
+ * The quarantine itself (ring, per-thread batches, eviction order, its
+ * locks) is spy_quarantine.c; it hands every block it evicts back here
+ * (spy_check_release), so all verdicts and reports live in this file.
+ * The over-aligned side table has a lock of its own (al_lock), a leaf:
+ * nothing else is taken while it is held.
  *
- * Must never: allocate; hold check_lock while unwinding or recording an
+ * Must never: allocate; hold al_lock while unwinding or recording an
  * error; hand glibc a pointer it did not return.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -39,84 +35,50 @@
 
 #include "spy.h"
 
-extern char __libc_single_threaded;
-
-#define RZ 16
 #define FILL_RZ 0xab
 #define FILL_NEW 0xbe
-#define FILL_FREED 0xfd
 #define FILL_MAX 4096             /* new blocks: the first 4 KiB filled, like ASan */
-/* Freed blocks: the first 4 KiB poisoned and verified. Writes after free
- * land near the start (refcounts, links, vtables); poisoning a large
- * block whole would write it at free and read it back, out of cache, at
- * eviction. --guard covers all of a block. */
-#define POISON_MAX 4096
-#define POISONED(size) ((size) < POISON_MAX ? (size) : POISON_MAX)
-#define Q_CAP (1u << 20)          /* quarantined blocks at most */
 #define AL_CAP (1u << 18)         /* over-aligned live blocks */
 #define FAM_UNKNOWN 0xff
-#define B_CAP 32                  /* entries a thread gathers per hand-over */
-#define B_SLOTS 256               /* threads with a batch at once; the rest go direct */
 
 int spy_check_on;
 
-struct qent { uint64_t user, size; uint32_t front, family, alloc_stack, free_stack; };
 struct al { uint64_t user, front; };
 
-static struct qent *ring;         /* Q_CAP entries, FIFO from q_head */
 static struct al *altab;          /* AL_CAP slots */
-static uint64_t q_head, q_count, q_bytes, al_count;
-static uint32_t check_lock;
-
-/* A thread's gathered frees. Only the owner appends; anyone holding lock
- * may move entries to the ring (a moved entry's user is zeroed, count is
- * reset once all are moved). */
-struct batch { uint32_t lock, owned, count; uint64_t bytes; struct qent e[B_CAP]; };
-static struct batch *batches;     /* B_SLOTS */
-static __thread struct batch *my_batch __attribute__((tls_model("initial-exec")));
-static __thread int my_batch_state __attribute__((tls_model("initial-exec")));  /* 1 has one, 2 direct */
-
-static void *map(size_t bytes) {
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
+static uint64_t al_count;
+static uint32_t al_lock;
 
 void spy_check_init(void) {
-  ring = map(sizeof *ring * Q_CAP);
-  altab = map(sizeof *altab * AL_CAP);
-  batches = map(sizeof *batches * B_SLOTS);
-  if (!ring || !altab || !batches) {
+  void *p = mmap(NULL, sizeof *altab * AL_CAP, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  altab = p == MAP_FAILED ? NULL : p;
+  if (!altab || spy_quarantine_init() < 0) {
     spy_warn("--check: cannot map its tables; checking is off");
     return;
   }
   spy_check_on = 1;
 }
 
-/* fork: every batch, then the ring; the child keeps the batches' entries
- * (quarantined blocks of its heap), its only thread keeps its own slot. */
+/* fork: the quarantine, then the side table, then --guard's. */
 void spy_check_lock(void) {
   if (spy_check_on) {
-    for (unsigned i = 0; i < B_SLOTS; i++) spy_lock(&batches[i].lock);
-    spy_lock(&check_lock);
+    spy_quarantine_lock();
+    spy_lock(&al_lock);
   }
   spy_guard_fork(0);
 }
 void spy_check_unlock(void) {
   spy_guard_fork(1);
   if (spy_check_on) {
-    spy_unlock(&check_lock);
-    for (unsigned i = 0; i < B_SLOTS; i++) spy_unlock(&batches[i].lock);
+    spy_unlock(&al_lock);
+    spy_quarantine_unlock();
   }
 }
 void spy_check_reset_lock(void) {
-  check_lock = 0;
+  al_lock = 0;
   spy_origin_reset_lock();
-  if (batches)
-    for (unsigned i = 0; i < B_SLOTS; i++) {
-      batches[i].lock = 0;
-      if (&batches[i] != my_batch) batches[i].owned = 0;
-    }
+  spy_quarantine_reset_lock();
   spy_guard_fork(2);
 }
 
@@ -129,10 +91,10 @@ static inline int may_move(uint64_t i, uint64_t j, uint64_t k) {
   return i <= j ? (k <= i || k > j) : (k <= i && k > j);
 }
 
-/* ---- over-aligned blocks: user -> front (under check_lock) ------------- */
+/* ---- over-aligned blocks: user -> front (under al_lock) ---------------- */
 
 static int al_insert(uint64_t user, uint64_t front) {
-  spy_lock(&check_lock);
+  spy_lock(&al_lock);
   int ok = al_count < AL_CAP / 2;
   if (ok) {
     uint64_t m = AL_CAP - 1, i = hslot(user, m);
@@ -140,14 +102,14 @@ static int al_insert(uint64_t user, uint64_t front) {
     altab[i] = (struct al){ user, front };
     __atomic_store_n(&al_count, al_count + 1, __ATOMIC_RELAXED);
   }
-  spy_unlock(&check_lock);
+  spy_unlock(&al_lock);
   return ok;
 }
 
 static uint64_t front_of(uint64_t user, int remove) {
-  if (!__atomic_load_n(&al_count, __ATOMIC_RELAXED)) return RZ;
-  uint64_t front = RZ, m = AL_CAP - 1;
-  spy_lock(&check_lock);
+  if (!__atomic_load_n(&al_count, __ATOMIC_RELAXED)) return SPY_RZ;
+  uint64_t front = SPY_RZ, m = AL_CAP - 1;
+  spy_lock(&al_lock);
   uint64_t i = hslot(user, m);
   while (altab[i].user && altab[i].user != user) i = (i + 1) & m;
   if (altab[i].user) {
@@ -162,7 +124,7 @@ static uint64_t front_of(uint64_t user, int remove) {
       __atomic_store_n(&al_count, al_count - 1, __ATOMIC_RELAXED);
     }
   }
-  spy_unlock(&check_lock);
+  spy_unlock(&al_lock);
   return front;
 }
 
@@ -231,13 +193,13 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
                         uint32_t here, const char *at) {
   const unsigned char *u = (const unsigned char *)(uintptr_t)user;
   char what[256];
-  long last, first = spy_check_scan(u + size, RZ, FILL_RZ, &last);
+  long last, first = spy_check_scan(u + size, SPY_RZ, FILL_RZ, &last);
   if (first >= 0) {
     spy_fmt(what, sizeof what, "%s%ld byte%s past the %llu-byte block at %p (first at offset %llu), detected at %s",
-            last + 1 == RZ ? "at least " : "", last + 1, last ? "s" : "",
+            last + 1 == SPY_RZ ? "at least " : "", last + 1, last ? "s" : "",
             (unsigned long long)size, (void *)u, (unsigned long long)(size + (uint64_t)first), at);
     spy_check_report(HSP_ERR_HEAP_OVERFLOW, user, size, (int32_t)(size + (uint64_t)first), here, 0, alloc, what);
-    memset((void *)(u + size), FILL_RZ, RZ);       /* reported once */
+    memset((void *)(u + size), FILL_RZ, SPY_RZ);       /* reported once */
   }
   first = spy_check_scan(u - front, front, FILL_RZ, &last);
   if (first >= 0) {
@@ -251,12 +213,12 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
 }
 
 /* A quarantined block leaving (or checked): was it written after free? */
-static void check_poison(const struct qent *e, uint32_t here, const char *at) {
+void spy_check_poison(const struct spy_qent *e, uint32_t here, const char *at) {
   const unsigned char *u = (const unsigned char *)(uintptr_t)e->user;
-  long last, first = spy_check_scan(u, POISONED(e->size), FILL_FREED, &last);
+  long last, first = spy_check_scan(u, SPY_POISONED(e->size), SPY_FILL_FREED, &last);
   if (first >= 0) {
     long bad = 0;
-    for (long i = first; i <= last; i++) bad += u[i] != FILL_FREED;
+    for (long i = first; i <= last; i++) bad += u[i] != SPY_FILL_FREED;
     char what[256];
     spy_fmt(what, sizeof what, "%ld byte%s written (offsets %ld..%ld) in the %llu-byte block at %p after it was freed, detected at %s",
             bad, bad > 1 ? "s" : "", first, last, (unsigned long long)e->size, (void *)u, at);
@@ -266,216 +228,24 @@ static void check_poison(const struct qent *e, uint32_t here, const char *at) {
   check_zones(e->user, e->size, e->front, e->alloc_stack, here, at);
 }
 
-/* ---- quarantine (under check_lock) ------------------------------------- */
+/* ---- what the quarantine evicts, and the module's own entries ---------- */
 
-/* The ring slot holding user, newest first, or UINT64_MAX. A linear walk:
- * only frees of pointers the live table does not know (double, invalid,
- * glibc's own blocks) ask, and an index would cost every free two cache
- * misses. */
-static uint64_t ring_find(uint64_t user) {
-  for (uint64_t k = q_count; k-- > 0;) {
-    uint64_t slot = (q_head + k) % Q_CAP;
-    if (ring[slot].user == user) return slot;
-  }
-  return UINT64_MAX;
-}
-
-static struct qent q_pop(void) {
-  struct qent e = ring[q_head];
-  ring[q_head].user = 0;          /* a stale pointer would look like a root to the leak scan */
-  q_head = (q_head + 1) % Q_CAP;
-  q_count--;
-  q_bytes -= e.size + e.front + RZ;
-  return e;
-}
-
-/* Evicted blocks left the cache long ago: ask for the lines release()
- * reads (zones and poison, at most 8 lines a block) of all of them at
- * once, so their misses overlap instead of queueing one by one. */
-static void prefetch_out(const struct qent *out, unsigned nout) {
-  for (unsigned k = 0; k < nout; k++) {
-    const char *lo = (const char *)(uintptr_t)(out[k].user - out[k].front);
-    const char *hi = (const char *)(uintptr_t)(out[k].user + POISONED(out[k].size) + RZ);
-    for (unsigned n = 0; lo < hi && n < 8; lo += 64, n++) __builtin_prefetch(lo);
-    __builtin_prefetch(hi - 1);
-  }
-}
-
-static void release(const struct qent *e, uint32_t here, const char *at) {
-  check_poison(e, here, at);
+void spy_check_release(const struct spy_qent *e, uint32_t here, const char *at) {
+  spy_check_poison(e, here, at);
   __libc_free((char *)(uintptr_t)e->user - e->front);
 }
 
-static uint64_t q_cost(const struct qent *e) { return e->size + e->front + RZ; }
-
-/* No thread's batch: the ring at once (the caller holds no lock). */
-static void quarantine_direct(const struct qent *e) {
-  uint64_t cost = q_cost(e), limit = spy_opt.check_quarantine;
-  for (;;) {
-    struct qent out[8];
-    unsigned nout = 0;
-    int done = 0;
-    spy_lock(&check_lock);
-    while (q_count && (q_count == Q_CAP || q_bytes + cost > limit) && nout < 8) out[nout++] = q_pop();
-    if (q_count < Q_CAP && q_bytes + cost <= limit) {
-      ring[(q_head + q_count) % Q_CAP] = *e;
-      q_count++;
-      q_bytes += cost;
-      done = 1;
-    }
-    spy_unlock(&check_lock);
-    prefetch_out(out, nout);
-    for (unsigned k = 0; k < nout; k++) release(&out[k], e->free_stack, "quarantine eviction");
-    if (done) return;
-  }
-}
-
-/* Moves b's entries to the ring; b->lock held (locked) on entry and on
- * return, dropped only while evicted blocks are checked and given back
- * (their reports must not run under a lock others wait on). here: the
- * stack the evictions are reported at. */
-static void batch_flush(struct batch *b, uint32_t here, int locked) {
-  uint64_t limit = spy_opt.check_quarantine;
-  for (;;) {
-    struct qent out[16];
-    unsigned nout = 0, left = 0;
-    spy_lock(&check_lock);
-    for (uint32_t i = 0; i < b->count; i++) {
-      struct qent *e = &b->e[i];
-      if (!e->user) continue;
-      uint64_t cost = q_cost(e);
-      while (q_count && (q_count == Q_CAP || q_bytes + cost > limit) && nout < 16) out[nout++] = q_pop();
-      if (q_count == Q_CAP || q_bytes + cost > limit) { left = 1; break; }
-      ring[(q_head + q_count) % Q_CAP] = *e;
-      q_count++;
-      q_bytes += cost;
-      e->user = 0;               /* moved: no stale root, no second find */
-    }
-    spy_unlock(&check_lock);
-    if (!left) { b->count = 0; b->bytes = 0; }
-    if (!nout) return;
-    if (locked) spy_unlock(&b->lock);
-    prefetch_out(out, nout);
-    for (unsigned k = 0; k < nout; k++) release(&out[k], here, "quarantine eviction");
-    if (locked) spy_lock(&b->lock);
-    if (!left) return;
-  }
-}
-
-static struct batch *batch_mine(void) {
-  if (SPY_LIKELY(my_batch_state == 1)) return my_batch;
-  if (my_batch_state == 2) return NULL;
-  my_batch_state = 2;
-  for (unsigned i = 0; i < B_SLOTS; i++) {
-    uint32_t free_slot = 0;
-    if (__atomic_compare_exchange_n(&batches[i].owned, &free_slot, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-      my_batch = &batches[i];
-      my_batch_state = 1;
-      break;
-    }
-  }
-  return my_batch;
-}
-
-/* A freed, poisoned block joins the quarantine: this thread's batch,
- * the ring when the batch is full (or holds limit/64 bytes). */
-static void quarantine(const struct qent *e) {
-  uint64_t cost = q_cost(e), limit = spy_opt.check_quarantine;
-  if (cost > limit) { release(e, e->free_stack, "free"); return; }
-  struct batch *b = batch_mine();
-  if (!b) { quarantine_direct(e); return; }
-  int locked = !__libc_single_threaded;   /* alone: no one can look (spy_blocks.c) */
-  if (locked) spy_lock(&b->lock);
-  b->e[b->count] = *e;
-  __atomic_store_n(&b->count, b->count + 1, __ATOMIC_RELEASE);
-  b->bytes += cost;
-  if (b->count == B_CAP || b->bytes >= limit / 64) batch_flush(b, e->free_stack, locked);
-  if (locked) spy_unlock(&b->lock);
-}
-
-/* Every thread's batch into the ring (exit, leak checks). */
-static void batch_flush_all(uint32_t here) {
-  for (unsigned i = 0; i < B_SLOTS; i++) {
-    struct batch *b = &batches[i];
-    if (!__atomic_load_n(&b->count, __ATOMIC_ACQUIRE)) continue;
-    spy_lock(&b->lock);
-    batch_flush(b, here, 1);
-    spy_unlock(&b->lock);
-  }
-}
-
-/* The thread is leaving (its pthread key's destructor): its batch goes to
- * the ring and its slot back to the registry; later frees go direct. */
-void spy_check_thread_exit(void) {
-  if (!spy_check_on || my_batch_state != 1) return;
-  struct batch *b = my_batch;
-  spy_busy++;
-  spy_lock(&b->lock);
-  batch_flush(b, spy_stack_capture(), 1);
-  spy_unlock(&b->lock);
-  my_batch = NULL;
-  my_batch_state = 2;
-  __atomic_store_n(&b->owned, 0, __ATOMIC_RELEASE);
-  spy_busy--;
-}
-
-/* Batches first, then the ring: an entry only moves batch -> ring, so
- * one that is in either when we start is seen. */
-static int quarantined(uint64_t user, struct qent *out) {
-  for (unsigned i = 0; i < B_SLOTS; i++) {
-    struct batch *b = &batches[i];
-    if (!__atomic_load_n(&b->count, __ATOMIC_ACQUIRE)) continue;
-    int found = 0;
-    spy_lock(&b->lock);
-    for (uint32_t k = 0; k < b->count && !found; k++)
-      if (b->e[k].user == user) { *out = b->e[k]; found = 1; }
-    spy_unlock(&b->lock);
-    if (found) return 1;
-  }
-  spy_lock(&check_lock);
-  uint64_t i = ring_find(user);
-  if (i != UINT64_MAX) *out = ring[i];
-  spy_unlock(&check_lock);
-  return i != UINT64_MAX;
-}
-
 void spy_check_verify_all(int release_all) {
-  if (!spy_check_on) return;
-  uint32_t here = spy_stack_capture();
-  const char *at = release_all ? "exit" : "leak check";
-  batch_flush_all(here);
-  if (release_all) {
-    for (;;) {
-      struct qent out[64];
-      unsigned nout = 0;
-      spy_lock(&check_lock);
-      while (q_count && nout < 64) out[nout++] = q_pop();
-      spy_unlock(&check_lock);
-      for (unsigned k = 0; k < nout; k++) release(&out[k], here, at);
-      if (!nout) return;
-    }
-  }
-  /* verify in place: bad blocks are copied out, re-poisoned, reported */
-  for (uint64_t from = 0;;) {
-    struct qent bad[16];
-    unsigned nbad = 0;
-    spy_lock(&check_lock);
-    for (; from < q_count && nbad < 16; from++) {
-      struct qent *e = &ring[(q_head + from) % Q_CAP];
-      unsigned char *u = (unsigned char *)(uintptr_t)e->user;
-      long last;
-      if (spy_check_scan(u, POISONED(e->size), FILL_FREED, &last) < 0) continue;
-      bad[nbad++] = *e;
-    }
-    spy_unlock(&check_lock);
-    for (unsigned k = 0; k < nbad; k++) check_poison(&bad[k], here, at);
-    spy_lock(&check_lock);   /* still quarantined ones: poison again, once reported */
-    for (unsigned k = 0; k < nbad; k++) {
-      if (ring_find(bad[k].user) != UINT64_MAX) memset((void *)(uintptr_t)bad[k].user, FILL_FREED, POISONED(bad[k].size));
-    }
-    spy_unlock(&check_lock);
-    if (!nbad) return;
-  }
+  if (spy_check_on) spy_quarantine_verify_all(release_all);
+}
+
+void spy_check_thread_exit(void) {
+  if (spy_check_on) spy_quarantine_thread_exit();
+}
+
+/* The crash path (async-signal-safe, no lock). */
+int spy_check_find_freed(uint64_t addr, struct spy_near *out) {
+  return spy_check_on && spy_quarantine_find_freed(addr, out);
 }
 
 /* p is not a live block: report it (1) or say it is glibc's own (0). */
@@ -485,9 +255,9 @@ static int diagnose(uint64_t user, uint32_t here, const char *at) {
     return 1;
   }
   char what[256];
-  struct qent q;
+  struct spy_qent q;
   struct hsp_block b;
-  if (quarantined(user, &q)) {
+  if (spy_quarantine_find(user, &q)) {
     spy_fmt(what, sizeof what, "the %llu-byte block at %p was freed already, detected at %s",
             (unsigned long long)q.size, (void *)(uintptr_t)user, at);
     spy_check_report(HSP_ERR_DOUBLE_FREE, user, q.size, 0, here, q.free_stack, q.alloc_stack, what);
@@ -520,22 +290,22 @@ void *spy_check_alloc(size_t n, size_t align, int zero) {
     void *g = spy_guard_alloc(n, align, zero);
     if (g) return g;
   }
-  size_t front = RZ, total;
+  size_t front = SPY_RZ, total;
   while (front < align) {
     if (front > ((size_t)-1 >> 2)) { errno = ENOMEM; return NULL; }
     front <<= 1;
   }
-  if (__builtin_add_overflow(n, front + RZ, &total)) { errno = ENOMEM; return NULL; }
-  unsigned char *raw = front > RZ ? __libc_memalign(front, total) : __libc_malloc(total);
+  if (__builtin_add_overflow(n, front + SPY_RZ, &total)) { errno = ENOMEM; return NULL; }
+  unsigned char *raw = front > SPY_RZ ? __libc_memalign(front, total) : __libc_malloc(total);
   if (!raw) return NULL;
   unsigned char *user = raw + front;
-  if (front > RZ && !al_insert((uint64_t)(uintptr_t)user, front)) {
+  if (front > SPY_RZ && !al_insert((uint64_t)(uintptr_t)user, front)) {
     __libc_free(raw);
     errno = ENOMEM;
     return NULL;
   }
   memset(raw, FILL_RZ, front);
-  memset(user + n, FILL_RZ, RZ);
+  memset(user + n, FILL_RZ, SPY_RZ);
   if (zero) memset(user, 0, n);
   else if (spy_opt.check_fill) memset(user, FILL_NEW, n < FILL_MAX ? n : FILL_MAX);
   return user;
@@ -589,12 +359,12 @@ void spy_check_free(void *p, unsigned family) {
     if (!diagnose(user, here, fam_verb(family))) __libc_free(p);
     return;
   }
-  struct qent e = { user, HSP_BLOCK_SIZE(&b), (uint32_t)front_of(user, 1),
+  struct spy_qent e = { user, HSP_BLOCK_SIZE(&b), (uint32_t)front_of(user, 1),
                     HSP_BLOCK_FAMILY(&b), b.stack, here };
   check_zones(user, e.size, e.front, e.alloc_stack, e.free_stack, fam_verb(family));
   spy_check_family(user, e.size, e.family, family, e.free_stack, e.alloc_stack);
-  memset(p, FILL_FREED, POISONED(e.size));
-  quarantine(&e);
+  memset(p, SPY_FILL_FREED, SPY_POISONED(e.size));
+  spy_quarantine_put(&e);
 }
 
 void *spy_check_realloc(void *old, size_t n) {
@@ -633,8 +403,8 @@ void spy_check_free_off(void *p) {
     __libc_free((char *)p - front_of((uint64_t)(uintptr_t)p, 1));
     return;
   }
-  struct qent q;
-  if (quarantined((uint64_t)(uintptr_t)p, &q)) return;   /* double free */
+  struct spy_qent q;
+  if (spy_quarantine_find((uint64_t)(uintptr_t)p, &q)) return;   /* double free */
   __libc_free(p);
 }
 
@@ -647,26 +417,4 @@ void *spy_check_realloc_off(void *old, size_t n) {
   memcpy(p, old, HSP_BLOCK_SIZE(&b) < n ? HSP_BLOCK_SIZE(&b) : n);
   spy_check_free_off(old);
   return p;
-}
-
-/* The crash path: a quarantined block holding addr (no lock: the holder
- * may be the crashed thread; a racing eviction can only hide a block). */
-int spy_check_find_freed(uint64_t addr, struct spy_near *out) {
-  if (!spy_check_on) return 0;
-  for (uint64_t k = 0; k < q_count && k < Q_CAP; k++) {
-    const struct qent *e = &ring[(q_head + k) % Q_CAP];
-    if (addr >= e->user - e->front && addr < e->user + e->size + RZ) {
-      *out = (struct spy_near){ e->user, e->size, e->alloc_stack, e->free_stack, 1 };
-      return 1;
-    }
-  }
-  for (unsigned i = 0; i < B_SLOTS; i++)
-    for (uint32_t k = 0; k < batches[i].count && k < B_CAP; k++) {
-      const struct qent *e = &batches[i].e[k];
-      if (e->user && addr >= e->user - e->front && addr < e->user + e->size + RZ) {
-        *out = (struct spy_near){ e->user, e->size, e->alloc_stack, e->free_stack, 1 };
-        return 1;
-      }
-    }
-  return 0;
 }
