@@ -361,7 +361,10 @@ void spy_check_thread_exit(void);          /* its batch of frees to the quaranti
  * poisoning a large block whole would write it at free and read it back,
  * out of cache, at eviction. --guard covers all of a block. */
 #define SPY_RZ 16
+#define SPY_FILL_RZ 0xab              /* red zones, --guard's slack */
+#define SPY_FILL_NEW 0xbe             /* new blocks' first SPY_FILL_MAX bytes */
 #define SPY_FILL_FREED 0xfd
+#define SPY_FILL_MAX 4096
 #define SPY_POISON_MAX 4096
 #define SPY_POISONED(size) ((size) < SPY_POISON_MAX ? (size) : SPY_POISON_MAX)
 /* A freed block, poisoned, as the quarantine holds it (user 0: an empty

@@ -35,9 +35,6 @@
 
 #include "spy.h"
 
-#define FILL_RZ 0xab
-#define FILL_NEW 0xbe
-#define FILL_MAX 4096             /* new blocks: the first 4 KiB filled, like ASan */
 #define AL_CAP (1u << 18)         /* over-aligned live blocks */
 #define FAM_UNKNOWN 0xff
 
@@ -193,22 +190,22 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
                         uint32_t here, const char *at) {
   const unsigned char *u = (const unsigned char *)(uintptr_t)user;
   char what[256];
-  long last, first = spy_check_scan(u + size, SPY_RZ, FILL_RZ, &last);
+  long last, first = spy_check_scan(u + size, SPY_RZ, SPY_FILL_RZ, &last);
   if (first >= 0) {
     spy_fmt(what, sizeof what, "%s%ld byte%s past the %llu-byte block at %p (first at offset %llu), detected at %s",
             last + 1 == SPY_RZ ? "at least " : "", last + 1, last ? "s" : "",
             (unsigned long long)size, (void *)u, (unsigned long long)(size + (uint64_t)first), at);
     spy_check_report(HSP_ERR_HEAP_OVERFLOW, user, size, (int32_t)(size + (uint64_t)first), here, 0, alloc, what);
-    memset((void *)(u + size), FILL_RZ, SPY_RZ);       /* reported once */
+    memset((void *)(u + size), SPY_FILL_RZ, SPY_RZ);       /* reported once */
   }
-  first = spy_check_scan(u - front, front, FILL_RZ, &last);
+  first = spy_check_scan(u - front, front, SPY_FILL_RZ, &last);
   if (first >= 0) {
     long before = (long)front - first;
     spy_fmt(what, sizeof what, "%s%ld byte%s before the %llu-byte block at %p (first at offset -%ld), detected at %s",
             first == 0 ? "at least " : "", before, before > 1 ? "s" : "",
             (unsigned long long)size, (void *)u, before, at);
     spy_check_report(HSP_ERR_HEAP_UNDERFLOW, user, size, (int32_t)-before, here, 0, alloc, what);
-    memset((void *)(u - front), FILL_RZ, front);
+    memset((void *)(u - front), SPY_FILL_RZ, front);
   }
 }
 
@@ -304,10 +301,10 @@ void *spy_check_alloc(size_t n, size_t align, int zero) {
     errno = ENOMEM;
     return NULL;
   }
-  memset(raw, FILL_RZ, front);
-  memset(user + n, FILL_RZ, SPY_RZ);
+  memset(raw, SPY_FILL_RZ, front);
+  memset(user + n, SPY_FILL_RZ, SPY_RZ);
   if (zero) memset(user, 0, n);
-  else if (spy_opt.check_fill) memset(user, FILL_NEW, n < FILL_MAX ? n : FILL_MAX);
+  else if (spy_opt.check_fill) memset(user, SPY_FILL_NEW, n < SPY_FILL_MAX ? n : SPY_FILL_MAX);
   return user;
 }
 
@@ -348,7 +345,8 @@ void spy_check_custom_free(uint64_t user, const struct hsp_block *b, unsigned fr
                    spy_stack_capture(), 0, b->stack, what);
 }
 
-void spy_check_free(void *p, unsigned family) {
+/* at: the call that found what is wrong ("free", "delete", "realloc"). */
+static void free_at(void *p, unsigned family, const char *at) {
   uint64_t user = (uint64_t)(uintptr_t)p;
   struct hsp_block b;
   if (spy_guard_owns(p)) { spy_guard_free(p, family); return; }
@@ -356,20 +354,22 @@ void spy_check_free(void *p, unsigned family) {
   spy_block_prefetch(p);
   uint32_t here = spy_stack_capture();
   if (!spy_block_take(p, &b)) {
-    if (!diagnose(user, here, fam_verb(family))) __libc_free(p);
+    if (!diagnose(user, here, at)) __libc_free(p);
     return;
   }
   struct spy_qent e = { user, HSP_BLOCK_SIZE(&b), (uint32_t)front_of(user, 1),
                     HSP_BLOCK_FAMILY(&b), b.stack, here };
-  check_zones(user, e.size, e.front, e.alloc_stack, e.free_stack, fam_verb(family));
+  check_zones(user, e.size, e.front, e.alloc_stack, e.free_stack, at);
   spy_check_family(user, e.size, e.family, family, e.free_stack, e.alloc_stack);
   memset(p, SPY_FILL_FREED, SPY_POISONED(e.size));
   spy_quarantine_put(&e);
 }
 
+void spy_check_free(void *p, unsigned family) { free_at(p, family, fam_verb(family)); }
+
 void *spy_check_realloc(void *old, size_t n) {
   if (!old) return spy_track(spy_check_alloc(n, 0, 0), n, HSP_FAM_MALLOC);
-  if (!n) { spy_check_free(old, HSP_FAM_MALLOC); return NULL; }
+  if (!n) { free_at(old, HSP_FAM_MALLOC, "realloc"); return NULL; }
   struct hsp_block b;
   if (spy_block_lookup(old, &b)) {
     void *p = spy_check_alloc(n, 0, 0);
@@ -377,7 +377,7 @@ void *spy_check_realloc(void *old, size_t n) {
     uint64_t keep = HSP_BLOCK_SIZE(&b) < n ? HSP_BLOCK_SIZE(&b) : n;
     memcpy(p, old, keep);
     spy_track(p, n, HSP_FAM_MALLOC);
-    spy_check_free(old, HSP_FAM_MALLOC);
+    free_at(old, HSP_FAM_MALLOC, "realloc");
     return p;
   }
   if (diagnose((uint64_t)(uintptr_t)old, spy_stack_capture(), "realloc")) return NULL;

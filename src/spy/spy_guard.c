@@ -39,8 +39,6 @@
 
 #include "spy.h"
 
-#define FILL_SLACK 0xab
-#define FILL_NEW 0xbe
 #define NCLASS 16                 /* recycled runs of 1..NCLASS pages */
 #define FL_CAP (1u << 20)         /* per class */
 #define Q_CAP (1u << 20)          /* quarantined blocks at most */
@@ -191,12 +189,12 @@ void *spy_guard_alloc(size_t n, size_t align, int zero) {
   __atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
   unsigned char *user = (unsigned char *)(uintptr_t)(underflow ? data : data + data_len - rounded);
   /* pages are fresh or were decommitted: zero already */
-  if (!zero && spy_opt.check_fill) memset(user, FILL_NEW, n < 4096 ? n : 4096);  /* as --check */
+  if (!zero && spy_opt.check_fill) memset(user, SPY_FILL_NEW, n < SPY_FILL_MAX ? n : SPY_FILL_MAX);  /* as --check */
   struct span s = span_of((uint64_t)(uintptr_t)user, n);
   /* overflow side: the slack checked at free is the block's 16-byte
    * rounding; an over-aligned block's extra slack (< a) stays zero */
-  memset((void *)(uintptr_t)s.slack, FILL_SLACK, s.slack_len);
-  memset((void *)(uintptr_t)s.data, FILL_SLACK, s.front_len);
+  memset((void *)(uintptr_t)s.slack, SPY_FILL_RZ, s.slack_len);
+  memset((void *)(uintptr_t)s.data, SPY_FILL_RZ, s.front_len);
   return user;
 }
 
@@ -213,7 +211,7 @@ static void decommit(const struct span *s) {
 static void check_slack(uint64_t user, uint64_t size, uint32_t alloc, uint32_t here, const char *at) {
   struct span s = span_of(user, size);
   char what[256];
-  long last, first = spy_check_scan((const unsigned char *)(uintptr_t)s.data, s.front_len, FILL_SLACK, &last);
+  long last, first = spy_check_scan((const unsigned char *)(uintptr_t)s.data, s.front_len, SPY_FILL_RZ, &last);
   if (first >= 0) {
     long before = (long)s.front_len - first;
     spy_fmt(what, sizeof what, "%ld byte%s before the %llu-byte block at %p (first at offset -%ld, "
@@ -221,7 +219,7 @@ static void check_slack(uint64_t user, uint64_t size, uint32_t alloc, uint32_t h
             (unsigned long long)size, (void *)(uintptr_t)user, before, at);
     spy_check_report(HSP_ERR_HEAP_UNDERFLOW, user, size, (int32_t)-before, here, 0, alloc, what);
   }
-  first = spy_check_scan((const unsigned char *)(uintptr_t)s.slack, s.slack_len, FILL_SLACK, &last);
+  first = spy_check_scan((const unsigned char *)(uintptr_t)s.slack, s.slack_len, SPY_FILL_RZ, &last);
   if (first < 0) return;
   spy_fmt(what, sizeof what, "%ld byte%s past the %llu-byte block at %p (first at offset %llu, "
           "in the slack %s), detected at %s", last + 1, last ? "s" : "", (unsigned long long)size, (void *)(uintptr_t)user,

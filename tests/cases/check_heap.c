@@ -30,6 +30,15 @@ static __attribute__((noinline)) void overflow1(void) {
   free(p);   /* mark: overflow1-free */
 }
 
+/* realloc moves every block under --check: it checks the old one's zones. */
+static __attribute__((noinline)) void realloc_overflow(void) {
+  char *p = malloc(24);   /* mark: realloc-overflow-alloc */
+  show(p);
+  ((char *)launder(p))[25] = 'x';   /* mark: realloc-overflow-bug */
+  p = realloc(p, 100);   /* mark: realloc-overflow-realloc */
+  free(p);
+}
+
 static __attribute__((noinline)) void overflow_many(void) {
   char *p = malloc(24);   /* mark: overflow-many-alloc */
   show(p);
@@ -170,6 +179,7 @@ int main(int argc, char **argv) {
   const char *m = argc > 1 ? argv[1] : "clean";
   if (!strcmp(m, "overflow1")) overflow1();
   else if (!strcmp(m, "overflow-many")) overflow_many();
+  else if (!strcmp(m, "realloc-overflow")) realloc_overflow();
   else if (!strcmp(m, "underflow")) underflow();
   else if (!strcmp(m, "underflow-many")) underflow_many();
   else if (!strcmp(m, "uaf-read")) uaf_read();

@@ -9,7 +9,7 @@
 # itself; --check finds writes at free, eviction or exit).
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
-plan 31
+plan 33
 
 P="$TESTBIN/check_heap"
 at() { printf '0x%x' $((addr + $1)); }   # the bad byte, ASan's "on address"
@@ -35,6 +35,12 @@ is "$(errs o1)" "[('heap_overflow', '$addr', 24, 24, $(mark $S overflow1-free), 
 vg overflow1
 is "$(shape o1 | cut -d'|' -f3,5)" "$(at 24) is located 0 bytes to the right of 24-byte region [$addr,$(at 24))|SUMMARY: heapspy: heap_overflow tests/cases/check_heap.c:$(mark $S overflow1-free) in overflow1" \
   "overflow by 1: ASan's words for where the byte lies, SUMMARY at the detecting free"
+
+check_run ro "$P" realloc-overflow
+like "$(cat ro.err)" "^heapspy: ERROR: heap_overflow on address $(at 25): 2 bytes past the 24-byte block at $addr \(first at offset 25\), detected at realloc$" \
+  "overflow found by realloc: it says so"
+is "$(errs ro)" "[('heap_overflow', '$addr', 24, 25, $(mark $S realloc-overflow-realloc), $(mark $S realloc-overflow-alloc), None)]" \
+  "overflow found by realloc: errors[] at the realloc"
 
 check_run om "$P" overflow-many
 like "$(cat om.err)" "^heapspy: ERROR: heap_overflow on address $(at 24): 10 bytes past the 24-byte block at $addr \(first at offset 24\), detected at free$" \
