@@ -33,6 +33,7 @@ static int user_frame(struct hs_model *m, uint32_t id, struct hs_frame *out) {
 
 /* The address the error is about: the bad byte, or the freed pointer. */
 static uint64_t bad_address(const struct hsp_error *e) {
+  if (!e->address && e->signal) return e->fault_addr;   /* no block: the pointer used */
   if (e->kind == HSP_ERR_MISMATCHED_FREE || e->kind == HSP_ERR_DOUBLE_FREE) return e->address;
   return e->address + (uint64_t)(int64_t)e->offset;
 }
@@ -42,6 +43,14 @@ static void location(FILE *out, struct hs_model *m, const struct hsp_error *e) {
   unsigned long long a = bad_address(e), b = e->address, n = e->size;
   if (!n && e->kind == HSP_ERR_INVALID_FREE) {
     fprintf(out, "0x%llx is not in any heap block heapspy knows (not allocated by malloc)\n", a);
+    return;
+  }
+  if (!n && e->signal) {   /* a crash through a pointer made of --check's fill bytes */
+    unsigned byte = (unsigned)(e->fault_addr >> 56);
+    fprintf(out, "0x%llx is a pointer read from %s (--check fills it with 0x%02x bytes)\n",
+            (unsigned long long)e->fault_addr,
+            byte == 0xfd ? "freed memory" : byte == 0xbe ? "never-written heap memory"
+                                          : "a red zone beside a block", byte);
     return;
   }
   int64_t off = e->kind == HSP_ERR_MISMATCHED_FREE ? 0 : e->offset;

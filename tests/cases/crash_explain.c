@@ -80,6 +80,26 @@ static __attribute__((noinline)) void readonly_block(void) {
   poke(launder(page));
 }
 
+/* Under --check: a pointer loaded from a freed node (0xfd... bytes) or
+ * from a node never written (0xbe...) faults when followed. */
+struct node { struct node *next; int value; };
+static __attribute__((noinline)) int follow(struct node *n) {
+  return n->next->value;   /* mark: fill-follow */
+}
+static __attribute__((noinline)) void freed_node(void) {
+  struct node *n = malloc(sizeof *n);   /* mark: fn-alloc */
+  n->next = n;
+  n->value = 1;
+  show(n, NULL);
+  free(n);   /* mark: fn-free */
+  sink = (char)follow(launder(n));
+}
+static __attribute__((noinline)) void new_node(void) {
+  struct node *n = malloc(sizeof *n);   /* mark: nn-alloc */
+  show(n, NULL);
+  sink = (char)follow(launder(n));
+}
+
 static __attribute__((noinline)) void wild(void) {
   show(NULL, (void *)16);
   *(volatile int *)launder((void *)16) = 1;
@@ -92,6 +112,8 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "big-overflow")) big_overflow();
   else if (!strcmp(m, "readonly")) readonly_block();
   else if (!strcmp(m, "wild")) wild();
+  else if (!strcmp(m, "freed-node")) freed_node();
+  else if (!strcmp(m, "new-node")) new_node();
   else { fprintf(stderr, "unknown mode %s\n", m); return 2; }
   return 0;
 }

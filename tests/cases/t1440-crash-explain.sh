@@ -10,7 +10,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
 source "$TOP/tests/cases/guard-lib.sh"
-plan 13
+plan 18
 
 P="$TESTBIN/crash_explain"
 S=crash_explain.c
@@ -53,6 +53,26 @@ like "$(cat rd.err)" "^$E bad_access on address $fault: write of size 1, $(( fau
   "write into a live block made read-only: stderr"
 is "$(gerrs rd "$P") $(cat rd.status)" "[('bad_access', '$addr', 1048576, $(( fault - addr )), 'write', 1, 'poke:$(mark $S ro-write)', $(mark $S ro-alloc), None)] 139" \
   "write into a live block made read-only: errors[]"
+
+# Under --check, a pointer read from a freed node is eight 0xfd bytes: following
+# it is a general protection fault, which has no address. The register
+# holding the fill says where the pointer came from, and the register
+# still pointing into the freed node which block it was (follow() is
+# `mov (%rdi),%rax; mov 0x8(%rax),%eax` at -O1: a 4-byte read).
+F=0xfdfdfdfdfdfdfdfd
+grun fn --check -- "$P" freed-node
+like "$(cat fn.err)" "^$E use_after_free on address $addr: access of size 4 through a pointer read from freed memory \([a-z0-9]+ = $F, --check's fill\); [a-z0-9]+ points 0 bytes inside the 16-byte block at $addr, freed \(SIGSEGV\)$" \
+  "a pointer read from a freed node: stderr names the fill and the freed block"
+is "$(gerrs fn "$P") $(cat fn.status)" "[('use_after_free', '$addr', 16, 0, 'access', 4, 'follow:$(mark $S fill-follow)', $(mark $S fn-alloc), $(mark $S fn-free))] 139" \
+  "a pointer read from a freed node: errors[] with the node's allocation and free"
+is "$(fault_of fn.json)" "['$F']" "a pointer read from a freed node: fault_address is the pointer used"
+grun nn --check -- "$P" new-node
+like "$(cat nn.err)" "^$E bad_access on address 0xbebebebebebebebe: access of size 4 through a pointer read from never-written heap memory \([a-z0-9]+ = 0xbebebebebebebebe, --check's fill\) \(SIGSEGV\)$" \
+  "a pointer read from a node never written: stderr"
+"$HEAPSPY" report nn.hsp >nn.txt 2>&1
+is "$(grep -c '^0xbebebebebebebebe is a pointer read from never-written heap memory (--check fills it with 0xbe bytes)$' nn.txt) $(gerrs nn "$P")" \
+  "1 [('bad_access', '0x0', 0, 0, 'access', 4, 'follow:$(mark $S fill-follow)', None, None)]" \
+  "a pointer read from a node never written: the report says so; no block"
 
 grun wild -- "$P" wild
 is "$(grep -c "$E" wild.err) $(gerrs wild "$P")" "0 []" "a crash far from any block: nothing said"
