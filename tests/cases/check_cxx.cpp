@@ -7,10 +7,19 @@
 #include <new>
 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // the bugs are deliberate
+#pragma GCC diagnostic ignored "-Wuse-after-free"
 
 static void *volatile slot;
 template <class T> static __attribute__((noinline)) T *launder(T *p) { slot = p; return (T *)slot; }
 static void show(const void *p) { std::printf("block=%p\n", p); std::fflush(stdout); }
+
+// A virtual call through an object already deleted: its vtable pointer is
+// read from freed memory.
+struct shape { virtual ~shape() {} virtual int sides() const { return 0; } };
+struct square : shape { int sides() const override { return 4; } };
+static __attribute__((noinline)) int sides_of(const shape *s) {
+  return s->sides();   // mark: virtual-after-delete-call
+}
 
 int main(int argc, char **argv) {
   const char *m = argc > 1 ? argv[1] : "clean";
@@ -26,6 +35,11 @@ int main(int argc, char **argv) {
     int *p = (int *)std::malloc(sizeof(int));   // mark: malloc-delete-alloc
     show(p);
     delete launder(p);   // mark: malloc-delete-free
+  } else if (!std::strcmp(m, "virtual-after-delete")) {
+    shape *s = new square;   // mark: virtual-after-delete-alloc
+    show(s);
+    delete s;   // mark: virtual-after-delete-delete
+    std::printf("sides=%d\n", sides_of(launder(s)));
   } else if (!std::strcmp(m, "new-delete-array")) {
     int *p = new int(1);   // mark: new-delete-array-alloc
     show(p);

@@ -2,7 +2,7 @@
 # tests/oracle/t2300-who-catches-what.sh: issue 3, side-by-side truth. The
 # bug programs of tests/truth/truth.py (story 2, use after free, double
 # and invalid frees, overflows and underflows by 1 and by 10, the four C++
-# mismatches) run under heapspy --check, heapspy --guard,
+# mismatches, a virtual call through a deleted object) run under heapspy --check, heapspy --guard,
 # valgrind memcheck and AddressSanitizer. Asserts, per tool, that it names
 # each bug's true kind (--check's known blind spot excepted: reads of
 # freed memory), and that
@@ -34,7 +34,8 @@ kinds = {"story 2": "use_after_free", "uaf-read": "use_after_free", "uaf-write":
          "free-interior": "invalid_free", "free-stack": "invalid_free", "free-global": "invalid_free",
          "overflow-1": "heap_overflow", "overflow-10": "heap_overflow", "underflow-1": "heap_underflow",
          "underflow-10": "heap_underflow", "malloc/delete": "mismatched_free", "new/free": "mismatched_free",
-         "new[]/delete": "mismatched_free", "new/delete[]": "mismatched_free"}
+         "new[]/delete": "mismatched_free", "new/delete[]": "mismatched_free",
+         "virtual-after-delete": "use_after_free"}
 blind = set(sys.argv[2].split(",")) - {""}          # must be "not detected"
 maybe = set(sys.argv[3].split(",")) - {""}          # may be either
 wrong = []

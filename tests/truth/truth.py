@@ -71,6 +71,8 @@ ROWS = [
     Row("new/free", "check_cxx", "new-free", ["new-free-free"], "free a new'd int"),
     Row("new[]/delete", "check_cxx", "array-delete", ["array-delete-free"], "delete (not delete[]) a new[]'d array"),
     Row("new/delete[]", "check_cxx", "new-delete-array", ["new-delete-array-free"], "delete[] a new'd int"),
+    Row("virtual-after-delete", "check_cxx", "virtual-after-delete", ["virtual-after-delete-call"],
+        "call a virtual function of a deleted 8-byte object"),
 ]
 
 
