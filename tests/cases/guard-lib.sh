@@ -53,6 +53,17 @@ elif string:
     size = {"b": 1, "w": 2, "l": 4, "q": 8, "al": 1, "ax": 2, "eax": 4, "rax": 8}[string.group(3) or string.group(5)]
 elif re.match(r"v?mov(u|a|nt)p[sd]|v?movdq[au](8|16|32|64)? |v?movntdq ", insn):
     size = {"x": 16, "y": 32, "z": 64}[re.search(r"%([xyz])mm", insn).group(1)]
+elif re.match(r"v?movq ", insn):
+    size = 8                                 # xmm <-> memory, 8 bytes
+elif re.match(r"v?movd ", insn):
+    size = 4
+elif re.match(r"mov[bwlq]? ", insn):         # an integer move: the suffix or the register's width
+    suffix = re.match(r"mov([bwlq]) ", insn)
+    reg = "" if suffix else re.search(r"%(\w+)", re.sub(r"\([^)]*\)", "", insn)).group(1)  # not the address's
+    size = ({"b": 1, "w": 2, "l": 4, "q": 8}[suffix.group(1)] if suffix else
+            1 if re.fullmatch(r"[a-d][lh]|[sd]il|[sb]pl|r\d+b", reg) else
+            2 if re.fullmatch(r"[a-d]x|[sd]i|[sb]p|r\d+w", reg) else
+            4 if re.fullmatch(r"e\w\w|r\d+d", reg) else 8)
 else:
     sys.exit("insn_size: no oracle for " + insn)
 print("%s\t%s" % (size, insn))
