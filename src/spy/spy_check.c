@@ -18,8 +18,8 @@
  * (allocated before the spy was ready or by the spy itself): freed as is.
  * Frees are counted when the program frees, not at eviction.
  *
- * The quarantine itself (ring, per-thread batches, eviction order, its
- * locks) is spy_quarantine.c; it hands every block it evicts back here
+ * The quarantine itself (per-thread rings, the shared ring, eviction
+ * order, its locks) is spy_quarantine.c; it hands every block it evicts back here
  * (spy_check_release), so all verdicts and reports live in this file.
  * The over-aligned side table has a lock of its own (al_lock), a leaf:
  * nothing else is taken while it is held.

@@ -1,26 +1,27 @@
 /*
  * spy_quarantine.c: --check's quarantine, where freed blocks wait before
- * glibc gets them back. A FIFO ring of at most check_quarantine bytes
- * (default 16 MiB) and Q_CAP blocks; the oldest leave first, through
+ * glibc gets them back. FIFO rings holding at most check_quarantine bytes
+ * (default 16 MiB) between them; the oldest leave first, through
  * spy_check_release (spy_check.c), which verifies their poison and red
  * zones, reports, and frees them. It answers "was this pointer freed
  * already" (double frees), walks every held block at exit and at leak
  * checks, and names the freed block a crash hit.
  *
- * Threads do not serialize on the quarantine: each thread's frees gather
- * in a batch of its own (B_CAP entries, a slot of a registry in our own
- * mapping) handed to the ring under one q_lock per batch. An entry is
- * always in exactly one place a search sees (its batch or the ring: it
- * moves under both locks), so double frees are found wherever the first
- * free's entry sits; exit, leak checks and the crash path walk every
- * batch; a thread's batch is flushed at its exit
- * (spy_quarantine_thread_exit).
- * Lock order: a batch's lock, then q_lock.
+ * Each thread that frees owns a ring (a slot of a registry in our own
+ * mapping) and gets an equal share of the bytes: its frees wait in its
+ * own ring and it evicts only its own blocks, which glibc mostly handed
+ * it from its own arena. A shared FIFO made every thread verify and free
+ * the others' blocks: their cache lines and arena locks bounced between
+ * cores. A thread's ring goes to the shared ring when it exits; threads
+ * past the registry's slots use the shared ring directly. An entry is in
+ * exactly one ring (it moves under both locks), so every search that
+ * walks all rings finds it.
+ * Lock order: a thread's ring, then the shared ring.
  *
- * Must never: allocate; hold q_lock (or a batch's lock others wait on)
- * while unwinding, recording an error or calling spy_check_release /
- * spy_check_poison; free a block itself; leave a stale user pointer in a
- * slot it emptied (the leak scan would take it for a root).
+ * Must never: allocate; hold a ring's lock while unwinding, recording an
+ * error or calling spy_check_release / spy_check_poison; free a block
+ * itself; leave a stale user pointer in a slot it emptied (the leak scan
+ * would take it for a root).
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -29,21 +30,21 @@
 
 extern char __libc_single_threaded;
 
-#define Q_CAP (1u << 20)          /* quarantined blocks at most */
-#define B_CAP 32                  /* entries a thread gathers per hand-over */
-#define B_SLOTS 256               /* threads with a batch at once; the rest go direct */
+#define SHARED_CAP (1u << 20)     /* blocks in the shared ring at most */
+#define OWN_CAP (1u << 18)        /* blocks in a thread's ring at most */
+#define SLOTS 256                 /* threads with a ring of their own at once */
 
-static struct spy_qent *ring;     /* Q_CAP entries, FIFO from q_head */
-static uint64_t q_head, q_count, q_bytes;
-static uint32_t q_lock;
+struct qring {
+  uint32_t lock, owned, cap;
+  uint64_t head, count, bytes;
+  struct spy_qent *e;             /* cap entries, FIFO from head; mapped when first owned */
+};
 
-/* A thread's gathered frees. Only the owner appends; anyone holding lock
- * may move entries to the ring (a moved entry's user is zeroed, count is
- * reset once all are moved). */
-struct batch { uint32_t lock, owned, count; uint64_t bytes; struct spy_qent e[B_CAP]; };
-static struct batch *batches;     /* B_SLOTS */
-static __thread struct batch *my_batch __attribute__((tls_model("initial-exec")));
-static __thread int my_batch_state __attribute__((tls_model("initial-exec")));  /* 1 has one, 2 direct */
+static struct qring shared;
+static struct qring *slots;       /* SLOTS */
+static uint32_t owners;           /* slots owned by live threads */
+static __thread struct qring *mine __attribute__((tls_model("initial-exec")));
+static __thread int mine_state __attribute__((tls_model("initial-exec")));  /* 1 owns one, 2 shared */
 
 static void *map(size_t bytes) {
   void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -52,261 +53,247 @@ static void *map(size_t bytes) {
 }
 
 int spy_quarantine_init(void) {
-  ring = map(sizeof *ring * Q_CAP);
-  batches = map(sizeof *batches * B_SLOTS);
-  return ring && batches ? 0 : -1;
+  shared.e = map(sizeof *shared.e * SHARED_CAP);
+  shared.cap = SHARED_CAP;
+  slots = map(sizeof *slots * SLOTS);
+  return shared.e && slots ? 0 : -1;
 }
 
-/* fork: every batch, then the ring; the child keeps the batches' entries
- * (quarantined blocks of its heap), its only thread keeps its own slot. */
+/* Each ring's share of the bytes: the threads owning rings split them. */
+static uint64_t share(void) {
+  uint32_t n = __atomic_load_n(&owners, __ATOMIC_RELAXED);
+  return spy_opt.check_quarantine / (n ? n : 1);
+}
+
+/* fork: every thread's ring, then the shared one; the child keeps their
+ * entries (quarantined blocks of its heap), its only thread its own slot. */
 void spy_quarantine_lock(void) {
-  for (unsigned i = 0; i < B_SLOTS; i++) spy_lock(&batches[i].lock);
-  spy_lock(&q_lock);
+  for (unsigned i = 0; i < SLOTS; i++) spy_lock(&slots[i].lock);
+  spy_lock(&shared.lock);
 }
 void spy_quarantine_unlock(void) {
-  spy_unlock(&q_lock);
-  for (unsigned i = 0; i < B_SLOTS; i++) spy_unlock(&batches[i].lock);
+  spy_unlock(&shared.lock);
+  for (unsigned i = 0; i < SLOTS; i++) spy_unlock(&slots[i].lock);
 }
 void spy_quarantine_reset_lock(void) {
-  q_lock = 0;
-  if (batches)
-    for (unsigned i = 0; i < B_SLOTS; i++) {
-      batches[i].lock = 0;
-      if (&batches[i] != my_batch) batches[i].owned = 0;
-    }
+  shared.lock = 0;
+  if (!slots) return;
+  for (unsigned i = 0; i < SLOTS; i++) {
+    slots[i].lock = 0;
+    if (&slots[i] != mine) slots[i].owned = 0;
+  }
+  owners = mine_state == 1;
 }
 
-/* ---- the ring (under q_lock) ------------------------------------------- */
+/* ---- one ring (under its lock) ----------------------------------------- */
 
-/* The ring slot holding user, newest first, or UINT64_MAX. A linear walk:
- * only frees of pointers the live table does not know (double, invalid,
+static uint64_t q_cost(const struct spy_qent *e) { return e->size + e->front + SPY_RZ; }
+
+static struct spy_qent *at(const struct qring *r, uint64_t k) { return &r->e[(r->head + k) % r->cap]; }
+
+static void push(struct qring *r, const struct spy_qent *e) {
+  *at(r, r->count) = *e;
+  r->count++;
+  r->bytes += q_cost(e);
+}
+
+static struct spy_qent pop(struct qring *r) {
+  struct spy_qent *slot = at(r, 0), e = *slot;
+  slot->user = 0;                 /* a stale pointer would look like a root to the leak scan */
+  r->head = (r->head + 1) % r->cap;
+  r->count--;
+  r->bytes -= q_cost(&e);
+  return e;
+}
+
+/* The entry holding user, newest first, or NULL. A linear walk: only
+ * frees of pointers the live table does not know (double, invalid,
  * glibc's own blocks) ask, and an index would cost every free two cache
  * misses. */
-static uint64_t ring_find(uint64_t user) {
-  for (uint64_t k = q_count; k-- > 0;) {
-    uint64_t slot = (q_head + k) % Q_CAP;
-    if (ring[slot].user == user) return slot;
-  }
-  return UINT64_MAX;
+static struct spy_qent *find_in(const struct qring *r, uint64_t user) {
+  for (uint64_t k = r->count; k-- > 0;)
+    if (at(r, k)->user == user) return at(r, k);
+  return NULL;
 }
 
-static struct spy_qent q_pop(void) {
-  struct spy_qent e = ring[q_head];
-  ring[q_head].user = 0;          /* a stale pointer would look like a root to the leak scan */
-  q_head = (q_head + 1) % Q_CAP;
-  q_count--;
-  q_bytes -= e.size + e.front + SPY_RZ;
-  return e;
+static int full_for(const struct qring *r, uint64_t cost, uint64_t limit) {
+  return r->count == r->cap || (r->count && r->bytes + cost > limit);
 }
 
 /* Evicted blocks left the cache long ago: ask for the lines
  * spy_check_release reads (zones and poison, at most 8 lines a block) of
  * all of them at once, so their misses overlap instead of queueing one by
  * one. */
-static void prefetch_out(const struct spy_qent *out, unsigned nout) {
+static void release_all(const struct spy_qent *out, unsigned nout, uint32_t here, const char *why) {
   for (unsigned k = 0; k < nout; k++) {
     const char *lo = (const char *)(uintptr_t)(out[k].user - out[k].front);
     const char *hi = (const char *)(uintptr_t)(out[k].user + SPY_POISONED(out[k].size) + SPY_RZ);
     for (unsigned n = 0; lo < hi && n < 8; lo += 64, n++) __builtin_prefetch(lo);
     __builtin_prefetch(hi - 1);
   }
+  for (unsigned k = 0; k < nout; k++) spy_check_release(&out[k], here, why);
 }
 
-static uint64_t q_cost(const struct spy_qent *e) { return e->size + e->front + SPY_RZ; }
+/* ---- the rings --------------------------------------------------------- */
 
-/* No thread's batch: the ring at once (the caller holds no lock). */
-static void quarantine_direct(const struct spy_qent *e) {
-  uint64_t cost = q_cost(e), limit = spy_opt.check_quarantine;
-  for (;;) {
-    struct spy_qent out[8];
-    unsigned nout = 0;
-    int done = 0;
-    spy_lock(&q_lock);
-    while (q_count && (q_count == Q_CAP || q_bytes + cost > limit) && nout < 8) out[nout++] = q_pop();
-    if (q_count < Q_CAP && q_bytes + cost <= limit) {
-      ring[(q_head + q_count) % Q_CAP] = *e;
-      q_count++;
-      q_bytes += cost;
-      done = 1;
+static struct qring *ring_mine(void) {
+  if (SPY_LIKELY(mine_state == 1)) return mine;
+  if (mine_state == 2) return &shared;
+  mine_state = 2;
+  for (unsigned i = 0; i < SLOTS; i++) {
+    uint32_t free_slot = 0;
+    if (!__atomic_compare_exchange_n(&slots[i].owned, &free_slot, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      continue;
+    if (!slots[i].e) {            /* a slot never owned before: its ring */
+      struct spy_qent *e = map(sizeof *e * OWN_CAP);
+      if (!e) { __atomic_store_n(&slots[i].owned, 0, __ATOMIC_RELEASE); break; }
+      spy_lock(&slots[i].lock);
+      slots[i].cap = OWN_CAP;
+      __atomic_store_n(&slots[i].e, e, __ATOMIC_RELEASE);
+      spy_unlock(&slots[i].lock);
     }
-    spy_unlock(&q_lock);
-    prefetch_out(out, nout);
-    for (unsigned k = 0; k < nout; k++) spy_check_release(&out[k], e->free_stack, "quarantine eviction");
+    __atomic_add_fetch(&owners, 1, __ATOMIC_RELAXED);
+    mine = &slots[i];
+    mine_state = 1;
+    return mine;
+  }
+  return &shared;
+}
+
+/* A freed, poisoned block joins its thread's ring; the ring's oldest
+ * leave while it holds more than its share (a block larger than the
+ * share is not held at all). */
+void spy_quarantine_put(const struct spy_qent *e) {
+  uint64_t cost = q_cost(e);
+  struct qring *r = ring_mine();
+  uint64_t limit = share();
+  if (cost > limit) { spy_check_release(e, e->free_stack, "free"); return; }
+  /* alone in the process, nobody can look at a thread's own ring */
+  int locked = r == &shared || !__libc_single_threaded;
+  for (;;) {
+    struct spy_qent out[16];
+    unsigned nout = 0, done = 0;
+    if (locked) spy_lock(&r->lock);
+    while (full_for(r, cost, limit) && nout < 16) out[nout++] = pop(r);
+    if (!full_for(r, cost, limit)) { push(r, e); done = 1; }
+    if (locked) spy_unlock(&r->lock);
+    release_all(out, nout, e->free_stack, "quarantine eviction");
     if (done) return;
   }
 }
 
-/* ---- the batches ------------------------------------------------------- */
-
-/* Moves b's entries to the ring; b->lock held (locked) on entry and on
- * return, dropped only while evicted blocks are checked and given back
- * (their reports must not run under a lock others wait on). here: the
- * stack the evictions are reported at. */
-static void batch_flush(struct batch *b, uint32_t here, int locked) {
-  uint64_t limit = spy_opt.check_quarantine;
+/* Moves r's blocks, oldest first, to the shared ring (a thread leaving,
+ * or exit and leak checks gathering everything before a walk). */
+static void to_shared(struct qring *r, uint32_t here) {
   for (;;) {
     struct spy_qent out[16];
-    unsigned nout = 0, left = 0;
-    spy_lock(&q_lock);
-    for (uint32_t i = 0; i < b->count; i++) {
-      struct spy_qent *e = &b->e[i];
-      if (!e->user) continue;
-      uint64_t cost = q_cost(e);
-      while (q_count && (q_count == Q_CAP || q_bytes + cost > limit) && nout < 16) out[nout++] = q_pop();
-      if (q_count == Q_CAP || q_bytes + cost > limit) { left = 1; break; }
-      ring[(q_head + q_count) % Q_CAP] = *e;
-      q_count++;
-      q_bytes += cost;
-      e->user = 0;               /* moved: no stale root, no second find */
+    unsigned nout = 0;
+    uint64_t limit = share();
+    spy_lock(&r->lock);
+    spy_lock(&shared.lock);
+    while (r->count && nout < 16) {
+      if (full_for(&shared, q_cost(at(r, 0)), limit)) { out[nout++] = pop(&shared); continue; }
+      struct spy_qent e = pop(r);
+      push(&shared, &e);
     }
-    spy_unlock(&q_lock);
-    if (!left) { b->count = 0; b->bytes = 0; }
-    if (!nout) return;
-    if (locked) spy_unlock(&b->lock);
-    prefetch_out(out, nout);
-    for (unsigned k = 0; k < nout; k++) spy_check_release(&out[k], here, "quarantine eviction");
-    if (locked) spy_lock(&b->lock);
+    uint64_t left = r->count;
+    spy_unlock(&shared.lock);
+    spy_unlock(&r->lock);
+    release_all(out, nout, here, "quarantine eviction");
     if (!left) return;
   }
 }
 
-static struct batch *batch_mine(void) {
-  if (SPY_LIKELY(my_batch_state == 1)) return my_batch;
-  if (my_batch_state == 2) return NULL;
-  my_batch_state = 2;
-  for (unsigned i = 0; i < B_SLOTS; i++) {
-    uint32_t free_slot = 0;
-    if (__atomic_compare_exchange_n(&batches[i].owned, &free_slot, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-      my_batch = &batches[i];
-      my_batch_state = 1;
-      break;
-    }
-  }
-  return my_batch;
-}
-
-/* A freed, poisoned block joins the quarantine: this thread's batch,
- * the ring when the batch is full (or holds limit/64 bytes). */
-void spy_quarantine_put(const struct spy_qent *e) {
-  uint64_t cost = q_cost(e), limit = spy_opt.check_quarantine;
-  if (cost > limit) { spy_check_release(e, e->free_stack, "free"); return; }
-  struct batch *b = batch_mine();
-  if (!b) { quarantine_direct(e); return; }
-  int locked = !__libc_single_threaded;   /* alone: no one can look (spy_blocks.c) */
-  if (locked) spy_lock(&b->lock);
-  b->e[b->count] = *e;
-  __atomic_store_n(&b->count, b->count + 1, __ATOMIC_RELEASE);
-  b->bytes += cost;
-  if (b->count == B_CAP || b->bytes >= limit / 64) batch_flush(b, e->free_stack, locked);
-  if (locked) spy_unlock(&b->lock);
-}
-
-/* Every thread's batch into the ring (exit, leak checks). */
-static void batch_flush_all(uint32_t here) {
-  for (unsigned i = 0; i < B_SLOTS; i++) {
-    struct batch *b = &batches[i];
-    if (!__atomic_load_n(&b->count, __ATOMIC_ACQUIRE)) continue;
-    spy_lock(&b->lock);
-    batch_flush(b, here, 1);
-    spy_unlock(&b->lock);
-  }
-}
-
-/* The thread is leaving (its pthread key's destructor): its batch goes to
- * the ring and its slot back to the registry; later frees go direct. */
+/* The thread is leaving (its pthread key's destructor): its ring goes to
+ * the shared one and its slot back to the registry; later frees go to
+ * the shared ring. */
 void spy_quarantine_thread_exit(void) {
-  if (my_batch_state != 1) return;
-  struct batch *b = my_batch;
+  if (mine_state != 1) return;
+  struct qring *r = mine;
   spy_busy++;
-  spy_lock(&b->lock);
-  batch_flush(b, spy_stack_capture(), 1);
-  spy_unlock(&b->lock);
-  my_batch = NULL;
-  my_batch_state = 2;
-  __atomic_store_n(&b->owned, 0, __ATOMIC_RELEASE);
+  to_shared(r, spy_stack_capture());
+  mine = NULL;
+  mine_state = 2;
+  __atomic_sub_fetch(&owners, 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&r->owned, 0, __ATOMIC_RELEASE);
   spy_busy--;
 }
 
 /* ---- lookups ----------------------------------------------------------- */
 
-/* Batches first, then the ring: an entry only moves batch -> ring, so
- * one that is in either when we start is seen. */
+/* Every ring: an entry moves only from a thread's ring to the shared one,
+ * holding both locks, so one quarantined when we start is seen. */
+static struct qring *ring_at(unsigned i) { return i < SLOTS ? &slots[i] : &shared; }
+
 int spy_quarantine_find(uint64_t user, struct spy_qent *out) {
-  for (unsigned i = 0; i < B_SLOTS; i++) {
-    struct batch *b = &batches[i];
-    if (!__atomic_load_n(&b->count, __ATOMIC_ACQUIRE)) continue;
-    int found = 0;
-    spy_lock(&b->lock);
-    for (uint32_t k = 0; k < b->count && !found; k++)
-      if (b->e[k].user == user) { *out = b->e[k]; found = 1; }
-    spy_unlock(&b->lock);
-    if (found) return 1;
+  for (unsigned i = 0; i <= SLOTS; i++) {
+    struct qring *r = ring_at(i);
+    if (!__atomic_load_n(&r->count, __ATOMIC_ACQUIRE)) continue;
+    spy_lock(&r->lock);
+    const struct spy_qent *e = find_in(r, user);
+    if (e) *out = *e;
+    spy_unlock(&r->lock);
+    if (e) return 1;
   }
-  spy_lock(&q_lock);
-  uint64_t i = ring_find(user);
-  if (i != UINT64_MAX) *out = ring[i];
-  spy_unlock(&q_lock);
-  return i != UINT64_MAX;
+  return 0;
 }
 
 /* Exit (release: every block verified and given back) or a leak check
  * (every block verified where it is). */
-void spy_quarantine_verify_all(int release_all) {
+void spy_quarantine_verify_all(int release) {
   uint32_t here = spy_stack_capture();
-  const char *at = release_all ? "exit" : "leak check";
-  batch_flush_all(here);
-  if (release_all) {
-    for (;;) {
-      struct spy_qent out[64];
-      unsigned nout = 0;
-      spy_lock(&q_lock);
-      while (q_count && nout < 64) out[nout++] = q_pop();
-      spy_unlock(&q_lock);
-      for (unsigned k = 0; k < nout; k++) spy_check_release(&out[k], here, at);
-      if (!nout) return;
+  const char *why = release ? "exit" : "leak check";
+  for (unsigned i = 0; i <= SLOTS; i++) {
+    struct qring *r = ring_at(i);
+    if (release) {
+      for (;;) {
+        struct spy_qent out[64];
+        unsigned nout = 0;
+        spy_lock(&r->lock);
+        while (r->count && nout < 64) out[nout++] = pop(r);
+        spy_unlock(&r->lock);
+        if (!nout) break;
+        release_all(out, nout, here, why);
+      }
+      continue;
     }
-  }
-  /* verify in place: bad blocks are copied out, re-poisoned, reported */
-  for (uint64_t from = 0;;) {
-    struct spy_qent bad[16];
-    unsigned nbad = 0;
-    spy_lock(&q_lock);
-    for (; from < q_count && nbad < 16; from++) {
-      struct spy_qent *e = &ring[(q_head + from) % Q_CAP];
-      unsigned char *u = (unsigned char *)(uintptr_t)e->user;
-      long last;
-      if (spy_check_scan(u, SPY_POISONED(e->size), SPY_FILL_FREED, &last) < 0) continue;
-      bad[nbad++] = *e;
+    /* in place: bad blocks are copied out, reported, poisoned again */
+    for (uint64_t from = 0;;) {
+      struct spy_qent bad[16];
+      unsigned nbad = 0;
+      spy_lock(&r->lock);
+      for (; from < r->count && nbad < 16; from++) {
+        const struct spy_qent *e = at(r, from);
+        long last;
+        if (spy_check_scan((const unsigned char *)(uintptr_t)e->user, SPY_POISONED(e->size),
+                           SPY_FILL_FREED, &last) >= 0)
+          bad[nbad++] = *e;
+      }
+      spy_unlock(&r->lock);
+      if (!nbad) break;
+      for (unsigned k = 0; k < nbad; k++) spy_check_poison(&bad[k], here, why);
+      spy_lock(&r->lock);
+      for (unsigned k = 0; k < nbad; k++)
+        if (find_in(r, bad[k].user))
+          memset((void *)(uintptr_t)bad[k].user, SPY_FILL_FREED, SPY_POISONED(bad[k].size));
+      spy_unlock(&r->lock);
     }
-    spy_unlock(&q_lock);
-    for (unsigned k = 0; k < nbad; k++) spy_check_poison(&bad[k], here, at);
-    spy_lock(&q_lock);   /* still quarantined ones: poison again, once reported */
-    for (unsigned k = 0; k < nbad; k++) {
-      if (ring_find(bad[k].user) != UINT64_MAX)
-        memset((void *)(uintptr_t)bad[k].user, SPY_FILL_FREED, SPY_POISONED(bad[k].size));
-    }
-    spy_unlock(&q_lock);
-    if (!nbad) return;
   }
 }
 
 /* The crash path: a quarantined block holding addr (no lock: the holder
  * may be the crashed thread; a racing eviction can only hide a block). */
 int spy_quarantine_find_freed(uint64_t addr, struct spy_near *out) {
-  for (uint64_t k = 0; k < q_count && k < Q_CAP; k++) {
-    const struct spy_qent *e = &ring[(q_head + k) % Q_CAP];
-    if (addr >= e->user - e->front && addr < e->user + e->size + SPY_RZ) {
-      *out = (struct spy_near){ e->user, e->size, e->alloc_stack, e->free_stack, 1 };
-      return 1;
-    }
-  }
-  for (unsigned i = 0; i < B_SLOTS; i++)
-    for (uint32_t k = 0; k < batches[i].count && k < B_CAP; k++) {
-      const struct spy_qent *e = &batches[i].e[k];
+  for (unsigned i = 0; i <= SLOTS; i++) {
+    const struct qring *r = ring_at(i);
+    if (!r->e) continue;
+    for (uint64_t k = 0; k < r->count && k < r->cap; k++) {
+      const struct spy_qent *e = at(r, k);
       if (e->user && addr >= e->user - e->front && addr < e->user + e->size + SPY_RZ) {
         *out = (struct spy_near){ e->user, e->size, e->alloc_stack, e->free_stack, 1 };
         return 1;
       }
     }
+  }
   return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * check_threads.c: --check when the first free of a block was made by
- * another thread (t1470). Each thread gathers its frees in a batch of its
- * own before they join the shared quarantine; these modes put a freed
- * block in a batch and then touch it from elsewhere:
+ * another thread (t1470). Each thread holds its freed blocks in a
+ * quarantine ring of its own, which joins the shared ring when the thread
+ * ends; these modes put a freed block in a thread's ring and then touch
+ * it from elsewhere:
  *   cross-double   a live thread frees, main frees again
  *   exit-double    a thread frees and ends, main frees again
  *   live-uaf       a live thread frees, main writes into the block, exits
@@ -11,6 +12,9 @@
  *                  (prints child=STATUS: 0 when it ran to its end)
  *   many-threads   300 threads one after the other, each frees 40 blocks;
  *                  main then writes into one of them
+ *   churn-other    a live thread frees (and 40 more), main frees 1 MiB of its own
+ *                  blocks (run with a small --quarantine), then writes
+ *                  into the thread's block
  * Prints "block=ADDRESS" (the block the bug hits); `mark: NAME` comments
  * give the tests their lines.
  */
@@ -38,6 +42,8 @@ static __attribute__((noinline)) void *freer(void *arg) {
   char *p = malloc(40);   /* mark: thread-alloc */
   show(p);
   free(p);   /* mark: thread-free */
+  if (arg == (void *)2)   /* 40 frees more: a batch of 32 would have left for a shared ring */
+    for (int i = 0; i < 40; i++) free(launder(malloc(24)));
   pthread_mutex_lock(&mu);
   victim = p;
   freed = 1;
@@ -47,10 +53,11 @@ static __attribute__((noinline)) void *freer(void *arg) {
   return NULL;
 }
 
-/* Starts the freer, waits for its free; stay: it lives on until finish(). */
+/* Starts the freer, waits for its free; stay: it lives on until finish()
+ * (2: and frees 40 more blocks first). */
 static pthread_t start(int stay) {
   pthread_t t;
-  pthread_create(&t, NULL, freer, stay ? (void *)1 : NULL);
+  pthread_create(&t, NULL, freer, (void *)(long)stay);
   pthread_mutex_lock(&mu);
   while (!freed) pthread_cond_wait(&cv, &mu);
   pthread_mutex_unlock(&mu);
@@ -103,6 +110,11 @@ int main(int argc, char **argv) {
     int st = -1;
     waitpid(pid, &st, 0);
     printf("child=%d\n", st);
+    finish(t);
+  } else if (!strcmp(m, "churn-other")) {
+    pthread_t t = start(2);
+    for (int i = 0; i < 1024; i++) free(launder(malloc(1024)));
+    ((char *)launder(victim))[3] = 'x';   /* mark: churn-write */
     finish(t);
   } else if (!strcmp(m, "many-threads")) {
     for (long i = 0; i < 300; i++) {
