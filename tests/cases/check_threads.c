@@ -29,7 +29,7 @@
 
 #pragma GCC diagnostic ignored "-Wuse-after-free"
 
-static void *volatile launder_slot;
+static __thread void *volatile launder_slot;   /* per thread: threads launder at once */
 static __attribute__((noinline)) void *launder(void *p) { launder_slot = p; return launder_slot; }
 static void show(const void *p) { printf("block=%p\n", p); fflush(stdout); }
 

@@ -56,10 +56,9 @@ __attribute__((noinline)) void lose_three(int tid) {
 static void *worker(void *arg) {
   int tid = (int)(long)arg;
   for (int i = 0; i < 1000; i++) {
-    sink = malloc(16 + i % 200);
-    free(sink);
+    void *volatile p = malloc(16 + i % 200);   /* its own: a shared pointer raced to double frees */
+    free(p);
   }
-  sink = NULL;
   lose_three(tid);
   return NULL;
 }
