@@ -369,6 +369,17 @@ def overhead_ratio(hs, ht, nat, key="wall"):
     return "%.2f" % (o_hs / o_ht)
 
 
+def md_table(columns, rows):
+    """Markdown lines: the header, then one line per row of cells; the
+    first column left-aligned, the others right."""
+    return (["| " + " | ".join(columns) + " |", "|---|" + "---:|" * (len(columns) - 1)] +
+            ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def section(out, caption, columns, rows):
+    out += ["", caption, ""] + md_table(columns, rows)
+
+
 def cmd_table(a):
     rows = load(a.results)
     order, by = [], {}
@@ -394,81 +405,59 @@ def cmd_table(a):
             for mode, label in variants:
                 yield label, nat, summarize(modes.get(mode)), hs
 
-    out = []
-    out.append("| workload | native s | heaptrack s (ratio) | heapspy s (ratio) "
-               "| heapspy/heaptrack | overhead heapspy/heaptrack | native MB | heaptrack MB | heapspy MB |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for label, nat, ht, hs in rows(True):
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            label, fmt_time(nat), fmt_time(ht, nat), fmt_time(hs, nat),
-            ratio(hs, ht), overhead_ratio(hs, ht, nat), fmt_mb(nat), fmt_mb(ht, nat),
-            fmt_mb(hs, nat)))
+    out = md_table(
+        ["workload", "native s", "heaptrack s (ratio)", "heapspy s (ratio)", "heapspy/heaptrack",
+         "overhead heapspy/heaptrack", "native MB", "heaptrack MB", "heapspy MB"],
+        ((label, fmt_time(nat), fmt_time(ht, nat), fmt_time(hs, nat), ratio(hs, ht),
+          overhead_ratio(hs, ht, nat), fmt_mb(nat), fmt_mb(ht, nat), fmt_mb(hs, nat))
+         for label, nat, ht, hs in rows(True)))
 
     # CPU time: same comparison, much less disturbed by other tenants
-    out.append("")
-    out.append("CPU time (user+sys of all processes of the run, median; steadier than "
-               "wall time on a busy machine):")
-    out.append("")
-    out.append("| workload | native cpu s | heaptrack cpu s (ratio) | heapspy cpu s (ratio) "
-               "| heapspy/heaptrack | overhead heapspy/heaptrack |")
-    out.append("|---|---:|---:|---:|---:|---:|")
-    for label, nat, ht, hs in rows(False):
-        out.append("| %s | %s | %s | %s | %s | %s |" % (
-            label, fmt_time(nat, key="cpu"), fmt_time(ht, nat, key="cpu"),
-            fmt_time(hs, nat, key="cpu"), ratio(hs, ht, key="cpu"),
-            overhead_ratio(hs, ht, nat, key="cpu")))
+    section(out, "CPU time (user+sys of all processes of the run, median; steadier than "
+            "wall time on a busy machine):",
+            ["workload", "native cpu s", "heaptrack cpu s (ratio)", "heapspy cpu s (ratio)",
+             "heapspy/heaptrack", "overhead heapspy/heaptrack"],
+            ((label, fmt_time(nat, key="cpu"), fmt_time(ht, nat, key="cpu"),
+              fmt_time(hs, nat, key="cpu"), ratio(hs, ht, key="cpu"),
+              overhead_ratio(hs, ht, nat, key="cpu")) for label, nat, ht, hs in rows(False)))
 
     # corruption checking (issue 3): --check's target is at most 2x native wall
-    if any("heapspy-check" in by[w] or "heapspy-guard" in by[w] for w in order):
-        out.append("")
-        out.append("Corruption checking (`heapspy run --check` / `--guard`; target for --check: "
-                   "at most 2x native wall time):")
-        out.append("")
-        out.append("| workload | native s | --check s (ratio) | --guard s (ratio) | native cpu s "
-                   "| --check cpu s (ratio) | --guard cpu s (ratio) | native MB | --check MB "
-                   "| --guard MB |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    def check_rows():
         for w in order:
             nat = summarize(by[w].get("native"))
             ck = summarize(by[w].get("heapspy-check"))
             gd = summarize(by[w].get("heapspy-guard"))
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                w, fmt_time(nat), fmt_time(ck, nat), fmt_time(gd, nat),
-                fmt_time(nat, key="cpu"), fmt_time(ck, nat, key="cpu"),
-                fmt_time(gd, nat, key="cpu"), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(gd, nat)))
+            yield (w, fmt_time(nat), fmt_time(ck, nat), fmt_time(gd, nat),
+                   fmt_time(nat, key="cpu"), fmt_time(ck, nat, key="cpu"),
+                   fmt_time(gd, nat, key="cpu"), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(gd, nat))
+    if any("heapspy-check" in by[w] or "heapspy-guard" in by[w] for w in order):
+        section(out, "Corruption checking (`heapspy run --check` / `--guard`; target for --check: "
+                "at most 2x native wall time):",
+                ["workload", "native s", "--check s (ratio)", "--guard s (ratio)", "native cpu s",
+                 "--check cpu s (ratio)", "--guard cpu s (ratio)", "native MB", "--check MB",
+                 "--guard MB"], check_rows())
 
     # the peer of --check: ASan's runtime preloaded into the same stock binary
-    if any("asan" in by[w] or "asan-full" in by[w] for w in order):
-        out.append("")
-        out.append("--check beside AddressSanitizer's runtime preloaded into the same stock "
-                   "binaries (no rebuild, so no instrumented loads and stores; asan: its "
-                   "frame-pointer stacks, 1-2 frames deep on Debian's binaries; asan-full: "
-                   "fast_unwind_on_malloc=0, full stacks like heapspy's):")
-        out.append("")
-        out.append("| workload | native s | --check s (ratio) | asan s (ratio) | asan-full s (ratio) "
-                   "| --check/asan | --check/asan-full | native MB | --check MB | asan MB "
-                   "| asan-full MB |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    def asan_rows():
         for w in order:
             nat = summarize(by[w].get("native"))
             ck = summarize(by[w].get("heapspy-check"))
             az = summarize(by[w].get("asan"))
             af = summarize(by[w].get("asan-full"))
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                w, fmt_time(nat), fmt_time(ck, nat), fmt_time(az, nat), fmt_time(af, nat),
-                ratio(ck, az), ratio(ck, af), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(az, nat),
-                fmt_mb(af, nat)))
+            yield (w, fmt_time(nat), fmt_time(ck, nat), fmt_time(az, nat), fmt_time(af, nat),
+                   ratio(ck, az), ratio(ck, af), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(az, nat),
+                   fmt_mb(af, nat))
+    if any("asan" in by[w] or "asan-full" in by[w] for w in order):
+        section(out, "--check beside AddressSanitizer's runtime preloaded into the same stock "
+                "binaries (no rebuild, so no instrumented loads and stores; asan: its "
+                "frame-pointer stacks, 1-2 frames deep on Debian's binaries; asan-full: "
+                "fast_unwind_on_malloc=0, full stacks like heapspy's):",
+                ["workload", "native s", "--check s (ratio)", "asan s (ratio)", "asan-full s (ratio)",
+                 "--check/asan", "--check/asan-full", "native MB", "--check MB", "asan MB",
+                 "asan-full MB"], asan_rows())
 
     # full traces: heapspy --trace against heaptrack (both record every event)
-    if any("heapspy-trace" in by[w] for w in order):
-        out.append("")
-        out.append("Full traces (heapspy --trace vs heaptrack; both record every event; "
-                   "overhead = (ratio to native - 1), target: heapspy's at most heaptrack's):")
-        out.append("")
-        out.append("| workload | heaptrack s | --trace s | overhead --trace/heaptrack | heaptrack cpu s "
-                   "| --trace cpu s | cpu overhead --trace/heaptrack | heaptrack file | --trace file "
-                   "| size --trace/heaptrack |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    def trace_rows():
         for w in order:
             modes = by[w]
             nat = summarize(modes.get("native"))
@@ -476,32 +465,34 @@ def cmd_table(a):
             tr = summarize(modes.get("heapspy-trace"))
             hb = ht.get("trace_bytes") if ht else None
             tb = tr.get("trace_bytes") if tr else None
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                w, fmt_time(ht, nat), fmt_time(tr, nat), overhead_ratio(tr, ht, nat),
-                fmt_time(ht, nat, key="cpu"), fmt_time(tr, nat, key="cpu"),
-                overhead_ratio(tr, ht, nat, key="cpu"),
-                "%.2f MB" % (hb / 1e6) if hb else "-", "%.2f MB" % (tb / 1e6) if tb else "-",
-                "%.2f" % (tb / hb) if hb and tb else "-"))
+            yield (w, fmt_time(ht, nat), fmt_time(tr, nat), overhead_ratio(tr, ht, nat),
+                   fmt_time(ht, nat, key="cpu"), fmt_time(tr, nat, key="cpu"),
+                   overhead_ratio(tr, ht, nat, key="cpu"),
+                   "%.2f MB" % (hb / 1e6) if hb else "-", "%.2f MB" % (tb / 1e6) if tb else "-",
+                   "%.2f" % (tb / hb) if hb and tb else "-")
+    if any("heapspy-trace" in by[w] for w in order):
+        section(out, "Full traces (heapspy --trace vs heaptrack; both record every event; "
+                "overhead = (ratio to native - 1), target: heapspy's at most heaptrack's):",
+                ["workload", "heaptrack s", "--trace s", "overhead --trace/heaptrack",
+                 "heaptrack cpu s", "--trace cpu s", "cpu overhead --trace/heaptrack",
+                 "heaptrack file", "--trace file", "size --trace/heaptrack"], trace_rows())
 
     # thread scaling: same per-thread work, so 2t/1t should stay ~1.0
     if "stress1" in by and "stress2" in by:
-        out.append("")
-        out.append("Thread scaling (bench/stress: same work per thread; "
-                   "2 threads on 2 cores ideally take as long as 1):")
-        out.append("")
-        out.append("| mode | 1 thread s | 2 threads s | 2t/1t | overhead vs native 1t "
-                   "| overhead vs native 2t |")
-        out.append("|---|---:|---:|---:|---:|---:|")
         n1 = summarize(by["stress1"].get("native"))
         n2 = summarize(by["stress2"].get("native"))
-        for mode in ("native", "heaptrack", "heapspy"):
-            s1 = summarize(by["stress1"].get(mode))
-            s2 = summarize(by["stress2"].get(mode))
-            o1 = ratio(s1, n1)
-            o2 = ratio(s2, n2)
-            out.append("| %s | %s | %s | %s | %s | %s |" % (
-                mode, fmt_time(s1), fmt_time(s2), ratio(s2, s1),
-                o1 if mode != "native" else "1.00", o2 if mode != "native" else "1.00"))
+
+        def scaling_rows():
+            for mode in ("native", "heaptrack", "heapspy"):
+                s1 = summarize(by["stress1"].get(mode))
+                s2 = summarize(by["stress2"].get(mode))
+                native = mode == "native"
+                yield (mode, fmt_time(s1), fmt_time(s2), ratio(s2, s1),
+                       "1.00" if native else ratio(s1, n1), "1.00" if native else ratio(s2, n2))
+        section(out, "Thread scaling (bench/stress: same work per thread; "
+                "2 threads on 2 cores ideally take as long as 1):",
+                ["mode", "1 thread s", "2 threads s", "2t/1t", "overhead vs native 1t",
+                 "overhead vs native 2t"], scaling_rows())
         h1 = summarize(by["stress1"].get("heapspy"))
         h2 = summarize(by["stress2"].get("heapspy"))
         if h1 and h2 and "wall" in h1 and "wall" in h2 and n1 and n2 \
