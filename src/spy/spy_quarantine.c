@@ -124,7 +124,7 @@ static int full_for(const struct qring *r, uint64_t cost, uint64_t limit) {
  * spy_check_release reads (zones and poison, at most 8 lines a block) of
  * all of them at once, so their misses overlap instead of queueing one by
  * one. */
-static void release_all(const struct spy_qent *out, unsigned nout, uint32_t here, const char *why) {
+static void release_out(const struct spy_qent *out, unsigned nout, uint32_t here, const char *why) {
   for (unsigned k = 0; k < nout; k++) {
     const char *lo = (const char *)(uintptr_t)(out[k].user - out[k].front);
     const char *hi = (const char *)(uintptr_t)(out[k].user + SPY_POISONED(out[k].size) + SPY_RZ);
@@ -177,7 +177,7 @@ void spy_quarantine_put(const struct spy_qent *e) {
     while (full_for(r, cost, limit) && nout < 16) out[nout++] = pop(r);
     if (!full_for(r, cost, limit)) { push(r, e); done = 1; }
     if (locked) spy_unlock(&r->lock);
-    release_all(out, nout, e->free_stack, "quarantine eviction");
+    release_out(out, nout, e->free_stack, "quarantine eviction");
     if (done) return;
   }
 }
@@ -199,7 +199,7 @@ static void to_shared(struct qring *r, uint32_t here) {
     uint64_t left = r->count;
     spy_unlock(&shared.lock);
     spy_unlock(&r->lock);
-    release_all(out, nout, here, "quarantine eviction");
+    release_out(out, nout, here, "quarantine eviction");
     if (!left) return;
   }
 }
@@ -253,7 +253,7 @@ void spy_quarantine_verify_all(int release) {
         while (r->count && nout < 64) out[nout++] = pop(r);
         spy_unlock(&r->lock);
         if (!nout) break;
-        release_all(out, nout, here, why);
+        release_out(out, nout, here, why);
       }
       continue;
     }
