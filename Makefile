@@ -22,21 +22,21 @@ HDRS := $(wildcard src/*/*.h include/*.h)
 
 SPY_LIB := $(BUILD)/lib/heapspy/libheapspy.so
 CLI := $(BUILD)/bin/heapspy
-STAMP := $(BUILD)/.deps-ok
 
 all: $(CLI) $(SPY_LIB) $(BUILD)/include/heapspy.h
 
-# Missing Debian packages are installed (or named) before anything builds.
-$(STAMP): scripts/setup.sh
-	@sh scripts/setup.sh
-	@mkdir -p $(BUILD) && touch $@
+# Packages are installed only by the README's commands, never by a plain
+# `make`: `make demo`, `make test` and `make bench` first run
+# scripts/setup.sh with their set, then make their real target.
+setup-%:
+	@sh scripts/setup.sh $*
 
 # The spy runs inside the program: static TLS (no allocation on first
 # access), hidden symbols, unwind tables so C++ exceptions pass through.
 SPY_FLAGS := $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
              -fexceptions -fno-omit-frame-pointer
 
-$(BUILD)/obj/src/spy/%.o: src/spy/%.c $(HDRS) $(STAMP)
+$(BUILD)/obj/src/spy/%.o: src/spy/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SPY_FLAGS) -c $< -o $@
 
@@ -44,7 +44,7 @@ $(SPY_LIB): $(SPY_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ -Wl,-z,nodelete -Wl,--no-undefined -lunwind
 
-$(BUILD)/obj/src/%.o: src/%.c $(HDRS) $(STAMP)
+$(BUILD)/obj/src/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(CFLAGS) -c $< -o $@
 

@@ -1,26 +1,29 @@
 # bench/bench.mk: `make bench` runs real workloads natively, under
 # heaptrack and under heapspy (see bench/README.md), and prints ratios.
 
-$(BUILD)/bench/stress: bench/stress.c $(STAMP)
+$(BUILD)/bench/stress: bench/stress.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -pthread -o $@ $<
 
-bench: all $(BUILD)/bench/stress $(BUILD)/bench/locks
+bench: setup-bench
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: all $(BUILD)/bench/stress $(BUILD)/bench/locks
 	bench/run.sh
 	bench/locks.sh
 
 # --locks: a lock-heavy workload, native vs heapspy --locks vs helgrind.
-$(BUILD)/bench/locks: bench/locks.c $(STAMP)
+$(BUILD)/bench/locks: bench/locks.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -pthread -o $@ $<
 
 bench-locks: all $(BUILD)/bench/locks
 	bench/locks.sh
 
-.PHONY: bench-locks
+.PHONY: bench-locks bench-run
 
 # The reachability scan on a million live blocks (time per check).
-$(BUILD)/bench/scan1m: bench/scan1m.c include/heapspy.h $(STAMP)
+$(BUILD)/bench/scan1m: bench/scan1m.c include/heapspy.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Iinclude -o $@ $<
 
@@ -31,7 +34,7 @@ bench-scan: all $(BUILD)/bench/scan1m
 .PHONY: bench-scan
 
 # Holding the other threads still for a leak check (2 and 64 threads).
-$(BUILD)/bench/hold: bench/hold.c include/heapspy.h $(STAMP)
+$(BUILD)/bench/hold: bench/hold.c include/heapspy.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Iinclude -pthread -o $@ $<
 

@@ -4,7 +4,7 @@
 EX := $(BUILD)/examples
 EXFLAGS := -O1 -g -Wall -Iexamples/marshal-leak -Iinclude
 
-$(EX)/libcomponent.so: examples/marshal-leak/component.c examples/marshal-leak/component.h $(STAMP)
+$(EX)/libcomponent.so: examples/marshal-leak/component.c examples/marshal-leak/component.h
 	@mkdir -p $(dir $@)
 	$(CC) $(EXFLAGS) -fPIC -shared -o $@ $<
 
@@ -15,7 +15,10 @@ $(EX)/marshal-demo: examples/marshal-leak/demo.c examples/marshal-leak/marshal.c
 
 examples: $(EX)/marshal-demo
 
-demo: all examples
+demo: setup-demo
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: all examples
 	$(CLI) run -o $(BUILD)/demo.hsp --max-sites 5 -- $(EX)/marshal-demo 1000 1000
 
-.PHONY: examples
+.PHONY: examples demo-run

@@ -1,22 +1,51 @@
 #!/bin/sh
-# scripts/setup.sh: install the Debian packages heapspy needs to build, test
-# and benchmark. Installs with apt-get when run as root; otherwise prints
-# the exact apt-get line and stops. Never touches anything but packages.
+# scripts/setup.sh [SET...]: install the Debian packages one of heapspy's
+# jobs needs. SET is build (the default), demo, test or bench; each set
+# includes the ones before it. As root it installs them with apt-get;
+# otherwise it prints the exact apt-get line and exits 1. Never touches
+# anything but packages, and never runs from a plain `make`: building needs
+# only the build set, which a distribution's build-depends provide.
+#
+# --no-install-recommends is deliberate (a minimal root stays minimal), so
+# every package a test calls is named here, even the ones a package merely
+# recommends (clang-14 recommends its ASan runtime and llvm-symbolizer;
+# heaptrack needs the zstd binary to write its .zst files).
 set -eu
 
-# build: compiler, unwinder, DWARF reader, zlib (pprof output), zstd (--trace)
-# tests: valgrind (oracle), sqlite3/python3/perl/g++ (real programs),
-#        clang (AddressSanitizer column of doc/who-catches-what.md),
-#        debuginfod (a local server for the --debuginfo-path/debuginfod test),
-#        strace (counts --yield-after-unlock's yields), chromium (renders the
-#        HTML report headless)
-# bench: heaptrack (peer), time (peak memory), bc (bench/locks.sh ratios)
-PKGS="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev
-      valgrind sqlite3 python3 perl heaptrack time file binutils golang-go clang
-      debuginfod strace chromium bc"
+# build: compiler, pkg-config, unwinder, DWARF reader, zlib (pprof output),
+#        zstd (--trace)
+BUILD="gcc make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev"
+# demo: story 1 is built with gcc and run under heapspy: nothing more
+DEMO=""
+# test: valgrind (oracle: memcheck, massif, helgrind), heaptrack and zstd
+#       (peer tracer), sqlite3/python3/perl/g++ (real programs), clang with
+#       its ASan runtime and llvm-symbolizer (the ASan column of
+#       doc/who-catches-what.md), golang-go (`go tool pprof` reads our
+#       pprof), debuginfod (a local server for --debuginfo-path),
+#       strace (counts --yield-after-unlock's yields), chromium (renders the
+#       HTML report headless), file/binutils (ELF checks), util-linux
+#       (setpriv: inspection as another user),
+#       time (peak memory of a report)
+TEST="valgrind heaptrack zstd sqlite3 python3 perl g++ clang libclang-rt-14-dev llvm
+      golang-go debuginfod strace chromium file binutils util-linux time"
+# bench: the peers above and bc (bench/locks.sh ratios)
+BENCH="bc"
+
+[ $# -gt 0 ] || set -- build
+PKGS=""
+for set in "$@"; do
+  case $set in
+    build) PKGS="$PKGS $BUILD" ;;
+    demo) PKGS="$PKGS $BUILD $DEMO" ;;
+    test) PKGS="$PKGS $BUILD $DEMO $TEST" ;;
+    bench) PKGS="$PKGS $BUILD $DEMO $TEST $BENCH" ;;
+    *) echo "setup.sh: unknown set '$set' (build, demo, test or bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=""
 for p in $PKGS; do
+  case " $missing " in *" $p "*) continue ;; esac
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
     missing="$missing $p"
   fi
@@ -25,12 +54,13 @@ done
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "heapspy: missing Debian packages; please run:" >&2
-  echo "  sudo apt-get install -y$missing" >&2
+  echo "heapspy: missing Debian packages for '$*'; please run:" >&2
+  echo "  sudo apt-get install -y --no-install-recommends$missing" >&2
   exit 1
 fi
 
 echo "heapspy: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y --no-install-recommends $missing >/dev/null ||
-  { apt-get update >/dev/null && apt-get install -y --no-install-recommends $missing >/dev/null; }
+apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+  { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $missing >/dev/null; } ||
+  { echo "heapspy: apt-get could not install$missing" >&2; exit 1; }
