@@ -12,9 +12,9 @@
 # heaptrack needs the zstd binary to write its .zst files).
 set -eu
 
-# build: compiler, pkg-config, unwinder, DWARF reader, zlib (pprof output),
+# build: compilers (the CLI links libstdc++ for its demangler), pkg-config, unwinder, DWARF reader, zlib (pprof output),
 #        zstd (--trace)
-BUILD="gcc make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev"
+BUILD="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev"
 # demo: story 1 is built with gcc and run under heapspy: nothing more
 DEMO=""
 # test: valgrind (oracle: memcheck, massif, helgrind), heaptrack and zstd
