@@ -3,6 +3,7 @@
 #   tests/unit/test_*.c      unit tests of the pieces (compiled programs)
 #   tests/cases/t*.sh        the stories and cases, run under heapspy
 #   tests/oracle/t*.sh       real programs against valgrind's numbers
+#   tests/golden/t*.sh       the story programs' reports, line for line
 # Test programs tests/{cases,oracle}/NAME.c|cpp build to build/tests/NAME.
 
 TB := $(BUILD)/tests
@@ -12,7 +13,7 @@ TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
               $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
 UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read $(TB)/unit/test_size \
              $(TB)/unit/test_insn
-TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh))
+TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh tests/golden/t*.sh))
 
 vpath %.c tests/cases tests/oracle
 vpath %.cpp tests/cases tests/oracle
@@ -73,4 +74,10 @@ check: test-programs
 	prove --exec '' $(UNIT_BINS)
 	HEAPSPY_PEERS_REQUIRED=$(HEAPSPY_PEERS_REQUIRED) prove -j2 $(TEST_SCRIPTS)
 
-.PHONY: test-programs who-catches-what check
+# tests/golden/expected, rewritten from real runs after a deliberate change
+# of output (review the diff before committing it).
+golden: test-programs
+	rm -rf tests/golden/expected && mkdir -p tests/golden/expected
+	tests/golden/run-stories.sh tests/golden/expected
+
+.PHONY: test-programs who-catches-what check golden
