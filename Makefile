@@ -10,15 +10,32 @@ DESTDIR ?=
 BUILD := build
 CC ?= gcc
 CXX ?= g++
+PKG_CONFIG ?= pkg-config
+# CPPFLAGS, CFLAGS and LDFLAGS are the user's (a distribution's hardening
+# flags pass through); BASE and the library flags from pkg-config are ours.
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
-BASE := -std=gnu11 $(WARN) -D_GNU_SOURCE
+BASE := -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc
 
+# The source tree, one folder per process side (src/README.md):
+#   src/spy      runs inside the program (libheapspy.so)
+#   src/profile  the file formats both sides share
+#   src/common   the CLI's shared pieces (errors, JSON, symbolizer)
+#   src/analyze  profile -> model -> reports
+#   src/inspect  reading a live process from the outside
+#   src/cli      one file per `heapspy COMMAND`
 SPY_SRC := $(wildcard src/spy/*.c)
-CLI_SRC := $(wildcard src/analyze/*.c src/profile/*.c src/inspect/*.c)
+CLI_SRC := $(wildcard src/cli/*.c src/analyze/*.c src/inspect/*.c src/common/*.c src/profile/*.c)
 SPY_OBJ := $(SPY_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 HDRS := $(wildcard src/*/*.h include/*.h)
+
+SPY_PKGS := libunwind
+CLI_PKGS := libdw libelf zlib libzstd
+PKG_OK := $(shell $(PKG_CONFIG) --exists $(SPY_PKGS) $(CLI_PKGS) 2>/dev/null && echo yes)
+SPY_LIBS = $(shell $(PKG_CONFIG) --libs $(SPY_PKGS))
+CLI_LIBS = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) -lstdc++
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(SPY_PKGS) $(CLI_PKGS))
 
 SPY_LIB := $(BUILD)/lib/heapspy/libheapspy.so
 CLI := $(BUILD)/bin/heapspy
@@ -31,26 +48,30 @@ all: $(CLI) $(SPY_LIB) $(BUILD)/include/heapspy.h
 setup-%:
 	@sh scripts/setup.sh $*
 
+# A build without its libraries stops here with one line, before any compiler error.
+build-deps:
+	@[ "$(PKG_OK)" = yes ] || { echo "heapspy: missing build dependencies ($(SPY_PKGS) $(CLI_PKGS) through $(PKG_CONFIG)); install them with: sh scripts/setup.sh build" >&2; exit 1; }
+
 # The spy runs inside the program: static TLS (no allocation on first
 # access), hidden symbols, unwind tables so C++ exceptions pass through.
-SPY_FLAGS := $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+SPY_FLAGS := $(BASE) -Iinclude -fPIC -fvisibility=hidden -ftls-model=initial-exec \
              -fexceptions -fno-omit-frame-pointer
 
-$(BUILD)/obj/src/spy/%.o: src/spy/%.c $(HDRS)
+$(BUILD)/obj/src/spy/%.o: src/spy/%.c $(HDRS) | build-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(SPY_FLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(SPY_FLAGS) -c $< -o $@
 
 $(SPY_LIB): $(SPY_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ -Wl,-z,nodelete -Wl,--no-undefined -lunwind
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ -Wl,-z,nodelete -Wl,--no-undefined $(SPY_LIBS)
 
-$(BUILD)/obj/src/%.o: src/%.c $(HDRS)
+$(BUILD)/obj/src/%.o: src/%.c $(HDRS) | build-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(CLI): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ -ldw -lelf -lz -lzstd -lstdc++
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 $(BUILD)/include/heapspy.h: include/heapspy.h
 	@mkdir -p $(dir $@)
@@ -74,4 +95,4 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all install clean test demo bench
+.PHONY: all install clean test demo bench build-deps

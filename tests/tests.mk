@@ -26,21 +26,21 @@ $(TB)/%: %.cpp include/heapspy.h
 	@mkdir -p $(dir $@)
 	$(CXX) -O1 -g -Wall -Iinclude -pthread -o $@ $<
 
-$(TB)/unit/test_symbolize: tests/unit/test_symbolize.c src/analyze/symbolize.c src/analyze/symbolize.h
+$(TB)/unit/test_symbolize: tests/unit/test_symbolize.c src/common/symbolize.c src/common/symbolize.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc/analyze -o $@ tests/unit/test_symbolize.c src/analyze/symbolize.c -ldw -lelf -lstdc++
+	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_symbolize.c src/common/symbolize.c -ldw -lelf -lstdc++
 
 $(TB)/unit/test_profile_read: tests/unit/test_profile_read.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc/profile -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
+	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
 
-$(TB)/unit/test_size: tests/unit/test_size.c src/analyze/util.c src/analyze/util.h
+$(TB)/unit/test_size: tests/unit/test_size.c src/common/util.c src/common/util.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc/analyze -o $@ tests/unit/test_size.c src/analyze/util.c
+	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_size.c src/common/util.c
 
 $(TB)/unit/test_insn: tests/unit/test_insn.c src/spy/spy_insn.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc/spy -o $@ tests/unit/test_insn.c src/spy/spy_insn.c
+	$(CC) $(BASE) -O1 -g -Isrc -Iinclude -o $@ tests/unit/test_insn.c src/spy/spy_insn.c
 
 # AddressSanitizer builds of the bug programs, a column of the
 # who-catches-what suite (tests/truth); none when clang is missing. -O0:

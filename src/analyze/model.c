@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "util.h"
+#include "analyze/model.h"
+#include "common/util.h"
 
 #define MAX_MODULES 4096
 #define MAX_FRAMES 512

@@ -8,8 +8,8 @@
 #define HS_MODEL_H
 
 #include <stdio.h>
-#include "../profile/hsp_read.h"
-#include "symbolize.h"
+#include "profile/hsp_read.h"
+#include "common/symbolize.h"
 
 /* Blocks in use at exit that share one allocation stack and family. */
 struct hs_group {

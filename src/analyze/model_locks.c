@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_locks.h"
-#include "util.h"
+#include "analyze/model_locks.h"
+#include "common/util.h"
 
 #define STEP_BUDGET 2000000
 

@@ -8,7 +8,7 @@
 #ifndef HS_MODEL_LOCKS_H
 #define HS_MODEL_LOCKS_H
 
-#include "model.h"
+#include "analyze/model.h"
 
 #define HS_CYCLE_MAX 8        /* longest cycle searched */
 #define HS_CYCLES_MAX 200     /* cycles reported */
@@ -52,9 +52,5 @@ void hs_lock_describe(struct hs_model *m, const struct hs_locks *l, uint64_t add
 
 /* SPEC name of an error kind ("lock_relock_deadlock"...). */
 const char *hs_error_kind_name(unsigned kind);
-
-/* data_symbols.c: the object symbol holding vaddr (a link-time address)
- * in the ELF file at path; 1 if found. */
-int hs_data_symbol(const char *path, uint64_t vaddr, char *name, size_t len, uint64_t *off);
 
 #endif

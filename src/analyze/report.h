@@ -6,7 +6,8 @@
 #define HS_REPORT_H
 
 #include <stdio.h>
-#include "model.h"
+#include "analyze/model.h"
+#include "common/json.h"
 
 struct hs_report_opts {
   size_t max_groups;      /* leak groups shown in text (0 = all) */
@@ -96,8 +97,5 @@ const char *hs_access_name(unsigned access);
 void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l);
 void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_locks *l);
-
-/* Write s as a JSON string ("null" for NULL). */
-void hs_json_str(FILE *out, const char *s);
 
 #endif

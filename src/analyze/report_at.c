@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "trace_tally.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "analyze/trace_tally.h"
+#include "common/util.h"
 
 struct cut {
   int by_seq;               /* 1: events with seq < seq; 0: with t <= t */

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "common/util.h"
 
 static int site_by_bytes(const void *a, const void *b) {
   const struct hsp_site *x = *(const struct hsp_site *const *)a;

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "common/util.h"
 
 struct delta { uint32_t stack, family; int64_t bytes, blocks; };
 

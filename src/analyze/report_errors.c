@@ -10,9 +10,9 @@
  */
 #include <string.h>
 
-#include "model_locks.h"
-#include "report.h"
-#include "suppress.h"
+#include "analyze/model_locks.h"
+#include "analyze/report.h"
+#include "analyze/suppress.h"
 
 #define MAX_FRAMES 512
 

@@ -9,8 +9,8 @@
  */
 #include <stdlib.h>
 
-#include "report.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "common/util.h"
 
 static int by_calls(const void *a, const void *b) {
   const struct hs_stack_stat *x = a, *y = b;

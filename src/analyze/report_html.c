@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "common/util.h"
 
 #define MAX_FRAMES 512
 #define MAX_ROWS 500          /* leak table rows */

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_locks.h"
-#include "report.h"
-#include "suppress.h"
+#include "analyze/model_locks.h"
+#include "analyze/report.h"
+#include "analyze/suppress.h"
 
 static const char *mode_name(unsigned mode) { return mode == HSP_MODE_READ ? "read" : "exclusive"; }
 

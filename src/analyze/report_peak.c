@@ -11,8 +11,8 @@
  */
 #include <stdlib.h>
 
-#include "report.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "common/util.h"
 
 /* The peak copy's summary, and its stacks largest first. */
 struct peak_view {

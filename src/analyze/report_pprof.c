@@ -22,8 +22,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "report.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "common/util.h"
 
 #define MAX_INLINE 64
 

@@ -6,8 +6,8 @@
  *
  * Must never: compute anything but sums of what the spy recorded.
  */
-#include "report.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "common/util.h"
 
 static const char *const heur_names[HSP_HEURISTICS] = {
   "none", "stdstring", "length64", "newarray", "multipleinheritance",

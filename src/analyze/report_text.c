@@ -8,9 +8,9 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "report.h"
-#include "suppress.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "analyze/suppress.h"
+#include "common/util.h"
 
 #define MAX_FRAMES 512
 

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-#include "model.h"
+#include "analyze/model.h"
 
 /* Ask process pid, spied into the profile at path, for a checkpoint named
  * name; wait up to timeout seconds for the spy to take it. Returns 0 when

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "snapshot.h"
+#include "analyze/snapshot.h"
 
 int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_check,
                         double timeout, char *err, size_t errlen) {

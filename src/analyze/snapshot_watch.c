@@ -33,9 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report.h"
-#include "snapshot.h"
-#include "util.h"
+#include "analyze/report.h"
+#include "analyze/snapshot.h"
+#include "common/util.h"
 
 #define POLL_MS 50
 #define WINDOW 64                 /* growth: the last samples kept */

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_locks.h"
-#include "suppress.h"
-#include "util.h"
+#include "analyze/model_locks.h"
+#include "analyze/suppress.h"
+#include "common/util.h"
 
 #define MAX_FRAMES 512
 

@@ -30,7 +30,7 @@
 #define HS_SUPPRESS_H
 
 #include <stdio.h>
-#include "model.h"
+#include "analyze/model.h"
 
 struct hs_suppressions;
 

@@ -14,10 +14,10 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "trace_pack.h"
-#include "../profile/hst_codec.h"
-#include "trace_tally.h"
-#include "util.h"
+#include "analyze/trace_pack.h"
+#include "profile/hst_codec.h"
+#include "analyze/trace_tally.h"
+#include "common/util.h"
 
 #define LEVEL 7                 /* zstd: 20% smaller than 3, 40% slower */
 #define OPEN_GROUPS 8           /* threads packed side by side */

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace_tally.h"
-#include "util.h"
+#include "analyze/trace_tally.h"
+#include "common/util.h"
 
 static size_t home(uint32_t stack, unsigned family, size_t mask) {
   uint64_t k = ((uint64_t)family << 32 | stack) * 0x9e3779b97f4a7c15ull;

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../profile/hst_read.h"
+#include "profile/hst_read.h"
 
 struct hs_tally {
   struct hst_sum *slot;     /* open addressing; blocks == 0 && !used: empty */

@@ -18,7 +18,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "../analyze/symbolize.h"
+#include "common/json.h"
+#include "common/symbolize.h"
 
 /* ---- process and errors (proc_util.c) ------------------------------- */
 
@@ -62,9 +63,6 @@ const char *hs_proc_comm(pid_t pid, char *buf, size_t len);
 double hs_now(void);
 /* Sleeps until monotonic time t. */
 void hs_sleep_until(double t);
-
-/* JSON string (or null) to out: the shared writer, src/analyze/json_out.c. */
-void hs_json_str(FILE *out, const char *s);
 
 /* "65,540 K"-style sizes: bytes as KiB with thousands separators. */
 const char *hs_kib(uint64_t bytes, char *buf);

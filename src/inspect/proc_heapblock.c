@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../analyze/util.h"
-#include "../profile/hsp_read.h"
-#include "proc.h"
+#include "common/util.h"
+#include "profile/hsp_read.h"
+#include "inspect/proc.h"
 
 #define MAX_MODULES 4096
 #define MAX_FRAMES 256

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyze/util.h"
-#include "proc.h"
+#include "common/util.h"
+#include "inspect/proc.h"
 
 #define GUARD_MAX (1u << 20)     /* largest guard region believed */
 #define STACK_MIN (16u << 10)    /* smallest thread stack believed */

@@ -1,7 +1,7 @@
 /*
  * proc_symbols.c: the modules of a live process as libdwfl sees them
  * (path, load bias, extent, build-id), turned into the module list the
- * shared symbolizer (src/analyze/symbolize.h) takes; and the lookup of
+ * shared symbolizer (src/common/symbolize.h) takes; and the lookup of
  * one address for `maps PID ADDR`: module, section, and the symbol of any
  * kind (a global variable as well as a function) that holds it.
  *
@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analyze/util.h"
-#include "proc.h"
+#include "common/util.h"
+#include "inspect/proc.h"
 
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analyze/util.h"
-#include "proc.h"
+#include "common/util.h"
+#include "inspect/proc.h"
 
 long hs_ticks(void) {
   static long t;

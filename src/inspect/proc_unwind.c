@@ -39,8 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../analyze/util.h"
-#include "proc.h"
+#include "common/util.h"
+#include "inspect/proc.h"
 
 #define STACK_COPY_MAX (1u << 20)  /* bytes of stack copied above SP */
 #define RED_ZONE 128               /* x86_64 ABI: below SP, still live */

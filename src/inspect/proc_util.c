@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../analyze/util.h"
-#include "proc.h"
+#include "common/util.h"
+#include "inspect/proc.h"
 
 pid_t hs_parse_pid(const char *cmd, const char *arg) {
   char *end;
@@ -163,9 +163,6 @@ void hs_sleep_until(double t) {
     nanosleep(&ts, NULL);
   }
 }
-
-/* hs_json_str lives in src/analyze/json_out.c, shared by every JSON writer. */
-
 
 const char *hs_kib(uint64_t bytes, char *buf) {
   return hs_commas((bytes + 1023) / 1024, buf);

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hsp_read.h"
+#include "profile/hsp_read.h"
 
 /* Every record starts 8-aligned (the spy's arena hands out cache lines),
  * so an unaligned offset is corruption: refusing it here keeps every

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "hsp_format.h"
+#include "profile/hsp_format.h"
 
 struct hsp_profile {
   const uint8_t *data;

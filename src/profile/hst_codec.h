@@ -8,7 +8,7 @@
 #define HST_CODEC_H
 
 #include <stdint.h>
-#include "hst_format.h"
+#include "profile/hst_format.h"
 
 /* What deltas are relative to; a chunk starts from t = t_first,
  * seq = seq_first - inc, addr = stack = 0. inc is what seq grows by

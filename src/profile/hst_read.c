@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "hst_read.h"
+#include "profile/hst_read.h"
 
 void hst_path_of(const char *profile, char *buf, size_t cap) {
   snprintf(buf, cap, "%s.trace", profile);

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "hst_format.h"
+#include "profile/hst_format.h"
 
 struct hst_trace {
   int fd;

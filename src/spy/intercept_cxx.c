@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "spy.h"
+#include "spy_check.h"
 
 typedef void *(*new_fn)(size_t);
 typedef void *(*new_al_fn)(size_t, size_t);

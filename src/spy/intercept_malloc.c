@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_check.h"
 
 /* Not tracking yet (or any more): the real call. Inside the spy already:
  * a signal handler's call, queued (see spy_nested.c). */

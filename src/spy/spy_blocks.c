@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 
 #include "spy.h"
+#include "spy_check.h"
 
 #define INITIAL_CAPACITY 1024
 
@@ -338,6 +339,15 @@ int spy_block_lookup(const void *ptr, struct hsp_block *out) {
   if (found) *out = t[i];
   shard_unlock(s, locked);
   return found;
+}
+
+int spy_block_containing(uint64_t addr, struct hsp_block *out) {
+  uint64_t p = addr & ~15ull;
+  for (uint64_t back = 0; back <= 1024 && p >= back; back += 16)
+    if (spy_block_lookup((void *)(uintptr_t)(p - back), out) &&
+        out->ptr + HSP_BLOCK_SIZE(out) > addr)
+      return 1;
+  return 0;
 }
 
 static void finish_pending(void) {

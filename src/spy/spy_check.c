@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_check.h"
 
 #define AL_CAP (1u << 18)         /* over-aligned live blocks */
 #define FAM_UNKNOWN 0xff

@@ -13,8 +13,10 @@
 #include <string.h>
 
 #include "spy.h"
+#include "spy_scan.h"
+#include "spy_check.h"
 #define HEAPSPY_SPY_BUILD
-#include "../../include/heapspy.h"
+#include "heapspy.h"
 
 static uint32_t families_lock;
 

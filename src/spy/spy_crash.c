@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_check.h"
 
 #define NEAR_REACH 4096            /* "near": within a page of the block */
 #define UNMAPPED_RING 64           /* recently unmapped large blocks */

@@ -31,6 +31,7 @@
 #include <signal.h>
 
 #include "spy.h"
+#include "spy_locks.h"
 
 #define MAX_VIEWS 1024
 

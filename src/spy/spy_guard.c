@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_check.h"
 
 #define NCLASS 16                 /* recycled runs of 1..NCLASS pages */
 #define FL_CAP (1u << 20)         /* per class */

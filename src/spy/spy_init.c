@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_scan.h"
+#include "spy_check.h"
+#include "spy_locks.h"
 #include "spy_options.h"
 
 volatile int spy_status;

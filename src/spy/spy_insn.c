@@ -23,6 +23,7 @@
  * from a signal handler.
  */
 #include "spy.h"
+#include "spy_check.h"
 
 enum enc { LEGACY, VEX, EVEX };
 

@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_scan.h"
+#include "spy_check.h"
 
 struct sblock {
   uint64_t start, end;

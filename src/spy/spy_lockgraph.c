@@ -16,10 +16,10 @@
  * block table while holding the graph lock.
  */
 #include "spy.h"
+#include "spy_locks.h"
 
 #define NODES_CAP 16384           /* powers of two */
 #define EDGES_CAP 16384
-#define CONTAINING_REACH 1024     /* bytes probed back for a heap block */
 
 static struct hsp_locks *graph;
 struct hsp_lock_node *spy_lock_nodes;
@@ -52,15 +52,6 @@ static int ready(void) {
   }
   spy_unlock(&setup_lock);
   return edges != NULL;
-}
-
-int spy_block_containing(uint64_t addr, struct hsp_block *out) {
-  uint64_t p = addr & ~15ull;
-  for (uint64_t back = 0; back <= CONTAINING_REACH && p >= back; back += 16)
-    if (spy_block_lookup((void *)(uintptr_t)(p - back), out) &&
-        out->ptr + HSP_BLOCK_SIZE(out) > addr)
-      return 1;
-  return 0;
 }
 
 static uint32_t find_node(uint64_t addr) {

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "spy.h"
+#include "spy_locks.h"
 
 int spy_locks_on;
 static int yield_on;             /* --yield-after-unlock */

@@ -11,6 +11,7 @@
  * Must never: lock, unwind, or lose the order of queued operations.
  */
 #include "spy.h"
+#include "spy_check.h"
 
 #define QUEUE_MAX 64
 

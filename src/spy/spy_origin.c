@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_check.h"
 
 static uint32_t maps_lock;
 

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 
 #include "spy.h"
+#include "spy_check.h"
 
 extern char __libc_single_threaded;
 

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_scan.h"
 
 #define HOLD_WAIT_MS 500      /* for the next answer (starved threads answer late) */
 #define HOLD_WAIT_MAX_MS 2000 /* for all answers */

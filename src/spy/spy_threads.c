@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_locks.h"
 
 #define MAX_THREADS 1024
 #define MAX_EXIT_THREADS 512

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "spy.h"
-#include "../profile/hst_codec.h"
+#include "profile/hst_codec.h"
 
 #define TRACE_RESERVE (256ull << 30)   /* virtual reservation */
 #define TRACE_GROW (16ull << 20)

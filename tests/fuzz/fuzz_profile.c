@@ -29,7 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "hsp_read.h"
+#include "profile/hsp_read.h"
 
 #define MAX_FILE (16u << 20)
 

@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "hst_read.h"
+#include "profile/hst_read.h"
 
 static int fd = -1;
 static char path[64];

@@ -23,7 +23,7 @@ fuzz_build() {
     return 1
   fi
   "$cc" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-    -I"$TOP/src/profile" "$@" -o "$bin" >build.log 2>&1
+    -I"$TOP/src" "$@" -o "$bin" >build.log 2>&1
   check "the harness builds" test -x "$bin"
   [ -x "$bin" ] || sed 's/^/#   /' build.log | head -20
 }

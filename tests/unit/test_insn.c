@@ -13,7 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "spy.h"
+#include "spy/spy.h"
+#include "spy/spy_check.h"
 
 static int n, failed;
 

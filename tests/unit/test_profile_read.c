@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hsp_read.h"
+#include "profile/hsp_read.h"
 
 static int n, failed;
 #define CHECK(cond, desc) do { n++; if (cond) printf("ok %d - %s\n", n, desc); \

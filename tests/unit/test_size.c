@@ -1,5 +1,5 @@
 /*
- * test_size.c: hs_parse_size (src/analyze/util.c), the one SIZE grammar
+ * test_size.c: hs_parse_size (src/common/util.c), the one SIZE grammar
  * of every heapspy option that takes a size. Checks exact bytes for each
  * spelling (fractions, units in either case, B, b, iB), the largest size
  * that fits in 64 bits and the first that does not, what the end pointer
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "common/util.h"
 
 static int n, failed;
 

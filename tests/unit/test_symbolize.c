@@ -1,5 +1,5 @@
 /* test_symbolize.c: unit test of the symbolizer (TAP on stdout). */
-/* links: src/analyze/symbolize.c; libs: -ldw -lelf -lstdc++ */
+/* links: src/common/symbolize.c; libs: -ldw -lelf -lstdc++ */
 /*
  * The program symbolizes itself: it records its own module map the way
  * the spy does (dl_iterate_phdr: path, load bias, PT_LOAD extents, GNU
@@ -9,7 +9,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "symbolize.h"
+#include "common/symbolize.h"
 
 #include <dlfcn.h>
 #include <elf.h>

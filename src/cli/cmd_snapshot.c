@@ -21,10 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "report.h"
-#include "snapshot.h"
-#include "util.h"
+#include "cli/commands.h"
+#include "analyze/report.h"
+#include "analyze/snapshot.h"
+#include "common/util.h"
 
 static const char snapshot_usage[] =
     "usage: heapspy snapshot [--leak-check] [--timeout SECONDS] [--format text|json] PID [NAME]\n";

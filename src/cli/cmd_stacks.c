@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyze/commands.h"
-#include "../analyze/util.h"
-#include "proc.h"
+#include "cli/commands.h"
+#include "common/util.h"
+#include "inspect/proc.h"
 
 #define MAX_SAMPLES 10000
 #define INLINE_MAX 32

@@ -10,7 +10,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 
-#include "util.h"
+#include "common/util.h"
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap) {
   fflush(stdout);

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../profile/hsp_format.h"
-#include "commands.h"
-#include "util.h"
+#include "profile/hsp_format.h"
+#include "cli/commands.h"
+#include "common/util.h"
 
 #define HEAPSPY_VERSION "0.1.0"
 

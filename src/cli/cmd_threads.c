@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyze/commands.h"
-#include "../analyze/util.h"
-#include "proc.h"
+#include "cli/commands.h"
+#include "common/util.h"
+#include "inspect/proc.h"
 
 static const char threads_usage[] =
     "usage: heapspy threads [-i SECONDS] [--format text|json] PID\n"

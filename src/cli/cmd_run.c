@@ -22,13 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "report.h"
-#include "snapshot.h"
-#include "suppress.h"
-#include "trace_pack.h"
-#include "util.h"
-#include "../profile/hst_read.h"
+#include "cli/commands.h"
+#include "analyze/report.h"
+#include "analyze/snapshot.h"
+#include "analyze/suppress.h"
+#include "analyze/trace_pack.h"
+#include "common/util.h"
+#include "profile/hst_read.h"
 
 static const char run_usage[] =
     "usage: heapspy run [OPTIONS] [--] PROG [ARGS...]\n"

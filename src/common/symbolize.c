@@ -25,7 +25,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "symbolize.h"
+#include "common/symbolize.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>

@@ -21,9 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analyze/commands.h"
-#include "../analyze/util.h"
-#include "proc.h"
+#include "cli/commands.h"
+#include "common/util.h"
+#include "inspect/proc.h"
 
 #define PM_PFN_MASK ((1ull << 55) - 1)
 #define PM_SOFT_DIRTY (1ull << 55)

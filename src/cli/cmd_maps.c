@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyze/commands.h"
-#include "../analyze/util.h"
-#include "proc.h"
+#include "cli/commands.h"
+#include "common/util.h"
+#include "inspect/proc.h"
 
 static const char maps_usage[] =
     "usage: heapspy maps [--format text|json] PID [ADDR]\n"

@@ -55,4 +55,9 @@ const char *hs_symbolizer_warnings(struct hs_symbolizer *s);
 
 void hs_symbolizer_free(struct hs_symbolizer *s);
 
+/* data_symbols.c: the object symbol holding vaddr (a link-time address)
+ * in the ELF file at path (a global or static variable, e.g. a lock);
+ * 1 if found. */
+int hs_data_symbol(const char *path, uint64_t vaddr, char *name, size_t len, uint64_t *off);
+
 #endif

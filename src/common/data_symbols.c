@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model_locks.h"
+#include "common/symbolize.h"
 
 /* Object symbol holding vaddr (link-time address): best is the smallest
  * that contains it; a sizeless symbol at exactly vaddr also counts. */

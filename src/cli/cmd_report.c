@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "report.h"
-#include "suppress.h"
-#include "util.h"
+#include "cli/commands.h"
+#include "analyze/report.h"
+#include "analyze/suppress.h"
+#include "common/util.h"
 
 static const char report_usage[] =
     "usage: heapspy report [--leaks | --peak | --hotspots | --temporary | --timeline]\n"
