@@ -78,8 +78,11 @@ int cmd_report(int argc, char **argv) {
     case 'f': format = optarg; break;
     case 'o': outpath = optarg; break;
     case 'd': debuginfo = hs_debuginfo_path_check("report", optarg); break;
-    case 'm': ro.max_groups = (size_t)strtoul(optarg, NULL, 10); break;
-    case 'n': ro.max_frames = (size_t)strtoul(optarg, NULL, 10); frames_set = 1; break;
+    case 'm': ro.max_groups = hs_count_arg("report", "--max-sites", optarg, 0, 1u << 30); break;
+    case 'n':
+      ro.max_frames = hs_count_arg("report", "--max-frames", optarg, 0, 4096);
+      frames_set = 1;
+      break;
     case 'l': view = V_LEAKS; break;
     case 'H': view = V_HOTSPOTS; break;
     case 'T': view = V_TIMELINE; break;

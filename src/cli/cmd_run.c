@@ -94,11 +94,7 @@ static int yes_no(const char *opt, const char *v) {
 }
 
 static unsigned number(const char *opt, const char *v, unsigned lo, unsigned hi) {
-  char *end;
-  unsigned long n = strtoul(v, &end, 10);
-  if (!*v || *end || n < lo || n > hi)
-    hs_die(HS_EXIT_USAGE, "run: %s expects a number from %u to %u, not '%s'", opt, lo, hi, v);
-  return (unsigned)n;
+  return (unsigned)hs_count_arg("run", opt, v, lo, hi);
 }
 
 static void not_yet(const char *opt) {

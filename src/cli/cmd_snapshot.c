@@ -67,7 +67,7 @@ int cmd_snapshot(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
     switch (c) {
     case 'l': leak_check = 1; break;
-    case 't': timeout = atof(optarg); break;
+    case 't': timeout = hs_parse_seconds("snapshot", "--timeout", optarg); break;
     case 'f': format = optarg; break;
     case 'h': fputs(snapshot_usage, stdout); return 0;
     default:
@@ -81,9 +81,7 @@ int cmd_snapshot(int argc, char **argv) {
     fprintf(stderr, "heapspy: snapshot: expected PID [NAME]\n%s", snapshot_usage);
     return HS_EXIT_USAGE;
   }
-  char *end;
-  long pid = strtol(argv[optind], &end, 10);
-  if (*end || pid <= 0) hs_die(HS_EXIT_USAGE, "snapshot: '%s' is not a process id", argv[optind]);
+  long pid = hs_parse_pid("snapshot", argv[optind]);
   char name[64];
   if (optind + 1 < argc) snprintf(name, sizeof name, "%s", argv[optind + 1]);
   else snprintf(name, sizeof name, "snapshot-%ld", (long)time(NULL));

@@ -154,23 +154,13 @@ int cmd_stacks(int argc, char **argv) {
   long nsamples = 1, max_frames = 128;
   double interval = 0.5;
   const char *format = "text";
-  char *end;
   int c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "n:i:h", opts, NULL)) != -1) {
     switch (c) {
-    case 'n':
-      nsamples = strtol(optarg, &end, 10);
-      if (!*optarg || *end || nsamples < 1 || nsamples > MAX_SAMPLES)
-        hs_die(HS_EXIT_USAGE, "stacks: -n wants a number of samples from 1 to %d, not '%s'",
-               MAX_SAMPLES, optarg);
-      break;
+    case 'n': nsamples = (long)hs_count_arg("stacks", "-n", optarg, 1, MAX_SAMPLES); break;
     case 'i': interval = hs_parse_seconds("stacks", "-i", optarg); break;
-    case 'm':
-      max_frames = strtol(optarg, &end, 10);
-      if (!*optarg || *end || max_frames < 1 || max_frames > 4096)
-        hs_die(HS_EXIT_USAGE, "stacks: --max-frames wants 1 to 4096, not '%s'", optarg);
-      break;
+    case 'm': max_frames = (long)hs_count_arg("stacks", "--max-frames", optarg, 1, 4096); break;
     case 'f': format = optarg; break;
     case 'h': fputs(stacks_usage, stdout); return 0;
     default:

@@ -3,6 +3,9 @@
  * one size parser (every SIZE a command takes) for the analyzer (the CLI
  * runs outside the spied program, so the real libc is fine here).
  */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,4 +172,47 @@ uint64_t hs_size_arg(const char *cmd, const char *opt, const char *arg, int posi
   hs_die(HS_EXIT_USAGE, "%s: %s expects a size%s%s%s%s (like 64K, 1.5M or 2GiB), not '%s'",
          cmd, opt, positive ? " above 0" : "", positive && below ? " and" : "",
          below ? " below " : "", below ? size_text(below, b) : "", arg);
+}
+
+/* ---- command-line numbers: strict, one clear line when wrong ---- */
+
+unsigned long long hs_count_arg(const char *cmd, const char *opt, const char *arg,
+                                unsigned long long lo, unsigned long long hi) {
+  char *end;
+  errno = 0;
+  unsigned long long v = isdigit((unsigned char)arg[0]) ? strtoull(arg, &end, 10) : 0;
+  if (!isdigit((unsigned char)arg[0]) || *end || errno || v < lo || v > hi)
+    hs_die(HS_EXIT_USAGE, "%s: %s expects a number from %llu to %llu, not '%s'", cmd, opt, lo, hi,
+           arg);
+  return v;
+}
+
+pid_t hs_parse_pid(const char *cmd, const char *arg) {
+  char *end;
+  errno = 0;
+  long v = strtol(arg, &end, 10);
+  if (!*arg || *end || errno || v <= 0 || v > 0x3fffffff)
+    hs_die(HS_EXIT_USAGE, "%s: '%s' is not a process id", cmd, arg);
+  return (pid_t)v;
+}
+
+uint64_t hs_parse_addr(const char *cmd, const char *arg) {
+  const char *s = arg;
+  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 16);
+  if (!*s || *end || errno || !isxdigit((unsigned char)*s))
+    hs_die(HS_EXIT_USAGE, "%s: '%s' is not an address (hexadecimal, like 0x7f12a000)",
+           cmd, arg);
+  return v;
+}
+
+double hs_parse_seconds(const char *cmd, const char *opt, const char *arg) {
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (!*arg || *end || errno || !isfinite(v) || v < 0 || v > 86400)
+    hs_die(HS_EXIT_USAGE, "%s: %s wants seconds (like 0.5), not '%s'", cmd, opt, arg);
+  return v;
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define HS_EXIT_USAGE 125  /* heapspy's own usage errors */
 
@@ -44,6 +45,19 @@ int hs_parse_size(const char *s, uint64_t *out, const char **end);
  * that is 0; otherwise exits with a one-line usage error (125) naming
  * CMD, OPT and ARG. */
 uint64_t hs_size_arg(const char *cmd, const char *opt, const char *arg, int positive, uint64_t below);
+
+/* Command-line numbers, strict: the whole argument, no sign, no spaces,
+ * no trailing junk; otherwise each exits with one usage line (125) naming
+ * CMD, OPT and ARG. */
+/* A decimal count from lo to hi. */
+unsigned long long hs_count_arg(const char *cmd, const char *opt, const char *arg,
+                                unsigned long long lo, unsigned long long hi);
+/* A process id. */
+pid_t hs_parse_pid(const char *cmd, const char *arg);
+/* An address: hexadecimal, "0x" optional. */
+uint64_t hs_parse_addr(const char *cmd, const char *arg);
+/* SECONDS: a non-negative decimal, at most a day. */
+double hs_parse_seconds(const char *cmd, const char *opt, const char *arg);
 
 /* --debuginfo-path: every ':'-separated entry must be a folder; exits
  * with a usage error naming CMD otherwise. Returns the list with every

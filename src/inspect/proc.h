@@ -23,19 +23,10 @@
 
 /* ---- process and errors (proc_util.c) ------------------------------- */
 
-/* Parses a process id argument; dies with 125 if it is not one. */
-pid_t hs_parse_pid(const char *cmd, const char *arg);
-
 /* Options of a command whose only option is --format text|json: parses
  * them, returns the format; exits 0 after --help, 125 on a bad option.
  * optind is left at the first operand. */
 const char *hs_parse_format_only(const char *cmd, int argc, char **argv, const char *usage);
-
-/* Parses an address: hexadecimal, "0x" optional. Dies with 125 if bad. */
-uint64_t hs_parse_addr(const char *cmd, const char *arg);
-
-/* Parses SECONDS (a non-negative decimal, at most a day); dies with 125. */
-double hs_parse_seconds(const char *cmd, const char *opt, const char *arg);
 
 /* Dies with one line if pid does not exist, is a zombie, or its /proc
  * entries cannot be read: "CMD: no such process PID". */

@@ -21,36 +21,6 @@
 #include "common/util.h"
 #include "inspect/proc.h"
 
-pid_t hs_parse_pid(const char *cmd, const char *arg) {
-  char *end;
-  errno = 0;
-  long v = strtol(arg, &end, 10);
-  if (!*arg || *end || errno || v <= 0 || v > 0x3fffffff)
-    hs_die(HS_EXIT_USAGE, "%s: '%s' is not a process id", cmd, arg);
-  return (pid_t)v;
-}
-
-uint64_t hs_parse_addr(const char *cmd, const char *arg) {
-  const char *s = arg;
-  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 16);
-  if (!*s || *end || errno || !isxdigit((unsigned char)*s))
-    hs_die(HS_EXIT_USAGE, "%s: '%s' is not an address (hexadecimal, like 0x7f12a000)",
-           cmd, arg);
-  return v;
-}
-
-double hs_parse_seconds(const char *cmd, const char *opt, const char *arg) {
-  char *end;
-  errno = 0;
-  double v = strtod(arg, &end);
-  if (!*arg || *end || errno || !isfinite(v) || v < 0 || v > 86400)
-    hs_die(HS_EXIT_USAGE, "%s: %s wants seconds (like 0.5), not '%s'", cmd, opt, arg);
-  return v;
-}
-
 /* State letter of /proc/PID/stat, or 0 if unreadable. */
 static char proc_state(pid_t pid) {
   char path[64], buf[512];

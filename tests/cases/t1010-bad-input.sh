@@ -11,7 +11,7 @@
 # `heapspy report` on a missing, empty, truncated, corrupted or future
 # profile exits non-zero (never >= 128: no crash) with one line.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 91
+plan 100
 
 HELLO="$TESTBIN/static_hello"
 
@@ -147,6 +147,14 @@ like "$(cat r.err)" "version 1000" "future version: the line names the version"
 
 "$HEAPSPY" report --format nosuch good.hsp >r.out 2>r.err
 is "$?" 125 "report --format nosuch: 125"
+
+# --- numbers are strict: garbage is refused, never read as 0 ("all") ---
+run_refused "report --max-sites garbage" 125 report --max-sites garbage good.hsp
+is "$(cat r.err)" "heapspy: report: --max-sites expects a number from 0 to 1073741824, not 'garbage'" \
+  "report --max-sites garbage: the line names the option and the value"
+run_refused "report --max-frames -1" 125 report --max-frames -1 good.hsp
+run_refused "run --depth 12x" 125 run --depth 12x -- "$HELLO" "$TMP/ran-depth"
+run_refused "snapshot --timeout abc" 125 snapshot --timeout abc 1
 
 # --- corrupted offsets inside the header: never a crash or a hang ------
 # Field offsets come from the real layout (hsp_offsets.c).

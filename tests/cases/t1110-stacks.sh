@@ -135,7 +135,7 @@ dead=$(dead_pid)
 "$HEAPSPY" stacks "$dead" >out 2>err
 is "$?:$(cat err)" "1:heapspy: stacks: no such process $dead" "no such process: exit 1, one line"
 "$HEAPSPY" stacks -n 0 "$S_pid" >out 2>err
-is "$?:$(cat err)" "125:heapspy: stacks: -n wants a number of samples from 1 to 10000, not '0'" \
+is "$?:$(cat err)" "125:heapspy: stacks: -n expects a number from 1 to 10000, not '0'" \
   "-n 0: 125, one line"
 "$HEAPSPY" stacks -i x "$S_pid" >out 2>err
 is "$?:$(wc -l <err)" "125:1" "-i x: 125, one line"
