@@ -12,9 +12,9 @@
 # heaptrack needs the zstd binary to write its .zst files).
 set -eu
 
-# build: compilers (the CLI links libstdc++ for its demangler), pkg-config, unwinder, DWARF reader, zlib (pprof output),
+# build: compiler, pkg-config, libiberty (the demangler: C++, Rust, D), unwinder, DWARF reader, zlib (pprof output),
 #        zstd (--trace)
-BUILD="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev"
+BUILD="gcc make pkg-config libiberty-dev libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev"
 # demo: story 1 is built with gcc and run under heapspy: nothing more
 DEMO=""
 # test: valgrind (oracle: memcheck, massif, helgrind), heaptrack and zstd

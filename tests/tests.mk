@@ -11,7 +11,7 @@ TEST_C := $(wildcard tests/cases/*.c tests/oracle/*.c)
 TEST_CXX := $(wildcard tests/cases/*.cpp tests/oracle/*.cpp)
 TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
               $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
-UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read $(TB)/unit/test_size \
+UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_demangle $(TB)/unit/test_profile_read $(TB)/unit/test_size \
              $(TB)/unit/test_insn
 TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh tests/golden/t*.sh))
 
@@ -28,7 +28,11 @@ $(TB)/%: %.cpp include/heapspy.h
 
 $(TB)/unit/test_symbolize: tests/unit/test_symbolize.c src/common/symbolize.c src/common/symbolize.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_symbolize.c src/common/symbolize.c -ldw -lelf -lstdc++
+	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_symbolize.c src/common/symbolize.c src/common/demangle.c -ldw -lelf -liberty
+
+$(TB)/unit/test_demangle: tests/unit/test_demangle.c src/common/demangle.c src/common/demangle.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 -g -o $@ tests/unit/test_demangle.c src/common/demangle.c -liberty
 
 $(TB)/unit/test_profile_read: tests/unit/test_profile_read.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
 	@mkdir -p $(dir $@)

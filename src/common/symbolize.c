@@ -25,6 +25,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "common/demangle.h"
 #include "common/symbolize.h"
 
 #include <dwarf.h>
@@ -34,10 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* The C++ runtime demangler (libstdc++, extern "C"). */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
-                            int *status);
 
 /* Longest inline chain kept for one pc; deeper nesting (only from broken
  * or pathological DWARF) loses its innermost levels. */
@@ -153,20 +150,17 @@ static const char *hs_intern(struct hs_symbolizer *s, const char *str) {
   return copy;
 }
 
-/* Interns the demangled form of a C++ mangled name; NULL if name is not
- * one (or no memory). */
+/* Interns the demangled form of a mangled name (C++, Rust, D); NULL if
+ * name is not one (or no memory). */
 static const char *hs_intern_demangled(struct hs_symbolizer *s,
                                        const char *name) {
-  if (!name || name[0] != '_' || name[1] != 'Z')
-    return NULL;
-  int status = -1;
-  char *d = __cxa_demangle(name, NULL, NULL, &status);
-  const char *r = d && status == 0 ? hs_intern(s, d) : NULL;
+  char *d = hs_demangle(name);
+  const char *r = d ? hs_intern(s, d) : NULL;
   free(d);
   return r;
 }
 
-/* Interns a symbol name, demangled when it is a C++ one. */
+/* Interns a symbol name, demangled when it is a mangled one. */
 static const char *hs_intern_symbol(struct hs_symbolizer *s,
                                     const char *name) {
   if (!name || !*name)

@@ -19,10 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/demangle.h"
 #include "common/util.h"
 #include "inspect/proc.h"
-
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 static pid_t target_pid;
 
@@ -224,9 +223,8 @@ int hs_addr_lookup(pid_t pid, uint64_t addr, struct hs_addr_symbol *out,
     GElf_Sym sym;
     const char *s = dwfl_module_addrinfo(mod, addr, &soff, &sym, NULL, NULL, NULL);
     if (s && *s) {
-      int st = -1;
-      char *d = s[0] == '_' && s[1] == 'Z' ? __cxa_demangle(s, NULL, NULL, &st) : NULL;
-      snprintf(out->symbol, sizeof out->symbol, "%s", d && st == 0 ? d : s);
+      char *d = hs_demangle(s);
+      snprintf(out->symbol, sizeof out->symbol, "%s", d ? d : s);
       free(d);
       out->symbol_offset = soff;
       out->symbol_size = sym.st_size;
