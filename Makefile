@@ -11,6 +11,7 @@ BUILD := build
 CC ?= gcc
 CXX ?= g++
 PKG_CONFIG ?= pkg-config
+VERSION := $(shell sed -n 's/^\#define HS_VERSION "\(.*\)"/\1/p' src/common/version.h)
 # CPPFLAGS, CFLAGS and LDFLAGS are the user's (a distribution's hardening
 # flags pass through); BASE and the library flags from pkg-config are ours.
 CFLAGS ?= -O2 -g
@@ -91,7 +92,7 @@ install: all
 	install -m 644 $(SPY_LIB) $(DESTDIR)$(PREFIX)/lib/heapspy/libheapspy.so
 	install -m 644 include/heapspy.h $(DESTDIR)$(PREFIX)/include/heapspy.h
 	install -m 644 doc/heapspy.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapspy.1
-	sed -e 's|@PREFIX@|$(PREFIX)|g' doc/heapspy.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/heapspy.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' doc/heapspy.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/heapspy.pc
 
 clean:
 	rm -rf $(BUILD)

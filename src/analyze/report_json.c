@@ -9,6 +9,7 @@
 #include "analyze/model_locks.h"
 #include "analyze/report.h"
 #include "analyze/suppress.h"
+#include "common/version.h"
 
 #define MAX_FRAMES 512
 
@@ -51,6 +52,7 @@ void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_o
   hs_json_str(out, h->program);
   fputs(",\n  \"cmdline\": ", out);
   hs_json_str(out, h->cmdline);
+  fprintf(out, ",\n  \"heapspy_version\": \"%s\"", HS_VERSION);
   fprintf(out, ",\n  \"pid\": %d,\n  \"exit\": {\"code\": ", h->pid);
   if (known && !h->exit_signal) fprintf(out, "%d", h->exit_code); else fputs("null", out);
   fputs(", \"signal\": ", out);

@@ -37,7 +37,14 @@ static const char report_usage[] =
     "  --trace-stats (--trace) event counts: allocation calls, frees, temporary\n"
     "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
     "  --format collapsed  folded stacks for flame graph tools\n"
-    "  --format html       one self-contained page: timeline, leaks, flame graph\n";
+    "  --format html       one self-contained page: timeline, leaks, flame graph\n"
+    "  -o, --output FILE   write the report to FILE\n"
+    "  --max-sites N       leak sites listed in the text report (default 20, 0: all)\n"
+    "  --max-frames N      frames shown per stack (default 24)\n"
+    "  --show-reachable    also list still-reachable sites\n"
+    "  --suppressions FILE suppress known leaks and errors (valgrind syntax; repeatable)\n"
+    "  --gen-suppressions  print a ready-to-paste suppression for each lost site and error\n"
+    "  --diff A B          what the heap gained between checkpoints A and B, by stack\n";
 
 int cmd_report(int argc, char **argv) {
   static const struct option opts[] = {

@@ -55,6 +55,7 @@ static const char run_usage[] =
     "                            or at a deadlock in progress (--locks)\n"
     "      --trace               record every allocation and free in PROFILE.trace\n"
     "                            (compressed, indexed) for report --at / --between\n"
+    "      --sample BYTES        reserved for sampled profiles; refused by this version\n"
     "      --error-exitcode N    exit with N if any block was lost or an error found\n"
     "      --errors-for-leak-kinds LIST  kinds that count for it (default definite,possible)\n"
     "      --suppressions FILE   suppress known leaks and errors (valgrind syntax; repeatable)\n"

@@ -9,8 +9,7 @@
 #include "profile/hsp_format.h"
 #include "cli/commands.h"
 #include "common/util.h"
-
-#define HEAPSPY_VERSION "0.1.0"
+#include "common/version.h"
 
 static const struct command {
   const char *name;
@@ -47,7 +46,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(argv[1], "--version")) {
-    printf("heapspy %s (profile format %d)\n", HEAPSPY_VERSION, HSP_VERSION);
+    printf("heapspy %s (profile format %d)\n", HS_VERSION, HSP_VERSION);
     return 0;
   }
   for (const struct command *c = commands; c->name; c++)
