@@ -96,6 +96,9 @@ void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l, int
 const char *hs_access_name(unsigned access);
 void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l);
+/* One lock as JSON: address, name, kind, alloc_stack (report_locks.c). */
+void hs_json_lock(FILE *out, struct hs_model *m, const struct hs_locks *l, uint64_t addr,
+                  uint32_t node);
 void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_locks *l);
 
 #endif

@@ -4,10 +4,12 @@
  * then where it was detected, where the address lies in its block, the
  * free and allocation stacks, and a one-line SUMMARY; suppressed errors
  * as one line each, never dropped; then valgrind's ERROR SUMMARY line.
+ * Also the JSON report's errors[] (every kind, lock misuse included).
  *
  * Formats what the model holds; computes nothing of its own beyond the
  * bad address (block + offset).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyze/model_locks.h"
@@ -127,4 +129,50 @@ void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report
     fprintf(out, "ERROR SUMMARY: %llu errors from %zu contexts (suppressed: %llu from %zu)\n\n",
             (unsigned long long)(total - supp), m->nerrors - m->errors_suppressed,
             (unsigned long long)supp, m->errors_suppressed);
+}
+
+/* ---- JSON: errors[], heap errors and lock misuse alike -------------- */
+
+void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l, int gen_suppressions) {
+  fputc('[', out);
+  size_t gen = 0;
+  for (size_t i = 0; i < m->nerrors; i++) {
+    const struct hsp_error *e = m->errors[i].e;
+    fputs(i ? ",\n    {\"kind\": " : "\n    {\"kind\": ", out);
+    hs_json_str(out, hs_error_kind_name(e->kind));
+    fprintf(out, ", \"address\": \"0x%llx\", \"size\": %llu, \"tid\": %d, \"t_ms\": %llu, \"count\": %llu",
+            (unsigned long long)e->address, (unsigned long long)e->size, e->tid,
+            (unsigned long long)e->t_ms, (unsigned long long)e->count);
+    int heap = e->kind >= HSP_ERR_USE_AFTER_FREE;
+    if (heap) fprintf(out, ", \"offset\": %d", e->offset);
+    if (heap && e->signal) {
+      fprintf(out, ", \"access\": \"%s\", \"access_size\": ", hs_access_name(e->access));
+      if (e->access_size) fprintf(out, "%u", e->access_size); else fputs("null", out);
+      fprintf(out, ", \"fault_address\": \"0x%llx\", \"signal\": %u",
+              (unsigned long long)e->fault_addr, e->signal);
+    } else if (e->lock_kind) {
+      fputs(", \"lock\": ", out);
+      hs_json_lock(out, m, l, e->address, 0);
+    }
+    fputs(", \"suppressed\": ", out);
+    hs_json_str(out, m->errors[i].suppressed);
+    if (gen_suppressions && !m->errors[i].suppressed) {
+      fputs(", \"suppression\": ", out);
+      char *text = hs_suppression_string(m, NULL, e, ++gen);
+      hs_json_str(out, text);
+      free(text);
+    }
+    fputs(",\n     \"access_stack\": ", out);
+    hs_json_frames(out, m, e->stack);
+    fputs(",\n     \"alloc_stack\": ", out);
+    hs_json_frames(out, m, e->alloc_stack);
+    fputs(",\n     \"free_stack\": ", out);
+    if (heap) hs_json_frames(out, m, e->related_stack);
+    else fputs("[]", out);
+    fputs(",\n     \"acquired_stack\": ", out);
+    if (heap) fputs("[]", out);
+    else hs_json_frames(out, m, e->related_stack);
+    fputc('}', out);
+  }
+  fputc(']', out);
 }

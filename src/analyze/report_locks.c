@@ -1,6 +1,7 @@
 /*
  * report_locks.c: the lock and thread parts of the report, text and JSON:
- * errors found during the run (lock misuse), deadlocks in progress (JSON:
+ * lock misuse found during the run (text; JSON in report_errors.c's
+ * errors[]), deadlocks in progress (JSON:
  * lock_order entries with "deadlock": true), lock-order cycles (potential
  * deadlocks first, then the gated ones, which are safe), and the threads
  * still running when exit started (SPEC story 5).
@@ -18,7 +19,7 @@ static const char *mode_name(unsigned mode) { return mode == HSP_MODE_READ ? "re
 
 /* ---- JSON ------------------------------------------------------------- */
 
-static void jlock(FILE *out, struct hs_model *m, const struct hs_locks *l, uint64_t addr,
+void hs_json_lock(FILE *out, struct hs_model *m, const struct hs_locks *l, uint64_t addr,
                   uint32_t node) {
   struct hs_lock_desc d;
   hs_lock_describe(m, l, addr, node, &d);
@@ -49,7 +50,7 @@ static void jdeadlock(FILE *out, struct hs_model *m, const struct hs_locks *l,
   fputs("\n    {\"locks\": [", out);
   for (unsigned k = 0; k < d->n; k++) {
     fputs(k ? ",\n      " : "\n      ", out);
-    jlock(out, m, l, d->t[k].waits, d->t[k].waits_node);
+    hs_json_lock(out, m, l, d->t[k].waits, d->t[k].waits_node);
   }
   fprintf(out, "],\n     \"deadlock\": true, \"t_ms\": %llu, \"gated\": false, \"gate\": null,"
                "\n     \"stacks\": [", (unsigned long long)d->t_ms);
@@ -75,11 +76,11 @@ static void jdeadlock(FILE *out, struct hs_model *m, const struct hs_locks *l,
     fprintf(out, "%s{\"tid\": %d, \"name\": ", k ? ",\n      " : "\n      ", t->tid);
     hs_json_str(out, name);
     fputs(", \"waits_for\": ", out);
-    jlock(out, m, l, t->waits, t->waits_node);
+    hs_json_lock(out, m, l, t->waits, t->waits_node);
     fputs(", \"mode\": ", out);
     hs_json_str(out, mode_name(t->mode));
     fputs(",\n       \"holds\": ", out);
-    jlock(out, m, l, t->holds, t->holds_node);
+    hs_json_lock(out, m, l, t->holds, t->holds_node);
     fputs(",\n       \"waiting_stack\": ", out);
     hs_json_frames(out, m, t->wait_stack);
     fputs(",\n       \"held_stack\": ", out);
@@ -100,10 +101,10 @@ void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l)
     fputs(i || l->ndeadlocks ? ",\n    {\"locks\": [" : "\n    {\"locks\": [", out);
     for (unsigned k = 0; k < c->n; k++) {
       fputs(k ? ",\n      " : "\n      ", out);
-      jlock(out, m, l, node_addr(l, c->nodes[k]), c->nodes[k]);
+      hs_json_lock(out, m, l, node_addr(l, c->nodes[k]), c->nodes[k]);
     }
     fprintf(out, "],\n     \"deadlock\": false, \"gated\": %s, \"gate\": ", c->gate ? "true" : "false");
-    if (c->gate) jlock(out, m, l, node_addr(l, c->gate), c->gate);
+    if (c->gate) hs_json_lock(out, m, l, node_addr(l, c->gate), c->gate);
     else fputs("null", out);
     fputs(",\n     \"stacks\": [", out);
     for (unsigned k = 0; k < c->n; k++) {
@@ -126,50 +127,6 @@ void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l)
   fputc(']', out);
 }
 
-void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l, int gen_suppressions) {
-  fputc('[', out);
-  size_t gen = 0;
-  for (size_t i = 0; i < m->nerrors; i++) {
-    const struct hsp_error *e = m->errors[i].e;
-    fputs(i ? ",\n    {\"kind\": " : "\n    {\"kind\": ", out);
-    hs_json_str(out, hs_error_kind_name(e->kind));
-    fprintf(out, ", \"address\": \"0x%llx\", \"size\": %llu, \"tid\": %d, \"t_ms\": %llu, \"count\": %llu",
-            (unsigned long long)e->address, (unsigned long long)e->size, e->tid,
-            (unsigned long long)e->t_ms, (unsigned long long)e->count);
-    int heap = e->kind >= HSP_ERR_USE_AFTER_FREE;
-    if (heap) fprintf(out, ", \"offset\": %d", e->offset);
-    if (heap && e->signal) {
-      fprintf(out, ", \"access\": \"%s\", \"access_size\": ", hs_access_name(e->access));
-      if (e->access_size) fprintf(out, "%u", e->access_size); else fputs("null", out);
-      fprintf(out, ", \"fault_address\": \"0x%llx\", \"signal\": %u",
-              (unsigned long long)e->fault_addr, e->signal);
-    } else if (e->lock_kind) {
-      fputs(", \"lock\": ", out);
-      jlock(out, m, l, e->address, 0);
-    }
-    fputs(", \"suppressed\": ", out);
-    hs_json_str(out, m->errors[i].suppressed);
-    if (gen_suppressions && !m->errors[i].suppressed) {
-      fputs(", \"suppression\": ", out);
-      char *text = hs_suppression_string(m, NULL, e, ++gen);
-      hs_json_str(out, text);
-      free(text);
-    }
-    fputs(",\n     \"access_stack\": ", out);
-    hs_json_frames(out, m, e->stack);
-    fputs(",\n     \"alloc_stack\": ", out);
-    hs_json_frames(out, m, e->alloc_stack);
-    fputs(",\n     \"free_stack\": ", out);
-    if (heap) hs_json_frames(out, m, e->related_stack);
-    else fputs("[]", out);
-    fputs(",\n     \"acquired_stack\": ", out);
-    if (heap) fputs("[]", out);
-    else hs_json_frames(out, m, e->related_stack);
-    fputc('}', out);
-  }
-  fputc(']', out);
-}
-
 void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_locks *l) {
   const struct hsp_exit_thread *t;
   size_t n = hsp_exit_threads(&m->prof, &t);
@@ -187,7 +144,7 @@ void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_lock
     for (unsigned k = 0; k < t[i].nheld && k < HSP_HELD_MAX; k++) {
       const struct hsp_held_lock *h = &t[i].held[k];
       fputs(k ? ",\n      {\"lock\": " : "\n      {\"lock\": ", out);
-      jlock(out, m, l, h->addr, 0);
+      hs_json_lock(out, m, l, h->addr, 0);
       fputs(", \"mode\": ", out);
       hs_json_str(out, mode_name(h->mode));
       fputs(", \"acquire_stack\": ", out);
