@@ -82,12 +82,13 @@ void hs_text_scan_heuristics(FILE *out, const struct hsp_scan_info *s);
 void hs_text_scan_threads(FILE *out, const struct hsp_scan_info *s);
 void hs_json_scan_info(FILE *out, const struct hsp_scan_info *s);
 
-/* report_locks.c: errors found during the run, lock-order cycles and
- * threads still running at exit (text: one section each, when present;
- * frames: per stack, 0 = all). JSON: the SPEC's errors, lock_order and
+/* report_locks.c: lock misuse found during the run, lock-order cycles
+ * and threads still running at exit (text: one section each, when
+ * present; frames: per stack, 0 = all). JSON: the SPEC's lock_order and
  * threads_at_exit arrays. */
 struct hs_locks;
 void hs_report_locks_text(FILE *out, struct hs_model *m, size_t frames);
+/* report_errors.c: the SPEC's errors array (heap errors and lock misuse). */
 void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l, int gen_suppressions);
 
 /* report_errors.c: heap errors, ASan-shaped, suppressed ones as one line

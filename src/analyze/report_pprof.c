@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "analyze/report.h"
+#include "common/hash.h"
 #include "common/util.h"
 
 #define MAX_INLINE 64
@@ -76,19 +77,13 @@ static void pb_msg(struct pb *b, unsigned field, struct pb *sub) {
 
 struct strtab { char **s; size_t n, cap; int64_t *slot; size_t nslot; };
 
-static uint64_t hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  while (*s) h = (h ^ (uint8_t)*s++) * 1099511628211ull;
-  return h;
-}
-
 static void strtab_rehash(struct strtab *t) {
   free(t->slot);
   t->nslot = t->nslot ? t->nslot * 2 : 1024;
   t->slot = hs_xmalloc(t->nslot * sizeof *t->slot);
   for (size_t i = 0; i < t->nslot; i++) t->slot[i] = -1;
   for (size_t k = 0; k < t->n; k++) {
-    size_t i = hash_str(t->s[k]) & (t->nslot - 1);
+    size_t i = hs_hash_str(t->s[k]) & (t->nslot - 1);
     while (t->slot[i] >= 0) i = (i + 1) & (t->nslot - 1);
     t->slot[i] = (int64_t)k;
   }
@@ -98,7 +93,7 @@ static void strtab_rehash(struct strtab *t) {
 static int64_t str_id(struct strtab *t, const char *s) {
   if (!s) s = "";
   if ((t->n + 1) * 2 > t->nslot) strtab_rehash(t);
-  size_t i = hash_str(s) & (t->nslot - 1);
+  size_t i = hs_hash_str(s) & (t->nslot - 1);
   for (; t->slot[i] >= 0; i = (i + 1) & (t->nslot - 1))
     if (!strcmp(t->s[t->slot[i]], s)) return t->slot[i];
   if (t->n == t->cap) {

@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #endif
 #include "common/demangle.h"
+#include "common/hash.h"
 #include "common/symbolize.h"
 
 #include <dwarf.h>
@@ -100,15 +101,6 @@ struct hs_symbolizer {
 };
 
 /* ---- string interning ------------------------------------------------ */
-
-static uint64_t hs_hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) {
-    h ^= (unsigned char)*s;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 static int hs_strs_grow(struct hs_symbolizer *s) {
   size_t ncap = s->strs_cap ? s->strs_cap * 2 : 256;
