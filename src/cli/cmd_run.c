@@ -23,84 +23,13 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/run_options.h"
 #include "analyze/report.h"
 #include "analyze/snapshot.h"
 #include "analyze/suppress.h"
 #include "analyze/trace_pack.h"
 #include "common/util.h"
 #include "profile/hst_read.h"
-
-static const char run_usage[] =
-    "usage: heapspy run [OPTIONS] [--] PROG [ARGS...]\n"
-    "  -o, --profile PATH        profile file, %p = pid (default heapspy.%p.hsp)\n"
-    "      --log-file PATH       write the report there instead of stderr\n"
-    "      --depth N             frames per stack (default 64)\n"
-    "      --follow-children     spy on exec'd/forked children too, one profile each\n"
-    "      --run-libc-freeres=yes|no  free libc's private caches at exit (default yes)\n"
-    "      --run-cxx-freeres=yes|no   free libstdc++'s emergency pool at exit (default yes)\n"
-    "      --locks               lock-order checking: potential deadlocks (lock-order\n"
-    "                            cycles, gated ones flagged safe), lock misuse, and\n"
-    "                            deadlocks in progress (reported; the program hangs on)\n"
-    "      --yield-after-unlock  yield the processor after each unlock (mutex, rwlock,\n"
-    "                            spinlock) to shake races loose\n"
-    "      --check               red zones around blocks, a quarantine after free:\n"
-    "                            overflows, use after free, double/invalid/mismatched free\n"
-    "      --check-fill=yes|no   fill new blocks with 0xbe (default yes; --check, --guard)\n"
-    "      --quarantine SIZE     bytes of freed blocks held back before reuse, below 4G\n"
-    "                            (default 16M; --check, --guard)\n"
-    "      --guard[=overflow|underflow]  page heap: each block against an inaccessible\n"
-    "                            page, freed blocks inaccessible: the bad access faults\n"
-    "                            at the culprit instruction (a 4 KB page per block)\n"
-    "      --halt-on-error       abort at the first error found (--check, --guard),\n"
-    "                            or at a deadlock in progress (--locks)\n"
-    "      --trace               record every allocation and free in PROFILE.trace\n"
-    "                            (compressed, indexed) for report --at / --between\n"
-    "      --sample BYTES        reserved for sampled profiles; refused by this version\n"
-    "      --error-exitcode N    exit with N if any block was lost or an error found\n"
-    "      --errors-for-leak-kinds LIST  kinds that count for it (default definite,possible)\n"
-    "      --suppressions FILE   suppress known leaks and errors (valgrind syntax; repeatable)\n"
-    "      --gen-suppressions    print a ready-to-paste suppression for each lost site and error\n"
-    "      --show-reachable      also list still-reachable sites in the text report\n"
-    "      --format text|json    format of the report (default text)\n"
-    "      --max-sites N         allocation sites shown in the text report (default 20)\n"
-    "      --snapshot-on RULES   live snapshot reports while the program runs, when\n"
-    "                            heap>SIZE, rss>SIZE or growth>SIZE/s (comma-separated;\n"
-    "                            fires again at twice the value, growth after 10 s)\n"
-    "      --snapshot-dir DIR    where they go (default: the profile's name + .snapshots)\n"
-    "      --snapshot-cap SIZE   the folder's size cap, oldest removed first (default 100M)\n"
-    "      --debuginfo-path DIR  also look for separate debug info there (DIR[:DIR...]);\n"
-    "                            with DEBUGINFOD_URLS set, debuginfod servers are asked too\n"
-    "  -q, --quiet               no report, only the profile\n"
-    "SIZE: a decimal number, optionally with a fraction, then optionally K, M, G or T\n"
-    "(powers of 1024, either case) and B or iB: 4096, 64K, 1.5M, 10mb, 2GiB\n";
-
-struct run_opts {
-  const char *profile, *log_file, *format, *debuginfo;
-  unsigned depth;
-  int follow_children, libc_freeres, cxx_freeres, quiet;
-  int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield, check_fill, trace;
-  const char *guard;                      /* "overflow", "underflow" or NULL */
-  unsigned long long quarantine;          /* ~0: the spy's default */
-  unsigned error_kinds;                   /* --errors-for-leak-kinds */
-  const char *supp[16];                   /* --suppressions files */
-  size_t nsupp;
-  size_t max_sites;
-  struct hs_watch watch;                  /* --snapshot-on */
-};
-
-static int yes_no(const char *opt, const char *v) {
-  if (!strcmp(v, "yes") || !strcmp(v, "1")) return 1;
-  if (!strcmp(v, "no") || !strcmp(v, "0")) return 0;
-  hs_die(HS_EXIT_USAGE, "run: %s expects yes or no, not '%s'", opt, v);
-}
-
-static unsigned number(const char *opt, const char *v, unsigned lo, unsigned hi) {
-  return (unsigned)hs_count_arg("run", opt, v, lo, hi);
-}
-
-static void not_yet(const char *opt) {
-  hs_die(HS_EXIT_USAGE, "run: %s is not available in this version of heapspy", opt);
-}
 
 /* Find prog like the shell does. Exits 127/126 like the shell on failure. */
 static char *resolve_program(const char *prog) {
@@ -175,17 +104,6 @@ const char *hs_spy_library(void) {
   return NULL;
 }
 
-/* Append name=value to an options string, escaping ':' in the value. */
-static void opt_append(char *buf, size_t cap, const char *name, const char *val) {
-  size_t n = strlen(buf);
-  n += (size_t)snprintf(buf + n, cap - n, "%s%s=", n ? ":" : "", name);
-  for (const char *v = val; *v && n + 2 < cap; v++) {
-    if (*v == ':' || *v == '\\') buf[n++] = '\\';
-    buf[n++] = *v;
-  }
-  buf[n] = 0;
-}
-
 static char *absolute(const char *path) {
   if (path[0] == '/') return hs_xstrdup(path);
   char cwd[PATH_MAX];
@@ -235,115 +153,9 @@ static void pack_trace(const char *profile, FILE *log) {
             hs_commas(st.events, b1), path, hs_human_bytes((double)st.raw_bytes, b2), st.seconds);
 }
 
-static void parse(int argc, char **argv, struct run_opts *o) {
-  enum { O_LOG = 256, O_DEPTH, O_FOLLOW, O_LIBC, O_CXX, O_EXITCODE, O_FORMAT,
-         O_MAXSITES, O_REACHABLE, O_CHECK, O_GUARD, O_LOCKS, O_TRACE, O_SAMPLE, O_SUPP, O_HALT,
-         O_GENSUPP, O_ERRKINDS, O_YIELD, O_FILL, O_QUAR,
-         O_DEBUGINFO, O_SNAP_ON, O_SNAP_DIR, O_SNAP_CAP };
-  static const struct option opts[] = {
-    { "profile", required_argument, 0, 'o' },
-    { "log-file", required_argument, 0, O_LOG },
-    { "depth", required_argument, 0, O_DEPTH },
-    { "follow-children", no_argument, 0, O_FOLLOW },
-    { "run-libc-freeres", required_argument, 0, O_LIBC },
-    { "run-cxx-freeres", required_argument, 0, O_CXX },
-    { "error-exitcode", required_argument, 0, O_EXITCODE },
-    { "format", required_argument, 0, O_FORMAT },
-    { "max-sites", required_argument, 0, O_MAXSITES },
-    { "show-reachable", no_argument, 0, O_REACHABLE },
-    { "quiet", no_argument, 0, 'q' },
-    { "check", no_argument, 0, O_CHECK },
-    { "guard", optional_argument, 0, O_GUARD },
-    { "check-fill", required_argument, 0, O_FILL },
-    { "quarantine", required_argument, 0, O_QUAR },
-    { "locks", no_argument, 0, O_LOCKS },
-    { "yield-after-unlock", no_argument, 0, O_YIELD },
-    { "trace", no_argument, 0, O_TRACE },
-    { "sample", required_argument, 0, O_SAMPLE },
-    { "suppressions", required_argument, 0, O_SUPP },
-    { "gen-suppressions", no_argument, 0, O_GENSUPP },
-    { "errors-for-leak-kinds", required_argument, 0, O_ERRKINDS },
-    { "halt-on-error", no_argument, 0, O_HALT },
-    { "debuginfo-path", required_argument, 0, O_DEBUGINFO },
-    { "snapshot-on", required_argument, 0, O_SNAP_ON },
-    { "snapshot-dir", required_argument, 0, O_SNAP_DIR },
-    { "snapshot-cap", required_argument, 0, O_SNAP_CAP },
-    { "help", no_argument, 0, 'h' },
-    { 0, 0, 0, 0 },
-  };
-  int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
-    switch (c) {
-    case 'o': o->profile = optarg; break;
-    case O_LOG: o->log_file = optarg; break;
-    case O_DEPTH: o->depth = number("--depth", optarg, 1, 256); break;
-    case O_FOLLOW: o->follow_children = 1; break;
-    case O_LIBC: o->libc_freeres = yes_no("--run-libc-freeres", optarg); break;
-    case O_CXX: o->cxx_freeres = yes_no("--run-cxx-freeres", optarg); break;
-    case O_EXITCODE: o->error_exitcode = (int)number("--error-exitcode", optarg, 1, 255); break;
-    case O_FORMAT:
-      if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-        hs_die(HS_EXIT_USAGE, "run: --format expects text or json, not '%s'", optarg);
-      o->format = optarg;
-      break;
-    case O_MAXSITES: o->max_sites = number("--max-sites", optarg, 0, 1u << 30); break;
-    case O_REACHABLE: o->show_reachable = 1; break;
-    case 'q': o->quiet = 1; break;
-    case O_CHECK: o->check = 1; break;
-    case O_GUARD:
-      o->guard = optarg ? optarg : "overflow";
-      if (strcmp(o->guard, "overflow") && strcmp(o->guard, "underflow"))
-        hs_die(HS_EXIT_USAGE, "run: --guard expects overflow or underflow, not '%s'", o->guard);
-      break;
-    case O_FILL: o->check_fill = yes_no("--check-fill", optarg); break;
-    case O_QUAR:                        /* the spy's option is 32-bit */
-      o->quarantine = hs_size_arg("run", "--quarantine", optarg, 0, 4ull << 30);
-      break;
-    case O_LOCKS: o->locks = 1; break;
-    case O_YIELD: o->yield = 1; break;
-    case O_TRACE: o->trace = 1; break;
-    case O_SAMPLE: not_yet("--sample"); break;
-    case O_SUPP:
-      if (o->nsupp == sizeof o->supp / sizeof *o->supp)
-        hs_die(HS_EXIT_USAGE, "run: at most %zu --suppressions files", o->nsupp);
-      if (access(optarg, R_OK) < 0)
-        hs_die(HS_EXIT_USAGE, "run: cannot read suppressions %s: %s", optarg, strerror(errno));
-      o->supp[o->nsupp++] = optarg;
-      break;
-    case O_GENSUPP: o->gen_suppressions = 1; break;
-    case O_ERRKINDS:
-      if (hs_leak_kinds_parse(optarg, &o->error_kinds) < 0)
-        hs_die(HS_EXIT_USAGE, "run: --errors-for-leak-kinds expects a list of definite, indirect, "
-                              "possible, reachable, all or none, not '%s'", optarg);
-      break;
-    case O_HALT: o->halt = 1; break;
-    case O_DEBUGINFO: o->debuginfo = hs_debuginfo_path_check("run", optarg); break;
-    case O_SNAP_ON: {
-      char err[256];
-      if (hs_watch_parse(&o->watch, optarg, err, sizeof err) < 0) hs_die(HS_EXIT_USAGE, "run: %s", err);
-      break;
-    }
-    case O_SNAP_DIR: o->watch.dir = optarg; break;
-    case O_SNAP_CAP: o->watch.cap = hs_size_arg("run", "--snapshot-cap", optarg, 1, 0); break;
-    case 'h': fputs(run_usage, stdout); exit(0);
-    case ':':
-      fprintf(stderr, "heapspy: run: option '%s' needs a value\n%s", argv[optind - 1], run_usage);
-      exit(HS_EXIT_USAGE);
-    default:
-      fprintf(stderr, "heapspy: run: unknown option '%s'\n%s", argv[optind - 1], run_usage);
-      exit(HS_EXIT_USAGE);
-    }
-  }
-}
-
 int cmd_run(int argc, char **argv) {
-  struct run_opts o = { .profile = "heapspy.%p.hsp", .format = "text", .depth = 64,
-                        .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20, .check_fill = 1,
-                        .quarantine = ~0ull,
-                        .error_kinds = 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE };
-  o.watch.cap = 100ull << 20;
-  parse(argc, argv, &o);
+  struct run_opts o;
+  run_options_parse(argc, argv, &o);
   if ((o.watch.dir || o.watch.cap != 100ull << 20) && !o.watch.nrules)
     hs_die(HS_EXIT_USAGE, "run: --snapshot-dir and --snapshot-cap need --snapshot-on");
   if (o.watch.dir && mkdir(o.watch.dir, 0755) < 0 && errno != EEXIST)
@@ -352,7 +164,8 @@ int cmd_run(int argc, char **argv) {
     hs_die(HS_EXIT_USAGE, "run: cannot write into the snapshot folder %s: %s", o.watch.dir, strerror(errno));
   o.watch.debuginfo = o.debuginfo;
   if (optind >= argc) {
-    fprintf(stderr, "heapspy: run: no program given\n%s", run_usage);
+    fputs("heapspy: run: no program given\n", stderr);
+    run_options_usage(stderr);
     return HS_EXIT_USAGE;
   }
   char **prog_argv = argv + optind;
@@ -368,26 +181,8 @@ int cmd_run(int argc, char **argv) {
   if (o.log_file && !o.quiet && !(log = fopen(o.log_file, "w")))
     hs_die(HS_EXIT_USAGE, "run: cannot write log file %s: %s", o.log_file, strerror(errno));
 
-  char spyopts[4096] = "";
-  opt_append(spyopts, sizeof spyopts, "profile", pattern);
-  char num[32];
-  snprintf(num, sizeof num, "%u", o.depth);
-  opt_append(spyopts, sizeof spyopts, "depth", num);
-  opt_append(spyopts, sizeof spyopts, "run_libc_freeres", o.libc_freeres ? "1" : "0");
-  opt_append(spyopts, sizeof spyopts, "run_cxx_freeres", o.cxx_freeres ? "1" : "0");
-  opt_append(spyopts, sizeof spyopts, "follow_children", o.follow_children ? "1" : "0");
-  opt_append(spyopts, sizeof spyopts, "quiet", "1");
-  if (o.locks) opt_append(spyopts, sizeof spyopts, "locks", "1");
-  if (o.yield) opt_append(spyopts, sizeof spyopts, "yield_after_unlock", "1");
-  if (o.check) opt_append(spyopts, sizeof spyopts, "check", "1");
-  if (o.halt) opt_append(spyopts, sizeof spyopts, "halt_on_error", "1");
-  if (o.guard) opt_append(spyopts, sizeof spyopts, "guard", o.guard);
-  if (!o.check_fill) opt_append(spyopts, sizeof spyopts, "check_fill", "0");
-  if (o.quarantine != ~0ull) {
-    snprintf(num, sizeof num, "%llu", o.quarantine);
-    opt_append(spyopts, sizeof spyopts, "check_quarantine", num);
-  }
-  if (o.trace) opt_append(spyopts, sizeof spyopts, "trace", "1");
+  char spyopts[4096];
+  run_options_spy_env(&o, pattern, spyopts, sizeof spyopts);
   const char *old_preload = getenv("LD_PRELOAD");
   char *preload = hs_xmalloc(strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2);
   sprintf(preload, "%s%s%s", lib, old_preload && *old_preload ? ":" : "",

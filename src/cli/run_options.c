@@ -1,0 +1,192 @@
+/*
+ * run_options.c: `heapspy run`'s options from the one table of
+ * run_options.h: getopt's table, --help, the checks of each value, and
+ * the spy's HEAPSPY_OPTIONS. Must never start the program or touch a file
+ * beyond checking that one can be read or written.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze/suppress.h"
+#include "cli/run_options.h"
+#include "common/util.h"
+
+struct run_option {
+  const char *name;
+  char short_name;
+  int has_arg;
+  const char *value, *spy_key, *help;
+};
+
+#define RUN_OPTION_ROW(id, name, short_name, has_arg, value, spy_key, help) \
+  { name, short_name, has_arg, value, spy_key, help },
+static const struct run_option table[RUN_OPT_COUNT] = { RUN_OPTIONS(RUN_OPTION_ROW) };
+#undef RUN_OPTION_ROW
+
+#define HELP_COLUMN 28
+
+void run_options_usage(FILE *out) {
+  fputs("usage: heapspy run [OPTIONS] [--] PROG [ARGS...]\n", out);
+  for (unsigned i = 0; i < RUN_OPT_COUNT; i++) {
+    const struct run_option *t = &table[i];
+    char head[96];
+    if (t->short_name) snprintf(head, sizeof head, "  -%c, --%s%s", t->short_name, t->name, t->value);
+    else snprintf(head, sizeof head, "      --%s%s", t->name, t->value);
+    int pad = HELP_COLUMN - (int)strlen(head);
+    fprintf(out, "%s%*s", head, pad < 2 ? 2 : pad, "");
+    for (const char *h = t->help; *h; h++) {
+      fputc(*h, out);
+      if (*h == '\n') fprintf(out, "%*s", HELP_COLUMN, "");
+    }
+    fputc('\n', out);
+  }
+  fputs("SIZE: a decimal number, optionally with a fraction, then optionally K, M, G or T\n"
+        "(powers of 1024, either case) and B or iB: 4096, 64K, 1.5M, 10mb, 2GiB\n", out);
+}
+
+static void usage_error(const char *fmt, const char *arg) {
+  fputs("heapspy: run: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputc('\n', stderr);
+  run_options_usage(stderr);
+  exit(HS_EXIT_USAGE);
+}
+
+static int yes_no(const char *opt, const char *v) {
+  if (!strcmp(v, "yes") || !strcmp(v, "1")) return 1;
+  if (!strcmp(v, "no") || !strcmp(v, "0")) return 0;
+  hs_die(HS_EXIT_USAGE, "run: %s expects yes or no, not '%s'", opt, v);
+}
+
+static unsigned number(const char *opt, const char *v, unsigned lo, unsigned hi) {
+  return (unsigned)hs_count_arg("run", opt, v, lo, hi);
+}
+
+/* The option getopt_long returned: its table index. */
+static unsigned option_of(int c) {
+  for (unsigned i = 0; i < RUN_OPT_COUNT; i++)
+    if (c == 256 + (int)i || (table[i].short_name && c == table[i].short_name)) return i;
+  return RUN_OPT_COUNT;
+}
+
+void run_options_parse(int argc, char **argv, struct run_opts *o) {
+  *o = (struct run_opts){ .profile = "heapspy.%p.hsp", .format = "text", .depth = 64,
+                          .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20, .check_fill = 1,
+                          .quarantine = ~0ull,
+                          .error_kinds = 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE };
+  o->watch.cap = 100ull << 20;
+
+  struct option opts[RUN_OPT_COUNT + 1];
+  char shorts[2 * RUN_OPT_COUNT + 2] = "+";
+  for (unsigned i = 0; i < RUN_OPT_COUNT; i++) {
+    opts[i] = (struct option){ table[i].name, table[i].has_arg, 0,
+                               table[i].short_name ? table[i].short_name : 256 + (int)i };
+    if (table[i].short_name) {
+      size_t n = strlen(shorts);
+      shorts[n] = table[i].short_name;
+      shorts[n + 1] = table[i].has_arg == required_argument ? ':' : 0;
+      shorts[n + 2] = 0;
+    }
+  }
+  opts[RUN_OPT_COUNT] = (struct option){ 0, 0, 0, 0 };
+
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+    switch (option_of(c)) {
+    case RUN_OPT_PROFILE: o->profile = optarg; break;
+    case RUN_OPT_LOG: o->log_file = optarg; break;
+    case RUN_OPT_DEPTH: o->depth = number("--depth", optarg, 1, 256); break;
+    case RUN_OPT_FOLLOW: o->follow_children = 1; break;
+    case RUN_OPT_LIBC: o->libc_freeres = yes_no("--run-libc-freeres", optarg); break;
+    case RUN_OPT_CXX: o->cxx_freeres = yes_no("--run-cxx-freeres", optarg); break;
+    case RUN_OPT_EXITCODE: o->error_exitcode = (int)number("--error-exitcode", optarg, 1, 255); break;
+    case RUN_OPT_FORMAT:
+      if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+        hs_die(HS_EXIT_USAGE, "run: --format expects text or json, not '%s'", optarg);
+      o->format = optarg;
+      break;
+    case RUN_OPT_MAXSITES: o->max_sites = number("--max-sites", optarg, 0, 1u << 30); break;
+    case RUN_OPT_REACHABLE: o->show_reachable = 1; break;
+    case RUN_OPT_QUIET: o->quiet = 1; break;
+    case RUN_OPT_CHECK: o->check = 1; break;
+    case RUN_OPT_GUARD:
+      o->guard = optarg ? optarg : "overflow";
+      if (strcmp(o->guard, "overflow") && strcmp(o->guard, "underflow"))
+        hs_die(HS_EXIT_USAGE, "run: --guard expects overflow or underflow, not '%s'", o->guard);
+      break;
+    case RUN_OPT_FILL: o->check_fill = yes_no("--check-fill", optarg); break;
+    case RUN_OPT_QUARANTINE:                /* the spy's option is 32-bit */
+      o->quarantine = hs_size_arg("run", "--quarantine", optarg, 0, 4ull << 30);
+      break;
+    case RUN_OPT_LOCKS: o->locks = 1; break;
+    case RUN_OPT_YIELD: o->yield = 1; break;
+    case RUN_OPT_TRACE: o->trace = 1; break;
+    case RUN_OPT_SAMPLE:
+      hs_die(HS_EXIT_USAGE, "run: --sample is not available in this version of heapspy");
+    case RUN_OPT_SUPP:
+      if (o->nsupp == sizeof o->supp / sizeof *o->supp)
+        hs_die(HS_EXIT_USAGE, "run: at most %zu --suppressions files", o->nsupp);
+      if (access(optarg, R_OK) < 0)
+        hs_die(HS_EXIT_USAGE, "run: cannot read suppressions %s: %s", optarg, strerror(errno));
+      o->supp[o->nsupp++] = optarg;
+      break;
+    case RUN_OPT_GENSUPP: o->gen_suppressions = 1; break;
+    case RUN_OPT_ERRKINDS:
+      if (hs_leak_kinds_parse(optarg, &o->error_kinds) < 0)
+        hs_die(HS_EXIT_USAGE, "run: --errors-for-leak-kinds expects a list of definite, indirect, "
+                              "possible, reachable, all or none, not '%s'", optarg);
+      break;
+    case RUN_OPT_HALT: o->halt = 1; break;
+    case RUN_OPT_DEBUGINFO: o->debuginfo = hs_debuginfo_path_check("run", optarg); break;
+    case RUN_OPT_SNAP_ON: {
+      char err[256];
+      if (hs_watch_parse(&o->watch, optarg, err, sizeof err) < 0) hs_die(HS_EXIT_USAGE, "run: %s", err);
+      break;
+    }
+    case RUN_OPT_SNAP_DIR: o->watch.dir = optarg; break;
+    case RUN_OPT_SNAP_CAP: o->watch.cap = hs_size_arg("run", "--snapshot-cap", optarg, 1, 0); break;
+    case RUN_OPT_HELP: run_options_usage(stdout); exit(0);
+    default:                            /* getopt puts a known option missing its value in optopt */
+      usage_error(option_of(optopt) < RUN_OPT_COUNT ? "option '%s' needs a value" : "unknown option '%s'",
+                  argv[optind - 1]);
+    }
+  }
+}
+
+/* Append key=value to an options string, escaping ':' and '\' in the value. */
+static void spy_append(char *buf, size_t cap, enum run_option_id id, const char *val) {
+  size_t n = strlen(buf);
+  n += (size_t)snprintf(buf + n, cap - n, "%s%s=", n ? ":" : "", table[id].spy_key);
+  for (const char *v = val; *v && n + 2 < cap; v++) {
+    if (*v == ':' || *v == '\\') buf[n++] = '\\';
+    buf[n++] = *v;
+  }
+  buf[n] = 0;
+}
+
+void run_options_spy_env(const struct run_opts *o, const char *profile, char *buf, size_t cap) {
+  char num[32];
+  buf[0] = 0;
+  spy_append(buf, cap, RUN_OPT_PROFILE, profile);
+  snprintf(num, sizeof num, "%u", o->depth);
+  spy_append(buf, cap, RUN_OPT_DEPTH, num);
+  spy_append(buf, cap, RUN_OPT_LIBC, o->libc_freeres ? "1" : "0");
+  spy_append(buf, cap, RUN_OPT_CXX, o->cxx_freeres ? "1" : "0");
+  spy_append(buf, cap, RUN_OPT_FOLLOW, o->follow_children ? "1" : "0");
+  spy_append(buf, cap, RUN_OPT_QUIET, "1");          /* the CLI prints the report */
+  if (o->locks) spy_append(buf, cap, RUN_OPT_LOCKS, "1");
+  if (o->yield) spy_append(buf, cap, RUN_OPT_YIELD, "1");
+  if (o->check) spy_append(buf, cap, RUN_OPT_CHECK, "1");
+  if (o->halt) spy_append(buf, cap, RUN_OPT_HALT, "1");
+  if (o->guard) spy_append(buf, cap, RUN_OPT_GUARD, o->guard);
+  if (!o->check_fill) spy_append(buf, cap, RUN_OPT_FILL, "0");
+  if (o->quarantine != ~0ull) {
+    snprintf(num, sizeof num, "%llu", o->quarantine);
+    spy_append(buf, cap, RUN_OPT_QUARANTINE, num);
+  }
+  if (o->trace) spy_append(buf, cap, RUN_OPT_TRACE, "1");
+}

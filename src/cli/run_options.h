@@ -1,0 +1,117 @@
+/*
+ * run_options.h: every option of `heapspy run`, declared once. The table
+ * below gives each its long and short name, how it takes a value, the
+ * value as --help shows it, the HEAPSPY_OPTIONS key the spy reads (the
+ * spy's own table is src/spy/spy_options.h), and the help text. getopt's
+ * table, `heapspy run --help` and the spy's environment are made from it;
+ * t1025 checks the man page against --help. Values are checked where they
+ * are parsed (run_options.c), each with one usage line naming the option.
+ *
+ * RUN_OPTIONS(X): X(ID, "long", 'short' or 0, has_arg, "value", "spy key"
+ * or NULL, "help"); a help text's "\n" continues on the next line.
+ */
+#ifndef HS_RUN_OPTIONS_H
+#define HS_RUN_OPTIONS_H
+
+#include <getopt.h>
+
+#include "analyze/snapshot.h"
+
+#define RUN_OPTIONS(X)                                                                          \
+  X(PROFILE, "profile", 'o', required_argument, " PATH", "profile",                            \
+    "profile file, %p = pid (default heapspy.%p.hsp)")                                          \
+  X(LOG, "log-file", 0, required_argument, " PATH", NULL, "write the report there instead of stderr") \
+  X(DEPTH, "depth", 0, required_argument, " N", "depth", "frames per stack (default 64)")      \
+  X(FOLLOW, "follow-children", 0, no_argument, "", "follow_children",                          \
+    "spy on exec'd/forked children too, one profile each")                                      \
+  X(LIBC, "run-libc-freeres", 0, required_argument, "=yes|no", "run_libc_freeres",             \
+    "free libc's private caches at exit (default yes)")                                         \
+  X(CXX, "run-cxx-freeres", 0, required_argument, "=yes|no", "run_cxx_freeres",                \
+    "free libstdc++'s emergency pool at exit (default yes)")                                    \
+  X(LOCKS, "locks", 0, no_argument, "", "locks",                                               \
+    "lock-order checking: potential deadlocks (lock-order\n"                                    \
+    "cycles, gated ones flagged safe), lock misuse, and\n"                                      \
+    "deadlocks in progress (reported; the program hangs on)")                                   \
+  X(YIELD, "yield-after-unlock", 0, no_argument, "", "yield_after_unlock",                     \
+    "yield the processor after each unlock (mutex, rwlock,\n"                                   \
+    "spinlock) to shake races loose")                                                           \
+  X(CHECK, "check", 0, no_argument, "", "check",                                               \
+    "red zones around blocks, a quarantine after free:\n"                                       \
+    "overflows, use after free, double/invalid/mismatched free")                                \
+  X(FILL, "check-fill", 0, required_argument, "=yes|no", "check_fill",                         \
+    "fill new blocks with 0xbe (default yes; --check, --guard)")                                \
+  X(QUARANTINE, "quarantine", 0, required_argument, " SIZE", "check_quarantine",               \
+    "bytes of freed blocks held back before reuse, below 4G\n"                                  \
+    "(default 16M; --check, --guard)")                                                          \
+  X(GUARD, "guard", 0, optional_argument, "[=overflow|underflow]", "guard",                    \
+    "page heap: each block against an inaccessible\n"                                           \
+    "page, freed blocks inaccessible: the bad access faults\n"                                  \
+    "at the culprit instruction (a 4 KB page per block)")                                       \
+  X(HALT, "halt-on-error", 0, no_argument, "", "halt_on_error",                                \
+    "abort at the first error found (--check, --guard),\n"                                      \
+    "or at a deadlock in progress (--locks)")                                                   \
+  X(TRACE, "trace", 0, no_argument, "", "trace",                                               \
+    "record every allocation and free in PROFILE.trace\n"                                       \
+    "(compressed, indexed) for report --at / --between")                                        \
+  X(SAMPLE, "sample", 0, required_argument, " BYTES", NULL,                                    \
+    "reserved for sampled profiles; refused by this version")                                   \
+  X(EXITCODE, "error-exitcode", 0, required_argument, " N", NULL,                              \
+    "exit with N if any block was lost or an error found")                                      \
+  X(ERRKINDS, "errors-for-leak-kinds", 0, required_argument, " LIST", NULL,                    \
+    "kinds that count for it (default definite,possible)")                                      \
+  X(SUPP, "suppressions", 0, required_argument, " FILE", NULL,                                 \
+    "suppress known leaks and errors (valgrind syntax; repeatable)")                            \
+  X(GENSUPP, "gen-suppressions", 0, no_argument, "", NULL,                                     \
+    "print a ready-to-paste suppression for each lost site and error")                          \
+  X(REACHABLE, "show-reachable", 0, no_argument, "", NULL,                                     \
+    "also list still-reachable sites in the text report")                                       \
+  X(FORMAT, "format", 0, required_argument, " text|json", NULL, "format of the report (default text)") \
+  X(MAXSITES, "max-sites", 0, required_argument, " N", NULL,                                   \
+    "allocation sites shown in the text report (default 20)")                                   \
+  X(SNAP_ON, "snapshot-on", 0, required_argument, " RULES", NULL,                              \
+    "live snapshot reports while the program runs, when\n"                                      \
+    "heap>SIZE, rss>SIZE or growth>SIZE/s (comma-separated;\n"                                  \
+    "fires again at twice the value, growth after 10 s)")                                       \
+  X(SNAP_DIR, "snapshot-dir", 0, required_argument, " DIR", NULL,                              \
+    "where they go (default: the profile's name + .snapshots)")                                 \
+  X(SNAP_CAP, "snapshot-cap", 0, required_argument, " SIZE", NULL,                             \
+    "the folder's size cap, oldest removed first (default 100M)")                               \
+  X(DEBUGINFO, "debuginfo-path", 0, required_argument, " DIR", NULL,                           \
+    "also look for separate debug info there (DIR[:DIR...]);\n"                                 \
+    "with DEBUGINFOD_URLS set, debuginfod servers are asked too")                               \
+  X(QUIET, "quiet", 'q', no_argument, "", "quiet", "no report, only the profile")              \
+  X(HELP, "help", 'h', no_argument, "", NULL, "this help")
+
+#define RUN_OPTION_ID(id, ...) RUN_OPT_##id,
+enum run_option_id { RUN_OPTIONS(RUN_OPTION_ID) RUN_OPT_COUNT };
+#undef RUN_OPTION_ID
+
+/* What `heapspy run` was asked, after its options; defaults in
+ * run_options_parse. */
+struct run_opts {
+  const char *profile, *log_file, *format, *debuginfo;
+  unsigned depth;
+  int follow_children, libc_freeres, cxx_freeres, quiet;
+  int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield, check_fill, trace;
+  const char *guard;                      /* "overflow", "underflow" or NULL */
+  unsigned long long quarantine;          /* ~0: the spy's default */
+  unsigned error_kinds;                   /* --errors-for-leak-kinds */
+  const char *supp[16];                   /* --suppressions files */
+  size_t nsupp;
+  size_t max_sites;
+  struct hs_watch watch;                  /* --snapshot-on */
+};
+
+/* Parses run's options into *o (defaults first); exits 0 after --help and
+ * 125 with one line and the usage on a bad option or value. optind is
+ * left at the program's name. */
+void run_options_parse(int argc, char **argv, struct run_opts *o);
+
+/* `heapspy run --help`, made from the table. */
+void run_options_usage(FILE *out);
+
+/* HEAPSPY_OPTIONS for the spy from *o, with the absolute profile pattern;
+ * keys from the table, ':' and '\' in values escaped. */
+void run_options_spy_env(const struct run_opts *o, const char *profile, char *buf, size_t cap);
+
+#endif
