@@ -46,6 +46,29 @@ static const char report_usage[] =
     "  --gen-suppressions  print a ready-to-paste suppression for each lost site and error\n"
     "  --diff A B          what the heap gained between checkpoints A and B, by stack\n";
 
+static void timeline_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o) {
+  hs_report_timeline_text(out, m);
+}
+static void timeline_json(FILE *out, struct hs_model *m, const struct hs_report_opts *o) {
+  hs_report_timeline_json(out, m);
+}
+
+/* The views of a profile, each rendered as text or JSON; the other
+ * formats (pprof, collapsed, html) and the time-travel reports are
+ * dispatched before these. */
+enum { V_LEAKS, V_HOTSPOTS, V_TIMELINE, V_PEAK, V_TEMPORARY };
+typedef void view_fn(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
+static const struct view {
+  const char *opt;
+  view_fn *text, *json;
+} views[] = {
+  [V_LEAKS] = { "--leaks", hs_report_text, hs_report_json_opts },
+  [V_HOTSPOTS] = { "--hotspots", hs_report_hotspots_text, hs_report_hotspots_json },
+  [V_TIMELINE] = { "--timeline", timeline_text, timeline_json },
+  [V_PEAK] = { "--peak", hs_report_peak_text, hs_report_peak_json },
+  [V_TEMPORARY] = { "--temporary", hs_report_temporary_text, hs_report_temporary_json },
+};
+
 int cmd_report(int argc, char **argv) {
   static const struct option opts[] = {
     { "format", required_argument, 0, 'f' },
@@ -75,9 +98,6 @@ int cmd_report(int argc, char **argv) {
   struct hs_report_opts ro = { .max_groups = 20, .max_frames = 24 };
   const char *supp[16];
   size_t nsupp = 0;
-  enum { V_LEAKS, V_HOTSPOTS, V_TIMELINE, V_PEAK, V_TEMPORARY };
-  static const char *const view_opt[] = { "--leaks", "--hotspots", "--timeline", "--peak",
-                                           "--temporary" };
   int c, view = V_LEAKS, frames_set = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
@@ -127,11 +147,11 @@ int cmd_report(int argc, char **argv) {
                     "(supported: text, json, pprof, collapsed, html)\n", format);
     return HS_EXIT_USAGE;
   }
-  int timeline = view == V_TIMELINE, hotspots = view == V_HOTSPOTS;
+  int hotspots = view == V_HOTSPOTS;
   const char *travel = at ? "--at" : between_from ? "--between" : trace_stats ? "--trace-stats" : NULL;
   if ((view >= V_TIMELINE || diff_from || travel) && fmt != F_TEXT && fmt != F_JSON) {
     fprintf(stderr, "heapspy: report: %s is shown as text or json, not %s\n",
-            diff_from ? "--diff" : travel ? travel : view_opt[view], format);
+            diff_from ? "--diff" : travel ? travel : views[view].opt, format);
     return HS_EXIT_USAGE;
   }
   if (!!at + !!between_from + trace_stats + !!diff_from > 1) {
@@ -197,20 +217,7 @@ int cmd_report(int argc, char **argv) {
     }
   } else if (fmt == F_COLLAPSED) hs_report_collapsed(out, &m, hotspots);
   else if (fmt == F_HTML) hs_report_html(out, &m);
-  else if (timeline) {
-    if (fmt == F_JSON) hs_report_timeline_json(out, &m);
-    else hs_report_timeline_text(out, &m);
-  } else if (hotspots) {
-    if (fmt == F_JSON) hs_report_hotspots_json(out, &m, &ro);
-    else hs_report_hotspots_text(out, &m, &ro);
-  } else if (view == V_PEAK) {
-    if (fmt == F_JSON) hs_report_peak_json(out, &m, &ro);
-    else hs_report_peak_text(out, &m, &ro);
-  } else if (view == V_TEMPORARY) {
-    if (fmt == F_JSON) hs_report_temporary_json(out, &m, &ro);
-    else hs_report_temporary_text(out, &m, &ro);
-  } else if (fmt == F_JSON) hs_report_json_opts(out, &m, &ro);
-  else hs_report_text(out, &m, &ro);
+  else (fmt == F_JSON ? views[view].json : views[view].text)(out, &m, &ro);
   int bad = ferror(out) | (out != stdout ? fclose(out) : fflush(out));
   hs_model_free(&m);
   if (bad) return hs_error("writing the report failed: %m"), 1;
