@@ -8,6 +8,7 @@
 
 #include "analyze/model_locks.h"
 #include "analyze/report.h"
+#include "common/frame_print.h"
 #include "analyze/suppress.h"
 #include "common/version.h"
 
@@ -19,15 +20,9 @@ void hs_json_frames(FILE *out, struct hs_model *m, uint32_t stack) {
   size_t n = hs_model_frames(m, stack, f, MAX_FRAMES);
   fputc('[', out);
   for (size_t i = 0; i < n; i++) {
-    fputs(i ? ",\n      {\"function\": " : "\n      {\"function\": ", out);
-    hs_json_str(out, f[i].function);
-    fputs(", \"file\": ", out);
-    hs_json_str(out, f[i].file);
-    fprintf(out, ", \"line\": %d, \"module\": ", f[i].line);
-    hs_json_str(out, f[i].module);
-    fprintf(out, ", \"offset\": %llu, \"pc\": \"0x%llx\", \"inlined\": %s}",
-            (unsigned long long)f[i].offset, (unsigned long long)f[i].pc,
-            f[i].inlined ? "true" : "false");
+    fputs(i ? ",\n      {" : "\n      {", out);
+    hs_frame_json_fields(out, &f[i]);
+    fputc('}', out);
   }
   fputc(']', out);
 }

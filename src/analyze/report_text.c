@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analyze/report.h"
+#include "common/frame_print.h"
 #include "analyze/suppress.h"
 #include "common/util.h"
 
@@ -20,10 +21,8 @@ void hs_text_stack(FILE *out, struct hs_model *m, uint32_t stack, size_t max,
   size_t n = hs_model_frames(m, stack, f, MAX_FRAMES);
   size_t show = max && n > max ? max : n;
   for (size_t i = 0; i < show; i++) {
-    fprintf(out, "%s#%-2zu %s", indent, i, f[i].function ? f[i].function : "??");
-    if (f[i].file) fprintf(out, " at %s:%d", f[i].file, f[i].line);
-    if (f[i].module) fprintf(out, " (%s+0x%llx)", f[i].module, (unsigned long long)f[i].offset);
-    if (mark_inlined && f[i].inlined) fputs(" [inlined]", out);
+    fprintf(out, "%s#%-2zu ", indent, i);
+    hs_frame_text(out, &f[i], mark_inlined ? HS_FRAME_MARK_INLINED : 0);
     fputc('\n', out);
   }
   if (show < n) fprintf(out, "%s... %zu more frames\n", indent, n - show);
@@ -34,9 +33,9 @@ void hs_text_frames(FILE *out, struct hs_model *m, uint32_t stack, const char *i
   struct hs_frame f[MAX_FRAMES];
   size_t n = hs_model_frames(m, stack, f, MAX_FRAMES);
   for (size_t k = 0; k < n && k < max; k++) {
-    fprintf(out, "%s#%-2zu %s", indent, k, f[k].function ? f[k].function : "??");
-    if (f[k].file) fprintf(out, " at %s:%d", f[k].file, f[k].line);
-    fprintf(out, " (%s)\n", f[k].module ? f[k].module : "?");
+    fprintf(out, "%s#%-2zu ", indent, k);
+    hs_frame_text(out, &f[k], HS_FRAME_MODULE_ONLY);
+    fputc('\n', out);
   }
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "common/frame_print.h"
 #include "common/util.h"
 #include "inspect/proc.h"
 
@@ -149,24 +150,17 @@ static int summary(pid_t pid, const struct hs_regions *rs, int json) {
 }
 
 static void text_frame(const struct hs_frame *f, size_t idx) {
-  printf("    #%-2zu %s", idx, f->function ? f->function : "??");
-  if (f->file) printf(" at %s:%d", f->file, f->line);
-  if (f->module) printf(" (%s+0x%llx)", f->module, (unsigned long long)f->offset);
-  if (f->inlined) printf(" [inlined]");
+  printf("    #%-2zu ", idx);
+  hs_frame_text(stdout, f, HS_FRAME_MARK_INLINED);
   putchar('\n');
 }
 
 static void json_frames(const struct hs_frame *f, size_t n) {
   printf("[");
   for (size_t i = 0; i < n; i++) {
-    printf("%s{\"function\": ", i ? ", " : "");
-    hs_json_str(stdout, f[i].function);
-    printf(", \"file\": ");
-    hs_json_str(stdout, f[i].file);
-    printf(", \"line\": %d, \"module\": ", f[i].line);
-    hs_json_str(stdout, f[i].module);
-    printf(", \"offset\": %llu, \"inlined\": %s}", (unsigned long long)f[i].offset,
-           f[i].inlined ? "true" : "false");
+    printf("%s{", i ? ", " : "");
+    hs_frame_json_fields(stdout, &f[i]);
+    putchar('}');
   }
   printf("]");
 }

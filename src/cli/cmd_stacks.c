@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "common/frame_print.h"
 #include "common/util.h"
 #include "inspect/proc.h"
 
@@ -85,23 +86,15 @@ static int has_frame(const struct tstack *ts, const struct hs_frame *f) {
 }
 
 static void print_frame_text(const struct hs_frame *f, size_t idx, int mark) {
-  printf("  %c #%-2zu %s", mark ? '*' : ' ', idx, f->function ? f->function : "??");
-  if (f->file) printf(" at %s:%d", f->file, f->line);
-  if (f->module) printf(" (%s+0x%llx)", f->module, (unsigned long long)f->offset);
-  if (f->inlined) printf(" [inlined]");
+  printf("  %c #%-2zu ", mark ? '*' : ' ', idx);
+  hs_frame_text(stdout, f, HS_FRAME_MARK_INLINED);
   putchar('\n');
 }
 
 static void print_frame_json(const struct hs_frame *f, int every, int first) {
-  printf("%s\n        {\"function\": ", first ? "" : ",");
-  hs_json_str(stdout, f->function);
-  printf(", \"file\": ");
-  hs_json_str(stdout, f->file);
-  printf(", \"line\": %d, \"module\": ", f->line);
-  hs_json_str(stdout, f->module);
-  printf(", \"offset\": %llu, \"pc\": \"0x%llx\", \"inlined\": %s, \"in_every_sample\": %s}",
-         (unsigned long long)f->offset, (unsigned long long)f->pc, f->inlined ? "true" : "false",
-         every ? "true" : "false");
+  printf("%s\n        {", first ? "" : ",");
+  hs_frame_json_fields(stdout, f);
+  printf(", \"in_every_sample\": %s}", every ? "true" : "false");
 }
 
 static pid_t tracer_of(pid_t pid) {
