@@ -28,7 +28,7 @@ $(TB)/%: %.cpp include/heapspy.h
 
 $(TB)/unit/test_symbolize: tests/unit/test_symbolize.c src/common/symbolize.c src/common/symbolize.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_symbolize.c src/common/symbolize.c src/common/demangle.c -ldw -lelf -liberty
+	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_symbolize.c src/common/symbolize.c src/common/demangle.c src/common/hashmap.c -ldw -lelf -liberty
 
 $(TB)/unit/test_demangle: tests/unit/test_demangle.c src/common/demangle.c src/common/demangle.h
 	@mkdir -p $(dir $@)

@@ -24,6 +24,7 @@
 
 #include "analyze/report.h"
 #include "common/hash.h"
+#include "common/hashmap.h"
 #include "common/util.h"
 
 #define MAX_INLINE 64
@@ -75,78 +76,33 @@ static void pb_msg(struct pb *b, unsigned field, struct pb *sub) {
 
 /* ---- interning: strings, functions, locations --------------------------- */
 
-struct strtab { char **s; size_t n, cap; int64_t *slot; size_t nslot; };
+struct strtab { char **s; size_t n, cap; struct hs_map ids; };
 
-static void strtab_rehash(struct strtab *t) {
-  free(t->slot);
-  t->nslot = t->nslot ? t->nslot * 2 : 1024;
-  t->slot = hs_xmalloc(t->nslot * sizeof *t->slot);
-  for (size_t i = 0; i < t->nslot; i++) t->slot[i] = -1;
-  for (size_t k = 0; k < t->n; k++) {
-    size_t i = hs_hash_str(t->s[k]) & (t->nslot - 1);
-    while (t->slot[i] >= 0) i = (i + 1) & (t->nslot - 1);
-    t->slot[i] = (int64_t)k;
-  }
+static uint64_t *map_slot(struct hs_map *m, uint64_t key) {
+  uint64_t *v = hs_map_slot(m, key);
+  if (!v) hs_die(1, "out of memory");
+  return v;
 }
 
 /* Index of s in the string table, added if new. */
 static int64_t str_id(struct strtab *t, const char *s) {
   if (!s) s = "";
-  if ((t->n + 1) * 2 > t->nslot) strtab_rehash(t);
-  size_t i = hs_hash_str(s) & (t->nslot - 1);
-  for (; t->slot[i] >= 0; i = (i + 1) & (t->nslot - 1))
-    if (!strcmp(t->s[t->slot[i]], s)) return t->slot[i];
+  uint64_t key = hs_hash_str(s), *v;
+  while (*(v = map_slot(&t->ids, key)) && strcmp(t->s[*v - 1], s)) key = hs_map_next_key(key);
+  if (*v) return (int64_t)*v - 1;
   if (t->n == t->cap) {
     t->cap = t->cap ? t->cap * 2 : 256;
     t->s = hs_xrealloc(t->s, t->cap * sizeof *t->s);
   }
   t->s[t->n] = hs_xstrdup(s);
-  t->slot[i] = (int64_t)t->n;
-  return (int64_t)t->n++;
-}
-
-/* A small open-addressing map from a 64-bit key to an id (1-based). */
-struct idmap { uint64_t *key; uint64_t *id; size_t n, cap; };
-
-static uint64_t mix(uint64_t k) {
-  k ^= k >> 33; k *= 0xff51afd7ed558ccdull; k ^= k >> 33;
-  return k;
-}
-
-/* Returns the id of key, or 0 (and *slot for idmap_put) if absent. */
-static uint64_t idmap_get(struct idmap *m, uint64_t key, size_t *slot) {
-  if ((m->n + 1) * 2 > m->cap) {
-    struct idmap old = *m;
-    m->cap = m->cap ? m->cap * 2 : 1024;
-    m->key = hs_xcalloc(m->cap, sizeof *m->key);
-    m->id = hs_xcalloc(m->cap, sizeof *m->id);
-    for (size_t i = 0; i < old.cap; i++)
-      if (old.id[i]) {
-        size_t j = mix(old.key[i]) & (m->cap - 1);
-        while (m->id[j]) j = (j + 1) & (m->cap - 1);
-        m->key[j] = old.key[i];
-        m->id[j] = old.id[i];
-      }
-    free(old.key);
-    free(old.id);
-  }
-  size_t i = mix(key) & (m->cap - 1);
-  for (; m->id[i]; i = (i + 1) & (m->cap - 1))
-    if (m->key[i] == key) return m->id[i];
-  *slot = i;
-  return 0;
-}
-
-static void idmap_put(struct idmap *m, size_t slot, uint64_t key, uint64_t id) {
-  m->key[slot] = key;
-  m->id[slot] = id;
-  m->n++;
+  *v = ++t->n;
+  return (int64_t)t->n - 1;
 }
 
 struct pprof {
   struct hs_model *m;
   struct strtab str;
-  struct idmap funcs, locs;
+  struct hs_map funcs, locs;          /* (name, file) -> id; pc -> id or NOT_OURS */
   struct pb fbuf, lbuf;              /* encoded Functions, Locations */
   struct pb ftmp, tmp, tmp2;         /* a Function; a Location; a Line */
   uint64_t nfuncs, nlocs;
@@ -155,11 +111,9 @@ struct pprof {
 static uint64_t func_id(struct pprof *pp, const char *name, const char *file) {
   int64_t n = str_id(&pp->str, name), f = str_id(&pp->str, file);
   uint64_t key = (uint64_t)n << 32 | (uint64_t)f;
-  size_t slot;
-  uint64_t id = idmap_get(&pp->funcs, key, &slot);
-  if (id) return id;
-  id = ++pp->nfuncs;
-  idmap_put(&pp->funcs, slot, key, id);
+  uint64_t *v = map_slot(&pp->funcs, key);
+  if (*v) return *v;
+  uint64_t id = *v = ++pp->nfuncs;
   pb_u64(&pp->ftmp, 1, id);
   pb_u64(&pp->ftmp, 2, (uint64_t)n);
   pb_u64(&pp->ftmp, 3, (uint64_t)n);
@@ -177,17 +131,15 @@ static uint64_t mapping_of(const struct hs_model *m, uint64_t pc) {
 /* Location id of a recorded pc; 0 if the pc is the spy's own frame (the
  * other views hide those too). */
 static uint64_t loc_id(struct pprof *pp, uint64_t pc) {
-  size_t slot;
-  uint64_t id = idmap_get(&pp->locs, pc, &slot);
+  uint64_t id = hs_map_get(&pp->locs, pc);
   if (id) return id == UINT64_MAX ? 0 : id;
   struct hs_frame f[MAX_INLINE];
   size_t n = hs_symbolize(pp->m->sym, pc, 1, f, MAX_INLINE);
   if (n && f[0].module && !strncmp(f[0].module, "libheapspy.so", 13)) {
-    idmap_put(&pp->locs, slot, pc, UINT64_MAX);
+    *map_slot(&pp->locs, pc) = UINT64_MAX;
     return 0;
   }
-  id = ++pp->nlocs;
-  idmap_put(&pp->locs, slot, pc, id);
+  id = *map_slot(&pp->locs, pc) = ++pp->nlocs;
   for (size_t i = 0; i < n; i++) {
     /* heapspy.h's inline helper is not the user's code */
     if (i + 1 < n && f[i].function && !strcmp(f[i].function, "heapspy_request")) continue;
@@ -213,11 +165,9 @@ static uint64_t loc_id(struct pprof *pp, uint64_t pc) {
 /* A Location for samples whose stack was not recorded. */
 static uint64_t nostack_loc(struct pprof *pp) {
   static const uint64_t key = 0;   /* pc 0 is never a recorded pc */
-  size_t slot;
-  uint64_t id = idmap_get(&pp->locs, key, &slot);
-  if (id) return id;
-  id = ++pp->nlocs;
-  idmap_put(&pp->locs, slot, key, id);
+  uint64_t *v = map_slot(&pp->locs, key);
+  if (*v) return *v;
+  uint64_t id = *v = ++pp->nlocs;
   pb_u64(&pp->tmp2, 1, func_id(pp, "[no stack recorded]", ""));
   pb_msg(&pp->tmp, 4, &pp->tmp2);
   pb_u64(&pp->tmp, 1, id);
@@ -333,9 +283,9 @@ int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
   int rc = gzip_out(out, &prof, err, errlen);
   for (size_t i = 0; i < pp.str.n; i++) free(pp.str.s[i]);
   free(pp.str.s);
-  free(pp.str.slot);
-  free(pp.funcs.key); free(pp.funcs.id);
-  free(pp.locs.key); free(pp.locs.id);
+  hs_map_free(&pp.str.ids);
+  hs_map_free(&pp.funcs);
+  hs_map_free(&pp.locs);
   free(pp.fbuf.p); free(pp.lbuf.p); free(pp.ftmp.p); free(pp.tmp.p); free(pp.tmp2.p);
   free(prof.p); free(samples.p); free(maps.p); free(tmp.p);
   return rc;

@@ -9,12 +9,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "common/hashmap.h"
 #include "profile/hst_read.h"
 
 struct hs_tally {
-  struct hst_sum *slot;     /* open addressing; blocks == 0 && !used: empty */
-  uint8_t *used;
+  struct hst_sum *slot;     /* [count], in the order first seen */
   size_t cap, count;
+  struct hs_map index;      /* family << 32 | stack -> index + 1 into slot */
 };
 
 void hs_tally_init(struct hs_tally *t);

@@ -27,6 +27,7 @@
 #endif
 #include "common/demangle.h"
 #include "common/hash.h"
+#include "common/hashmap.h"
 #include "common/symbolize.h"
 
 #include <dwarf.h>
@@ -72,14 +73,6 @@ struct hs_mod {
   int cus_built;
 };
 
-struct hs_cache_slot {
-  uint64_t pc;
-  uint32_t first;     /* index into frames[] */
-  uint16_t n;
-  uint8_t ira;
-  uint8_t used;
-};
-
 struct hs_symbolizer {
   Dwfl_Callbacks cb;          /* must outlive dwfl: it keeps a pointer */
   char *debuginfo_path;       /* cb.debuginfo_path points here */
@@ -88,12 +81,13 @@ struct hs_symbolizer {
   struct hs_mod *mods;
   size_t nmods;
 
-  char **strs;                /* intern set, open addressing */
-  size_t strs_cap, strs_len;  /* cap: power of two or 0 */
+  char **strs;                /* interned strings, in the order first seen */
+  size_t strs_len, strs_cap;
+  struct hs_map str_index;    /* hash chain of a string -> index + 1 in strs */
 
-  struct hs_cache_slot *cache;
-  size_t cache_cap, cache_len;/* cap: power of two or 0 */
-  struct hs_frame *frames;    /* cached frames, referenced by slots */
+  /* pc << 1 | is_return_address -> (first frame + 1) << 16 | frame count */
+  struct hs_map cache;
+  struct hs_frame *frames;    /* cached frames, referenced by the cache */
   size_t frames_len, frames_cap;
 
   char *warn;                 /* NUL-terminated, one warning per line */
@@ -102,43 +96,32 @@ struct hs_symbolizer {
 
 /* ---- string interning ------------------------------------------------ */
 
-static int hs_strs_grow(struct hs_symbolizer *s) {
-  size_t ncap = s->strs_cap ? s->strs_cap * 2 : 256;
-  char **n = calloc(ncap, sizeof *n);
-  if (!n)
-    return -1;
-  for (size_t i = 0; i < s->strs_cap; i++) {
-    char *str = s->strs[i];
-    if (!str)
-      continue;
-    size_t j = hs_hash_str(str) & (ncap - 1);
-    while (n[j])
-      j = (j + 1) & (ncap - 1);
-    n[j] = str;
-  }
-  free(s->strs);
-  s->strs = n;
-  s->strs_cap = ncap;
-  return 0;
-}
-
 /* Returns the symbolizer's copy of str, or NULL (str NULL or no memory). */
 static const char *hs_intern(struct hs_symbolizer *s, const char *str) {
   if (!str)
     return NULL;
-  if ((s->strs_len + 1) * 4 > s->strs_cap * 3 && hs_strs_grow(s) != 0)
+  uint64_t key = hs_hash_str(str), *v;
+  while ((v = hs_map_slot(&s->str_index, key)) && *v && strcmp(s->strs[*v - 1], str))
+    key = hs_map_next_key(key);
+  if (!v)
     return NULL;
-  size_t j = hs_hash_str(str) & (s->strs_cap - 1);
-  while (s->strs[j]) {
-    if (strcmp(s->strs[j], str) == 0)
-      return s->strs[j];
-    j = (j + 1) & (s->strs_cap - 1);
-  }
+  if (*v)
+    return s->strs[*v - 1];
   char *copy = strdup(str);
   if (!copy)
     return NULL;
-  s->strs[j] = copy;
-  s->strs_len++;
+  if (s->strs_len == s->strs_cap) {
+    size_t ncap = s->strs_cap ? s->strs_cap * 2 : 256;
+    char **n = realloc(s->strs, ncap * sizeof *n);
+    if (!n) {
+      free(copy);
+      return NULL;
+    }
+    s->strs = n;
+    s->strs_cap = ncap;
+  }
+  s->strs[s->strs_len++] = copy;
+  *v = s->strs_len;
   return copy;
 }
 
@@ -635,53 +618,9 @@ static size_t hs_resolve(struct hs_symbolizer *s, uint64_t pc, int ira,
 
 /* ---- cache ------------------------------------------------------------- */
 
-static uint64_t hs_hash_pc(uint64_t pc, int ira) {
-  uint64_t x = pc ^ (ira ? 0x9e3779b97f4a7c15ull : 0);
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
-
-static struct hs_cache_slot *hs_cache_find(struct hs_symbolizer *s,
-                                           uint64_t pc, int ira) {
-  if (!s->cache_cap)
-    return NULL;
-  size_t j = hs_hash_pc(pc, ira) & (s->cache_cap - 1);
-  while (s->cache[j].used) {
-    if (s->cache[j].pc == pc && s->cache[j].ira == (uint8_t)ira)
-      return &s->cache[j];
-    j = (j + 1) & (s->cache_cap - 1);
-  }
-  return NULL;
-}
-
-static int hs_cache_grow(struct hs_symbolizer *s) {
-  size_t ncap = s->cache_cap ? s->cache_cap * 2 : 1024;
-  struct hs_cache_slot *n = calloc(ncap, sizeof *n);
-  if (!n)
-    return -1;
-  for (size_t i = 0; i < s->cache_cap; i++) {
-    if (!s->cache[i].used)
-      continue;
-    size_t j = hs_hash_pc(s->cache[i].pc, s->cache[i].ira) & (ncap - 1);
-    while (n[j].used)
-      j = (j + 1) & (ncap - 1);
-    n[j] = s->cache[i];
-  }
-  free(s->cache);
-  s->cache = n;
-  s->cache_cap = ncap;
-  return 0;
-}
-
 /* Best effort: on no memory the pc is simply resolved again next time. */
 static void hs_cache_put(struct hs_symbolizer *s, uint64_t pc, int ira,
                          const struct hs_frame *frames, size_t n) {
-  if ((s->cache_len + 1) * 4 > s->cache_cap * 3 && hs_cache_grow(s) != 0)
-    return;
   if (s->frames_len + n > s->frames_cap) {
     size_t ncap = s->frames_cap ? s->frames_cap : 1024;
     while (s->frames_len + n > ncap)
@@ -692,19 +631,14 @@ static void hs_cache_put(struct hs_symbolizer *s, uint64_t pc, int ira,
     s->frames = nf;
     s->frames_cap = ncap;
   }
-  if (s->frames_len + n > UINT32_MAX)
+  if (s->frames_len + n > UINT32_MAX || n > UINT16_MAX)
     return;
-  size_t j = hs_hash_pc(pc, ira) & (s->cache_cap - 1);
-  while (s->cache[j].used)
-    j = (j + 1) & (s->cache_cap - 1);
+  uint64_t *v = hs_map_slot(&s->cache, pc << 1 | (uint64_t)ira);
+  if (!v)
+    return;
   memcpy(s->frames + s->frames_len, frames, n * sizeof *frames);
-  s->cache[j].pc = pc;
-  s->cache[j].ira = (uint8_t)ira;
-  s->cache[j].first = (uint32_t)s->frames_len;
-  s->cache[j].n = (uint16_t)n;
-  s->cache[j].used = 1;
+  *v = (uint64_t)(s->frames_len + 1) << 16 | n;
   s->frames_len += n;
-  s->cache_len++;
 }
 
 /* ---- public API ------------------------------------------------------- */
@@ -719,10 +653,10 @@ size_t hs_symbolize(struct hs_symbolizer *s, uint64_t pc,
   size_t n;
   struct hs_frame tmp[HS_MAX_INLINE];
 
-  struct hs_cache_slot *slot = hs_cache_find(s, pc, ira);
-  if (slot) {
-    frames = s->frames + slot->first;
-    n = slot->n;
+  uint64_t hit = hs_map_get(&s->cache, pc << 1 | (uint64_t)ira);
+  if (hit) {
+    frames = s->frames + (hit >> 16) - 1;
+    n = hit & 0xffff;
   } else {
     n = hs_resolve(s, pc, ira, tmp);
     hs_cache_put(s, pc, ira, tmp, n);
@@ -745,10 +679,11 @@ void hs_symbolizer_free(struct hs_symbolizer *s) {
     return;
   if (s->dwfl)
     dwfl_end(s->dwfl);
-  for (size_t i = 0; i < s->strs_cap; i++)
+  for (size_t i = 0; i < s->strs_len; i++)
     free(s->strs[i]);
   free(s->strs);
-  free(s->cache);
+  hs_map_free(&s->str_index);
+  hs_map_free(&s->cache);
   free(s->frames);
   free(s->warn);
   for (size_t i = 0; i < s->nmods; i++) {
