@@ -97,14 +97,16 @@ include examples/examples.mk
 include bench/bench.mk
 
 # ---- install --------------------------------------------------------------
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/heapspy \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(LIBDIR)/pkgconfig
+	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/heapspy
 	install -m 644 $(SPY_LIB) $(DESTDIR)$(LIBDIR)/heapspy/libheapspy.so
 	install -m 644 include/heapspy.h $(DESTDIR)$(PREFIX)/include/heapspy.h
 	install -m 644 doc/heapspy.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapspy.1
+	install -m 644 doc/heapspy.bash-completion $(DESTDIR)$(BASHCOMPDIR)/heapspy
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' doc/heapspy.pc.in \
 	  > $(DESTDIR)$(LIBDIR)/pkgconfig/heapspy.pc
 
