@@ -97,6 +97,7 @@ include examples/examples.mk
 include bench/bench.mk
 
 # ---- install --------------------------------------------------------------
+# (the Debian package runs it too: dpkg-buildpackage -us -uc -b, debian/rules)
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/heapspy \
