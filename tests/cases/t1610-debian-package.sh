@@ -19,7 +19,7 @@ for t in dpkg-buildpackage:dpkg-dev dpkg-deb:dpkg dh:debhelper readelf:binutils;
 done
 arch=$(dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
 if [ -n "$missing" ] || [ "$arch" != amd64 ]; then
-  why=${missing:+"$missing not installed"}
+  why=${missing:+"${missing# } not installed"}
   for ((i = 0; i < N; i++)); do skip "the Debian package" "${why:-the package is built for amd64 only (host: $arch)}"; done
   done_testing
 fi
