@@ -3,9 +3,12 @@
 #   make test       unit, case, story and real-program oracle tests (TAP)
 #   make demo       story 1: find the leak in examples/marshal-leak
 #   make bench      real workloads: native vs heaptrack vs heapspy
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local LIBDIR=$(PREFIX)/lib DESTDIR=
 
 PREFIX ?= /usr/local
+# the library goes to $(LIBDIR)/heapspy, the pkg-config file to
+# $(LIBDIR)/pkgconfig (Debian: LIBDIR=/usr/lib/<multiarch>, debian/rules)
+LIBDIR ?= $(PREFIX)/lib
 DESTDIR ?=
 BUILD := build
 CC ?= gcc
@@ -71,6 +74,18 @@ $(BUILD)/obj/src/%.o: src/%.c $(HDRS) | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
 
+# Where `heapspy run` looks for the spy after the build tree's place
+# (hs_spy_library): LIBDIR relative to the binary's folder, when it is
+# under PREFIX, then LIBDIR itself. The stamp rebuilds cmd_run.o when
+# LIBDIR or PREFIX change (`make install LIBDIR=...` after a plain make).
+SPY_DIRS = -DHS_LIBDIR='"$(LIBDIR)/heapspy"' \
+  $(if $(filter $(PREFIX)/%,$(LIBDIR)),-DHS_LIBDIR_REL='"../$(patsubst $(PREFIX)/%,%,$(LIBDIR))/heapspy"')
+$(BUILD)/obj/src/cli/cmd_run.o: BASE += $(SPY_DIRS)
+$(BUILD)/obj/src/cli/cmd_run.o: $(BUILD)/install-dirs
+$(BUILD)/install-dirs: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX) $(LIBDIR)' | cmp -s - $@ || echo '$(PREFIX) $(LIBDIR)' >$@
+
 $(CLI): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
@@ -84,17 +99,23 @@ include examples/examples.mk
 include bench/bench.mk
 
 # ---- install --------------------------------------------------------------
+# (the Debian package runs it too: dpkg-buildpackage -us -uc -b, debian/rules)
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/heapspy \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/heapspy \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/heapspy
-	install -m 644 $(SPY_LIB) $(DESTDIR)$(PREFIX)/lib/heapspy/libheapspy.so
+	install -m 644 $(SPY_LIB) $(DESTDIR)$(LIBDIR)/heapspy/libheapspy.so
 	install -m 644 include/heapspy.h $(DESTDIR)$(PREFIX)/include/heapspy.h
 	install -m 644 doc/heapspy.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapspy.1
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' doc/heapspy.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/heapspy.pc
+	install -m 644 doc/heapspy.bash-completion $(DESTDIR)$(BASHCOMPDIR)/heapspy
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  doc/heapspy.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/heapspy.pc
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all install clean test demo bench build-deps
+FORCE:
+
+.PHONY: all install clean test demo bench build-deps FORCE

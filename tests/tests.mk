@@ -67,6 +67,11 @@ test-programs: all examples $(TEST_PROGS) $(UNIT_BINS) $(ASAN_PROGS)
 who-catches-what: test-programs
 	/usr/bin/python3 tests/truth/truth.py --write doc/who-catches-what.md
 
+# The unit tests alone: no peer program, no prove, only the build
+# dependencies (debian/rules runs them while building the package).
+check-unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do echo "# $$t"; $$t || exit 1; done
+
 # `make test` installs the test set first (scripts/setup.sh test), so a
 # peer found missing afterwards is a failure, not a skip
 # (HEAPSPY_PEERS_REQUIRED, tests/lib/tap.sh). `make check` runs the tests
@@ -84,4 +89,4 @@ golden: test-programs
 	rm -rf tests/golden/expected && mkdir -p tests/golden/expected
 	tests/golden/run-stories.sh tests/golden/expected
 
-.PHONY: test-programs who-catches-what check golden
+.PHONY: test-programs who-catches-what check check-unit golden

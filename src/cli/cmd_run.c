@@ -87,18 +87,29 @@ static int check_dynamic(const char *path) {
   return 0;
 }
 
+/* The spy library: beside the binary first (the build tree, an install
+ * moved or unpacked anywhere: HS_LIBDIR_REL is LIBDIR relative to the
+ * binary's folder), then where `make install` put it (HS_LIBDIR). Both
+ * come from the Makefile's LIBDIR. */
 const char *hs_spy_library(void) {
   static char lib[PATH_MAX];
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return NULL;
   self[n] = 0;
-  char *slash = strrchr(self, '/');
-  *slash = 0;
-  const char *cands[] = { "%s/../lib/heapspy/libheapspy.so", "%s/libheapspy.so" };
-  for (unsigned i = 0; i < 2; i++) {
-    char tmp[PATH_MAX + 64];
-    snprintf(tmp, sizeof tmp, cands[i], self);
+  *strrchr(self, '/') = 0;
+  const char *cands[] = { "../lib/heapspy", ".",
+#ifdef HS_LIBDIR_REL
+                          HS_LIBDIR_REL,
+#endif
+#ifdef HS_LIBDIR
+                          HS_LIBDIR,
+#endif
+  };
+  for (unsigned i = 0; i < sizeof cands / sizeof *cands; i++) {
+    char tmp[2 * PATH_MAX];
+    int abs = cands[i][0] == '/';
+    snprintf(tmp, sizeof tmp, "%s%s%s/libheapspy.so", abs ? "" : self, abs ? "" : "/", cands[i]);
     if (realpath(tmp, lib) && access(lib, R_OK) == 0) return lib;
   }
   return NULL;
@@ -174,7 +185,8 @@ int cmd_run(int argc, char **argv) {
     hs_warn("%s is a script: heapspy spies on its interpreter; add --follow-children to spy on "
             "the programs it runs", prog_argv[0]);
   const char *lib = hs_spy_library();
-  if (!lib) hs_die(1, "cannot find libheapspy.so next to the heapspy binary; is heapspy installed?");
+  if (!lib) hs_die(1, "cannot find libheapspy.so beside the heapspy binary or in its install folder; "
+                      "is heapspy installed?");
   char *pattern = absolute(o.profile);
 
   FILE *log = stderr;

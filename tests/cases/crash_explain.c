@@ -96,7 +96,7 @@ static __attribute__((noinline)) void freed_node(void) {
 }
 static __attribute__((noinline)) void new_node(void) {
   struct node *n = malloc(sizeof *n);   /* mark: nn-alloc */
-  show(n, NULL);
+  show(launder(n), NULL);
   sink = (char)follow(launder(n));
 }
 
