@@ -11,8 +11,6 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 DESTDIR ?=
 BUILD := build
-CC ?= gcc
-CXX ?= g++
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell sed -n 's/^\#define HS_VERSION "\(.*\)"/\1/p' src/common/version.h)
 # CPPFLAGS, CFLAGS and LDFLAGS are the user's (a distribution's hardening
