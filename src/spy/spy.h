@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "profile/hsp_format.h"
+#include "spy_options.h"
 
 #define SPY_EXPORT __attribute__((visibility("default")))
 #define SPY_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -37,26 +38,6 @@ extern void *__libc_pvalloc(size_t);
 
 /* Spy lifecycle. Before READY and after OFF every call passes through. */
 enum spy_status { SPY_UNINIT = 0, SPY_INITIALIZING, SPY_READY, SPY_OFF };
-
-struct spy_options {
-  char profile[1024];     /* path, %p already expanded */
-  unsigned depth;         /* max frames per stack */
-  int follow_children;
-  int run_libc_freeres;
-  int run_cxx_freeres;
-  int quiet;              /* no "profile written" line at exit */
-  int unwind_check;       /* compare every fast unwind with libunwind */
-  unsigned snapshot_signal; /* SIGRTMIN+N for heapspy snapshot; 0: off */
-  unsigned stop_signal;     /* SIGRTMIN+N holds threads for scans; 0: off */
-  int locks;              /* --locks: lock-order graph and lock misuse */
-  int yield_after_unlock; /* sched_yield() after every unlock */
-  int check;              /* --check: red zones and quarantine */
-  int check_fill;         /* --check: fill new blocks with 0xbe */
-  unsigned check_quarantine; /* --check: bytes of freed blocks held */
-  int halt_on_error;      /* abort at the first error found */
-  char guard[16];         /* --guard: "", "overflow" (also 1/yes), "underflow" */
-  int trace;              /* --trace: every event into PROFILE.trace */
-};
 
 extern volatile int spy_status;
 extern struct spy_options spy_opt;

@@ -24,7 +24,6 @@
 #include "spy_scan.h"
 #include "spy_check.h"
 #include "spy_locks.h"
-#include "spy_options.h"
 
 volatile int spy_status;
 struct spy_options spy_opt;
@@ -88,13 +87,7 @@ static char profile_pattern[1024] = "heapspy.%p.hsp";
 static void parse_options(void) {
   static char envbuf[65536];
   const char *s = options_env(envbuf, sizeof envbuf);
-  spy_opt.depth = 64;
-  spy_opt.run_libc_freeres = 1;
-  spy_opt.run_cxx_freeres = 1;
-  spy_opt.snapshot_signal = 8;           /* SIGRTMIN+8 */
-  spy_opt.stop_signal = 9;               /* SIGRTMIN+9 */
-  spy_opt.check_fill = 1;
-  spy_opt.check_quarantine = 16u << 20;
+  spy_options_defaults();
   while (s && *s) {
     char name[64], val[1024];
     size_t n = 0, v = 0;
@@ -116,6 +109,16 @@ static void parse_options(void) {
   expand_path(spy_opt.profile, sizeof spy_opt.profile, profile_pattern);
 }
 
+void spy_options_defaults(void) {
+#define DEF_STR(key, field, size, def) spy_strlcpy(spy_opt.field, def, sizeof spy_opt.field);
+#define DEF_NUM(key, field, def) spy_opt.field = def;
+#define DEF_BOOL(key, field, def) spy_opt.field = def;
+  SPY_OPTIONS(DEF_STR, DEF_NUM, DEF_BOOL)
+#undef DEF_STR
+#undef DEF_NUM
+#undef DEF_BOOL
+}
+
 int spy_option_set(const char *name, const char *val) {
   char *unit;
   long num = strtol(val, &unit, 10);
@@ -124,10 +127,13 @@ int spy_option_set(const char *name, const char *val) {
   else if (*unit == 'G' || *unit == 'g') num <<= 30;
   int yes = strcmp(val, "1") == 0 || strcmp(val, "yes") == 0 ||
             strcmp(val, "true") == 0;
-#define OPT_STR(n, field) if (!strcmp(name, n)) { spy_strlcpy(spy_opt.field, val, sizeof spy_opt.field); return 1; }
-#define OPT_NUM(n, field) if (!strcmp(name, n)) { spy_opt.field = (unsigned)num; return 1; }
-#define OPT_BOOL(n, field) if (!strcmp(name, n)) { spy_opt.field = yes; return 1; }
+#define OPT_STR(n, field, size, def) if (!strcmp(name, n)) { spy_strlcpy(spy_opt.field, val, sizeof spy_opt.field); return 1; }
+#define OPT_NUM(n, field, def) if (!strcmp(name, n)) { spy_opt.field = (unsigned)num; return 1; }
+#define OPT_BOOL(n, field, def) if (!strcmp(name, n)) { spy_opt.field = yes; return 1; }
   SPY_OPTIONS(OPT_STR, OPT_NUM, OPT_BOOL)
+#undef OPT_STR
+#undef OPT_NUM
+#undef OPT_BOOL
   return 0;
 }
 

@@ -1,30 +1,48 @@
 /*
  * spy_options.h: every option the spy understands, declared once
- * (HEAPSPY_OPTIONS=name=value:name=value; `heapspy run` sets it).
- * X(name, field) per kind: string, number, boolean.
+ * (HEAPSPY_OPTIONS=key=value:key=value; `heapspy run` sets it from its own
+ * table, src/cli/run_options.h). struct spy_options, its defaults and the
+ * parser of HEAPSPY_OPTIONS are all made from this table.
+ *
+ * SPY_OPTIONS(STR, NUM, BOOL): STR(key, field, size, default),
+ * NUM(key, field, default) (unsigned; K/M/G suffixes), BOOL(key, field,
+ * default) (1, yes or true; anything else is off).
  */
 #ifndef SPY_OPTIONS_H
 #define SPY_OPTIONS_H
 
-#define SPY_OPTIONS(STR, NUM, BOOL)                                  \
-  STR("profile", profile)                   /* path, %p = pid */      \
-  NUM("depth", depth)                       /* frames per stack */    \
-  BOOL("follow_children", follow_children)  /* spy exec'd children */ \
-  BOOL("run_libc_freeres", run_libc_freeres)/* free libc caches */    \
-  BOOL("run_cxx_freeres", run_cxx_freeres)  /* free libstdc++ pool */ \
-  BOOL("quiet", quiet)                      /* no closing line */       \
-  BOOL("unwind_check", unwind_check)        /* test: vs libunwind */   \
-  NUM("snapshot_signal", snapshot_signal)   /* SIGRTMIN+N, 0 = off */ \
-  NUM("stop_signal", stop_signal)           /* holds threads; 0 = off */ \
-  BOOL("locks", locks)                      /* lock-order checking */ \
-  BOOL("yield_after_unlock", yield_after_unlock) /* sched_yield after unlocks */ \
-  BOOL("check", check)                      /* red zones, quarantine */ \
-  BOOL("check_fill", check_fill)            /* fill new blocks 0xbe */ \
-  NUM("check_quarantine", check_quarantine) /* bytes held after free */ \
-  BOOL("halt_on_error", halt_on_error)      /* abort at the first */ \
-  STR("guard", guard)                       /* page heap: overflow|underflow */ \
-  BOOL("trace", trace)                      /* every event: .trace */
+#define SPY_OPTIONS(STR, NUM, BOOL)                                                      \
+  STR("profile", profile, 1024, "")          /* path, %p already expanded */             \
+  NUM("depth", depth, 64)                    /* frames per stack, 1 to 256 */            \
+  BOOL("follow_children", follow_children, 0) /* spy exec'd and forked children */       \
+  BOOL("run_libc_freeres", run_libc_freeres, 1) /* free libc's caches at exit */         \
+  BOOL("run_cxx_freeres", run_cxx_freeres, 1) /* free libstdc++'s emergency pool */      \
+  BOOL("quiet", quiet, 0)                    /* no "profile written" line at exit */     \
+  BOOL("unwind_check", unwind_check, 0)      /* test: every fast unwind vs libunwind */  \
+  NUM("snapshot_signal", snapshot_signal, 8) /* SIGRTMIN+N for snapshots; 0: off */      \
+  NUM("stop_signal", stop_signal, 9)         /* SIGRTMIN+N holds threads; 0: off */      \
+  BOOL("locks", locks, 0)                    /* lock-order graph and lock misuse */      \
+  BOOL("yield_after_unlock", yield_after_unlock, 0) /* sched_yield after unlocks */      \
+  BOOL("check", check, 0)                    /* red zones and quarantine */              \
+  BOOL("check_fill", check_fill, 1)          /* fill new blocks with 0xbe */             \
+  NUM("check_quarantine", check_quarantine, 16u << 20) /* bytes of freed blocks held */  \
+  BOOL("halt_on_error", halt_on_error, 0)    /* abort at the first error found */        \
+  STR("guard", guard, 16, "")                /* page heap: "", overflow (1, yes), underflow */ \
+  BOOL("trace", trace, 0)                    /* every event into PROFILE.trace */
 
+#define SPY_OPTION_STR_FIELD(key, field, size, def) char field[size];
+#define SPY_OPTION_NUM_FIELD(key, field, def) unsigned field;
+#define SPY_OPTION_BOOL_FIELD(key, field, def) int field;
+struct spy_options {
+  SPY_OPTIONS(SPY_OPTION_STR_FIELD, SPY_OPTION_NUM_FIELD, SPY_OPTION_BOOL_FIELD)
+};
+#undef SPY_OPTION_STR_FIELD
+#undef SPY_OPTION_NUM_FIELD
+#undef SPY_OPTION_BOOL_FIELD
+
+/* Sets every option to its default. */
+void spy_options_defaults(void);
+/* Sets option key from its text value; 0 if there is no such key. */
 int spy_option_set(const char *name, const char *val);
 
 #endif
