@@ -100,7 +100,7 @@ int cmd_report(int argc, char **argv) {
   size_t nsupp = 0;
   int c, view = V_LEAKS, frames_set = 0;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     switch (c) {
     case 'f': format = optarg; break;
     case 'o': outpath = optarg; break;
@@ -133,9 +133,7 @@ int cmd_report(int argc, char **argv) {
       break;
     case 'X': trace_stats = 1; break;
     case 'h': fputs(report_usage, stdout); return 0;
-    default:
-      fprintf(stderr, "heapspy: report: unknown option '%s'\n%s", argv[optind - 1], report_usage);
-      return HS_EXIT_USAGE;
+    default: hs_option_error("report", argv, "o:h", opts, report_usage);
     }
   }
   enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML };

@@ -64,15 +64,13 @@ int cmd_snapshot(int argc, char **argv) {
   double timeout = 10;
   const char *format = "text";
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
     case 'l': leak_check = 1; break;
     case 't': timeout = hs_parse_seconds("snapshot", "--timeout", optarg); break;
     case 'f': format = optarg; break;
     case 'h': fputs(snapshot_usage, stdout); return 0;
-    default:
-      fprintf(stderr, "heapspy: snapshot: unknown option '%s'\n%s", argv[optind - 1], snapshot_usage);
-      return HS_EXIT_USAGE;
+    default: hs_option_error("snapshot", argv, "h", opts, snapshot_usage);
     }
   }
   if (strcmp(format, "text") && strcmp(format, "json"))

@@ -142,9 +142,7 @@ int cmd_stacks(int argc, char **argv) {
     case 'm': max_frames = (long)hs_count_arg("stacks", "--max-frames", optarg, 1, 4096); break;
     case 'f': format = optarg; break;
     case 'h': fputs(stacks_usage, stdout); return 0;
-    default:
-      fprintf(stderr, "heapspy: stacks: unknown option '%s'\n%s", argv[optind - 1], stacks_usage);
-      return HS_EXIT_USAGE;
+    default: hs_option_error("stacks", argv, "n:i:h", opts, stacks_usage);
     }
   }
   if (strcmp(format, "text") && strcmp(format, "json"))

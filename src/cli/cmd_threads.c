@@ -69,9 +69,7 @@ int cmd_threads(int argc, char **argv) {
     case 'i': interval = hs_parse_seconds("threads", "-i", optarg); break;
     case 'f': format = optarg; break;
     case 'h': fputs(threads_usage, stdout); return 0;
-    default:
-      fprintf(stderr, "heapspy: threads: unknown option '%s'\n%s", argv[optind - 1], threads_usage);
-      return HS_EXIT_USAGE;
+    default: hs_option_error("threads", argv, "i:h", opts, threads_usage);
     }
   }
   if (strcmp(format, "text") && strcmp(format, "json"))

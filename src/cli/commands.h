@@ -16,6 +16,19 @@ int cmd_stacks(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_vtop(int argc, char **argv);
 
+/* args.c: options of a command whose only option is --format text|json:
+ * parses them, returns the format; exits 0 after --help, 125 on a bad
+ * option. Options may come after the operands (GNU order); optind is
+ * left at the first operand. */
+const char *hs_parse_format_only(const char *cmd, int argc, char **argv, const char *usage);
+
+/* args.c: getopt_long returned '?': one line, "a value is missing after
+ * OPTION" for a known option without its value, else "unknown option
+ * OPTION", then the usage; exits 125. */
+struct option;
+void hs_option_error(const char *cmd, char **argv, const char *shortopts,
+                     const struct option *opts, const char *usage);
+
 /* Paths of the installed pieces, relative to the heapspy binary. */
 const char *hs_spy_library(void);
 

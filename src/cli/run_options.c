@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "analyze/suppress.h"
+#include "cli/commands.h"
 #include "cli/run_options.h"
 #include "common/util.h"
 
@@ -28,7 +29,7 @@ static const struct run_option table[RUN_OPT_COUNT] = { RUN_OPTIONS(RUN_OPTION_R
 
 #define HELP_COLUMN 28
 
-void run_options_usage(FILE *out) {
+static void write_usage(FILE *out) {
   fputs("usage: heapspy run [OPTIONS] [--] PROG [ARGS...]\n", out);
   for (unsigned i = 0; i < RUN_OPT_COUNT; i++) {
     const struct run_option *t = &table[i];
@@ -47,12 +48,18 @@ void run_options_usage(FILE *out) {
         "(powers of 1024, either case) and B or iB: 4096, 64K, 1.5M, 10mb, 2GiB\n", out);
 }
 
-static void usage_error(const char *fmt, const char *arg) {
-  fputs("heapspy: run: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputc('\n', stderr);
-  run_options_usage(stderr);
-  exit(HS_EXIT_USAGE);
+/* The usage, made once from the table. */
+static const char *usage_text(void) {
+  static char text[8192];
+  if (!text[0]) {
+    FILE *f = fmemopen(text, sizeof text - 1, "w");
+    if (f) write_usage(f), fclose(f);
+  }
+  return text;
+}
+
+void run_options_usage(FILE *out) {
+  fputs(usage_text(), out);
 }
 
 static int yes_no(const char *opt, const char *v) {
@@ -150,9 +157,7 @@ void run_options_parse(int argc, char **argv, struct run_opts *o) {
     case RUN_OPT_SNAP_DIR: o->watch.dir = optarg; break;
     case RUN_OPT_SNAP_CAP: o->watch.cap = hs_size_arg("run", "--snapshot-cap", optarg, 1, 0); break;
     case RUN_OPT_HELP: run_options_usage(stdout); exit(0);
-    default:                            /* getopt puts a known option missing its value in optopt */
-      usage_error(option_of(optopt) < RUN_OPT_COUNT ? "option '%s' needs a value" : "unknown option '%s'",
-                  argv[optind - 1]);
+    default: hs_option_error("run", argv, shorts, opts, usage_text());
     }
   }
 }

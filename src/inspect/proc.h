@@ -23,11 +23,6 @@
 
 /* ---- process and errors (proc_util.c) ------------------------------- */
 
-/* Options of a command whose only option is --format text|json: parses
- * them, returns the format; exits 0 after --help, 125 on a bad option.
- * optind is left at the first operand. */
-const char *hs_parse_format_only(const char *cmd, int argc, char **argv, const char *usage);
-
 /* Dies with one line if pid does not exist, is a zombie, or its /proc
  * entries cannot be read: "CMD: no such process PID". */
 void hs_proc_require(const char *cmd, pid_t pid);

@@ -8,7 +8,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -138,25 +137,3 @@ const char *hs_kib(uint64_t bytes, char *buf) {
   return hs_commas((bytes + 1023) / 1024, buf);
 }
 
-const char *hs_parse_format_only(const char *cmd, int argc, char **argv, const char *usage) {
-  static const struct option opts[] = {
-    { "format", required_argument, 0, 'f' },
-    { "help", no_argument, 0, 'h' },
-    { 0, 0, 0, 0 },
-  };
-  const char *format = "text";
-  int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'f': format = optarg; break;
-    case 'h': fputs(usage, stdout); exit(0);
-    default:
-      fprintf(stderr, "heapspy: %s: unknown option '%s'\n%s", cmd, argv[optind - 1], usage);
-      exit(HS_EXIT_USAGE);
-    }
-  }
-  if (strcmp(format, "text") && strcmp(format, "json"))
-    hs_die(HS_EXIT_USAGE, "%s: unsupported format '%s' (supported: text, json)", cmd, format);
-  return format;
-}

@@ -5,7 +5,7 @@
 # still points to is still reachable, the dropped buffers are lost. The
 # checkpoint is also in the final report.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 11
+plan 13
 SRC="$TOP/tests/cases/live_cache.c"
 LOST_LINE=$(grep -n 'the lost buffer' "$SRC" | cut -d: -f1)
 
@@ -31,13 +31,20 @@ is "$?" "0" "the program keeps running after the snapshot"
 
 "$HEAPSPY" snapshot "$pid" plain > plain.txt
 like "$(cat plain.txt)" "^Checkpoint 'plain' at [0-9]+ ms: " "a plain snapshot prints the checkpoint"
+# GNU order: options may follow the operands, as the README writes them.
+"$HEAPSPY" snapshot "$pid" late --leak-check --format json > late.json
+is "$?:$(json late.json 'j["name"], j["leak_check"]')" "0:('late', True)" \
+   "snapshot PID NAME --leak-check --format json: options after the operands"
+"$HEAPSPY" snapshot "$pid" --timeout 2>err.txt
+is "$?:$(head -1 err.txt)" "125:heapspy: snapshot: a value is missing after '--timeout'" \
+   "an option missing its value says so"
 "$HEAPSPY" snapshot 999999 x 2> err.txt
 like "$(cat err.txt)" "no such process 999999" "an unknown pid is a one-line error"
 
 kill -TERM "$pid"
 wait $runner
-is "$(json final.json '[c["name"] for c in j["checkpoints"]]')" "['midway', 'plain']" \
-   "both checkpoints are in the final report"
-is "$(json final.json '[c["leak_check"] for c in j["checkpoints"]]')" "[True, False]" \
-   "the first one carries its leak check"
+is "$(json final.json '[c["name"] for c in j["checkpoints"]]')" "['midway', 'plain', 'late']" \
+   "the checkpoints are in the final report"
+is "$(json final.json '[c["leak_check"] for c in j["checkpoints"]]')" "[True, False, True]" \
+   "the leak checks carry their classification"
 done_testing
