@@ -38,6 +38,14 @@ int hsp_open(struct hsp_profile *p, const char *path, char *err, size_t errlen) 
     close(fd);
     return -1;
   }
+  /* A short file is a truncated profile only if it starts like one. */
+  char magic[8];
+  ssize_t got = st.st_size ? pread(fd, magic, sizeof magic, 0) : 0;
+  if (got > 0 && memcmp(magic, HSP_MAGIC, (size_t)got) != 0) {
+    snprintf(err, errlen, "%s: not a heapspy profile (bad magic)", path);
+    close(fd);
+    return -1;
+  }
   if ((size_t)st.st_size < sizeof(struct hsp_header)) {
     snprintf(err, errlen, "%s: profile truncated: header incomplete (%lld of %zu bytes)%s",
              path, (long long)st.st_size, sizeof(struct hsp_header),

@@ -11,7 +11,7 @@
 # `heapspy report` on a missing, empty, truncated, corrupted or future
 # profile exits non-zero (never >= 128: no crash) with one line.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 100
+plan 103
 
 HELLO="$TESTBIN/static_hello"
 
@@ -140,6 +140,10 @@ like "$(cat r.err)" "truncated" "a truncated profile: the line says 'truncated'"
 python3 -c 'import sys; d=bytearray(open("good.hsp","rb").read()); d[0:8]=b"NOTHEAPS"; open("magic.hsp","wb").write(d)'
 report_refused "with a corrupted magic" magic.hsp
 like "$(cat r.err)" "magic|not a heapspy profile" "corrupted magic: the line says it is not a profile"
+head -c 3000 /dev/urandom | tr '\000' x >random.bin          # shorter than a header, not a profile
+report_refused "of a short file that is not a profile" random.bin
+is "$(cat r.err)" "heapspy: random.bin: not a heapspy profile (bad magic)" \
+  "a short file that is not a profile is called that, not 'truncated'"
 
 python3 -c 'import struct,sys; d=bytearray(open("good.hsp","rb").read()); struct.pack_into("<I", d, 8, 1000); open("future.hsp","wb").write(d)'
 report_refused "of a future version (1000)" future.hsp
