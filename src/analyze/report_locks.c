@@ -160,7 +160,7 @@ void hs_json_threads_at_exit(FILE *out, struct hs_model *m, const struct hs_lock
 
 static void tcycle(FILE *out, struct hs_model *m, const struct hs_locks *l,
                    const struct hs_cycle *c, size_t idx, size_t frames) {
-  struct hs_lock_desc d[HS_CYCLE_MAX];
+  struct hs_lock_desc d[HS_CYCLE_MAX] = { 0 };   /* the first c->n are filled below */
   char tag[HS_CYCLE_MAX][4];
   for (unsigned k = 0; k < c->n; k++) {
     hs_lock_describe(m, l, node_addr(l, c->nodes[k]), c->nodes[k], &d[k]);

@@ -111,9 +111,9 @@ struct pprof {
 static uint64_t func_id(struct pprof *pp, const char *name, const char *file) {
   int64_t n = str_id(&pp->str, name), f = str_id(&pp->str, file);
   uint64_t key = (uint64_t)n << 32 | (uint64_t)f;
-  uint64_t *v = map_slot(&pp->funcs, key);
-  if (*v) return *v;
-  uint64_t id = *v = ++pp->nfuncs;
+  uint64_t *v = map_slot(&pp->funcs, key), id = *v;
+  if (id) return id;
+  id = *v = ++pp->nfuncs;
   pb_u64(&pp->ftmp, 1, id);
   pb_u64(&pp->ftmp, 2, (uint64_t)n);
   pb_u64(&pp->ftmp, 3, (uint64_t)n);
@@ -165,9 +165,9 @@ static uint64_t loc_id(struct pprof *pp, uint64_t pc) {
 /* A Location for samples whose stack was not recorded. */
 static uint64_t nostack_loc(struct pprof *pp) {
   static const uint64_t key = 0;   /* pc 0 is never a recorded pc */
-  uint64_t *v = map_slot(&pp->locs, key);
-  if (*v) return *v;
-  uint64_t id = *v = ++pp->nlocs;
+  uint64_t *v = map_slot(&pp->locs, key), id = *v;
+  if (id) return id;
+  id = *v = ++pp->nlocs;
   pb_u64(&pp->tmp2, 1, func_id(pp, "[no stack recorded]", ""));
   pb_msg(&pp->tmp, 4, &pp->tmp2);
   pb_u64(&pp->tmp, 1, id);
@@ -190,7 +190,8 @@ static int gzip_out(FILE *out, const struct pb *b, char *err, size_t errlen) {
     z.next_out = chunk;
     z.avail_out = sizeof chunk;
     rc = deflate(&z, Z_FINISH);
-    size_t have = sizeof chunk - z.avail_out;
+    size_t have = sizeof chunk - z.avail_out;   /* deflate wrote chunk[0, have) */
+    // cppcheck-suppress uninitvar
     if (have && fwrite(chunk, 1, have, out) != have) {
       deflateEnd(&z);
       snprintf(err, errlen, "writing the pprof profile failed");

@@ -31,7 +31,7 @@ int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_
   if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h.magic, HSP_MAGIC, 8) ||
       h.version != HSP_VERSION) {
     snprintf(err, errlen, "%s is not a profile this heapspy can drive (version %u, expected %u)",
-             path, h.version, HSP_VERSION);
+             path, h.version, (unsigned)HSP_VERSION);
     goto out;
   }
   if (h.pid != (int32_t)pid) {

@@ -312,7 +312,7 @@ char *hs_suppression_string(struct hs_model *m, const struct hs_group *g,
   FILE *mem = open_memstream(&text, &len);
   if (!mem) return NULL;
   if (g) hs_suppression_write(mem, m, g, index);
-  else hs_error_suppression_write(mem, m, e, index);
+  else if (e) hs_error_suppression_write(mem, m, e, index);
   fclose(mem);
   return text;
 }

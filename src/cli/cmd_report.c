@@ -216,7 +216,9 @@ int cmd_report(int argc, char **argv) {
   } else if (fmt == F_COLLAPSED) hs_report_collapsed(out, &m, hotspots);
   else if (fmt == F_HTML) hs_report_html(out, &m);
   else (fmt == F_JSON ? views[view].json : views[view].text)(out, &m, &ro);
-  int bad = ferror(out) | (out != stdout ? fclose(out) : fflush(out));
+  int bad = ferror(out);                /* before the close: the FILE is gone after it */
+  if (out != stdout) bad |= fclose(out);
+  else bad |= fflush(out);
   hs_model_free(&m);
   if (bad) return hs_error("writing the report failed: %m"), 1;
   return 0;

@@ -75,11 +75,11 @@ int hsp_open(struct hsp_profile *p, const char *path, char *err, size_t errlen) 
   if (what) {
     if (h->version > HSP_VERSION && !memcmp(h->magic, HSP_MAGIC, 8))
       snprintf(err, errlen, "%s: profile version %u is newer than this heapspy (%u); upgrade heapspy",
-               path, h->version, HSP_VERSION);
+               path, h->version, (unsigned)HSP_VERSION);
     else if (h->version >= 1 && h->version < HSP_VERSION && !memcmp(h->magic, HSP_MAGIC, 8))
       snprintf(err, errlen, "%s: profile version %u was written by an older heapspy; this one "
                "reads version %u: render it with that heapspy or run the program again",
-               path, h->version, HSP_VERSION);
+               path, h->version, (unsigned)HSP_VERSION);
     else
       snprintf(err, errlen, "%s: %s", path, what);
     hsp_close(p);

@@ -25,7 +25,10 @@ static inline uint8_t *hst_put(uint8_t *p, uint64_t v) {
   *p++ = (uint8_t)v;
   return p;
 }
-static inline uint64_t hst_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+/* Zigzag in unsigned arithmetic: no shift of a negative value. */
+static inline uint64_t hst_zigzag(int64_t v) {
+  return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
+}
 
 /* The tag and the common prefix (t >= s->t, seq > s->seq). */
 static inline uint8_t *hst_enc_head(struct hst_enc *s, uint8_t *p, unsigned kind, unsigned family,

@@ -127,6 +127,8 @@ static int full_for(const struct qring *r, uint64_t cost, uint64_t limit) {
  * one. */
 static void release_out(const struct spy_qent *out, unsigned nout, uint32_t here, const char *why) {
   for (unsigned k = 0; k < nout; k++) {
+    /* out[0, nout) were filled by the caller's eviction loop */
+    // cppcheck-suppress uninitvar
     const char *lo = (const char *)(uintptr_t)(out[k].user - out[k].front);
     const char *hi = (const char *)(uintptr_t)(out[k].user + SPY_POISONED(out[k].size) + SPY_RZ);
     for (unsigned n = 0; lo < hi && n < 8; lo += 64, n++) __builtin_prefetch(lo);

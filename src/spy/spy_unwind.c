@@ -65,18 +65,20 @@ static uint64_t uleb(struct cursor *c) {
   return 0;
 }
 
+/* Built in unsigned arithmetic (no shift of a signed value), then read
+ * back as two's complement. */
 static int64_t sleb(struct cursor *c) {
-  int64_t v = 0;
+  uint64_t v = 0;
   unsigned shift = 0;
   uint8_t b = 0x80;
   while (c->p < c->end && shift < 64 && (b & 0x80)) {
     b = *c->p++;
-    v |= (int64_t)(b & 0x7f) << shift;
+    v |= (uint64_t)(b & 0x7f) << shift;
     shift += 7;
   }
   if (b & 0x80) { c->bad = 1; return 0; }
-  if (shift < 64 && (b & 0x40)) v |= -((int64_t)1 << shift);
-  return v;
+  if (shift < 64 && (b & 0x40)) v |= ~(uint64_t)0 << shift;   /* sign-extend */
+  return (int64_t)v;
 }
 
 static uint64_t fixed(struct cursor *c, unsigned n) {
