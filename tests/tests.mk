@@ -26,19 +26,19 @@ $(TB)/%: %.cpp include/heapspy.h
 	@mkdir -p $(dir $@)
 	$(CXX) -O1 -g -Wall -Iinclude -pthread -o $@ $<
 
-$(TB)/unit/test_symbolize: tests/unit/test_symbolize.c src/common/symbolize.c src/common/symbolize.h
+$(TB)/unit/test_symbolize: tests/unit/test_symbolize.c tests/unit/tap.h src/common/symbolize.c src/common/symbolize.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_symbolize.c src/common/symbolize.c -ldw -lelf -lstdc++
 
-$(TB)/unit/test_profile_read: tests/unit/test_profile_read.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
+$(TB)/unit/test_profile_read: tests/unit/test_profile_read.c tests/unit/tap.h src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
 
-$(TB)/unit/test_size: tests/unit/test_size.c src/common/util.c src/common/util.h
+$(TB)/unit/test_size: tests/unit/test_size.c tests/unit/tap.h src/common/util.c src/common/util.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_size.c src/common/util.c
 
-$(TB)/unit/test_insn: tests/unit/test_insn.c src/spy/spy_insn.c $(HDRS)
+$(TB)/unit/test_insn: tests/unit/test_insn.c tests/unit/tap.h src/spy/spy_insn.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g -Isrc -Iinclude -o $@ tests/unit/test_insn.c src/spy/spy_insn.c
 

@@ -11,43 +11,31 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "tap.h"
 
-static int n, failed;
-
+/* Each helper is one check: the exact rc and value, with both printed on
+ * failure. */
 static void size_is(const char *s, uint64_t want) {
   uint64_t v = 12345;
   int rc = hs_parse_size(s, &v, NULL);
-  n++;
-  if (rc == 0 && v == want) printf("ok %d - '%s' is %" PRIu64 " bytes\n", n, s, want);
-  else {
-    printf("not ok %d - '%s' is %" PRIu64 " bytes\n#   got rc %d, %" PRIu64 "\n", n, s, want, rc, v);
-    failed++;
-  }
+  if (!ok(rc == 0 && v == want, "'%s' is %" PRIu64 " bytes", s, want))
+    diag("got rc %d, %" PRIu64, rc, v);
 }
 
 static void refused(const char *s) {
   uint64_t v = 12345;
   int rc = hs_parse_size(s, &v, NULL);
-  n++;
-  if (rc < 0 && v == 12345) printf("ok %d - '%s' is refused, *out untouched\n", n, s);
-  else {
-    printf("not ok %d - '%s' is refused\n#   got rc %d, %" PRIu64 "\n", n, s, rc, v);
-    failed++;
-  }
+  if (!ok(rc < 0 && v == 12345, "'%s' is refused, *out untouched", s))
+    diag("got rc %d, %" PRIu64, rc, v);
 }
 
 static void prefix_is(const char *s, uint64_t want, const char *rest) {
   uint64_t v = 0;
   const char *end = NULL;
   int rc = hs_parse_size(s, &v, &end);
-  n++;
-  if (rc == 0 && v == want && end && !strcmp(end, rest))
-    printf("ok %d - '%s' is %" PRIu64 " bytes, then '%s'\n", n, s, want, rest);
-  else {
-    printf("not ok %d - '%s' is %" PRIu64 " bytes, then '%s'\n#   got rc %d, %" PRIu64 ", '%s'\n",
-           n, s, want, rest, rc, v, end ? end : "(null)");
-    failed++;
-  }
+  if (!ok(rc == 0 && v == want && end && !strcmp(end, rest), "'%s' is %" PRIu64 " bytes, then '%s'",
+          s, want, rest))
+    diag("got rc %d, %" PRIu64 ", '%s'", rc, v, end ? end : "(null)");
 }
 
 int main(void) {
@@ -101,6 +89,5 @@ int main(void) {
   prefix_is("10MiB/s", 10485760, "/s");
   prefix_is("1.5kb/s", 1536, "/s");
   prefix_is("512", 512, "");
-  printf("1..%d\n", n);
-  return failed != 0;
+  return done_testing();
 }
