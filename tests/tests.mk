@@ -12,7 +12,8 @@ TEST_CXX := $(wildcard tests/cases/*.cpp tests/oracle/*.cpp)
 TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
               $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
 UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read $(TB)/unit/test_size \
-             $(TB)/unit/test_insn $(TB)/unit/test_json
+             $(TB)/unit/test_insn $(TB)/unit/test_json \
+             $(TB)/unit/test_varint
 TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh tests/golden/t*.sh))
 
 vpath %.c tests/cases tests/oracle
@@ -45,6 +46,11 @@ $(TB)/unit/test_insn: tests/unit/test_insn.c tests/unit/tap.h src/spy/spy_insn.c
 $(TB)/unit/test_json: tests/unit/test_json.c tests/unit/tap.h src/common/json.c src/common/json.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_json.c src/common/json.c
+
+$(TB)/unit/test_varint: tests/unit/test_varint.c tests/unit/tap.h src/profile/hst_read.c \
+                        src/profile/hst_read.h src/profile/hst_codec.h src/profile/hst_format.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_varint.c src/profile/hst_read.c -lzstd
 
 # AddressSanitizer builds of the bug programs, a column of the
 # who-catches-what suite (tests/truth); none when clang is missing. -O0:
