@@ -13,7 +13,7 @@ TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
               $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
 UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read $(TB)/unit/test_size \
              $(TB)/unit/test_insn $(TB)/unit/test_json \
-             $(TB)/unit/test_varint
+             $(TB)/unit/test_varint $(TB)/unit/test_suppress
 TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh tests/golden/t*.sh))
 
 vpath %.c tests/cases tests/oracle
@@ -51,6 +51,14 @@ $(TB)/unit/test_varint: tests/unit/test_varint.c tests/unit/tap.h src/profile/hs
                         src/profile/hst_read.h src/profile/hst_codec.h src/profile/hst_format.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_varint.c src/profile/hst_read.c -lzstd
+
+# suppress.c with the real error-kind names (model_locks.c and what it
+# links); the test supplies the frames (hs_model_frames) itself.
+SUPPRESS_SRC := src/analyze/suppress.c src/analyze/model_locks.c src/common/data_symbols.c \
+                src/profile/hsp_read.c src/common/util.c
+$(TB)/unit/test_suppress: tests/unit/test_suppress.c tests/unit/tap.h $(SUPPRESS_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_suppress.c $(SUPPRESS_SRC) -lelf
 
 # AddressSanitizer builds of the bug programs, a column of the
 # who-catches-what suite (tests/truth); none when clang is missing. -O0:

@@ -40,6 +40,14 @@ struct supp {
 
 struct hs_suppressions { struct supp *v; size_t n; };
 
+/* Frees what an entry owns and leaves it empty. */
+static void supp_clear(struct supp *e) {
+  free(e->name);
+  for (size_t i = 0; i < e->npats; i++) free(e->pats[i].glob);
+  free(e->pats);
+  memset(e, 0, sizeof *e);
+}
+
 static char *trim(char *s) {
   while (*s == ' ' || *s == '\t') s++;
   char *e = s + strlen(s);
@@ -122,10 +130,9 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
         cur.target = target;
         s->v = hs_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
         s->v[s->n++] = cur;
+        memset(&cur, 0, sizeof cur);   /* s owns it now */
       } else {
-        free(cur.name);
-        for (size_t i = 0; i < cur.npats; i++) free(cur.pats[i].glob);
-        free(cur.pats);
+        supp_clear(&cur);
       }
       depth = 0;
       continue;
@@ -165,24 +172,21 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
   fclose(f);
   if (depth) {
     snprintf(err, errlen, "%s: the last suppression is not closed with '}'", path);
+    supp_clear(&cur);
     hs_suppressions_free(s);
     return NULL;
   }
   return s;
 fail:
   fclose(f);
-  free(cur.name);
+  supp_clear(&cur);                    /* only the entry being read: s owns the others */
   hs_suppressions_free(s);
   return NULL;
 }
 
 void hs_suppressions_free(struct hs_suppressions *s) {
   if (!s) return;
-  for (size_t i = 0; i < s->n; i++) {
-    free(s->v[i].name);
-    for (size_t j = 0; j < s->v[i].npats; j++) free(s->v[i].pats[j].glob);
-    free(s->v[i].pats);
-  }
+  for (size_t i = 0; i < s->n; i++) supp_clear(&s->v[i]);
   free(s->v);
   free(s);
 }

@@ -30,6 +30,7 @@ static inline void tap_vline(int pass, const char *fmt, va_list ap) {
   printf("%s %d - ", pass ? "ok" : "not ok", ++tap_run);
   vprintf(fmt, ap);
   putchar('\n');
+  fflush(stdout);                    /* a crash later keeps the results so far */
   if (!pass) tap_failed++;
 }
 
