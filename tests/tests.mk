@@ -13,8 +13,13 @@ TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
               $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
 UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_profile_read $(TB)/unit/test_size \
              $(TB)/unit/test_insn $(TB)/unit/test_json \
-             $(TB)/unit/test_varint $(TB)/unit/test_suppress
+             $(TB)/unit/test_varint $(TB)/unit/test_suppress \
+             $(TB)/unit/test_assert
 TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh tests/golden/t*.sh))
+
+# Unit tests compile their pieces with the -D options of the user's flags
+# (make check-debug's -DHS_DEBUG=1 turns the debug assertions on).
+UNIT_CC = $(CC) $(BASE) -O1 -g $(filter -D%,$(CPPFLAGS) $(CFLAGS))
 
 vpath %.c tests/cases tests/oracle
 vpath %.cpp tests/cases tests/oracle
@@ -29,28 +34,28 @@ $(TB)/%: %.cpp include/heapspy.h
 
 $(TB)/unit/test_symbolize: tests/unit/test_symbolize.c tests/unit/tap.h src/common/symbolize.c src/common/symbolize.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_symbolize.c src/common/symbolize.c -ldw -lelf -lstdc++
+	$(UNIT_CC) -o $@ tests/unit/test_symbolize.c src/common/symbolize.c -ldw -lelf -lstdc++
 
 $(TB)/unit/test_profile_read: tests/unit/test_profile_read.c tests/unit/tap.h src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
+	$(UNIT_CC) -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
 
 $(TB)/unit/test_size: tests/unit/test_size.c tests/unit/tap.h src/common/util.c src/common/util.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_size.c src/common/util.c
+	$(UNIT_CC) -o $@ tests/unit/test_size.c src/common/util.c
 
 $(TB)/unit/test_insn: tests/unit/test_insn.c tests/unit/tap.h src/spy/spy_insn.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -Iinclude -o $@ tests/unit/test_insn.c src/spy/spy_insn.c
+	$(UNIT_CC) -Iinclude -o $@ tests/unit/test_insn.c src/spy/spy_insn.c
 
 $(TB)/unit/test_json: tests/unit/test_json.c tests/unit/tap.h src/common/json.c src/common/json.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_json.c src/common/json.c
+	$(UNIT_CC) -o $@ tests/unit/test_json.c src/common/json.c
 
 $(TB)/unit/test_varint: tests/unit/test_varint.c tests/unit/tap.h src/profile/hst_read.c \
                         src/profile/hst_read.h src/profile/hst_codec.h src/profile/hst_format.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_varint.c src/profile/hst_read.c -lzstd
+	$(UNIT_CC) -o $@ tests/unit/test_varint.c src/profile/hst_read.c -lzstd
 
 # suppress.c with the real error-kind names (model_locks.c and what it
 # links); the test supplies the frames (hs_model_frames) itself.
@@ -58,7 +63,11 @@ SUPPRESS_SRC := src/analyze/suppress.c src/analyze/model_locks.c src/common/data
                 src/profile/hsp_read.c src/common/util.c
 $(TB)/unit/test_suppress: tests/unit/test_suppress.c tests/unit/tap.h $(SUPPRESS_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_suppress.c $(SUPPRESS_SRC) -lelf
+	$(UNIT_CC) -o $@ tests/unit/test_suppress.c $(SUPPRESS_SRC) -lelf
+
+$(TB)/unit/test_assert: tests/unit/test_assert.c tests/unit/tap.h src/spy/spy_util.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) -o $@ tests/unit/test_assert.c src/spy/spy_util.c
 
 # AddressSanitizer builds of the bug programs, a column of the
 # who-catches-what suite (tests/truth); none when clang is missing. -O0:
