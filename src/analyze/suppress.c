@@ -13,6 +13,7 @@
 
 #include "analyze/model_locks.h"
 #include "analyze/suppress.h"
+#include "common/hs_assert.h"
 #include "common/util.h"
 
 #define MAX_FRAMES 512
@@ -264,6 +265,9 @@ void hs_suppressions_apply(struct hs_suppressions *s, struct hs_model *m) {
       if (supp_matches(m, &s->v[k], g))
         g->suppressed = hs_xstrdup(s->v[k].name);  /* outlives the file's entries */
     if (g->suppressed) {
+      /* the group's bytes are part of its kind's total */
+      HS_ASSERT(g->kind <= HSP_LEAK_REACHABLE && m->kinds[g->kind].bytes >= g->bytes &&
+                m->kinds[g->kind].blocks >= g->blocks);
       m->suppressed_bytes += g->bytes;
       m->suppressed_blocks += g->blocks;
       m->kinds[g->kind].bytes -= g->bytes;
@@ -294,7 +298,7 @@ static void write_frames(FILE *out, struct hs_model *m, uint32_t stack) {
 void hs_suppression_write(FILE *out, struct hs_model *m, const struct hs_group *g, size_t index) {
   static const char *const kinds[] = { "definite", "definite", "indirect", "possible", "reachable" };
   fprintf(out, "{\n   heapspy-leak-%zu\n   Memcheck:Leak\n   match-leak-kinds: %s\n   fun:%s\n",
-          index, kinds[g->kind <= HSP_LEAK_REACHABLE ? g->kind : 0],
+          index, kinds[HS_ALWAYS(g->kind <= HSP_LEAK_REACHABLE) ? g->kind : 0],
           g->family == HSP_FAM_NEW ? "_Znwm" : g->family == HSP_FAM_NEW_ARRAY ? "_Znam" : "malloc");
   write_frames(out, m, g->stack);
 }

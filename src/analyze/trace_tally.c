@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyze/trace_tally.h"
+#include "common/hs_assert.h"
 #include "common/util.h"
 
 static size_t home(uint32_t stack, unsigned family, size_t mask) {
@@ -34,6 +35,7 @@ void hs_tally_clear(struct hs_tally *t) {
 
 static struct hst_sum *find(struct hs_tally *t, uint32_t stack, unsigned family) {
   size_t mask = t->cap - 1, i = home(stack, family, mask);
+  HS_DEBUG_ASSERT(t->count < t->cap && (t->cap & mask) == 0);   /* the probe ends */
   while (t->used[i] && (t->slot[i].stack != stack || t->slot[i].family != family))
     i = (i + 1) & mask;
   if (!t->used[i]) {
@@ -46,6 +48,7 @@ static struct hst_sum *find(struct hs_tally *t, uint32_t stack, unsigned family)
 }
 
 static void grow(struct hs_tally *t) {
+  HS_ASSERT((t->cap & (t->cap - 1)) == 0 && t->count < t->cap);
   struct hs_tally n = { hs_xcalloc(t->cap * 2, sizeof *t->slot), hs_xcalloc(t->cap * 2, 1),
                         t->cap * 2, 0 };
   for (size_t i = 0; i < t->cap; i++)
