@@ -1,5 +1,6 @@
 # tests/tests.mk: `make test` builds the test programs and runs every test
-# through prove (TAP):
+# through prove (TAP); `make check-debug` runs the unit, case and golden
+# tests against a tree built with the debug assertions (build-debug):
 #   tests/unit/test_*.c      unit tests of the pieces (compiled programs)
 #   tests/cases/t*.sh        the stories and cases, run under heapspy
 #   tests/oracle/t*.sh       real programs against valgrind's numbers
@@ -101,10 +102,24 @@ check: test-programs
 	prove --exec '' $(UNIT_BINS)
 	HEAPSPY_PEERS_REQUIRED=$(HEAPSPY_PEERS_REQUIRED) prove -j2 $(TEST_SCRIPTS)
 
+# `make check-debug`: the whole tree again in build-debug, compiled with
+# -DHS_DEBUG=1 (HS_DEBUG_ASSERT and SPY_DEBUG_ASSERT on, ALWAYS/NEVER
+# asserting: src/common/hs_assert.h, src/spy/spy_assert.h), then the unit
+# tests and the case and golden tests against that tree (HEAPSPY_BUILD,
+# tests/lib/tap.sh). The real-program oracles stay with `make check`.
+DEBUG_BUILD := build-debug
+DEBUG_CFLAGS := -O1 -g -DHS_DEBUG=1
+DEBUG_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/golden/t*.sh))
+check-debug:
+	@$(MAKE) --no-print-directory BUILD=$(DEBUG_BUILD) CFLAGS='$(DEBUG_CFLAGS)' test-programs
+	prove --exec '' $(patsubst $(BUILD)/%,$(DEBUG_BUILD)/%,$(UNIT_BINS))
+	HEAPSPY_BUILD=$(CURDIR)/$(DEBUG_BUILD) HEAPSPY_PEERS_REQUIRED=$(HEAPSPY_PEERS_REQUIRED) \
+	  prove -j2 $(DEBUG_SCRIPTS)
+
 # tests/golden/expected, rewritten from real runs after a deliberate change
 # of output (review the diff before committing it).
 golden: test-programs
 	rm -rf tests/golden/expected && mkdir -p tests/golden/expected
 	tests/golden/run-stories.sh tests/golden/expected
 
-.PHONY: test-programs who-catches-what check golden
+.PHONY: test-programs who-catches-what check check-debug golden
