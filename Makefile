@@ -1,6 +1,7 @@
 # heapspy: build, test, demo, bench, install.
 #   make            build the CLI, the preload library and the header
 #   make test       unit, case, story and real-program oracle tests (TAP)
+#   make check-debug  the tree again in build-debug with -DHS_DEBUG=1, and its tests
 #   make demo       story 1: find the leak in examples/marshal-leak
 #   make bench      real workloads: native vs heaptrack vs heapspy
 #   make install    PREFIX=/usr/local LIBDIR=$(PREFIX)/lib DESTDIR=
@@ -112,7 +113,7 @@ install: all
 	  doc/heapspy.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/heapspy.pc
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-debug
 
 FORCE:
 

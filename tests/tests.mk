@@ -1,5 +1,6 @@
 # tests/tests.mk: `make test` builds the test programs and runs every test
-# through prove (TAP):
+# through prove (TAP); `make check-debug` runs the unit, case and golden
+# tests against a tree built with the debug assertions (build-debug):
 #   tests/unit/test_*.c      unit tests of the pieces (compiled programs)
 #   tests/cases/t*.sh        the stories and cases, run under heapspy
 #   tests/oracle/t*.sh       real programs against valgrind's numbers
@@ -11,9 +12,15 @@ TEST_C := $(wildcard tests/cases/*.c tests/oracle/*.c)
 TEST_CXX := $(wildcard tests/cases/*.cpp tests/oracle/*.cpp)
 TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
               $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
-UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_demangle $(TB)/unit/test_profile_read $(TB)/unit/test_size \
-             $(TB)/unit/test_insn
+UNIT_BINS := $(TB)/unit/test_symbolize $(TB)/unit/test_demangle $(TB)/unit/test_profile_read \
+             $(TB)/unit/test_size $(TB)/unit/test_insn $(TB)/unit/test_json \
+             $(TB)/unit/test_varint $(TB)/unit/test_suppress \
+             $(TB)/unit/test_assert
 TEST_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/oracle/t*.sh tests/golden/t*.sh))
+
+# Unit tests compile their pieces with the -D options of the user's flags
+# (make check-debug's -DHS_DEBUG=1 turns the debug assertions on).
+UNIT_CC = $(CC) $(BASE) -O1 -g $(filter -D%,$(CPPFLAGS) $(CFLAGS))
 
 vpath %.c tests/cases tests/oracle
 vpath %.cpp tests/cases tests/oracle
@@ -26,25 +33,47 @@ $(TB)/%: %.cpp include/heapspy.h
 	@mkdir -p $(dir $@)
 	$(CXX) -O1 -g -Wall -Iinclude -pthread -o $@ $<
 
-$(TB)/unit/test_symbolize: tests/unit/test_symbolize.c src/common/symbolize.c src/common/symbolize.h
+$(TB)/unit/test_symbolize: tests/unit/test_symbolize.c tests/unit/tap.h src/common/symbolize.c src/common/symbolize.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_symbolize.c src/common/symbolize.c src/common/demangle.c src/common/hashmap.c -ldw -lelf -liberty
+	$(UNIT_CC) -o $@ tests/unit/test_symbolize.c src/common/symbolize.c src/common/demangle.c \
+	  src/common/hashmap.c -ldw -lelf -liberty
 
-$(TB)/unit/test_demangle: tests/unit/test_demangle.c src/common/demangle.c src/common/demangle.h
+$(TB)/unit/test_demangle: tests/unit/test_demangle.c tests/unit/tap.h src/common/demangle.c src/common/demangle.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -o $@ tests/unit/test_demangle.c src/common/demangle.c -liberty
+	$(UNIT_CC) -o $@ tests/unit/test_demangle.c src/common/demangle.c -liberty
 
-$(TB)/unit/test_profile_read: tests/unit/test_profile_read.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
+$(TB)/unit/test_profile_read: tests/unit/test_profile_read.c tests/unit/tap.h src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
+	$(UNIT_CC) -o $@ tests/unit/test_profile_read.c src/profile/hsp_read.c
 
-$(TB)/unit/test_size: tests/unit/test_size.c src/common/util.c src/common/util.h
+$(TB)/unit/test_size: tests/unit/test_size.c tests/unit/tap.h src/common/util.c src/common/util.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -o $@ tests/unit/test_size.c src/common/util.c
+	$(UNIT_CC) -o $@ tests/unit/test_size.c src/common/util.c
 
-$(TB)/unit/test_insn: tests/unit/test_insn.c src/spy/spy_insn.c $(HDRS)
+$(TB)/unit/test_insn: tests/unit/test_insn.c tests/unit/tap.h src/spy/spy_insn.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g -Isrc -Iinclude -o $@ tests/unit/test_insn.c src/spy/spy_insn.c
+	$(UNIT_CC) -Iinclude -o $@ tests/unit/test_insn.c src/spy/spy_insn.c
+
+$(TB)/unit/test_json: tests/unit/test_json.c tests/unit/tap.h src/common/json.c src/common/json.h
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) -o $@ tests/unit/test_json.c src/common/json.c
+
+$(TB)/unit/test_varint: tests/unit/test_varint.c tests/unit/tap.h src/profile/hst_read.c \
+                        src/profile/hst_read.h src/profile/hst_codec.h src/profile/hst_format.h
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) -o $@ tests/unit/test_varint.c src/profile/hst_read.c -lzstd
+
+# suppress.c with the real error-kind names (model_locks.c and what it
+# links); the test supplies the frames (hs_model_frames) itself.
+SUPPRESS_SRC := src/analyze/suppress.c src/analyze/model_locks.c src/common/data_symbols.c \
+                src/profile/hsp_read.c src/common/util.c
+$(TB)/unit/test_suppress: tests/unit/test_suppress.c tests/unit/tap.h $(SUPPRESS_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) -o $@ tests/unit/test_suppress.c $(SUPPRESS_SRC) -lelf
+
+$(TB)/unit/test_assert: tests/unit/test_assert.c tests/unit/tap.h src/spy/spy_util.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) -o $@ tests/unit/test_assert.c src/spy/spy_util.c
 
 # AddressSanitizer builds of the bug programs, a column of the
 # who-catches-what suite (tests/truth); none when clang is missing. -O0:
@@ -83,10 +112,24 @@ check: test-programs
 	prove --exec '' $(UNIT_BINS)
 	HEAPSPY_PEERS_REQUIRED=$(HEAPSPY_PEERS_REQUIRED) prove -j2 $(TEST_SCRIPTS)
 
+# `make check-debug`: the whole tree again in build-debug, compiled with
+# -DHS_DEBUG=1 (HS_DEBUG_ASSERT and SPY_DEBUG_ASSERT on, ALWAYS/NEVER
+# asserting: src/common/hs_assert.h, src/spy/spy_assert.h), then the unit
+# tests and the case and golden tests against that tree (HEAPSPY_BUILD,
+# tests/lib/tap.sh). The real-program oracles stay with `make check`.
+DEBUG_BUILD := build-debug
+DEBUG_CFLAGS := -O1 -g -DHS_DEBUG=1
+DEBUG_SCRIPTS := $(sort $(wildcard tests/cases/t*.sh tests/golden/t*.sh))
+check-debug:
+	@$(MAKE) --no-print-directory BUILD=$(DEBUG_BUILD) CFLAGS='$(DEBUG_CFLAGS)' test-programs
+	prove --exec '' $(patsubst $(BUILD)/%,$(DEBUG_BUILD)/%,$(UNIT_BINS))
+	HEAPSPY_BUILD=$(CURDIR)/$(DEBUG_BUILD) HEAPSPY_PEERS_REQUIRED=$(HEAPSPY_PEERS_REQUIRED) \
+	  prove -j2 $(DEBUG_SCRIPTS)
+
 # tests/golden/expected, rewritten from real runs after a deliberate change
 # of output (review the diff before committing it).
 golden: test-programs
 	rm -rf tests/golden/expected && mkdir -p tests/golden/expected
 	tests/golden/run-stories.sh tests/golden/expected
 
-.PHONY: test-programs who-catches-what check check-unit golden
+.PHONY: test-programs who-catches-what check check-unit check-debug golden

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analyze/model.h"
+#include "common/hs_assert.h"
 #include "common/util.h"
 
 #define MAX_MODULES 4096
@@ -41,8 +42,10 @@ size_t hs_model_frames(struct hs_model *m, uint32_t stack,
                        struct hs_frame *out, size_t max) {
   const struct hsp_stack *s = hsp_stack(&m->prof, stack);
   size_t n = 0;
-  for (uint32_t i = 0; s && i < s->depth && n < max; i++)
+  for (uint32_t i = 0; s && i < s->depth && n < max; i++) {
     n += hs_symbolize(m->sym, s->pc[i], 1, out + n, max - n);
+    HS_ASSERT(n <= max);                 /* hs_symbolize writes at most what is left */
+  }
   /* Not the user's code: the spy's own frames (its wrapper of main sits
    * between main and libc), and heapspy.h's inline helper on top of
    * blocks reported by a custom allocator. */
@@ -195,6 +198,7 @@ static void group_blocks(struct hs_model *m) {
   for (size_t i = 0; i < n; i++) {
     b[i].b = raw[i];
     b[i].kind = hsp_verdict_for(&m->prof, raw[i].ptr);
+    HS_ASSERT(b[i].kind <= HSP_LEAK_REACHABLE);   /* it indexes m->kinds[] */
     if (b[i].kind != HSP_LEAK_UNCLASSIFIED) m->scanned = 1;
   }
   free(raw);

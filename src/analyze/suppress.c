@@ -13,6 +13,7 @@
 
 #include "analyze/model_locks.h"
 #include "analyze/suppress.h"
+#include "common/hs_assert.h"
 #include "common/util.h"
 
 #define MAX_FRAMES 512
@@ -39,6 +40,14 @@ struct supp {
 };
 
 struct hs_suppressions { struct supp *v; size_t n; };
+
+/* Frees what an entry owns and leaves it empty. */
+static void supp_clear(struct supp *e) {
+  free(e->name);
+  for (size_t i = 0; i < e->npats; i++) free(e->pats[i].glob);
+  free(e->pats);
+  memset(e, 0, sizeof *e);
+}
 
 static char *trim(char *s) {
   while (*s == ' ' || *s == '\t') s++;
@@ -122,10 +131,9 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
         cur.target = target;
         s->v = hs_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
         s->v[s->n++] = cur;
+        memset(&cur, 0, sizeof cur);   /* s owns it now */
       } else {
-        free(cur.name);
-        for (size_t i = 0; i < cur.npats; i++) free(cur.pats[i].glob);
-        free(cur.pats);
+        supp_clear(&cur);
       }
       depth = 0;
       continue;
@@ -165,24 +173,21 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
   fclose(f);
   if (depth) {
     snprintf(err, errlen, "%s: the last suppression is not closed with '}'", path);
+    supp_clear(&cur);
     hs_suppressions_free(s);
     return NULL;
   }
   return s;
 fail:
   fclose(f);
-  free(cur.name);
+  supp_clear(&cur);                    /* only the entry being read: s owns the others */
   hs_suppressions_free(s);
   return NULL;
 }
 
 void hs_suppressions_free(struct hs_suppressions *s) {
   if (!s) return;
-  for (size_t i = 0; i < s->n; i++) {
-    free(s->v[i].name);
-    for (size_t j = 0; j < s->v[i].npats; j++) free(s->v[i].pats[j].glob);
-    free(s->v[i].pats);
-  }
+  for (size_t i = 0; i < s->n; i++) supp_clear(&s->v[i]);
   free(s->v);
   free(s);
 }
@@ -260,6 +265,9 @@ void hs_suppressions_apply(struct hs_suppressions *s, struct hs_model *m) {
       if (supp_matches(m, &s->v[k], g))
         g->suppressed = hs_xstrdup(s->v[k].name);  /* outlives the file's entries */
     if (g->suppressed) {
+      /* the group's bytes are part of its kind's total */
+      HS_ASSERT(g->kind <= HSP_LEAK_REACHABLE && m->kinds[g->kind].bytes >= g->bytes &&
+                m->kinds[g->kind].blocks >= g->blocks);
       m->suppressed_bytes += g->bytes;
       m->suppressed_blocks += g->blocks;
       m->kinds[g->kind].bytes -= g->bytes;
@@ -290,7 +298,7 @@ static void write_frames(FILE *out, struct hs_model *m, uint32_t stack) {
 void hs_suppression_write(FILE *out, struct hs_model *m, const struct hs_group *g, size_t index) {
   static const char *const kinds[] = { "definite", "definite", "indirect", "possible", "reachable" };
   fprintf(out, "{\n   heapspy-leak-%zu\n   Memcheck:Leak\n   match-leak-kinds: %s\n   fun:%s\n",
-          index, kinds[g->kind <= HSP_LEAK_REACHABLE ? g->kind : 0],
+          index, kinds[HS_ALWAYS(g->kind <= HSP_LEAK_REACHABLE) ? g->kind : 0],
           g->family == HSP_FAM_NEW ? "_Znwm" : g->family == HSP_FAM_NEW_ARRAY ? "_Znam" : "malloc");
   write_frames(out, m, g->stack);
 }

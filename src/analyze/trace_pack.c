@@ -17,6 +17,7 @@
 #include "analyze/trace_pack.h"
 #include "profile/hst_codec.h"
 #include "analyze/trace_tally.h"
+#include "common/hs_assert.h"
 #include "common/util.h"
 
 #define LEVEL 7                 /* zstd: 20% smaller than 3, 40% slower */
@@ -44,6 +45,7 @@ struct group {
 };
 
 static void group_add(struct group *g, const struct hst_event *e) {
+  size_t was = g->len;
   if (!g->c.nevents) {
     g->c.t_first = e->t;
     g->c.seq_first = e->seq;
@@ -61,6 +63,8 @@ static void group_add(struct group *g, const struct hst_event *e) {
     if (e->kind != HST_EV_ALLOC) p = hst_put(p, e->t - e->alloc_t);
   }
   g->len = (size_t)(p - g->ev);
+  /* the caller flushed with less than HST_EVENT_MAX bytes of room left */
+  HS_ASSERT(g->len - was <= HST_EVENT_MAX && g->len <= HST_PACK_MAX);
   g->c.t_last = e->t;
   g->c.seq_last = e->seq;
   g->c.nevents++;
@@ -90,6 +94,9 @@ static int group_flush(struct packer *k, struct group *g) {
   size_t zn = ZSTD_compressCCtx(k->cctx, k->z, k->zcap, g->ev, g->len, LEVEL);
   if (ZSTD_isError(zn)) { errno = ENOMEM; return -1; }
   size_t nsum = hs_tally_pack(&g->tally);
+  /* an entry per (stack, family) of at least one event of 3 bytes or more:
+   * k->sum holds HST_PACK_MAX / 2 entries */
+  HS_ASSERT(nsum <= g->c.nevents && nsum <= HST_PACK_MAX / 2);
   qsort(g->tally.slot, nsum, sizeof *g->tally.slot, by_stack);
   uint8_t *p = k->sum;
   uint32_t last = 0;
@@ -207,7 +214,7 @@ int hs_trace_pack(const char *path, struct hs_pack_stats *st, char *err, size_t 
   uint64_t pos = 0, off;
   struct hst_chunk c;
   struct cuts cs = { 0 };
-  int r, bad = !k.cctx || collect_cuts(&t, ev, &cs, err, errlen) < 0;
+  int r = 0, bad = !k.cctx || collect_cuts(&t, ev, &cs, err, errlen) < 0;
   const char *werr = NULL;
   while (!bad && (r = hst_next_chunk(&t, &pos, &off, &c, err, errlen)) == 1) {
     long len = hst_chunk_events(&t, off, &c, ev, err, errlen);

@@ -4,8 +4,13 @@
  */
 #include "common/json.h"
 
-int hs_utf8_len(const unsigned char *p) {
+/* The well-formed sequence at p: its length (1-4), or 0 with *bad set to
+ * the length of the maximal subpart it starts (1-3: a lead byte and the
+ * continuation bytes it accepts before the sequence breaks off, or a lone
+ * byte), which one U+FFFD replaces. */
+static int utf8_scan(const unsigned char *p, int *bad) {
   unsigned c = p[0];
+  *bad = 1;
   if (c < 0x80) return 1;
   int n;
   unsigned lo = 0x80, hi = 0xbf;               /* allowed range of the second byte */
@@ -22,8 +27,16 @@ int hs_utf8_len(const unsigned char *p) {
     return 0;                                  /* continuation byte, 0xc0/0xc1, 0xf5.. */
   if (p[1] < lo || p[1] > hi) return 0;
   for (int i = 2; i < n; i++)
-    if (p[i] < 0x80 || p[i] > 0xbf) return 0;  /* a NUL stops here too */
+    if (p[i] < 0x80 || p[i] > 0xbf) {          /* a NUL stops here too */
+      *bad = i;
+      return 0;
+    }
   return n;
+}
+
+int hs_utf8_len(const unsigned char *p) {
+  int bad;
+  return utf8_scan(p, &bad);
 }
 
 void hs_json_str(FILE *out, const char *s) {
@@ -37,8 +50,8 @@ void hs_json_str(FILE *out, const char *s) {
     case '\t': fputs("\\t", out); p++; continue;
     }
     if (*p < 0x20 || *p == 0x7f) { fprintf(out, "\\u%04x", *p); p++; continue; }
-    int n = hs_utf8_len(p);
-    if (!n) { fputs("\xef\xbf\xbd", out); p++; continue; }   /* U+FFFD */
+    int bad, n = utf8_scan(p, &bad);
+    if (!n) { fputs("\xef\xbf\xbd", out); p += bad; continue; }   /* U+FFFD */
     fwrite(p, 1, (size_t)n, out);
     p += n;
   }

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "common/hs_assert.h"
 #include "common/util.h"
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap) {
@@ -144,6 +145,7 @@ int hs_parse_size(const char *s, uint64_t *out, const char **end) {
   if (whole > UINT64_MAX >> shift) return -1;
   /* frac / scale < 1, so the fraction's bytes are below 1 << shift */
   uint64_t fbytes = (uint64_t)(((unsigned __int128)frac << shift) / scale);
+  HS_ASSERT(frac < scale && fbytes < (1ull << shift));
   if ((whole << shift) > UINT64_MAX - fbytes) return -1;
   if (end) *end = p;
   else if (*p) return -1;

@@ -20,6 +20,13 @@ struct hst_enc {
   uint32_t inc;
 };
 
+/* The longest events, varint by varint (a uint32 takes 5 bytes, a uint64
+ * 10, a family up to 0xffff 3): ALLOC/FREE/RESTORE tag, dt, gap, family,
+ * address, size, stack delta (33 bits), age; MARK tag, dt, gap, cut, name
+ * length, name. Both must fit the room the writers guarantee. */
+_Static_assert(1 + 5 + 10 + 3 + 10 + 10 + 5 + 5 <= HST_EVENT_MAX, "a block event fits HST_EVENT_MAX");
+_Static_assert(1 + 5 + 10 + 10 + 1 + HST_NAME_MAX <= HST_EVENT_MAX, "a mark fits HST_EVENT_MAX");
+
 static inline uint8_t *hst_put(uint8_t *p, uint64_t v) {
   while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
   *p++ = (uint8_t)v;

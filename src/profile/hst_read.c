@@ -171,6 +171,7 @@ static int get(struct hst_cursor *k, uint64_t *v) {
   for (unsigned sh = 0; sh < 64; sh += 7) {
     if (k->p >= k->end) return -1;
     uint8_t b = *k->p++;
+    if (sh == 63 && b > 1) return -1;   /* the 10th byte holds bit 63 only */
     r |= (uint64_t)(b & 0x7f) << sh;
     if (!(b & 0x80)) { *v = r; return 0; }
   }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "profile/hsp_format.h"
+#include "spy_assert.h"
 #include "spy_options.h"
 
 #define SPY_EXPORT __attribute__((visibility("default")))
@@ -111,6 +112,8 @@ void spy_stacks_init(void);
 /* Per-stack counters batched per thread (spy_stacks.c flushes them):
  * a direct-mapped cache of SPY_HOT slots, inline on the hot path. */
 #define SPY_HOT 256
+_Static_assert((SPY_HOT & (SPY_HOT - 1)) == 0 && SPY_HOT % 64 == 0,
+               "spy_hot_of masks with SPY_HOT - 1; spy_hot_dirty has a bit per slot");
 struct spy_hot_slot {
   uint32_t stack;
   uint32_t temporary, temporary_alike;
@@ -223,6 +226,7 @@ void spy_drain_queue(void);
 /* Leave the spy: replay what signal handlers queued meanwhile, and serve
  * a snapshot request that arrived. */
 static inline void spy_leave(void) {
+  SPY_DEBUG_ASSERT(spy_busy > 0);          /* every leave has its enter */
   if (SPY_UNLIKELY(spy_queued) && spy_busy == 1) spy_drain_queue();
   if (SPY_UNLIKELY(spy_request_pending) && spy_busy == 1) spy_serve_request();
   spy_busy--;

@@ -80,6 +80,7 @@ static void arena_fall_back(int err) {
 
 /* Map [arena_mapped, want) . Returns 0 on success. */
 static int arena_grow(uint64_t want) {
+  SPY_ASSERT(want > arena_mapped);     /* else add below wraps around */
   uint64_t add = want - arena_mapped;
   if (add < arena_mapped / 2) add = arena_mapped / 2;
   if (add < ARENA_MIN_GROW) add = ARENA_MIN_GROW;
@@ -148,6 +149,9 @@ void *spy_arena_alloc(size_t bytes, uint64_t *off_out) {
     spy_unlock(&arena_lock);
     return NULL;
   }
+  /* records are cache-line aligned (the reader refuses offsets that are
+   * not 8-aligned) and lie in the mapping */
+  SPY_ASSERT(off % 64 == 0 && off + bytes <= arena_mapped);
   __atomic_store_n(&spy_hdr->arena_used, off + bytes, __ATOMIC_RELEASE);
   spy_unlock(&arena_lock);
   if (off_out) *off_out = off;

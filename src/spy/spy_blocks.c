@@ -97,15 +97,20 @@ void spy_blocks_init(void) {
  * table then stays as it is and keeps working, only fuller). */
 static int shard_grow(struct hsp_shard *s) {
   uint64_t ncap = s->capacity * 2, off;
+  /* home_slot masks with capacity - 1; the copy below needs a free slot */
+  SPY_ASSERT((ncap & (ncap - 1)) == 0 && s->count < ncap);
   struct hsp_block *nt = spy_arena_alloc(ncap * sizeof *nt, &off);
   if (!nt) return 0;
   struct hsp_block *ot = table_of(s);
+  uint64_t moved = 0;
   for (uint64_t i = 0; i < s->capacity; i++) {
     if (!ot[i].ptr) continue;
     uint64_t j = home_slot(mix(ot[i].ptr), ncap - 1);
     while (nt[j].ptr) j = (j + 1) & (ncap - 1);
     nt[j] = ot[i];
+    moved++;
   }
+  SPY_DEBUG_ASSERT(moved == s->count);   /* the count is the table's occupancy */
   uint64_t old_off = s->table_off, old_cap = s->capacity;
   __atomic_store_n(&s->table_off, off, __ATOMIC_RELEASE);
   s->capacity = ncap;
@@ -208,6 +213,8 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   }
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);
+  /* a free slot exists (the probe ends) and the mask is a power of two */
+  SPY_DEBUG_ASSERT(s->count < s->capacity && (s->capacity & mask) == 0);
   while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
   uint32_t missed_stack = 0;
   uint64_t missed_size = 0;
@@ -248,6 +255,7 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
 
 /* Removes slot i of a table with the given mask (backward shift). */
 static void table_delete(struct hsp_block *t, uint64_t mask, uint64_t i) {
+  SPY_DEBUG_ASSERT(t[i].ptr != 0);        /* the hole starts at a live slot */
   uint64_t j = i;
   for (;;) {
     j = (j + 1) & mask;
@@ -277,6 +285,7 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   *out = t[i];
   uint64_t size = HSP_BLOCK_SIZE(&t[i]);
   struct hsp_family_counts *f = &s->fam[HSP_BLOCK_FAMILY(&t[i])];
+  SPY_DEBUG_ASSERT(s->count > 0);         /* a block found is a block counted */
   table_delete(t, mask, i);
   s->count--;
   f->frees++;
@@ -308,6 +317,10 @@ void spy_block_untake(const struct hsp_block *b) {
   uint64_t h = mix(b->ptr);
   struct hsp_shard *s = shard_of(b->ptr);
   int locked = shard_lock(s);
+  if (s->count + 1 >= s->capacity) {    /* full and could not grow (spy_block_add) */
+    shard_unlock(s, locked);            /* keep a free slot: probes must end */
+    return;
+  }
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
   struct hsp_block *t = table_of(s);
   while (t[i].ptr) i = (i + 1) & mask;
@@ -400,8 +413,9 @@ void spy_capture_samples(void) {
     struct hsp_block *t = table_of(s);
     for (uint64_t i = 0; i < s->capacity && n < nstacks; i++) {
       uint32_t st = t[i].stack;
-      if (!t[i].ptr || st >= bits || (seen[st / 8] & (1u << (st % 8))))
-        continue;
+      if (!t[i].ptr) continue;
+      if (SPY_NEVER(st >= bits)) continue;  /* a stack id is an offset in the arena */
+      if (seen[st / 8] & (1u << (st % 8))) continue;
       seen[st / 8] |= (uint8_t)(1u << (st % 8));
       uint64_t size = HSP_BLOCK_SIZE(&t[i]);
       out[n].ptr = t[i].ptr;

@@ -18,8 +18,10 @@
 #include "spy.h"
 #include "spy_locks.h"
 
-#define NODES_CAP 16384           /* powers of two */
-#define EDGES_CAP 16384
+#define NODES_CAP SPY_LOCK_NODES_CAP
+#define EDGES_CAP SPY_LOCK_EDGES_CAP
+_Static_assert((NODES_CAP & (NODES_CAP - 1)) == 0 && (EDGES_CAP & (EDGES_CAP - 1)) == 0,
+               "the node and edge tables mask their hashes with capacity - 1");
 
 static struct hsp_locks *graph;
 struct hsp_lock_node *spy_lock_nodes;
@@ -150,7 +152,8 @@ uint32_t spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
   e = find_edge(key, &slot);
   if (e) {
     intersect(e, gates, ngates);
-  } else if ((graph->edges_count + 1) * 4 <= EDGES_CAP * 3 && slot < EDGES_CAP) {
+  } else if ((graph->edges_count + 1) * 4 <= EDGES_CAP * 3 && SPY_ALWAYS(slot < EDGES_CAP)) {
+    /* (at most 3/4 full, so find_edge met a free slot) */
     e = &edges[slot];
     e->from_stack = from_stack;
     e->to_stack = to_stack;

@@ -156,6 +156,7 @@ HOT void held_push(uint64_t addr, uint32_t node, uint32_t stack, unsigned kind,
 
 HOT void held_remove(int i) {
   struct spy_held *h = &spy_held;
+  SPY_DEBUG_ASSERT(i >= 0 && (unsigned)i < h->n);
   h->sig -= held_hash(h->e[i].node, h->e[i].mode);
   for (unsigned j = (unsigned)i; j + 1 < h->n; j++) h->e[j] = h->e[j + 1];
   h->n--;
@@ -172,6 +173,8 @@ HOT void held_remove(int i) {
  * stack of the first acquisition by this thread from the same return
  * address and stack depth with the same locks held. */
 #define MEMO_SLOTS 64             /* power of two; two ways per key */
+_Static_assert(MEMO_SLOTS >= 2 && (MEMO_SLOTS & (MEMO_SLOTS - 1)) == 0,
+               "key & (MEMO_SLOTS - 2) is an even slot, its second way the next one");
 #define MEMO_EDGES 4
 struct memo {
   uint64_t key;                   /* 0: empty */

@@ -43,7 +43,10 @@ extern int spy_locks_on;               /* --locks and the spy is ready */
 void spy_locks_init(void);             /* resolve the real functions */
 void spy_locks_fork_child(void);
 
-/* The graph lives in the profile. Nodes: 0 when the table is full. */
+/* The graph lives in the profile. Nodes: 0 when the table is full. Node
+ * and edge ids are slot + 1 in tables of fixed capacity (powers of two). */
+#define SPY_LOCK_NODES_CAP 16384
+#define SPY_LOCK_EDGES_CAP 16384
 uint32_t spy_lockgraph_node(uint64_t addr, unsigned kind, uint32_t stack);
 void spy_lockgraph_destroyed(uint64_t addr);
 /* `to` acquired while holding `from`; gates: the other locks held
@@ -61,6 +64,7 @@ extern struct hsp_lock_node *spy_lock_nodes;
 extern struct hsp_lock_edge *spy_lock_edges;
 /* Node `node` is still the lock at addr (not destroyed). */
 static inline int spy_lockgraph_node_live(uint32_t node, uint64_t addr) {
+  SPY_DEBUG_ASSERT(node <= SPY_LOCK_NODES_CAP);
   return node && spy_lock_nodes[node - 1].addr == addr &&
          !__atomic_load_n(&spy_lock_nodes[node - 1].dead, __ATOMIC_RELAXED);
 }
@@ -70,6 +74,7 @@ static inline int spy_lockgraph_node_live(uint32_t node, uint64_t addr) {
  * its cache line never bounces. */
 #define SPY_EDGE_COUNT_MAX 65535
 static inline int spy_lockgraph_seen(uint32_t ref) {   /* 1: saturated */
+  SPY_DEBUG_ASSERT(ref >= 1 && ref <= SPY_LOCK_EDGES_CAP);
   struct hsp_lock_edge *e = &spy_lock_edges[ref - 1];
   uint64_t c = __atomic_load_n(&e->count, __ATOMIC_RELAXED);
   if (c >= SPY_EDGE_COUNT_MAX) return 1;

@@ -30,6 +30,7 @@ void spy_peak_copy(uint64_t in_use) {
                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
     return;
   struct hsp_peak *pk = &spy_hdr->peak;
+  SPY_ASSERT(pk->seq % 2 == 0);          /* one copy at a time, the last one done */
   __atomic_store_n(&pk->seq, pk->seq + 1, __ATOMIC_RELEASE);     /* odd: writing */
   int64_t global = spy_in_use_flush();   /* the stacks agree with it now */
   spy_stacks_copy_peak();

@@ -93,12 +93,14 @@ static uint64_t q_cost(const struct spy_qent *e) { return e->size + e->front + S
 static struct spy_qent *at(const struct qring *r, uint64_t k) { return &r->e[(r->head + k) % r->cap]; }
 
 static void push(struct qring *r, const struct spy_qent *e) {
+  SPY_DEBUG_ASSERT(r->count < r->cap);   /* else the newest overwrites the oldest */
   *at(r, r->count) = *e;
   r->count++;
   r->bytes += q_cost(e);
 }
 
 static struct spy_qent pop(struct qring *r) {
+  SPY_DEBUG_ASSERT(r->count > 0 && r->bytes >= q_cost(at(r, 0)));
   struct spy_qent *slot = at(r, 0), e = *slot;
   slot->user = 0;                 /* a stale pointer would look like a root to the leak scan */
   r->head = (r->head + 1) % r->cap;

@@ -88,6 +88,8 @@ static uint32_t probe(struct stack_table *t, uint32_t hash, const uint64_t *pc,
 /* With insert_lock held: double the table. */
 static struct stack_table *grow(struct stack_table *t) {
   uint64_t ncap = t->capacity * 2, off;
+  /* probes mask with capacity - 1 and end only at a free slot */
+  SPY_ASSERT((ncap & (ncap - 1)) == 0 && spy_hdr->stacks.count < ncap);
   struct stack_table *nt = spy_arena_alloc(8 + ncap * 8, &off);
   if (!nt) return NULL;
   nt->capacity = ncap;
@@ -131,7 +133,10 @@ static uint32_t intern(const uint64_t *pc, unsigned n) {
     }
     uint64_t off;
     struct hsp_stack *s = spy_arena_alloc(sizeof *s + n * 8, &off);
-    if (s && (spy_hdr->stacks.count + 1) < t->capacity) {
+    /* an id is the record's offset / 8 in 32 bits: past 32 GiB of
+     * profile, new stacks go unrecorded (id 0) rather than alias */
+    if (s && (spy_hdr->stacks.count + 1) < t->capacity && off / 8 <= UINT32_MAX) {
+      SPY_ASSERT(slot < t->capacity && !t->slots[slot]);   /* probe's free slot, ours */
       s->hash = hash;
       s->depth = n;
       memcpy(s->pc, pc, n * 8);

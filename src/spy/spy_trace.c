@@ -156,6 +156,8 @@ static inline uint8_t *begin(unsigned kind, unsigned family, uint64_t seq, uint3
 /* Publish the event ending at p: the index fields first, `used` last. */
 static inline void commit(uint8_t *p, uint32_t t, uint64_t seq, int mark) {
   struct hst_chunk *c = me.c;
+  /* begin() left HST_EVENT_MAX bytes of room; the event, from me.p, fits it */
+  SPY_DEBUG_ASSERT(p > me.p && p - me.p <= HST_EVENT_MAX && p <= me.end);
   me.p = p;
   c->t_last = t;
   c->seq_last = seq;

@@ -375,6 +375,7 @@ static void shared_add(const struct rule *r) {
     t = nt;
   }
   uint64_t mask = t->capacity - 1;
+  SPY_ASSERT(t->count < t->capacity);    /* at most half full: the probe ends */
   for (uint64_t i = (r->pc * 0x9e3779b97f4a7c15ull) >> 20 & mask;; i = (i + 1) & mask) {
     if (t->r[i].pc == r->pc) break;
     if (!t->r[i].pc) {
@@ -485,6 +486,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
       memo_store((unsigned)k + 1, n, memo.truncated);
       return (int)total;
     }
+    SPY_DEBUG_ASSERT(n < MEMO_MAX);        /* max was clamped to it */
     struct frame *f = &memo.fresh[n];
     f->pc = pc;
     f->rsp = rsp;

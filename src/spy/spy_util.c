@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -110,6 +111,21 @@ void spy_warn(const char *fmt, ...) {
     off += (size_t)w;
   }
   errno = saved;
+}
+
+/* A broken invariant (spy_assert.h): one line, then SIGABRT, whose
+ * handler (spy_crash.c) still writes the profile's exit state. */
+void spy_assert_fail(const char *file, int line, const char *cond) {
+  char msg[512];
+  size_t n = spy_fmt(msg, sizeof msg - 1, "heapspy: internal error: %s:%d: assertion '%s' failed",
+                     file, line, cond);
+  msg[n++] = '\n';
+  for (size_t off = 0; off < n;) {
+    ssize_t w = write(2, msg + off, n - off);
+    if (w <= 0) { if (w < 0 && errno == EINTR) continue; break; }
+    off += (size_t)w;
+  }
+  abort();
 }
 
 void spy_lock_slow(uint32_t *l) {

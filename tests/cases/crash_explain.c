@@ -18,7 +18,7 @@
 static void *volatile slot;
 static __attribute__((noinline)) void *launder(void *p) { slot = p; return slot; }
 static volatile char sink;
-static void show(const void *block, const void *fault) {
+static __attribute__((access(none, 1))) void show(const void *block, const void *fault) {
   printf("block=%p\nfault=%p\n", block, fault);
   fflush(stdout);
 }

@@ -14,7 +14,7 @@ void *cache[20];                                 /* global: the compiler must ke
 
 static void lose(void) {
   void *volatile p = malloc(300);                  /* the lost buffer */
-  p = NULL; (void)p;
+  p = NULL; (void)p;                              /* volatile: the store stays */
 }
 
 int main(int argc, char **argv) {

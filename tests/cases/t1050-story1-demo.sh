@@ -14,7 +14,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 plan 19
 
-DEMO="$TOP/build/examples/marshal-demo"
+DEMO="$HEAPSPY_BUILD/examples/marshal-demo"
 EXDIR=examples/marshal-leak
 MALLOC_LINE=$(grep -n 'malloc(sizeof \*w' "$TOP/$EXDIR/marshal.c" | cut -d: -f1)
 CALL_LINE=$(grep -n '= marshal_to_wire(previous)' "$TOP/$EXDIR/demo.c" | cut -d: -f1)

@@ -5,7 +5,7 @@
 # --error-exitcode fire. Story 1's demo leaks 100 wire buffers.
 source "$(dirname "$0")/../lib/tap.sh"
 plan 16
-DEMO="$TOP/build/examples/marshal-demo"
+DEMO="$HEAPSPY_BUILD/examples/marshal-demo"
 
 "$HEAPSPY" run --gen-suppressions -o a.hsp -- "$DEMO" 100 2> gen.txt >/dev/null
 sed -n '/^{/,/^}/p' gen.txt > gen.supp

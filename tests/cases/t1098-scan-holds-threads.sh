@@ -12,7 +12,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 plan 18
 PROG="$TESTBIN/scan_threads"
-LIB="$TOP/build/lib/heapspy/libheapspy.so"
+LIB="$HEAPSPY_BUILD/lib/heapspy/libheapspy.so"
 # lost all along: 777 and 555 bytes (definitely), 333 bytes under the 555
 # (indirectly); the 7 threads' DTVs are possibly lost (glibc's thread
 # control block points 16 bytes into each, as memcheck reports too)

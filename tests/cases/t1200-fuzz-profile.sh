@@ -47,7 +47,7 @@ fuzz_build fuzz_profile 20 "$TOP/tests/fuzz/fuzz_profile.c" "$TOP/src/profile/hs
 mkdir -p corpus && cp "$CORPUS"/* corpus/
 # plus one seed of this very build, so the fuzzer always starts from a
 # profile of the current layout
-"$HEAPSPY" run -q -o fresh.hsp -- "$TOP/build/examples/marshal-demo" 20 >/dev/null 2>&1
+"$HEAPSPY" run -q -o fresh.hsp -- "$HEAPSPY_BUILD/examples/marshal-demo" 20 >/dev/null 2>&1
 python3 "$TOP/tests/fuzz/mkseed.py" fresh.hsp corpus/fresh.hspz 65000 || rm -f corpus/fresh.hspz
 fuzz_run fuzz_profile 20
 

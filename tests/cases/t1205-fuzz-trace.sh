@@ -13,7 +13,7 @@ source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/lib/fuzz-lib.sh"
 plan 5
 CORPUS="$TOP/tests/fuzz/corpus-trace"
-LIB="$TOP/build/lib/heapspy/libheapspy.so"
+LIB="$HEAPSPY_BUILD/lib/heapspy/libheapspy.so"
 
 is "$(find "$CORPUS" -type f -size +63k | wc -l)" 0 "every seed is under 64 KB"
 "$HEAPSPY" run --trace -q -o fresh.hsp -- "$TESTBIN/trace_cuts"

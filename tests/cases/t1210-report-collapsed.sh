@@ -13,7 +13,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 plan 11
 
-DEMO="$TOP/build/examples/marshal-demo"
+DEMO="$HEAPSPY_BUILD/examples/marshal-demo"
 LOST_BYTES=$(python3 -c 'print(sum(4 + len("record #%d: temperature %d.%d C" % (i, 20 + i % 7, i % 10)) + 1 for i in range(1000)))')
 
 check "the demo is built (make examples)" test -x "$DEMO"

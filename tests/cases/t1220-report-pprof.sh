@@ -14,7 +14,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 plan 14
 
-DEMO="$TOP/build/examples/marshal-demo"
+DEMO="$HEAPSPY_BUILD/examples/marshal-demo"
 EXDIR=examples/marshal-leak
 MALLOC_LINE=$(grep -n 'malloc(sizeof \*w' "$TOP/$EXDIR/marshal.c" | cut -d: -f1)
 LOST_BYTES=$(python3 -c 'print(sum(4 + len("record #%d: temperature %d.%d C" % (i, 20 + i % 7, i % 10)) + 1 for i in range(1000)))')

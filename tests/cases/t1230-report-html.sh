@@ -15,7 +15,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 plan 13
 
-DEMO="$TOP/build/examples/marshal-demo"
+DEMO="$HEAPSPY_BUILD/examples/marshal-demo"
 EXDIR=examples/marshal-leak
 MALLOC_LINE=$(grep -n 'malloc(sizeof \*w' "$TOP/$EXDIR/marshal.c" | cut -d: -f1)
 

@@ -16,7 +16,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 plan 20
 
-DEMO="$TOP/build/examples/marshal-demo"
+DEMO="$HEAPSPY_BUILD/examples/marshal-demo"
 EXDIR=examples/marshal-leak
 MALLOC_LINE=$(grep -n 'malloc(sizeof \*w' "$TOP/$EXDIR/marshal.c" | cut -d: -f1)
 DESCRIBE_LINE=$(grep -n 'malloc(64)' "$TOP/$EXDIR/component.c" | cut -d: -f1)

@@ -25,7 +25,7 @@ timeout 25 "$HEAPSPY" run -q --locks --yield-after-unlock -o yl.hsp -- "$PROG" >
 n=$(interleaved yl.out)
 check "with --locks too (${n:-?} of 2000)" [ "${n:--1}" -ge 1900 ]
 
-timeout 25 env LD_PRELOAD="$TOP/build/lib/heapspy/libheapspy.so" HEAPSPY_OPTIONS="profile=$PWD/env.hsp:yield_after_unlock=1" "$PROG" >env.out 2>env.err
+timeout 25 env LD_PRELOAD="$HEAPSPY_BUILD/lib/heapspy/libheapspy.so" HEAPSPY_OPTIONS="profile=$PWD/env.hsp:yield_after_unlock=1" "$PROG" >env.out 2>env.err
 n=$(interleaved env.out)
 check "HEAPSPY_OPTIONS=yield_after_unlock=1 by hand (${n:-?} of 2000)" [ "${n:--1}" -ge 1900 ]
 

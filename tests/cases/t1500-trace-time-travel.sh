@@ -9,7 +9,7 @@ plan 27
 SRC="$TOP/tests/cases/trace_cuts.c"
 LINE_A=$(grep -n 'site A' "$SRC" | tail -1 | cut -d: -f1)
 LINE_W=$(grep -n 'site W' "$SRC" | tail -1 | cut -d: -f1)
-LIB="$TOP/build/lib/heapspy/libheapspy.so"
+LIB="$HEAPSPY_BUILD/lib/heapspy/libheapspy.so"
 
 # at NAME PROFILE: "bytes blocks" of report --at NAME
 at() { "$HEAPSPY" report --at "$1" --format json "$2" > at.json && json at.json '"%d %d" % (j["in_use_bytes"], j["in_use_blocks"])'; }

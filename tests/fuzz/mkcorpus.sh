@@ -9,8 +9,9 @@
 # story-1 demo). Writes only tests/fuzz/corpus/; each seed stays < 64 KB.
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-H="$TOP/build/bin/heapspy"
-B="$TOP/build/tests"
+BUILD="${HEAPSPY_BUILD:-$TOP/build}"
+H="$BUILD/bin/heapspy"
+B="$BUILD/tests"
 OUT="$TOP/tests/fuzz/corpus"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -27,7 +28,7 @@ seed basics "$B/run_basics"                         # leak, realloc, calloc; ver
 seed pool "$B/client_pool"                          # custom families, samples
 seed cxx "$B/cxx_families"                          # new/new[] families
 seed kill "$B/exit_paths" sigkill                   # killed: no scan, no exit
-seed demo30 "$TOP/build/examples/marshal-demo" 30   # checkpoint, timeline, modules
+seed demo30 "$BUILD/examples/marshal-demo" 30   # checkpoint, timeline, modules
 # the raw form too: a header alone (the reader must say what is missing)
 "$H" run -q -o "$TMP/raw.hsp" -- "$B/run_basics" >/dev/null 2>&1 || true
 head -c 8192 "$TMP/raw.hsp" >"$OUT/raw-header-only.hsp"

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tests/golden/mask.py KIND FILE: print a report with what changes from run
+"""tests/golden/mask.py KIND FILE [TOP [BUILD]]: print a report with what changes from run
 to run masked, so that two runs of the same program compare equal and any
 other change of output shows. KIND is text or json.
 
@@ -8,13 +8,24 @@ the kernel's RSS and virtual sizes, the timeline's rows and verdict (they
 follow the clock), the sample block's bytes (which block of a site is the
 sample is not fixed) and the source tree's path. Never masked: counts,
 sizes, leak kinds, stacks (function, file, line, module), sections and
-their wording. Must never drop a line that is not about time or place."""
+their wording. TOP (the source tree) reads $TOP, and BUILD (the build
+directory under test, e.g. make check-debug's build-debug) $TOP/build, so
+every build compares with the same expected files. Must never drop a line
+that is not about time or place."""
 import json
 import re
 import sys
 
 kind, path = sys.argv[1], sys.argv[2]
 tmp = sys.argv[3] if len(sys.argv) > 3 else None
+build = sys.argv[4] if len(sys.argv) > 4 else None
+
+
+def places(s):
+    """The build directory, then the source tree, by name."""
+    if build:
+        s = s.replace(build, "$TOP/build")
+    return s.replace(tmp, "$TOP") if tmp else s
 
 TIME_KEYS = {"duration_ms", "first_alloc_ms", "t_ms", "at_ms", "time_ms", "peak_ms",
              "elapsed_ms", "ms", "rss_bytes", "vsize_bytes", "rss", "virtual", "pid", "tid",
@@ -36,15 +47,14 @@ def mask_json(v, key=None):
         return v
     if isinstance(v, str):
         v = ADDR.sub("0xADDR", v)
-        return v.replace(tmp, "$TOP") if tmp else v
+        return places(v)
     return v
 
 
 def mask_text(lines):
     out, in_timeline = [], False
     for line in lines:
-        if tmp:
-            line = line.replace(tmp, "$TOP")
+        line = places(line)
         if line.startswith("TIMELINE"):
             in_timeline = True
             out.append(line)

@@ -8,8 +8,9 @@
 # private temporary directory.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-HEAPSPY="${HEAPSPY_UNDER_TEST:-$TOP/build/bin/heapspy}"
-TB="$TOP/build/tests"
+BUILD="${HEAPSPY_BUILD:-$TOP/build}"     # the tree under test (make check-debug: build-debug)
+HEAPSPY="${HEAPSPY_UNDER_TEST:-$BUILD/bin/heapspy}"
+TB="$BUILD/tests"
 out=$(cd "$1" && pwd) || exit 2
 work=$(mktemp -d "${TMPDIR:-/tmp}/heapspy-golden.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -21,12 +22,12 @@ story() {
   "$HEAPSPY" run -q -o "$name.hsp" "$@" >/dev/null 2>"$name.run-err" </dev/null
   "$HEAPSPY" report "$name.hsp" >"$name.txt" 2>&1
   "$HEAPSPY" report --format json "$name.hsp" >"$name.json" 2>&1
-  /usr/bin/python3 "$TOP/tests/golden/mask.py" text "$name.txt" "$TOP" >"$out/$name.txt"
-  /usr/bin/python3 "$TOP/tests/golden/mask.py" json "$name.json" "$TOP" >"$out/$name.json"
+  /usr/bin/python3 "$TOP/tests/golden/mask.py" text "$name.txt" "$TOP" "$BUILD" >"$out/$name.txt"
+  /usr/bin/python3 "$TOP/tests/golden/mask.py" json "$name.json" "$TOP" "$BUILD" >"$out/$name.json"
 }
 
 # 1: the string that leaked through a wrapper
-story story1-marshal -- "$TOP/build/examples/marshal-demo" 100 100
+story story1-marshal -- "$BUILD/examples/marshal-demo" 100 100
 # 2: the freed object someone still released (--check sees the write)
 story story2-use-after-free --check -- "$TB/check_heap" use-after-free
 # 4: the report that survives every exit path

@@ -5,8 +5,11 @@
 # exit status is non-zero when any check failed.
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-HEAPSPY="${HEAPSPY_UNDER_TEST:-$TOP/build/bin/heapspy}"
-TESTBIN="$TOP/build/tests"          # compiled test programs
+# The built tree under test, an absolute path: build/ unless the caller
+# says otherwise (make check-debug: HEAPSPY_BUILD=$TOP/build-debug).
+HEAPSPY_BUILD="${HEAPSPY_BUILD:-$TOP/build}"
+HEAPSPY="${HEAPSPY_UNDER_TEST:-$HEAPSPY_BUILD/bin/heapspy}"
+TESTBIN="$HEAPSPY_BUILD/tests"      # compiled test programs
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/heapspy-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1

@@ -6,7 +6,7 @@
 # must not have needed libunwind's help for any of them.
 source "$(dirname "$0")/../lib/tap.sh"
 
-LIB="$TOP/build/lib/heapspy/libheapspy.so"
+LIB="$HEAPSPY_BUILD/lib/heapspy/libheapspy.so"
 plan 20
 
 check_program() {   # name, command...

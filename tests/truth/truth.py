@@ -23,8 +23,9 @@ import time
 import xml.etree.ElementTree as ET
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TESTBIN = os.path.join(TOP, "build", "tests")
-HEAPSPY = os.environ.get("HEAPSPY_UNDER_TEST", os.path.join(TOP, "build", "bin", "heapspy"))
+BUILD = os.environ.get("HEAPSPY_BUILD", os.path.join(TOP, "build"))   # the tree under test
+TESTBIN = os.path.join(BUILD, "tests")
+HEAPSPY = os.environ.get("HEAPSPY_UNDER_TEST", os.path.join(BUILD, "bin", "heapspy"))
 SOURCES = {"check_heap": "tests/cases/check_heap.c", "check_cxx": "tests/cases/check_cxx.cpp"}
 TIMEOUT = 120
 

@@ -4,27 +4,19 @@
  * legacy, the hash dropped), D; plain C names and malformed symbols give
  * NULL, so the symbolizer shows them as they are.
  */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/demangle.h"
-
-static int n, failed;
+#include "tap.h"
 
 static void is(const char *mangled, const char *want) {
   char *got = hs_demangle(mangled);
-  int ok = want ? got && !strcmp(got, want) : !got;
-  printf("%s %d - %s -> %s\n", ok ? "ok" : "not ok", ++n, mangled, want ? want : "NULL");
-  if (!ok) {
-    printf("#   got: %s\n", got ? got : "NULL");
-    failed++;
-  }
+  is_str(got, want, "%s -> %s", mangled, want ? want : "NULL");
   free(got);
 }
 
 int main(void) {
-  printf("1..12\n");
+  plan(12);
   is("_ZN3foo3barEv", "foo::bar()");
   is("_ZNSt6vectorIiSaIiEE9push_backERKi", "std::vector<int, std::allocator<int> >::push_back(int const&)");
   is("_Znwm", "operator new(unsigned long)");
@@ -37,5 +29,5 @@ int main(void) {
   is("_start", NULL);
   is("_ZN3foo", NULL);                 /* truncated */
   is("_RNvC", NULL);
-  return failed != 0;
+  return done_testing();
 }

@@ -15,8 +15,7 @@
 
 #include "spy/spy.h"
 #include "spy/spy_check.h"
-
-static int n, failed;
+#include "tap.h"
 
 struct sample {
   const char *bytes;   /* hex, as objdump prints them */
@@ -104,20 +103,12 @@ static size_t parse(const char *hex, uint8_t *out) {
   return k;
 }
 
-static void check(int cond, const char *desc) {
-  n++;
-  if (cond) printf("ok %d - %s\n", n, desc);
-  else { printf("not ok %d - %s\n", n, desc); failed++; }
-}
-
 int main(void) {
-  char desc[160];
   for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
     uint8_t code[16];
     size_t len = parse(samples[i].bytes, code);
-    unsigned got = spy_insn_access_size(code, len);
-    snprintf(desc, sizeof desc, "%s: %u (got %u)", samples[i].what, samples[i].size, got);
-    check(got == samples[i].size, desc);
+    is_int(spy_insn_access_size(code, len), samples[i].size, "%s: %u", samples[i].what,
+           samples[i].size);
   }
 
   /* The instruction's bytes up to its ModRM end a page; the next page is
@@ -133,17 +124,15 @@ int main(void) {
     uint8_t code[16];
     size_t len = parse(edge[i].bytes, code);
     memcpy(map + page - len, code, len);
-    snprintf(desc, sizeof desc, "%s at a page's end, the next one inaccessible: %u",
-             edge[i].bytes, edge[i].size);
-    check(spy_insn_access_size(map + page - len, 15) == edge[i].size, desc);
+    is_int(spy_insn_access_size(map + page - len, 15), edge[i].size,
+           "%s at a page's end, the next one inaccessible: %u", edge[i].bytes, edge[i].size);
   }
 
   /* Truncated: fewer bytes than the encoding needs. */
-  check(spy_insn_access_size((const uint8_t *)"\x62\xe1\xfe\x28\x7f", 5) == 0,
-        "EVEX store without its ModRM byte: 0");
-  check(spy_insn_access_size((const uint8_t *)"\x66\x66\x66", 3) == 0, "prefixes only: 0");
-  check(spy_insn_access_size((const uint8_t *)"", 0) == 0, "no bytes: 0");
+  is_int(spy_insn_access_size((const uint8_t *)"\x62\xe1\xfe\x28\x7f", 5), 0,
+         "EVEX store without its ModRM byte: 0");
+  is_int(spy_insn_access_size((const uint8_t *)"\x66\x66\x66", 3), 0, "prefixes only: 0");
+  is_int(spy_insn_access_size((const uint8_t *)"", 0), 0, "no bytes: 0");
 
-  printf("1..%d\n", n);
-  return failed != 0;
+  return done_testing();
 }

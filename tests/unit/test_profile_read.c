@@ -11,10 +11,7 @@
 #include <unistd.h>
 
 #include "profile/hsp_read.h"
-
-static int n, failed;
-#define CHECK(cond, desc) do { n++; if (cond) printf("ok %d - %s\n", n, desc); \
-  else { printf("not ok %d - %s\n", n, desc); failed++; } } while (0)
+#include "tap.h"
 
 #define SIZE (1 << 20)
 static uint8_t img[SIZE];
@@ -93,55 +90,55 @@ int main(void) {
   if (fd < 0) return 1;
   close(fd);
   char err[2048];
-  printf("1..17\n");
+  plan(17);
 
   uint64_t len = build();
   struct hsp_profile p;
   write_img(len);
-  CHECK(hsp_open(&p, path, err, sizeof err) == 0, "a valid profile opens");
+  ok(hsp_open(&p, path, err, sizeof err) == 0, "a valid profile opens");
   struct hsp_block *b;
   size_t nb = hsp_live_blocks(&p, &b);
-  CHECK(nb == 2 && b[0].ptr == 0x1000 && b[1].ptr == 0x3000,
+  ok(nb == 2 && b[0].ptr == 0x1000 && b[1].ptr == 0x3000,
         "live blocks are deduplicated and sorted by address");
   free(b);
   struct hsp_family_counts fc[HSP_MAX_FAMILIES];
   hsp_family_totals(&p, fc);
-  CHECK(fc[0].allocs == 10 && fc[0].frees == 9 && fc[1].bytes_allocated == 90,
+  ok(fc[0].allocs == 10 && fc[0].frees == 9 && fc[1].bytes_allocated == 90,
         "family counters are summed over shards");
   const struct hsp_module *mods[8];
-  CHECK(hsp_modules(&p, mods, 8) == 2 && !strcmp(mods[1]->path, "/lib/a.so"),
+  ok(hsp_modules(&p, mods, 8) == 2 && !strcmp(mods[1]->path, "/lib/a.so"),
         "module list is read in order");
   const struct hsp_stack *st = hsp_stack(&p, (uint32_t)((HSP_HEADER_SIZE +
       sizeof(struct hsp_shard) * HSP_SHARDS + 4 * sizeof(struct hsp_block)) / 8));
-  CHECK(st && st->depth == 2 && st->pc[1] == 0x402000, "stacks are found by id");
-  CHECK(hsp_stack(&p, (uint32_t)(SIZE / 8 + 100)) == NULL, "a stack id past the end is refused");
+  ok(st && st->depth == 2 && st->pc[1] == 0x402000, "stacks are found by id");
+  ok(hsp_stack(&p, (uint32_t)(SIZE / 8 + 100)) == NULL, "a stack id past the end is refused");
   const struct hsp_mark *mk[4];
-  CHECK(hsp_marks(&p, mk, 4) == 1 && !strcmp(mk[0]->name, "halfway"), "checkpoints are read");
+  ok(hsp_marks(&p, mk, 4) == 1 && !strcmp(mk[0]->name, "halfway"), "checkpoints are read");
   hsp_close(&p);
 
-  CHECK(open_err(100, err, sizeof err) < 0 && strstr(err, "header incomplete"),
+  ok(open_err(100, err, sizeof err) < 0 && strstr(err, "header incomplete"),
         "a file shorter than the header: 'header incomplete'");
-  CHECK(open_err(0, err, sizeof err) < 0 && strstr(err, "may not have started"),
+  ok(open_err(0, err, sizeof err) < 0 && strstr(err, "may not have started"),
         "an empty file: says the program may not have started");
-  CHECK(open_err(len - 200, err, sizeof err) < 0 && strstr(err, "truncated"),
+  ok(open_err(len - 200, err, sizeof err) < 0 && strstr(err, "truncated"),
         "records past the end of the file: 'truncated'");
   build();
   img[0] = 'X';
-  CHECK(open_err(len, err, sizeof err) < 0 && strstr(err, "bad magic"), "bad magic is named");
+  ok(open_err(len, err, sizeof err) < 0 && strstr(err, "bad magic"), "bad magic is named");
   build();
   hdr()->version = HSP_VERSION + 1;
-  CHECK(open_err(len, err, sizeof err) < 0 && strstr(err, "newer than this heapspy"),
+  ok(open_err(len, err, sizeof err) < 0 && strstr(err, "newer than this heapspy"),
         "a future version asks for an upgrade");
   build();
   hdr()->nfamilies = 1000;
-  CHECK(open_err(len, err, sizeof err) < 0 && strstr(err, "family count"), "a corrupt family count is named");
+  ok(open_err(len, err, sizeof err) < 0 && strstr(err, "family count"), "a corrupt family count is named");
 
   /* a module list that loops back must end, not hang */
   build();
   struct hsp_module *m2 = (struct hsp_module *)(img + ((struct hsp_module *)(img + hdr()->modules_off))->next_off);
   m2->next_off = hdr()->modules_off;
   write_img(len);
-  CHECK(hsp_open(&p, path, err, sizeof err) == 0 && hsp_modules(&p, mods, 8) == 2,
+  ok(hsp_open(&p, path, err, sizeof err) == 0 && hsp_modules(&p, mods, 8) == 2,
         "a cyclic module list stops after each record once");
   hsp_close(&p);
 
@@ -149,7 +146,7 @@ int main(void) {
   build();
   ((struct hsp_shard *)(img + hdr()->shards_off))[0].table_off = SIZE * 4;
   write_img(len);
-  CHECK(hsp_open(&p, path, err, sizeof err) == 0 && hsp_live_blocks(&p, &b) == 0,
+  ok(hsp_open(&p, path, err, sizeof err) == 0 && hsp_live_blocks(&p, &b) == 0,
         "a shard table outside the file yields no blocks, no crash");
   free(b);
   hsp_close(&p);
@@ -159,11 +156,11 @@ int main(void) {
   hdr()->flags |= HSP_FLAG_INCOMPLETE;
   hdr()->arena_used = len + 4096;
   write_img(len);
-  CHECK(hsp_open(&p, path, err, sizeof err) == 0 && p.incomplete,
+  ok(hsp_open(&p, path, err, sizeof err) == 0 && p.incomplete,
         "a disk-full profile opens and says it is incomplete");
   hsp_close(&p);
-  CHECK(hsp_open(&p, "/nonexistent/x.hsp", err, sizeof err) < 0 && strstr(err, "No such file"),
+  ok(hsp_open(&p, "/nonexistent/x.hsp", err, sizeof err) < 0 && strstr(err, "No such file"),
         "a missing profile names the system error");
   unlink(path);
-  return failed ? 1 : 0;
+  return done_testing();
 }

@@ -14,11 +14,12 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "tap.h"
 
 #if defined(__has_attribute)
 #if __has_attribute(noipa)
@@ -29,26 +30,9 @@
 #define HS_T_NOIPA __attribute__((noinline))
 #endif
 
-/* ---- TAP --------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------- */
 
 #define T_PLAN 18
-
-static int t_num, t_failed;
-
-static void t_ok(int cond, const char *fmt, ...) {
-  va_list ap;
-  printf("%s %d - ", cond ? "ok" : "not ok", ++t_num);
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  printf("\n");
-  if (!cond)
-    t_failed++;
-}
-
-static void t_skip(const char *what, const char *why) {
-  printf("ok %d - %s # SKIP %s\n", ++t_num, what, why);
-}
 
 static int t_streq(const char *a, const char *b) {
   return a == b || (a && b && strcmp(a, b) == 0);
@@ -177,111 +161,104 @@ int main(void) {
   struct hs_frame f[16];
   size_t n;
 
-  printf("1..%d\n", T_PLAN);
-  fflush(stdout);
+  plan(T_PLAN);
   dl_iterate_phdr(t_collect, NULL);
   const char *exe = t_base(t_mods[0].path);
   uint64_t exe_base = t_mods[0].base;
 
   struct hs_symbolizer *s = hs_symbolizer_new(t_mods, t_nmods, NULL);
-  t_ok(s != NULL, "symbolizer created for %zu modules", t_nmods);
+  ok(s != NULL, "symbolizer created for %zu modules", t_nmods);
   if (!s)
     return 1;
-  t_ok(t_streq(hs_symbolizer_warnings(s), ""), "no warnings for own modules");
+  is_str(hs_symbolizer_warnings(s), "", "no warnings for own modules");
 
   /* A return address in a plain function: the call's line. */
-  int failed_before = t_failed;
   uint64_t pc = (uint64_t)(uintptr_t)hs_t_direct();
   n = hs_symbolize(s, pc, 1, f, 16);
-  t_ok(n == 1 && t_streq(f[0].function, "hs_t_direct") &&
+  if (!ok(n == 1 && t_streq(f[0].function, "hs_t_direct") &&
            t_streq(t_base(f[0].file), "test_symbolize.c") &&
            f[0].line == g_direct_line && t_streq(f[0].module, exe) &&
            f[0].offset == pc - exe_base && f[0].pc == pc && !f[0].inlined,
-       "direct call: hs_t_direct at test_symbolize.c:%d", g_direct_line);
-  if (t_failed != failed_before)
+       "direct call: hs_t_direct at test_symbolize.c:%d", g_direct_line))
     t_dump(f, n);
   const char *first_name = n ? f[0].function : NULL;
 
   /* Same pc again: served from the cache, same interned strings. */
   n = hs_symbolize(s, pc, 1, f, 16);
-  t_ok(n == 1 && f[0].function == first_name && first_name != NULL,
+  ok(n == 1 && f[0].function == first_name && first_name != NULL,
        "repeated pc gives the same interned strings");
 
   /* A return address inside inlined code: inline frame, then caller. */
-  failed_before = t_failed;
   pc = (uint64_t)(uintptr_t)hs_t_inline_outer();
   n = hs_symbolize(s, pc, 1, f, 16);
-  t_ok(n == 2 && t_streq(f[0].function, "hs_t_inline_helper") &&
+  int good = ok(n == 2 && t_streq(f[0].function, "hs_t_inline_helper") &&
            t_streq(t_base(f[0].file), "test_symbolize.c") &&
            f[0].line == g_inl_line && f[0].inlined == 1 &&
            t_streq(f[0].module, exe) && f[0].offset == pc - exe_base,
        "inlined frame: hs_t_inline_helper at test_symbolize.c:%d",
        g_inl_line);
-  t_ok(n == 2 && t_streq(f[1].function, "hs_t_inline_outer") &&
+  good &= ok(n == 2 && t_streq(f[1].function, "hs_t_inline_outer") &&
            t_streq(t_base(f[1].file), "test_symbolize.c") &&
            f[1].line == g_inl_call_line && f[1].inlined == 0 &&
            t_streq(f[1].module, exe) && f[1].offset == pc - exe_base &&
            f[1].pc == pc,
        "outer frame: hs_t_inline_outer at call line test_symbolize.c:%d",
        g_inl_call_line);
-  if (t_failed != failed_before)
+  if (!good)
     t_dump(f, n);
 
   /* max smaller than the chain keeps the innermost frames. */
   n = hs_symbolize(s, pc, 1, f, 1);
-  t_ok(n == 1 && t_streq(f[0].function, "hs_t_inline_helper") &&
+  ok(n == 1 && t_streq(f[0].function, "hs_t_inline_helper") &&
            f[0].line == g_inl_line,
        "max=1 keeps the innermost frame");
-  t_ok(hs_symbolize(s, pc, 1, f, 0) == 0, "max=0 writes nothing");
+  ok(hs_symbolize(s, pc, 1, f, 0) == 0, "max=0 writes nothing");
 
   /* A libc function (stripped system library, maybe with debug info). */
   void *qs = dlsym(RTLD_DEFAULT, "qsort");
   const struct hs_module_info *libc = t_mod_named("libc.so.6");
   if (!qs || !libc) {
-    t_skip("libc function", "libc.so.6 or qsort not found");
+    skip("libc.so.6 or qsort not found", "libc function");
   } else {
     pc = (uint64_t)(uintptr_t)qs;
     n = hs_symbolize(s, pc, 0, f, 16);
-    failed_before = t_failed;
-    t_ok(n >= 1 && t_streq(f[n - 1].function, "qsort") &&
+    if (!ok(n >= 1 && t_streq(f[n - 1].function, "qsort") &&
              t_streq(f[n - 1].module, "libc.so.6") &&
              f[n - 1].offset == pc - libc->base,
-         "libc: qsort in libc.so.6");
-    if (t_failed != failed_before)
+         "libc: qsort in libc.so.6"))
       t_dump(f, n);
   }
 
   /* A C++ symbol from libstdc++ (linked for __cxa_demangle): demangled. */
   void *dtor = dlsym(RTLD_DEFAULT, "_ZNSt9exceptionD2Ev");
   if (!dtor || !t_mod_named("libstdc++.so.6")) {
-    t_skip("C++ demangling", "libstdc++.so.6 not loaded");
+    skip("libstdc++.so.6 not loaded", "C++ demangling");
   } else {
     n = hs_symbolize(s, (uint64_t)(uintptr_t)dtor, 0, f, 16);
-    t_ok(n >= 1 && t_streq(f[n - 1].function, "std::exception::~exception()") &&
-             t_streq(f[n - 1].module, "libstdc++.so.6"),
-         "C++: std::exception::~exception() demangled");
-    if (n < 1 || !t_streq(f[n - 1].function, "std::exception::~exception()"))
+    if (!ok(n >= 1 && t_streq(f[n - 1].function, "std::exception::~exception()") &&
+                t_streq(f[n - 1].module, "libstdc++.so.6"),
+            "C++: std::exception::~exception() demangled"))
       t_dump(f, n);
   }
 
   /* An address in no module. */
   n = hs_symbolize(s, 0x10, 1, f, 16);
-  t_ok(n == 1 && f[0].function == NULL && f[0].module == NULL &&
+  ok(n == 1 && f[0].function == NULL && f[0].module == NULL &&
            f[0].file == NULL && f[0].line == 0 && f[0].offset == 0 &&
            f[0].pc == 0x10 && !f[0].inlined,
        "address in no module: all unknown");
   n = hs_symbolize(s, 0, 1, f, 16);
-  t_ok(n == 1 && f[0].module == NULL && f[0].pc == 0,
+  ok(n == 1 && f[0].module == NULL && f[0].pc == 0,
        "pc 0 as a return address: no module, no crash");
 
   /* The vDSO has no file: module+offset only. */
   const struct hs_module_info *vdso = t_mod_named("linux-vdso.so.1");
   if (!vdso || vdso->end <= vdso->start) {
-    t_skip("vdso module+offset", "no linux-vdso.so.1 in the module list");
+    skip("no linux-vdso.so.1 in the module list", "vdso module+offset");
   } else {
     pc = vdso->start + 0x10;
     n = hs_symbolize(s, pc, 0, f, 16);
-    t_ok(n == 1 && f[0].function == NULL && f[0].file == NULL &&
+    ok(n == 1 && f[0].function == NULL && f[0].file == NULL &&
              t_streq(f[0].module, "linux-vdso.so.1") &&
              f[0].offset == pc - vdso->base,
          "vdso: module+offset, no function");
@@ -300,10 +277,10 @@ int main(void) {
   };
   s = hs_symbolizer_new(&ghost, 1, "/nonexistent/heapspy-debug");
   n = s ? hs_symbolize(s, 0x7e0000001234ull, 1, f, 16) : 0;
-  t_ok(n == 1 && f[0].function == NULL && f[0].file == NULL &&
+  ok(n == 1 && f[0].function == NULL && f[0].file == NULL &&
            t_streq(f[0].module, "libghost.so.1") && f[0].offset == 0x1234,
        "missing file: libghost.so.1+0x1234");
-  t_ok(s && t_streq(hs_symbolizer_warnings(s), ""),
+  ok(s && t_streq(hs_symbolizer_warnings(s), ""),
        "missing file: no build-id warning");
   hs_symbolizer_free(s);
 
@@ -322,12 +299,9 @@ int main(void) {
   char want[4200];
   snprintf(want, sizeof want,
            "%s: build-id differs from the run; symbols may be wrong\n", exe);
-  const char *got = s ? hs_symbolizer_warnings(s) : NULL;
-  t_ok(t_streq(got, want), "wrong build-id: exactly one warning");
-  if (!t_streq(got, want))
-    printf("#   got: %s", t_str(got));
+  is_str(s ? hs_symbolizer_warnings(s) : NULL, want, "wrong build-id: exactly one warning");
   n = s ? hs_symbolize(s, pc, 1, f, 16) : 0;
-  t_ok(n == 1 && t_streq(f[0].function, "hs_t_direct") &&
+  ok(n == 1 && t_streq(f[0].function, "hs_t_direct") &&
            f[0].line == g_direct_line,
        "wrong build-id: still symbolized");
   hs_symbolizer_free(s);
@@ -335,13 +309,9 @@ int main(void) {
   /* No modules at all. */
   s = hs_symbolizer_new(NULL, 0, NULL);
   n = s ? hs_symbolize(s, pc, 1, f, 16) : 0;
-  t_ok(n == 1 && f[0].module == NULL && f[0].function == NULL,
+  ok(n == 1 && f[0].module == NULL && f[0].function == NULL,
        "empty module list: no crash");
   hs_symbolizer_free(s);
 
-  if (t_num != T_PLAN) {
-    printf("# ran %d tests, planned %d\n", t_num, T_PLAN);
-    return 1;
-  }
-  return t_failed ? 1 : 0;
+  return done_testing();
 }
