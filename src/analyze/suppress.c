@@ -81,6 +81,7 @@ static int tool_kind(const char *t, int *target, unsigned *kinds) {
   *kinds = 0;
   if (!strcmp(t, "Memcheck:Leak") || !strcmp(t, "heapspy:Leak")) {
     *target = FOR_LEAK;
+    *kinds = HS_KINDS_ALL;             /* until a match-leak-kinds line says otherwise */
     return 0;
   }
   if (!strcmp(t, "Memcheck:Free")) *kinds = FREE_KINDS;
@@ -243,7 +244,7 @@ static int stack_matches(struct hs_model *m, const struct supp *s, uint32_t stac
 }
 
 static int supp_matches(struct hs_model *m, const struct supp *s, const struct hs_group *g) {
-  if (s->target != FOR_LEAK || (s->kinds && !(s->kinds & (1u << g->kind)))) return 0;
+  if (s->target != FOR_LEAK || !(s->kinds & (1u << g->kind))) return 0;
   return stack_matches(m, s, g->stack);
 }
 

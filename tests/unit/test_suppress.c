@@ -141,6 +141,12 @@ static const char good[] =
     "   overflow-any-size\n"
     "   Memcheck:Addr8\n"
     "   fun:check_all\n"
+    "}\n"
+    "{\n"
+    "   kinds-none: would match any stack, but of no kind\n"
+    "   Memcheck:Leak\n"
+    "   match-leak-kinds: none\n"
+    "   ...\n"
     "}\n";
 
 int main(void) {
@@ -204,7 +210,7 @@ int main(void) {
 
   char err[1200] = "";
   struct hs_suppressions *s = hs_suppressions_load(file_with("good.supp", good), err, sizeof err);
-  if (!ok(s != NULL, "a file of eight entries (one another tool's) loads"))
+  if (!ok(s != NULL, "a file of nine entries (one another tool's) loads"))
     diag("%s", err);
   hs_suppressions_apply(s, &m);
   hs_suppressions_free(s);
@@ -226,6 +232,7 @@ int main(void) {
     "a frame without a function in /usr/lib/libgadget.so.1: obj: with ? (the recorded path)",
     "an unclassified group is never suppressed",
   };
+  /* groups 1, 3, 4, 6 and 7 also pass kinds-none: match-leak-kinds: none matches no kind */
   for (size_t i = 0; i < m.ngroups; i++)
     is_str(groups[i].suppressed, want_group[i], "group %zu: %s", i, why_group[i]);
   is_u64(m.suppressed_bytes, 100 + 300 + 600 + 900, "suppressed bytes: groups 0, 2, 5, 8");
