@@ -72,6 +72,15 @@ static unsigned number(const char *opt, const char *v, unsigned lo, unsigned hi)
   return (unsigned)hs_count_arg("run", opt, v, lo, hi);
 }
 
+/* A suppressions file is read now, so a bad one stops heapspy before the
+ * program starts (even under -q, which renders no report). */
+static void check_suppressions(const char *path) {
+  char err[1200];
+  struct hs_suppressions *s = hs_suppressions_load(path, err, sizeof err);
+  if (!s) hs_die(HS_EXIT_USAGE, "run: %s", err);
+  hs_suppressions_free(s);
+}
+
 /* The option getopt_long returned: its table index. */
 static unsigned option_of(int c) {
   for (unsigned i = 0; i < RUN_OPT_COUNT; i++)
@@ -139,6 +148,7 @@ void run_options_parse(int argc, char **argv, struct run_opts *o) {
         hs_die(HS_EXIT_USAGE, "run: at most %zu --suppressions files", o->nsupp);
       if (access(optarg, R_OK) < 0)
         hs_die(HS_EXIT_USAGE, "run: cannot read suppressions %s: %s", optarg, strerror(errno));
+      check_suppressions(optarg);
       o->supp[o->nsupp++] = optarg;
       break;
     case RUN_OPT_GENSUPP: o->gen_suppressions = 1; break;

@@ -4,7 +4,7 @@
 # prints entries ready to paste; --errors-for-leak-kinds picks what makes
 # --error-exitcode fire. Story 1's demo leaks 100 wire buffers.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 16
+plan 18
 DEMO="$HEAPSPY_BUILD/examples/marshal-demo"
 
 "$HEAPSPY" run --gen-suppressions -o a.hsp -- "$DEMO" 100 2> gen.txt >/dev/null
@@ -64,4 +64,8 @@ printf '{\n  broken\n  Memcheck:Leak\n  fn:malloc\n}\n' > bad.supp
 "$HEAPSPY" report --suppressions bad.supp a.hsp 2> b.txt >/dev/null
 is "$?" "125" "a malformed suppression file is a usage error"
 like "$(cat b.txt)" "bad.supp:4: unknown frame line 'fn:malloc'" "naming the file and line"
+"$HEAPSPY" run -q --suppressions bad.supp -o never.hsp -- "$DEMO" 100 >never.out 2> b.txt
+is "$?:$(cat b.txt)" "125:heapspy: run: bad.supp:4: unknown frame line 'fn:malloc'" \
+   "run refuses it too, even with -q (no report to render), before the program starts"
+check "the program did not start" test ! -s never.out
 done_testing
