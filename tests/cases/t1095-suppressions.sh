@@ -65,7 +65,7 @@ printf '{\n  broken\n  Memcheck:Leak\n  fn:malloc\n}\n' > bad.supp
 is "$?" "125" "a malformed suppression file is a usage error"
 like "$(cat b.txt)" "bad.supp:4: unknown frame line 'fn:malloc'" "naming the file and line"
 "$HEAPSPY" run -q --suppressions bad.supp -o never.hsp -- "$DEMO" 100 >never.out 2> b.txt
-is "$?:$(cat b.txt)" "125:heapspy: run: bad.supp:4: unknown frame line 'fn:malloc'" \
+is "$?:$(cat b.txt)" "125:heapspy: run: bad.supp:4: unknown frame line 'fn:malloc' (expected fun:, obj: or ...)" \
    "run refuses it too, even with -q (no report to render), before the program starts"
 check "the program did not start" test ! -s never.out
 done_testing
