@@ -26,11 +26,13 @@ DEMO=""
 #       HTML report headless), file/binutils (ELF checks), util-linux
 #       (setpriv: inspection as another user),
 #       time (peak memory of a report),
-#       dpkg-dev/debhelper/lintian (the Debian package built, unpacked and
-#       checked: tests/cases/t1610; no fakeroot, debian/rules needs no root)
+#       dpkg-dev/debhelper/lintian and build-essential, which
+#       dpkg-buildpackage checks for (the Debian package built, unpacked and
+#       checked: tests/cases/t1610; no fakeroot, debian/rules needs no root),
+#       cppcheck and clang-tools-14 (scan-build) for make check-static
 TEST="valgrind heaptrack zstd sqlite3 python3 perl g++ clang libclang-rt-14-dev llvm
       golang-go debuginfod strace chromium file binutils util-linux time
-      dpkg-dev debhelper lintian"
+      dpkg-dev debhelper lintian build-essential cppcheck clang-tools-14"
 # bench: the peers above and bc (bench/locks.sh ratios)
 BENCH="bc"
 

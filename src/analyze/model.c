@@ -205,8 +205,8 @@ static void group_blocks(struct hs_model *m) {
   qsort(b, n, sizeof *b, by_site);
   m->groups = hs_xcalloc(n + 1, sizeof *m->groups);
   for (size_t i = 0; i < n; i++) {
-    struct hs_group *g = m->ngroups ? &m->groups[m->ngroups - 1] : NULL;
-    if (!g || g->stack != b[i].b.stack || g->family != HSP_BLOCK_FAMILY(&b[i].b) ||
+    struct hs_group *g = &m->groups[m->ngroups ? m->ngroups - 1 : 0];
+    if (!m->ngroups || g->stack != b[i].b.stack || g->family != HSP_BLOCK_FAMILY(&b[i].b) ||
         g->kind != b[i].kind) {
       g = &m->groups[m->ngroups++];
       g->stack = b[i].b.stack;

@@ -310,6 +310,12 @@ static int hs_curange_cmp(const void *a, const void *b) {
   return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* gcc 12's -fanalyzer loses the first block of a growing realloc'd array
+ * (m->cus) and calls it leaked; it is freed in hs_symbolizer_free. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
 static void hs_cus_build(struct hs_mod *m) {
   m->cus_built = 1;
   size_t cap = 0;
@@ -341,6 +347,9 @@ done:
   if (m->ncus)   /* m->cus may be NULL: qsort must not be given it */
     qsort(m->cus, m->ncus, sizeof *m->cus, hs_curange_cmp);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /* The CU holding addr (a Dwfl address) and its bias, or NULL. */
 static Dwarf_Die *hs_addr_cu(struct hs_mod *m, Dwarf_Addr addr,

@@ -180,10 +180,11 @@ uint64_t hs_size_arg(const char *cmd, const char *opt, const char *arg, int posi
 
 unsigned long long hs_count_arg(const char *cmd, const char *opt, const char *arg,
                                 unsigned long long lo, unsigned long long hi) {
-  char *end;
+  char *end = NULL;
   errno = 0;
-  unsigned long long v = isdigit((unsigned char)arg[0]) ? strtoull(arg, &end, 10) : 0;
-  if (!isdigit((unsigned char)arg[0]) || *end || errno || v < lo || v > hi)
+  unsigned long long v = 0;
+  if (isdigit((unsigned char)arg[0])) v = strtoull(arg, &end, 10);   /* no sign, no spaces */
+  if (!end || *end || errno || v < lo || v > hi)
     hs_die(HS_EXIT_USAGE, "%s: %s expects a number from %llu to %llu, not '%s'", cmd, opt, lo, hi,
            arg);
   return v;

@@ -175,6 +175,7 @@ size_t hsp_live_blocks(const struct hsp_profile *p, struct hsp_block **out) {
   const struct hsp_shard *sh = hsp_at(p, p->hdr->shards_off, sizeof *sh * HSP_SHARDS);
   size_t n = 0;
   *out = NULL;
+  if (!sh) return 0;                    /* hsp_open checked it; a caller may not have */
   for (int i = 0; i < HSP_SHARDS; i++) {
     uint64_t c;
     const struct hsp_block *t = shard_table(p, &sh[i], &c);

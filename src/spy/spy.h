@@ -70,6 +70,11 @@ extern char *spy_arena_base;
 static inline void *spy_arena_ptr(uint64_t off) {
   return off ? spy_arena_base + off : NULL;
 }
+/* The record at off, which the caller knows exists (a table's offset
+ * after its init, a stored stack id's record): never NULL. */
+static inline void *spy_arena_at(uint64_t off) {
+  return spy_arena_base + off;
+}
 int spy_arena_reopen_for_child(const char *path); /* fork: copy to a new file */
 void spy_arena_detach(void);               /* fork: stop writing the file */
 

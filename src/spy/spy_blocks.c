@@ -78,7 +78,7 @@ static inline uint64_t home_slot(uint64_t h, uint64_t mask) {
   return h & mask;
 }
 static inline struct hsp_block *table_of(struct hsp_shard *s) {
-  return spy_arena_ptr(s->table_off);
+  return spy_arena_at(s->table_off);    /* every shard has its table from spy_blocks_init */
 }
 
 void spy_blocks_init(void) {

@@ -348,7 +348,7 @@ static void scan_roots(uint64_t sp) {
 
 static void collect(struct hsp_shard *sh) {
   for (int si = 0; si < HSP_SHARDS; si++) {
-    struct hsp_block *t = spy_arena_ptr(sh[si].table_off);
+    struct hsp_block *t = spy_arena_at(sh[si].table_off);
     for (uint64_t i = 0; i < sh[si].capacity; i++) {
       if (!t[i].ptr) continue;
       blk[nblk].start = HSP_ADDR(t[i].ptr);
@@ -377,7 +377,7 @@ static uint64_t mono_ns(void) {
 }
 
 void spy_leak_scan(const struct spy_scan_origin *from) {
-  struct hsp_shard *sh = spy_arena_ptr(spy_hdr->shards_off);
+  struct hsp_shard *sh = spy_arena_at(spy_hdr->shards_off);
   struct hsp_scan_info info = { 0 };
   uint64_t t0 = mono_ns();
   uint64_t sp = from->stack;

@@ -148,7 +148,7 @@ uint32_t spy_lockgraph_edge(uint32_t from, uint32_t to, uint32_t from_stack,
     return ref;
   }
   spy_lock(&graph->lock);
-  uint64_t slot;
+  uint64_t slot = EDGES_CAP;            /* none, unless find_edge met a free one */
   e = find_edge(key, &slot);
   if (e) {
     intersect(e, gates, ngates);

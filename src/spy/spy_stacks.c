@@ -80,7 +80,7 @@ static uint32_t probe(struct stack_table *t, uint32_t hash, const uint64_t *pc,
     uint64_t slot = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
     if (!slot) { if (free_slot) *free_slot = i; return 0; }
     uint32_t id = (uint32_t)slot;
-    if ((uint32_t)(slot >> 32) == hash && same(spy_arena_ptr(HSP_STACK_OFF(id)), hash, pc, n))
+    if ((uint32_t)(slot >> 32) == hash && same(spy_arena_at(HSP_STACK_OFF(id)), hash, pc, n))
       return id;
   }
 }
@@ -123,7 +123,7 @@ static uint32_t intern(const uint64_t *pc, unsigned n) {
     if (!spy_module_known(pc[i])) { spy_modules_scan(); break; }
 
   spy_lock(&insert_lock);
-  t = spy_arena_ptr(spy_hdr->stacks.table_off);
+  t = spy_arena_at(spy_hdr->stacks.table_off);
   uint64_t slot;
   id = probe(t, hash, pc, n, &slot);
   if (!id) {
