@@ -328,6 +328,7 @@ void hs_model_free(struct hs_model *m) {
   free(m->by_module);
   free(m->by_function);
   free(m->marks);
+  free(m->ticks);
   for (size_t i = 0; i < m->nerrors; i++) free((void *)m->errors[i].suppressed);
   free(m->errors);
   if (m->sym) hs_symbolizer_free(m->sym);

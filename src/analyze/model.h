@@ -52,6 +52,8 @@ struct hs_model {
   struct { uint64_t bytes, blocks, sites; } kinds[HSP_LEAK_REACHABLE + 1];
   int scanned;                       /* a reachability scan classified blocks */
   uint64_t peak_bytes, peak_ms;      /* never below any in-use figure seen */
+  struct hsp_tick *ticks;            /* the timeline with the peak in it (verdict.c) */
+  size_t nticks;
   uint64_t suppressed_bytes, suppressed_blocks;  /* moved out of kinds[] */
   struct hs_error *errors;           /* every recorded error, suppressed ones too */
   size_t nerrors, errors_suppressed;
@@ -68,6 +70,19 @@ static inline int hs_kind_lost(unsigned kind) {
 int hs_model_load(struct hs_model *m, const char *path,
                   const char *debuginfo_path, char *err, size_t errlen);
 void hs_model_free(struct hs_model *m);
+
+/* verdict.c: the timeline as every report draws it: the spy's samples,
+ * plus the peak as a point of its own when it fell between two samples
+ * (RSS and virtual size there are the earlier sample's). Owned by m. */
+size_t hs_model_ticks(struct hs_model *m, const struct hsp_tick **out);
+/* The timeline's verdict, one sentence without its period, made only of
+ * numbers the reports show next to it: the heap at the first and last
+ * sample, over how long, its peak when that stands out, and RSS. Returns
+ * 0 (and "") when the run was too short for a curve. */
+size_t hs_timeline_verdict(struct hs_model *m, char *buf, size_t len);
+/* When RSS grew far more than the heap, the sentence saying where to look
+ * instead; else 0 and "". */
+size_t hs_timeline_outside(struct hs_model *m, char *buf, size_t len);
 
 /* Symbolized frames of a stack, inlined frames expanded, at most max.
  * The frames' strings live as long as the model. */

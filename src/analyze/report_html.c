@@ -37,8 +37,6 @@ static void esc(FILE *out, const char *s) {
 }
 
 static double dmax(double a, double b) { return a > b ? a : b; }
-static double dabs(double a) { return a < 0 ? -a : a; }
-
 static const char *frame_name(const struct hs_frame *f, char *tmp, size_t len) {
   if (f->function) return f->function;
   if (f->module) snprintf(tmp, len, "%s+0x%llx", f->module, (unsigned long long)f->offset);
@@ -114,7 +112,7 @@ static void chart(FILE *out, const struct hsp_tick *t, size_t n,
 
 static void timeline(FILE *out, struct hs_model *m) {
   const struct hsp_tick *t;
-  size_t n = hsp_timeline(&m->prof, &t);
+  size_t n = hs_model_ticks(m, &t);
   fputs("<h2>Timeline</h2>\n", out);
   if (n < 2) {
     fprintf(out, "<p>%zu point%s recorded: the run was too short for a curve.</p>\n", n,
@@ -130,19 +128,18 @@ static void timeline(FILE *out, struct hs_model *m) {
   fputs("<p class=\"meta\">The heap alone, on its own scale:</p>\n", out);
   chart(out, t, n, all, 1, "heap over time");
 
-  char a[32], b[32], c[32];
-  double secs = (double)(t[n - 1].t_ms - t[0].t_ms) / 1000.0;
-  double heap = (double)(t[n - 1].heap_bytes - t[0].heap_bytes);
-  double rss = (double)t[n - 1].rss_bytes - (double)t[0].rss_bytes;
+  char line[512];
   fputs("<p class=\"verdict\">", out);
-  if (secs > 0)
-    fprintf(out, "Heap %s %s in %.3f s (%s/s); RSS %s %s.", heap >= 0 ? "grew" : "shrank",
-            hs_human_bytes(dabs(heap), a), secs, hs_human_bytes(heap / secs, b), rss >= 0 ? "grew" : "shrank",
-            hs_human_bytes(dabs(rss), c));
-  if (rss > 4.0 * (heap > 0 ? heap : 0) && rss > 16 << 20)
-    fprintf(out, " RSS grew %s, the heap %s: look outside the heap (mappings, thread stacks, "
-                 "another allocator): <code>heapspy maps PID</code> shows where.",
-            hs_human_bytes(rss, a), hs_human_bytes(heap > 0 ? heap : 0, b));
+  if (hs_timeline_verdict(m, line, sizeof line)) {
+    line[0] = (char)(line[0] - 'a' + 'A');     /* a sentence of its own here */
+    esc(out, line);
+    fputc('.', out);
+  }
+  if (hs_timeline_outside(m, line, sizeof line)) {
+    fputc(' ', out);
+    esc(out, line);
+    fputc('.', out);
+  }
   if (m->ngroups && m->total.in_use_bytes) {
     const struct hs_frame *f = m->groups[0].culprit;
     char tmp[64];
@@ -340,7 +337,7 @@ void hs_report_html(FILE *out, struct hs_model *m) {
                   m->kinds[HSP_LEAK_POSSIBLE].bytes;
   fprintf(out, "<table class=\"summary\"><tr><td>in use at exit</td><td>%s bytes in %s blocks</td></tr>\n",
           hs_commas(m->total.in_use_bytes, b1), hs_commas(m->total.in_use_blocks, b2));
-  if (m->scanned)
+  if (m->scanned || !m->total.in_use_blocks)   /* nothing in use: nothing lost, scan or not */
     fprintf(out, "<tr><td>lost</td><td>%s bytes</td></tr>\n", hs_commas(lost, b1));
   else
     fputs("<tr><td>lost</td><td>not classified (the program did not reach exit)</td></tr>\n", out);

@@ -83,32 +83,32 @@ static void print_holders(FILE *out, const char *title, const struct hs_holder *
  * does the heap grow, and is the growth in the heap at all? */
 static void print_timeline(FILE *out, struct hs_model *m) {
   const struct hsp_tick *t;
-  size_t n = hsp_timeline(&m->prof, &t);
+  size_t n = hs_model_ticks(m, &t);
   if (n < 2) return;
   int64_t max = 1;
-  for (size_t i = 0; i < n; i++) if (t[i].heap_bytes > max) max = t[i].heap_bytes;
-  char a[32], b[32], c[32];
+  size_t top = 0;                      /* the peak's row is always shown */
+  for (size_t i = 0; i < n; i++)
+    if (t[i].heap_bytes > max) max = t[i].heap_bytes, top = i;
+  char a[32], b[32], c[32], line[512];
   fprintf(out, "TIMELINE (heap tracked by heapspy; RSS and virtual size from the kernel)\n");
   fprintf(out, "  %9s %10s %10s %10s\n", "time", "heap", "RSS", "virtual");
-  size_t rows = n < 8 ? n : 8;
+  size_t rows = n < 8 ? n : 8, idx[8], near = 0;
+  for (size_t r = 0; r < rows; r++) {          /* evenly spaced, the first and the last */
+    idx[r] = r * (n - 1) / (rows - 1);
+    if (r && r + 1 < rows && (idx[r] > top ? idx[r] - top : top - idx[r]) <
+                             (idx[near] > top ? idx[near] - top : top - idx[near]))
+      near = r;
+  }
+  if (near) idx[near] = top;                   /* the inner row nearest the peak shows it */
   for (size_t r = 0; r < rows; r++) {
-    size_t i = rows == 1 ? 0 : r * (n - 1) / (rows - 1);
+    size_t i = idx[r];
     int bar = (int)(t[i].heap_bytes > 0 ? t[i].heap_bytes * 30 / max : 0);
     fprintf(out, "  %7.3f s %10s %10s %10s  %.*s\n", t[i].t_ms / 1000.0,
             hs_human_bytes((double)t[i].heap_bytes, a), hs_human_bytes((double)t[i].rss_bytes, b),
             hs_human_bytes((double)t[i].vm_bytes, c), bar, "##############################");
   }
-  double secs = (t[n - 1].t_ms - t[0].t_ms) / 1000.0;
-  double heap = (double)(t[n - 1].heap_bytes - t[0].heap_bytes);
-  double rss = (double)t[n - 1].rss_bytes - (double)t[0].rss_bytes;
-  if (secs > 0)
-    fprintf(out, "  heap %s %s in %.3f s (%s/s); RSS %s %s\n", heap >= 0 ? "grew" : "shrank",
-            hs_human_bytes(heap < 0 ? -heap : heap, a), secs, hs_human_bytes(heap / secs, b),
-            rss >= 0 ? "grew" : "shrank", hs_human_bytes(rss < 0 ? -rss : rss, c));
-  if (rss > 4.0 * (heap > 0 ? heap : 0) && rss > 16 << 20)
-    fprintf(out, "  RSS grew %s, the heap %s: look outside the heap (mappings, thread stacks,\n"
-                 "  another allocator): heapspy maps PID shows where\n",
-            hs_human_bytes(rss, a), hs_human_bytes(heap > 0 ? heap : 0, b));
+  if (hs_timeline_verdict(m, line, sizeof line)) fprintf(out, "  %s\n", line);
+  if (hs_timeline_outside(m, line, sizeof line)) fprintf(out, "  %s\n", line);
   if (m->ngroups && m->total.in_use_bytes) {
     const struct hs_frame *f = m->groups[0].culprit;
     fprintf(out, "  %.0f%% of the memory in use at exit comes from one stack: ",
@@ -125,7 +125,7 @@ static void print_timeline(FILE *out, struct hs_model *m) {
 
 void hs_report_timeline_text(FILE *out, struct hs_model *m) {
   const struct hsp_tick *t;
-  size_t n = hsp_timeline(&m->prof, &t);
+  size_t n = hs_model_ticks(m, &t);
   if (n < 2)
     fprintf(out, "TIMELINE: %zu point%s recorded: the run was too short for a curve\n\n", n,
             n == 1 ? "" : "s");

@@ -60,7 +60,7 @@ def mask_text(lines):
             out.append(line)
             continue
         if in_timeline:
-            if re.match(r"\s+[\d.]+ s\s", line) or re.match(r"  heap (grew|shrank) ", line):
+            if re.match(r"\s+[\d.]+ s\s", line) or re.match(r"  heap (grew|shrank|rose) ", line):
                 continue                       # rows and verdict follow the clock
             if not line.strip():
                 in_timeline = False

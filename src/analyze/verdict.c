@@ -1,0 +1,86 @@
+/*
+ * verdict.c: the timeline as the reports draw it, and its verdict, made
+ * once so that the text, HTML and --timeline reports say the same thing
+ * (see model.h). Must never state a number the reports do not show.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/model.h"
+#include "common/util.h"
+
+size_t hs_model_ticks(struct hs_model *m, const struct hsp_tick **out) {
+  if (!m->ticks) {
+    const struct hsp_tick *t;
+    size_t n = hsp_timeline(&m->prof, &t);
+    m->ticks = hs_xcalloc(n + 2, sizeof *m->ticks);
+    memcpy(m->ticks, t, n * sizeof *t);
+    int64_t top = 0;
+    for (size_t i = 0; i < n; i++)
+      if (t[i].heap_bytes > top) top = t[i].heap_bytes;
+    /* the peak between two samples: inserted where its time puts it */
+    if (n >= 2 && m->peak_bytes > (uint64_t)top && m->peak_ms <= t[n - 1].t_ms) {
+      size_t at = 0;
+      while (at < n && t[at].t_ms <= m->peak_ms) at++;
+      memmove(&m->ticks[at + 1], &m->ticks[at], (n - at) * sizeof *m->ticks);
+      const struct hsp_tick *before = &t[at ? at - 1 : 0];
+      m->ticks[at] = (struct hsp_tick){ .t_ms = m->peak_ms, .heap_bytes = (int64_t)m->peak_bytes,
+                                        .rss_bytes = before->rss_bytes, .vm_bytes = before->vm_bytes };
+      n++;
+    }
+    m->nticks = n;
+  }
+  *out = m->ticks;
+  return m->nticks;
+}
+
+static int64_t max_heap(const struct hsp_tick *t, size_t n) {
+  int64_t top = 0;
+  for (size_t i = 0; i < n; i++)
+    if (t[i].heap_bytes > top) top = t[i].heap_bytes;
+  return top;
+}
+
+size_t hs_timeline_verdict(struct hs_model *m, char *buf, size_t len) {
+  const struct hsp_tick *t;
+  size_t n = hs_model_ticks(m, &t);
+  buf[0] = 0;
+  double secs = n >= 2 ? (double)(t[n - 1].t_ms - t[0].t_ms) / 1000.0 : 0;
+  if (secs <= 0) return 0;
+  char a[32], b[32], c[32], d[32];
+  int64_t first = t[0].heap_bytes, last = t[n - 1].heap_bytes, top = max_heap(t, n);
+  double heap = (double)(last - first), rss = (double)t[n - 1].rss_bytes - (double)t[0].rss_bytes;
+  int64_t ends = first > last ? first : last;
+  /* A peak stands out when it is well above both ends of the curve. */
+  int peaked = top > ends && top - ends > (top / 4 > 4096 ? top / 4 : 4096);
+  size_t k;
+  if (peaked)
+    k = (size_t)snprintf(buf, len, "heap rose from %s to a peak of %s at %.3f s and ended at %s at %.3f s",
+                         hs_human_bytes((double)first, a), hs_human_bytes((double)top, b),
+                         (double)m->peak_ms / 1000.0, hs_human_bytes((double)last, c),
+                         (double)t[n - 1].t_ms / 1000.0);
+  else
+    k = (size_t)snprintf(buf, len, "heap %s %s in %.3f s (%s/s)", heap >= 0 ? "grew" : "shrank",
+                         hs_human_bytes(heap < 0 ? -heap : heap, a), secs,
+                         hs_human_bytes(heap / secs, b));
+  if (k < len)
+    k += (size_t)snprintf(buf + k, len - k, "; RSS %s %s", rss >= 0 ? "grew" : "shrank",
+                          hs_human_bytes(rss < 0 ? -rss : rss, d));
+  return k < len ? k : len - 1;
+}
+
+size_t hs_timeline_outside(struct hs_model *m, char *buf, size_t len) {
+  const struct hsp_tick *t;
+  size_t n = hs_model_ticks(m, &t);
+  buf[0] = 0;
+  if (n < 2) return 0;
+  double heap = (double)(t[n - 1].heap_bytes - t[0].heap_bytes);
+  double rss = (double)t[n - 1].rss_bytes - (double)t[0].rss_bytes;
+  if (!(rss > 4.0 * (heap > 0 ? heap : 0) && rss > 16 << 20)) return 0;
+  char a[32], b[32];
+  int k = snprintf(buf, len, "RSS grew %s, the heap %s: look outside the heap (mappings, thread "
+                   "stacks, another allocator): heapspy maps PID shows where",
+                   hs_human_bytes(rss, a), hs_human_bytes(heap > 0 ? heap : 0, b));
+  return k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
+}
