@@ -12,11 +12,13 @@
 #include "analyze/model.h"
 
 /* Ask process pid, spied into the profile at path, for a checkpoint named
- * name; wait up to timeout seconds for the spy to take it. Returns 0 when
- * it is in the profile, 1 when the spy has not served it yet (it will at
- * the process's next allocation), -1 on error; err says why. */
+ * name; wait up to timeout seconds for the spy to take it (the thread the
+ * signal lands on takes it at once, unless it is inside the allocator:
+ * then as it leaves). Returns 0 when it is in the profile (*answer_s, if
+ * given, how long that took), 1 when the spy has not served it yet (it
+ * will when a thread leaves the allocator), -1 on error; err says why. */
 int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_check,
-                        double timeout, char *err, size_t errlen);
+                        double timeout, double *answer_s, char *err, size_t errlen);
 
 /* The last checkpoint of that name in the model, or NULL. */
 const struct hsp_mark *hs_snapshot_mark(const struct hs_model *m, const char *name);

@@ -22,8 +22,14 @@
 
 #include "analyze/snapshot.h"
 
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_check,
-                        double timeout, char *err, size_t errlen) {
+                        double timeout, double *answer_s, char *err, size_t errlen) {
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) return snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno)), -1;
   struct hsp_header h;
@@ -53,13 +59,14 @@ int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_
     snprintf(err, errlen, "cannot write the request into %s: %s", path, strerror(errno));
     goto out;
   }
+  double sent = mono_s();
   if (kill(pid, h.snapshot_signal) < 0) {
     snprintf(err, errlen, "cannot signal process %ld: %s", (long)pid, strerror(errno));
     goto out;
   }
-  struct timespec nap = { 0, 20 * 1000 * 1000 };
+  struct timespec nap = { 0, 1000 * 1000 };   /* 1 ms: an idle process answers in about that */
   uint32_t done = 0;
-  for (double waited = 0; waited < timeout; waited += 0.02) {
+  while (mono_s() - sent < timeout) {
     if (pread(fd, &done, 4, at + 4) != 4) break;
     if (done == req.seq) break;
     if (kill(pid, 0) < 0) {
@@ -69,11 +76,13 @@ int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_
     nanosleep(&nap, NULL);
   }
   if (done != req.seq) {
-    snprintf(err, errlen, "process %ld has not allocated in %.0f s; the checkpoint '%s' will be "
-                          "taken at its next allocation", (long)pid, timeout, name);
+    snprintf(err, errlen, "process %ld did not answer in %.0f s (the thread the signal reached is "
+                          "inside the allocator); the checkpoint '%s' will be taken as it leaves",
+             (long)pid, timeout, name);
     rc = 1;
     goto out;
   }
+  if (answer_s) *answer_s = mono_s() - sent;
   rc = 0;
 out:
   close(fd);

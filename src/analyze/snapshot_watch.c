@@ -224,7 +224,7 @@ static void snapshot(struct renderer *rd, pid_t pid, const char *profile, unsign
   }
   struct taken *tk = &rd->q[rd->tail % QUEUE];
   snprintf(tk->name, sizeof tk->name, "auto-%u-%s", seq, kind_names[r->kind]);
-  int rc = hs_snapshot_request(profile, pid, tk->name, 0, SERVE_TIMEOUT_S, err, sizeof err);
+  int rc = hs_snapshot_request(profile, pid, tk->name, 0, SERVE_TIMEOUT_S, NULL, err, sizeof err);
   if (rc) {
     if (rc < 0 && !strstr(err, "ended before")) hs_warn("--snapshot-on: %s", err);
     return;

@@ -87,18 +87,26 @@ int cmd_snapshot(int argc, char **argv) {
   char *path = find_profile((pid_t)pid);
   if (!path) hs_die(1, "snapshot: process %ld is not running under heapspy (no profile mapped)", pid);
   char err[1200];
-  if (hs_snapshot_request(path, (pid_t)pid, name, leak_check, timeout, err, sizeof err))
+  double answer_s = 0;
+  if (hs_snapshot_request(path, (pid_t)pid, name, leak_check, timeout, &answer_s, err, sizeof err))
     hs_die(1, "snapshot: %s", err);
 
   struct hs_model m;
   if (hs_model_load(&m, path, NULL, err, sizeof err) < 0) hs_die(1, "snapshot: %s", err);
   const struct hsp_mark *mk = hs_snapshot_mark(&m, name);
   if (!mk) hs_die(1, "snapshot: the checkpoint '%s' is not in %s", name, path);
-  if (!strcmp(format, "json")) {
-    hs_report_checkpoint(stdout, &m, mk, 0, 1);
-    fputc('\n', stdout);
+  if (!strcmp(format, "json")) {       /* the checkpoint's object, with how long it took */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem) hs_die(1, "snapshot: out of memory");
+    hs_report_checkpoint(mem, &m, mk, 0, 1);
+    fclose(mem);
+    printf("{\"answer_ms\": %.1f, %s\n", answer_s * 1000, len && text[0] == '{' ? text + 1 : "}");
+    free(text);
   } else {
-    printf("heapspy: checkpoint '%s' of process %ld recorded in %s\n", name, pid, path);
+    printf("heapspy: checkpoint '%s' of process %ld recorded in %s (answered in %.0f ms)\n", name,
+           pid, path, answer_s * 1000);
     hs_report_checkpoint(stdout, &m, mk, 10, 0);
   }
   hs_model_free(&m);

@@ -255,9 +255,22 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc) {
   raise(sig);
 }
 
+/* A request from `heapspy snapshot`. A daemon spends its life blocked in
+ * poll, read or sleep and allocates nothing, so the request is served
+ * here and now when this thread was not inside the spy: nothing of the
+ * spy is half-done on its stack, and any spy lock is held by a thread
+ * that runs on and lets it go (the scan holds the others the same way at
+ * exit). Inside the spy, the thread serves it as it leaves (spy_leave).
+ * The interrupted call restarts (SA_RESTART) or fails with EINTR where
+ * signal(7) says it always does (nanosleep, poll...). */
 static void snapshot_requested(int sig) {
   (void)sig;
   spy_request_pending = 1;
+  if (spy_status != SPY_READY || spy_busy) return;
+  int saved = errno;
+  spy_busy++;
+  spy_leave();                         /* serves the pending request */
+  errno = saved;
 }
 
 /* Only if the program leaves the signal alone; the profile says which
