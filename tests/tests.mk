@@ -119,6 +119,7 @@ check: test-programs
 # suppression). An analyzer that is not installed is skipped with a note,
 # unless HEAPSPY_PEERS_REQUIRED (make test, after installing them).
 STATIC_BUILD := $(BUILD)/static
+SCAN_BUILD := $(firstword $(shell command -v scan-build scan-build-14 2>/dev/null))
 ANALYZER_FLAGS := -std=gnu11 -D_GNU_SOURCE -Isrc -Iinclude -O1 -fPIC -fanalyzer -Werror
 check-static:
 	@need() { command -v $$1 >/dev/null && return 0; \
@@ -129,8 +130,8 @@ check-static:
 	    -D_GNU_SOURCE -Isrc -Iinclude --std=c11 src/ || exit 1; fi; \
 	echo "check-static: $(CC) -fanalyzer"; \
 	for f in $(SPY_SRC) $(CLI_SRC); do $(CC) $(ANALYZER_FLAGS) -c $$f -o /dev/null || exit 1; done; \
-	if need scan-build; then echo "check-static: scan-build"; rm -rf $(STATIC_BUILD); \
-	  scan-build --status-bugs -o $(STATIC_BUILD)/reports $(MAKE) -s -j2 BUILD=$(STATIC_BUILD) all \
+	if need $(or $(SCAN_BUILD),scan-build); then echo "check-static: scan-build"; rm -rf $(STATIC_BUILD); \
+	  $(SCAN_BUILD) --status-bugs -o $(STATIC_BUILD)/reports $(MAKE) -s -j2 BUILD=$(STATIC_BUILD) all \
 	    >$(STATIC_BUILD).log 2>&1 || { grep -E 'warning:|error:' $(STATIC_BUILD).log >&2; exit 1; }; fi
 
 # `make check-debug`: the whole tree again in build-debug, compiled with
