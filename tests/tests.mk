@@ -119,7 +119,7 @@ check: test-programs
 # suppression). An analyzer that is not installed is skipped with a note,
 # unless HEAPSPY_PEERS_REQUIRED (make test, after installing them).
 STATIC_BUILD := $(BUILD)/static
-SCAN_BUILD := $(firstword $(shell command -v scan-build scan-build-14 2>/dev/null))
+SCAN_BUILD := $(firstword $(foreach p,scan-build scan-build-14,$(shell command -v $(p) 2>/dev/null)))
 ANALYZER_FLAGS := -std=gnu11 -D_GNU_SOURCE -Isrc -Iinclude -O1 -fPIC -fanalyzer -Werror
 check-static:
 	@need() { command -v $$1 >/dev/null && return 0; \

@@ -80,6 +80,10 @@ size_t hs_model_ticks(struct hs_model *m, const struct hsp_tick **out);
  * sample, over how long, its peak when that stands out, and RSS. Returns
  * 0 (and "") when the run was too short for a curve. */
 size_t hs_timeline_verdict(struct hs_model *m, char *buf, size_t len);
+/* The spy's own memory at the last point (profile tables, trace, and the
+ * quarantine, red zones and guard pages of --check/--guard), which the
+ * RSS and virtual figures leave out; 0 and "" for an older profile. */
+size_t hs_timeline_own(struct hs_model *m, char *buf, size_t len);
 /* When RSS grew far more than the heap, the sentence saying where to look
  * instead; else 0 and "". */
 size_t hs_timeline_outside(struct hs_model *m, char *buf, size_t len);

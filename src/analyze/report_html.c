@@ -140,6 +140,11 @@ static void timeline(FILE *out, struct hs_model *m) {
     esc(out, line);
     fputc('.', out);
   }
+  if (hs_timeline_own(m, line, sizeof line)) {
+    fputs(" H", out);                  /* "heapspy's", a sentence of its own */
+    esc(out, line + 1);
+    fputc('.', out);
+  }
   if (m->ngroups && m->total.in_use_bytes) {
     const struct hs_frame *f = m->groups[0].culprit;
     char tmp[64];

@@ -144,9 +144,11 @@ void hs_json_timeline(FILE *out, struct hs_model *m) {
   size_t nt = hsp_timeline(&m->prof, &t);
   fputc('[', out);
   for (size_t i = 0; i < nt; i++)
-    fprintf(out, "%s\n    {\"t_ms\": %llu, \"heap_bytes\": %lld, \"rss_bytes\": %llu, \"vm_bytes\": %llu}",
+    fprintf(out, "%s\n    {\"t_ms\": %llu, \"heap_bytes\": %lld, \"rss_bytes\": %llu, \"vm_bytes\": %llu, "
+            "\"spy_rss_bytes\": %llu, \"spy_vm_bytes\": %llu}",
             i ? "," : "", (unsigned long long)t[i].t_ms, (long long)t[i].heap_bytes,
-            (unsigned long long)t[i].rss_bytes, (unsigned long long)t[i].vm_bytes);
+            (unsigned long long)t[i].rss_bytes, (unsigned long long)t[i].vm_bytes,
+            (unsigned long long)t[i].spy_rss_bytes, (unsigned long long)t[i].spy_vm_bytes);
   fputc(']', out);
 }
 

@@ -109,6 +109,7 @@ static void print_timeline(FILE *out, struct hs_model *m) {
   }
   if (hs_timeline_verdict(m, line, sizeof line)) fprintf(out, "  %s\n", line);
   if (hs_timeline_outside(m, line, sizeof line)) fprintf(out, "  %s\n", line);
+  if (hs_timeline_own(m, line, sizeof line)) fprintf(out, "  %s\n", line);
   if (m->ngroups && m->total.in_use_bytes) {
     const struct hs_frame *f = m->groups[0].culprit;
     fprintf(out, "  %.0f%% of the memory in use at exit comes from one stack: ",

@@ -25,8 +25,9 @@ size_t hs_model_ticks(struct hs_model *m, const struct hsp_tick **out) {
       while (at < n && t[at].t_ms <= m->peak_ms) at++;
       memmove(&m->ticks[at + 1], &m->ticks[at], (n - at) * sizeof *m->ticks);
       const struct hsp_tick *before = &t[at ? at - 1 : 0];
-      m->ticks[at] = (struct hsp_tick){ .t_ms = m->peak_ms, .heap_bytes = (int64_t)m->peak_bytes,
-                                        .rss_bytes = before->rss_bytes, .vm_bytes = before->vm_bytes };
+      m->ticks[at] = *before;
+      m->ticks[at].t_ms = m->peak_ms;
+      m->ticks[at].heap_bytes = (int64_t)m->peak_bytes;
       n++;
     }
     m->nticks = n;
@@ -68,6 +69,18 @@ size_t hs_timeline_verdict(struct hs_model *m, char *buf, size_t len) {
     k += (size_t)snprintf(buf + k, len - k, "; RSS %s %s", rss >= 0 ? "grew" : "shrank",
                           hs_human_bytes(rss < 0 ? -rss : rss, d));
   return k < len ? k : len - 1;
+}
+
+size_t hs_timeline_own(struct hs_model *m, char *buf, size_t len) {
+  const struct hsp_tick *t;
+  size_t n = hs_model_ticks(m, &t);
+  buf[0] = 0;
+  if (!n || (!t[n - 1].spy_rss_bytes && !t[n - 1].spy_vm_bytes)) return 0;
+  char a[32], b[32];
+  int k = snprintf(buf, len, "heapspy's own memory at the end, left out of the figures above: "
+                   "RSS %s, virtual %s", hs_human_bytes((double)t[n - 1].spy_rss_bytes, a),
+                   hs_human_bytes((double)t[n - 1].spy_vm_bytes, b));
+  return k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
 }
 
 size_t hs_timeline_outside(struct hs_model *m, char *buf, size_t len) {

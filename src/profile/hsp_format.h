@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      12
+#define HSP_VERSION      13
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -218,8 +218,13 @@ struct hsp_verdict {
 struct hsp_tick {
   uint64_t t_ms;
   int64_t heap_bytes;
-  uint64_t rss_bytes;
+  uint64_t rss_bytes;       /* the program's: the kernel's figure less the spy's own */
   uint64_t vm_bytes;
+  /* version 13: the spy's own memory at that moment, left out of the two
+   * above: its profile tables and trace, and under --check/--guard the
+   * quarantine, red zones, page rounding and the guard region */
+  uint64_t spy_rss_bytes;
+  uint64_t spy_vm_bytes;
 };
 
 struct hsp_timeline {

@@ -66,6 +66,7 @@ void *spy_arena_alloc(size_t bytes, uint64_t *off_out);  /* zeroed; NULL if exha
 void spy_arena_release(uint64_t off, uint64_t len);
 uint64_t spy_arena_reserved(void);         /* address space held, unmapped */
 uint64_t spy_arena_resident(void);         /* bytes of ours counted in RSS */
+uint64_t spy_arena_vm(void);               /* address space the arena reserves */
 extern char *spy_arena_base;
 static inline void *spy_arena_ptr(uint64_t off) {
   return off ? spy_arena_base + off : NULL;
@@ -290,6 +291,7 @@ void spy_trace_free(uint64_t seq, const struct hsp_block *b, int restore);
 void spy_trace_mark(uint64_t cut, const char *name);
 void spy_trace_fork_child(void);
 uint64_t spy_trace_vm(void);               /* address space reserved */
+uint64_t spy_trace_resident(void);         /* chunks not yet dropped from RSS */
 int spy_trace_owns(uint64_t addr);         /* in the trace's mapping: never a root */
 extern __thread uint64_t spy_trace_cut;    /* set by spy_blocks_snapshot */
 

@@ -60,6 +60,11 @@ void spy_quarantine_unlock(void);
 void spy_quarantine_reset_lock(void);
 void spy_quarantine_thread_exit(void);
 int spy_quarantine_find_freed(uint64_t addr, struct spy_near *out);  /* no lock */
+uint64_t spy_quarantine_held(void);        /* bytes of freed blocks held, zones included */
+uint64_t spy_quarantine_vm(void);          /* the rings' address space */
+/* spy_guard.c: the page rounding of live guarded blocks (RSS) and the
+ * reserved region (virtual), added to *rss and *vm. */
+void spy_guard_own(uint64_t *rss, uint64_t *vm);
 /* spy_check.c, for the quarantine: a block leaving it is verified
  * (poison, zones; reported at `here`) and given to glibc; a block staying
  * is verified only. Never called under the quarantine's locks. */

@@ -58,10 +58,22 @@ static uint32_t guard_lock;
 static unsigned backoff;          /* allocations left to skip after ENOMEM */
 static int warned;
 static uint64_t live, budget;     /* guarded live blocks, and how many may be */
+static uint64_t live_data, live_user;   /* their accessible pages, and the program's bytes in them */
+static uint64_t tables_vm;        /* the ring's and free lists' address space */
+
+void spy_guard_own(uint64_t *rss, uint64_t *vm) {
+  if (!spy_guard_on) return;
+  uint64_t data = __atomic_load_n(&live_data, __ATOMIC_RELAXED);
+  uint64_t user = __atomic_load_n(&live_user, __ATOMIC_RELAXED);
+  *rss += data > user ? data - user : 0;  /* each block's page rounding */
+  *vm += region_hi - region_lo + tables_vm;   /* the region, guard pages included, and tables */
+}
 
 static void *map(size_t bytes, int prot) {
   void *p = mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
+  if (p == MAP_FAILED) return NULL;
+  if (prot != PROT_NONE) tables_vm += bytes;   /* the region is counted by its bounds */
+  return p;
 }
 
 void spy_guard_init(void) {
@@ -192,6 +204,8 @@ void *spy_guard_alloc(size_t n, size_t align, int zero) {
   /* pages are fresh or were decommitted: zero already */
   if (!zero && spy_opt.check_fill) memset(user, SPY_FILL_NEW, n < SPY_FILL_MAX ? n : SPY_FILL_MAX);  /* as --check */
   struct span s = span_of((uint64_t)(uintptr_t)user, n);
+  __atomic_add_fetch(&live_data, s.data_len, __ATOMIC_RELAXED);   /* as decommit takes it back */
+  __atomic_add_fetch(&live_user, n, __ATOMIC_RELAXED);
   /* overflow side: the slack checked at free is the block's 16-byte
    * rounding; an over-aligned block's extra slack (< a) stays zero */
   memset((void *)(uintptr_t)s.slack, SPY_FILL_RZ, s.slack_len);
@@ -201,8 +215,11 @@ void *spy_guard_alloc(size_t n, size_t align, int zero) {
 
 /* ---- free and quarantine ------------------------------------------------- */
 
-static void decommit(const struct span *s) {
+/* A live block of n bytes leaves: its pages go inaccessible and empty. */
+static void decommit(const struct span *s, uint64_t n) {
   __atomic_sub_fetch(&live, 1, __ATOMIC_RELAXED);
+  __atomic_sub_fetch(&live_data, s->data_len, __ATOMIC_RELAXED);
+  __atomic_sub_fetch(&live_user, n, __ATOMIC_RELAXED);
   if (!s->data_len) return;
   void *d = (void *)(uintptr_t)s->data;
   mprotect(d, s->data_len, PROT_NONE);    /* merges with its neighbours: cannot need a mapping */
@@ -241,7 +258,7 @@ void spy_guard_free(void *p, unsigned family) {
   check_slack(e.user, e.size, e.alloc_stack, e.free_stack, verb(family));
   spy_check_family(e.user, e.size, HSP_BLOCK_FAMILY(&b), family, e.free_stack, e.alloc_stack);
   struct span s = span_of(e.user, e.size);
-  decommit(&s);
+  decommit(&s, e.size);
   struct gq out[8];
   unsigned nout = 0;
   spy_lock(&guard_lock);
@@ -316,7 +333,7 @@ void spy_guard_free_off(void *p) {
   struct hsp_block b;
   if (!spy_block_take(p, &b)) return;     /* double or invalid: leave it */
   struct span s = span_of((uint64_t)(uintptr_t)p, HSP_BLOCK_SIZE(&b));
-  decommit(&s);
+  decommit(&s, HSP_BLOCK_SIZE(&b));
   spy_lock(&guard_lock);
   give_pages(s.base, s.pages);
   spy_unlock(&guard_lock);

@@ -47,10 +47,16 @@ static uint32_t owners;           /* slots owned by live threads */
 static __thread struct qring *mine __attribute__((tls_model("initial-exec")));
 static __thread int mine_state __attribute__((tls_model("initial-exec")));  /* 1 owns one, 2 shared */
 
+static uint64_t rings_vm;       /* address space of the rings (never unmapped) */
+
+uint64_t spy_quarantine_vm(void) { return __atomic_load_n(&rings_vm, __ATOMIC_RELAXED); }
+
 static void *map(size_t bytes) {
   void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
+  if (p == MAP_FAILED) return NULL;
+  __atomic_add_fetch(&rings_vm, bytes, __ATOMIC_RELAXED);
+  return p;
 }
 
 int spy_quarantine_init(void) {
@@ -92,11 +98,16 @@ static uint64_t q_cost(const struct spy_qent *e) { return e->size + e->front + S
 
 static struct spy_qent *at(const struct qring *r, uint64_t k) { return &r->e[(r->head + k) % r->cap]; }
 
+static uint64_t held_bytes;     /* every ring's bytes: the spy's share of the heap */
+
+uint64_t spy_quarantine_held(void) { return __atomic_load_n(&held_bytes, __ATOMIC_RELAXED); }
+
 static void push(struct qring *r, const struct spy_qent *e) {
   SPY_DEBUG_ASSERT(r->count < r->cap);   /* else the newest overwrites the oldest */
   *at(r, r->count) = *e;
   r->count++;
   r->bytes += q_cost(e);
+  __atomic_add_fetch(&held_bytes, q_cost(e), __ATOMIC_RELAXED);
 }
 
 static struct spy_qent pop(struct qring *r) {
@@ -106,6 +117,7 @@ static struct spy_qent pop(struct qring *r) {
   r->head = (r->head + 1) % r->cap;
   r->count--;
   r->bytes -= q_cost(&e);
+  __atomic_sub_fetch(&held_bytes, q_cost(&e), __ATOMIC_RELAXED);
   return e;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_check.h"
 
 #define FIRST_INTERVAL_MS 5
 
@@ -47,6 +48,28 @@ static void read_statm(uint64_t *vm, uint64_t *rss) {
   *rss = v[1] * (uint64_t)page;
 }
 
+/* What of the process's RSS and address space is the spy's: the profile
+ * (its arena, mapped shared), the trace's open chunks and reservation,
+ * and the memory --check and --guard cost the program: freed blocks held
+ * in quarantine, two red zones per live block, guarded blocks' page
+ * rounding and the guard region. Estimates from the spy's own counters
+ * (reading smaps here would cost too much with --guard's mappings). */
+static void own_memory(uint64_t *rss, uint64_t *vm) {
+  *rss = spy_arena_resident() + spy_trace_resident();
+  *vm = spy_arena_vm() + spy_trace_vm();
+  if (spy_check_on && !spy_guard_on) {   /* --guard's blocks have pages, not zones */
+    const struct hsp_shard *sh = spy_arena_at(spy_hdr->shards_off);
+    uint64_t blocks = 0;
+    for (int i = 0; i < HSP_SHARDS; i++) blocks += __atomic_load_n(&sh[i].count, __ATOMIC_RELAXED);
+    *rss += blocks * 2 * SPY_RZ;
+  }
+  if (spy_check_on) {                     /* held freed blocks live in glibc's heap */
+    *rss += spy_quarantine_held();
+    *vm += spy_quarantine_held() + spy_quarantine_vm();
+  }
+  spy_guard_own(rss, vm);
+}
+
 void spy_timeline_tick_slow(uint32_t now, int64_t heap, int force) {
   if (!tl || __atomic_exchange_n(&tl->lock, 1, __ATOMIC_ACQUIRE)) return;
   if (now >= tl->next_ms || force) {
@@ -59,10 +82,9 @@ void spy_timeline_tick_slow(uint32_t now, int64_t heap, int force) {
     t->t_ms = now;
     t->heap_bytes = heap >= 0 ? heap : spy_in_use_estimate();
     read_statm(&t->vm_bytes, &t->rss_bytes);
-    /* the profile's mapping is ours, not the program's */
-    t->vm_bytes -= spy_arena_reserved() + spy_arena_resident() + spy_trace_vm();
-    uint64_t mine = spy_arena_resident();
-    t->rss_bytes = t->rss_bytes > mine ? t->rss_bytes - mine : 0;
+    own_memory(&t->spy_rss_bytes, &t->spy_vm_bytes);    /* not the program's */
+    t->vm_bytes = t->vm_bytes > t->spy_vm_bytes ? t->vm_bytes - t->spy_vm_bytes : 0;
+    t->rss_bytes = t->rss_bytes > t->spy_rss_bytes ? t->rss_bytes - t->spy_rss_bytes : 0;
     __atomic_store_n(&tl->count, tl->count + 1, __ATOMIC_RELEASE);
     tl->next_ms = now + tl->interval_ms;
     __atomic_store_n(&spy_timeline_next, tl->next_ms, __ATOMIC_RELAXED);

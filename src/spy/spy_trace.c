@@ -90,7 +90,14 @@ void spy_trace_init(void) {
   spy_trace_on = 1;
 }
 
+static uint64_t released;        /* bytes of full chunks dropped from our RSS */
+
 uint64_t spy_trace_vm(void) { return hdr ? TRACE_RESERVE : 0; }
+uint64_t spy_trace_resident(void) {
+  uint64_t used = hdr ? __atomic_load_n(&hdr->used, __ATOMIC_RELAXED) : 0;
+  uint64_t gone = __atomic_load_n(&released, __ATOMIC_RELAXED);
+  return used > gone ? used - gone : 0;
+}
 
 int spy_trace_owns(uint64_t addr) {
   uint64_t lo = (uint64_t)(uintptr_t)base;
@@ -108,7 +115,8 @@ static int fd_ours(void) {
 static int next_chunk(void) {
   if (me.c) {                          /* full: out of our RSS, kept on disk */
     uintptr_t lo = ((uintptr_t)me.c + 4095) & ~(uintptr_t)4095;
-    madvise((void *)lo, HST_CHUNK_SIZE - (lo - (uintptr_t)me.c), MADV_DONTNEED);
+    if (madvise((void *)lo, HST_CHUNK_SIZE - (lo - (uintptr_t)me.c), MADV_DONTNEED) == 0)
+      __atomic_add_fetch(&released, HST_CHUNK_SIZE - (lo - (uintptr_t)me.c), __ATOMIC_RELAXED);
   }
   spy_lock(&lock);
   if (!spy_trace_on) { spy_unlock(&lock); return 0; }
