@@ -92,14 +92,15 @@ static void print_timeline(FILE *out, struct hs_model *m) {
   char a[32], b[32], c[32], line[512];
   fprintf(out, "TIMELINE (heap tracked by heapspy; RSS and virtual size from the kernel)\n");
   fprintf(out, "  %9s %10s %10s %10s\n", "time", "heap", "RSS", "virtual");
-  size_t rows = n < 8 ? n : 8, idx[8], near = 0;
+  size_t rows = n < 8 ? n : 8, idx[8], near = 0, shown = 0;
   for (size_t r = 0; r < rows; r++) {          /* evenly spaced, the first and the last */
     idx[r] = r * (n - 1) / (rows - 1);
+    shown |= idx[r] == top;
     if (r && r + 1 < rows && (idx[r] > top ? idx[r] - top : top - idx[r]) <
                              (idx[near] > top ? idx[near] - top : top - idx[near]))
       near = r;
   }
-  if (near) idx[near] = top;                   /* the inner row nearest the peak shows it */
+  if (!shown && near) idx[near] = top;         /* the inner row nearest the peak shows it */
   for (size_t r = 0; r < rows; r++) {
     size_t i = idx[r];
     int bar = (int)(t[i].heap_bytes > 0 ? t[i].heap_bytes * 30 / max : 0);

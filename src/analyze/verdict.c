@@ -15,17 +15,20 @@ size_t hs_model_ticks(struct hs_model *m, const struct hsp_tick **out) {
     const struct hsp_tick *t;
     size_t n = hsp_timeline(&m->prof, &t);
     m->ticks = hs_xcalloc(n + 2, sizeof *m->ticks);
-    memcpy(m->ticks, t, n * sizeof *t);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)           /* a point taken twice at exit counts once */
+      if (!k || memcmp(&m->ticks[k - 1], &t[i], sizeof *t)) m->ticks[k++] = t[i];
+    n = k;
     int64_t top = 0;
     for (size_t i = 0; i < n; i++)
-      if (t[i].heap_bytes > top) top = t[i].heap_bytes;
-    /* the peak between two samples: inserted where its time puts it */
-    if (n >= 2 && m->peak_bytes > (uint64_t)top && m->peak_ms <= t[n - 1].t_ms) {
-      size_t at = 0;
-      while (at < n && t[at].t_ms <= m->peak_ms) at++;
+      if (m->ticks[i].heap_bytes > top) top = m->ticks[i].heap_bytes;
+    /* the peak between two samples: a point of its own where its time
+     * puts it, with the RSS and virtual size of the sample before it */
+    if (n >= 2 && m->peak_bytes > (uint64_t)top && m->peak_ms <= m->ticks[n - 1].t_ms) {
+      size_t at = 1;
+      while (at < n && m->ticks[at].t_ms <= m->peak_ms) at++;
       memmove(&m->ticks[at + 1], &m->ticks[at], (n - at) * sizeof *m->ticks);
-      const struct hsp_tick *before = &t[at ? at - 1 : 0];
-      m->ticks[at] = *before;
+      m->ticks[at] = m->ticks[at - 1];
       m->ticks[at].t_ms = m->peak_ms;
       m->ticks[at].heap_bytes = (int64_t)m->peak_bytes;
       n++;

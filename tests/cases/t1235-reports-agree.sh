@@ -50,7 +50,7 @@ is "$(sed -n 1p free.facts | cut -d' ' -f2-4)" "0 1048576 0" "text: 0 in use, th
 is "$(sed -n 2p free.facts)" "json 0 1048576 0" "JSON: the same three numbers"
 is "$(sed -n 3p free.facts | cut -d' ' -f2-5)" "0 1048576 0 bytes" \
    "HTML: the same, and 'lost 0 bytes', not 'not classified', for a program that exited"
-like "$(sed -n 4p free.facts)" "(^| \| )1\.0 MB" "the text timeline has a row at the 1 MiB peak"
+like "$(sed -n 4p free.facts)" "(^rows | \| )1\.0 MB" "the text timeline has a row at the 1 MiB peak"
 like "$(sed -n 1p free.facts)" "heap rose from .* to a peak of 1\.0 MB at [0-9.]+ s and ended at 0 B" \
    "the verdict names the peak and the end, as the timeline shows them"
 is "$(sed -n 1p free.facts | cut -d' ' -f5-)" "$(sed -n 3p free.facts | cut -d' ' -f6-)" \
