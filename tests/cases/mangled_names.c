@@ -16,5 +16,6 @@ void *legacy_alloc(void) { void *volatile p = malloc(300); return p; }
 int main(void) {
   void *volatile a = rust_alloc(), *volatile b = d_alloc(), *volatile c = legacy_alloc();
   a = b = c = NULL;                     /* all three lost */
+  (void)a;                              /* read: no set-but-unused warning */
   return 0;
 }
