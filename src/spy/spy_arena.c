@@ -49,7 +49,7 @@ static int fd_still_ours(void) {
       st.st_ino == arena_ino)
     return 1;
   /* closed behind our back (closefrom, daemonizing): reopen the same file */
-  int fd = open(spy_opt.profile, O_RDWR | O_CLOEXEC);
+  int fd = open(spy_opt.profile, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return 0;
   if (fstat(fd, &st) == 0 && st.st_dev == arena_dev && st.st_ino == arena_ino) {
     int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_FLOOR);
