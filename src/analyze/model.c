@@ -5,8 +5,10 @@
  * hsp_read validated.
  */
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "analyze/model.h"
 #include "common/hs_assert.h"
@@ -318,6 +320,19 @@ int hs_model_load(struct hs_model *m, const char *path,
     m->peak_bytes = m->total.in_use_bytes;
     m->peak_ms = h->duration_ms;
   }
+  return 0;
+}
+
+int hs_model_redact(struct hs_model *m) {
+  for (size_t i = 0; i < m->ngroups; i++) m->groups[i].sample = NULL;
+  /* the header lies at the start of a private (copy-on-write) mapping:
+   * this changes our copy, never the file */
+  size_t len = (offsetof(struct hsp_header, cmdline) + sizeof m->prof.hdr->cmdline + 4095) & ~(size_t)4095;
+  if (mprotect((void *)m->prof.data, len, PROT_READ | PROT_WRITE) < 0) return -1;
+  char *cmd = ((struct hsp_header *)m->prof.data)->cmdline;
+  char *sp = memchr(cmd, ' ', sizeof m->prof.hdr->cmdline);
+  if (sp) memset(sp, 0, sizeof m->prof.hdr->cmdline - (size_t)(sp - cmd));
+  mprotect((void *)m->prof.data, len, PROT_READ);
   return 0;
 }
 

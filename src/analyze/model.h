@@ -70,6 +70,11 @@ static inline int hs_kind_lost(unsigned kind) {
 int hs_model_load(struct hs_model *m, const char *path,
                   const char *debuginfo_path, char *err, size_t errlen);
 void hs_model_free(struct hs_model *m);
+/* report --redact: forget what a shared profile should not reveal, for
+ * every format: the sample bytes of blocks (hex dumps, JSON "sample") and
+ * the command line's arguments (argv[0] stays). Returns 0, or -1 if the
+ * header could not be made writable (then nothing may be rendered). */
+int hs_model_redact(struct hs_model *m);
 
 /* verdict.c: the timeline as every report draws it: the spy's samples,
  * plus the peak as a point of its own when it fell between two samples

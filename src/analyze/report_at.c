@@ -49,7 +49,10 @@ static int walk_open(struct walk *w, struct hs_model *m) {
     return hs_error("%s belongs to another run than %s (pid %d, not %d)", path, m->prof.path,
                     w->tr.hdr.pid, m->prof.hdr->pid);
   }
-  if (w->tr.hdr.flags & HST_FLAG_INCOMPLETE)
+  if (w->tr.hdr.flags & HST_FLAG_CAPPED)
+    hs_warn("%s is incomplete from %u ms: it reached its --trace-cap; later events are missing",
+            path, w->tr.hdr.capped_ms);
+  else if (w->tr.hdr.flags & HST_FLAG_INCOMPLETE)
     hs_warn("%s is incomplete: the spy could not extend it (disk full?), later events are missing",
             path);
   w->buf = hs_xmalloc(HST_PACK_MAX);

@@ -338,6 +338,9 @@ void hs_report_html(FILE *out, struct hs_model *m) {
   if (m->prof.incomplete)
     fputs("<p class=\"verdict\">The profile is incomplete: the disk filled up during the run; "
           "allocations after that point are missing.</p>\n", out);
+  if (h->flags & HSP_FLAG_TRACE_CAPPED)
+    fprintf(out, "<p class=\"verdict\">The trace is incomplete from %u ms: it reached its "
+                 "--trace-cap.</p>\n", h->trace_capped_ms);
   uint64_t lost = m->kinds[HSP_LEAK_DEFINITE].bytes + m->kinds[HSP_LEAK_INDIRECT].bytes +
                   m->kinds[HSP_LEAK_POSSIBLE].bytes;
   fprintf(out, "<table class=\"summary\"><tr><td>in use at exit</td><td>%s bytes in %s blocks</td></tr>\n",

@@ -56,6 +56,8 @@ void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_o
   fprintf(out, ",\n  \"duration_ms\": %llu, \"complete\": %s, \"libc_freeres\": %s",
           (unsigned long long)h->duration_ms, m->prof.incomplete ? "false" : "true",
           (h->flags & HSP_FLAG_FREERES) ? "true" : "false");
+  if (h->flags & HSP_FLAG_TRACE_CAPPED)    /* only then: --trace stopped at --trace-cap */
+    fprintf(out, ",\n  \"trace_capped_ms\": %u", h->trace_capped_ms);
   fprintf(out, ",\n  \"spy\": {\"unwind_fallbacks\": %llu, \"unwind_checked\": %llu, "
                "\"unwind_mismatches\": %llu, \"stacks\": %llu, \"profile_bytes\": %zu}",
           (unsigned long long)h->unwind_fallbacks, (unsigned long long)h->unwind_checked,

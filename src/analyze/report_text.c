@@ -145,6 +145,9 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   if (m->prof.incomplete)
     fprintf(out, "WARNING: the profile is incomplete: the disk filled up during the run; "
                  "allocations after that point are missing.\n");
+  if (h->flags & HSP_FLAG_TRACE_CAPPED)
+    fprintf(out, "WARNING: the trace is incomplete from %u ms: it reached its --trace-cap; "
+                 "report --at and --between see no event after that.\n", h->trace_capped_ms);
   if (!(h->flags & HSP_FLAG_FREERES) && h->state == HSP_STATE_EXITED)
     fprintf(out, "Note: libc's private caches were not freed at exit (--run-libc-freeres=no); "
                  "they are included below.\n");

@@ -35,6 +35,7 @@
 
 #include "analyze/report.h"
 #include "analyze/snapshot.h"
+#include "common/private_file.h"
 #include "common/util.h"
 
 #define POLL_MS 50
@@ -165,9 +166,11 @@ static void render(struct hs_watch *w, pid_t pid, const char *profile, const str
   char file[512], path[4096];
   snprintf(file, sizeof file, "snapshot-%d-%03u-%s.txt", (int)pid, tk->seq, kind_names[r->kind]);
   snprintf(path, sizeof path, "%s/%s", w->dir, file);
-  FILE *out = mk ? fopen(path, "w") : NULL;
+  char ferr[1200] = "";
+  FILE *out = mk ? hs_fopen_private(path, HS_FILE_REPORT, HS_CREATE_EXCL, ferr, sizeof ferr) : NULL;
   if (!out) {
-    hs_warn("--snapshot-on: cannot write %s: %s", path, mk ? strerror(errno) : "checkpoint missing");
+    if (mk) hs_warn("--snapshot-on: %s", ferr);
+    else hs_warn("--snapshot-on: cannot write %s: checkpoint missing", path);
     hs_model_free(&m);
     return;
   }

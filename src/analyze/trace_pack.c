@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -18,6 +19,7 @@
 #include "profile/hst_codec.h"
 #include "analyze/trace_tally.h"
 #include "common/hs_assert.h"
+#include "common/private_file.h"
 #include "common/util.h"
 
 #define LEVEL 7                 /* zstd: 20% smaller than 3, 40% slower */
@@ -192,9 +194,17 @@ int hs_trace_pack(const char *path, struct hs_pack_stats *st, char *err, size_t 
     hst_close(&t);
     return 0;
   }
+  /* a new name beside the trace (O_EXCL, never a link someone planted),
+   * private, then renamed over it: rename replaces the name, never
+   * writes through a link */
   char tmp[1100];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+  int out = mkostemp(tmp, O_CLOEXEC);
+  if (out >= 0 && fchmod(out, hs_file_mode) < 0) {
+    close(out);
+    unlink(tmp);
+    out = -1;
+  }
   if (out < 0) {
     snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
     hst_close(&t);

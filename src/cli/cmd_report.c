@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "analyze/report.h"
 #include "analyze/suppress.h"
+#include "common/private_file.h"
 #include "common/util.h"
 
 static const char report_usage[] =
@@ -20,7 +21,7 @@ static const char report_usage[] =
     "                      [--suppressions FILE] [--gen-suppressions]\n"
     "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
     "                      [--at T | --between T1 T2 | --trace-stats]\n"
-    "                      [-o FILE] PROFILE\n"
+    "                      [--redact] [--file-mode MODE] [-o FILE] PROFILE\n"
     "  --leaks       blocks in use at exit by allocation stack (the default)\n"
     "  --peak        stacks holding the heap at its peak (recorded within 3.1% of it)\n"
     "  --temporary   allocations freed right away (nothing else allocated or freed by\n"
@@ -38,7 +39,10 @@ static const char report_usage[] =
     "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
     "  --format collapsed  folded stacks for flame graph tools\n"
     "  --format html       one self-contained page: timeline, leaks, flame graph\n"
-    "  -o, --output FILE   write the report to FILE\n"
+    "  -o, --output FILE   write the report to FILE (mode 0600; never through a symlink,\n"
+    "                      a FIFO or a file of another user)\n"
+    "  --file-mode MODE    mode of the -o file, octal (default 0600)\n"
+    "  --redact            leave out sample bytes and the command's arguments (to share it)\n"
     "  --max-sites N       leak sites listed in the text report (default 20, 0: all)\n"
     "  --max-frames N      frames shown per stack (default 24)\n"
     "  --show-reachable    also list still-reachable sites\n"
@@ -88,11 +92,13 @@ int cmd_report(int argc, char **argv) {
     { "at", required_argument, 0, 'A' },
     { "between", required_argument, 0, 'B' },
     { "trace-stats", no_argument, 0, 'X' },
+    { "redact", no_argument, 0, 'R' },
+    { "file-mode", required_argument, 0, 'M' },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
   const char *at = NULL, *between_from = NULL, *between_to = NULL;
-  int trace_stats = 0;
+  int trace_stats = 0, redact = 0;
   const char *format = "text", *outpath = NULL, *debuginfo = NULL, *diff_from = NULL,
              *diff_to = NULL;
   struct hs_report_opts ro = { .max_groups = 20, .max_frames = 24 };
@@ -132,6 +138,8 @@ int cmd_report(int argc, char **argv) {
       if (optind < argc) between_to = argv[optind++];
       break;
     case 'X': trace_stats = 1; break;
+    case 'R': redact = 1; break;
+    case 'M': hs_file_mode = hs_file_mode_arg("report", optarg); break;
     case 'h': fputs(report_usage, stdout); return 0;
     default: hs_option_error("report", argv, "o:h", opts, report_usage);
     }
@@ -186,11 +194,15 @@ int cmd_report(int argc, char **argv) {
     fprintf(stderr, "heapspy: %s\n", err);
     return 1;
   }
+  if (redact && hs_model_redact(&m) < 0) {
+    hs_model_free(&m);
+    hs_die(1, "report: --redact: cannot edit the loaded profile: %m");
+  }
   FILE *out = stdout;
   hs_suppressions_use(&m, supp, nsupp);
-  if (outpath && !(out = fopen(outpath, "w"))) {
+  if (outpath && !(out = hs_fopen_private(outpath, HS_FILE_REPORT, 0, err, sizeof err))) {
     hs_model_free(&m);
-    hs_die(1, "cannot write %s: %m", outpath);
+    hs_die(1, "report: %s", err);
   }
   if (travel) {
     int json = fmt == F_JSON;

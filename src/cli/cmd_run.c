@@ -17,8 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +32,7 @@
 #include "analyze/snapshot.h"
 #include "analyze/suppress.h"
 #include "analyze/trace_pack.h"
+#include "common/private_file.h"
 #include "common/util.h"
 #include "profile/hst_read.h"
 
@@ -87,6 +92,41 @@ static int check_dynamic(const char *path) {
   return 0;
 }
 
+/* The loader runs a program in secure mode (AT_SECURE) when exec changes
+ * its credentials: effective uid or gid other than the real ones after
+ * exec (setuid/setgid bits, unless the filesystem is mounted nosuid), or
+ * file capabilities. It then ignores LD_PRELOAD naming a path: the
+ * program would run unspied. Refuse before starting it (status 126). */
+static void check_secure_mode(const char *prog, const char *name) {
+  struct stat st;
+  struct statvfs vfs;
+  if (stat(prog, &st) < 0 || (statvfs(prog, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))) return;
+  uid_t euid = st.st_mode & S_ISUID ? st.st_uid : geteuid();
+  gid_t egid = (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) ? st.st_gid : getegid();
+  const char *why = "secure mode";
+  char who[96] = "";
+  if (euid != getuid()) {
+    struct passwd *pw = getpwuid(st.st_uid);
+    snprintf(who, sizeof who, "setuid %s", pw ? pw->pw_name : "");
+    if (!pw) snprintf(who, sizeof who, "setuid uid %u", (unsigned)st.st_uid);
+    why = "run heapspy as that user (for a setuid root program: as root), or spy on a copy of the "
+          "program without the setuid bit";
+  } else if (egid != getgid()) {
+    struct group *gr = getgrgid(st.st_gid);
+    snprintf(who, sizeof who, "setgid %s", gr ? gr->gr_name : "");
+    if (!gr) snprintf(who, sizeof who, "setgid gid %u", (unsigned)st.st_gid);
+    why = "run heapspy with that group as its real and effective group, or spy on a copy of the "
+          "program without the setgid bit";
+  } else if (geteuid() != 0 && getxattr(prog, "security.capability", NULL, 0) > 0) {
+    snprintf(who, sizeof who, "given file capabilities");
+    why = "run heapspy as root, or spy on a copy of the program without them";
+  } else {
+    return;
+  }
+  hs_die(126, "run: %s is %s: the loader ignores LD_PRELOAD for setuid, setgid and capability "
+              "programs (secure mode), so heapspy cannot spy on it; %s", name, who, why);
+}
+
 /* The spy library: beside the binary first (the build tree, an install
  * moved or unpacked anywhere: HS_LIBDIR_REL is LIBDIR relative to the
  * binary's folder), then where `make install` put it (HS_LIBDIR). Both
@@ -135,6 +175,14 @@ static void expand_pid(char *out, size_t cap, const char *pat, pid_t pid) {
   out[n] = 0;
 }
 
+/* --snapshot-on without --snapshot-dir: next to the profile,
+ * NAME.hsp -> NAME.snapshots. */
+static void default_snapshot_dir(char *out, size_t cap, const char *profile) {
+  size_t n = strlen(profile);
+  if (n > 4 && !strcmp(profile + n - 4, ".hsp")) n -= 4;
+  snprintf(out, cap, "%.*s.snapshots", (int)n, profile);
+}
+
 static volatile pid_t child_pid;
 static void forward_signal(int sig) { if (child_pid > 0) kill(child_pid, sig); }
 
@@ -146,7 +194,7 @@ static uint64_t now_ms(void) {
 
 /* What the child reports through the close-on-exec pipe when it fails
  * before or at exec. */
-struct start_failure { int stage; int err; };
+struct start_failure { int stage; int err; char msg[1200]; };
 enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 
 /* --trace: compress and index what the spy wrote, now that no thread of
@@ -169,10 +217,10 @@ int cmd_run(int argc, char **argv) {
   run_options_parse(argc, argv, &o);
   if ((o.watch.dir || o.watch.cap != 100ull << 20) && !o.watch.nrules)
     hs_die(HS_EXIT_USAGE, "run: --snapshot-dir and --snapshot-cap need --snapshot-on");
-  if (o.watch.dir && mkdir(o.watch.dir, 0755) < 0 && errno != EEXIST)
-    hs_die(HS_EXIT_USAGE, "run: cannot create the snapshot folder %s: %s", o.watch.dir, strerror(errno));
-  if (o.watch.dir && access(o.watch.dir, W_OK) < 0)
-    hs_die(HS_EXIT_USAGE, "run: cannot write into the snapshot folder %s: %s", o.watch.dir, strerror(errno));
+  if (o.trace_cap_set && !o.trace) hs_die(HS_EXIT_USAGE, "run: --trace-cap needs --trace");
+  char ferr[1200];
+  if (o.watch.dir && hs_mkdir_private(o.watch.dir, ferr, sizeof ferr) < 0)
+    hs_die(HS_EXIT_USAGE, "run: --snapshot-dir: %s", ferr);
   o.watch.debuginfo = o.debuginfo;
   if (optind >= argc) {
     fputs("heapspy: run: no program given\n", stderr);
@@ -181,7 +229,9 @@ int cmd_run(int argc, char **argv) {
   }
   char **prog_argv = argv + optind;
   char *prog = resolve_program(prog_argv[0]);
-  if (check_dynamic(prog) && !o.follow_children)
+  int script = check_dynamic(prog);
+  if (!script) check_secure_mode(prog, prog_argv[0]);
+  if (script && !o.follow_children)
     hs_warn("%s is a script: heapspy spies on its interpreter; add --follow-children to spy on "
             "the programs it runs", prog_argv[0]);
   const char *lib = hs_spy_library();
@@ -190,8 +240,8 @@ int cmd_run(int argc, char **argv) {
   char *pattern = absolute(o.profile);
 
   FILE *log = stderr;
-  if (o.log_file && !o.quiet && !(log = fopen(o.log_file, "w")))
-    hs_die(HS_EXIT_USAGE, "run: cannot write log file %s: %s", o.log_file, strerror(errno));
+  if (o.log_file && !o.quiet && !(log = hs_fopen_private(o.log_file, HS_FILE_LOG, 0, ferr, sizeof ferr)))
+    hs_die(HS_EXIT_USAGE, "run: --log-file: %s", ferr);
 
   char spyopts[4096];
   run_options_spy_env(&o, pattern, spyopts, sizeof spyopts);
@@ -207,13 +257,40 @@ int cmd_run(int argc, char **argv) {
   pid_t pid = fork();
   if (pid < 0) hs_die(1, "fork: %m");
   if (pid == 0) {
+    /* The profile (and trace) are created here, private and checked
+     * (private_file.h); the spy then opens these very files (their
+     * device and inode in HEAPSPY_OPTIONS) and refuses any other. */
     close(pfd[0]);
-    char path[PATH_MAX];
+    char path[PATH_MAX], tpath[PATH_MAX + 8];
     expand_pid(path, sizeof path, pattern, getpid());
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    struct start_failure f = { STAGE_PROFILE, errno };
+    int excl = strstr(pattern, "%p") ? HS_CREATE_EXCL : 0;
+    static struct start_failure f = { STAGE_PROFILE, 0, "" };
+    int fd = hs_create_private(path, HS_FILE_PROFILE, excl, f.msg, sizeof f.msg), tfd = -1;
+    struct stat st;
+    if (fd >= 0 && o.trace) {
+      hst_path_of(path, tpath, sizeof tpath);
+      tfd = hs_create_private(tpath, HS_FILE_TRACE, excl, f.msg, sizeof f.msg);
+      if (tfd < 0) { close(fd); fd = -1; unlink(path); }
+    }
+    char snapdir[PATH_MAX];
+    if (fd >= 0 && o.watch.nrules && !o.watch.dir) {
+      default_snapshot_dir(snapdir, sizeof snapdir, path);
+      if (hs_mkdir_private(snapdir, ferr, sizeof ferr) < 0) {
+        snprintf(f.msg, sizeof f.msg, "--snapshot-on: %.1000s", ferr);
+        close(fd); fd = -1; unlink(path);
+        if (tfd >= 0) { close(tfd); tfd = -1; unlink(tpath); }
+      }
+    }
     if (fd < 0) { ssize_t w = write(pfd[1], &f, sizeof f); (void)w; _exit(HS_EXIT_USAGE); }
+    size_t n = strlen(spyopts);
+    if (fstat(fd, &st) == 0)
+      n += (size_t)snprintf(spyopts + n, sizeof spyopts - n, ":profile_id=%d,%llu,%llu", (int)getpid(),
+                            (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    if (tfd >= 0 && fstat(tfd, &st) == 0 && n < sizeof spyopts)
+      snprintf(spyopts + n, sizeof spyopts - n, ":trace_id=%d,%llu,%llu", (int)getpid(),
+               (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
     close(fd);
+    if (tfd >= 0) close(tfd);
     setenv("LD_PRELOAD", preload, 1);
     setenv("HEAPSPY_OPTIONS", spyopts, 1);
     execv(prog, prog_argv);
@@ -239,13 +316,9 @@ int cmd_run(int argc, char **argv) {
   int status;
   char snapdir[PATH_MAX];
   if (got != (ssize_t)sizeof f && o.watch.nrules) {
-    if (!o.watch.dir) {          /* next to the profile: NAME.hsp -> NAME.snapshots */
-      size_t n = strlen(path);
-      if (n > 4 && !strcmp(path + n - 4, ".hsp")) n -= 4;
-      snprintf(snapdir, sizeof snapdir, "%.*s.snapshots", (int)n, path);
+    if (!o.watch.dir) {          /* made by the child: see default_snapshot_dir */
+      default_snapshot_dir(snapdir, sizeof snapdir, path);
       o.watch.dir = snapdir;
-      if (mkdir(snapdir, 0755) < 0 && errno != EEXIST)
-        hs_warn("--snapshot-on: cannot create %s: %s", snapdir, strerror(errno));
     }
     status = hs_watch_run(&o.watch, pid, path);
   } else {
@@ -253,11 +326,14 @@ int cmd_run(int argc, char **argv) {
   }
   uint64_t wall = now_ms() - t0;
   if (got == (ssize_t)sizeof f) {
-    if (f.stage == STAGE_PROFILE) {
-      unlink(path);
-      hs_die(HS_EXIT_USAGE, "run: cannot write profile %s: %s", path, strerror(f.err));
+    if (f.stage == STAGE_PROFILE)          /* nothing was created: nothing to remove */
+      hs_die(HS_EXIT_USAGE, "run: %s", f.msg);
+    unlink(path);                           /* the child created these */
+    if (o.trace) {
+      char tpath[PATH_MAX + 8];
+      hst_path_of(path, tpath, sizeof tpath);
+      unlink(tpath);
     }
-    unlink(path);
     hs_die(f.err == ENOENT ? 127 : 126, "run: cannot execute %s: %s", prog, strerror(f.err));
   }
 

@@ -13,6 +13,7 @@
 #include "analyze/suppress.h"
 #include "cli/commands.h"
 #include "cli/run_options.h"
+#include "common/private_file.h"
 #include "common/util.h"
 
 struct run_option {
@@ -91,7 +92,7 @@ static unsigned option_of(int c) {
 void run_options_parse(int argc, char **argv, struct run_opts *o) {
   *o = (struct run_opts){ .profile = "heapspy.%p.hsp", .format = "text", .depth = 64,
                           .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20, .check_fill = 1,
-                          .quarantine = ~0ull,
+                          .quarantine = ~0ull, .trace_cap = 1ull << 30,
                           .error_kinds = 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE };
   o->watch.cap = 100ull << 20;
 
@@ -141,6 +142,16 @@ void run_options_parse(int argc, char **argv, struct run_opts *o) {
     case RUN_OPT_LOCKS: o->locks = 1; break;
     case RUN_OPT_YIELD: o->yield = 1; break;
     case RUN_OPT_TRACE: o->trace = 1; break;
+    case RUN_OPT_TRACE_CAP:       /* a header and one chunk at least */
+      o->trace_cap = hs_size_arg("run", "--trace-cap", optarg, 1, 0);
+      if (o->trace_cap < 1u << 20)
+        hs_die(HS_EXIT_USAGE, "run: --trace-cap expects a size of at least 1M, not '%s'", optarg);
+      o->trace_cap_set = 1;
+      break;
+    case RUN_OPT_FILE_MODE:
+      hs_file_mode = hs_file_mode_arg("run", optarg);
+      o->file_mode_set = 1;
+      break;
     case RUN_OPT_SAMPLE:
       hs_die(HS_EXIT_USAGE, "run: --sample is not available in this version of heapspy");
     case RUN_OPT_SUPP:
@@ -203,5 +214,11 @@ void run_options_spy_env(const struct run_opts *o, const char *profile, char *bu
     snprintf(num, sizeof num, "%llu", o->quarantine);
     spy_append(buf, cap, RUN_OPT_QUARANTINE, num);
   }
-  if (o->trace) spy_append(buf, cap, RUN_OPT_TRACE, "1");
+  if (o->trace) {
+    spy_append(buf, cap, RUN_OPT_TRACE, "1");
+    snprintf(num, sizeof num, "%llu", o->trace_cap);
+    spy_append(buf, cap, RUN_OPT_TRACE_CAP, num);
+  }
+  snprintf(num, sizeof num, "0%o", hs_file_mode);
+  spy_append(buf, cap, RUN_OPT_FILE_MODE, num);
 }

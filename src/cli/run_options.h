@@ -53,6 +53,12 @@
   X(TRACE, "trace", 0, no_argument, "", "trace",                                               \
     "record every allocation and free in PROFILE.trace\n"                                       \
     "(compressed, indexed) for report --at / --between")                                        \
+  X(TRACE_CAP, "trace-cap", 0, required_argument, " SIZE", "trace_cap",                      \
+    "stop recording the trace when its file reaches SIZE\n"                                      \
+    "(default 1G; the report says from when it is missing)")                                   \
+  X(FILE_MODE, "file-mode", 0, required_argument, " MODE", "file_mode",                        \
+    "mode of the files heapspy creates, octal (default 0600;\n"                                 \
+    "folders 0700): profiles hold memory contents")                                            \
   X(SAMPLE, "sample", 0, required_argument, " BYTES", NULL,                                    \
     "reserved for sampled profiles; refused by this version")                                   \
   X(EXITCODE, "error-exitcode", 0, required_argument, " N", NULL,                              \
@@ -95,6 +101,8 @@ struct run_opts {
   int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield, check_fill, trace;
   const char *guard;                      /* "overflow", "underflow" or NULL */
   unsigned long long quarantine;          /* ~0: the spy's default */
+  unsigned long long trace_cap;           /* --trace-cap, bytes */
+  int trace_cap_set, file_mode_set;
   unsigned error_kinds;                   /* --errors-for-leak-kinds */
   const char *supp[16];                   /* --suppressions files */
   size_t nsupp;

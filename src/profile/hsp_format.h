@@ -54,6 +54,7 @@ enum hsp_flags {
   HSP_FLAG_EXIT_KNOWN = 1u << 2,  /* exit_code/exit_signal are filled */
   HSP_FLAG_FORK_CHILD = 1u << 3,  /* this profile continues a parent's */
   HSP_FLAG_SAMPLES = 1u << 4,     /* sample blocks were captured */
+  HSP_FLAG_TRACE_CAPPED = 1u << 5, /* --trace stopped at --trace-cap, at trace_capped_ms */
 };
 
 /* hsp_header.exit_how */
@@ -431,7 +432,7 @@ struct hsp_header {
   uint64_t unwind_checked;    /* with unwind_check: stacks compared */
   uint64_t unwind_mismatches; /* ... that differed from libunwind's */
   int32_t snapshot_signal;  /* signal `heapspy snapshot` sends; 0: none */
-  uint32_t pad2;
+  uint32_t trace_capped_ms; /* with HSP_FLAG_TRACE_CAPPED (was padding: 0 before) */
   struct hsp_request request;
   uint64_t verdicts_off;    /* struct hsp_verdict[verdicts_count] */
   uint64_t verdicts_count;

@@ -71,6 +71,7 @@ enum hst_kind { HST_EV_ALLOC = 0, HST_EV_FREE = 1, HST_EV_MARK = 2, HST_EV_RESTO
 enum hst_flags {
   HST_FLAG_PACKED = 1u << 0,      /* chunks compressed and indexed */
   HST_FLAG_INCOMPLETE = 1u << 1,  /* the spy could not extend the file */
+  HST_FLAG_CAPPED = 1u << 2,      /* ... because it reached --trace-cap, at capped_ms */
 };
 
 struct hst_header {
@@ -85,6 +86,10 @@ struct hst_header {
   uint64_t chunks;          /* chunks handed out */
   uint64_t events;          /* packed: events in all chunks */
   uint64_t raw_bytes;       /* packed: payload bytes before compression */
+  /* Added in the header page's zero tail without a version bump: a trace
+   * written before it reads as 0, "not capped", which it was not. */
+  uint32_t capped_ms;       /* with HST_FLAG_CAPPED: when recording stopped */
+  uint32_t pad;
 };
 
 enum hst_codec { HST_RAW = 0, HST_ZSTD = 1 };

@@ -59,7 +59,9 @@ static inline int spy_ready(void) {
 uint32_t spy_now_ms(void);
 
 /* spy_arena.c: the profile file, mapped shared, grown in place. */
-int spy_arena_open(const char *path);      /* 0 ok, -1 (warned) */
+struct spy_file_id;
+/* 0 ok, -1 (warned); flags and made as spy_open_private's */
+int spy_arena_open(const char *path, int flags, const struct spy_file_id *made);
 void *spy_arena_alloc(size_t bytes, uint64_t *off_out);  /* zeroed; NULL if exhausted */
 /* Give back the pages of a record nobody will write again (an abandoned
  * table): its disk blocks and page cache are freed, it reads as zeros. */
@@ -285,7 +287,7 @@ static inline uint64_t spy_trace_next_seq(void) {
   if (spy_single_threaded()) return spy_trace_seq++;
   return __atomic_fetch_add(&spy_trace_seq, 1, __ATOMIC_RELAXED);
 }
-void spy_trace_init(void);
+void spy_trace_init(int flags, const struct spy_file_id *made);  /* as spy_arena_open */
 void spy_trace_alloc(uint64_t seq, uint64_t addr, uint64_t size, unsigned family, uint32_t stack);
 void spy_trace_free(uint64_t seq, const struct hsp_block *b, int restore);
 void spy_trace_mark(uint64_t cut, const char *name);
@@ -304,6 +306,22 @@ size_t spy_strlcpy(char *dst, const char *src, size_t cap);
 /* Calls fn (if any) for each thread of the process, as listed now by
  * /proc/self/task; returns how many there were (0: cannot list). */
 unsigned spy_for_each_task(void (*fn)(int tid, void *ctx), void *ctx);
+/* spy_files.c: files the spy writes (the profile, the trace), with the CLI's rules
+ * (src/common/private_file.h): mode spy_file_mode() (file_mode, 0600 by
+ * default) whatever the umask; never through a final symlink, a FIFO, a
+ * device or a directory; never over a read-only file, another user's, one
+ * with other hard links, or a non-empty one that does not start with
+ * magic; SPY_OPEN_EXCL: the name must be new. made: the file `heapspy
+ * run` already created there (its device and inode): opened without
+ * O_CREAT and refused if it is another one. Returns the descriptor,
+ * emptied; or -1 with *why (NULL: errno says why). */
+struct spy_file_id { uint64_t dev, ino; int pid; };
+#define SPY_OPEN_EXCL 1
+int spy_open_private(const char *path, const char *magic, int flags,
+                     const struct spy_file_id *made, const char **why);
+int spy_file_id(const char *s, struct spy_file_id *id);   /* "PID,DEV,INO"; 0 if malformed */
+unsigned spy_file_mode(void);
+uint64_t spy_size(const char *s);          /* "1G", "512K", "4096" */
 
 /* Lock word helpers (test-and-test-and-set; yields when contended). */
 void spy_lock_slow(uint32_t *l);

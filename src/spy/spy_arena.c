@@ -49,7 +49,7 @@ static int fd_still_ours(void) {
       st.st_ino == arena_ino)
     return 1;
   /* closed behind our back (closefrom, daemonizing): reopen the same file */
-  int fd = open(spy_opt.profile, O_RDWR | O_CLOEXEC);
+  int fd = open(spy_opt.profile, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return 0;
   if (fstat(fd, &st) == 0 && st.st_dev == arena_dev && st.st_ino == arena_ino) {
     int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_FLOOR);
@@ -111,18 +111,19 @@ static int arena_grow(uint64_t want) {
   return 0;
 }
 
-int spy_arena_open(const char *path) {
+int spy_arena_open(const char *path, int flags, const struct spy_file_id *made) {
   arena_base = mmap(NULL, ARENA_RESERVE, PROT_NONE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (arena_base == MAP_FAILED) {
     spy_warn("cannot reserve address space for the profile; spy disabled");
     return -1;
   }
-  arena_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const char *why;
+  arena_fd = spy_open_private(path, HSP_MAGIC, flags, made, &why);
   if (arena_fd >= 0) arena_fd = adopt_fd(arena_fd);
   if (arena_fd < 0) {
-    spy_warn("cannot create profile %s (%s); spy disabled", path,
-             strerror(errno));
+    if (why) spy_warn("refusing to write profile %s: %s; spy disabled", path, why);
+    else spy_warn("cannot create profile %s (%s); spy disabled", path, strerror(errno));
     munmap(arena_base, ARENA_RESERVE);
     return -1;
   }
@@ -176,11 +177,19 @@ void spy_arena_release(uint64_t off, uint64_t len) {
     __atomic_add_fetch(&arena_released, hi - lo, __ATOMIC_RELAXED);
 }
 
-/* In a forked child: write the arena into a fresh file at path and map that
- * file over the same addresses, so the child continues its own profile. */
+/* In a forked child: write the arena into a fresh file at path (a new
+ * name: never a file that exists, the parent's included) and map that
+ * file over the same addresses, so the child continues its own profile.
+ * Warns once on failure. */
 int spy_arena_reopen_for_child(const char *path) {
-  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return -1;
+  const char *why;
+  int fd = spy_open_private(path, HSP_MAGIC, SPY_OPEN_EXCL, NULL, &why);
+  if (fd < 0) {
+    if (why) spy_warn("refusing to write the child's profile %s: %s; child not spied", path, why);
+    else spy_warn("cannot create the child's profile %s (%s); child not spied", path,
+                  strerror(errno));
+    return -1;
+  }
   for (uint64_t off = 0; off < arena_mapped;) {
     ssize_t w = pwrite(fd, arena_base + off, arena_mapped - off, (off_t)off);
     if (w <= 0) { if (w < 0 && errno == EINTR) continue; close(fd); return -1; }

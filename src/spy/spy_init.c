@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -216,7 +217,6 @@ static void fork_child(void) {
       spy_busy--;
       return;
     }
-    spy_warn("cannot create the child's profile %s; child not spied", path);
   }
   spy_arena_detach();
   spy_status = SPY_OFF;
@@ -442,19 +442,21 @@ static void fill_header(void) {
 
 /* With follow_children an exec'd program keeps its pid, so %p names the
  * profile its previous image wrote: keep that one and number ours. */
-static void avoid_previous_image(void) {
+static int avoid_previous_image(void) {
   struct hsp_header h;
-  int fd = open(spy_opt.profile, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
+  int fd = open(spy_opt.profile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return 0;
   ssize_t n = read(fd, &h, sizeof h);
   close(fd);
-  if (n != (ssize_t)sizeof h || memcmp(h.magic, HSP_MAGIC, 8) || h.pid != getpid()) return;
+  if (n != (ssize_t)sizeof h || memcmp(h.magic, HSP_MAGIC, 8) || h.pid != getpid()) return 0;
   char base[sizeof spy_opt.profile];
   spy_strlcpy(base, spy_opt.profile, sizeof base);
   for (int i = 1; i < 1000; i++) {
     spy_fmt(spy_opt.profile, sizeof spy_opt.profile, "%s.%d", base, i);
-    if (access(spy_opt.profile, F_OK) != 0) return;
+    struct stat st;
+    if (lstat(spy_opt.profile, &st) != 0) return 1;
   }
+  return 1;
 }
 
 void spy_init(void) {
@@ -465,14 +467,22 @@ void spy_init(void) {
   spy_busy++;
   start_mono_ns = mono_ns(CLOCK_MONOTONIC_COARSE);
   parse_options();
-  if (spy_opt.follow_children) avoid_previous_image();
-  if (spy_arena_open(spy_opt.profile) < 0) {
+  /* The profile is a new name (SPY_OPEN_EXCL) when its pattern has a %p
+   * or it numbers an exec'd image; the one `heapspy run` created for this
+   * process (profile_id) must be that very file. */
+  int renamed = spy_opt.follow_children && avoid_previous_image();
+  int flags = renamed || strstr(profile_pattern, "%p") ? SPY_OPEN_EXCL : 0;
+  struct spy_file_id made_profile, made_trace;
+  int made = !renamed && spy_file_id(spy_opt.profile_id, &made_profile) &&
+             made_profile.pid == getpid();
+  int made_t = made && spy_file_id(spy_opt.trace_id, &made_trace);
+  if (spy_arena_open(spy_opt.profile, flags, made ? &made_profile : NULL) < 0) {
     spy_status = SPY_OFF;
     spy_busy--;
     return;
   }
   fill_header();
-  spy_trace_init();
+  spy_trace_init(flags, made_t ? &made_trace : NULL);
   spy_blocks_init();
   int guard = spy_opt.guard[0] && strcmp(spy_opt.guard, "0") && strcmp(spy_opt.guard, "no");
   if (spy_opt.check || guard) spy_check_init();   /* --guard's fallback: red zones */

@@ -10,8 +10,9 @@
  * program's threads.
  *
  * What can be lost: nothing that was published; the event each thread
- * was writing when the process died. If the disk fills, tracing stops
- * with one warning and the trace is flagged incomplete.
+ * was writing when the process died. If the disk fills, or the file
+ * reaches --trace-cap (trace_cap, default 1G), tracing stops with one
+ * warning and the trace is flagged incomplete (capped: from when).
  *
  * Must never: allocate from the heap, hold the trace lock while calling
  * anything but mmap/fallocate, or write after a fork (the child would
@@ -40,6 +41,7 @@ static int fd = -1;
 static dev_t fd_dev;                   /* our file behind fd, see fd_ours */
 static ino_t fd_ino;
 static uint64_t mapped;
+static uint64_t cap;                   /* trace_cap, page-aligned: the file's limit */
 static uint32_t lock;
 
 /* This thread's chunk and the state its deltas are relative to. */
@@ -56,29 +58,55 @@ static void stop(const char *why, int err) {
   spy_trace_on = 0;
 }
 
-void spy_trace_init(void) {
+/* --trace-cap reached: recording stops, once, with the time in both
+ * headers so every report can say from when the trace is missing. */
+static void capped(void) {
+  uint32_t t = spy_now_ms();
+  char size[32];
+  if (cap % (1u << 20) == 0) spy_fmt(size, sizeof size, "%lluM", (unsigned long long)(cap >> 20));
+  else spy_fmt(size, sizeof size, "%llu bytes", (unsigned long long)cap);
+  spy_warn("--trace: the trace reached its cap of %s (--trace-cap) at %u ms; the program "
+           "continues, recording stops here", size, t);
+  hdr->capped_ms = t;
+  spy_hdr->trace_capped_ms = t;
+  __atomic_or_fetch(&spy_hdr->flags, HSP_FLAG_TRACE_CAPPED, __ATOMIC_RELAXED);
+  __atomic_or_fetch(&hdr->flags, HST_FLAG_INCOMPLETE | HST_FLAG_CAPPED, __ATOMIC_RELAXED);
+  spy_trace_on = 0;
+}
+
+void spy_trace_init(int flags, const struct spy_file_id *made) {
   if (!spy_opt.trace) return;
   char path[sizeof spy_opt.profile + 8];
   spy_fmt(path, sizeof path, "%s.trace", spy_opt.profile);
+  cap = spy_size(spy_opt.trace_cap) & ~4095ull;
+  if (cap < HST_HEADER_SIZE + HST_CHUNK_SIZE) cap = HST_HEADER_SIZE + HST_CHUNK_SIZE;
+  if (cap > TRACE_RESERVE) cap = TRACE_RESERVE;
+  uint64_t first = cap < TRACE_GROW ? cap : TRACE_GROW;
   base = mmap(NULL, TRACE_RESERVE, PROT_NONE,
               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) { spy_warn("--trace: cannot reserve address space; no trace"); return; }
-  fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const char *why;
+  fd = spy_open_private(path, HST_MAGIC, flags, made, &why);
+  if (fd < 0 && why) {
+    spy_warn("--trace: refusing to write %s: %s; no trace", path, why);
+    munmap(base, TRACE_RESERVE);
+    return;
+  }
   if (fd >= 0) {
     int high = fcntl(fd, F_DUPFD_CLOEXEC, 710);   /* clear of the program's fds */
     if (high >= 0) { close(fd); fd = high; }
   }
   struct stat st;
   if (fd >= 0 && fstat(fd, &st) == 0) { fd_dev = st.st_dev; fd_ino = st.st_ino; }
-  int err = fd < 0 ? errno : posix_fallocate(fd, 0, TRACE_GROW);
-  if (err || mmap(base, TRACE_GROW, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
+  int err = fd < 0 ? errno : posix_fallocate(fd, 0, (off_t)first);
+  if (err || mmap(base, first, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
                  MAP_FAILED) {
     spy_warn("--trace: cannot create %s (%s); no trace", path, strerror(err ? err : errno));
     if (fd >= 0) close(fd);
     munmap(base, TRACE_RESERVE);
     return;
   }
-  mapped = TRACE_GROW;
+  mapped = first;
   hdr = (struct hst_header *)base;
   memcpy(hdr->magic, HST_MAGIC, 8);
   hdr->version = HST_VERSION;
@@ -121,8 +149,10 @@ static int next_chunk(void) {
   spy_lock(&lock);
   if (!spy_trace_on) { spy_unlock(&lock); return 0; }
   uint64_t off = hdr->used;
+  if (off + HST_CHUNK_SIZE > cap) { capped(); spy_unlock(&lock); return 0; }
   if (off + HST_CHUNK_SIZE > mapped) {
     uint64_t add = mapped / 8 > TRACE_GROW ? (mapped / 8 + 4095) & ~4095ull : TRACE_GROW;
+    if (mapped + add > cap) add = cap - mapped;    /* >= a chunk: checked above */
     int err = mapped + add > TRACE_RESERVE ? EFBIG
               : !fd_ours()               ? EBADF
                                          : posix_fallocate(fd, (off_t)mapped, (off_t)add);

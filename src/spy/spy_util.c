@@ -177,3 +177,4 @@ uint64_t spy_hex(const char **s) {
     v = v << 4 | (uint64_t)d;
   }
 }
+
