@@ -70,11 +70,16 @@ static void on_signal(int sig) {
   _exit(128 + sig);
 }
 
-static void block(int how, sigset_t *old) {
+/* Blocks our signals, the previous mask into *old. */
+static void block(sigset_t *old) {
   sigset_t s;
   sigemptyset(&s);
   for (size_t i = 0; i < NSIGS; i++) sigaddset(&s, g_sigs[i]);
-  sigprocmask(how, &s, old);
+  sigprocmask(SIG_BLOCK, &s, old);
+}
+
+static void restore(const sigset_t *old) {
+  sigprocmask(SIG_SETMASK, old, NULL);
 }
 
 static void install(void) {
@@ -169,7 +174,7 @@ int hs_target_stop(struct hs_target *t) {
   pid_t *tids = hs_xmalloc(MAX_THREADS * sizeof *tids);
   int err = 0;
   sigset_t old;
-  block(SIG_BLOCK, &old);
+  block(&old);
   install();
   g_t0 = now();
   g_nseized = 0;
@@ -218,7 +223,7 @@ int hs_target_stop(struct hs_target *t) {
   }
   if (!err && g_nseized == 0) err = -ESRCH;
   if (err) {
-    block(SIG_SETMASK, &old);
+    restore(&old);
     hs_target_resume(t);
     return err;
   }
@@ -234,7 +239,7 @@ int hs_target_stop(struct hs_target *t) {
       th->have_regs = 1;
     }
   }
-  block(SIG_SETMASK, &old);   /* from here on a signal runs on_signal */
+  restore(&old);   /* from here on a signal runs on_signal */
   const char *hold = getenv("HEAPSPY_TEST_HOLD_MS");
   if (hold && *hold) {
     double until = now() + atof(hold) / 1000.0;
@@ -248,12 +253,12 @@ int hs_target_stop(struct hs_target *t) {
 
 double hs_target_resume(struct hs_target *t) {
   sigset_t old;
-  block(SIG_BLOCK, &old);
+  block(&old);
   for (sig_atomic_t i = 0; i < g_nseized; i++)
     ptrace(PTRACE_DETACH, g_seized[i], NULL, (void *)(intptr_t)g_sig[i]);
   g_nseized = 0;
   uninstall();
-  block(SIG_SETMASK, &old);
+  restore(&old);
   double ms = g_t0 ? (now() - g_t0) * 1000.0 : 0;
   g_t0 = 0;
   return ms;
