@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "common/util.h"
 #include "inspect/glibc_heap.h"
+#include "inspect/heap_census.h"
 #include "inspect/heap_summary.h"
 #include "inspect/proc.h"
 #include "inspect/target.h"
@@ -41,7 +42,9 @@ static const char heap_usage[] =
     "  --top N                 rows per table (default 10)\n"
     "  --blocks                print every in-use block as ADDR USABLE_SIZE, nothing else\n"
     "  --no-debuginfo          find main_arena without libc's debug info (by searching\n"
-    "                          libc's data)\n";
+    "                          libc's data)\n"
+    "  In-use blocks are also counted by C++ type (a first word pointing into a\n"
+    "  vtable) and as strings, with samples.\n";
 
 struct opts {
   const char *format, *exe, *operand;
@@ -99,10 +102,56 @@ struct ctx {
   const struct hs_libc *l;
   const struct hs_heap *h;
   const struct hs_heap_summary *s;
+  const struct hs_census *c;
   double stop_ms;
   int stopped;
   char comm[64];
 };
+
+/* A hex+ASCII dump, 16 bytes a line, indented. */
+static void hexdump(const uint8_t *p, size_t n, const char *indent) {
+  for (size_t off = 0; off < n; off += 16) {
+    printf("%s%04zx  ", indent, off);
+    for (size_t i = 0; i < 16; i++) {
+      if (off + i < n) printf("%02x ", p[off + i]);
+      else printf("   ");
+      if (i == 7) putchar(' ');
+    }
+    printf(" |");
+    for (size_t i = 0; i < 16 && off + i < n; i++)
+      putchar(p[off + i] >= 0x20 && p[off + i] < 0x7f ? p[off + i] : '.');
+    printf("|\n");
+  }
+}
+
+static void print_census_text(const struct ctx *x) {
+  const struct hs_census *c = x->c;
+  char b[4][32];
+  printf("\nTYPES (in-use blocks whose first word points into a C++ vtable; %zu vtables known)\n",
+         c->vtables);
+  if (!c->ntypes) printf("  none\n");
+  else printf("  %-48s %12s %16s  %s\n", "TYPE", "BLOCKS", "BYTES", "MODULE");
+  for (size_t i = 0; i < c->ntypes && i < x->o->top; i++) {
+    const struct hs_type_group *g = &c->types[i];
+    printf("  %-48s %12s %16s  %s\n", g->name, hs_commas(g->blocks, b[0]), hs_commas(g->bytes, b[1]),
+           g->module);
+  }
+  if (c->ntypes > x->o->top) printf("  ... %zu more types\n", c->ntypes - (size_t)x->o->top);
+  for (size_t i = 0; i < c->ntypes && i < 3 && i < x->o->top; i++) {
+    const struct hs_type_group *g = &c->types[i];
+    printf("  sample %s at 0x%llx, first %zu bytes:\n", g->name, (unsigned long long)g->sample_addr,
+           g->sample_len);
+    hexdump(g->sample, g->sample_len, "    ");
+  }
+  printf("\nSTRINGS (in-use blocks holding NUL-terminated printable text)\n");
+  printf("  %s blocks, %s bytes\n", hs_commas(c->string_blocks, b[0]), hs_commas(c->string_bytes, b[1]));
+  for (size_t i = 0; i < c->nstring_samples; i++) {
+    printf("  0x%llx  \"", (unsigned long long)c->string_addr[i]);
+    const char *t = c->string_text[i];
+    for (size_t k = 0; t[k] && k < 60; k++) putchar(t[k] == '\n' || t[k] == '\t' || t[k] == '\r' ? ' ' : t[k]);
+    printf("%s\"\n", strlen(t) > 60 ? "..." : "");
+  }
+}
 
 static void print_text(const struct ctx *x) {
   const struct hs_heap *h = x->h;
@@ -176,7 +225,9 @@ static void print_text(const struct ctx *x) {
   for (size_t i = 0; i < s->nsizes && i < x->o->top; i++)
     printf("%s %s x %s", i ? "," : "", hs_commas(s->sizes[i].size, b[0]),
            hs_commas(s->sizes[i].blocks, b[1]));
-  printf("\n\nLEAKS: not scanned (this heapspy does not scan for leaks yet: leak_summary is null)\n");
+  putchar('\n');
+  print_census_text(x);
+  printf("\nLEAKS: not scanned (this heapspy does not scan for leaks yet: leak_summary is null)\n");
   if (h->nproblems) {
     printf("\nPROBLEMS\n");
     for (size_t i = 0; i < h->nproblems; i++) printf("  %s\n", h->problems[i]);
@@ -245,7 +296,27 @@ static void print_json(const struct ctx *x) {
     hs_json_str(stdout, s->nonheap[i].category);
     printf(", \"bytes\": %llu}", (unsigned long long)s->nonheap[i].bytes);
   }
-  printf("],\n \"types\": [],\n \"sizes\": [");
+  printf("],\n \"types\": [");
+  const struct hs_census *c = x->c;
+  for (size_t i = 0; i < c->ntypes; i++) {
+    const struct hs_type_group *g = &c->types[i];
+    printf("%s\n  {\"name\": ", i ? "," : "");
+    hs_json_str(stdout, g->name);
+    printf(", \"blocks\": %llu, \"bytes\": %llu, \"module\": ", (unsigned long long)g->blocks,
+           (unsigned long long)g->bytes);
+    hs_json_str(stdout, g->module);
+    printf(", \"sample\": {\"address\": \"0x%llx\", \"hex\": \"", (unsigned long long)g->sample_addr);
+    for (size_t k = 0; k < g->sample_len; k++) printf("%02x", g->sample[k]);
+    printf("\"}}");
+  }
+  printf("],\n \"strings\": {\"blocks\": %llu, \"bytes\": %llu, \"samples\": [",
+         (unsigned long long)c->string_blocks, (unsigned long long)c->string_bytes);
+  for (size_t i = 0; i < c->nstring_samples; i++) {
+    printf("%s{\"address\": \"0x%llx\", \"text\": ", i ? ", " : "", (unsigned long long)c->string_addr[i]);
+    hs_json_str(stdout, c->string_text[i]);
+    printf("}");
+  }
+  printf("]},\n \"sizes\": [");
   for (size_t i = 0; i < s->nsizes; i++)
     printf("%s{\"size\": %llu, \"blocks\": %llu, \"bytes\": %llu}", i ? ", " : "",
            (unsigned long long)s->sizes[i].size, (unsigned long long)s->sizes[i].blocks,
@@ -308,10 +379,13 @@ int cmd_heap(int argc, char **argv) {
   struct hs_regions rs;
   int rerr = -1;
   struct hs_heap h;
+  struct hs_census census;
   memset(&h, 0, sizeof h);
+  memset(&census, 0, sizeof census);
   if (st == HS_LIBC_OK) {
     rerr = hs_regions_read(pid, &rs, 1);
     hs_heap_walk(&t, &l, o.no_stop, &h);
+    if (!o.blocks) hs_census_run(&t, &h, &census);
   }
   if (!o.no_stop) x.stop_ms = hs_target_resume(&t);
   /* --- running again ------------------------------------------------------ */
@@ -326,12 +400,14 @@ int cmd_heap(int argc, char **argv) {
     hs_heap_summarize(&h, &rs, &s);
     x.h = &h;
     x.s = &s;
+    x.c = &census;
     if (!strcmp(o.format, "json")) print_json(&x);
     else print_text(&x);
     hs_heap_summary_free(&s);
   }
   for (size_t i = 0; o.blocks && i < h.nproblems; i++) fprintf(stderr, "heapspy: heap: %s\n", h.problems[i]);
   hs_regions_free(&rs);
+  hs_census_free(&census);
   hs_heap_free(&h);
   hs_target_close(&t);
   fflush(stdout);

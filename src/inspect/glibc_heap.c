@@ -686,6 +686,15 @@ uint64_t hs_heap_resident_in(const struct hs_heap *h, uint64_t start, uint64_t e
   return sum;
 }
 
+int hs_heap_page_resident(const struct hs_heap *h, uint64_t addr) {
+  for (size_t i = 0; i < h->nranges; i++) {
+    const struct hs_hrange *r = &h->ranges[i];
+    if (addr >= r->start && addr < r->end)
+      return r->res[(addr - (r->start & ~(PAGE - 1))) / PAGE];
+  }
+  return 0;
+}
+
 void hs_heap_free(struct hs_heap *h) {
   for (size_t i = 0; i < h->narenas; i++) free(h->arenas[i].tids);
   free(h->arenas);

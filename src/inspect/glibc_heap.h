@@ -117,6 +117,9 @@ struct hs_heap {
 void hs_heap_walk(struct hs_target *t, const struct hs_libc *l, int no_stop, struct hs_heap *h);
 void hs_heap_free(struct hs_heap *h);
 
+/* 1 if the page holding addr, in a heap range, is resident. */
+int hs_heap_page_resident(const struct hs_heap *h, uint64_t addr);
+
 /* Resident bytes of the heap ranges inside [start, end). */
 uint64_t hs_heap_resident_in(const struct hs_heap *h, uint64_t start, uint64_t end);
 
