@@ -158,10 +158,18 @@ static void print_text(const struct ctx *x) {
   const struct hs_heap_summary *s = x->s;
   const struct hs_arena *t = &s->tot;
   char b[8][32];
+  if (x->t->kind == HS_TARGET_CORE)
+    printf("heap of core %s (process %d, %s): glibc %s, main_arena 0x%llx found by %s\n",
+           x->t->path, (int)x->t->pid, x->comm, x->l->version, (unsigned long long)x->l->main_arena,
+           x->l->from_debuginfo ? "libc's debug info" : "searching libc's data (no debug info)");
+  else
   printf("heap of process %d (%s): glibc %s, main_arena 0x%llx found by %s\n", (int)x->t->pid,
          x->comm, x->l->version, (unsigned long long)x->l->main_arena,
          x->l->from_debuginfo ? "libc's debug info" : "searching libc's data (no debug info)");
-  if (x->stopped)
+  if (x->t->kind == HS_TARGET_CORE)
+    printf("read from the core (%zu threads); resident = dumped in the core, RSS = the heap's part\n",
+           x->t->nthreads);
+  else if (x->stopped)
     printf("the process was stopped for %.1f ms (%zu thread%s)\n", x->stop_ms, x->t->nthreads,
            x->t->nthreads == 1 ? "" : "s");
   else
@@ -352,11 +360,47 @@ static void die_stop(pid_t pid, int err) {
   hs_proc_die("heap", pid, err, "the threads", 1);
 }
 
+/* heapspy heap CORE: the same walk over a core file. */
+static int heap_core(const struct opts *o) {
+  struct hs_target t;
+  char msg[1400];
+  if (hs_target_open_core(&t, o->operand, o->exe, msg, sizeof msg) != 0) hs_die(1, "heap: %s", msg);
+  struct hs_libc l;
+  enum hs_libc_status st = hs_libc_locate(&t, o->no_debuginfo, &l, msg, sizeof msg);
+  if (st != HS_LIBC_OK) hs_die(st == HS_LIBC_NO_ARENA ? 1 : EXIT_UNSUPPORTED, "heap: %s", msg);
+  struct ctx x = { .o = o, .t = &t, .l = &l };
+  snprintf(x.comm, sizeof x.comm, "%s", t.exe[0] ? hs_base(t.exe) : "?");
+  struct hs_heap h;
+  struct hs_census census;
+  memset(&census, 0, sizeof census);
+  hs_heap_walk(&t, &l, 0, &h);
+  if (o->blocks) {
+    for (size_t i = 0; i < h.nblocks; i++)
+      printf("0x%llx %llu\n", (unsigned long long)h.blocks[i].addr,
+             (unsigned long long)h.blocks[i].usable);
+    for (size_t i = 0; i < h.nproblems; i++) fprintf(stderr, "heapspy: heap: %s\n", h.problems[i]);
+  } else {
+    hs_census_run(&t, &h, &census);
+    struct hs_heap_summary s;
+    hs_heap_summarize(&h, NULL, &s);
+    x.h = &h;
+    x.s = &s;
+    x.c = &census;
+    if (!strcmp(o->format, "json")) print_json(&x);
+    else print_text(&x);
+    hs_heap_summary_free(&s);
+  }
+  hs_census_free(&census);
+  hs_heap_free(&h);
+  hs_target_close(&t);
+  fflush(stdout);
+  return ferror(stdout) ? 1 : 0;
+}
+
 int cmd_heap(int argc, char **argv) {
   struct opts o;
   parse(argc, argv, &o);
-  if (!all_digits(o.operand))
-    hs_die(1, "heap: core files are not read yet ('%s' is not a process id)", o.operand);
+  if (!all_digits(o.operand)) return heap_core(&o);
   pid_t pid = hs_parse_pid("heap", o.operand);
   hs_proc_require("heap", pid);
   struct hs_target t;

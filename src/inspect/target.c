@@ -117,29 +117,23 @@ static size_t raw_read(struct hs_target *t, const struct hs_tmap *m, uint64_t ad
     if (got < len) t->read_failures++;
     return got;
   }
-  /* core: the segment's bytes, zeros past what the core holds (memsz > filesz) */
+  /* core: the bytes the core holds; past them, a file mapping's bytes
+   * come from the file (cores leave out unmodified file pages); an
+   * anonymous page the core left out cannot be read */
   uint64_t rel = addr - m->start;
   size_t got = 0;
   if (rel < m->core_len) {
     size_t n = len;
     if (rel + n > m->core_len) n = (size_t)(m->core_len - rel);
-    uint64_t off = m->core_off + rel;
-    if (off >= t->core_size) n = 0;
-    else if (off + n > t->core_size) n = (size_t)(t->core_size - off);
     while (got < n) {
-      ssize_t r = pread(t->fd, (char *)buf + got, n - got, (off_t)(off + got));
+      ssize_t r = pread(t->fd, (char *)buf + got, n - got, (off_t)(m->core_off + rel + got));
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) break;
       got += (size_t)r;
     }
     if (got < n) return got;
-    if (m->core_len < m->end - m->start && rel + got < rel + len && rel + len > m->core_len &&
-        !m->path[0]) {
-      return got;           /* an anonymous mapping the core left out: unreadable */
-    }
   }
-  if (got < len && m->path[0] == '/' && m->perms[1] != 'w' && m->core_len == 0) {
-    /* a read-only file mapping not dumped: read the file itself */
+  if (got < len && m->path[0] == '/') {
     int fd = open(m->path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
       ssize_t r = pread(fd, (char *)buf + got, len - got, (off_t)(m->offset + rel + got));
@@ -147,6 +141,7 @@ static size_t raw_read(struct hs_target *t, const struct hs_tmap *m, uint64_t ad
       close(fd);
     }
   }
+  if (got < len) t->read_failures++;
   return got;
 }
 
