@@ -25,13 +25,15 @@ DEMO=""
 #       strace (counts --yield-after-unlock's yields), chromium (renders the
 #       HTML report headless), file/binutils (ELF checks), util-linux
 #       (setpriv: inspection as another user),
-#       time (peak memory of a report),
+#       time (peak memory of a report), gdb (gcore writes the core files
+#       `heapspy heap CORE` reads: t1740), libc6-dbg (libc's debug symbols:
+#       `heapspy heap` finds main_arena by them; t17xx also test the search),
 #       dpkg-dev/debhelper/lintian and build-essential, which
 #       dpkg-buildpackage checks for (the Debian package built, unpacked and
 #       checked: tests/cases/t1610; no fakeroot, debian/rules needs no root),
 #       cppcheck and clang-tools-14 (scan-build) for make check-static
 TEST="valgrind heaptrack zstd sqlite3 python3 perl g++ clang libclang-rt-14-dev llvm
-      golang-go debuginfod strace chromium file binutils util-linux time
+      golang-go debuginfod strace chromium file binutils util-linux time gdb libc6-dbg
       dpkg-dev debhelper lintian build-essential cppcheck clang-tools-14"
 # bench: the peers above and bc (bench/locks.sh ratios)
 BENCH="bc"

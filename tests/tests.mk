@@ -33,6 +33,11 @@ $(TB)/%: %.cpp include/heapspy.h
 	@mkdir -p $(dir $@)
 	$(CXX) -O1 -g -Wall -Iinclude -pthread -o $@ $<
 
+# The spy's live blocks from a profile (the truth of t17xx-heap-*).
+$(TB)/hsp_live_blocks: tests/cases/hsp_live_blocks.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Isrc -o $@ tests/cases/hsp_live_blocks.c src/profile/hsp_read.c
+
 $(TB)/unit/test_symbolize: tests/unit/test_symbolize.c tests/unit/tap.h src/common/symbolize.c src/common/symbolize.h
 	@mkdir -p $(dir $@)
 	$(UNIT_CC) -o $@ tests/unit/test_symbolize.c src/common/symbolize.c src/common/demangle.c \

@@ -15,6 +15,7 @@ int cmd_threads(int argc, char **argv);
 int cmd_stacks(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_vtop(int argc, char **argv);
+int cmd_heap(int argc, char **argv);
 
 /* args.c: options of a command whose only option is --format text|json:
  * parses them, returns the format; exits 0 after --help, 125 on a bad

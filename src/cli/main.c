@@ -22,6 +22,7 @@ static const struct command {
   { "threads", cmd_threads, "per-thread CPU time, state and name of a live process, busiest first" },
   { "stacks", cmd_stacks, "symbolized stacks of every thread of a live process, sampled N times" },
   { "maps", cmd_maps, "where a live process's memory goes, or what one address is" },
+  { "heap", cmd_heap, "the glibc heap of any live process, read from outside: RSS explained, census" },
   { "vtop", cmd_vtop, "virtual to physical: page frame, present/swapped, shared or private" },
   { NULL, NULL, NULL },
 };
