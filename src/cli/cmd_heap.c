@@ -148,7 +148,7 @@ static void print_census_text(const struct ctx *x) {
   for (size_t i = 0; i < c->nstring_samples; i++) {
     printf("  0x%llx  \"", (unsigned long long)c->string_addr[i]);
     const char *t = c->string_text[i];
-    for (size_t k = 0; t[k] && k < 60; k++) putchar(t[k] == '\n' || t[k] == '\t' || t[k] == '\r' ? ' ' : t[k]);
+    for (size_t k = 0; k < 60 && t[k]; k++) putchar(t[k] == '\n' || t[k] == '\t' || t[k] == '\r' ? ' ' : t[k]);
     printf("%s\"\n", strlen(t) > 60 ? "..." : "");
   }
 }

@@ -343,7 +343,7 @@ static void find_thread_state(struct walk *w) {
   w->no_regs = !w->t->threads[0].have_regs;
   if (!got_tc && !w->no_regs)
     problem(w, "the threads' tcache pointers were not found in libc's TLS; tcache chunks count as in use");
-  qsort(w->tcs, w->ntcs, sizeof *w->tcs, cmp_u64);
+  if (w->ntcs) qsort(w->tcs, w->ntcs, sizeof *w->tcs, cmp_u64);   /* qsort wants a real array */
   w->h->tcache_found = got_tc;
 }
 
@@ -622,7 +622,7 @@ void hs_heap_walk(struct hs_target *t, const struct hs_libc *l, int no_stop, str
       h->arenas[i].top_bytes = 0;
     }
     w.prepass = 0;
-    qsort(w.tcs, w.ntcs, sizeof *w.tcs, cmp_u64);
+    if (w.ntcs) qsort(w.tcs, w.ntcs, sizeof *w.tcs, cmp_u64);
   }
   /* 3. free sets */
   for (size_t i = 0; i < w.ntcs; i++) walk_tcache(&w, w.tcs[i] + 16, 1u << 16);
@@ -631,7 +631,7 @@ void hs_heap_walk(struct hs_target *t, const struct hs_libc *l, int no_stop, str
     walk_arena_lists(&w, h->arenas[i].addr, imgs[i], list_bound(h->arenas[i].system_mem));
     h->arenas[i].bin_size_fields = w.bin_fields;
   }
-  qsort(w.fr, w.nfr, sizeof *w.fr, cmp_fent);
+  if (w.nfr) qsort(w.fr, w.nfr, sizeof *w.fr, cmp_fent);
   for (size_t i = 1; i < w.nfr; i++)
     if (w.fr[i].chunk == w.fr[i - 1].chunk)
       problem(&w, "corrupt free list at 0x%llx (the chunk is on two free lists)",

@@ -106,7 +106,7 @@ static void load_vtables(struct hs_target *t, struct vts *vs) {
     module_vtables(vs, m->path, fd, m->start);
     close(fd);
   }
-  qsort(vs->v, vs->n, sizeof *vs->v, cmp_vt);
+  if (vs->n) qsort(vs->v, vs->n, sizeof *vs->v, cmp_vt);   /* qsort wants a real array */
 }
 
 static struct vt *find_vt(struct vts *vs, uint64_t w) {
