@@ -26,6 +26,7 @@
 #include "common/hash.h"
 #include "common/hashmap.h"
 #include "common/util.h"
+#include "profile/hst_codec.h"
 
 #define MAX_INLINE 64
 
@@ -43,16 +44,10 @@ static void pb_raw(struct pb *b, const void *d, size_t n) {
   b->len += n;
 }
 
+/* protobuf's varints are the trace's (LEB128): one encoder for both */
 static void pb_varint(struct pb *b, uint64_t v) {
   uint8_t tmp[10];
-  size_t n = 0;
-  do {
-    tmp[n] = (uint8_t)(v & 0x7f);
-    v >>= 7;
-    if (v) tmp[n] |= 0x80;
-    n++;
-  } while (v);
-  pb_raw(b, tmp, n);
+  pb_raw(b, tmp, (size_t)(hst_put(tmp, v) - tmp));
 }
 
 /* field with wire type 0 (varint); zero values are omitted as proto3 does */
