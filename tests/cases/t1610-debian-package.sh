@@ -6,11 +6,13 @@
 # line; the package, unpacked with dpkg-deb -x into a throw-away root, finds
 # its own library and tells story 1 exactly as t1050 does
 # (35,890 bytes in 1,000 blocks definitely lost at marshal_to_wire); lintian
-# finds no error in the .deb or the source. Never builds inside the
-# repository, never installs the package (dpkg -i) or touches the host's
-# package database; everything it writes is under $TMP. About 30 s.
+# finds no error in the .deb or the source; and dpkg itself installs it
+# into a private root with a database of its own (dpkg --root), whose
+# heapspy tells story 1 too. Never builds inside the repository, never
+# touches the host's files or package database; everything it writes is
+# under $TMP. About 30 s.
 source "$(dirname "$0")/../lib/tap.sh"
-N=20
+N=23
 plan $N
 
 missing=""
@@ -116,6 +118,18 @@ like "$(cat demo.txt)" '^   definitely lost: 35,890 bytes in 1,000 blocks$' "sto
 "$HS" report --format json demo.hsp >demo.json 2>report.err
 is "$(json demo.json 'j["leak_summary"]["definitely_lost"]["bytes"], j["leak_summary"]["definitely_lost"]["blocks"]' 2>&1)" \
    "(35890, 1000)" "heapspy report of the profile: the same 35890 bytes in 1000 blocks"
+
+# dpkg -i for real, into a root and package database of our own (no
+# libc6 there: --force-depends; the package has no maintainer script)
+mkdir -p inst/var/lib/dpkg/info inst/var/lib/dpkg/updates && : >inst/var/lib/dpkg/status
+dpkg --root="$TMP/inst" --force-depends --force-not-root -i "$DEB" >dpkg.log 2>&1
+is "$?:$(dpkg --root="$TMP/inst" -s heapspy 2>&1 | sed -n 's/^Status: //p')" "0:install ok installed" \
+   "dpkg -i installs the package (into a private root and database)"
+is "$(dpkg --root="$TMP/inst" -L heapspy | grep -cxE "/usr/bin/heapspy|/usr/lib/$MA/heapspy/libheapspy\.so|/usr/share/man/man1/heapspy\.1\.gz")" 3 \
+   "dpkg -L heapspy: the binary, the library and the man page are the package's"
+(cd "$SRC" && "$TMP/inst/usr/bin/heapspy" run -q -o "$TMP/inst.hsp" -- build/examples/marshal-demo 1000 1000) >/dev/null 2>&1
+is "$("$TMP/inst/usr/bin/heapspy" report --format json inst.hsp | json /dev/stdin 'j["leak_summary"]["definitely_lost"]["bytes"]' 2>&1)" 35890 \
+   "the installed heapspy tells story 1: 35,890 bytes definitely lost"
 
 is "$(PKG_CONFIG_PATH="$TMP/root/usr/lib/$MA/pkgconfig" PKG_CONFIG_LIBDIR=/nonexistent \
       pkg-config --modversion --variable=libdir heapspy 2>&1 | tr '\n' ' ')" "$VERSION /usr/lib/$MA/heapspy " \
