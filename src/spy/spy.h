@@ -78,6 +78,9 @@ static inline void *spy_arena_at(uint64_t off) {
 }
 int spy_arena_reopen_for_child(const char *path); /* fork: copy to a new file */
 void spy_arena_detach(void);               /* fork: stop writing the file */
+void spy_arena_fork_prepare(int copy);     /* fork: lock (and copy) as of the fork */
+void spy_arena_fork_parent(void);          /* fork: drop the copy, unlock */
+void spy_arena_fork_child(void);           /* fork: the lock is free again */
 
 /* spy_blocks.c: the live-block table. */
 void spy_blocks_init(void);

@@ -186,40 +186,48 @@ static void fork_prepare(void) {
   spy_blocks_lock_all();
   spy_stacks_lock();
   spy_check_lock();
+  /* last: the tables as the child gets them, when it reads them: a
+   * followed child, or an unspied one freeing --check's blocks */
+  spy_arena_fork_prepare(spy_opt.follow_children || spy_check_on);
 }
 
 static void fork_parent(void) {
   if (spy_status != SPY_READY) return;
+  spy_arena_fork_parent();
   spy_check_unlock();
   spy_stacks_unlock();
   spy_blocks_unlock_all();
   spy_busy--;
 }
 
+/* The arena first: the child's own copy (as of the fork), so that what
+ * the steps after it reset or write (the locks held across the fork live
+ * in it) is the child's, never the parent's file. */
 static void fork_child(void) {
   if (spy_status != SPY_READY) return;
+  spy_arena_fork_child();
+  int spied = 0;
+  char path[1024];
+  if (spy_opt.follow_children) {
+    expand_path(path, sizeof path, profile_pattern);
+    spied = spy_arena_reopen_for_child(path) == 0;
+    if (!spied) spy_warn("cannot create the child's profile %s; child not spied", path);
+  }
+  if (!spied) spy_arena_detach();
   spy_stacks_reset_lock();
   spy_blocks_reset_locks();
   spy_check_reset_lock();
   spy_threads_fork_child();
   spy_stop_fork_child();
   spy_trace_fork_child();
-  if (spy_opt.follow_children) {
-    char path[1024];
-    expand_path(path, sizeof path, profile_pattern);
-    if (spy_arena_reopen_for_child(path) == 0) {
-      spy_strlcpy(spy_opt.profile, path, sizeof spy_opt.profile);
-      spy_hdr->ppid = spy_hdr->pid;
-      spy_hdr->pid = getpid();
-      spy_hdr->flags |= HSP_FLAG_FORK_CHILD;
-      spy_locks_fork_child();
-      spy_busy--;
-      return;
-    }
-    spy_warn("cannot create the child's profile %s; child not spied", path);
+  if (spied) {
+    spy_strlcpy(spy_opt.profile, path, sizeof spy_opt.profile);
+    spy_hdr->ppid = spy_hdr->pid;
+    spy_hdr->pid = getpid();
+    spy_hdr->flags |= HSP_FLAG_FORK_CHILD;
+  } else {
+    spy_status = SPY_OFF;
   }
-  spy_arena_detach();
-  spy_status = SPY_OFF;
   spy_locks_fork_child();
   spy_busy--;
 }
