@@ -40,6 +40,8 @@ struct hs_suppressions;
 #define HS_KINDS_ALL ((1u << HSP_LEAK_DEFINITE) | (1u << HSP_LEAK_INDIRECT) | \
                       (1u << HSP_LEAK_POSSIBLE) | (1u << HSP_LEAK_REACHABLE))
 int hs_leak_kinds_parse(const char *list, unsigned *mask);
+/* Set beside a parsed mask to tell "none" (given) from "not given". */
+#define HS_KINDS_GIVEN (1u << 31)
 
 /* Counts the blocks of the given kinds that no suppression covers. */
 uint64_t hs_unsuppressed_blocks(const struct hs_model *m, unsigned kinds);

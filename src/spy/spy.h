@@ -299,6 +299,9 @@ int spy_trace_owns(uint64_t addr);         /* in the trace's mapping: never a ro
 extern __thread uint64_t spy_trace_cut;    /* set by spy_blocks_snapshot */
 
 /* spy_util.c: the spy's libc-free helpers. */
+/* A forked child under child_silent (valgrind's --child-silent-after-fork):
+ * nothing on stderr. */
+extern int spy_silent;
 void spy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t spy_hex(const char **s);
 size_t spy_fmt(char *buf, size_t cap, const char *fmt, ...)

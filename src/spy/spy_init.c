@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,6 +221,7 @@ static void fork_child(void) {
   spy_threads_fork_child();
   spy_stop_fork_child();
   spy_trace_fork_child();
+  if (spy_opt.child_silent) spy_silent = 1;
   if (spied) {
     spy_strlcpy(spy_opt.profile, path, sizeof spy_opt.profile);
     spy_hdr->ppid = spy_hdr->pid;
@@ -465,6 +467,44 @@ static void avoid_previous_image(void) {
   }
 }
 
+/* A glob of * and ? against s. */
+static int glob_match(const char *g, const char *s) {
+  for (; *g; g++, s++) {
+    if (*g == '*') {
+      for (const char *t = s;; t++) {
+        if (glob_match(g + 1, t)) return 1;
+        if (!*t) return 0;
+      }
+    }
+    if (!*s || (*g != '?' && *g != *s)) return 0;
+  }
+  return !*s;
+}
+
+/* valgrind's --trace-children-skip: an exec'd program (not the one
+ * heapspy started, whose profile heapspy created empty) whose path or
+ * name matches one of the comma-separated globs runs unspied. */
+static int skipped_child(void) {
+  const char *pats = spy_opt.trace_skip;
+  if (!pats[0]) return 0;
+  struct stat st;
+  if (stat(spy_opt.profile, &st) == 0 && st.st_size == 0) return 0;   /* the first program */
+  char exe[1024];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return 0;
+  exe[n] = 0;
+  const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+  while (*pats) {
+    char g[512];
+    size_t k = 0;
+    while (*pats && *pats != ',' && k + 1 < sizeof g) g[k++] = *pats++;
+    g[k] = 0;
+    if (*pats == ',') pats++;
+    if (k && (glob_match(g, exe) || glob_match(g, base))) return 1;
+  }
+  return 0;
+}
+
 void spy_init(void) {
   int expected = SPY_UNINIT;
   if (!__atomic_compare_exchange_n(&spy_status, &expected, SPY_INITIALIZING, 0,
@@ -473,6 +513,12 @@ void spy_init(void) {
   spy_busy++;
   start_mono_ns = mono_ns(CLOCK_MONOTONIC_COARSE);
   parse_options();
+  if (spy_opt.follow_children && skipped_child()) {
+    spy_opt.follow_children = 0;     /* its children are not spied either */
+    spy_status = SPY_OFF;
+    spy_busy--;
+    return;
+  }
   if (spy_opt.follow_children) avoid_previous_image();
   if (spy_arena_open(spy_opt.profile) < 0) {
     spy_status = SPY_OFF;
