@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -255,10 +256,31 @@ static void finish(unsigned how, int code, int sig) {
   spy_hdr->duration_ms = spy_now_ms();
 }
 
+/* The leak scan of a dying process (a fatal signal, _exit), as memcheck
+ * classifies at both: only when the spy itself was not interrupted (its
+ * tables are whole) and every table lock comes within a bounded wait. */
+static void scan_dying(struct spy_scan_origin *origin) {
+  if (!spy_hdr || spy_status != SPY_READY || spy_busy) return;
+  spy_busy++;
+  origin->dying = 1;
+  spy_leak_scan(origin);
+  spy_busy--;
+}
+
 static void fatal_signal(int sig, siginfo_t *si, void *uc) {
+  struct spy_scan_origin origin;
+  SPY_SCAN_ORIGIN(&origin);
+  /* the interrupted code's registers and stack are the roots, not ours */
+  const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+  static const int callee_saved[6] = { REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15 };
+  for (int r = 0; r < 6; r++) origin.regs[r] = (uint64_t)g[callee_saved[r]];
+  uint64_t interrupted_sp = (uint64_t)g[REG_RSP];
+  if (interrupted_sp > origin.stack) origin.stack = interrupted_sp;   /* not on an alternate stack */
+  int inside_spy = spy_busy;
   spy_crash_explain(sig, si, uc);      /* a heap block at the address? */
   finish(HSP_EXIT_SIGNAL, -1, sig);
-  /* a crash inside the spy may hold the arena lock: no samples then */
+  /* a crash inside the spy may hold the arena lock: no scan, no samples then */
+  if (!inside_spy) scan_dying(&origin);
   if (spy_hdr && spy_status == SPY_READY && !spy_busy) spy_capture_samples();
   /* SA_RESETHAND restored the default action; re-raise so the program
    * dies exactly as it would have (status, core dump). */
@@ -321,8 +343,11 @@ SPY_EXPORT __attribute__((noreturn)) void exit(int code) {
   __builtin_unreachable();
 }
 
-static __attribute__((noreturn)) void quick_exit_now(int code) {
+static __attribute__((noreturn, noinline)) void quick_exit_now(int code) {
+  struct spy_scan_origin origin;
+  SPY_SCAN_ORIGIN(&origin);
   finish(HSP_EXIT_UNDERSCORE, code, 0);
+  scan_dying(&origin);                 /* memcheck classifies at _exit too */
   if (spy_hdr && spy_status == SPY_READY) spy_capture_samples();
   syscall(SYS_exit_group, code);
   __builtin_unreachable();
