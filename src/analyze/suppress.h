@@ -12,6 +12,13 @@
  *      ...                                       (any number of frames)
  *   }
  *
+ * fun: matches a frame's linkage (mangled) name, as valgrind writes them,
+ * or its demangled name; src:FILE[:LINE] (valgrind 3.19+) is a frame
+ * too; "Memcheck,Helgrind:Leak" tool lists are ours when Memcheck is one
+ * of them; LeakSanitizer files ("leak:PATTERN" lines) are read as well.
+ * Written entries use linkage names and stop at main (valgrind accepts
+ * them).
+ *
  * heapspy's stacks start at the allocator's caller, so a leading frame
  * naming an allocation or release function (malloc, operator new, free,
  * operator delete...) stands for that call itself and always matches.

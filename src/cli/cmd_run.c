@@ -365,6 +365,7 @@ static int run(int argc, char **argv, struct run_opts o) {
     hs_warn("%s", err);
     return code;
   }
+  m.show_mangled = o.mangled;
   hs_suppressions_use(&m, o.supp, o.nsupp);
   struct hs_report_opts ro = { .max_groups = o.max_sites, .max_frames = 24,
                                .show_reachable = o.show_reachable,

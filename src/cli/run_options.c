@@ -281,6 +281,9 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
   if (o->exit_first) o->halt = 1;
   if (o->xml && !o->xml_file && o->xml_fd < 0)
     hs_die(HS_EXIT_USAGE, "run: --xml=yes needs --xml-file=PATH or --xml-fd=N (as valgrind)");
+  if (o->xml)
+    fprintf(stderr, "heapspy: --xml=yes is not supported by this version (no XML written); "
+                    "the text report and --format json stay\n");
   if (!o->xml && (o->xml_file || o->xml_fd >= 0))
     hs_die(HS_EXIT_USAGE, "run: --xml-file and --xml-fd need --xml=yes (as valgrind)");
 }

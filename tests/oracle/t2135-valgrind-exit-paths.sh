@@ -21,7 +21,7 @@ kinds() { sed -nE 's/^(==[0-9]+== )? *(definitely lost|indirectly lost|possibly 
 for spec in "return 3" "_exit 4" "exit-thread 5" "segv 139" "abort 134"; do
   set -- $spec
   mode=$1 code=$2
-  valgrind --leak-check=full --show-leak-kinds=all "$P" "$mode" >/dev/null 2>"vg-$mode.txt"
+  (valgrind --leak-check=full --show-leak-kinds=all "$P" "$mode" >/dev/null 2>"vg-$mode.txt") 2>/dev/null  # the shell's "Segmentation fault" chatter
   "$HEAPSPY" run --leak-check=full --show-leak-kinds=all -o "$mode.hsp" -- "$P" "$mode" >/dev/null 2>"hs-$mode.txt"
   is "$?" "$code" "$mode: heapspy exits with the program's status $code"
   want=$(kinds "vg-$mode.txt") got=$(kinds "hs-$mode.txt")
