@@ -55,6 +55,7 @@ size_t hs_model_frames(struct hs_model *m, uint32_t stack,
   for (size_t i = 0; i < n; i++) {
     int spy = out[i].module && !strncmp(out[i].module, "libheapspy.so", 13);
     int helper = w == 0 && out[i].function && !strcmp(out[i].function, "heapspy_request");
+    if (m->show_mangled && out[i].mangled) out[i].function = out[i].mangled;
     if (!spy && !(helper && i + 1 < n)) out[w++] = out[i];
   }
   return w;

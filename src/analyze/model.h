@@ -36,6 +36,7 @@ struct hs_holder {
 };
 
 struct hs_model {
+  int show_mangled;                  /* --demangle=no: frames named by linkage names */
   struct hsp_profile prof;
   struct hs_symbolizer *sym;
   struct hs_module_info *mods;

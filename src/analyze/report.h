@@ -14,7 +14,21 @@ struct hs_report_opts {
   size_t max_frames;      /* frames shown per stack in text */
   int show_reachable;     /* list still-reachable sites in text too */
   int gen_suppressions;   /* print a ready-to-paste suppression per lost site */
+  /* valgrind's options (run_options.h); zero: heapspy's defaults */
+  int leak_check;         /* 0 full: list leaks, count them as errors; 1 summary; 2 no */
+  unsigned show_kinds;    /* HSP_LEAK_* bits listed, with HS_KINDS_GIVEN; 0: the lost kinds */
+  unsigned error_kinds;   /* leak kinds counted as errors, with HS_KINDS_GIVEN; 0: definite,possible */
+  int mangled;            /* --demangle=no: linkage names */
 };
+
+/* valgrind's closing line, always: "ERROR SUMMARY: N errors from M
+ * contexts (suppressed: S from T)": heap and lock errors, and with
+ * leak_check full each listed loss record of an error kind, as memcheck
+ * counts them. */
+void hs_report_error_summary(FILE *out, const struct hs_model *m, const struct hs_report_opts *o);
+/* The leak kinds o lists, and those it counts as errors. */
+unsigned hs_report_show_kinds(const struct hs_report_opts *o);
+unsigned hs_report_error_kinds(const struct hs_report_opts *o);
 
 void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 void hs_report_json(FILE *out, struct hs_model *m);

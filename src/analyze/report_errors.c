@@ -107,13 +107,10 @@ static void one(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t
 }
 
 void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o) {
-  uint64_t total = 0, supp = 0;
   size_t gen = 0;
   for (size_t i = 0; i < m->nerrors; i++) {
     const struct hs_error *x = &m->errors[i];
-    total += x->e->count;
     if (x->suppressed) {
-      supp += x->e->count;
       fprintf(out, "suppressed by \"%s\": %s on address 0x%llx\n\n", x->suppressed,
               hs_error_kind_name(x->e->kind), (unsigned long long)bad_address(x->e));
       continue;
@@ -125,10 +122,38 @@ void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report
       fputc('\n', out);
     }
   }
-  if (m->nerrors)
-    fprintf(out, "ERROR SUMMARY: %llu errors from %zu contexts (suppressed: %llu from %zu)\n\n",
-            (unsigned long long)(total - supp), m->nerrors - m->errors_suppressed,
-            (unsigned long long)supp, m->errors_suppressed);
+}
+
+unsigned hs_report_show_kinds(const struct hs_report_opts *o) {
+  if (o->show_kinds & HS_KINDS_GIVEN) return o->show_kinds & HS_KINDS_ALL;
+  return (1u << HSP_LEAK_DEFINITE) | (1u << HSP_LEAK_INDIRECT) | (1u << HSP_LEAK_POSSIBLE) |
+         (o->show_reachable ? 1u << HSP_LEAK_REACHABLE : 0);
+}
+
+unsigned hs_report_error_kinds(const struct hs_report_opts *o) {
+  if (o->error_kinds & HS_KINDS_GIVEN) return o->error_kinds & HS_KINDS_ALL;
+  return (1u << HSP_LEAK_DEFINITE) | (1u << HSP_LEAK_POSSIBLE);
+}
+
+void hs_report_error_summary(FILE *out, const struct hs_model *m, const struct hs_report_opts *o) {
+  uint64_t errors = 0, supp = 0;
+  size_t contexts = 0, supp_contexts = 0;
+  for (size_t i = 0; i < m->nerrors; i++) {
+    const struct hs_error *x = &m->errors[i];
+    if (x->suppressed) supp += x->e->count, supp_contexts++;
+    else errors += x->e->count, contexts++;
+  }
+  /* memcheck: each loss record of an error kind is one error, in a full
+   * leak check only */
+  unsigned kinds = hs_report_error_kinds(o);
+  for (size_t i = 0; o->leak_check == 0 && m->scanned && i < m->ngroups; i++) {
+    const struct hs_group *g = &m->groups[i];
+    if (g->kind > HSP_LEAK_REACHABLE || !(kinds & (1u << g->kind))) continue;
+    if (g->suppressed) supp++, supp_contexts++;
+    else errors++, contexts++;
+  }
+  fprintf(out, "ERROR SUMMARY: %llu errors from %zu contexts (suppressed: %llu from %zu)\n",
+          (unsigned long long)errors, contexts, (unsigned long long)supp, supp_contexts);
 }
 
 /* ---- JSON: errors[], heap errors and lock misuse alike -------------- */

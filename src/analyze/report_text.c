@@ -155,11 +155,14 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   if (w && *w) fprintf(out, "%s", w);
   fputc('\n', out);
 
-  /* Lost groups always; still reachable ones on request (as valgrind). */
+  /* Lost groups always; still reachable ones on request (as valgrind);
+   * valgrind's --leak-check=summary|no and --show-leak-kinds choose. */
   size_t listed = 0, hidden = 0;
+  unsigned show = hs_report_show_kinds(o);
   for (size_t i = 0; i < m->ngroups; i++) {
     const struct hs_group *g = &m->groups[i];
-    int wanted = (hs_kind_lost(g->kind) || o->show_reachable || !m->scanned) && !g->suppressed;
+    int wanted = ((g->kind <= HSP_LEAK_REACHABLE && (show & (1u << g->kind))) || !m->scanned) &&
+                 !g->suppressed && !o->leak_check;
     if (!wanted) continue;
     if (o->max_groups && listed >= o->max_groups) { hidden++; continue; }
     print_group(out, m, g, i, o);
@@ -173,7 +176,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
     fprintf(out, "... %zu smaller allocation sites not shown (--max-sites N, or --format json for all)\n\n",
             hidden);
   if (!m->ngroups) fprintf(out, "No blocks in use at exit: no leaks.\n\n");
-  else if (!listed && m->scanned) fprintf(out, "No lost blocks.\n\n");
+  else if (!listed && m->scanned && !o->leak_check) fprintf(out, "No lost blocks.\n\n");
 
   fprintf(out, "BY FAMILY\n  %-12s %12s %12s %16s %14s %12s\n", "family", "allocs", "frees",
           "bytes allocated", "in use bytes", "in use blocks");
@@ -205,7 +208,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
           hs_commas(m->total.bytes_allocated, b3));
   fprintf(out, "   peak heap usage: %s bytes at %llu ms\n", hs_commas(m->peak_bytes, b1),
           (unsigned long long)m->peak_ms);
-  if (m->scanned) {
+  if (m->scanned && o->leak_check != 2) {
     fprintf(out, "\nLEAK SUMMARY:\n");
     for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)
       fprintf(out, "   %15s: %s bytes in %s blocks\n", hs_kind_phrase(k),
@@ -217,7 +220,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
     if (m->kinds[HSP_LEAK_UNCLASSIFIED].blocks)
       fprintf(out, "   %15s: %s bytes in %s blocks (allocated after the scan)\n", "unclassified",
               hs_commas(m->kinds[0].bytes, b1), hs_commas(m->kinds[0].blocks, b2));
-    if (!o->show_reachable && m->kinds[HSP_LEAK_REACHABLE].sites)
+    if (!(show & (1u << HSP_LEAK_REACHABLE)) && m->kinds[HSP_LEAK_REACHABLE].sites && !o->leak_check)
       fprintf(out, "   (still reachable blocks are not listed; --show-reachable lists them)\n");
     hs_text_scan_threads(out, hsp_scan_info(&m->prof, NULL));
   } else if (m->total.in_use_blocks) {
@@ -228,4 +231,5 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   fprintf(out, "heapspy: %s bytes lost, %s bytes in use at exit in %s blocks; profile %s\n",
           hs_commas(lost, b1), hs_commas(m->total.in_use_bytes, b2),
           hs_commas(m->total.in_use_blocks, b3), m->prof.path);
+  hs_report_error_summary(out, m, o);
 }

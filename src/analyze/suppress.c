@@ -18,7 +18,7 @@
 
 #define MAX_FRAMES 512
 
-enum { PAT_FUN, PAT_OBJ, PAT_ANY };
+enum { PAT_FUN, PAT_OBJ, PAT_ANY, PAT_SRC, PAT_LSAN };
 
 struct pattern { int type; char *glob; };
 
@@ -76,9 +76,26 @@ int hs_leak_kinds_parse(const char *list, unsigned *mask) {
 /* The second line of an entry: what it suppresses. Memcheck's kinds map
  * onto heapspy's (suppress.h); other tools' kinds are ignored (FOR_NONE);
  * an unknown heapspy: kind is an error (-1). */
-static int tool_kind(const char *t, int *target, unsigned *kinds) {
+static int tool_kind(const char *line, int *target, unsigned *kinds) {
   *target = FOR_NONE;
   *kinds = 0;
+  /* valgrind's tool lists, "Memcheck,Helgrind:Leak": ours when one of
+   * the tools is Memcheck (or heapspy) */
+  char buf[256];
+  const char *t = line, *colon = strchr(line, ':');
+  if (colon && memchr(line, ',', (size_t)(colon - line))) {
+    const char *tool = NULL;
+    for (const char *p = line; p < colon;) {
+      const char *e = memchr(p, ',', (size_t)(colon - p));
+      if (!e) e = colon;
+      if ((e - p == 8 && !strncmp(p, "Memcheck", 8)) || (e - p == 7 && !strncmp(p, "heapspy", 7))) tool = p;
+      p = e + 1;
+    }
+    if (!tool) return 0;               /* other tools' entry */
+    snprintf(buf, sizeof buf, "%.*s%s", (int)(strchr(tool, ',') && strchr(tool, ',') < colon
+                                                 ? strchr(tool, ',') - tool : colon - tool), tool, colon);
+    t = buf;
+  }
   if (!strcmp(t, "Memcheck:Leak") || !strcmp(t, "heapspy:Leak")) {
     *target = FOR_LEAK;
     *kinds = HS_KINDS_ALL;             /* until a match-leak-kinds line says otherwise */
@@ -98,11 +115,56 @@ static int tool_kind(const char *t, int *target, unsigned *kinds) {
   return 0;
 }
 
+/* LeakSanitizer's suppression files: "leak:PATTERN" lines (# comments);
+ * a pattern matches a stack when any frame's function, module or source
+ * file contains it (* wildcards; ^ and $ anchor it). Other sanitizers'
+ * lines (race:, called_from_lib:...) are ignored. */
+static struct hs_suppressions *load_lsan(FILE *f, const char *path, char *err, size_t errlen) {
+  struct hs_suppressions *s = hs_xcalloc(1, sizeof *s);
+  char line[4096];
+  int lineno = 0;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    char *t = trim(line);
+    if (!*t || *t == '#') continue;
+    char *colon = strchr(t, ':');
+    if (!colon || colon == t) {
+      snprintf(err, errlen, "%s:%d: expected TYPE:PATTERN (LeakSanitizer's leak:PATTERN)", path, lineno);
+      hs_suppressions_free(s);
+      return NULL;
+    }
+    if (strncmp(t, "leak:", 5) || !t[5]) continue;
+    const char *pat = t + 5;
+    size_t n = strlen(pat);
+    int head = pat[0] == '^', tail = n > 1 && pat[n - 1] == '$';
+    char *glob = hs_xmalloc(n + 3);
+    snprintf(glob, n + 3, "%s%.*s%s", head ? "" : "*", (int)(n - (size_t)head - (size_t)tail), pat + head,
+             tail ? "" : "*");
+    struct supp e = { .name = hs_xstrdup(t), .target = FOR_LEAK, .kinds = HS_KINDS_ALL,
+                      .pats = hs_xmalloc(sizeof *e.pats), .npats = 1 };
+    e.pats[0] = (struct pattern){ PAT_LSAN, glob };
+    s->v = hs_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+    s->v[s->n++] = e;
+  }
+  fclose(f);
+  return s;
+}
+
 struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t errlen) {
   FILE *f = fopen(path, "r");
   if (!f) {
     snprintf(err, errlen, "cannot read suppressions %s: %m", path);
     return NULL;
+  }
+  {                                    /* LSan's format: the first line that says */
+    char first[4096];
+    while (fgets(first, sizeof first, f)) {
+      char *t = trim(first);
+      if (!*t || *t == '#') continue;
+      if (*t != '{' && strchr(t, ':') && !strchr(t, ' ')) { rewind(f); return load_lsan(f, path, err, errlen); }
+      break;
+    }
+    rewind(f);
   }
   struct hs_suppressions *s = hs_xcalloc(1, sizeof *s);
   char line[4096];
@@ -162,7 +224,7 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
     if (!strcmp(t, "...")) p = (struct pattern){ PAT_ANY, NULL };
     else if (!strncmp(t, "fun:", 4)) p = (struct pattern){ PAT_FUN, hs_xstrdup(t + 4) };
     else if (!strncmp(t, "obj:", 4)) p = (struct pattern){ PAT_OBJ, hs_xstrdup(t + 4) };
-    else if (!strncmp(t, "src:", 4)) continue;          /* not used for leaks */
+    else if (!strncmp(t, "src:", 4)) p = (struct pattern){ PAT_SRC, hs_xstrdup(t + 4) };  /* a frame, as valgrind 3.19+ */
     else if (target != FOR_NONE) {
       snprintf(err, errlen, "%s:%d: unknown frame line '%s' (expected fun:, obj: or ...)",
                path, lineno, t);
@@ -215,8 +277,29 @@ static const char *module_path(struct hs_model *m, const char *base) {
   return base;
 }
 
+/* src:FILE or src:FILE:LINE against a frame's source file (its name, or
+ * its path) and line. */
+static int src_matches(const char *glob, const struct hs_frame *f) {
+  if (!f->file) return 0;
+  char pat[1024];
+  snprintf(pat, sizeof pat, "%s", glob);
+  int line = 0;
+  char *colon = strrchr(pat, ':');
+  if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+    line = atoi(colon + 1);
+    *colon = 0;
+  }
+  const char *base = strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file;
+  return (!fnmatch(pat, base, 0) || !fnmatch(pat, f->file, 0)) && (!line || line == f->line);
+}
+
 static int frame_matches(struct hs_model *m, const struct pattern *p, const struct hs_frame *f) {
-  if (p->type == PAT_FUN) return f->function && !fnmatch(p->glob, f->function, 0);
+  /* fun: valgrind writes linkage (mangled) names; a demangled pattern
+   * matches the demangled name */
+  if (p->type == PAT_FUN)
+    return (f->mangled && !fnmatch(p->glob, f->mangled, 0)) ||
+           (f->function && !fnmatch(p->glob, f->function, 0));
+  if (p->type == PAT_SRC) return src_matches(p->glob, f);
   const char *path = module_path(m, f->module);
   return path && (!fnmatch(p->glob, path, 0) || (f->module && !fnmatch(p->glob, f->module, 0)));
 }
@@ -235,9 +318,20 @@ static int match_from(struct hs_model *m, const struct supp *s, size_t pi,
   return 1;                            /* all patterns consumed: a prefix match */
 }
 
+static int lsan_matches(struct hs_model *m, const char *glob, const struct hs_frame *f) {
+  const char *path = module_path(m, f->module);
+  return (f->function && !fnmatch(glob, f->function, 0)) || (f->mangled && !fnmatch(glob, f->mangled, 0)) ||
+         (path && !fnmatch(glob, path, 0)) || (f->file && !fnmatch(glob, f->file, 0));
+}
+
 static int stack_matches(struct hs_model *m, const struct supp *s, uint32_t stack) {
   struct hs_frame f[MAX_FRAMES];
   size_t nf = hs_model_frames(m, stack, f, MAX_FRAMES);
+  if (s->npats == 1 && s->pats[0].type == PAT_LSAN) {
+    for (size_t i = 0; i < nf; i++)
+      if (lsan_matches(m, s->pats[0].glob, &f[i])) return 1;
+    return 0;
+  }
   size_t first = 0;                    /* the allocator call heapspy does not record */
   if (s->npats && s->pats[0].type == PAT_FUN && is_allocator(s->pats[0].glob)) first = 1;
   return match_from(m, s, first, f, nf, 0);
@@ -286,11 +380,15 @@ void hs_suppressions_apply(struct hs_suppressions *s, struct hs_model *m) {
 }
 
 /* The frames of an entry, and its closing brace. */
-static void write_frames(FILE *out, struct hs_model *m, uint32_t stack) {
+/* As valgrind writes them: at most its default 12 frames (the allocator's
+ * line included, for a leak) and none below main (valgrind's stacks stop
+ * there), so valgrind itself accepts the entry. */
+static void write_frames(FILE *out, struct hs_model *m, uint32_t stack, size_t max) {
   struct hs_frame f[MAX_FRAMES];
   size_t nf = hs_model_frames(m, stack, f, MAX_FRAMES);
-  for (size_t i = 0; i < nf && i < 24; i++) {
-    if (f[i].function) fprintf(out, "   fun:%s\n", f[i].function);
+  for (size_t i = 0; i < nf && i < max; i++) {
+    if (i && f[i - 1].function && !strcmp(f[i - 1].function, "main")) break;
+    if (f[i].mangled || f[i].function) fprintf(out, "   fun:%s\n", f[i].mangled ? f[i].mangled : f[i].function);
     else fprintf(out, "   obj:%s\n", module_path(m, f[i].module) ? module_path(m, f[i].module) : "*");
   }
   fputs("}\n", out);
@@ -301,7 +399,7 @@ void hs_suppression_write(FILE *out, struct hs_model *m, const struct hs_group *
   fprintf(out, "{\n   heapspy-leak-%zu\n   Memcheck:Leak\n   match-leak-kinds: %s\n   fun:%s\n",
           index, kinds[HS_ALWAYS(g->kind <= HSP_LEAK_REACHABLE) ? g->kind : 0],
           g->family == HSP_FAM_NEW ? "_Znwm" : g->family == HSP_FAM_NEW_ARRAY ? "_Znam" : "malloc");
-  write_frames(out, m, g->stack);
+  write_frames(out, m, g->stack, 11);
 }
 
 void hs_error_suppression_write(FILE *out, struct hs_model *m, const struct hsp_error *e,
@@ -311,7 +409,7 @@ void hs_error_suppression_write(FILE *out, struct hs_model *m, const struct hsp_
           is_free ? "" : hs_error_kind_name(e->kind));
   /* a bad free is found where it happens; an address error by --check at
    * a later free or at exit: its block's allocation names it best */
-  write_frames(out, m, is_free || !e->alloc_stack ? e->stack : e->alloc_stack);
+  write_frames(out, m, is_free || !e->alloc_stack ? e->stack : e->alloc_stack, 12);
 }
 
 char *hs_suppression_string(struct hs_model *m, const struct hs_group *g,

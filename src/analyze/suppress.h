@@ -12,6 +12,13 @@
  *      ...                                       (any number of frames)
  *   }
  *
+ * fun: matches a frame's linkage (mangled) name, as valgrind writes them,
+ * or its demangled name; src:FILE[:LINE] (valgrind 3.19+) is a frame
+ * too; "Memcheck,Helgrind:Leak" tool lists are ours when Memcheck is one
+ * of them; LeakSanitizer files ("leak:PATTERN" lines) are read as well.
+ * Written entries use linkage names and stop at main (valgrind accepts
+ * them).
+ *
  * heapspy's stacks start at the allocator's caller, so a leading frame
  * naming an allocation or release function (malloc, operator new, free,
  * operator delete...) stands for that call itself and always matches.
@@ -40,6 +47,8 @@ struct hs_suppressions;
 #define HS_KINDS_ALL ((1u << HSP_LEAK_DEFINITE) | (1u << HSP_LEAK_INDIRECT) | \
                       (1u << HSP_LEAK_POSSIBLE) | (1u << HSP_LEAK_REACHABLE))
 int hs_leak_kinds_parse(const char *list, unsigned *mask);
+/* Set beside a parsed mask to tell "none" (given) from "not given". */
+#define HS_KINDS_GIVEN (1u << 31)
 
 /* Counts the blocks of the given kinds that no suppression covers. */
 uint64_t hs_unsuppressed_blocks(const struct hs_model *m, unsigned kinds);

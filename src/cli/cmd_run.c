@@ -183,6 +183,67 @@ static void default_snapshot_dir(char *out, size_t cap, const char *profile) {
   snprintf(out, cap, "%.*s.snapshots", (int)n, profile);
 }
 
+/* valgrind's --log-file/--xml-file patterns: %p the program's pid,
+ * %q{VAR} the environment variable VAR, %n a sequence number (unique
+ * within this run), %% a percent sign. */
+static int log_seq;
+static void expand_log(char *out, size_t cap, const char *pat, pid_t pid) {
+  int *seqp = &log_seq, seq_dummy = 0;
+  if (pid == getpid()) seqp = &seq_dummy;   /* a trial (check_log_place): no number used */
+  size_t n = 0;
+  for (const char *p = pat; *p && n + 1 < cap; p++) {
+    char num[24];
+    const char *add = NULL;
+    size_t alen = 0;
+    if (p[0] == '%' && p[1] == 'p') snprintf(num, sizeof num, "%d", (int)pid), add = num, p++;
+    else if (p[0] == '%' && p[1] == 'n') snprintf(num, sizeof num, "%d", ++*seqp), add = num, p++;
+    else if (p[0] == '%' && p[1] == '%') add = "%", p++;
+    else if (p[0] == '%' && p[1] == 'q' && p[2] == '{' && strchr(p + 3, '}')) {
+      const char *end = strchr(p + 3, '}');
+      char var[256];
+      snprintf(var, sizeof var, "%.*s", (int)(end - p - 3), p + 3);
+      add = getenv(var) ? getenv(var) : "";
+      p = end;
+    } else if (p[0] == '%')
+      hs_die(HS_EXIT_USAGE, "run: bad %% sequence in '%s' (%%p, %%q{VAR}, %%n or %%%%)", pat);
+    else { out[n++] = *p; continue; }
+    alen = strlen(add);
+    if (n + alen >= cap) break;
+    memcpy(out + n, add, alen);
+    n += alen;
+  }
+  out[n] = 0;
+}
+
+/* Fails now, before the program runs, if the log cannot go where asked. */
+static void check_log_place(const char *pat) {
+  char path[PATH_MAX];
+  expand_log(path, sizeof path, pat, getpid());
+  char *slash = strrchr(path, '/');
+  if (slash == path) slash[1] = 0;
+  else if (slash) *slash = 0;
+  else snprintf(path, sizeof path, ".");
+  if (access(path, W_OK) < 0)
+    hs_die(HS_EXIT_USAGE, "run: cannot write log file %s: %s", pat, strerror(errno));
+}
+
+/* The report's destination once the program's pid is known. */
+static FILE *open_log(const char *pat, int fd, pid_t pid) {
+  if (fd >= 0) {
+    int d = dup(fd);
+    FILE *f = d >= 0 ? fdopen(d, "w") : NULL;
+    if (!f) hs_warn("cannot write to --log-fd=%d: %s; the report goes to stderr", fd, strerror(errno));
+    return f ? f : stderr;
+  }
+  if (!pat) return stderr;
+  char path[PATH_MAX];
+  expand_log(path, sizeof path, pat, pid);
+  char err[1200];
+  FILE *f = hs_fopen_private(path, HS_FILE_LOG, 0, err, sizeof err);
+  if (!f) hs_warn("--log-file: %s; the report goes to stderr", err);
+  return f ? f : stderr;
+}
+
 static volatile pid_t child_pid;
 static void forward_signal(int sig) { if (child_pid > 0) kill(child_pid, sig); }
 
@@ -212,9 +273,23 @@ static void pack_trace(const char *profile, FILE *log) {
             hs_commas(st.events, b1), path, hs_human_bytes((double)st.raw_bytes, b2), st.seconds);
 }
 
+static int run(int argc, char **argv, struct run_opts o);
+
 int cmd_run(int argc, char **argv) {
   struct run_opts o;
   run_options_parse(argc, argv, &o);
+  return run(argc, argv, o);
+}
+
+/* `heapspy valgrind [valgrind's options] PROG [ARGS]`: valgrind's command
+ * line, memcheck mode from the start (valgrind's defaults). */
+int cmd_valgrind(int argc, char **argv) {
+  struct run_opts o;
+  run_options_parse_memcheck(argc, argv, &o);
+  return run(argc, argv, o);
+}
+
+static int run(int argc, char **argv, struct run_opts o) {
   if ((o.watch.dir || o.watch.cap != 100ull << 20) && !o.watch.nrules)
     hs_die(HS_EXIT_USAGE, "run: --snapshot-dir and --snapshot-cap need --snapshot-on");
   if (o.trace_cap_set && !o.trace) hs_die(HS_EXIT_USAGE, "run: --trace-cap needs --trace");
@@ -240,8 +315,14 @@ int cmd_run(int argc, char **argv) {
   char *pattern = absolute(o.profile);
 
   FILE *log = stderr;
-  if (o.log_file && !o.quiet && !(log = hs_fopen_private(o.log_file, HS_FILE_LOG, 0, ferr, sizeof ferr)))
+  /* A fixed name is opened now, so a refusal stops heapspy before the
+   * program starts; a pattern (%p...) names a file only once the
+   * program's pid is known: its folder is checked now, the file later. */
+  int log_now = o.log_file && o.quiet != 1 && !strchr(o.log_file, '%');
+  if (log_now && !(log = hs_fopen_private(o.log_file, HS_FILE_LOG, 0, ferr, sizeof ferr)))
     hs_die(HS_EXIT_USAGE, "run: --log-file: %s", ferr);
+  if (o.log_file && o.quiet != 1 && !log_now) check_log_place(o.log_file);
+  if (o.xml_file) check_log_place(o.xml_file);
 
   char spyopts[4096];
   run_options_spy_env(&o, pattern, spyopts, sizeof spyopts);
@@ -325,6 +406,7 @@ int cmd_run(int argc, char **argv) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   }
   uint64_t wall = now_ms() - t0;
+  if (got != (ssize_t)sizeof f && o.quiet != 1 && log == stderr) log = open_log(o.log_file, o.log_fd, pid);
   if (got == (ssize_t)sizeof f) {
     if (f.stage == STAGE_PROFILE)          /* nothing was created: nothing to remove */
       hs_die(HS_EXIT_USAGE, "run: %s", f.msg);
@@ -358,7 +440,7 @@ int cmd_run(int argc, char **argv) {
     return code;
   }
   if (o.trace) pack_trace(path, o.quiet ? NULL : log);
-  if (o.quiet && !o.error_exitcode) return code;
+  if (o.quiet == 1 && !o.error_exitcode) return code;
 
   struct hs_model m;
   char err[1200];
@@ -366,17 +448,29 @@ int cmd_run(int argc, char **argv) {
     hs_warn("%s", err);
     return code;
   }
+  m.show_mangled = o.mangled;
   hs_suppressions_use(&m, o.supp, o.nsupp);
   struct hs_report_opts ro = { .max_groups = o.max_sites, .max_frames = 24,
                                .show_reachable = o.show_reachable,
-                               .gen_suppressions = o.gen_suppressions };
-  if (o.quiet) {}                       /* only the exit status was wanted */
+                               .gen_suppressions = o.gen_suppressions,
+                               .leak_check = o.leak_check, .mangled = o.mangled,
+                               .show_kinds = o.show_kinds,
+                               .error_kinds = o.error_kinds | HS_KINDS_GIVEN };
+  if (o.memcheck && !(ro.show_kinds & HS_KINDS_GIVEN))     /* valgrind's default */
+    ro.show_kinds = HS_KINDS_GIVEN | 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE |
+                    (o.show_reachable ? HS_KINDS_ALL : 0);
+  else if (o.show_reachable && (ro.show_kinds & HS_KINDS_GIVEN))
+    ro.show_kinds |= HS_KINDS_ALL;
+  /* leaks count as errors in a full leak check only, as memcheck's */
+  int leaked = o.leak_check == HS_LEAK_CHECK_FULL && hs_unsuppressed_blocks(&m, o.error_kinds) > 0;
+  int errors = hs_unsuppressed_errors(&m) > 0;
+  unsigned listed = hs_report_show_kinds(&ro);
+  int worth = errors || (o.leak_check == HS_LEAK_CHECK_FULL && hs_unsuppressed_blocks(&m, listed) > 0);
+  if (o.quiet == 1 || (o.quiet && !worth)) {}   /* only the exit status was wanted */
   else if (!strcmp(o.format, "json")) hs_report_json_opts(log, &m, &ro);
   else hs_report_text(log, &m, &ro);
-  fflush(log);
-  if (log != stderr) fclose(log);
-  int leaked = hs_unsuppressed_blocks(&m, o.error_kinds) > 0;
-  int errors = hs_unsuppressed_errors(&m) > 0;
+  if (log) fflush(log);
+  if (log && log != stderr) fclose(log);
   hs_model_free(&m);
   if (o.error_exitcode && (leaked || errors)) return o.error_exitcode;
   return code;

@@ -7,6 +7,7 @@
 #define HS_COMMANDS_H
 
 int cmd_run(int argc, char **argv);
+int cmd_valgrind(int argc, char **argv);   /* run, with valgrind's command line */
 int cmd_report(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 

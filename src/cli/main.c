@@ -17,6 +17,7 @@ static const struct command {
   const char *help;
 } commands[] = {
   { "run", cmd_run, "run a program under the spy and report its heap at exit" },
+  { "valgrind", cmd_valgrind, "run with valgrind's command line: heapspy valgrind [OPTIONS] PROG [ARGS]" },
   { "report", cmd_report, "render a profile (text or json)" },
   { "snapshot", cmd_snapshot, "take a live checkpoint (or leak check) of a running, spied process" },
   { "threads", cmd_threads, "per-thread CPU time, state and name of a live process, busiest first" },

@@ -5,6 +5,7 @@
  * beyond checking that one can be read or written.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ static void write_usage(FILE *out) {
 
 /* The usage, made once from the table. */
 static const char *usage_text(void) {
-  static char text[8192];
+  static char text[16384];
   if (!text[0]) {
     FILE *f = fmemopen(text, sizeof text - 1, "w");
     if (f) write_usage(f), fclose(f);
@@ -89,8 +90,44 @@ static unsigned option_of(int c) {
   return RUN_OPT_COUNT;
 }
 
+/* memcheck's options heapspy cannot honour: accepted, one note each. */
+static void note_ignored(unsigned id, const char *arg) {
+  const char *why = "";
+  switch (id) {
+  case RUN_OPT_MALLOCFILL: why = "(--check fills new blocks with 0xbe)"; break;
+  case RUN_OPT_FREEFILL: why = "(--check poisons freed blocks with 0xfd)"; break;
+  case RUN_OPT_TRACKORIGINS:
+  case RUN_OPT_UNDEFERR:
+  case RUN_OPT_PARTIALLOADS:
+  case RUN_OPT_EXPENSIVE: why = "(no uninitialised-value tracking)"; break;
+  case RUN_OPT_TRACKFDS: why = "(heapspy watches the heap, not file descriptors)"; break;
+  case RUN_OPT_REDZONE: why = "(--check's red zones are 16 bytes, --guard's a page)"; break;
+  case RUN_OPT_VGDB:
+  case RUN_OPT_VGDBERROR: why = "(no gdb server; heapspy stacks/maps inspect a live process)"; break;
+  case RUN_OPT_TIMESTAMP: why = "(the report gives each leak's first allocation time)"; break;
+  }
+  /* a "no" or "0" asks for what heapspy does anyway: no note */
+  if (arg && (!strcmp(arg, "no") || (!strcmp(arg, "0") && id == RUN_OPT_VGDBERROR))) return;
+  fprintf(stderr, "heapspy: --%s is not supported %s; ignored\n", table[id].name, why);
+}
+
+/* valgrind's -q: the report only when something is wrong */
+#define QUIET_UNLESS_FOUND 2
+
+static void parse(int argc, char **argv, struct run_opts *o, int memcheck);
+
+void run_options_parse_memcheck(int argc, char **argv, struct run_opts *o) {
+  parse(argc, argv, o, 1);
+}
+
 void run_options_parse(int argc, char **argv, struct run_opts *o) {
-  *o = (struct run_opts){ .profile = "heapspy.%p.hsp", .format = "text", .depth = 64,
+  parse(argc, argv, o, 0);
+}
+
+static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
+  int quiet = 0;
+  *o = (struct run_opts){ .memcheck = memcheck, .log_fd = -1, .xml_fd = -1,
+                          .profile = "heapspy.%p.hsp", .format = "text", .depth = 64,
                           .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20, .check_fill = 1,
                           .quarantine = ~0ull, .trace_cap = 1ull << 30,
                           .error_kinds = 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE };
@@ -117,18 +154,82 @@ void run_options_parse(int argc, char **argv, struct run_opts *o) {
     case RUN_OPT_PROFILE: o->profile = optarg; break;
     case RUN_OPT_LOG: o->log_file = optarg; break;
     case RUN_OPT_DEPTH: o->depth = number("--depth", optarg, 1, 256); break;
+    case RUN_OPT_NUMCALLERS: o->depth = number("--num-callers", optarg, 1, 256); break;
     case RUN_OPT_FOLLOW: o->follow_children = 1; break;
+    case RUN_OPT_TRACECHILD: o->follow_children = yes_no("--trace-children", optarg); break;
+    case RUN_OPT_TRACESKIP: o->trace_skip = optarg; break;
+    case RUN_OPT_CHILDSILENT: o->child_silent = yes_no("--child-silent-after-fork", optarg); break;
+    case RUN_OPT_TOOL:
+      if (strcmp(optarg, "memcheck"))
+        hs_die(HS_EXIT_USAGE, "run: --tool=%s: heapspy does memcheck's job only (leaks and heap "
+                              "errors); run valgrind itself for %s", optarg, optarg);
+      o->memcheck = 1;
+      break;
+    case RUN_OPT_VERBOSE: break;
+    case RUN_OPT_LEAKCHECK:
+      if (!strcmp(optarg, "full") || !strcmp(optarg, "yes")) o->leak_check = HS_LEAK_CHECK_FULL;
+      else if (!strcmp(optarg, "summary")) o->leak_check = HS_LEAK_CHECK_SUMMARY;
+      else if (!strcmp(optarg, "no")) o->leak_check = HS_LEAK_CHECK_NO;
+      else hs_die(HS_EXIT_USAGE, "run: --leak-check expects no, summary, yes or full, not '%s'", optarg);
+      o->leak_check_set = 1;
+      break;
+    case RUN_OPT_SHOWKINDS:
+      if (hs_leak_kinds_parse(optarg, &o->show_kinds) < 0)
+        hs_die(HS_EXIT_USAGE, "run: --show-leak-kinds expects a list of definite, indirect, "
+                              "possible, reachable, all or none, not '%s'", optarg);
+      o->show_kinds |= HS_KINDS_GIVEN;
+      break;
+    case RUN_OPT_EXITFIRST: o->exit_first = yes_no("--exit-on-first-error", optarg); break;
+    case RUN_OPT_LOGFD:
+      o->log_fd = (int)number("--log-fd", optarg, 0, 1u << 20);
+      if (fcntl(o->log_fd, F_GETFD) < 0)
+        hs_die(HS_EXIT_USAGE, "run: --log-fd=%d: no such open file descriptor", o->log_fd);
+      break;
+    case RUN_OPT_XML: o->xml = yes_no("--xml", optarg); break;
+    case RUN_OPT_XMLFILE: o->xml_file = optarg; break;
+    case RUN_OPT_XMLFD:
+      o->xml_fd = (int)number("--xml-fd", optarg, 0, 1u << 20);
+      if (fcntl(o->xml_fd, F_GETFD) < 0)
+        hs_die(HS_EXIT_USAGE, "run: --xml-fd=%d: no such open file descriptor", o->xml_fd);
+      break;
+    case RUN_OPT_DEMANGLE: o->mangled = !yes_no("--demangle", optarg); break;
+    case RUN_OPT_FREELISTVOL:
+      o->quarantine = hs_size_arg("run", "--freelist-vol", optarg, 0, 4ull << 30);
+      break;
+    case RUN_OPT_KEEPST:
+      if (strcmp(optarg, "alloc") && strcmp(optarg, "free") && strcmp(optarg, "alloc-and-free") &&
+          strcmp(optarg, "alloc-then-free") && strcmp(optarg, "none"))
+        hs_die(HS_EXIT_USAGE, "run: --keep-stacktraces expects alloc, free, alloc-and-free, "
+                              "alloc-then-free or none, not '%s'", optarg);
+      break;
+    case RUN_OPT_LEAKRES:
+      if (strcmp(optarg, "low") && strcmp(optarg, "med") && strcmp(optarg, "high"))
+        hs_die(HS_EXIT_USAGE, "run: --leak-resolution expects low, med or high, not '%s'", optarg);
+      break;
+    case RUN_OPT_MISMATCHED: case RUN_OPT_ERRLIMIT: case RUN_OPT_BELOWMAIN: {
+      char name[64];
+      snprintf(name, sizeof name, "--%s", table[option_of(c)].name);
+      (void)yes_no(name, optarg);
+      break;
+    }
+    case RUN_OPT_FULLPATH: break;
+    case RUN_OPT_MALLOCFILL: case RUN_OPT_FREEFILL: case RUN_OPT_TRACKORIGINS:
+    case RUN_OPT_UNDEFERR: case RUN_OPT_PARTIALLOADS: case RUN_OPT_EXPENSIVE:
+    case RUN_OPT_TRACKFDS: case RUN_OPT_REDZONE: case RUN_OPT_VGDB: case RUN_OPT_VGDBERROR:
+    case RUN_OPT_TIMESTAMP:
+      note_ignored(option_of(c), optarg);
+      break;
     case RUN_OPT_LIBC: o->libc_freeres = yes_no("--run-libc-freeres", optarg); break;
     case RUN_OPT_CXX: o->cxx_freeres = yes_no("--run-cxx-freeres", optarg); break;
-    case RUN_OPT_EXITCODE: o->error_exitcode = (int)number("--error-exitcode", optarg, 1, 255); break;
+    case RUN_OPT_EXITCODE: o->error_exitcode = (int)number("--error-exitcode", optarg, 0, 255); break;
     case RUN_OPT_FORMAT:
       if (strcmp(optarg, "text") && strcmp(optarg, "json"))
         hs_die(HS_EXIT_USAGE, "run: --format expects text or json, not '%s'", optarg);
       o->format = optarg;
       break;
     case RUN_OPT_MAXSITES: o->max_sites = number("--max-sites", optarg, 0, 1u << 30); break;
-    case RUN_OPT_REACHABLE: o->show_reachable = 1; break;
-    case RUN_OPT_QUIET: o->quiet = 1; break;
+    case RUN_OPT_REACHABLE: o->show_reachable = optarg ? yes_no("--show-reachable", optarg) : 1; break;
+    case RUN_OPT_QUIET: quiet = 1; break;
     case RUN_OPT_CHECK: o->check = 1; break;
     case RUN_OPT_GUARD:
       o->guard = optarg ? optarg : "overflow";
@@ -162,7 +263,11 @@ void run_options_parse(int argc, char **argv, struct run_opts *o) {
       check_suppressions(optarg);
       o->supp[o->nsupp++] = optarg;
       break;
-    case RUN_OPT_GENSUPP: o->gen_suppressions = 1; break;
+    case RUN_OPT_GENSUPP:
+      if (optarg && strcmp(optarg, "no") && strcmp(optarg, "yes") && strcmp(optarg, "all"))
+        hs_die(HS_EXIT_USAGE, "run: --gen-suppressions expects no, yes or all, not '%s'", optarg);
+      o->gen_suppressions = !optarg || strcmp(optarg, "no");
+      break;
     case RUN_OPT_ERRKINDS:
       if (hs_leak_kinds_parse(optarg, &o->error_kinds) < 0)
         hs_die(HS_EXIT_USAGE, "run: --errors-for-leak-kinds expects a list of definite, indirect, "
@@ -181,6 +286,18 @@ void run_options_parse(int argc, char **argv, struct run_opts *o) {
     default: hs_option_error("run", argv, shorts, opts, usage_text());
     }
   }
+  if (o->memcheck && !o->leak_check_set) o->leak_check = HS_LEAK_CHECK_SUMMARY;  /* valgrind's default */
+  o->quiet = quiet && o->memcheck ? QUIET_UNLESS_FOUND : quiet;
+  if (o->exit_first && !o->error_exitcode)
+    hs_die(HS_EXIT_USAGE, "run: --exit-on-first-error=yes needs --error-exitcode=N (as valgrind)");
+  if (o->exit_first) o->halt = 1;
+  if (o->xml && !o->xml_file && o->xml_fd < 0)
+    hs_die(HS_EXIT_USAGE, "run: --xml=yes needs --xml-file=PATH or --xml-fd=N (as valgrind)");
+  if (o->xml)
+    fprintf(stderr, "heapspy: --xml=yes is not supported by this version (no XML written); "
+                    "the text report and --format json stay\n");
+  if (!o->xml && (o->xml_file || o->xml_fd >= 0))
+    hs_die(HS_EXIT_USAGE, "run: --xml-file and --xml-fd need --xml=yes (as valgrind)");
 }
 
 /* Append key=value to an options string, escaping ':' and '\' in the value. */
@@ -221,4 +338,6 @@ void run_options_spy_env(const struct run_opts *o, const char *profile, char *bu
   }
   snprintf(num, sizeof num, "0%o", hs_file_mode);
   spy_append(buf, cap, RUN_OPT_FILE_MODE, num);
+  if (o->trace_skip) spy_append(buf, cap, RUN_OPT_TRACESKIP, o->trace_skip);
+  if (o->child_silent) spy_append(buf, cap, RUN_OPT_CHILDSILENT, "1");
 }

@@ -67,9 +67,10 @@
     "kinds that count for it (default definite,possible)")                                      \
   X(SUPP, "suppressions", 0, required_argument, " FILE", NULL,                                 \
     "suppress known leaks and errors (valgrind syntax; repeatable)")                            \
-  X(GENSUPP, "gen-suppressions", 0, no_argument, "", NULL,                                     \
-    "print a ready-to-paste suppression for each lost site and error")                          \
-  X(REACHABLE, "show-reachable", 0, no_argument, "", NULL,                                     \
+  X(GENSUPP, "gen-suppressions", 0, optional_argument, "[=no|yes|all]", NULL,                  \
+    "print a ready-to-paste suppression for each lost site and\n"                               \
+    "error (valgrind's =yes and =all both do; =no: not)")                                       \
+  X(REACHABLE, "show-reachable", 0, optional_argument, "[=yes|no]", NULL,                      \
     "also list still-reachable sites in the text report")                                       \
   X(FORMAT, "format", 0, required_argument, " text|json", NULL, "format of the report (default text)") \
   X(MAXSITES, "max-sites", 0, required_argument, " N", NULL,                                   \
@@ -85,7 +86,79 @@
   X(DEBUGINFO, "debuginfo-path", 0, required_argument, " DIR", NULL,                           \
     "also look for separate debug info there (DIR[:DIR...]);\n"                                 \
     "with DEBUGINFOD_URLS set, debuginfod servers are asked too")                               \
-  X(QUIET, "quiet", 'q', no_argument, "", "quiet", "no report, only the profile")              \
+  X(QUIET, "quiet", 'q', no_argument, "", "quiet",                                             \
+    "no report, only the profile (memcheck mode: the report\n"                                  \
+    "only when there are errors or listed leaks, as valgrind -q)")                              \
+  /* valgrind's memcheck options (memcheck mode: --tool, or `heapspy valgrind`) */            \
+  X(TOOL, "tool", 0, required_argument, "=memcheck", NULL,                                     \
+    "valgrind's: memcheck mode (valgrind's defaults: --leak-check=\n"                           \
+    "summary, --show-leak-kinds=definite,possible); other tools refused")                       \
+  X(VERBOSE, "verbose", 'v', no_argument, "", NULL,                                            \
+    "valgrind's: accepted (the report is complete already)")                                    \
+  X(LEAKCHECK, "leak-check", 0, required_argument, "=no|summary|yes|full", NULL,               \
+    "valgrind's: full/yes lists leaks and counts them as errors,\n"                             \
+    "summary only sums them up, no leaves them out (default full;\n"                            \
+    "memcheck mode: summary, as valgrind)")                                                     \
+  X(SHOWKINDS, "show-leak-kinds", 0, required_argument, "=LIST", NULL,                         \
+    "valgrind's: leak kinds listed (definite, indirect, possible,\n"                            \
+    "reachable, all, none; default definite,indirect,possible;\n"                               \
+    "memcheck mode: definite,possible)")                                                        \
+  X(NUMCALLERS, "num-callers", 0, required_argument, "=N", NULL, "valgrind's name of --depth")  \
+  X(TRACECHILD, "trace-children", 0, required_argument, "=yes|no", NULL,                       \
+    "valgrind's name of --follow-children")                                                     \
+  X(TRACESKIP, "trace-children-skip", 0, required_argument, "=PATTERNS", "trace_children_skip", \
+    "valgrind's: exec'd programs whose path matches one of these\n"                             \
+    "comma-separated globs run unspied, and so do their children")                              \
+  X(CHILDSILENT, "child-silent-after-fork", 0, required_argument, "=yes|no", "child_silent",   \
+    "valgrind's: a forked child (until it execs) prints nothing")                               \
+  X(EXITFIRST, "exit-on-first-error", 0, required_argument, "=yes|no", NULL,                   \
+    "valgrind's: stop the program at the first error and exit\n"                                \
+    "with --error-exitcode (which it needs)")                                                   \
+  X(LOGFD, "log-fd", 0, required_argument, "=N", NULL,                                         \
+    "valgrind's: write the report to file descriptor N (default 2)")                            \
+  X(XML, "xml", 0, required_argument, "=yes|no", NULL,                                         \
+    "valgrind's: also write valgrind's XML (protocol 4) to\n"                                   \
+    "--xml-file or --xml-fd")                                                                   \
+  X(XMLFILE, "xml-file", 0, required_argument, "=PATH", NULL,                                  \
+    "valgrind's: where --xml=yes writes (%p, %q{VAR}, %n)")                                      \
+  X(XMLFD, "xml-fd", 0, required_argument, "=N", NULL, "valgrind's: or to this file descriptor") \
+  X(DEMANGLE, "demangle", 0, required_argument, "=yes|no", NULL,                               \
+    "valgrind's: =no shows C++ names mangled (linkage names)")                                  \
+  X(KEEPST, "keep-stacktraces", 0, required_argument, "=WHEN", NULL,                           \
+    "valgrind's: accepted (heapspy keeps the allocation and free\n"                             \
+    "stacks of every block)")                                                                   \
+  X(FREELISTVOL, "freelist-vol", 0, required_argument, "=SIZE", NULL,                          \
+    "valgrind's name of --quarantine")                                                          \
+  X(MALLOCFILL, "malloc-fill", 0, required_argument, "=0xNN", NULL,                            \
+    "valgrind's: accepted, with a note (--check fills with 0xbe)")                              \
+  X(FREEFILL, "free-fill", 0, required_argument, "=0xNN", NULL,                                \
+    "valgrind's: accepted, with a note (--check poisons with 0xfd)")                            \
+  X(TRACKORIGINS, "track-origins", 0, required_argument, "=yes|no", NULL,                      \
+    "valgrind's: accepted, with a note (no uninitialised values)")                              \
+  X(UNDEFERR, "undef-value-errors", 0, required_argument, "=yes|no", NULL,                     \
+    "valgrind's: accepted, with a note (no uninitialised values)")                              \
+  X(PARTIALLOADS, "partial-loads-ok", 0, required_argument, "=yes|no", NULL,                   \
+    "valgrind's: accepted, with a note")                                                        \
+  X(EXPENSIVE, "expensive-definedness-checks", 0, required_argument, "=yes|no", NULL,          \
+    "valgrind's: accepted, with a note")                                                        \
+  X(LEAKRES, "leak-resolution", 0, required_argument, "=low|med|high", NULL,                   \
+    "valgrind's: accepted (heapspy groups leaks by the whole stack)")                           \
+  X(MISMATCHED, "show-mismatched-frees", 0, required_argument, "=yes|no", NULL,                \
+    "valgrind's: accepted (--check and --guard report them)")                                   \
+  X(TRACKFDS, "track-fds", 0, required_argument, "=yes|no|all", NULL,                          \
+    "valgrind's: accepted, with a note")                                                        \
+  X(ERRLIMIT, "error-limit", 0, required_argument, "=yes|no", NULL,                            \
+    "valgrind's: accepted (heapspy counts repeats of an error once)")                           \
+  X(BELOWMAIN, "show-below-main", 0, required_argument, "=yes|no", NULL,                       \
+    "valgrind's: accepted (heapspy shows the frames below main)")                               \
+  X(REDZONE, "redzone-size", 0, required_argument, "=N", NULL,                                 \
+    "valgrind's: accepted, with a note (--check's red zones: 16)")                              \
+  X(VGDB, "vgdb", 0, required_argument, "=no|yes|full", NULL, "valgrind's: accepted, with a note") \
+  X(VGDBERROR, "vgdb-error", 0, required_argument, "=N", NULL, "valgrind's: accepted, with a note") \
+  X(TIMESTAMP, "time-stamp", 0, required_argument, "=yes|no", NULL,                            \
+    "valgrind's: accepted, with a note")                                                        \
+  X(FULLPATH, "fullpath-after", 0, optional_argument, "=STRING", NULL,                         \
+    "valgrind's: accepted (heapspy shows the file as recorded)")                                \
   X(HELP, "help", 'h', no_argument, "", NULL, "this help")
 
 #define RUN_OPTION_ID(id, ...) RUN_OPT_##id,
@@ -94,8 +167,18 @@ enum run_option_id { RUN_OPTIONS(RUN_OPTION_ID) RUN_OPT_COUNT };
 
 /* What `heapspy run` was asked, after its options; defaults in
  * run_options_parse. */
+/* --leak-check */
+enum { HS_LEAK_CHECK_FULL, HS_LEAK_CHECK_SUMMARY, HS_LEAK_CHECK_NO };
+
 struct run_opts {
   const char *profile, *log_file, *format, *debuginfo;
+  /* valgrind's options: memcheck mode (--tool or `heapspy valgrind`),
+   * --leak-check, --show-leak-kinds (0: the mode's default), --log-fd,
+   * --exit-on-first-error, --xml, --demangle=no, --trace-children-skip */
+  int memcheck, leak_check, leak_check_set, log_fd, exit_first, xml, xml_fd, mangled;
+  unsigned show_kinds;
+  const char *xml_file, *trace_skip;
+  int child_silent;
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
   int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield, check_fill, trace;
@@ -114,6 +197,9 @@ struct run_opts {
  * 125 with one line and the usage on a bad option or value. optind is
  * left at the program's name. */
 void run_options_parse(int argc, char **argv, struct run_opts *o);
+/* As run_options_parse, for `heapspy valgrind`: memcheck mode from the
+ * start. */
+void run_options_parse_memcheck(int argc, char **argv, struct run_opts *o);
 
 /* `heapspy run --help`, made from the table. */
 void run_options_usage(FILE *out);

@@ -263,15 +263,19 @@ static struct hs_mod *hs_find_mod(struct hs_symbolizer *s, uint64_t addr) {
  * and specifications. A C++ linkage name wins (demangled it is the full
  * signature); any other linkage name is an asm label (glibc's
  * __GI_qsort for qsort), so the source name wins over it. */
-static const char *hs_die_name(struct hs_symbolizer *s, Dwarf_Die *die) {
+static const char *hs_die_name(struct hs_symbolizer *s, Dwarf_Die *die,
+                               const char **mangled) {
   Dwarf_Attribute attr;
   const char *linkage = NULL, *name = NULL;
+  *mangled = NULL;
   if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
       dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
     linkage = dwarf_formstring(&attr);
   const char *demangled = hs_intern_demangled(s, linkage);
-  if (demangled)
+  if (demangled) {
+    *mangled = hs_intern(s, linkage);
     return demangled;
+  }
   if (dwarf_attr_integrate(die, DW_AT_name, &attr))
     name = dwarf_formstring(&attr);
   return hs_intern_symbol(s, name ? name : linkage);
@@ -482,7 +486,7 @@ static size_t hs_inline_chain(struct hs_symbolizer *s, Dwarf_Die *cu,
       *f = base;
       hs_call_site(s, funcs[nf - 1], &f->file, &f->line);
     }
-    f->function = hs_die_name(s, funcs[nf]);
+    f->function = hs_die_name(s, funcs[nf], &f->mangled);
     f->inlined = dwarf_tag(funcs[nf]) == DW_TAG_inlined_subroutine;
   }
   /* Broken nesting (no enclosing subprogram): the real function, for
@@ -491,6 +495,7 @@ static size_t hs_inline_chain(struct hs_symbolizer *s, Dwarf_Die *cu,
     struct hs_frame *f = &frames[nf];
     *f = base;
     f->function = NULL;
+    f->mangled = NULL;
     f->inlined = 0;
     hs_call_site(s, funcs[nfuncs - 1], &f->file, &f->line);
     nf++;
@@ -620,8 +625,11 @@ static size_t hs_resolve(struct hs_symbolizer *s, uint64_t pc, int ira,
   size_t n = cu ? hs_inline_chain(s, cu, addr - bias, frames) : 1;
 
   struct hs_frame *real = &frames[n - 1];
-  if (!real->function && !real->inlined)
-    real->function = hs_intern_symbol(s, hs_sym_lookup(m, addr));
+  if (!real->function && !real->inlined) {
+    const char *sym = hs_sym_lookup(m, addr);
+    real->function = hs_intern_symbol(s, sym);
+    real->mangled = sym && real->function && strcmp(sym, real->function) ? hs_intern(s, sym) : NULL;
+  }
   return n;
 }
 

@@ -23,6 +23,8 @@ struct hs_module_info {
 
 struct hs_frame {
   const char *function;     /* demangled; NULL if unknown */
+  const char *mangled;      /* its linkage name when mangled (C++), as valgrind's
+                               suppressions name it; NULL otherwise */
   const char *file;         /* source file; NULL if no line info */
   int line;                 /* 0 if unknown */
   const char *module;       /* basename of module path; NULL if none */

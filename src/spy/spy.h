@@ -80,6 +80,9 @@ static inline void *spy_arena_at(uint64_t off) {
 }
 int spy_arena_reopen_for_child(const char *path); /* fork: copy to a new file */
 void spy_arena_detach(void);               /* fork: stop writing the file */
+void spy_arena_fork_prepare(int copy);     /* fork: lock (and copy) as of the fork */
+void spy_arena_fork_parent(void);          /* fork: drop the copy, unlock */
+void spy_arena_fork_child(void);           /* fork: the lock is free again */
 
 /* spy_blocks.c: the live-block table. */
 void spy_blocks_init(void);
@@ -298,6 +301,9 @@ int spy_trace_owns(uint64_t addr);         /* in the trace's mapping: never a ro
 extern __thread uint64_t spy_trace_cut;    /* set by spy_blocks_snapshot */
 
 /* spy_util.c: the spy's libc-free helpers. */
+/* A forked child under child_silent (valgrind's --child-silent-after-fork):
+ * nothing on stderr. */
+extern int spy_silent;
 void spy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t spy_hex(const char **s);
 size_t spy_fmt(char *buf, size_t cap, const char *fmt, ...)

@@ -177,11 +177,47 @@ void spy_arena_release(uint64_t off, uint64_t len) {
     __atomic_add_fetch(&arena_released, hi - lo, __ATOMIC_RELAXED);
 }
 
-/* In a forked child: write the arena into a fresh file at path (a new
- * name: never a file that exists, the parent's included) and map that
- * file over the same addresses, so the child continues its own profile.
- * Warns once on failure. */
+/* fork: the arena as it was at the fork, for the child. Until the child
+ * has its own copy, the parent's allocations and frees after fork()
+ * returns would land in the file both share: the child would inherit
+ * blocks it never had (the parent's, on pages that are inaccessible in
+ * the child under --guard) and lose blocks it still holds. So the
+ * parent, every spy lock held, copies the used part into private memory
+ * before the fork; the child starts from that copy; the parent drops
+ * it. Without a copy (mmap refused) the child copies the live file as
+ * before. */
+static char *fork_copy;
+static uint64_t fork_copy_len;
+
+void spy_arena_fork_prepare(int copy) {
+  spy_lock(&arena_lock);
+  fork_copy = NULL;
+  if (!copy) return;
+  uint64_t used = (__atomic_load_n(&spy_hdr->arena_used, __ATOMIC_RELAXED) + 4095) & ~4095ull;
+  if (used > arena_mapped) used = arena_mapped;
+  void *p = mmap(NULL, arena_mapped, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return;
+  memcpy(p, arena_base, used);        /* the rest of the file is zeros */
+  fork_copy = p;
+  fork_copy_len = arena_mapped;
+}
+
+void spy_arena_fork_parent(void) {
+  if (fork_copy) munmap(fork_copy, fork_copy_len);
+  fork_copy = NULL;
+  spy_unlock(&arena_lock);
+}
+
+/* In a forked child, first: only the forking thread exists. */
+void spy_arena_fork_child(void) { arena_lock = 0; }
+
+/* In a forked child: write the arena (as of the fork) into a fresh file at
+ * path (a new name: never a file that exists, the parent's included) and
+ * map that file over the same addresses, so the child continues its own
+ * profile. Warns once on failure. */
 int spy_arena_reopen_for_child(const char *path) {
+  const char *src = fork_copy ? fork_copy : arena_base;
   const char *why;
   int fd = spy_open_private(path, HSP_MAGIC, SPY_OPEN_EXCL, NULL, &why);
   if (fd < 0) {
@@ -191,7 +227,7 @@ int spy_arena_reopen_for_child(const char *path) {
     return -1;
   }
   for (uint64_t off = 0; off < arena_mapped;) {
-    ssize_t w = pwrite(fd, arena_base + off, arena_mapped - off, (off_t)off);
+    ssize_t w = pwrite(fd, src + off, arena_mapped - off, (off_t)off);
     if (w <= 0) { if (w < 0 && errno == EINTR) continue; close(fd); return -1; }
     off += (uint64_t)w;
   }
@@ -200,6 +236,8 @@ int spy_arena_reopen_for_child(const char *path) {
     close(fd);
     return -1;
   }
+  if (fork_copy) munmap(fork_copy, fork_copy_len);
+  fork_copy = NULL;
   if (fd_still_ours()) close(arena_fd);
   arena_fd = adopt_fd(fd);
   arena_disk = arena_mapped;
@@ -209,11 +247,20 @@ int spy_arena_reopen_for_child(const char *path) {
 }
 
 /* In a forked child that is not followed: keep our memory readable but
- * never write the parent's file again (copy-on-write private mapping). */
+ * never write the parent's file again: the copy made at the fork takes
+ * the arena's place (a private mapping of the file would still show the
+ * parent's later writes on every page the child has not written). */
 void spy_arena_detach(void) {
-  if (arena_disk && fd_still_ours())
-    mmap(arena_base, arena_disk, PROT_READ | PROT_WRITE,
-         MAP_PRIVATE | MAP_FIXED, arena_fd, 0);
+  if (fork_copy && mremap(fork_copy, fork_copy_len, fork_copy_len, MREMAP_MAYMOVE | MREMAP_FIXED,
+                          arena_base) != MAP_FAILED) {
+    fork_copy = NULL;
+  } else {
+    if (fork_copy) munmap(fork_copy, fork_copy_len);
+    fork_copy = NULL;
+    if (arena_disk && fd_still_ours())
+      mmap(arena_base, arena_disk, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_FIXED, arena_fd, 0);
+  }
   if (fd_still_ours()) close(arena_fd);
   arena_fd = -1;
   arena_lock = 0;

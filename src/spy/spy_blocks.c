@@ -24,6 +24,7 @@
 
 #include "spy.h"
 #include "spy_check.h"
+#include "spy_scan.h"
 
 #define INITIAL_CAPACITY 1024
 
@@ -390,6 +391,15 @@ static int lock_bounded(uint32_t *l) {
     __builtin_ia32_pause();
   }
   return 0;
+}
+
+int spy_blocks_lock_all_bounded(void) {
+  for (int i = 0; i < HSP_SHARDS; i++) {
+    if (lock_bounded(&shards[i].lock)) continue;
+    while (--i >= 0) spy_unlock(&shards[i].lock);
+    return 0;
+  }
+  return 1;
 }
 
 /* Capture the first bytes of one live block per stack, for the report's

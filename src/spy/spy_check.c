@@ -148,7 +148,7 @@ void spy_check_report(unsigned kind, uint64_t addr, uint64_t size, int32_t offse
   uint64_t bad = kind == HSP_ERR_MISMATCHED_FREE ? addr : addr + (uint64_t)(int64_t)offset;
   size_t n = spy_fmt(line, sizeof line, "heapspy: ERROR: %s on address %p: %s\n", spy_heap_kind_name(kind),
                      (void *)(uintptr_t)bad, what);
-  ssize_t w = write(2, line, n);
+  ssize_t w = spy_silent ? 0 : write(2, line, n);
   (void)w;
   spy_error_record_heap(kind, addr, size, offset, access, freed, alloc);
   if (spy_opt.halt_on_error) raise(SIGABRT);

@@ -148,7 +148,7 @@ static int explain_fill(int sig, const ucontext_t *uc, uint64_t addr) {
                      (void *)(uintptr_t)(from < NGPR ? (uint64_t)g[from] : v), how,
                      fills[k].what, gpr[r], (void *)(uintptr_t)v, src,
                      sig == SIGSEGV ? "SIGSEGV" : "SIGBUS");
-  ssize_t w = write(2, line, n);
+  ssize_t w = spy_silent ? 0 : write(2, line, n);
   (void)w;
   f.stack = spy_stack_from_context(uc);
   if (from < NGPR)
@@ -201,7 +201,7 @@ void spy_crash_explain(int sig, const void *siginfo, const void *ucontext) {
                      (unsigned long long)b.size, (void *)(uintptr_t)b.user,
                      b.freed ? ", freed" : "", sig == SIGSEGV ? "SIGSEGV" : "SIGBUS",
                      guarded ? " on a guard page" : "");
-  ssize_t w = write(2, line, n);
+  ssize_t w = spy_silent ? 0 : write(2, line, n);
   (void)w;
   f.stack = spy_stack_from_context(uc);
   spy_error_record_fault(kind, b.user, b.size, (int32_t)(int64_t)(addr - b.user), b.free_stack,

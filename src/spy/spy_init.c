@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -187,39 +188,48 @@ static void fork_prepare(void) {
   spy_blocks_lock_all();
   spy_stacks_lock();
   spy_check_lock();
+  /* last: the tables as the child gets them, when it reads them: a
+   * followed child, or an unspied one freeing --check's blocks */
+  spy_arena_fork_prepare(spy_opt.follow_children || spy_check_on);
 }
 
 static void fork_parent(void) {
   if (spy_status != SPY_READY) return;
+  spy_arena_fork_parent();
   spy_check_unlock();
   spy_stacks_unlock();
   spy_blocks_unlock_all();
   spy_busy--;
 }
 
+/* The arena first: the child's own copy (as of the fork), so that what
+ * the steps after it reset or write (the locks held across the fork live
+ * in it) is the child's, never the parent's file. */
 static void fork_child(void) {
   if (spy_status != SPY_READY) return;
+  spy_arena_fork_child();
+  int spied = 0;
+  char path[1024];
+  if (spy_opt.follow_children) {
+    expand_path(path, sizeof path, profile_pattern);
+    spied = spy_arena_reopen_for_child(path) == 0;     /* warns when it cannot */
+  }
+  if (!spied) spy_arena_detach();
   spy_stacks_reset_lock();
   spy_blocks_reset_locks();
   spy_check_reset_lock();
   spy_threads_fork_child();
   spy_stop_fork_child();
   spy_trace_fork_child();
-  if (spy_opt.follow_children) {
-    char path[1024];
-    expand_path(path, sizeof path, profile_pattern);
-    if (spy_arena_reopen_for_child(path) == 0) {
-      spy_strlcpy(spy_opt.profile, path, sizeof spy_opt.profile);
-      spy_hdr->ppid = spy_hdr->pid;
-      spy_hdr->pid = getpid();
-      spy_hdr->flags |= HSP_FLAG_FORK_CHILD;
-      spy_locks_fork_child();
-      spy_busy--;
-      return;
-    }
+  if (spy_opt.child_silent) spy_silent = 1;
+  if (spied) {
+    spy_strlcpy(spy_opt.profile, path, sizeof spy_opt.profile);
+    spy_hdr->ppid = spy_hdr->pid;
+    spy_hdr->pid = getpid();
+    spy_hdr->flags |= HSP_FLAG_FORK_CHILD;
+  } else {
+    spy_status = SPY_OFF;
   }
-  spy_arena_detach();
-  spy_status = SPY_OFF;
   spy_locks_fork_child();
   spy_busy--;
 }
@@ -245,10 +255,31 @@ static void finish(unsigned how, int code, int sig) {
   spy_hdr->duration_ms = spy_now_ms();
 }
 
+/* The leak scan of a dying process (a fatal signal, _exit), as memcheck
+ * classifies at both: only when the spy itself was not interrupted (its
+ * tables are whole) and every table lock comes within a bounded wait. */
+static void scan_dying(struct spy_scan_origin *origin) {
+  if (!spy_hdr || spy_status != SPY_READY || spy_busy) return;
+  spy_busy++;
+  origin->dying = 1;
+  spy_leak_scan(origin);
+  spy_busy--;
+}
+
 static void fatal_signal(int sig, siginfo_t *si, void *uc) {
+  struct spy_scan_origin origin;
+  SPY_SCAN_ORIGIN(&origin);
+  /* the interrupted code's registers and stack are the roots, not ours */
+  const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+  static const int callee_saved[6] = { REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15 };
+  for (int r = 0; r < 6; r++) origin.regs[r] = (uint64_t)g[callee_saved[r]];
+  uint64_t interrupted_sp = (uint64_t)g[REG_RSP];
+  if (interrupted_sp > origin.stack) origin.stack = interrupted_sp;   /* not on an alternate stack */
+  int inside_spy = spy_busy;
   spy_crash_explain(sig, si, uc);      /* a heap block at the address? */
   finish(HSP_EXIT_SIGNAL, -1, sig);
-  /* a crash inside the spy may hold the arena lock: no samples then */
+  /* a crash inside the spy may hold the arena lock: no scan, no samples then */
+  if (!inside_spy) scan_dying(&origin);
   if (spy_hdr && spy_status == SPY_READY && !spy_busy) spy_capture_samples();
   /* SA_RESETHAND restored the default action; re-raise so the program
    * dies exactly as it would have (status, core dump). */
@@ -311,8 +342,11 @@ SPY_EXPORT __attribute__((noreturn)) void exit(int code) {
   __builtin_unreachable();
 }
 
-static __attribute__((noreturn)) void quick_exit_now(int code) {
+static __attribute__((noreturn, noinline)) void quick_exit_now(int code) {
+  struct spy_scan_origin origin;
+  SPY_SCAN_ORIGIN(&origin);
   finish(HSP_EXIT_UNDERSCORE, code, 0);
+  scan_dying(&origin);                 /* memcheck classifies at _exit too */
   if (spy_hdr && spy_status == SPY_READY) spy_capture_samples();
   syscall(SYS_exit_group, code);
   __builtin_unreachable();
@@ -459,6 +493,44 @@ static int avoid_previous_image(void) {
   return 1;
 }
 
+/* A glob of * and ? against s. */
+static int glob_match(const char *g, const char *s) {
+  for (; *g; g++, s++) {
+    if (*g == '*') {
+      for (const char *t = s;; t++) {
+        if (glob_match(g + 1, t)) return 1;
+        if (!*t) return 0;
+      }
+    }
+    if (!*s || (*g != '?' && *g != *s)) return 0;
+  }
+  return !*s;
+}
+
+/* valgrind's --trace-children-skip: an exec'd program (not the one
+ * heapspy started, whose profile heapspy created empty) whose path or
+ * name matches one of the comma-separated globs runs unspied. */
+static int skipped_child(void) {
+  const char *pats = spy_opt.trace_skip;
+  if (!pats[0]) return 0;
+  struct stat st;
+  if (stat(spy_opt.profile, &st) == 0 && st.st_size == 0) return 0;   /* the first program */
+  char exe[1024];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return 0;
+  exe[n] = 0;
+  const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+  while (*pats) {
+    char g[512];
+    size_t k = 0;
+    while (*pats && *pats != ',' && k + 1 < sizeof g) g[k++] = *pats++;
+    g[k] = 0;
+    if (*pats == ',') pats++;
+    if (k && (glob_match(g, exe) || glob_match(g, base))) return 1;
+  }
+  return 0;
+}
+
 void spy_init(void) {
   int expected = SPY_UNINIT;
   if (!__atomic_compare_exchange_n(&spy_status, &expected, SPY_INITIALIZING, 0,
@@ -467,6 +539,12 @@ void spy_init(void) {
   spy_busy++;
   start_mono_ns = mono_ns(CLOCK_MONOTONIC_COARSE);
   parse_options();
+  if (spy_opt.follow_children && skipped_child()) {
+    spy_opt.follow_children = 0;     /* its children are not spied either */
+    spy_status = SPY_OFF;
+    spy_busy--;
+    return;
+  }
   /* The profile is a new name (SPY_OPEN_EXCL) when its pattern has a %p
    * or it numbers an exec'd image; the one `heapspy run` created for this
    * process (profile_id) must be that very file. */

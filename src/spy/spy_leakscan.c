@@ -14,8 +14,10 @@
  * asked for the scan: the spy's frames below it hold stale copies of old
  * pointers (the same reason memcheck scans only above the stack pointer).
  *
- * Runs at exit after the destructors and freeres; writes one verdict per
- * block into the profile. Uses only memory of its own (mmap), never the
+ * Runs at exit after the destructors and freeres, at _exit, and in a
+ * fatal signal's handler before the signal is re-raised (a dying
+ * process: its locks waited for a bounded time, else no scan); writes
+ * one verdict per block into the profile. Uses only memory of its own (mmap), never the
  * heap, and holds every shard lock while it reads the table, so threads
  * that allocate meanwhile wait instead of moving blocks under it.
  */
@@ -381,7 +383,11 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   struct hsp_scan_info info = { 0 };
   uint64_t t0 = mono_ns();
   uint64_t sp = from->stack;
-  spy_blocks_lock_all();
+  if (from->dying) {                   /* the caller settled this thread's pending free */
+    if (!spy_blocks_lock_all_bounded()) return;      /* stays unclassified */
+  } else {
+    spy_blocks_lock_all();
+  }
   uint64_t total = 0;
   for (int i = 0; i < HSP_SHARDS; i++) total += sh[i].count;
   blk_bytes = total * sizeof *blk + 64;

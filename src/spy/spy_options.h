@@ -28,11 +28,13 @@
   NUM("check_quarantine", check_quarantine, 16u << 20) /* bytes of freed blocks held */  \
   BOOL("halt_on_error", halt_on_error, 0)    /* abort at the first error found */        \
   STR("guard", guard, 16, "")                /* page heap: "", overflow (1, yes), underflow */ \
-  BOOL("trace", trace, 0)                    /* every event into PROFILE.trace */  \
+  BOOL("trace", trace, 0)                    /* every event into PROFILE.trace */       \
   STR("trace_cap", trace_cap, 24, "1G")      /* the trace stops at this size */         \
   STR("file_mode", file_mode, 8, "0600")     /* octal mode of the files we create */    \
   STR("profile_id", profile_id, 48, "")      /* PID,DEV,INO of the profile run made */ \
-  STR("trace_id", trace_id, 48, "")          /* PID,DEV,INO of the trace run made */
+  STR("trace_id", trace_id, 48, "")          /* PID,DEV,INO of the trace run made */   \
+  STR("trace_children_skip", trace_skip, 512, "") /* globs: exec'd programs unspied */  \
+  BOOL("child_silent", child_silent, 0)      /* a forked child prints nothing */
 
 #define SPY_OPTION_STR_FIELD(key, field, size, def) char field[size];
 #define SPY_OPTION_NUM_FIELD(key, field, def) unsigned field;

@@ -13,9 +13,16 @@
  * scan starts the current thread's stack at `stack` (the frame of the
  * spy's caller) and treats `regs` (spy_capture_registers on entry to the
  * spy) as roots. */
-struct spy_scan_origin { uint64_t stack; uint64_t regs[6]; };
+struct spy_scan_origin {
+  uint64_t stack; uint64_t regs[6];
+  int dying;                /* _exit or a fatal signal: bounded waits, else no scan */
+};
 void spy_capture_registers(uint64_t regs[6]);
 void spy_leak_scan(const struct spy_scan_origin *from);
+/* The table's locks for a dying process (_exit, a fatal signal): each
+ * waited for a bounded time, since the holder may be this very thread,
+ * interrupted; 0 (none held) if one stays taken. */
+int spy_blocks_lock_all_bounded(void);
 
 /* spy_stop.c: the other threads held still for a scan. An entry's regs
  * and sp (the interrupted general registers, ucontext order R8..RSP) are
@@ -47,6 +54,7 @@ void spy_stop_fork_child(void);
 #define SPY_SCAN_ORIGIN(o)                                                  \
   do {                                                                      \
     spy_capture_registers((o)->regs);                                       \
+    (o)->dying = 0;                                                         \
     (o)->stack = (uint64_t)(uintptr_t)__builtin_frame_address(0) - 40;       \
   } while (0)
 

@@ -96,7 +96,10 @@ size_t spy_fmt(char *buf, size_t cap, const char *fmt, ...) {
   return n;
 }
 
+int spy_silent;
+
 void spy_warn(const char *fmt, ...) {
+  if (spy_silent) return;
   char line[512];
   int saved = errno;
   size_t n = spy_fmt(line, sizeof line, "heapspy: warning: ");

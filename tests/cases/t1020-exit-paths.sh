@@ -11,7 +11,7 @@
 # and 227 bytes in 6 blocks definitely lost for "return"; 5 allocs, 150
 # bytes in 5 blocks definitely lost for _exit, segv and abort).
 source "$(dirname "$0")/../lib/tap.sh"
-plan 45
+plan 46
 
 PROG="$TESTBIN/exit_paths"
 SRC="tests/cases/exit_paths.c"
@@ -64,16 +64,20 @@ is "$(groups_of thread.json lose_five)" "[('definitely_lost', 150, 5)]" \
 is "$(jv thread.json 'j["leak_summary"]["still_reachable"]["blocks"]')" 0 \
    "no block is still reachable (nothing but dead stack space refers to them)"
 
-# --- _exit: no exit handlers, no scan, but every block counted ----------
+# --- _exit: no exit handlers, but every block counted and classified
+# (the scan runs in _exit, as memcheck classifies at _exit) -------------
 run_mode _exit
 is "$st" 4 "_exit(4): heapspy exits 4"
 is "$(jv _exit.json 'j["exit"]["code"], j["exit"]["how"]')" "4 _exit" "exit {code 4, how _exit}"
 is "$(jv _exit.json 'j["totals"]["allocs"], j["totals"]["frees"], j["totals"]["bytes_allocated"], j["totals"]["in_use_bytes"], j["totals"]["in_use_blocks"]')" \
    "5 0 150 150 5" "_exit: 5 allocs, 0 frees, 150 bytes, all 5 blocks in use"
-is "$(groups_of _exit.json lose_five)" "[('unclassified', 150, 5)]" "_exit: the 5 blocks are reported, unclassified (no scan ran)"
-is "$(jv _exit.json 'j["leak_summary"]["unclassified"]["blocks"]')" 5 "_exit: leak_summary counts 5 unclassified blocks"
+is "$(groups_of _exit.json lose_five)" "[('definitely_lost', 150, 5)]" "_exit: the 5 blocks are reported, definitely lost (the scan ran in _exit)"
+is "$(jv _exit.json 'j["leak_summary"]["unclassified"]["blocks"], j["leak_summary"]["definitely_lost"]["blocks"]')" "0 5" \
+   "_exit: leak_summary counts 5 definitely lost blocks, none unclassified"
 
-# --- fatal signals: 128+signal, the report still printed ----------------
+# --- fatal signals: 128+signal, the report still printed; SIGSEGV and
+# SIGABRT classified (the scan runs in the dying process before the
+# signal is re-raised), SIGKILL unclassified (nothing runs) -------------
 # (heapspy run prints the report on its own stderr; the shell's "core
 # dumped" chatter is not part of it.)
 for spec in "segv 11 139" "abort 6 134" "sigkill 9 137"; do
@@ -85,7 +89,8 @@ for spec in "segv 11 139" "abort 6 134" "sigkill 9 137"; do
   is "$(jv "$mode.json" 'j["exit"]["code"], j["exit"]["signal"]')" "None $sig" "$mode: exit {code null, signal $sig}"
   is "$(jv "$mode.json" 'j["totals"]["allocs"], j["totals"]["frees"], j["totals"]["in_use_bytes"], j["totals"]["in_use_blocks"]')" \
      "5 0 150 5" "$mode: exactly the 5 lost blocks in use (150 bytes)"
-  is "$(groups_of "$mode.json" lose_five)" "[('unclassified', 150, 5)]" "$mode: the 5 blocks reported at lose_five"
+  kind=definitely_lost; [ "$mode" = sigkill ] && kind=unclassified
+  is "$(groups_of "$mode.json" lose_five)" "[('$kind', 150, 5)]" "$mode: the 5 blocks reported at lose_five, $kind"
 done
 
 # SIGKILL: no handler runs at all; the text report says the heap is as
@@ -102,6 +107,7 @@ like "$(cat kill.txt)" "^    in use at exit: 150 bytes in 5 blocks$" "sigkill: H
 is "${PIPESTATUS[0]}" 139 "segv through a pipe: heapspy still exits 139"
 like "$(cat piped.txt)" "^==== heapspy report: " "through a pipe: report header"
 like "$(cat piped.txt)" "^  total heap usage: 5 allocs, 0 frees, 150 bytes allocated$" "through a pipe: HEAP SUMMARY"
-like "$(tail -1 piped.txt)" "^heapspy: .* 150 bytes in use at exit in 5 blocks; profile " "through a pipe: closing line, nothing cut off"
+like "$(tail -2 piped.txt | head -1)" "^heapspy: 150 bytes lost, 150 bytes in use at exit in 5 blocks; profile " "through a pipe: the heapspy line, the lost bytes classified"
+is "$(tail -1 piped.txt)" "ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 0 from 0)" "through a pipe: closing line (ERROR SUMMARY), nothing cut off"
 
 done_testing
