@@ -156,13 +156,13 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
     snprintf(err, errlen, "cannot read suppressions %s: %m", path);
     return NULL;
   }
-  {                                    /* LSan's format: the first line that says */
+  {                                    /* LSan's format: a first line "leak:..." says so */
     char first[4096];
     while (fgets(first, sizeof first, f)) {
       char *t = trim(first);
       if (!*t || *t == '#') continue;
-      if (*t != '{' && strchr(t, ':') && !strchr(t, ' ')) { rewind(f); return load_lsan(f, path, err, errlen); }
-      break;
+      if (!strncmp(t, "leak:", 5)) { rewind(f); return load_lsan(f, path, err, errlen); }
+      break;                           /* anything else is memcheck's format, or an error there */
     }
     rewind(f);
   }

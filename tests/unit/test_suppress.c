@@ -119,7 +119,6 @@ static const char good[] =
     "   heapspy:Leak\n"
     "   match-leak-kinds: reachable\n"
     "   obj:/usr/lib/libgadget.so.?\n"
-    "   src:gadget.c:12\n"
     "}\n"
     "{\n"
     "   pool-double-free\n"
