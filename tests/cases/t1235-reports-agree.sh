@@ -4,7 +4,7 @@
 # say the same: bytes lost (0 when nothing is in use, scan or not), bytes
 # in use at exit, the peak (also drawn in the timeline, even when it fell
 # between two samples) and the timeline's verdict. On a program that frees
-# everything, on story 1 and on a program killed before exit.
+# everything, on story 1 and on a program killed by SIGKILL (the one end with no scan).
 source "$(dirname "$0")/../lib/tap.sh"
 plan 18
 
@@ -69,8 +69,8 @@ like "$(sed -n 1p s1.facts)" "heap grew [0-9.]+ [KMG]?B in [0-9.]+ s" "story 1: 
 is "$(sed -n 1p s1.facts | cut -d' ' -f5-)" "$(sed -n 3p s1.facts | cut -d' ' -f6-)" \
    "story 1: the HTML verdict is the text's"
 
-# --- killed before exit: in use, not classified -------------------------
-"$HEAPSPY" run -q -o kill.hsp -- "$TESTBIN/exit_paths" segv >/dev/null 2>&1
+# --- killed by SIGKILL: in use, not classified --------------------------
+"$HEAPSPY" run -q -o kill.hsp -- "$TESTBIN/exit_paths" sigkill >/dev/null 2>&1
 facts kill >kill.facts
 is "$(sed -n 1p kill.facts | cut -d' ' -f2,4)" "150 0" "killed: text: 150 bytes in use, 0 lost"
 like "$(cat kill.txt)" "No reachability scan ran \(the program did not reach exit\)" \
