@@ -54,7 +54,8 @@ struct scan {
   uint64_t lo, hi;                  /* lowest block start, highest block end */
   int64_t clique_head;
   int pagemap_fd;
-  uint64_t cut[2][2];               /* [start, end) of main_arena and mp_ */
+  uint64_t (*cuts)[2];              /* [start, end): main_arena, mp_, heap ranges */
+  size_t ncuts;
   uint8_t *piece;                   /* BIG bytes, for roots and big blocks */
   struct hs_leak_scan *out;
 };
@@ -294,33 +295,34 @@ static void scan_root_range(struct scan *s, uint64_t lo, uint64_t hi) {
   }
 }
 
-/* [lo, hi) less main_arena and mp_. */
+static int cmp_cut(const void *a, const void *b) {
+  const uint64_t *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* [lo, hi) less the cuts (sorted by start): main_arena, mp_ and every
+ * heap range. A heap range may share a mapping with other memory (the
+ * kernel merges an mmapped chunk with the anonymous mapping next to it: a
+ * thread's stack, ld.so's TLS): only the heap's own bytes are cut out. */
 static void scan_root(struct scan *s, uint64_t lo, uint64_t hi) {
-  for (int k = 0; k < 2; k++) {
-    uint64_t c0 = s->cut[k][0], c1 = s->cut[k][1];
-    if (c0 < c1 && c0 < hi && c1 > lo) {
-      if (c0 > lo) scan_root(s, lo, c0);
-      if (c1 < hi) scan_root(s, c1, hi);
-      return;
-    }
+  for (size_t k = 0; k < s->ncuts && lo < hi; k++) {
+    uint64_t c0 = s->cuts[k][0], c1 = s->cuts[k][1];
+    if (c1 <= lo || c0 >= c1) continue;
+    if (c0 >= hi) break;
+    if (c0 > lo) scan_root_range(s, lo, c0);
+    lo = c1;
   }
-  scan_root_range(s, lo, hi);
+  if (lo < hi) scan_root_range(s, lo, hi);
 }
 
-static int holds_heap(const struct hs_heap *h, uint64_t lo, uint64_t hi) {
-  for (size_t i = 0; i < h->nranges; i++)
-    if (h->ranges[i].start < hi && h->ranges[i].end > lo) return 1;
-  return 0;
-}
-
-static int is_root_map(const struct hs_leak_scan *out, const struct hs_heap *h, const struct hs_tmap *m) {
+static int is_root_map(const struct hs_leak_scan *out, const struct hs_tmap *m) {
   const char *p = m->path;
   if (m->perms[0] != 'r' || m->perms[1] != 'w') return 0;
   if (!strncmp(p, "/dev/", 5) || !strncmp(p, "[vvar", 5) || !strncmp(p, "[vsys", 5)) return 0;
   /* under heapspy: the spy's library and its shared profile and trace
    * mappings hold every block's address; they are not the program's */
   if (strstr(p, "libheapspy") || (out->spied && m->perms[3] == 's')) return 0;
-  return !holds_heap(h, m->start, m->end);
+  return 1;
 }
 
 static void scan_roots(struct scan *s) {
@@ -337,7 +339,7 @@ static void scan_roots(struct scan *s) {
   drain(s, 0);
   for (size_t i = 0; i < t->nmaps; i++) {
     const struct hs_tmap *m = &t->maps[i];
-    if (!is_root_map(s->out, s->h, m)) continue;
+    if (!is_root_map(s->out, m)) continue;
     uint64_t lo = m->start;
     /* a thread's stack: only above its sp (the red zone kept) */
     for (size_t k = 0; k < t->nthreads; k++) {
@@ -434,10 +436,18 @@ void hs_leak_scan(struct hs_target *t, const struct hs_libc *l, const struct hs_
     for (size_t i = 0; i < n; i++)
       if (h->blocks[i].addr + h->blocks[i].usable > s.hi) s.hi = h->blocks[i].addr + h->blocks[i].usable;
   }
-  s.cut[0][0] = l->main_arena;
-  s.cut[0][1] = l->main_arena ? l->main_arena + HS_MSTATE_SIZE : 0;
-  s.cut[1][0] = l->mp;
-  s.cut[1][1] = l->mp ? l->mp + HS_MP_SIZE : 0;
+  s.cuts = hs_xmalloc((h->nranges + 2) * sizeof *s.cuts);
+  s.cuts[s.ncuts][0] = l->main_arena;
+  s.cuts[s.ncuts++][1] = l->main_arena + HS_MSTATE_SIZE;
+  if (l->mp) {
+    s.cuts[s.ncuts][0] = l->mp;
+    s.cuts[s.ncuts++][1] = l->mp + HS_MP_SIZE;
+  }
+  for (size_t i = 0; i < h->nranges; i++) {
+    s.cuts[s.ncuts][0] = h->ranges[i].start;
+    s.cuts[s.ncuts++][1] = h->ranges[i].end;
+  }
+  qsort(s.cuts, s.ncuts, sizeof *s.cuts, cmp_cut);
   if (t->kind == HS_TARGET_LIVE) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/pagemap", (int)t->pid);
@@ -477,6 +487,7 @@ void hs_leak_scan(struct hs_target *t, const struct hs_libc *l, const struct hs_
   free(s.buf);
   free(s.piece);
   free(s.todo);
+  free(s.cuts);
   out->ms = now_ms() - t0;
 }
 
