@@ -91,7 +91,7 @@ static uint64_t fetch(struct scan *s, uint64_t addr, uint8_t *buf, size_t len) {
   while (a < end) {
     uint64_t page_end = (a & ~(PAGE - 1)) + PAGE;
     /* one run of readable pages, found through pagemap in batches */
-    uint64_t run_end = a;
+    uint64_t run_end;
     int readable = 1;
     if (s->pagemap_fd >= 0) {
       uint64_t e;
@@ -402,9 +402,14 @@ static void make_groups(struct scan *s) {
     size_t i = idx[k];
     const struct hs_hblock *b = &h->blocks[i];
     uint32_t type = (uint32_t)group_key_type(i);
-    struct hs_leak_group *g = o->ngroups ? &o->groups[o->ngroups - 1] : NULL;
-    if (!g || g->kind != o->kind[i] || g->census != type || (!type && g->size != b->usable)) {
-      g = &o->groups[o->ngroups++];
+    int fresh = o->ngroups == 0;
+    if (!fresh) {
+      const struct hs_leak_group *last = &o->groups[o->ngroups - 1];
+      fresh = last->kind != o->kind[i] || last->census != type || (!type && last->size != b->usable);
+    }
+    if (fresh) o->ngroups++;
+    struct hs_leak_group *g = &o->groups[o->ngroups - 1];
+    if (fresh) {
       g->kind = o->kind[i];
       g->census = type;
       g->size = type ? 0 : b->usable;
