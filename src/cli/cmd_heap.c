@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "inspect/glibc_heap.h"
 #include "inspect/heap_census.h"
+#include "inspect/heap_scan.h"
 #include "inspect/heap_summary.h"
 #include "inspect/proc.h"
 #include "inspect/target.h"
@@ -43,12 +44,13 @@ static const char heap_usage[] =
     "  --blocks                print every in-use block as ADDR USABLE_SIZE, nothing else\n"
     "  --no-debuginfo          find main_arena without libc's debug info (by searching\n"
     "                          libc's data)\n"
+    "  --no-leak-check         skip the leak scan (memcheck's kinds from outside)\n"
     "  In-use blocks are also counted by C++ type (a first word pointing into a\n"
     "  vtable) and as strings, with samples.\n";
 
 struct opts {
   const char *format, *exe, *operand;
-  int no_stop, blocks, no_debuginfo;
+  int no_stop, blocks, no_debuginfo, no_leak_check;
   unsigned long long top;
 };
 
@@ -60,6 +62,7 @@ static void parse(int argc, char **argv, struct opts *o) {
     { "top", required_argument, 0, 't' },
     { "blocks", no_argument, 0, 'b' },
     { "no-debuginfo", no_argument, 0, 'd' },
+    { "no-leak-check", no_argument, 0, 'L' },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
@@ -76,6 +79,7 @@ static void parse(int argc, char **argv, struct opts *o) {
     case 't': o->top = hs_count_arg("heap", "--top", optarg, 1, 1000000); break;
     case 'b': o->blocks = 1; break;
     case 'd': o->no_debuginfo = 1; break;
+    case 'L': o->no_leak_check = 1; break;
     case 'h': fputs(heap_usage, stdout); exit(0);
     default: hs_option_error("heap", argv, "h", lo, heap_usage);
     }
@@ -103,6 +107,8 @@ struct ctx {
   const struct hs_heap *h;
   const struct hs_heap_summary *s;
   const struct hs_census *c;
+  const struct hs_leak_scan *leaks;   /* NULL: not scanned */
+  const char *no_scan_why;
   double stop_ms;
   int stopped;
   char comm[64];
@@ -151,6 +157,64 @@ static void print_census_text(const struct ctx *x) {
     for (size_t k = 0; k < 60 && t[k]; k++) putchar(t[k] == '\n' || t[k] == '\t' || t[k] == '\r' ? ' ' : t[k]);
     printf("%s\"\n", strlen(t) > 60 ? "..." : "");
   }
+}
+
+
+static const char *group_label(const struct ctx *x, const struct hs_leak_group *g, char *buf, size_t len) {
+  if (g->census >= 2 && g->census - 2 < x->c->ntypes) snprintf(buf, len, "%s", x->c->types[g->census - 2].name);
+  else snprintf(buf, len, "%llu-byte blocks", (unsigned long long)g->size);
+  return buf;
+}
+
+static const char no_stacks_note[] =
+    "without allocation stacks: this process does not run under heapspy (`heapspy run`\n"
+    "  records who allocated each block)";
+static const char spied_note[] =
+    "this process runs under heapspy: `heapspy snapshot --leak-check PID` gives the\n"
+    "  spy's own scan, with the allocation stack of every lost block";
+
+static void print_leaks_text(const struct ctx *x) {
+  const struct hs_leak_scan *k = x->leaks;
+  char b[6][32];
+  if (!k) {
+    printf("\nLEAK SUMMARY: not scanned (%s)\n", x->no_scan_why);
+    return;
+  }
+  printf("\nLEAK SUMMARY (memcheck's rules and default heuristics, scanned from outside in %.1f ms:\n"
+         "  %s of roots in %zu mappings, registers of %zu thread%s, %zu stack%s, %s of blocks)\n",
+         k->ms, hs_human_bytes((double)k->root_bytes, b[0]), k->root_regions, k->reg_threads,
+         k->reg_threads == 1 ? "" : "s", k->stack_threads, k->stack_threads == 1 ? "" : "s",
+         hs_human_bytes((double)k->block_bytes, b[1]));
+  static const enum hs_leak_kind order[] = { HS_LEAK_DEFINITE, HS_LEAK_INDIRECT, HS_LEAK_POSSIBLE,
+                                             HS_LEAK_REACHABLE };
+  for (size_t i = 0; i < 4; i++)
+    printf("  %17s: %s bytes in %s blocks\n", hs_leak_kind_name(order[i]),
+           hs_commas(k->bytes[order[i]], b[0]), hs_commas(k->blocks[order[i]], b[1]));
+  int any = 0;
+  for (int hh = 1; hh < HS_HEUR_N; hh++)
+    if (k->heur_blocks[hh]) {
+      printf("%s %s %s bytes in %s blocks", any ? "," : "    of which reachable via heuristic:",
+             hs_leak_heur_name((enum hs_leak_heur)hh), hs_commas(k->heur_bytes[hh], b[0]),
+             hs_commas(k->heur_blocks[hh], b[1]));
+      any = 1;
+    }
+  if (any) putchar('\n');
+  if (k->ngroups) {
+    printf("\nLOST BLOCKS by C++ type, else by usable size (largest first)\n");
+    printf("  %-16s %-40s %10s %14s\n", "KIND", "TYPE OR SIZE", "BLOCKS", "BYTES");
+  }
+  for (size_t i = 0; i < k->ngroups && i < x->o->top; i++) {
+    const struct hs_leak_group *g = &k->groups[i];
+    char label[256];
+    printf("  %-16s %-40s %10s %14s\n", hs_leak_kind_name(g->kind), group_label(x, g, label, sizeof label),
+           hs_commas(g->blocks, b[0]), hs_commas(g->bytes, b[1]));
+    printf("    sample at 0x%llx, first %zu bytes:\n", (unsigned long long)g->sample_addr, g->sample_len);
+    hexdump(g->sample, g->sample_len, "      ");
+  }
+  if (k->ngroups > x->o->top) printf("  ... %zu more groups\n", k->ngroups - (size_t)x->o->top);
+  printf("  not known from outside: %s; words the program never wrote (stale\n"
+         "  allocator links in a block) count as pointers, where memcheck ignores them\n",
+         k->spied ? spied_note : no_stacks_note);
 }
 
 static void print_text(const struct ctx *x) {
@@ -235,7 +299,7 @@ static void print_text(const struct ctx *x) {
            hs_commas(s->sizes[i].blocks, b[1]));
   putchar('\n');
   print_census_text(x);
-  printf("\nLEAKS: not scanned (this heapspy does not scan for leaks yet: leak_summary is null)\n");
+  print_leaks_text(x);
   if (h->nproblems) {
     printf("\nPROBLEMS\n");
     for (size_t i = 0; i < h->nproblems; i++) printf("  %s\n", h->problems[i]);
@@ -252,6 +316,50 @@ static void json_arena_fields(const struct hs_arena *a) {
          (unsigned long long)a->tcache_bytes, (unsigned long long)a->fast_bytes,
          (unsigned long long)a->bin_bytes, (unsigned long long)a->top_bytes,
          (unsigned long long)a->bytes[HS_H_OVERHEAD]);
+}
+
+
+static void print_leaks_json(const struct ctx *x) {
+  const struct hs_leak_scan *k = x->leaks;
+  if (!k) {
+    printf(" \"leak_summary\": {\"definitely_lost\": null, \"indirectly_lost\": null, "
+           "\"possibly_lost\": null, \"still_reachable\": null, \"not_scanned\": ");
+    hs_json_str(stdout, x->no_scan_why);
+    printf("},\n \"leak_groups\": [],\n");
+    return;
+  }
+  static const char *const keys[] = { "definitely_lost", "indirectly_lost", "possibly_lost", "still_reachable" };
+  static const enum hs_leak_kind order[] = { HS_LEAK_DEFINITE, HS_LEAK_INDIRECT, HS_LEAK_POSSIBLE,
+                                             HS_LEAK_REACHABLE };
+  printf(" \"leak_summary\": {");
+  for (size_t i = 0; i < 4; i++)
+    printf("\"%s\": {\"bytes\": %llu, \"blocks\": %llu}, ", keys[i], (unsigned long long)k->bytes[order[i]],
+           (unsigned long long)k->blocks[order[i]]);
+  printf("\"reachable_via_heuristic\": {");
+  for (int hh = 1; hh < HS_HEUR_N; hh++)
+    printf("%s\"%s\": {\"bytes\": %llu, \"blocks\": %llu}", hh > 1 ? ", " : "", hs_leak_heur_name((enum hs_leak_heur)hh),
+           (unsigned long long)k->heur_bytes[hh], (unsigned long long)k->heur_blocks[hh]);
+  printf("},\n  \"scan_ms\": %.3f, \"root_bytes\": %llu, \"root_mappings\": %zu, \"register_threads\": %zu, "
+         "\"stack_threads\": %zu, \"tls_threads\": %zu, \"block_bytes_scanned\": %llu, \"unread_bytes\": %llu, "
+         "\"allocation_stacks\": false, \"spied\": %s},\n",
+         k->ms, (unsigned long long)k->root_bytes, k->root_regions, k->reg_threads, k->stack_threads,
+         k->tls_threads, (unsigned long long)k->block_bytes, (unsigned long long)k->unread_bytes,
+         k->spied ? "true" : "false");
+  printf(" \"leak_groups\": [");
+  for (size_t i = 0; i < k->ngroups; i++) {
+    const struct hs_leak_group *g = &k->groups[i];
+    printf("%s\n  {\"kind\": \"%s\", \"type\": ", i ? "," : "", hs_leak_kind_name(g->kind));
+    if (g->census >= 2 && g->census - 2 < x->c->ntypes) hs_json_str(stdout, x->c->types[g->census - 2].name);
+    else printf("null");
+    printf(", \"size\": ");
+    if (g->census >= 2) printf("null");
+    else printf("%llu", (unsigned long long)g->size);
+    printf(", \"blocks\": %llu, \"bytes\": %llu, \"sample\": {\"address\": \"0x%llx\", \"hex\": \"",
+           (unsigned long long)g->blocks, (unsigned long long)g->bytes, (unsigned long long)g->sample_addr);
+    for (size_t j = 0; j < g->sample_len; j++) printf("%02x", g->sample[j]);
+    printf("\"}}");
+  }
+  printf("],\n");
 }
 
 static void print_json(const struct ctx *x) {
@@ -329,8 +437,9 @@ static void print_json(const struct ctx *x) {
     printf("%s{\"size\": %llu, \"blocks\": %llu, \"bytes\": %llu}", i ? ", " : "",
            (unsigned long long)s->sizes[i].size, (unsigned long long)s->sizes[i].blocks,
            (unsigned long long)s->sizes[i].bytes);
-  printf("],\n \"leak_summary\": {\"definitely_lost\": null, \"indirectly_lost\": null, "
-         "\"possibly_lost\": null, \"still_reachable\": null},\n \"problems\": [");
+  printf("],\n");
+  print_leaks_json(x);
+  printf(" \"problems\": [");
   for (size_t i = 0; i < h->nproblems; i++) {
     printf("%s", i ? ", " : "");
     hs_json_str(stdout, h->problems[i]);
@@ -381,6 +490,14 @@ static int heap_core(const struct opts *o) {
     for (size_t i = 0; i < h.nproblems; i++) fprintf(stderr, "heapspy: heap: %s\n", h.problems[i]);
   } else {
     hs_census_run(&t, &h, &census);
+    struct hs_leak_scan leaks;
+    memset(&leaks, 0, sizeof leaks);
+    if (!o->no_leak_check) {
+      hs_leak_scan(&t, &l, &h, &leaks);
+      x.leaks = &leaks;
+    } else {
+      x.no_scan_why = "--no-leak-check";
+    }
     struct hs_heap_summary s;
     hs_heap_summarize(&h, NULL, &s);
     x.h = &h;
@@ -389,6 +506,7 @@ static int heap_core(const struct opts *o) {
     if (!strcmp(o->format, "json")) print_json(&x);
     else print_text(&x);
     hs_heap_summary_free(&s);
+    hs_leak_scan_free(&leaks);
   }
   hs_census_free(&census);
   hs_heap_free(&h);
@@ -424,13 +542,21 @@ int cmd_heap(int argc, char **argv) {
   int rerr = -1;
   struct hs_heap h;
   struct hs_census census;
+  struct hs_leak_scan leaks;
   memset(&h, 0, sizeof h);
   memset(&census, 0, sizeof census);
+  memset(&leaks, 0, sizeof leaks);
   if (st == HS_LIBC_OK) {
     rerr = hs_regions_read(pid, &rs, 1);
     hs_heap_walk(&t, &l, o.no_stop, &h);
     if (!o.blocks) hs_census_run(&t, &h, &census);
+    if (!o.blocks && !o.no_stop && !o.no_leak_check) {
+      hs_leak_scan(&t, &l, &h, &leaks);
+      x.leaks = &leaks;
+    }
   }
+  x.no_scan_why = o.no_leak_check ? "--no-leak-check"
+                  : "--no-stop: the heap moves under a scan of a running process";
   if (!o.no_stop) x.stop_ms = hs_target_resume(&t);
   /* --- running again ------------------------------------------------------ */
   if (st != HS_LIBC_OK) hs_die(EXIT_UNSUPPORTED, "heap: %s", msg);
@@ -451,6 +577,7 @@ int cmd_heap(int argc, char **argv) {
   }
   for (size_t i = 0; o.blocks && i < h.nproblems; i++) fprintf(stderr, "heapspy: heap: %s\n", h.problems[i]);
   hs_regions_free(&rs);
+  hs_leak_scan_free(&leaks);
   hs_census_free(&census);
   hs_heap_free(&h);
   hs_target_close(&t);

@@ -77,6 +77,32 @@ static void notes(struct hs_target *t, const uint8_t *p, size_t len, struct nfil
   }
 }
 
+/* The permissions ("r-xp") of the segment of ELF file path that holds
+ * file offset off; 0, or -1 when the file or no segment says. */
+static int file_perms(const char *path, uint64_t off, char perms[5]) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  Elf64_Ehdr eh;
+  int r = -1;
+  if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+      eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 4096) {
+    for (int i = 0; i < eh.e_phnum && r; i++) {
+      Elf64_Phdr ph;
+      if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != (ssize_t)sizeof ph) break;
+      uint64_t lo = ph.p_offset & ~0xfffull;
+      if (ph.p_type != PT_LOAD || off < lo || off >= ph.p_offset + ph.p_filesz) continue;
+      perms[0] = ph.p_flags & PF_R ? 'r' : '-';
+      perms[1] = ph.p_flags & PF_W ? 'w' : '-';
+      perms[2] = ph.p_flags & PF_X ? 'x' : '-';
+      perms[3] = 'p';
+      perms[4] = 0;
+      r = 0;
+    }
+  }
+  close(fd);
+  return r;
+}
+
 int hs_target_open_core(struct hs_target *t, const char *path, const char *exe, char *err,
                         size_t errlen) {
   memset(t, 0, sizeof *t);
@@ -156,6 +182,24 @@ int hs_target_open_core(struct hs_target *t, const char *path, const char *exe, 
         break;
       }
     m->path = hs_xstrdup(name);
+  }
+  /* File mappings the core left out entirely (gcore omits a module's code
+   * and read-only data): kept as mappings with no bytes in the core, read
+   * from the file, with the permissions of the module's own segment. */
+  for (size_t k = 0; k < nfiles; k++) {
+    int covered = 0;
+    for (size_t i = 0; i < t->nmaps && !covered; i++)
+      covered = t->maps[i].start < files[k].end && t->maps[i].end > files[k].start;
+    char perms[5];
+    if (covered || file_perms(files[k].name, files[k].off, perms) != 0) continue;
+    t->maps = hs_xrealloc(t->maps, (t->nmaps + 1) * sizeof *t->maps);
+    struct hs_tmap *m = &t->maps[t->nmaps++];
+    memset(m, 0, sizeof *m);
+    m->start = files[k].start;
+    m->end = files[k].end;
+    m->offset = files[k].off;
+    memcpy(m->perms, perms, sizeof m->perms);
+    m->path = hs_xstrdup(files[k].name);
   }
   qsort(t->maps, t->nmaps, sizeof *t->maps, cmp_map);
   if (exe) snprintf(t->exe, sizeof t->exe, "%s", exe);
