@@ -131,6 +131,7 @@ static struct hs_suppressions *load_lsan(FILE *f, const char *path, char *err, s
     if (!colon || colon == t) {
       snprintf(err, errlen, "%s:%d: expected TYPE:PATTERN (LeakSanitizer's leak:PATTERN)", path, lineno);
       hs_suppressions_free(s);
+      fclose(f);
       return NULL;
     }
     if (strncmp(t, "leak:", 5) || !t[5]) continue;

@@ -202,7 +202,8 @@ static void expand_log(char *out, size_t cap, const char *pat, pid_t pid) {
       const char *end = strchr(p + 3, '}');
       char var[256];
       snprintf(var, sizeof var, "%.*s", (int)(end - p - 3), p + 3);
-      add = getenv(var) ? getenv(var) : "";
+      const char *val = getenv(var);
+      add = val ? val : "";
       p = end;
     } else if (p[0] == '%')
       hs_die(HS_EXIT_USAGE, "run: bad %% sequence in '%s' (%%p, %%q{VAR}, %%n or %%%%)", pat);
