@@ -20,6 +20,11 @@
 
 /* ---- libc and main_arena (glibc_libc.c) -------------------------------- */
 
+/* An ELF file's first PT_LOAD vaddr, page-aligned: a module mapped at
+ * start has its link-time addresses at start - this. */
+typedef struct Elf Elf;
+uint64_t hs_elf_first_load(Elf *elf);
+
 enum hs_libc_status {
   HS_LIBC_OK,
   HS_LIBC_NONE,            /* no libc.so.6 mapped: static, or musl */

@@ -121,8 +121,7 @@ static int build_id_hex(Elf *elf, char *hex, size_t len) {
   return -1;
 }
 
-/* First PT_LOAD's page-aligned vaddr (the bias is start - this). */
-static uint64_t first_load(Elf *elf) {
+uint64_t hs_elf_first_load(Elf *elf) {
   size_t n;
   if (elf_getphdrnum(elf, &n) != 0) return 0;
   for (size_t i = 0; i < n; i++) {
@@ -314,7 +313,7 @@ enum hs_libc_status hs_libc_locate(struct hs_target *t, int no_debuginfo, struct
         lowest = t->maps[i].start;
         break;
       }
-    l->bias = lowest - first_load(elf);
+    l->bias = lowest - hs_elf_first_load(elf);
     build_id_hex(elf, hex, sizeof hex);
     tls_relocs(elf, l);
     elf_end(elf);

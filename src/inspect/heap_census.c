@@ -36,20 +36,10 @@ struct vts {
   size_t npool;
 };
 
-static uint64_t first_load(Elf *elf) {
-  size_t n;
-  if (elf_getphdrnum(elf, &n) != 0) return 0;
-  for (size_t i = 0; i < n; i++) {
-    GElf_Phdr ph;
-    if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) return ph.p_vaddr & ~0xfffull;
-  }
-  return 0;
-}
-
 static void module_vtables(struct vts *vs, const char *path, int fd, uint64_t start) {
   Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
   if (!elf) return;
-  uint64_t bias = start - first_load(elf);
+  uint64_t bias = start - hs_elf_first_load(elf);
   int mod = (int)vs->nmods;
   vs->mods = hs_xrealloc(vs->mods, (vs->nmods + 1) * sizeof *vs->mods);
   const char *b = strrchr(path, '/');

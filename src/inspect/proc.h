@@ -23,6 +23,11 @@
 
 /* ---- process and errors (proc_util.c) ------------------------------- */
 
+/* Waits for a seized (ptrace) thread to stop, until deadline (hs_now()
+ * seconds). Returns 0 (stopped; *sig is a signal it stopped with, to hand
+ * back on detach, or 0), -ESRCH (it exited) or -ETIMEDOUT. */
+int hs_wait_stop(pid_t tid, double deadline, int *sig);
+
 /* Dies with one line if pid does not exist, is a zombie, or its /proc
  * entries cannot be read: "CMD: no such process PID". */
 void hs_proc_require(const char *cmd, pid_t pid);

@@ -174,31 +174,6 @@ static void block_signals(sigset_t *old) {
   sigprocmask(SIG_BLOCK, &s, old);
 }
 
-/* Waits for the seized tid to stop. Returns 0 (stopped; *sig is a signal
- * to hand back on detach, or 0), -ESRCH (it exited), -ETIMEDOUT. */
-static int wait_stop(pid_t tid, int *sig) {
-  *sig = 0;
-  struct timespec nap = { 0, 20000 };     /* the thread is stopped meanwhile */
-  double deadline = hs_now() + STOP_TIMEOUT_MS / 1000.0;
-  for (;;) {
-    int st;
-    pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return -ESRCH;
-    }
-    if (r == 0) {
-      if (hs_now() > deadline) return -ETIMEDOUT;
-      nanosleep(&nap, NULL);
-      continue;
-    }
-    if (WIFEXITED(st) || WIFSIGNALED(st)) return -ESRCH;
-    if (!WIFSTOPPED(st)) continue;
-    if ((st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP) *sig = WSTOPSIG(st);
-    return 0;
-  }
-}
-
 /* The mapped ranges of the process, read once per sample before any
  * thread is stopped, so finding a stack's end costs no time in the stop. */
 struct ranges {
@@ -252,7 +227,7 @@ static int snapshot_thread(struct hs_unwinder *u, pid_t tid, const struct ranges
     ptrace(PTRACE_DETACH, tid, NULL, NULL);
     goto out;
   }
-  if ((err = wait_stop(tid, &sig)) != 0) {
+  if ((err = hs_wait_stop(tid, hs_now() + STOP_TIMEOUT_MS / 1000.0, &sig)) != 0) {
     if (err == -ETIMEDOUT) {
       u->pending = hs_xrealloc(u->pending, (u->npending + 1) * sizeof *u->pending);
       u->pending[u->npending++] = tid;

@@ -10,11 +10,13 @@
 #include <errno.h>
 #include <math.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -137,3 +139,24 @@ const char *hs_kib(uint64_t bytes, char *buf) {
   return hs_commas((bytes + 1023) / 1024, buf);
 }
 
+int hs_wait_stop(pid_t tid, double deadline, int *sig) {
+  *sig = 0;
+  struct timespec nap = { 0, 20000 };     /* the thread is stopped meanwhile */
+  for (;;) {
+    int st;
+    pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -ESRCH;
+    }
+    if (r == 0) {
+      if (hs_now() > deadline) return -ETIMEDOUT;
+      nanosleep(&nap, NULL);
+      continue;
+    }
+    if (WIFEXITED(st) || WIFSIGNALED(st)) return -ESRCH;
+    if (!WIFSTOPPED(st)) continue;
+    if ((st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP) *sig = WSTOPSIG(st);
+    return 0;
+  }
+}

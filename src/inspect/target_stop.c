@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "inspect/proc.h"
 #include "inspect/target.h"
 
 #define MAX_THREADS 65536
@@ -107,32 +108,6 @@ static int seized(pid_t tid) {
   for (sig_atomic_t i = 0; i < g_nseized; i++)
     if (g_seized[i] == tid) return 1;
   return 0;
-}
-
-/* Waits until tid reports a stop; 0, -ESRCH (gone) or -ETIMEDOUT. A
- * signal that stopped it on its way in goes to *sig, handed back on
- * detach. */
-static int wait_stop(pid_t tid, double deadline, int *sig) {
-  *sig = 0;
-  for (;;) {
-    int st;
-    pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return -ESRCH;
-    }
-    if (r == 0) {
-      if (now() > deadline) return -ETIMEDOUT;
-      struct timespec nap = { 0, 50000 };
-      nanosleep(&nap, NULL);
-      continue;
-    }
-    if (WIFEXITED(st) || WIFSIGNALED(st)) return -ESRCH;
-    if (WIFSTOPPED(st)) {
-      if ((st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP) *sig = WSTOPSIG(st);
-      return 0;
-    }
-  }
 }
 
 /* The tids of pid now; count or -errno. */
@@ -209,7 +184,7 @@ int hs_target_stop(struct hs_target *t) {
   if (!err) {
     sig_atomic_t w = 0;
     for (sig_atomic_t i = 0; i < g_nseized; i++) {
-      int sig, r = wait_stop(g_seized[i], deadline, &sig);
+      int sig, r = hs_wait_stop(g_seized[i], deadline, &sig);
       if (r == -ESRCH) continue;
       g_sig[w] = sig;
       g_seized[w++] = g_seized[i];
