@@ -35,6 +35,10 @@
 #   BENCH_GUARD_TIMEOUT=s per-run limit under --guard (default 300: the page
 #                         heap makes two system calls per malloc and free, and
 #                         some workloads take many minutes; shown as killed)
+#   BENCH_SLOW=1          also the slow rows, left out by default to keep
+#                         make bench under 20 minutes: --guard and asan-full
+#                         on sqlite and the stress, asan-full on python (about
+#                         4 to 5 minutes a run for --guard on the 2-thread stress)
 #   BENCH_MODES="m ..."   only these modes (native is always run), e.g.
 #                         "heapspy-check heapspy-guard asan asan-full"
 #   LIBASAN=path          AddressSanitizer's runtime (default: gcc's libasan.so)
@@ -131,9 +135,16 @@ workload_cmd() {
     esac
 }
 
+# The slow rows (BENCH_SLOW=1 runs them): minutes per run each.
+SLOW_ROWS="sqlite:heapspy-guard stress1:heapspy-guard stress2:heapspy-guard
+           python:asan-full sqlite:asan-full stress1:asan-full stress2:asan-full"
+is_slow() { case " $(echo $SLOW_ROWS) " in *" $1:$2 "*) [ -z "${BENCH_SLOW:-}" ] ;; *) return 1 ;; esac; }
+
 modes_of() {
     if [ -n "${BENCH_MODES:-}" ]; then echo native $BENCH_MODES; return; fi
-    local checks="heapspy-check heapspy-guard asan asan-full"
+    local checks="heapspy-check heapspy-guard asan asan-full" m kept=""
+    for m in $checks; do is_slow "$1" "$m" || kept="$kept $m"; done
+    checks=$kept
     [ -n "${BENCH_NO_CHECK:-}" ] && checks=
     if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy heapspy-trace $checks
     else echo native heaptrack heapspy heapspy-trace $checks; fi
