@@ -47,6 +47,16 @@ static uint32_t owners;           /* slots owned by live threads */
 static __thread struct qring *mine __attribute__((tls_model("initial-exec")));
 static __thread int mine_state __attribute__((tls_model("initial-exec")));  /* 1 owns one, 2 shared */
 
+/* Bytes held in every ring, read without their locks (a timeline point
+ * needs an estimate, and the free path must not share a counter between
+ * threads). */
+uint64_t spy_quarantine_held(void) {
+  uint64_t sum = __atomic_load_n(&shared.bytes, __ATOMIC_RELAXED);
+  for (unsigned i = 0; slots && i < SLOTS; i++)
+    if (__atomic_load_n(&slots[i].e, __ATOMIC_RELAXED)) sum += __atomic_load_n(&slots[i].bytes, __ATOMIC_RELAXED);
+  return sum;
+}
+
 static uint64_t rings_vm;       /* address space of the rings (never unmapped) */
 
 uint64_t spy_quarantine_vm(void) { return __atomic_load_n(&rings_vm, __ATOMIC_RELAXED); }
@@ -98,16 +108,11 @@ static uint64_t q_cost(const struct spy_qent *e) { return e->size + e->front + S
 
 static struct spy_qent *at(const struct qring *r, uint64_t k) { return &r->e[(r->head + k) % r->cap]; }
 
-static uint64_t held_bytes;     /* every ring's bytes: the spy's share of the heap */
-
-uint64_t spy_quarantine_held(void) { return __atomic_load_n(&held_bytes, __ATOMIC_RELAXED); }
-
 static void push(struct qring *r, const struct spy_qent *e) {
   SPY_DEBUG_ASSERT(r->count < r->cap);   /* else the newest overwrites the oldest */
   *at(r, r->count) = *e;
   r->count++;
   r->bytes += q_cost(e);
-  __atomic_add_fetch(&held_bytes, q_cost(e), __ATOMIC_RELAXED);
 }
 
 static struct spy_qent pop(struct qring *r) {
@@ -117,7 +122,6 @@ static struct spy_qent pop(struct qring *r) {
   r->head = (r->head + 1) % r->cap;
   r->count--;
   r->bytes -= q_cost(&e);
-  __atomic_sub_fetch(&held_bytes, q_cost(&e), __ATOMIC_RELAXED);
   return e;
 }
 
