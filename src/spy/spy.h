@@ -66,7 +66,6 @@ void *spy_arena_alloc(size_t bytes, uint64_t *off_out);  /* zeroed; NULL if exha
 /* Give back the pages of a record nobody will write again (an abandoned
  * table): its disk blocks and page cache are freed, it reads as zeros. */
 void spy_arena_release(uint64_t off, uint64_t len);
-uint64_t spy_arena_reserved(void);         /* address space held, unmapped */
 uint64_t spy_arena_resident(void);         /* bytes of ours counted in RSS */
 uint64_t spy_arena_vm(void);               /* address space the arena reserves */
 extern char *spy_arena_base;

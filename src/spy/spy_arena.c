@@ -161,7 +161,6 @@ void *spy_arena_alloc(size_t bytes, uint64_t *off_out) {
 
 static uint64_t arena_released;        /* bytes given back to the kernel */
 
-uint64_t spy_arena_reserved(void) { return ARENA_RESERVE - arena_mapped; }
 uint64_t spy_arena_vm(void) { return arena_base ? ARENA_RESERVE : 0; }
 
 /* Approximation: everything used and not released is resident. */
