@@ -10,6 +10,18 @@
 #include "analyze/model.h"
 #include "common/util.h"
 
+static int64_t max_heap(const struct hsp_tick *t, size_t n) {
+  int64_t top = 0;
+  for (size_t i = 0; i < n; i++)
+    if (t[i].heap_bytes > top) top = t[i].heap_bytes;
+  return top;
+}
+
+/* What snprintf wrote into len bytes, as a length. */
+static size_t fitted(int k, size_t len) {
+  return k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
+}
+
 size_t hs_model_ticks(struct hs_model *m, const struct hsp_tick **out) {
   if (!m->ticks) {
     const struct hsp_tick *t;
@@ -19,9 +31,7 @@ size_t hs_model_ticks(struct hs_model *m, const struct hsp_tick **out) {
     for (size_t i = 0; i < n; i++)           /* a point taken twice at exit counts once */
       if (!k || memcmp(&m->ticks[k - 1], &t[i], sizeof *t)) m->ticks[k++] = t[i];
     n = k;
-    int64_t top = 0;
-    for (size_t i = 0; i < n; i++)
-      if (m->ticks[i].heap_bytes > top) top = m->ticks[i].heap_bytes;
+    int64_t top = max_heap(m->ticks, n);
     /* the peak between two samples: a point of its own where its time
      * puts it, with the RSS and virtual size of the sample before it */
     if (n >= 2 && m->peak_bytes > (uint64_t)top && m->peak_ms <= m->ticks[n - 1].t_ms) {
@@ -37,13 +47,6 @@ size_t hs_model_ticks(struct hs_model *m, const struct hsp_tick **out) {
   }
   *out = m->ticks;
   return m->nticks;
-}
-
-static int64_t max_heap(const struct hsp_tick *t, size_t n) {
-  int64_t top = 0;
-  for (size_t i = 0; i < n; i++)
-    if (t[i].heap_bytes > top) top = t[i].heap_bytes;
-  return top;
 }
 
 size_t hs_timeline_verdict(struct hs_model *m, char *buf, size_t len) {
@@ -83,7 +86,7 @@ size_t hs_timeline_own(struct hs_model *m, char *buf, size_t len) {
   int k = snprintf(buf, len, "heapspy's own memory at the end, left out of the figures above: "
                    "RSS %s, virtual %s", hs_human_bytes((double)t[n - 1].spy_rss_bytes, a),
                    hs_human_bytes((double)t[n - 1].spy_vm_bytes, b));
-  return k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
+  return fitted(k, len);
 }
 
 size_t hs_timeline_outside(struct hs_model *m, char *buf, size_t len) {
@@ -98,5 +101,5 @@ size_t hs_timeline_outside(struct hs_model *m, char *buf, size_t len) {
   int k = snprintf(buf, len, "RSS grew %s, the heap %s: look outside the heap (mappings, thread "
                    "stacks, another allocator): heapspy maps PID shows where",
                    hs_human_bytes(rss, a), hs_human_bytes(heap > 0 ? heap : 0, b));
-  return k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
+  return fitted(k, len);
 }
