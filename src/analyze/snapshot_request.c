@@ -21,12 +21,7 @@
 #include <unistd.h>
 
 #include "analyze/snapshot.h"
-
-static double mono_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "common/util.h"
 
 int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_check,
                         double timeout, double *answer_s, char *err, size_t errlen) {
@@ -59,14 +54,14 @@ int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_
     snprintf(err, errlen, "cannot write the request into %s: %s", path, strerror(errno));
     goto out;
   }
-  double sent = mono_s();
+  double sent = hs_now();
   if (kill(pid, h.snapshot_signal) < 0) {
     snprintf(err, errlen, "cannot signal process %ld: %s", (long)pid, strerror(errno));
     goto out;
   }
   struct timespec nap = { 0, 1000 * 1000 };   /* 1 ms: an idle process answers in about that */
   uint32_t done = 0;
-  while (mono_s() - sent < timeout) {
+  while (hs_now() - sent < timeout) {
     if (pread(fd, &done, 4, at + 4) != 4) break;
     if (done == req.seq) break;
     if (kill(pid, 0) < 0) {
@@ -82,7 +77,7 @@ int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_
     rc = 1;
     goto out;
   }
-  if (answer_s) *answer_s = mono_s() - sent;
+  if (answer_s) *answer_s = hs_now() - sent;
   rc = 0;
 out:
   close(fd);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "common/hs_assert.h"
 #include "common/util.h"
@@ -218,4 +219,10 @@ double hs_parse_seconds(const char *cmd, const char *opt, const char *arg) {
   if (!*arg || *end || errno || !isfinite(v) || v < 0 || v > 86400)
     hs_die(HS_EXIT_USAGE, "%s: %s wants seconds (like 0.5), not '%s'", cmd, opt, arg);
   return v;
+}
+
+double hs_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

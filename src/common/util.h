@@ -46,6 +46,9 @@ int hs_parse_size(const char *s, uint64_t *out, const char **end);
  * CMD, OPT and ARG. */
 uint64_t hs_size_arg(const char *cmd, const char *opt, const char *arg, int positive, uint64_t below);
 
+/* Monotonic seconds (CLOCK_MONOTONIC). */
+double hs_now(void);
+
 /* Command-line numbers, strict: the whole argument, no sign, no spaces,
  * no trailing junk; otherwise each exits with one usage line (125) naming
  * CMD, OPT and ARG. */

@@ -50,8 +50,6 @@ int hs_proc_alive(pid_t pid);
 /* The process's command name (comm) into buf, "?" if unreadable. */
 const char *hs_proc_comm(pid_t pid, char *buf, size_t len);
 
-/* Monotonic seconds. */
-double hs_now(void);
 /* Sleeps until monotonic time t. */
 void hs_sleep_until(double t);
 

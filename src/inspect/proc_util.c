@@ -120,12 +120,6 @@ const char *hs_proc_comm(pid_t pid, char *buf, size_t len) {
   return buf;
 }
 
-double hs_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void hs_sleep_until(double t) {
   for (;;) {
     double left = t - hs_now();

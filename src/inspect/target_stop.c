@@ -52,12 +52,6 @@ static const int g_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
 static int g_installed;
 static double g_t0;
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void on_signal(int sig) {
   for (sig_atomic_t i = 0; i < g_nseized; i++)
     ptrace(PTRACE_DETACH, g_seized[i], NULL, (void *)(intptr_t)g_sig[i]);
@@ -151,9 +145,9 @@ int hs_target_stop(struct hs_target *t) {
   sigset_t old;
   block(&old);
   install();
-  g_t0 = now();
+  g_t0 = hs_now();
   g_nseized = 0;
-  double deadline = now() + STOP_TIMEOUT_S;
+  double deadline = hs_now() + STOP_TIMEOUT_S;
   for (int round = 0; round < 100; round++) {
     int n = list_tasks(t->pid, tids, MAX_THREADS);
     if (n < 0) {
@@ -217,8 +211,8 @@ int hs_target_stop(struct hs_target *t) {
   restore(&old);   /* from here on a signal runs on_signal */
   const char *hold = getenv("HEAPSPY_TEST_HOLD_MS");
   if (hold && *hold) {
-    double until = now() + atof(hold) / 1000.0;
-    while (now() < until) {
+    double until = hs_now() + atof(hold) / 1000.0;
+    while (hs_now() < until) {
       struct timespec nap = { 0, 10000000 };
       nanosleep(&nap, NULL);
     }
@@ -234,7 +228,7 @@ double hs_target_resume(struct hs_target *t) {
   g_nseized = 0;
   uninstall();
   restore(&old);
-  double ms = g_t0 ? (now() - g_t0) * 1000.0 : 0;
+  double ms = g_t0 ? (hs_now() - g_t0) * 1000.0 : 0;
   g_t0 = 0;
   return ms;
 }
