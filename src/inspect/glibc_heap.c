@@ -271,6 +271,13 @@ static void walk_arena_lists(struct walk *w, uint64_t a, const uint8_t *ms, uint
       prev = p;
       p = next;
     }
+    /* the ring closes: the bin's bk is the last chunk its fd chain reached */
+    uint64_t last;
+    memcpy(&last, ms + HS_MS_BINS + 16 * i + 8, 8);
+    if (p == self && last != prev)
+      problem(w, "corrupt free list at 0x%llx (%s bin %d of arena 0x%llx: its bk is not its last chunk)",
+              (unsigned long long)last, i == 0 ? "unsorted" : i < 63 ? "small" : "large", i + 1,
+              (unsigned long long)a);
   }
 }
 
@@ -471,7 +478,11 @@ static void walk_main(struct walk *w, int ai, const uint8_t *ms) {
     else if (top + ts >= sysmem) start = top + ts - sysmem;
   }
   start = (start + 15) & ~15ull;
-  if (!ts || !start || start > top) {
+  /* The walk sizes its tables by the range: it must be the one mapping
+   * that holds top (the brk heap), whatever top and system_mem say (a
+   * damaged core, a scribbled arena). */
+  const struct hs_tmap *tm = hs_target_map(w->t, top), *sm = hs_target_map(w->t, start);
+  if (!ts || !start || start > top || !tm || sm != tm || top + ts < top || top + ts > tm->end) {
     problem(w, "corrupt heap at 0x%llx (main arena's top chunk outside its heap)",
             (unsigned long long)top);
     return;

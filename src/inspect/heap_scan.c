@@ -352,8 +352,12 @@ static void scan_roots(struct scan *s) {
       uint64_t fs = t->threads[k].regs[HS_REG_FS_BASE];
       if (t->threads[k].have_regs && fs >= lo && fs < m->end) s->out->tls_threads++;
     }
+    /* a core holds a mapping's first core_len bytes; the rest were never
+     * dumped (coredump_filter) and would read as zeros: nothing to find */
+    uint64_t hi = m->end;
+    if (t->kind == HS_TARGET_CORE && m->end - m->start > m->core_len) hi = m->start + m->core_len;
     s->out->root_regions++;
-    scan_root(s, lo, m->end);
+    if (lo < hi) scan_root(s, lo, hi);
   }
 }
 

@@ -79,6 +79,21 @@ static void notes(struct hs_target *t, const uint8_t *p, size_t len, struct nfil
 
 /* The permissions ("r-xp") of the segment of ELF file path that holds
  * file offset off; 0, or -1 when the file or no segment says. */
+/* Why a program header cannot be a real core's (NULL if it can): no
+ * file holds 2^48 bytes and no x86-64 mapping spans 2^57 (5-level paging),
+ * so a value past these is damage, not truncation. */
+#define MAX_FILE_OFFSET (1ull << 48)
+#define MAX_MAPPING (1ull << 57)
+static const char *implausible(const Elf64_Phdr *ph) {
+  if (ph->p_offset > MAX_FILE_OFFSET || ph->p_filesz > MAX_FILE_OFFSET)
+    return "places its bytes beyond any file";
+  if (ph->p_type != PT_LOAD) return NULL;
+  if (ph->p_memsz > MAX_MAPPING || ph->p_vaddr + ph->p_memsz < ph->p_vaddr)
+    return "maps memory outside any process's address space";
+  if (ph->p_filesz > ph->p_memsz) return "holds more bytes than the memory it maps";
+  return NULL;
+}
+
 static int file_perms(const char *path, uint64_t off, char perms[5]) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -138,6 +153,14 @@ int hs_target_open_core(struct hs_target *t, const char *path, const char *exe, 
     free(ph);
     snprintf(err, errlen, "core file %s is truncated: its program headers are cut off", path);
     return -1;
+  }
+  for (int i = 0; i < eh.e_phnum; i++) {
+    const char *why = implausible(&ph[i]);
+    if (why) {
+      snprintf(err, errlen, "core file %s is corrupt: program header %d %s", path, i, why);
+      free(ph);
+      return -1;
+    }
   }
   uint64_t need = 0;
   struct nfile *files = NULL;
