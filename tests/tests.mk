@@ -118,6 +118,17 @@ check: test-programs
 	prove --exec '' $(UNIT_BINS)
 	HEAPSPY_PEERS_REQUIRED=$(HEAPSPY_PEERS_REQUIRED) prove -j2 $(TEST_SCRIPTS)
 
+# `make fuzz`: the fuzz tests long (issue 19, "hostile inputs"): each
+# libFuzzer harness (profiles, traces, suppressions) FUZZ_SECONDS, and
+# FUZZ_SEEDS damaged cores and hostile option strings; `make test` runs
+# the same tests short.
+FUZZ_SECONDS ?= 300
+FUZZ_SEEDS ?= 2000
+FUZZ_SCRIPTS := $(wildcard tests/cases/t1200-*.sh tests/cases/t1205-*.sh tests/cases/t1207-*.sh \
+                           tests/cases/t1715-*.sh)
+fuzz: test-programs
+	HEAPSPY_FUZZ_SECONDS=$(FUZZ_SECONDS) HEAPSPY_FUZZ_SEEDS=$(FUZZ_SEEDS) prove -v $(FUZZ_SCRIPTS)
+
 # `make check-static`: three static analyzers over every source file:
 # cppcheck, gcc -fanalyzer and clang's scan-build. Each finding is fixed,
 # or justified where it stands (a comment naming the analyzer, then its
@@ -159,4 +170,4 @@ golden: test-programs
 	rm -rf tests/golden/expected && mkdir -p tests/golden/expected
 	tests/golden/run-stories.sh tests/golden/expected
 
-.PHONY: test-programs who-catches-what check check-unit check-static check-debug golden
+.PHONY: test-programs who-catches-what check check-unit check-static check-debug golden fuzz

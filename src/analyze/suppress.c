@@ -115,6 +115,28 @@ static int tool_kind(const char *line, int *target, unsigned *kinds) {
   return 0;
 }
 
+/* The next line of a suppression file into line[cap]: 1, or 0 at the
+ * end, or -1 with err set when the file is not text (a NUL byte: /dev/zero,
+ * /dev/full, a binary) or absurdly long, so no input reads forever. */
+#define MAX_LINES 10000000
+static int next_line(FILE *f, char *line, size_t cap, int *lineno, const char *path, char *err,
+                     size_t errlen) {
+  if (!fgets(line, (int)cap, f)) return 0;
+  ++*lineno;
+  size_t n = strlen(line);
+  /* fgets stops only at a newline, the end or a full buffer: a shorter
+   * line without its newline was cut by a NUL */
+  if (!n || (n + 1 < cap && line[n - 1] != '\n' && !feof(f))) {
+    snprintf(err, errlen, "%s:%d: a NUL byte: not a suppression file", path, *lineno);
+    return -1;
+  }
+  if (*lineno > MAX_LINES) {
+    snprintf(err, errlen, "%s: more than %d lines: not a suppression file", path, MAX_LINES);
+    return -1;
+  }
+  return 1;
+}
+
 /* LeakSanitizer's suppression files: "leak:PATTERN" lines (# comments);
  * a pattern matches a stack when any frame's function, module or source
  * file contains it (* wildcards; ^ and $ anchor it). Other sanitizers'
@@ -122,9 +144,8 @@ static int tool_kind(const char *line, int *target, unsigned *kinds) {
 static struct hs_suppressions *load_lsan(FILE *f, const char *path, char *err, size_t errlen) {
   struct hs_suppressions *s = hs_xcalloc(1, sizeof *s);
   char line[4096];
-  int lineno = 0;
-  while (fgets(line, sizeof line, f)) {
-    lineno++;
+  int lineno = 0, got;
+  while ((got = next_line(f, line, sizeof line, &lineno, path, err, errlen)) > 0) {
     char *t = trim(line);
     if (!*t || *t == '#') continue;
     char *colon = strchr(t, ':');
@@ -148,31 +169,36 @@ static struct hs_suppressions *load_lsan(FILE *f, const char *path, char *err, s
     s->v[s->n++] = e;
   }
   fclose(f);
+  if (got < 0) {
+    hs_suppressions_free(s);
+    return NULL;
+  }
   return s;
 }
 
-struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    snprintf(err, errlen, "cannot read suppressions %s: %m", path);
-    return NULL;
-  }
+/* The file's text, parsed: f is a stream over the whole of it in memory
+ * (closed here), so it can be read twice whatever it came from. */
+static struct hs_suppressions *parse(FILE *f, const char *path, char *err, size_t errlen) {
   {                                    /* LSan's format: a first line "leak:..." says so */
     char first[4096];
-    while (fgets(first, sizeof first, f)) {
+    int n = 0, got;
+    while ((got = next_line(f, first, sizeof first, &n, path, err, errlen)) > 0) {
       char *t = trim(first);
       if (!*t || *t == '#') continue;
       if (!strncmp(t, "leak:", 5)) { rewind(f); return load_lsan(f, path, err, errlen); }
       break;                           /* anything else is memcheck's format, or an error there */
     }
+    if (got < 0) {
+      fclose(f);
+      return NULL;
+    }
     rewind(f);
   }
   struct hs_suppressions *s = hs_xcalloc(1, sizeof *s);
   char line[4096];
-  int lineno = 0, depth = 0, field = 0, target = FOR_NONE;
+  int lineno = 0, depth = 0, field = 0, target = FOR_NONE, got;
   struct supp cur = { 0 };
-  while (fgets(line, sizeof line, f)) {
-    lineno++;
+  while ((got = next_line(f, line, sizeof line, &lineno, path, err, errlen)) > 0) {
     char *t = trim(line);
     if (!*t || *t == '#') continue;
     if (!depth) {
@@ -234,6 +260,7 @@ struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t
     cur.pats = hs_xrealloc(cur.pats, (cur.npats + 1) * sizeof *cur.pats);
     cur.pats[cur.npats++] = p;
   }
+  if (got < 0) goto fail;
   fclose(f);
   if (depth) {
     snprintf(err, errlen, "%s: the last suppression is not closed with '}'", path);
@@ -247,6 +274,36 @@ fail:
   supp_clear(&cur);                    /* only the entry being read: s owns the others */
   hs_suppressions_free(s);
   return NULL;
+}
+
+/* Read whole first: a pipe (--suppressions=<(...)) cannot be rewound,
+ * and a device such as /dev/zero never ends. */
+#define MAX_FILE (64u << 20)
+struct hs_suppressions *hs_suppressions_load(const char *path, char *err, size_t errlen) {
+  FILE *raw = fopen(path, "r");
+  if (!raw) {
+    snprintf(err, errlen, "cannot read suppressions %s: %m", path);
+    return NULL;
+  }
+  size_t n = 0, cap = 65536;
+  char *buf = hs_xmalloc(cap);
+  for (size_t got; (got = fread(buf + n, 1, cap - n, raw)) > 0;) {
+    n += got;
+    if (n > MAX_FILE) break;
+    if (n == cap) buf = hs_xrealloc(buf, cap *= 2);
+  }
+  int bad = ferror(raw);
+  fclose(raw);
+  if (bad || n > MAX_FILE) {
+    if (bad) snprintf(err, errlen, "cannot read suppressions %s: %m", path);
+    else snprintf(err, errlen, "%s: larger than %u MB: not a suppression file", path, MAX_FILE >> 20);
+    free(buf);
+    return NULL;
+  }
+  FILE *f = n ? fmemopen(buf, n, "r") : NULL;
+  struct hs_suppressions *s = f ? parse(f, path, err, errlen) : hs_xcalloc(1, sizeof *s);
+  free(buf);
+  return s;
 }
 
 void hs_suppressions_free(struct hs_suppressions *s) {
@@ -305,18 +362,29 @@ static int frame_matches(struct hs_model *m, const struct pattern *p, const stru
   return path && (!fnmatch(p->glob, path, 0) || (f->module && !fnmatch(p->glob, f->module, 0)));
 }
 
-/* Patterns [pi..) against frames [fi..): "..." matches any run. */
-static int match_from(struct hs_model *m, const struct supp *s, size_t pi,
-                      const struct hs_frame *f, size_t nf, size_t fi) {
-  for (; pi < s->npats; pi++, fi++) {
-    if (s->pats[pi].type == PAT_ANY) {
-      for (size_t k = fi; k <= nf; k++)
-        if (match_from(m, s, pi + 1, f, nf, k)) return 1;
-      return 0;
+/* Patterns [first..) against the frames, as a prefix: "..." matches any
+ * run of frames. reach[pi * (nf + 1) + fi] says patterns [first, pi) can
+ * consume frames [0, fi): one pass over patterns and frames, so a file of
+ * many "..." lines costs npats * nf steps, not a search of every split. */
+static int match_from(struct hs_model *m, const struct supp *s, size_t first,
+                      const struct hs_frame *f, size_t nf) {
+  size_t w = nf + 1;
+  unsigned char *reach = hs_xcalloc((s->npats + 1) * w, 1);
+  reach[first * w] = 1;
+  for (size_t pi = first; pi < s->npats; pi++) {
+    unsigned char *row = reach + pi * w, *next = row + w;
+    for (size_t fi = 0; fi <= nf; fi++) {
+      if (!row[fi]) continue;
+      if (s->pats[pi].type == PAT_ANY) {
+        memset(next + fi, 1, w - fi);
+        break;                         /* every later frame is reached already */
+      }
+      if (fi < nf && frame_matches(m, &s->pats[pi], &f[fi])) next[fi + 1] = 1;
     }
-    if (fi >= nf || !frame_matches(m, &s->pats[pi], &f[fi])) return 0;
   }
-  return 1;                            /* all patterns consumed: a prefix match */
+  int any = memchr(reach + s->npats * w, 1, w) != NULL;  /* all patterns consumed */
+  free(reach);
+  return any;
 }
 
 static int lsan_matches(struct hs_model *m, const char *glob, const struct hs_frame *f) {
@@ -335,7 +403,7 @@ static int stack_matches(struct hs_model *m, const struct supp *s, uint32_t stac
   }
   size_t first = 0;                    /* the allocator call heapspy does not record */
   if (s->npats && s->pats[0].type == PAT_FUN && is_allocator(s->pats[0].glob)) first = 1;
-  return match_from(m, s, first, f, nf, 0);
+  return match_from(m, s, first, f, nf);
 }
 
 static int supp_matches(struct hs_model *m, const struct supp *s, const struct hs_group *g) {

@@ -450,7 +450,7 @@ static int run(int argc, char **argv, struct run_opts o) {
     return code;
   }
   m.show_mangled = o.mangled;
-  hs_suppressions_use(&m, o.supp, o.nsupp);
+  for (size_t i = 0; i < o.nsupp; i++) hs_suppressions_apply(o.supp_sets[i], &m);
   struct hs_report_opts ro = { .max_groups = o.max_sites, .max_frames = 24,
                                .show_reachable = o.show_reachable,
                                .gen_suppressions = o.gen_suppressions,

@@ -74,13 +74,14 @@ static unsigned number(const char *opt, const char *v, unsigned lo, unsigned hi)
   return (unsigned)hs_count_arg("run", opt, v, lo, hi);
 }
 
-/* A suppressions file is read now, so a bad one stops heapspy before the
- * program starts (even under -q, which renders no report). */
-static void check_suppressions(const char *path) {
+/* A suppressions file is read now, once: a bad one stops heapspy before
+ * the program starts (even under -q, which renders no report), and a pipe
+ * (--suppressions=<(...)) is not there to be read again after the run. */
+static struct hs_suppressions *load_suppressions(const char *path) {
   char err[1200];
   struct hs_suppressions *s = hs_suppressions_load(path, err, sizeof err);
   if (!s) hs_die(HS_EXIT_USAGE, "run: %s", err);
-  hs_suppressions_free(s);
+  return s;
 }
 
 /* The option getopt_long returned: its table index. */
@@ -256,12 +257,11 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
     case RUN_OPT_SAMPLE:
       hs_die(HS_EXIT_USAGE, "run: --sample is not available in this version of heapspy");
     case RUN_OPT_SUPP:
-      if (o->nsupp == sizeof o->supp / sizeof *o->supp)
+      if (o->nsupp == sizeof o->supp_sets / sizeof *o->supp_sets)
         hs_die(HS_EXIT_USAGE, "run: at most %zu --suppressions files", o->nsupp);
       if (access(optarg, R_OK) < 0)
         hs_die(HS_EXIT_USAGE, "run: cannot read suppressions %s: %s", optarg, strerror(errno));
-      check_suppressions(optarg);
-      o->supp[o->nsupp++] = optarg;
+      o->supp_sets[o->nsupp++] = load_suppressions(optarg);
       break;
     case RUN_OPT_GENSUPP:
       if (optarg && strcmp(optarg, "no") && strcmp(optarg, "yes") && strcmp(optarg, "all"))

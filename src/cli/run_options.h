@@ -170,6 +170,8 @@ enum run_option_id { RUN_OPTIONS(RUN_OPTION_ID) RUN_OPT_COUNT };
 /* --leak-check */
 enum { HS_LEAK_CHECK_FULL, HS_LEAK_CHECK_SUMMARY, HS_LEAK_CHECK_NO };
 
+struct hs_suppressions;
+
 struct run_opts {
   const char *profile, *log_file, *format, *debuginfo;
   /* valgrind's options: memcheck mode (--tool or `heapspy valgrind`),
@@ -187,7 +189,7 @@ struct run_opts {
   unsigned long long trace_cap;           /* --trace-cap, bytes */
   int trace_cap_set, file_mode_set;
   unsigned error_kinds;                   /* --errors-for-leak-kinds */
-  const char *supp[16];                   /* --suppressions files */
+  struct hs_suppressions *supp_sets[16];  /* --suppressions files, read */
   size_t nsupp;
   size_t max_sites;
   struct hs_watch watch;                  /* --snapshot-on */

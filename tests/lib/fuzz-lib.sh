@@ -28,10 +28,11 @@ fuzz_build() {
   [ -x "$bin" ] || sed 's/^/#   /' build.log | head -20
 }
 
-# fuzz_run HARNESS SECONDS: run ./HARNESS on ./corpus for SECONDS; two
-# checks: no crash/leak/hang/runaway allocation, and hundreds of inputs ran
+# fuzz_run HARNESS SECONDS: run ./HARNESS on ./corpus for SECONDS (or
+# HEAPSPY_FUZZ_SECONDS: `make fuzz`'s long runs); two checks: no
+# crash/leak/hang/runaway allocation, and hundreds of inputs ran
 fuzz_run() {
-  local bin=$1 secs=$2 rc found f
+  local bin=$1 secs=${HEAPSPY_FUZZ_SECONDS:-$2} rc found f
   "./$bin" -max_total_time="$secs" -max_len=70000 -timeout=10 -rss_limit_mb=2048 \
     -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$TMP/" corpus >fuzz.log 2>&1
   rc=$?
