@@ -46,9 +46,11 @@
   X(GUARD, "guard", 0, optional_argument, "[=overflow|underflow]", "guard",                    \
     "page heap: each block against an inaccessible\n"                                           \
     "page, freed blocks inaccessible: the bad access faults\n"                                  \
-    "at the culprit instruction (a 4 KB page per block)")                                       \
+    "at the culprit instruction, is reported and stepped over\n"                               \
+    "(a 4 KB page per block)")                                                                  \
   X(HALT, "halt-on-error", 0, no_argument, "", "halt_on_error",                                \
-    "abort at the first error found (--check, --guard),\n"                                      \
+    "abort at the first error found (--check; --guard:\n"                                       \
+    "die of the first fault),\n"                                                                \
     "or at a deadlock in progress (--locks)")                                                   \
   X(TRACE, "trace", 0, no_argument, "", "trace",                                               \
     "record every allocation and free in PROFILE.trace\n"                                       \

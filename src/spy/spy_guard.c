@@ -23,6 +23,11 @@
  * one warning is printed and blocks fall back to --check's red zones
  * until guarded ones are freed.
  *
+ * A fault is stepped over unless --halt-on-error (memcheck and ASan's
+ * recoverable mode): the page is opened, the trap flag set, the faulting
+ * instruction completes, and the SIGTRAP after it closes the page again
+ * (spy_guard_recover); the report is made once per block and direction.
+ *
  * Evicted blocks' pages are recycled by page count; larger ones leave
  * their address space unused (the region is big). Tables hold page
  * numbers, never pointers, so the leak scan cannot mistake them for
@@ -33,8 +38,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "spy.h"
@@ -60,6 +67,8 @@ static int warned;
 static uint64_t live, budget;     /* guarded live blocks, and how many may be */
 static uint64_t live_data, live_user;   /* their accessible pages, and the program's bytes in them */
 static uint64_t tables_vm;        /* the ring's and free lists' address space */
+static uint64_t recycled;         /* free-list pages handed out (under guard_lock) */
+static int stepping;              /* 1: faults are stepped over (SIGTRAP is ours) */
 
 void spy_guard_own(uint64_t *rss, uint64_t *vm) {
   if (!spy_guard_on) return;
@@ -75,6 +84,8 @@ static void *map(size_t bytes, int prot) {
   if (prot != PROT_NONE) tables_vm += bytes;   /* the region is counted by its bounds */
   return p;
 }
+
+static void install_step_handler(void);
 
 void spy_guard_init(void) {
   const char *g = spy_opt.guard;
@@ -112,6 +123,7 @@ void spy_guard_init(void) {
   region_lo = cursor = (uint64_t)(uintptr_t)r;
   region_hi = region_lo + size;
   spy_guard_on = 1;
+  if (!spy_opt.halt_on_error) install_step_handler();
 }
 
 int spy_guard_owns(const void *p) {
@@ -146,8 +158,10 @@ static struct span span_of(uint64_t user, uint64_t size) {
 /* ---- address space (under guard_lock) ---------------------------------- */
 
 static uint64_t take_pages(uint64_t pages) {
-  if (pages <= NCLASS && fl_count[pages])
+  if (pages <= NCLASS && fl_count[pages]) {
+    recycled++;
     return region_lo + (uint64_t)freelist[pages][--fl_count[pages]] * pg;
+  }
   if (cursor + pages * pg > region_hi || cursor + pages * pg < cursor) return 0;
   uint64_t base = cursor;
   cursor += pages * pg;
@@ -361,5 +375,91 @@ int spy_guard_find(uint64_t addr, struct spy_near *out) {
   struct gq q;                            /* no lock: the holder may be us */
   if (!quarantined(addr, &q)) return 0;
   *out = (struct spy_near){ q.user, q.size, q.alloc_stack, q.free_stack, 1 };
+  return 1;
+}
+
+/* ---- stepping over a fault ------------------------------------------------
+ * The faulting thread's page is opened and the trap flag set; the CPU
+ * runs the one instruction and raises SIGTRAP (TRAP_TRACE), whose handler
+ * closes the page. Another thread touching the page in that window is not
+ * caught (a miss, never a false report). If the page was handed to a new
+ * block meanwhile (`recycled` moved), it is left open rather than taken
+ * from that block: a guard page less, never a live block made
+ * inaccessible. The close holds guard_lock across mprotect and madvise,
+ * against the rule of this file: only here, rarely, and the thread was
+ * interrupted in the program's code, so it holds no spy lock itself. */
+
+#define TRAP_FLAG 0x100ull         /* EFLAGS.TF */
+#define MAX_SITES 256
+
+/* This thread's open page. Set already at a fault: the step never ended,
+ * because another thread's step closed the page under this one's retry;
+ * it is opened again. (An instruction faulting on two pages leaves the
+ * first open: a miss, as above.) */
+static __thread uint64_t step_page, step_gen;
+static uint64_t sites[MAX_SITES];  /* blocks and directions already reported */
+static uint32_t nsites;
+
+static void step_done(int sig, siginfo_t *si, void *ucontext) {
+  ucontext_t *uc = ucontext;
+  (void)si;
+  if (!step_page) {                /* not our step: the default action, as before us */
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  spy_lock(&guard_lock);
+  if (recycled == step_gen) {
+    mprotect((void *)(uintptr_t)step_page, pg, PROT_NONE);
+    madvise((void *)(uintptr_t)step_page, pg, MADV_DONTNEED);
+  }
+  spy_unlock(&guard_lock);
+  step_page = 0;
+  uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)TRAP_FLAG;
+}
+
+/* Only when the program leaves SIGTRAP alone (no handler of its own). */
+static void install_step_handler(void) {
+  struct sigaction old, sa;
+  if (sigaction(SIGTRAP, NULL, &old) || old.sa_handler != SIG_DFL) return;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = step_done;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  stepping = sigaction(SIGTRAP, &sa, NULL) == 0;
+}
+
+/* 1 the first time this key faults. */
+static int first_at(uint64_t key) {
+  uint32_t n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
+  for (uint32_t i = 0; i < n && i < MAX_SITES; i++)
+    if (__atomic_load_n(&sites[i], __ATOMIC_RELAXED) == key) return 0;
+  uint32_t k = __atomic_fetch_add(&nsites, 1, __ATOMIC_ACQ_REL);
+  if (k < MAX_SITES) __atomic_store_n(&sites[k], key, __ATOMIC_RELEASE);
+  return 1;                        /* past MAX_SITES every fault is reported */
+}
+
+int spy_guard_steps(void) { return stepping; }
+
+int spy_guard_recover(int sig, const void *siginfo, void *ucontext) {
+  const siginfo_t *si = siginfo;
+  ucontext_t *uc = ucontext;
+  if (sig != SIGSEGV || !stepping || spy_opt.halt_on_error || !si || si->si_code <= 0) return 0;
+  uint64_t addr = (uint64_t)(uintptr_t)si->si_addr, page = addr & ~(pg - 1);
+  struct spy_near b;
+  /* a fault no block explains (its block evicted from the quarantine)
+   * stays fatal: stepping over it would hide it */
+  if (!spy_guard_owns((void *)(uintptr_t)addr) || !spy_guard_find(addr, &b)) return 0;
+  spy_lock(&guard_lock);
+  step_gen = recycled;
+  spy_unlock(&guard_lock);
+  if (mprotect((void *)(uintptr_t)page, pg, PROT_READ | PROT_WRITE)) return 0;
+  /* once per block and direction: a loop running off a block, or a
+   * memcpy's two stores past it, is one report; a read and a write of a
+   * freed block are two, as memcheck's contexts */
+  int write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+  if (first_at(b.user << 1 | (uint64_t)write)) spy_crash_explain(sig, si, uc);
+  step_page = page;
+  uc->uc_mcontext.gregs[REG_EFL] |= (greg_t)TRAP_FLAG;
   return 1;
 }

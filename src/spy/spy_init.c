@@ -266,6 +266,12 @@ static void scan_dying(struct spy_scan_origin *origin) {
   spy_busy--;
 }
 
+/* SIGSEGV stays armed while --guard steps over faults: threads may fault
+ * at once, each to be stepped over (SA_RESETHAND would kill the second). */
+static int resets_itself(int sig) {
+  return sig != SIGSEGV || !spy_guard_steps();
+}
+
 static void fatal_signal(int sig, siginfo_t *si, void *uc) {
   struct spy_scan_origin origin;
   SPY_SCAN_ORIGIN(&origin);
@@ -276,6 +282,17 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc) {
   uint64_t interrupted_sp = (uint64_t)g[REG_RSP];
   if (interrupted_sp > origin.stack) origin.stack = interrupted_sp;   /* not on an alternate stack */
   int inside_spy = spy_busy;
+  if (!inside_spy && spy_guard_recover(sig, si, uc)) return;   /* the program runs on */
+  if (!resets_itself(sig)) {
+    /* what SA_RESETHAND does for the others: one thread dies of it; a
+     * second one faulting meanwhile waits for that death */
+    static int dying;
+    if (__atomic_exchange_n(&dying, 1, __ATOMIC_ACQ_REL)) for (;;) pause();
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+  }
   spy_crash_explain(sig, si, uc);      /* a heap block at the address? */
   finish(HSP_EXIT_SIGNAL, -1, sig);
   /* a crash inside the spy may hold the arena lock: no scan, no samples then */
@@ -324,7 +341,7 @@ static void install_fatal_handlers(void) {
     if (sigaction(sigs[i], NULL, &old) || old.sa_handler != SIG_DFL) continue;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = fatal_signal;
-    sa.sa_flags = SA_RESETHAND | SA_ONSTACK | SA_SIGINFO;
+    sa.sa_flags = SA_ONSTACK | SA_SIGINFO | (resets_itself(sigs[i]) ? SA_RESETHAND : 0);
     sigemptyset(&sa.sa_mask);
     sigaction(sigs[i], &sa, NULL);
   }

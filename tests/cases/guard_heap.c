@@ -4,6 +4,7 @@
  * `mark: NAME` comments give the tests their lines. Sizes are multiples
  * of 16 where the guard page must catch the very first bad byte.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,31 @@ static __attribute__((noinline)) void many(long n) {
   overflow_write();
 }
 
+/* Recoverable mode: 100 overflows at one instruction, then one at
+ * another, in two threads at once, then a use after free whose value the
+ * program reads back: each site reported once, the guard page closed
+ * again after every step (the second site still faults), the writes
+ * land, and the program runs to its end. */
+static char *rblock;
+static __attribute__((noinline)) void *overflow_loop(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 100; i++) ((char *)launder(rblock))[32 + i % 8] = 'y';   /* mark: rc-loop */
+  return NULL;
+}
+static __attribute__((noinline)) void recover(void) {
+  rblock = malloc(32);   /* mark: rc-alloc */
+  show(rblock);
+  pthread_t t;
+  pthread_create(&t, NULL, overflow_loop, NULL);
+  overflow_loop(NULL);
+  pthread_join(t, NULL);
+  ((char *)launder(rblock))[40] = 'z';   /* mark: rc-second */
+  int *q = malloc(48);   /* mark: rc-uaf-alloc */
+  free(q);   /* mark: rc-uaf-free */
+  ((int *)launder(q))[2] = 7;   /* mark: rc-uaf-write */
+  printf("read back %d, end\n", ((int *)launder(q))[2]);   /* mark: rc-uaf-read */
+}
+
 /* What a new block holds before the program writes it. */
 static __attribute__((noinline)) void fill(void) {
   unsigned char *p = launder(malloc(16));
@@ -186,6 +212,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "memset-big")) overflow_memset(8192, 8192 + 64);
   else if (!strcmp(m, "memcpy")) overflow_memcpy();
   else if (!strcmp(m, "fill")) fill();
+  else if (!strcmp(m, "recover")) recover();
   else if (!strcmp(m, "many")) many(argc > 2 ? atol(argv[2]) : 40000);
   else { fprintf(stderr, "unknown mode %s\n", m); return 2; }
   return 0;
