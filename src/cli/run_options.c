@@ -234,8 +234,8 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
     case RUN_OPT_CHECK: o->check = 1; break;
     case RUN_OPT_GUARD:
       o->guard = optarg ? optarg : "overflow";
-      if (strcmp(o->guard, "overflow") && strcmp(o->guard, "underflow"))
-        hs_die(HS_EXIT_USAGE, "run: --guard expects overflow or underflow, not '%s'", o->guard);
+      if (strcmp(o->guard, "overflow") && strcmp(o->guard, "underflow") && strcmp(o->guard, "exact"))
+        hs_die(HS_EXIT_USAGE, "run: --guard expects overflow, underflow or exact, not '%s'", o->guard);
       break;
     case RUN_OPT_FILL: o->check_fill = yes_no("--check-fill", optarg); break;
     case RUN_OPT_QUARANTINE:                /* the spy's option is 32-bit */

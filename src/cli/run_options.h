@@ -43,11 +43,12 @@
   X(QUARANTINE, "quarantine", 0, required_argument, " SIZE", "check_quarantine",               \
     "bytes of freed blocks held back before reuse, below 4G\n"                                  \
     "(default 16M; --check, --guard)")                                                          \
-  X(GUARD, "guard", 0, optional_argument, "[=overflow|underflow]", "guard",                    \
+  X(GUARD, "guard", 0, optional_argument, "[=overflow|underflow|exact]", "guard",                    \
     "page heap: each block against an inaccessible\n"                                           \
     "page, freed blocks inaccessible: the bad access faults\n"                                  \
     "at the culprit instruction, is reported and stepped over\n"                               \
-    "(a 4 KB page per block)")                                                                  \
+    "(a 4 KB page per block); =exact: no 16-byte alignment,\n"                                 \
+    "the first byte past a block faults")                                                       \
   X(HALT, "halt-on-error", 0, no_argument, "", "halt_on_error",                                \
     "abort at the first error found (--check; --guard:\n"                                       \
     "die of the first fault),\n"                                                                \
@@ -186,7 +187,7 @@ struct run_opts {
   unsigned depth;
   int follow_children, libc_freeres, cxx_freeres, quiet;
   int error_exitcode, show_reachable, locks, gen_suppressions, check, halt, yield, check_fill, trace;
-  const char *guard;                      /* "overflow", "underflow" or NULL */
+  const char *guard;                      /* "overflow", "underflow", "exact" or NULL */
   unsigned long long quarantine;          /* ~0: the spy's default */
   unsigned long long trace_cap;           /* --trace-cap, bytes */
   int trace_cap_set, file_mode_set;

@@ -12,7 +12,13 @@
  * the block ends at the guard page rounded up to a, like Windows' page
  * heap: malloc's 16-byte alignment leaves up to 15 bytes of slack, filled
  * with 0xab and checked at free (so is the front slack: an underflow
- * within the first page is found at free). Underflow side:
+ * within the first page is found at free). guard=exact gives that
+ * alignment up for the size's own (the largest power of two dividing n,
+ * at most 16: a 20-byte block is 4-aligned, a 24-byte one 8-aligned), so
+ * the block ends exactly at the guard page and its first byte past faults;
+ * objects keep the alignment of their members (pointer tags in the low
+ * bits survive), code that wants 16 bytes for any size (SSE loads of a
+ * string) may fault. Underflow side:
  *   [ guard page ][ user block | slack to the page end ]
  * Both are derived from the block's address and size, so the live table
  * is the only record of a live block. Every live block costs at least one
@@ -58,6 +64,7 @@ struct gq { uint64_t user, size; uint32_t alloc_stack, free_stack; };
 
 static uint64_t pg, region_lo, region_hi, cursor;
 static int underflow;
+static int exact;                 /* guard=exact: blocks end at the guard page, any alignment */
 static uint32_t *freelist[NCLASS + 1], fl_count[NCLASS + 1];
 static struct gq *ring;
 static uint64_t q_head, q_count, q_bytes;
@@ -91,8 +98,9 @@ void spy_guard_init(void) {
   const char *g = spy_opt.guard;
   if (!g[0] || !strcmp(g, "0") || !strcmp(g, "no")) return;
   underflow = !strcmp(g, "underflow");
-  if (!underflow && strcmp(g, "overflow") && strcmp(g, "1") && strcmp(g, "yes")) {
-    spy_warn("--guard: unknown side '%s' (overflow or underflow); guard is off", g);
+  exact = !strcmp(g, "exact");
+  if (!underflow && !exact && strcmp(g, "overflow") && strcmp(g, "1") && strcmp(g, "yes")) {
+    spy_warn("--guard: unknown side '%s' (overflow, underflow or exact); guard is off", g);
     return;
   }
   if (!spy_check_on) return;              /* its tables hold our fallbacks */
@@ -190,6 +198,11 @@ static void out_of_mappings(int err) {
 
 void *spy_guard_alloc(size_t n, size_t align, int zero) {
   uint64_t a = align > 16 ? align : 16;
+  if (exact && align <= 16) {       /* n's own alignment: n is a multiple of it */
+    uint64_t natural = n ? (uint64_t)n & -(uint64_t)n : 16;
+    a = natural < 16 ? natural : 16;
+    if (a < align) a = align;
+  }
   if (a > pg || n > (1ull << 40)) return NULL;     /* not guarded: red zones */
   if (SPY_UNLIKELY(backoff) && __atomic_load_n(&backoff, __ATOMIC_RELAXED)) {
     __atomic_sub_fetch(&backoff, 1, __ATOMIC_RELAXED);

@@ -41,7 +41,7 @@ static __attribute__((noinline)) void overflow_read(void) {
 static __attribute__((noinline)) void overflow_slack(void) {
   char *p = malloc(20);   /* mark: os-alloc */
   show(p);
-  ((char *)launder(p))[20] = 'x';
+  ((char *)launder(p))[20] = 'x';   /* mark: os-write */
   free(p);   /* mark: os-free */
 }
 

@@ -15,7 +15,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
 source "$TOP/tests/cases/guard-lib.sh"
-plan 55
+plan 57
 
 P="$TESTBIN/guard_heap"
 S=guard_heap.c
@@ -47,6 +47,13 @@ like "$(cat os.err)" "^$E heap_overflow on address 0x[0-9a-f]+: 1 byte past the 
   "overflow into the alignment slack: found at free"
 is "$(gerrs os "$P") $(cat os.status)" "[('heap_overflow', '$addr', 20, 20, None, None, 'overflow_slack:$(mark $S os-free)', $(mark $S os-alloc), None)] 0" \
   "overflow into the slack: errors[], the program runs on"
+
+grun ose --guard=exact -- "$P" overflow-slack
+is "$(gerrs ose "$P") $(( addr % 4 )) $(( (addr + 20) % 4096 ))" "[('heap_overflow', '$addr', 20, 20, 'write', 1, 'overflow_slack:$(mark $S os-write)', $(mark $S os-alloc), None)] 0 0" \
+  "guard=exact: the 20-byte block is 4-aligned and ends at the guard page: the first byte past faults at the write"
+grun cle --guard=exact -- "$TESTBIN/check_heap" clean
+is "$(cat cle.out) $(cat cle.status) $(gerrs cle)" "clean: ok 0 []" \
+  "guard=exact: check_heap clean (memalign, realloc, calloc, usable size): no false positive"
 
 grun uw --guard=underflow -- "$P" underflow-write
 like "$(cat uw.err)" "^$E heap_underflow on address 0x[0-9a-f]+: write of size 1, 1 byte before the 32-byte block at $addr \(SIGSEGV on a guard page\)$" \
@@ -150,7 +157,7 @@ grun f1 --guard -- "$P" fill
 grun f0 --guard --check-fill=no -- "$P" fill
 is "$(cat f1.out) $(cat f0.out)" "fill=be fill=00" "--check-fill=no: new blocks are not filled with 0xbe"
 "$HEAPSPY" run --guard=sideways -- true >/dev/null 2>bad.err
-is "$? $(cat bad.err)" "125 heapspy: run: --guard expects overflow or underflow, not 'sideways'" "--guard=sideways: usage error"
+is "$? $(cat bad.err)" "125 heapspy: run: --guard expects overflow, underflow or exact, not 'sideways'" "--guard=sideways: usage error"
 "$HEAPSPY" run --quarantine=12Q -- true >/dev/null 2>bad.err
 is "$? $(cat bad.err)" "125 heapspy: run: --quarantine expects a size below 4G (like 64K, 1.5M or 2GiB), not '12Q'" \
   "--quarantine=12Q: usage error"
