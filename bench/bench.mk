@@ -8,9 +8,14 @@ $(BUILD)/bench/stress: bench/stress.c
 bench: setup-bench
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: all $(BUILD)/bench/stress $(BUILD)/bench/locks
+bench-run: all $(BUILD)/bench/stress $(BUILD)/bench/locks test-programs
 	bench/run.sh
 	bench/locks.sh
+	bench/memcheck-suite.sh
+
+# A CI suite under memcheck: valgrind vs heapspy valgrind, same options.
+bench-memcheck: all test-programs
+	bench/memcheck-suite.sh
 
 # --locks: a lock-heavy workload, native vs heapspy --locks vs helgrind.
 $(BUILD)/bench/locks: bench/locks.c
@@ -20,7 +25,7 @@ $(BUILD)/bench/locks: bench/locks.c
 bench-locks: all $(BUILD)/bench/locks
 	bench/locks.sh
 
-.PHONY: bench-locks bench-run
+.PHONY: bench-locks bench-run bench-memcheck
 
 # The reachability scan on a million live blocks (time per check).
 $(BUILD)/bench/scan1m: bench/scan1m.c include/heapspy.h
