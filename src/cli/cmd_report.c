@@ -16,7 +16,8 @@
 
 static const char report_usage[] =
     "usage: heapspy report [--leaks | --peak | --hotspots | --temporary | --timeline]\n"
-    "                      [--format text|json|pprof|collapsed|html] [--debuginfo-path DIR]\n"
+    "                      [--format text|json|pprof|collapsed|html|sarif] [--srcroot DIR]\n"
+    "                      [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
     "                      [--suppressions FILE] [--gen-suppressions]\n"
     "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
@@ -39,6 +40,9 @@ static const char report_usage[] =
     "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
     "  --format collapsed  folded stacks for flame graph tools\n"
     "  --format html       one self-contained page: timeline, leaks, flame graph\n"
+    "  --format sarif      SARIF 2.1.0 for code scanning (GitHub upload-sarif): one result\n"
+    "                      per error and per lost site, at the user's file:line\n"
+    "  --srcroot DIR       (sarif) source paths are written relative to DIR (default: .)\n"
     "  -o, --output FILE   write the report to FILE (mode 0600; never through a symlink,\n"
     "                      a FIFO or a file of another user)\n"
     "  --file-mode MODE    mode of the -o file, octal (default 0600)\n"
@@ -94,9 +98,11 @@ int cmd_report(int argc, char **argv) {
     { "trace-stats", no_argument, 0, 'X' },
     { "redact", no_argument, 0, 'R' },
     { "file-mode", required_argument, 0, 'M' },
+    { "srcroot", required_argument, 0, 's' },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
+  const char *srcroot = NULL;
   const char *at = NULL, *between_from = NULL, *between_to = NULL;
   int trace_stats = 0, redact = 0;
   const char *format = "text", *outpath = NULL, *debuginfo = NULL, *diff_from = NULL,
@@ -140,17 +146,19 @@ int cmd_report(int argc, char **argv) {
     case 'X': trace_stats = 1; break;
     case 'R': redact = 1; break;
     case 'M': hs_file_mode = hs_file_mode_arg("report", optarg); break;
+    case 's': srcroot = optarg; break;
     case 'h': fputs(report_usage, stdout); return 0;
     default: hs_option_error("report", argv, "o:h", opts, report_usage);
     }
   }
-  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML };
-  static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", NULL };
+  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML, F_SARIF };
+  static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", "sarif",
+                                         NULL };
   int fmt = 0;
   while (formats[fmt] && strcmp(format, formats[fmt])) fmt++;
   if (!formats[fmt]) {
     fprintf(stderr, "heapspy: report: unsupported format '%s' "
-                    "(supported: text, json, pprof, collapsed, html)\n", format);
+                    "(supported: text, json, pprof, collapsed, html, sarif)\n", format);
     return HS_EXIT_USAGE;
   }
   int hotspots = view == V_HOTSPOTS;
@@ -167,6 +175,11 @@ int cmd_report(int argc, char **argv) {
   if (between_from && (!between_to || optind >= argc)) {
     fprintf(stderr, "heapspy: report: --between needs two times, then the PROFILE\n%s",
             report_usage);
+    return HS_EXIT_USAGE;
+  }
+  if (view != V_LEAKS && fmt == F_SARIF) {
+    fprintf(stderr, "heapspy: report: --format sarif holds the errors and lost sites: drop %s\n",
+            views[view].opt);
     return HS_EXIT_USAGE;
   }
   if (hotspots && (fmt == F_PPROF || fmt == F_HTML)) {
@@ -227,6 +240,13 @@ int cmd_report(int argc, char **argv) {
     }
   } else if (fmt == F_COLLAPSED) hs_report_collapsed(out, &m, hotspots);
   else if (fmt == F_HTML) hs_report_html(out, &m);
+  else if (fmt == F_SARIF) {
+    if (hs_report_sarif(out, &m, &ro, srcroot) < 0) {
+      if (out != stdout) fclose(out);
+      hs_model_free(&m);
+      return 1;
+    }
+  }
   else (fmt == F_JSON ? views[view].json : views[view].text)(out, &m, &ro);
   int bad = ferror(out);                /* before the close: the FILE is gone after it */
   if (out != stdout) bad |= fclose(out);
