@@ -64,6 +64,11 @@ int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen);
 int hs_report_sarif(FILE *out, struct hs_model *m, const struct hs_report_opts *o,
                     const char *srcroot);
 
+/* --format chrome-trace: Trace Event Format JSON of the timeline, the
+ * checkpoints and a --trace's events (report_chrome_trace.c). 0, or -1
+ * after a message (a corrupt trace: the document is still closed). */
+int hs_report_chrome_trace(FILE *out, struct hs_model *m);
+
 /* --format html: one self-contained page. */
 void hs_report_html(FILE *out, struct hs_model *m);
 

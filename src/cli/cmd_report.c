@@ -16,8 +16,8 @@
 
 static const char report_usage[] =
     "usage: heapspy report [--leaks | --peak | --hotspots | --temporary | --timeline]\n"
-    "                      [--format text|json|pprof|collapsed|html|sarif] [--srcroot DIR]\n"
-    "                      [--debuginfo-path DIR]\n"
+    "                      [--format text|json|pprof|collapsed|html|sarif|chrome-trace]\n"
+    "                      [--srcroot DIR] [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
     "                      [--suppressions FILE] [--gen-suppressions]\n"
     "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
@@ -43,6 +43,8 @@ static const char report_usage[] =
     "  --format sarif      SARIF 2.1.0 for code scanning (GitHub upload-sarif): one result\n"
     "                      per error and per lost site, at the user's file:line\n"
     "  --srcroot DIR       (sarif) source paths are written relative to DIR (default: .)\n"
+    "  --format chrome-trace  Trace Event Format JSON for Perfetto, chrome://tracing and\n"
+    "                      speedscope: heap/RSS counters, checkpoints, --trace's events\n"
     "  -o, --output FILE   write the report to FILE (mode 0600; never through a symlink,\n"
     "                      a FIFO or a file of another user)\n"
     "  --file-mode MODE    mode of the -o file, octal (default 0600)\n"
@@ -151,14 +153,14 @@ int cmd_report(int argc, char **argv) {
     default: hs_option_error("report", argv, "o:h", opts, report_usage);
     }
   }
-  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML, F_SARIF };
+  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML, F_SARIF, F_CHROME_TRACE };
   static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", "sarif",
-                                         NULL };
+                                         "chrome-trace", NULL };
   int fmt = 0;
   while (formats[fmt] && strcmp(format, formats[fmt])) fmt++;
   if (!formats[fmt]) {
     fprintf(stderr, "heapspy: report: unsupported format '%s' "
-                    "(supported: text, json, pprof, collapsed, html, sarif)\n", format);
+                    "(supported: text, json, pprof, collapsed, html, sarif, chrome-trace)\n", format);
     return HS_EXIT_USAGE;
   }
   int hotspots = view == V_HOTSPOTS;
@@ -177,8 +179,8 @@ int cmd_report(int argc, char **argv) {
             report_usage);
     return HS_EXIT_USAGE;
   }
-  if (view != V_LEAKS && fmt == F_SARIF) {
-    fprintf(stderr, "heapspy: report: --format sarif holds the errors and lost sites: drop %s\n",
+  if (view != V_LEAKS && (fmt == F_SARIF || fmt == F_CHROME_TRACE)) {
+    fprintf(stderr, "heapspy: report: --format %s is a view of its own: drop %s\n", format,
             views[view].opt);
     return HS_EXIT_USAGE;
   }
@@ -240,8 +242,8 @@ int cmd_report(int argc, char **argv) {
     }
   } else if (fmt == F_COLLAPSED) hs_report_collapsed(out, &m, hotspots);
   else if (fmt == F_HTML) hs_report_html(out, &m);
-  else if (fmt == F_SARIF) {
-    if (hs_report_sarif(out, &m, &ro, srcroot) < 0) {
+  else if (fmt == F_SARIF || fmt == F_CHROME_TRACE) {
+    if ((fmt == F_SARIF ? hs_report_sarif(out, &m, &ro, srcroot) : hs_report_chrome_trace(out, &m)) < 0) {
       if (out != stdout) fclose(out);
       hs_model_free(&m);
       return 1;
