@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -177,6 +178,11 @@ int cmd_report(int argc, char **argv) {
   if (between_from && (!between_to || optind >= argc)) {
     fprintf(stderr, "heapspy: report: --between needs two times, then the PROFILE\n%s",
             report_usage);
+    return HS_EXIT_USAGE;
+  }
+  struct stat st;
+  if (srcroot && (stat(srcroot, &st) < 0 || !S_ISDIR(st.st_mode))) {
+    fprintf(stderr, "heapspy: report: --srcroot %s: not a folder\n", srcroot);
     return HS_EXIT_USAGE;
   }
   if (view != V_LEAKS && (fmt == F_SARIF || fmt == F_CHROME_TRACE)) {

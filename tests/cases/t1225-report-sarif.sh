@@ -17,7 +17,7 @@
 # and stay equal in a second run whose addresses differ.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/lib/npm-peer.sh"
-plan 20
+plan 23
 
 PY=/usr/bin/python3      # Debian's python3-jsonschema, whatever python is first on PATH
 mark() { grep -nE "mark: $2( \*/)?$" "$TOP/tests/cases/$1" | cut -d: -f1; }
@@ -136,4 +136,14 @@ is "$(facts out.sarif loc)" "definitely_lost warning True None file://$PWD/src/l
    "an absolute source path outside SRCROOT: an absolute file: URI"
 "$HEAPSPY" report --format sarif --peak three.hsp >/dev/null 2>peak.err
 is "$?" 125 "--format sarif with --peak: a usage error"
+"$HEAPSPY" report --format sarif --srcroot "$TMP/none" three.hsp >/dev/null 2>root.err
+is "$?:$(cat root.err)" "125:heapspy: report: --srcroot $TMP/none: not a folder" "--srcroot must be a folder"
+
+# a suppressed error stays a result, suppressed for code scanning
+printf '{\n   sarif-double\n   Memcheck:Free\n   fun:free\n   fun:double_free\n}\n' >double.supp
+"$HEAPSPY" report --format sarif --suppressions double.supp three.hsp >supp.sarif
+is "$(python3 -c 'import json,sys; print([(r["ruleId"], r.get("suppressions")) for r in json.load(open(sys.argv[1]))["runs"][0]["results"]])' supp.sarif)" \
+   "[('double_free', [{'kind': 'external', 'justification': 'heapspy suppression \"sarif-double\"'}]), ('heap_overflow', None), ('invalid_free', None)]" \
+   "--suppressions: the double free is a result with an external suppression, the others are not"
+is "$(facts supp.sarif fp)" "$(facts three.sarif fp)" "a suppression leaves the fingerprints alone"
 done_testing
