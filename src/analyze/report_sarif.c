@@ -11,6 +11,7 @@
  * path that is relative (as the compiler recorded it) or under the source
  * root (--srcroot, else the current folder) is written relative to the
  * SRCROOT base of originalUriBaseIds, others as absolute file: URIs.
+ * A frame without line information is located in its binary (no region).
  * The allocation, free and access stacks are one codeFlow, events in time
  * order, each a threadFlowLocation with the whole stack; relatedLocations
  * repeat the user's frame of the allocation and free. partialFingerprints
@@ -107,10 +108,19 @@ static void location(const struct sarif *s, const struct hs_frame *f, const char
   const char *sep = id ? ", " : "";
   fputc('{', out);
   if (id) fprintf(out, "\"id\": %d", id);
+  const char *module = NULL;
+  for (size_t i = 0; !f->file && f->pc && i < s->m->nmods; i++)
+    if (f->pc >= s->m->mods[i].start && f->pc < s->m->mods[i].end) module = s->m->mods[i].path;
   if (f->file && !hs_frame_is_runtime(f)) {
     fprintf(out, "%s\"physicalLocation\": {", sep);
     artifact(s, f->file);
     if (f->line > 0) fprintf(out, ", \"region\": {\"startLine\": %d}", f->line);
+    fputc('}', out);
+    sep = ", ";
+  } else if (module && module[0] == '/' && !hs_frame_is_runtime(f)) {
+    /* no line information: the binary, so the result still has a file */
+    fprintf(out, "%s\"physicalLocation\": {", sep);
+    artifact(s, module);
     fputc('}', out);
     sep = ", ";
   }

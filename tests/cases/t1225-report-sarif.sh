@@ -17,7 +17,7 @@
 # and stay equal in a second run whose addresses differ.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/lib/npm-peer.sh"
-plan 23
+plan 24
 
 PY=/usr/bin/python3      # Debian's python3-jsonschema, whatever python is first on PATH
 mark() { grep -nE "mark: $2( \*/)?$" "$TOP/tests/cases/$1" | cut -d: -f1; }
@@ -134,6 +134,11 @@ is "$(facts in.sarif loc)" "definitely_lost warning True SRCROOT src/lost.c 4" \
    "an absolute source path under SRCROOT: relative to it"
 is "$(facts out.sarif loc)" "definitely_lost warning True None file://$PWD/src/lost.c 4" \
    "an absolute source path outside SRCROOT: an absolute file: URI"
+gcc -O0 -o nodebug "$PWD/src/lost.c"
+"$HEAPSPY" run -q -o nodebug.hsp -- ./nodebug >/dev/null 2>&1
+"$HEAPSPY" report --format sarif nodebug.hsp >nodebug.sarif
+is "$(facts nodebug.sarif loc)" "definitely_lost warning True SRCROOT nodebug None" \
+   "no line information: located in the binary, without a region"
 "$HEAPSPY" report --format sarif --peak three.hsp >/dev/null 2>peak.err
 is "$?" 125 "--format sarif with --peak: a usage error"
 "$HEAPSPY" report --format sarif --srcroot "$TMP/none" three.hsp >/dev/null 2>root.err
