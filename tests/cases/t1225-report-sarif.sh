@@ -103,8 +103,8 @@ is "$(facts three.sarif flow | paste -sd'|')" \
    "code flows: allocation, free, detection, at their lines, in time order"
 is "$(facts three.sarif root)" "file://$TOP/" "originalUriBaseIds: SRCROOT is --srcroot as a file: URI"
 check "SRCROOT + uri is the real source file" test -f "$TOP/$(facts three.sarif loc | head -1 | cut -d' ' -f5)"
-is "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]["results"][0]; print([f["module"] for f in r["codeFlows"][0]["threadFlows"][0]["locations"][0]["stack"]["frames"]][:2], "physicalLocation" in r["codeFlows"][0]["threadFlows"][0]["locations"][0]["stack"]["frames"][-1]["location"])' three.sarif)" \
-   "['check_heap', 'check_heap'] False" "each flow step carries its whole stack; libc's frames have no file of the user's"
+is "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]["results"][0]; fr = r["codeFlows"][0]["threadFlows"][0]["locations"][0]["stack"]["frames"]; print([f["module"] for f in fr][:2], sorted({"physicalLocation" in f["location"] for f in fr if f["module"].startswith("libc.so")}))' three.sarif)" \
+   "['check_heap', 'check_heap'] [False]" "each flow step carries its whole stack; libc's frames have no file of the user's"
 
 is "$(facts three.sarif fp | sort -u | wc -l)" 3 "fingerprints: three different results, three fingerprints"
 is "$(facts again.sarif fp)" "$(facts three.sarif fp)" "fingerprints: the same in a second run"
