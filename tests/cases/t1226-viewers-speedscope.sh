@@ -16,7 +16,7 @@
 # --trace-stats's counts, and the events sum to the heap left at exit.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/lib/npm-peer.sh"
-plan 15
+plan 16
 
 P="$TESTBIN/flame_tree"
 SRC="$TOP/tests/cases/flame_tree.c"
@@ -129,4 +129,10 @@ is "$(sed -n 's/^events //p' trace.facts)" \
    "chrome-trace: one event per allocation and free (as --trace-stats counts), summing to the heap at exit"
 is "$(sed -n 's/^sites //p' trace.facts)" "churn:64 grow:5000 leaf_big:3000 leaf_small:1000" \
    "chrome-trace: allocation events named after the program's functions, with its sizes"
+"$HEAPSPY" run -q -o nt.hsp -- "$P" >/dev/null 2>&1
+"$HEAPSPY" report --format chrome-trace nt.hsp >nt.trace.json
+"$HEAPSPY" report --format json nt.hsp >nt.json
+"$HEAPSPY" report --timeline --format json nt.hsp >nt.timeline.json
+is "$(python3 trace.py nt.trace.json nt.json nt.timeline.json | sed -n 's/^checkpoints //p; s/^events //p' | paste -sd' ')" \
+   "True 0 0 0" "without --trace: the checkpoints, and no allocation events"
 done_testing
