@@ -31,10 +31,14 @@ DEMO=""
 #       dpkg-dev/debhelper/lintian and build-essential, which
 #       dpkg-buildpackage checks for (the Debian package built, unpacked and
 #       checked: tests/cases/t1610; no fakeroot, debian/rules needs no root),
-#       cppcheck and clang-tools-14 (scan-build) for make check-static
+#       cppcheck and clang-tools-14 (scan-build) for make check-static,
+#       python3-jsonschema (validates --format sarif against SARIF's schema),
+#       nodejs and npm (tests install npm packages into build/npm: the SARIF
+#       schema's package, speedscope's importer; tests/lib/npm-peer.sh)
 TEST="valgrind heaptrack zstd sqlite3 python3 perl g++ clang libclang-rt-14-dev llvm
       golang-go debuginfod strace chromium file binutils util-linux time gdb libc6-dbg
-      dpkg-dev debhelper lintian build-essential cppcheck clang-tools-14"
+      dpkg-dev debhelper lintian build-essential cppcheck clang-tools-14
+      python3-jsonschema nodejs npm"
 # bench: the peers above and bc (bench/locks.sh ratios)
 BENCH="bc"
 
@@ -53,6 +57,9 @@ done
 missing=""
 for p in $PKGS; do
   case " $missing " in *" $p "*) continue ;; esac
+  # a node packaged elsewhere (NodeSource's) carries its own npm and
+  # conflicts with Debian's
+  [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
     missing="$missing $p"
   fi

@@ -59,6 +59,16 @@ void hs_report_collapsed(FILE *out, struct hs_model *m, int alloc_weight);
 /* --format pprof: gzipped profile.proto. Returns 0, or -1 with err set. */
 int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen);
 
+/* --format sarif: SARIF 2.1.0 (report_sarif.c); file paths relative to
+ * srcroot (NULL: the current folder). 0, or -1 after a message. */
+int hs_report_sarif(FILE *out, struct hs_model *m, const struct hs_report_opts *o,
+                    const char *srcroot);
+
+/* --format chrome-trace: Trace Event Format JSON of the timeline, the
+ * checkpoints and a --trace's events (report_chrome_trace.c). 0, or -1
+ * after a message (a corrupt trace: the document is still closed). */
+int hs_report_chrome_trace(FILE *out, struct hs_model *m);
+
 /* --format html: one self-contained page. */
 void hs_report_html(FILE *out, struct hs_model *m);
 
@@ -108,6 +118,13 @@ void hs_json_errors(FILE *out, struct hs_model *m, const struct hs_locks *l, int
 /* report_errors.c: heap errors, ASan-shaped, suppressed ones as one line
  * each, and the ERROR SUMMARY line (when any error was recorded). */
 /* "read", "write" or "access" (direction unknown) for a fault. */
+/* The first frame of the user's code in a stack (with a source line if
+ * any has one; _start is the runtime's), 1 if there is one. */
+int hs_user_frame(struct hs_model *m, uint32_t stack, struct hs_frame *out);
+/* The address a heap error is about: the bad byte, or the freed pointer. */
+uint64_t hs_error_address(const struct hsp_error *e);
+/* ASan's sentence (or two) on where that address lies, each ending "\n". */
+void hs_error_where(FILE *out, struct hs_model *m, const struct hsp_error *e);
 const char *hs_access_name(unsigned access);
 void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
 void hs_json_lock_order(FILE *out, struct hs_model *m, const struct hs_locks *l);

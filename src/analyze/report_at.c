@@ -20,6 +20,7 @@
 
 #include "analyze/report.h"
 #include "analyze/trace_tally.h"
+#include "analyze/trace_walk.h"
 #include "common/util.h"
 
 struct cut {
@@ -30,16 +31,7 @@ struct cut {
   char label[96];
 };
 
-struct walk {
-  struct hst_trace tr;
-  uint8_t *buf;
-  struct hst_sum *sum;      /* one chunk's index */
-  size_t sum_cap;
-  uint64_t chunks, decoded;
-  char err[1200];
-};
-
-static int walk_open(struct walk *w, struct hs_model *m) {
+int hs_walk_open(struct hs_walk *w, struct hs_model *m) {
   char path[1100];
   hst_path_of(m->prof.path, path, sizeof path);
   memset(w, 0, sizeof *w);
@@ -59,14 +51,13 @@ static int walk_open(struct walk *w, struct hs_model *m) {
   return 0;
 }
 
-static void walk_close(struct walk *w) {
+void hs_walk_close(struct hs_walk *w) {
   hst_close(&w->tr);
   free(w->buf);
   free(w->sum);
 }
 
-/* Decode the chunk at off and call fn on every event; -1 on corruption. */
-static int each_event(struct walk *w, uint64_t off, const struct hst_chunk *c,
+int hs_walk_events(struct hs_walk *w, uint64_t off, const struct hst_chunk *c,
                       int (*fn)(void *, const struct hst_event *), void *arg) {
   long len = hst_chunk_events(&w->tr, off, c, w->buf, w->err, sizeof w->err);
   if (len < 0) return hs_error("%s", w->err);
@@ -104,7 +95,7 @@ static int parse_time(const char *s, uint32_t *ms) {
   return 0;
 }
 
-static int resolve(struct walk *w, struct hs_model *m, const char *when, struct cut *c) {
+static int resolve(struct hs_walk *w, struct hs_model *m, const char *when, struct cut *c) {
   memset(c, 0, sizeof *c);
   if (!strcmp(when, "end")) {
     c->by_seq = 1;
@@ -125,7 +116,7 @@ static int resolve(struct walk *w, struct hs_model *m, const char *when, struct 
   struct hst_chunk ch;
   int r;
   while (!f.hit && (r = hst_next_chunk(&w->tr, &pos, &off, &ch, w->err, sizeof w->err)) == 1)
-    if (ch.marks && each_event(w, off, &ch, is_mark, &f) < 0) return -1;
+    if (ch.marks && hs_walk_events(w, off, &ch, is_mark, &f) < 0) return -1;
   if (!f.hit && r < 0) return hs_error("%s", w->err);
   if (!f.hit)
     return hs_error("'%s' is neither a time (1500, 1500ms, 1.5s, end) nor a checkpoint "
@@ -156,7 +147,7 @@ static int add_if_before(void *arg, const struct hst_event *e) {
   return 0;
 }
 
-static int tally_at(struct walk *w, const struct cut *cut, struct hs_tally *tally) {
+static int tally_at(struct hs_walk *w, const struct cut *cut, struct hs_tally *tally) {
   uint64_t pos = 0, off;
   struct hst_chunk c;
   struct at_ctx a = { tally, cut };
@@ -171,7 +162,7 @@ static int tally_at(struct walk *w, const struct cut *cut, struct hs_tally *tall
         return hs_error("%s", w->err);
       for (uint32_t i = 0; i < c.nsummary; i++)
         hs_tally_add(tally, w->sum[i].stack, w->sum[i].family, w->sum[i].bytes, w->sum[i].blocks);
-    } else if (each_event(w, off, &c, add_if_before, &a) < 0) {
+    } else if (hs_walk_events(w, off, &c, add_if_before, &a) < 0) {
       return -1;
     }
   }
@@ -192,7 +183,7 @@ static int add_if_between(void *arg, const struct hst_event *e) {
   return 0;
 }
 
-static int tally_between(struct walk *w, const struct cut *from, const struct cut *to,
+static int tally_between(struct hs_walk *w, const struct cut *from, const struct cut *to,
                          struct hs_tally *tally) {
   uint64_t pos = 0, off;
   struct hst_chunk c;
@@ -201,7 +192,7 @@ static int tally_between(struct walk *w, const struct cut *from, const struct cu
   while ((r = hst_next_chunk(&w->tr, &pos, &off, &c, w->err, sizeof w->err)) == 1) {
     w->chunks++;
     if (!c.nevents || chunk_before(from, &c) || chunk_after(to, &c)) continue;
-    if (each_event(w, off, &c, add_if_between, &b) < 0) return -1;
+    if (hs_walk_events(w, off, &c, add_if_between, &b) < 0) return -1;
   }
   return r < 0 ? hs_error("%s", w->err) : 0;
 }
@@ -214,7 +205,7 @@ static int by_bytes(const void *a, const void *b) {
   return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
-static void render(FILE *out, struct hs_model *m, struct walk *w, struct hs_tally *tally,
+static void render(FILE *out, struct hs_model *m, struct hs_walk *w, struct hs_tally *tally,
                    const char *title, const char *json_head, size_t max_sites, int json) {
   size_t n = hs_tally_pack(tally);
   qsort(tally->slot, n, sizeof *tally->slot, by_bytes);
@@ -253,9 +244,9 @@ static void render(FILE *out, struct hs_model *m, struct walk *w, struct hs_tall
 }
 
 int hs_report_at(FILE *out, struct hs_model *m, const char *when, size_t max_sites, int json) {
-  struct walk w;
+  struct hs_walk w;
   struct cut cut;
-  if (walk_open(&w, m) < 0) return -1;
+  if (hs_walk_open(&w, m) < 0) return -1;
   struct hs_tally tally;
   hs_tally_init(&tally);
   int rc = resolve(&w, m, when, &cut);
@@ -269,15 +260,15 @@ int hs_report_at(FILE *out, struct hs_model *m, const char *when, size_t max_sit
     render(out, m, &w, &tally, title, head, max_sites, json);
   }
   hs_tally_free(&tally);
-  walk_close(&w);
+  hs_walk_close(&w);
   return rc;
 }
 
 int hs_report_between(FILE *out, struct hs_model *m, const char *from, const char *to,
                       size_t max_sites, int json) {
-  struct walk w;
+  struct hs_walk w;
   struct cut c1, c2;
-  if (walk_open(&w, m) < 0) return -1;
+  if (hs_walk_open(&w, m) < 0) return -1;
   struct hs_tally tally;
   hs_tally_init(&tally);
   int rc = resolve(&w, m, from, &c1);
@@ -292,7 +283,7 @@ int hs_report_between(FILE *out, struct hs_model *m, const char *from, const cha
     render(out, m, &w, &tally, title, head, max_sites, json);
   }
   hs_tally_free(&tally);
-  walk_close(&w);
+  hs_walk_close(&w);
   return rc;
 }
 
@@ -329,8 +320,8 @@ static int count(void *arg, const struct hst_event *e) {
 }
 
 int hs_report_trace_stats(FILE *out, struct hs_model *m, int json) {
-  struct walk w;
-  if (walk_open(&w, m) < 0) return -1;
+  struct hs_walk w;
+  if (hs_walk_open(&w, m) < 0) return -1;
   struct stats s = { 0 };
   uint64_t pos = 0, off, raw = 0;
   int32_t tid = 0;
@@ -341,9 +332,9 @@ int hs_report_trace_stats(FILE *out, struct hs_model *m, int json) {
     if (c.tid != tid) s.last_alloc = 0;   /* another thread's stream */
     tid = c.tid;
     raw += c.codec == HST_RAW ? c.used : c.raw_len;
-    if (each_event(&w, off, &c, count, &s) < 0) { walk_close(&w); return -1; }
+    if (hs_walk_events(&w, off, &c, count, &s) < 0) { hs_walk_close(&w); return -1; }
   }
-  if (r < 0) { walk_close(&w); return hs_error("%s", w.err); }
+  if (r < 0) { hs_walk_close(&w); return hs_error("%s", w.err); }
   char b[9][32];
   if (json)
     fprintf(out, "{\"events\": %llu, \"allocs\": %llu, \"reallocs\": %llu, \"frees\": %llu, "
@@ -363,6 +354,6 @@ int hs_report_trace_stats(FILE *out, struct hs_model *m, int json) {
             hs_commas(w.tr.size, b[3]), w.tr.hdr.flags & HST_FLAG_PACKED ? "packed" : "raw",
             hs_commas(s.allocs, b[4]), hs_commas(s.reallocs, b[5]),
             hs_commas(s.frees - s.restores, b[6]), hs_commas(s.temporary, b[7]));
-  walk_close(&w);
+  hs_walk_close(&w);
   return 0;
 }

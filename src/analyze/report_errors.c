@@ -18,9 +18,7 @@
 
 #define MAX_FRAMES 512
 
-/* The first frame of the user's code in a stack (with a source line if
- * any has one; _start is the runtime's), 1 if there is one. */
-static int user_frame(struct hs_model *m, uint32_t id, struct hs_frame *out) {
+int hs_user_frame(struct hs_model *m, uint32_t id, struct hs_frame *out) {
   struct hs_frame f[MAX_FRAMES];
   size_t n = hs_model_frames(m, id, f, MAX_FRAMES);
   for (int need_file = 1; need_file >= 0; need_file--)
@@ -33,16 +31,15 @@ static int user_frame(struct hs_model *m, uint32_t id, struct hs_frame *out) {
   return 0;
 }
 
-/* The address the error is about: the bad byte, or the freed pointer. */
-static uint64_t bad_address(const struct hsp_error *e) {
+uint64_t hs_error_address(const struct hsp_error *e) {
   if (!e->address && e->signal) return e->fault_addr;   /* no block: the pointer used */
   if (e->kind == HSP_ERR_MISMATCHED_FREE || e->kind == HSP_ERR_DOUBLE_FREE) return e->address;
   return e->address + (uint64_t)(int64_t)e->offset;
 }
 
-static void location(FILE *out, struct hs_model *m, const struct hsp_error *e) {
+void hs_error_where(FILE *out, struct hs_model *m, const struct hsp_error *e) {
   static const char *const fam[] = { "malloc/free", "new/delete", "new[]/delete[]" };
-  unsigned long long a = bad_address(e), b = e->address, n = e->size;
+  unsigned long long a = hs_error_address(e), b = e->address, n = e->size;
   if (!n && e->kind == HSP_ERR_INVALID_FREE) {
     fprintf(out, "0x%llx is not in any heap block heapspy knows (not allocated by malloc)\n", a);
     return;
@@ -77,7 +74,7 @@ const char *hs_access_name(unsigned a) {
 static void one(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t frames) {
   const char *kind = hs_error_kind_name(e->kind);
   fprintf(out, "ERROR: heapspy: %s on address 0x%llx (thread %d)", kind,
-          (unsigned long long)bad_address(e), e->tid);
+          (unsigned long long)hs_error_address(e), e->tid);
   if (e->count > 1) fprintf(out, ", %llu times", (unsigned long long)e->count);
   if (e->signal) {   /* a fault (--guard, or a crash near a known block) */
     fprintf(out, "\n%s", hs_access_name(e->access));
@@ -87,7 +84,7 @@ static void one(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t
   } else
     fprintf(out, "\ndetected by thread %d here:\n", e->tid);
   hs_text_stack(out, m, e->stack, frames, "    ", 0);
-  location(out, m, e);
+  hs_error_where(out, m, e);
   if (e->related_stack) {
     fprintf(out, "freed here:\n");
     hs_text_stack(out, m, e->related_stack, frames, "    ", 0);
@@ -98,8 +95,8 @@ static void one(FILE *out, struct hs_model *m, const struct hsp_error *e, size_t
   }
   struct hs_frame f;
   fprintf(out, "SUMMARY: heapspy: %s", kind);
-  if (user_frame(m, e->stack, &f) || (e->related_stack && user_frame(m, e->related_stack, &f)) ||
-      (e->alloc_stack && user_frame(m, e->alloc_stack, &f))) {
+  if (hs_user_frame(m, e->stack, &f) || (e->related_stack && hs_user_frame(m, e->related_stack, &f)) ||
+      (e->alloc_stack && hs_user_frame(m, e->alloc_stack, &f))) {
     if (f.file) fprintf(out, " %s:%d", f.file, f.line);
     fprintf(out, " in %s", f.function);
   }
@@ -112,7 +109,7 @@ void hs_report_errors_text(FILE *out, struct hs_model *m, const struct hs_report
     const struct hs_error *x = &m->errors[i];
     if (x->suppressed) {
       fprintf(out, "suppressed by \"%s\": %s on address 0x%llx\n\n", x->suppressed,
-              hs_error_kind_name(x->e->kind), (unsigned long long)bad_address(x->e));
+              hs_error_kind_name(x->e->kind), (unsigned long long)hs_error_address(x->e));
       continue;
     }
     if (x->e->kind < HSP_ERR_USE_AFTER_FREE) continue;   /* lock errors: report_locks.c */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -16,7 +17,8 @@
 
 static const char report_usage[] =
     "usage: heapspy report [--leaks | --peak | --hotspots | --temporary | --timeline]\n"
-    "                      [--format text|json|pprof|collapsed|html] [--debuginfo-path DIR]\n"
+    "                      [--format text|json|pprof|collapsed|html|sarif|chrome-trace]\n"
+    "                      [--srcroot DIR] [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
     "                      [--suppressions FILE] [--gen-suppressions]\n"
     "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
@@ -39,6 +41,11 @@ static const char report_usage[] =
     "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
     "  --format collapsed  folded stacks for flame graph tools\n"
     "  --format html       one self-contained page: timeline, leaks, flame graph\n"
+    "  --format sarif      SARIF 2.1.0 for code scanning (GitHub upload-sarif): one result\n"
+    "                      per error and per lost site, at the user's file:line\n"
+    "  --format chrome-trace  Trace Event Format JSON for Perfetto, chrome://tracing and\n"
+    "                      speedscope: heap/RSS counters, checkpoints, --trace's events\n"
+    "  --srcroot DIR       (sarif) source paths are written relative to DIR (default: .)\n"
     "  -o, --output FILE   write the report to FILE (mode 0600; never through a symlink,\n"
     "                      a FIFO or a file of another user)\n"
     "  --file-mode MODE    mode of the -o file, octal (default 0600)\n"
@@ -94,9 +101,11 @@ int cmd_report(int argc, char **argv) {
     { "trace-stats", no_argument, 0, 'X' },
     { "redact", no_argument, 0, 'R' },
     { "file-mode", required_argument, 0, 'M' },
+    { "srcroot", required_argument, 0, 's' },
     { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
   };
+  const char *srcroot = NULL;
   const char *at = NULL, *between_from = NULL, *between_to = NULL;
   int trace_stats = 0, redact = 0;
   const char *format = "text", *outpath = NULL, *debuginfo = NULL, *diff_from = NULL,
@@ -140,17 +149,19 @@ int cmd_report(int argc, char **argv) {
     case 'X': trace_stats = 1; break;
     case 'R': redact = 1; break;
     case 'M': hs_file_mode = hs_file_mode_arg("report", optarg); break;
+    case 's': srcroot = optarg; break;
     case 'h': fputs(report_usage, stdout); return 0;
     default: hs_option_error("report", argv, "o:h", opts, report_usage);
     }
   }
-  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML };
-  static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", NULL };
+  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML, F_SARIF, F_CHROME_TRACE };
+  static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", "sarif",
+                                         "chrome-trace", NULL };
   int fmt = 0;
   while (formats[fmt] && strcmp(format, formats[fmt])) fmt++;
   if (!formats[fmt]) {
     fprintf(stderr, "heapspy: report: unsupported format '%s' "
-                    "(supported: text, json, pprof, collapsed, html)\n", format);
+                    "(supported: text, json, pprof, collapsed, html, sarif, chrome-trace)\n", format);
     return HS_EXIT_USAGE;
   }
   int hotspots = view == V_HOTSPOTS;
@@ -167,6 +178,16 @@ int cmd_report(int argc, char **argv) {
   if (between_from && (!between_to || optind >= argc)) {
     fprintf(stderr, "heapspy: report: --between needs two times, then the PROFILE\n%s",
             report_usage);
+    return HS_EXIT_USAGE;
+  }
+  struct stat st;
+  if (srcroot && (stat(srcroot, &st) < 0 || !S_ISDIR(st.st_mode))) {
+    fprintf(stderr, "heapspy: report: --srcroot %s: not a folder\n", srcroot);
+    return HS_EXIT_USAGE;
+  }
+  if (view != V_LEAKS && (fmt == F_SARIF || fmt == F_CHROME_TRACE)) {
+    fprintf(stderr, "heapspy: report: --format %s is a view of its own: drop %s\n", format,
+            views[view].opt);
     return HS_EXIT_USAGE;
   }
   if (hotspots && (fmt == F_PPROF || fmt == F_HTML)) {
@@ -227,6 +248,13 @@ int cmd_report(int argc, char **argv) {
     }
   } else if (fmt == F_COLLAPSED) hs_report_collapsed(out, &m, hotspots);
   else if (fmt == F_HTML) hs_report_html(out, &m);
+  else if (fmt == F_SARIF || fmt == F_CHROME_TRACE) {
+    if ((fmt == F_SARIF ? hs_report_sarif(out, &m, &ro, srcroot) : hs_report_chrome_trace(out, &m)) < 0) {
+      if (out != stdout) fclose(out);
+      hs_model_free(&m);
+      return 1;
+    }
+  }
   else (fmt == F_JSON ? views[view].json : views[view].text)(out, &m, &ro);
   int bad = ferror(out);                /* before the close: the FILE is gone after it */
   if (out != stdout) bad |= fclose(out);
