@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include "analyze/model.h"
+#include "analyze/zout.h"
 #include "common/json.h"
 
 struct hs_report_opts {
@@ -58,6 +59,14 @@ void hs_report_collapsed(FILE *out, struct hs_model *m, int alloc_weight);
 
 /* --format pprof: gzipped profile.proto. Returns 0, or -1 with err set. */
 int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen);
+
+/* --format heaptrack: heaptrack's data file, compressed as codec says
+ * (report_heaptrack.c). Returns 0, or -1 with err set. */
+int hs_report_heaptrack(FILE *out, struct hs_model *m, enum hs_zcodec codec, char *err,
+                        size_t errlen);
+/* --format massif: valgrind massif's out file (report_massif.c); -1
+ * after a message when the trace cannot be read. */
+int hs_report_massif(FILE *out, struct hs_model *m);
 
 /* --format html: one self-contained page. */
 void hs_report_html(FILE *out, struct hs_model *m);
