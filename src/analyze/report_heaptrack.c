@@ -97,18 +97,12 @@ static uint64_t str_id(struct ht *h, const char *s) {
   }
 }
 
-static const char *module_path(const struct hs_model *m, uint64_t pc) {
-  for (size_t i = 0; i < m->nmods; i++)
-    if (pc >= m->mods[i].start && pc < m->mods[i].end) return m->mods[i].path;
-  return NULL;
-}
-
 static uint32_t ip_id(struct ht *h, uint64_t pc) {
   uint64_t known = hs_map_get(&h->ips, pc);
   if (known) return (uint32_t)known;
   struct hs_frame f[HT_FRAMES];
   size_t n = hs_symbolize(h->m->sym, pc, 1, f, HT_FRAMES);
-  uint64_t mod = str_id(h, module_path(h->m, pc)), fn[HT_FRAMES], file[HT_FRAMES];
+  uint64_t mod = str_id(h, hs_model_module_path(h->m, pc)), fn[HT_FRAMES], file[HT_FRAMES];
   for (size_t i = 0; i < n; i++) {
     fn[i] = str_id(h, h->m->show_mangled && f[i].mangled ? f[i].mangled : f[i].function);
     file[i] = str_id(h, f[i].file);
@@ -128,13 +122,6 @@ static uint32_t ip_id(struct ht *h, uint64_t pc) {
   return h->nips;
 }
 
-/* 1 for heapspy's own frames (spy_main between libc and main), which
- * heaptrack's traces of the same run do not have. */
-static int spy_frame(const struct hs_model *m, uint64_t pc) {
-  const char *path = module_path(m, pc), *base = path ? strrchr(path, '/') : NULL;
-  return base && !strncmp(base + 1, "libheapspy.", 11);
-}
-
 /* The trace of a recorded stack: its frames from the outermost caller
  * down to the allocation's caller, each under the one before. */
 static uint32_t trace_id(struct ht *h, uint32_t stack) {
@@ -143,7 +130,7 @@ static uint32_t trace_id(struct ht *h, uint32_t stack) {
   const struct hsp_stack *s = hsp_stack(&h->m->prof, stack);
   uint32_t parent = 0;
   for (uint32_t i = s ? s->depth : 0; i-- > 0;) {
-    if (spy_frame(h->m, s->pc[i])) continue;
+    if (hs_model_spy_pc(h->m, s->pc[i])) continue;
     uint32_t ip = ip_id(h, s->pc[i]);
     uint64_t *t = slot(&h->traces, (uint64_t)parent << 32 | ip);
     if (!*t) {
