@@ -82,8 +82,10 @@ static uint64_t str_id(struct ht *h, const char *s) {
   if (!s || !*s) return 0;
   for (uint64_t key = hs_hash_str(s);; key = hs_map_next_key(key)) {
     uint64_t *v = slot(&h->strs, key);
-    if (*v && strcmp(h->str[*v - 1], s)) continue;       /* another string's hash */
-    if (*v) return *v;
+    if (*v) {
+      if (!strcmp(h->str[*v - 1], s)) return *v;
+      continue;                  /* another string's hash */
+    }
     if (h->nstr == h->cap_str)
       h->str = hs_xrealloc(h->str, (h->cap_str = h->cap_str ? 2 * h->cap_str : 256) * sizeof *h->str);
     h->str[h->nstr] = s;
@@ -147,8 +149,10 @@ static uint32_t info_id(struct ht *h, uint64_t size, uint32_t trace) {
   uint64_t key = size * 0x9e3779b97f4a7c15ull ^ trace;
   for (;; key = hs_map_next_key(key)) {
     uint64_t *v = slot(&h->infos, key);
-    if (*v && (h->info[*v - 1].size != size || h->info[*v - 1].trace != trace)) continue;
-    if (*v) return (uint32_t)(*v - 1);
+    if (*v) {
+      if (h->info[*v - 1].size == size && h->info[*v - 1].trace == trace) return (uint32_t)(*v - 1);
+      continue;
+    }
     if (h->ninfo == h->cap_info)
       h->info = hs_xrealloc(h->info, (h->cap_info = h->cap_info ? 2 * h->cap_info : 1024) *
                                          sizeof *h->info);

@@ -35,14 +35,7 @@ if ! command -v heaptrack >/dev/null 2>&1 || ! command -v heaptrack_print >/dev/
   done_testing
 fi
 
-cat >w.sql <<'EOF'
-CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c BLOB);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<3000)
-INSERT INTO t SELECT i, printf('row %d %s', i, hex(randomblob(20))), zeroblob(i % 200) FROM n;
-CREATE INDEX tb ON t(b);
-SELECT count(*), sum(length(b)) FROM t WHERE a % 7 = 3;
-SELECT b FROM t ORDER BY b DESC LIMIT 3;
-EOF
+cp "$TOP/tests/cases/sqlite-export.sql" w.sql
 heaptrack -o "$TMP/own" sqlite3 -batch own.db ".read w.sql" >own.out 2>own.err
 OWN=$(ls own.zst own.gz 2>/dev/null | head -1)
 check "heaptrack recorded sqlite3" test -s "$OWN"

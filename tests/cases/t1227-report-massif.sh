@@ -26,13 +26,7 @@ if ! command -v ms_print >/dev/null 2>&1; then
   done_testing
 fi
 
-cat >w.sql <<'EOF'
-CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c BLOB);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<3000)
-INSERT INTO t SELECT i, printf('row %d %s', i, hex(randomblob(20))), zeroblob(i % 200) FROM n;
-CREATE INDEX tb ON t(b);
-SELECT count(*), sum(length(b)) FROM t WHERE a % 7 = 3;
-EOF
+cp "$TOP/tests/cases/sqlite-export.sql" w.sql
 "$HEAPSPY" run -q --trace --run-libc-freeres=no -o hs.hsp -- sqlite3 -batch hs.db ".read w.sql" >hs.out 2>hs.err
 "$HEAPSPY" report --format json hs.hsp >hs.json
 "$HEAPSPY" report --format massif -o hs.massif hs.hsp
