@@ -37,6 +37,7 @@
  * Must never: write a record that refers to a string, frame, trace or
  * info not written before it, or write anything to out but the stream.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,13 @@ struct ht {
   uint32_t nips, ntraces;
   struct info *info;
   size_t ninfo, cap_info;
+  uint32_t alias0;          /* info 0's pair, after its first block (see event) */
+  int used0;
+  char last_op;             /* the last '+' or '-' written, and its info */
+  uint32_t last_info;
+  char *tail;               /* lines since the last '+' (see emit_raw) */
+  size_t tail_len, tail_cap, tail_ops;
+  int tail_on, tail_own_free;  /* the tail's first free is its '+''s own */
   const struct hsp_tick *ticks;
   size_t nticks, tick;      /* ticks[tick] is the next to write */
   long page;
@@ -74,6 +82,35 @@ static uint64_t *slot(struct hs_map *map, uint64_t key) {
   uint64_t *v = hs_map_slot(map, key);
   if (!v) hs_die(1, "out of memory");
   return v;
+}
+
+/* ---- output: straight to the stream, or held in the tail ----------------- */
+
+/* Everything written since the last '+' line (that line first) stays in
+ * h->tail until the next '+', so a free can still be put right after that
+ * '+' (see event). */
+static void emit_raw(struct ht *h, const char *p, size_t n) {
+  if (!h->tail_on) return hs_zout_write(h->z, p, n);
+  if (h->tail_len + n > h->tail_cap)
+    h->tail = hs_xrealloc(h->tail, h->tail_cap = (h->tail_len + n) * 2 + 4096);
+  memcpy(h->tail + h->tail_len, p, n);
+  h->tail_len += n;
+}
+
+static void emit(struct ht *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(struct ht *h, const char *fmt, ...) {
+  char line[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n > 0) emit_raw(h, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static void tail_flush(struct ht *h) {
+  hs_zout_write(h->z, h->tail, h->tail_len);
+  h->tail_len = 0;
+  h->tail_on = 0;
 }
 
 /* ---- strings, frames, traces, infos, each written once ----------------- */
@@ -92,9 +129,9 @@ static uint64_t str_id(struct ht *h, const char *s) {
     *v = ++h->nstr;
     /* a line per record: a newline inside a name would end it early */
     size_t n = strlen(s);
-    hs_zout_printf(h->z, "s %zx ", n);
-    for (const char *p = s; *p; p++) hs_zout_write(h->z, *p == '\n' ? " " : p, 1);
-    hs_zout_write(h->z, "\n", 1);
+    emit(h, "s %zx ", n);
+    for (const char *p = s; *p; p++) emit_raw(h, *p == '\n' ? " " : p, 1);
+    emit_raw(h, "\n", 1);
     return *v;
   }
 }
@@ -110,17 +147,17 @@ static uint32_t ip_id(struct ht *h, uint64_t pc) {
     file[i] = str_id(h, f[i].file);
   }
   *slot(&h->ips, pc) = ++h->nips;
-  hs_zout_printf(h->z, "i %llx %llx", (unsigned long long)(pc ? pc - 1 : 0), (unsigned long long)mod);
+  emit(h, "i %llx %llx", (unsigned long long)(pc ? pc - 1 : 0), (unsigned long long)mod);
   if (n && (fn[0] || file[0])) {
-    hs_zout_printf(h->z, " %llx", (unsigned long long)fn[0]);
+    emit(h, " %llx", (unsigned long long)fn[0]);
     if (file[0]) {
-      hs_zout_printf(h->z, " %llx %x", (unsigned long long)file[0], (unsigned)f[0].line);
+      emit(h, " %llx %x", (unsigned long long)file[0], (unsigned)f[0].line);
       for (size_t i = 1; i < n; i++)
-        hs_zout_printf(h->z, " %llx %llx %x", (unsigned long long)fn[i],
-                       (unsigned long long)file[i], (unsigned)f[i].line);
+        emit(h, " %llx %llx %x", (unsigned long long)fn[i], (unsigned long long)file[i],
+             (unsigned)f[i].line);
     }
   }
-  hs_zout_write(h->z, "\n", 1);
+  emit_raw(h, "\n", 1);
   return h->nips;
 }
 
@@ -137,12 +174,22 @@ static uint32_t trace_id(struct ht *h, uint32_t stack) {
     uint64_t *t = slot(&h->traces, (uint64_t)parent << 32 | ip);
     if (!*t) {
       *t = ++h->ntraces;
-      hs_zout_printf(h->z, "t %x %x\n", ip, parent);
+      emit(h, "t %x %x\n", ip, parent);
     }
     parent = (uint32_t)*t;
   }
   *slot(&h->stacks, stack) = (uint64_t)parent + 1;
   return parent;
+}
+
+/* A new allocation info, written. */
+static uint32_t info_new(struct ht *h, uint64_t size, uint32_t trace) {
+  if (h->ninfo == h->cap_info)
+    h->info = hs_xrealloc(h->info, (h->cap_info = h->cap_info ? 2 * h->cap_info : 1024) *
+                                       sizeof *h->info);
+  h->info[h->ninfo] = (struct info){ size, trace };
+  emit(h, "a %llx %x\n", (unsigned long long)size, trace);
+  return (uint32_t)h->ninfo++;
 }
 
 static uint32_t info_id(struct ht *h, uint64_t size, uint32_t trace) {
@@ -153,27 +200,56 @@ static uint32_t info_id(struct ht *h, uint64_t size, uint32_t trace) {
       if (h->info[*v - 1].size == size && h->info[*v - 1].trace == trace) return (uint32_t)(*v - 1);
       continue;
     }
-    if (h->ninfo == h->cap_info)
-      h->info = hs_xrealloc(h->info, (h->cap_info = h->cap_info ? 2 * h->cap_info : 1024) *
-                                         sizeof *h->info);
-    h->info[h->ninfo] = (struct info){ size, trace };
-    *v = ++h->ninfo;
-    hs_zout_printf(h->z, "a %llx %x\n", (unsigned long long)size, trace);
-    return (uint32_t)(*v - 1);
+    uint32_t id = info_new(h, size, trace);
+    *v = (uint64_t)id + 1;
+    return id;
   }
 }
 
-/* '+' or '-' of a block of size bytes allocated from stack. */
+/* '+' or '-' of a block of size bytes allocated from stack.
+ *
+ * Two habits of heaptrack's readers decide the numbering. heaptrack_gui
+ * counts infos in the order of their first '+' (and crashes otherwise),
+ * so an info is only ever made for a '+'. heaptrack_print calls a free
+ * temporary when its info is that of the last '+', which it resets to 0
+ * at every free: a free of info 0 right after another free would count
+ * as temporary. So info 0 (the first allocation's size and stack) serves
+ * its first block only, later blocks of that size and stack get an info
+ * of their own, and the first block's free, when it would follow another
+ * free, is written right after the last '+' instead (from the tail),
+ * unless that '+' was itself freed at once; moved back, it cannot change
+ * the peak (reached at a '+') nor any other free's temporariness. */
 static void event(struct ht *h, char op, uint64_t size, uint32_t stack) {
-  uint32_t info = info_id(h, size, trace_id(h, stack));
-  hs_zout_printf(h->z, "%c %x\n", op, info);
+  uint32_t trace = trace_id(h, stack), info = info_id(h, size, trace);
+  if (info == 0 && h->used0 && !(op == '-' && h->last_op == '+' && h->last_info == 0)) {
+    if (!h->alias0 && op == '+') h->alias0 = info_new(h, size, trace);
+    if (h->alias0) info = h->alias0;
+  }
+  h->used0 |= op == '+' && info == 0;
+  if (op == '+') {
+    tail_flush(h);
+    h->tail_on = 1;
+    h->tail_ops = 0;
+  } else if (info == 0 && h->last_op == '-' && h->tail_on && !h->tail_own_free) {
+    /* right after the '+' line, which opens the tail */
+    char *nl = memchr(h->tail, '\n', h->tail_len);
+    size_t at = nl ? (size_t)(nl - h->tail) + 1 : h->tail_len;
+    emit_raw(h, "- 0\n", 4);                 /* room, then move it in place */
+    memmove(h->tail + at + 4, h->tail + at, h->tail_len - 4 - at);
+    memcpy(h->tail + at, "- 0\n", 4);
+    return;                                  /* last_op: still a free */
+  }
+  if (op == '-' && h->tail_on && !h->tail_ops++) h->tail_own_free = info == h->last_info;
+  emit(h, "%c %x\n", op, info);
+  h->last_op = op;
+  h->last_info = info;
 }
 
 /* ---- time: c and R records ----------------------------------------------- */
 
 static void stamp(struct ht *h, uint64_t t) {
   if (h->any_c && t <= h->last_c) return;
-  hs_zout_printf(h->z, "c %llx\n", (unsigned long long)t);
+  emit(h, "c %llx\n", (unsigned long long)t);
   h->last_c = t;
   h->any_c = 1;
 }
@@ -182,7 +258,7 @@ static void stamp(struct ht *h, uint64_t t) {
 static void advance(struct ht *h, uint64_t t) {
   for (; h->tick < h->nticks && h->ticks[h->tick].t_ms <= t; h->tick++) {
     stamp(h, h->ticks[h->tick].t_ms);
-    hs_zout_printf(h->z, "R %llx\n", (unsigned long long)(h->ticks[h->tick].rss_bytes / (uint64_t)h->page));
+    emit(h, "R %llx\n", (unsigned long long)(h->ticks[h->tick].rss_bytes / (uint64_t)h->page));
   }
   stamp(h, t);
 }
@@ -304,17 +380,12 @@ int hs_report_heaptrack(FILE *out, struct hs_model *m, enum hs_zcodec codec, cha
   hs_zout_printf(h.z, "v %x %x\n", HT_VERSION, HT_FILE_VERSION);
   hs_zout_printf(h.z, "X %s\n", hd->cmdline[0] ? hd->cmdline : hd->program);
   hs_zout_printf(h.z, "I %lx %lx\n", h.page, phys > 0 ? phys : 0);
-  /* info 0 is never allocated nor freed: heaptrack_print's "last
-   * allocation" starts as (and after each free returns to) 0, so it would
-   * count every free of info 0 that follows a free as temporary */
-  h.info = hs_xmalloc((h.cap_info = 1024) * sizeof *h.info);
-  h.info[h.ninfo++] = (struct info){ 0, 0 };
-  hs_zout_printf(h.z, "a 0 0\n");
   char trace[1100];
   hst_path_of(m->prof.path, trace, sizeof trace);
   int rc = 0;
   if (access(trace, F_OK) == 0) rc = replay(&h);
   else summary(&h);
+  tail_flush(&h);
   advance(&h, hd->duration_ms);
   hs_zout_printf(h.z, "# strings: %zu\n# ips: %u\n", h.nstr, h.nips);
   if (hs_zout_close(h.z, err, errlen) < 0) rc = -1;
@@ -326,5 +397,6 @@ int hs_report_heaptrack(FILE *out, struct hs_model *m, enum hs_zcodec codec, cha
   hs_map_free(&h.infos);
   free(h.str);
   free(h.info);
+  free(h.tail);
   return rc;
 }
