@@ -16,15 +16,18 @@
 # the peak snapshot's total is still heapspy's peak. massif-visualizer,
 # where installed (optional: not in the test set), loads the export and
 # names the same peak snapshot and cost as it does for massif's own file.
+# Checkpoints are detailed snapshots: checkpoint_diff's "middle" holds
+# its 50 blocks of 100 bytes, all from checkpoint_diff.c's first malloc
+# line; "end" 5,500 bytes, 4,000 of them from that line.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 10
+plan 11
 
 if ! command -v sqlite3 >/dev/null 2>&1; then
-  for i in $(seq 10); do skip "sqlite3 oracle $i" "sqlite3 not installed"; done
+  for i in $(seq 11); do skip "sqlite3 oracle $i" "sqlite3 not installed"; done
   done_testing
 fi
 if ! command -v ms_print >/dev/null 2>&1; then
-  for i in $(seq 10); do skip "ms_print oracle $i" "valgrind not installed"; done
+  for i in $(seq 11); do skip "ms_print oracle $i" "valgrind not installed"; done
   done_testing
 fi
 
@@ -96,5 +99,13 @@ if command -v massif-visualizer >/dev/null 2>&1 && [ -s vg.massif ]; then
 else
   skip "massif-visualizer loads it" "massif-visualizer is optional (Debian massif-visualizer)"
 fi
+
+"$HEAPSPY" run -q -o cp.hsp -- "$TESTBIN/checkpoint_diff" >cp.out 2>&1
+"$HEAPSPY" report --format massif -o cp.massif cp.hsp
+ms_print cp.massif >cp.txt 2>cp.err
+LINE=$(grep -n 'malloc(100)' "$TOP/tests/cases/checkpoint_diff.c" | head -1 | cut -d: -f1)
+is "$(wc -c <cp.err)|$(grep -A2 '^heap_tree=detailed' cp.massif | grep -E '^ ?n[0-9]' | sed -E 's/0x[0-9A-F]+/ADDR/' | head -4 | tr '\n' '|')" \
+   "0|n1: 5000 (heap allocation functions) malloc/new/new[], --alloc-fns, etc.| n1: 5000 ADDR: main (tests/cases/checkpoint_diff.c:$LINE)|n2: 5500 (heap allocation functions) malloc/new/new[], --alloc-fns, etc.| n1: 4000 ADDR: main (tests/cases/checkpoint_diff.c:$LINE)|" \
+   "checkpoints middle and end: detailed snapshots of 5,000 and 5,500 bytes from checkpoint_diff.c:$LINE"
 
 done_testing
