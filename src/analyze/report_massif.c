@@ -71,25 +71,26 @@ static void take_tally(struct snap *sn, const struct hs_tally *t) {
 
 /* ---- the tree --------------------------------------------------------- */
 
+/* A site as the tree sees it: its frames, heapspy's own left out. */
+struct leaf {
+  uint64_t bytes;
+  uint32_t depth;
+  const uint64_t *pc;       /* pc[0]: the allocation's caller */
+};
+
 struct tree {
   FILE *out;
   struct hs_model *m;
   uint64_t total;
 };
 
-/* The stack's d-th frame, heapspy's own left out; 0 past its end. */
-static uint64_t pc_at(const struct hs_model *m, uint32_t stack, uint32_t d) {
-  const struct hsp_stack *s = hsp_stack(&m->prof, stack);
-  for (uint32_t i = 0; s && i < s->depth; i++)
-    if (!hs_model_spy_pc(m, s->pc[i]) && d-- == 0) return s->pc[i];
-  return 0;
+static inline uint64_t pc_at(const struct leaf *l, uint32_t d) {
+  return d < l->depth ? l->pc[d] : 0;
 }
 
-static uint32_t tree_depth;      /* qsort has no context argument */
-static struct hs_model *tree_model;
+static uint32_t sort_depth;      /* qsort has no context argument */
 static int by_pc(const void *a, const void *b) {
-  uint64_t x = pc_at(tree_model, ((const struct hst_sum *)a)->stack, tree_depth);
-  uint64_t y = pc_at(tree_model, ((const struct hst_sum *)b)->stack, tree_depth);
+  uint64_t x = pc_at(a, sort_depth), y = pc_at(b, sort_depth);
   return x < y ? -1 : x > y;
 }
 
@@ -98,6 +99,35 @@ static int by_bytes_desc(const void *a, const void *b) {
   const struct child *x = a, *y = b;
   if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
   return x->pc < y->pc ? -1 : x->pc > y->pc;
+}
+
+/* leaves[from, to) grouped by their frame at depth d (leaves whose stack
+ * ends above it belong to no child), largest first, into c (room for
+ * to - from). Returns the count; *shown of them reach the threshold. */
+static size_t group(const struct tree *t, struct leaf *l, size_t from, size_t to, uint32_t d,
+                    struct child *c, size_t *shown) {
+  sort_depth = d;
+  qsort(l + from, to - from, sizeof *l, by_pc);
+  size_t nc = 0;
+  for (size_t i = from; i < to;) {
+    uint64_t pc = pc_at(&l[i], d), bytes = 0;
+    size_t j = i;
+    while (j < to && pc_at(&l[j], d) == pc) bytes += l[j++].bytes;
+    if (pc) c[nc++] = (struct child){ i, j, pc, bytes };
+    i = j;
+  }
+  qsort(c, nc, sizeof *c, by_bytes_desc);
+  for (*shown = 0; *shown < nc && c[*shown].bytes * 100 >= t->total * THRESHOLD_PCT;) ++*shown;
+  return nc;
+}
+
+/* Lines directly under a node: its children shown, plus one for those
+ * below the threshold. */
+static size_t nlines(const struct tree *t, struct leaf *l, size_t from, size_t to, uint32_t d) {
+  struct child *c = hs_xmalloc((to - from + 1) * sizeof *c);
+  size_t shown, nc = group(t, l, from, to, d, c, &shown);
+  free(c);
+  return shown + (shown < nc);
 }
 
 static void label(struct tree *t, uint64_t pc) {
@@ -110,81 +140,49 @@ static void label(struct tree *t, uint64_t pc) {
   else fprintf(t->out, " (in %s)\n", n && f[0].module ? f[0].module : "???");
 }
 
-static void indent(FILE *out, uint32_t d) {
-  for (uint32_t i = 0; i < d; i++) fputc(' ', out);
-}
-
-/* How many lines directly under a node (children shown, plus one for
- * those below the threshold). */
-static size_t nchildren(struct tree *t, struct hst_sum *sites, size_t n, uint32_t d) {
-  tree_depth = d;
-  tree_model = t->m;
-  qsort(sites, n, sizeof *sites, by_pc);
-  size_t lines = 0, below = 0;
-  for (size_t j = 0; j < n;) {
-    uint64_t pc = pc_at(t->m, sites[j].stack, d), b = 0;
-    size_t e = j;
-    while (e < n && pc_at(t->m, sites[e].stack, d) == pc) b += (uint64_t)sites[e++].bytes;
-    if (pc) {
-      if (b * 100 >= t->total * THRESHOLD_PCT) lines++;
-      else below++;
-    }
-    j = e;
-  }
-  return lines + (below > 0);
-}
-
-/* The children of a node at depth d: sites[from, to) grouped by their
- * frame at depth d (sites whose stack ends above it have none). */
-static void children(struct tree *t, struct hst_sum *sites, size_t from, size_t to, uint32_t d) {
-  tree_depth = d;
-  tree_model = t->m;
-  qsort(sites + from, to - from, sizeof *sites, by_pc);
+/* The children of the node holding leaves[from, to) at depth d. */
+static void children(struct tree *t, struct leaf *l, size_t from, size_t to, uint32_t d) {
   struct child *c = hs_xmalloc((to - from + 1) * sizeof *c);
-  size_t nc = 0;
-  for (size_t i = from; i < to;) {
-    uint64_t pc = pc_at(t->m, sites[i].stack, d);
-    size_t j = i;
-    uint64_t bytes = 0;
-    while (j < to && pc_at(t->m, sites[j].stack, d) == pc) bytes += (uint64_t)sites[j++].bytes;
-    if (pc) c[nc++] = (struct child){ i, j, pc, bytes };
-    i = j;
-  }
-  qsort(c, nc, sizeof *c, by_bytes_desc);
-  size_t shown = 0;
+  size_t shown, nc = group(t, l, from, to, d, c, &shown);
   uint64_t below = 0;
-  for (size_t i = 0; i < nc; i++) {
-    if (c[i].bytes * 100 >= t->total * THRESHOLD_PCT) shown++;
-    else below += c[i].bytes;
-  }
+  for (size_t i = shown; i < nc; i++) below += c[i].bytes;
   for (size_t i = 0; i < shown; i++) {
-    indent(t->out, d + 1);
-    fprintf(t->out, "n%zu: %llu", nchildren(t, sites + c[i].from, c[i].to - c[i].from, d + 1),
+    fprintf(t->out, "%*sn%zu: %llu", (int)d + 1, "", nlines(t, l, c[i].from, c[i].to, d + 1),
             (unsigned long long)c[i].bytes);
     label(t, c[i].pc);
-    children(t, sites, c[i].from, c[i].to, d + 1);
+    children(t, l, c[i].from, c[i].to, d + 1);
   }
   if (shown < nc) {
-    indent(t->out, d + 1);
     size_t places = nc - shown;
-    fprintf(t->out, "n0: %llu in %zu place%s, %sbelow massif's threshold (%d.00%%)\n",
-            (unsigned long long)below, places, places == 1 ? "" : "s", places == 1 ? "" : "all ",
-            THRESHOLD_PCT);
+    fprintf(t->out, "%*sn0: %llu in %zu place%s, %sbelow massif's threshold (%d.00%%)\n",
+            (int)d + 1, "", (unsigned long long)below, places, places == 1 ? "" : "s",
+            places == 1 ? "" : "all ", THRESHOLD_PCT);
   }
   free(c);
 }
 
 static void tree(FILE *out, struct hs_model *m, struct snap *sn) {
   struct tree t = { out, m, sn->heap };
+  struct leaf *l = hs_xcalloc(sn->nsites + 1, sizeof *l);
   uint64_t sum = 0;
-  for (size_t i = 0; i < sn->nsites; i++) sum += (uint64_t)sn->sites[i].bytes;
+  for (size_t i = 0; i < sn->nsites; i++) {
+    const struct hsp_stack *st = hsp_stack(&m->prof, sn->sites[i].stack);
+    uint64_t *pc = hs_xmalloc(((st ? st->depth : 0) + 1) * sizeof *pc);
+    uint32_t k = 0;
+    for (uint32_t j = 0; st && j < st->depth; j++)
+      if (!hs_model_spy_pc(m, st->pc[j])) pc[k++] = st->pc[j];
+    l[i] = (struct leaf){ (uint64_t)sn->sites[i].bytes, k, pc };
+    sum += l[i].bytes;
+  }
   uint64_t missing = sn->heap > sum ? sn->heap - sum : 0;
-  size_t lines = nchildren(&t, sn->sites, sn->nsites, 0) + (missing && sn->missing);
+  size_t lines = nlines(&t, l, 0, sn->nsites, 0) + (missing && sn->missing);
   fprintf(out, "n%zu: %llu (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n",
           lines, (unsigned long long)sn->heap);
-  children(&t, sn->sites, 0, sn->nsites, 0);
+  children(&t, l, 0, sn->nsites, 0);
   if (missing && sn->missing)
     fprintf(out, " n0: %llu (%s)\n", (unsigned long long)missing, sn->missing);
+  for (size_t i = 0; i < sn->nsites; i++) free((void *)l[i].pc);
+  free(l);
 }
 
 /* ---- the snapshots ------------------------------------------------------ */
