@@ -368,3 +368,14 @@ void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len) {
   else
     snprintf(buf, len, "ended without reaching exit (killed, exec'd, or still running)");
 }
+
+const char *hs_model_module_path(const struct hs_model *m, uint64_t pc) {
+  for (size_t i = 0; i < m->nmods; i++)
+    if (pc >= m->mods[i].start && pc < m->mods[i].end) return m->mods[i].path;
+  return NULL;
+}
+
+int hs_model_spy_pc(const struct hs_model *m, uint64_t pc) {
+  const char *path = hs_model_module_path(m, pc), *base = path ? strrchr(path, '/') : NULL;
+  return base && !strncmp(base + 1, "libheapspy.", 11);
+}

@@ -120,6 +120,13 @@ struct hs_stack_stat {
  * stack id. Caller frees *out. */
 size_t hs_model_stack_stats(struct hs_model *m, struct hs_stack_stat **out);
 
+/* The recorded module holding pc (its path as recorded), or NULL; and
+ * 1 if that is heapspy's own library (spy_main, between libc and main):
+ * frames the exports to other tools leave out, as those tools' own runs
+ * have none. */
+const char *hs_model_module_path(const struct hs_model *m, uint64_t pc);
+int hs_model_spy_pc(const struct hs_model *m, uint64_t pc);
+
 /* How the program ended, as one phrase ("exited with code 0"). */
 void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len);
 

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include "analyze/model.h"
+#include "analyze/zout.h"
 #include "common/json.h"
 
 struct hs_report_opts {
@@ -68,6 +69,14 @@ int hs_report_sarif(FILE *out, struct hs_model *m, const struct hs_report_opts *
  * checkpoints and a --trace's events (report_chrome_trace.c). 0, or -1
  * after a message (a corrupt trace: the document is still closed). */
 int hs_report_chrome_trace(FILE *out, struct hs_model *m);
+
+/* --format heaptrack: heaptrack's data file, compressed as codec says
+ * (report_heaptrack.c). Returns 0, or -1 with err set. */
+int hs_report_heaptrack(FILE *out, struct hs_model *m, enum hs_zcodec codec, char *err,
+                        size_t errlen);
+/* --format massif: valgrind massif's out file (report_massif.c); -1
+ * after a message when the trace cannot be read. */
+int hs_report_massif(FILE *out, struct hs_model *m);
 
 /* --format html: one self-contained page. */
 void hs_report_html(FILE *out, struct hs_model *m);

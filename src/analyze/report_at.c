@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "analyze/report.h"
+#include "analyze/trace_merge.h"
 #include "analyze/trace_tally.h"
 #include "analyze/trace_walk.h"
 #include "common/util.h"
@@ -32,21 +33,8 @@ struct cut {
 };
 
 int hs_walk_open(struct hs_walk *w, struct hs_model *m) {
-  char path[1100];
-  hst_path_of(m->prof.path, path, sizeof path);
   memset(w, 0, sizeof *w);
-  if (hst_open(&w->tr, path, w->err, sizeof w->err) < 0) return hs_error("%s", w->err);
-  if (w->tr.hdr.pid != m->prof.hdr->pid || w->tr.hdr.start_unix_ns != m->prof.hdr->start_unix_ns) {
-    hst_close(&w->tr);
-    return hs_error("%s belongs to another run than %s (pid %d, not %d)", path, m->prof.path,
-                    w->tr.hdr.pid, m->prof.hdr->pid);
-  }
-  if (w->tr.hdr.flags & HST_FLAG_CAPPED)
-    hs_warn("%s is incomplete from %u ms: it reached its --trace-cap; later events are missing",
-            path, w->tr.hdr.capped_ms);
-  else if (w->tr.hdr.flags & HST_FLAG_INCOMPLETE)
-    hs_warn("%s is incomplete: the spy could not extend it (disk full?), later events are missing",
-            path);
+  if (hs_trace_open(&w->tr, m) < 0) return -1;
   w->buf = hs_xmalloc(HST_PACK_MAX);
   return 0;
 }

@@ -20,9 +20,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "analyze/report.h"
+#include "analyze/zout.h"
 #include "common/hash.h"
 #include "common/hashmap.h"
 #include "common/util.h"
@@ -170,37 +170,6 @@ static uint64_t nostack_loc(struct pprof *pp) {
   return id;
 }
 
-static int gzip_out(FILE *out, const struct pb *b, char *err, size_t errlen) {
-  z_stream z;
-  memset(&z, 0, sizeof z);
-  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    snprintf(err, errlen, "cannot start gzip compression");
-    return -1;
-  }
-  uint8_t chunk[65536];
-  z.next_in = b->p;
-  z.avail_in = (uInt)b->len;
-  int rc;
-  do {
-    z.next_out = chunk;
-    z.avail_out = sizeof chunk;
-    rc = deflate(&z, Z_FINISH);
-    size_t have = sizeof chunk - z.avail_out;   /* deflate wrote chunk[0, have) */
-    // cppcheck-suppress uninitvar
-    if (have && fwrite(chunk, 1, have, out) != have) {
-      deflateEnd(&z);
-      snprintf(err, errlen, "writing the pprof profile failed");
-      return -1;
-    }
-  } while (rc == Z_OK || rc == Z_BUF_ERROR);
-  deflateEnd(&z);
-  if (rc != Z_STREAM_END) {
-    snprintf(err, errlen, "gzip compression failed (%d)", rc);
-    return -1;
-  }
-  return 0;
-}
-
 int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
   const struct hsp_header *h = m->prof.hdr;
   struct pprof pp = { .m = m };
@@ -276,7 +245,7 @@ int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
   pb_u64(&prof, 13, (uint64_t)comment_id);
   pb_u64(&prof, 14, (uint64_t)deflt);
 
-  int rc = gzip_out(out, &prof, err, errlen);
+  int rc = hs_zout_all(out, HS_Z_GZIP, prof.p, prof.len, err, errlen);
   for (size_t i = 0; i < pp.str.n; i++) free(pp.str.s[i]);
   free(pp.str.s);
   hs_map_free(&pp.str.ids);

@@ -17,7 +17,7 @@
 
 static const char report_usage[] =
     "usage: heapspy report [--leaks | --peak | --hotspots | --temporary | --timeline]\n"
-    "                      [--format text|json|pprof|collapsed|html|sarif|chrome-trace]\n"
+    "         [--format text|json|pprof|collapsed|html|sarif|chrome-trace|heaptrack|massif]\n"
     "                      [--srcroot DIR] [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
     "                      [--suppressions FILE] [--gen-suppressions]\n"
@@ -46,6 +46,9 @@ static const char report_usage[] =
     "  --format chrome-trace  Trace Event Format JSON for Perfetto, chrome://tracing and\n"
     "                      speedscope: heap/RSS counters, checkpoints, --trace's events\n"
     "  --srcroot DIR       (sarif) source paths are written relative to DIR (default: .)\n"
+    "  --format heaptrack  heaptrack's data file (heaptrack_print, heaptrack_gui): every\n"
+    "                      event with --trace, else a summary; -o F.zst or F.gz compresses\n"
+    "  --format massif     valgrind massif's out file (ms_print, massif-visualizer)\n"
     "  -o, --output FILE   write the report to FILE (mode 0600; never through a symlink,\n"
     "                      a FIFO or a file of another user)\n"
     "  --file-mode MODE    mode of the -o file, octal (default 0600)\n"
@@ -154,14 +157,16 @@ int cmd_report(int argc, char **argv) {
     default: hs_option_error("report", argv, "o:h", opts, report_usage);
     }
   }
-  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML, F_SARIF, F_CHROME_TRACE };
+  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML, F_SARIF, F_CHROME_TRACE, F_HEAPTRACK,
+         F_MASSIF };
   static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", "sarif",
-                                         "chrome-trace", NULL };
+                                         "chrome-trace", "heaptrack", "massif", NULL };
   int fmt = 0;
   while (formats[fmt] && strcmp(format, formats[fmt])) fmt++;
   if (!formats[fmt]) {
     fprintf(stderr, "heapspy: report: unsupported format '%s' "
-                    "(supported: text, json, pprof, collapsed, html, sarif, chrome-trace)\n", format);
+                    "(supported: text, json, pprof, collapsed, html, sarif, chrome-trace, "
+                    "heaptrack, massif)\n", format);
     return HS_EXIT_USAGE;
   }
   int hotspots = view == V_HOTSPOTS;
@@ -190,7 +195,7 @@ int cmd_report(int argc, char **argv) {
             views[view].opt);
     return HS_EXIT_USAGE;
   }
-  if (hotspots && (fmt == F_PPROF || fmt == F_HTML)) {
+  if (hotspots && (fmt == F_PPROF || fmt == F_HTML || fmt == F_HEAPTRACK || fmt == F_MASSIF)) {
     fprintf(stderr, "heapspy: report: --format %s always holds both allocated and in-use "
                     "figures: drop --hotspots\n", format);
     return HS_EXIT_USAGE;
@@ -245,6 +250,14 @@ int cmd_report(int argc, char **argv) {
       if (out != stdout) fclose(out);
       hs_model_free(&m);
       return hs_error("%s", err), 1;
+    }
+  } else if (fmt == F_HEAPTRACK || fmt == F_MASSIF) {
+    int rc = fmt == F_MASSIF ? hs_report_massif(out, &m)
+                             : hs_report_heaptrack(out, &m, hs_zcodec_of(outpath), err, sizeof err);
+    if (rc < 0) {
+      if (out != stdout) fclose(out);
+      hs_model_free(&m);
+      return fmt == F_MASSIF ? 1 : (hs_error("%s", err), 1);
     }
   } else if (fmt == F_COLLAPSED) hs_report_collapsed(out, &m, hotspots);
   else if (fmt == F_HTML) hs_report_html(out, &m);
