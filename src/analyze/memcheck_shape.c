@@ -84,8 +84,8 @@ static void bad_access(const struct hsp_error *e, struct hs_mc_error *x) {
   x->aux_stack = freed ? e->related_stack : e->alloc_stack;
   x->block_stack = freed ? e->alloc_stack : 0;
   if (!e->signal)
-    x->note = "heapspy --check found this write when it checked the block, at the stack "
-              "above; --guard stops at the writing instruction";
+    x->note = "heapspy found this write when it checked the block, at the stack above, "
+              "not where it happened; --guard stops at the writing instruction";
 }
 
 int hs_mc_error_of(const struct hsp_error *e, struct hs_mc_error *x) {
@@ -162,5 +162,13 @@ size_t hs_mc_nerrors(const struct hs_model *m) {
   struct hs_mc_error x;
   for (size_t i = 0; i < m->nerrors; i++)
     n += !m->errors[i].suppressed && hs_mc_error_of(m->errors[i].e, &x);
+  return n;
+}
+
+uint64_t hs_mc_frees(const struct hs_model *m) {
+  uint64_t n = m->total.frees;
+  for (size_t i = 0; i < m->nerrors; i++)
+    if (m->errors[i].e->kind == HSP_ERR_DOUBLE_FREE || m->errors[i].e->kind == HSP_ERR_INVALID_FREE)
+      n += m->errors[i].e->count;
   return n;
 }

@@ -54,4 +54,8 @@ const char *hs_mc_leak_kind(unsigned kind);
  * the unique ids of loss records that follow them. */
 size_t hs_mc_nerrors(const struct hs_model *m);
 
+/* memcheck's "frees" of the HEAP SUMMARY: every free call, the bad ones
+ * (double, invalid) too. */
+uint64_t hs_mc_frees(const struct hs_model *m);
+
 #endif

@@ -104,7 +104,7 @@ void hs_report_memcheck(FILE *out, struct hs_model *m, const struct hs_report_op
     fprintf(out, "==%d==     in use at exit: %s bytes in %s blocks\n", pid,
             hs_commas(m->total.in_use_bytes, b1), hs_commas(m->total.in_use_blocks, b2));
     fprintf(out, "==%d==   total heap usage: %s allocs, %s frees, %s bytes allocated\n==%d== \n", pid,
-            hs_commas(m->total.allocs, b1), hs_commas(m->total.frees, b2),
+            hs_commas(m->total.allocs, b1), hs_commas(hs_mc_frees(m), b2),
             hs_commas(m->total.bytes_allocated, b3), pid);
   }
   if (!m->total.in_use_blocks) {
