@@ -147,30 +147,23 @@ static void status(FILE *out, const char *state, uint64_t ms) {
           (unsigned long long)(ms % 1000));
 }
 
-/* <suppcounts>: each suppression that matched, with how many errors and
- * loss records it took. */
+/* <suppcounts>: each suppression entry that matched (two entries may
+ * share a name), with how many errors and loss records it took. */
 static void suppcounts(FILE *out, const struct hs_model *m) {
-  const char **names = hs_xcalloc(m->nerrors + m->ngroups + 1, sizeof *names);
-  uint64_t *counts = hs_xcalloc(m->nerrors + m->ngroups + 1, sizeof *counts);
-  size_t n = 0;
-  for (size_t i = 0; i < m->nerrors + m->ngroups; i++) {
-    const char *s = i < m->nerrors ? m->errors[i].suppressed : m->groups[i - m->nerrors].suppressed;
-    uint64_t c = i < m->nerrors ? m->errors[i].e->count : 1;
-    if (!s) continue;
-    size_t k = 0;
-    while (k < n && strcmp(names[k], s)) k++;
-    if (k == n) names[n++] = s;
-    counts[k] += c;
-  }
   fputs("<suppcounts>\n", out);
-  for (size_t k = 0; k < n; k++) {
-    fprintf(out, "  <pair>\n    <count>%llu</count>\n", (unsigned long long)counts[k]);
-    elem(out, "    ", "name", names[k]);
+  for (uint32_t id = 1; id <= m->supp_entries; id++) {
+    const char *name = NULL;
+    uint64_t count = 0;
+    for (size_t i = 0; i < m->nerrors; i++)
+      if (m->errors[i].supp_entry == id) name = m->errors[i].suppressed, count += m->errors[i].e->count;
+    for (size_t i = 0; i < m->ngroups; i++)
+      if (m->groups[i].supp_entry == id) name = m->groups[i].suppressed, count++;
+    if (!name) continue;
+    fprintf(out, "  <pair>\n    <count>%llu</count>\n", (unsigned long long)count);
+    elem(out, "    ", "name", name);
     fputs("  </pair>\n", out);
   }
   fputs("</suppcounts>\n\n", out);
-  free(names);
-  free(counts);
 }
 
 void hs_report_xml(FILE *out, struct hs_model *m, const struct hs_report_opts *o,

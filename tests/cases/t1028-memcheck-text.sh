@@ -10,12 +10,12 @@
 # vgpreload_memcheck...)"). heapspy valgrind turns --check on: memcheck
 # finds bad frees without being asked.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 16
+plan 17
 
 H="$HEAPSPY"
 N="$TOP/tests/lib/memcheck_norm.py"
 if ! command -v valgrind >/dev/null; then
-  for i in $(seq 16); do skip "memcheck's text against valgrind's" "valgrind not installed"; done
+  for i in $(seq 17); do skip "memcheck's text against valgrind's" "valgrind not installed"; done
   done_testing
 fi
 
@@ -54,9 +54,12 @@ done
 # the rest agrees. --guard faults at the write itself: the same lines.
 valgrind "$C" overflow1 >/dev/null 2>v.ov
 "$H" valgrind "$C" overflow1 >/dev/null 2>h.ov
-is "$(python3 "$N" h.ov --first-error | grep -v 'fr .*overflow1 (\|^ (heapspy found')" \
-   "$(python3 "$N" v.ov --first-error | grep -v 'fr .*overflow1 (')" \
+is "$(python3 "$N" h.ov --first-error | sed 2d | grep -v '^ (heapspy found')" \
+   "$(python3 "$N" v.ov --first-error | sed 2d)" \
    "overflow under --check: headline, 'Address ... is 0 bytes after a block of size 24 alloc'd', allocation stack as valgrind's"
+is "$(python3 "$N" h.ov --first-error | sed -n 2p):$(python3 "$N" v.ov --first-error | sed -n 2p)" \
+   "   fr 0x?: overflow1 (check_heap.c:30):   fr 0x?: overflow1 (check_heap.c:29)" \
+   "... its first frame: the free (heapspy --check), the write (valgrind)"
 valgrind "$C" uaf-read >/dev/null 2>v.uaf
 "$H" valgrind --guard "$C" uaf-read >/dev/null 2>h.uaf
 is "$(python3 "$N" h.uaf --first-error)" "$(python3 "$N" v.uaf --first-error)" \
