@@ -31,10 +31,13 @@ DEMO=""
 #       dpkg-dev/debhelper/lintian and build-essential, which
 #       dpkg-buildpackage checks for (the Debian package built, unpacked and
 #       checked: tests/cases/t1610; no fakeroot, debian/rules needs no root),
-#       cppcheck and clang-tools-14 (scan-build) for make check-static
+#       cppcheck and clang-tools-14 (scan-build) for make check-static,
+#       cmake/meson/ninja-build (valgrind's clients: ctest -T memcheck and
+#       meson test --wrap run heapspy in t1031)
 TEST="valgrind heaptrack zstd sqlite3 python3 perl g++ clang libclang-rt-14-dev llvm
       golang-go debuginfod strace chromium file binutils util-linux time gdb libc6-dbg
-      dpkg-dev debhelper lintian build-essential cppcheck clang-tools-14"
+      dpkg-dev debhelper lintian build-essential cppcheck clang-tools-14
+      cmake meson ninja-build"
 # bench: the peers above and bc (bench/locks.sh ratios)
 BENCH="bc"
 
