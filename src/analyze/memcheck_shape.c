@@ -21,7 +21,8 @@ const char *hs_mc_obj(const struct hs_model *m, const struct hs_frame *f) {
   size_t n = strlen(f->module);
   for (size_t i = 0; i < m->nmods; i++) {
     const char *p = m->mods[i].path;
-    size_t k = p ? strlen(p) : 0;
+    if (!p) continue;
+    size_t k = strlen(p);
     if (k >= n && !strcmp(p + k - n, f->module) && (k == n || p[k - n - 1] == '/')) return p;
   }
   return f->module;

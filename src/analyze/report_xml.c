@@ -15,30 +15,16 @@
 
 #include "analyze/memcheck_shape.h"
 #include "analyze/suppress.h"
+#include "common/markup.h"
 #include "common/util.h"
 #include "common/version.h"
 
 #define MAX_FRAMES 256
 
-static void esc(FILE *out, const char *s) {
-  for (; s && *s; s++) {
-    switch (*s) {
-    case '<': fputs("&lt;", out); break;
-    case '>': fputs("&gt;", out); break;
-    case '&': fputs("&amp;", out); break;
-    case '"': fputs("&quot;", out); break;
-    case '\'': fputs("&apos;", out); break;
-    default:
-      /* XML 1.0 has no way to write the other control characters */
-      fputc((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' ? ' ' : *s, out);
-    }
-  }
-}
-
 /* <tag>text</tag> on a line of its own, indented. */
 static void elem(FILE *out, const char *indent, const char *tag, const char *text) {
   fprintf(out, "%s<%s>", indent, tag);
-  esc(out, text);
+  hs_markup_text(out, text);
   fprintf(out, "</%s>\n", tag);
 }
 
@@ -60,7 +46,7 @@ static void stack(FILE *out, struct hs_model *m, uint32_t id, size_t max) {
         fputs("      <dir>", out);
         for (const char *c = f[i].file; c < slash; c++) {
           char one[2] = { *c, 0 };
-          esc(out, one);
+          hs_markup_text(out, one);
         }
         fputs("</dir>\n", out);
       }
@@ -92,7 +78,7 @@ static void suppression(FILE *out, struct hs_model *m, const struct hs_group *g,
     else if (!strncmp(line, "fun:", 4) || !strncmp(line, "obj:", 4)) {
       char tag[4] = { line[0], line[1], line[2], 0 };
       fprintf(out, "    <sframe> <%s>", tag);
-      esc(out, line + 4);
+      hs_markup_text(out, line + 4);
       fprintf(out, "</%s> </sframe>\n", tag);
     }
     if (next) next[-1] = '\n';
