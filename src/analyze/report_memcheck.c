@@ -7,6 +7,7 @@
  * heapspy's. Wording and order come from memcheck_shape.c; this file only
  * writes lines, and never invents a figure the model does not hold.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,11 @@ void hs_report_memcheck(FILE *out, struct hs_model *m, const struct hs_report_op
     fprintf(out, "==%d== Command: %s\n==%d== \n", pid, h->cmdline[0] ? h->cmdline : h->program, pid);
   }
   for (size_t i = 0; i < m->nerrors; i++) one_error(out, pid, m, &m->errors[i], o, &gen);
+  if (h->exit_signal && !o->quiet) {
+    const char *name = sigabbrev_np(h->exit_signal);
+    fprintf(out, "==%d== Process terminating with default action of signal %d (SIG%s)\n", pid,
+            h->exit_signal, name ? name : "?");
+  }
   if (!o->quiet) {
     fprintf(out, "==%d== \n==%d== HEAP SUMMARY:\n", pid, pid);
     fprintf(out, "==%d==     in use at exit: %s bytes in %s blocks\n", pid,

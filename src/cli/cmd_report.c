@@ -16,7 +16,7 @@
 
 static const char report_usage[] =
     "usage: heapspy report [--leaks | --peak | --hotspots | --temporary | --timeline]\n"
-    "                      [--format text|json|pprof|collapsed|html] [--debuginfo-path DIR]\n"
+    "                      [--format text|json|pprof|collapsed|html|memcheck] [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
     "                      [--suppressions FILE] [--gen-suppressions]\n"
     "                      [--diff CHECKPOINT_A CHECKPOINT_B]\n"
@@ -39,6 +39,7 @@ static const char report_usage[] =
     "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
     "  --format collapsed  folded stacks for flame graph tools\n"
     "  --format html       one self-contained page: timeline, leaks, flame graph\n"
+    "  --format memcheck   the leaks and errors as valgrind's memcheck prints them\n"
     "  -o, --output FILE   write the report to FILE (mode 0600; never through a symlink,\n"
     "                      a FIFO or a file of another user)\n"
     "  --file-mode MODE    mode of the -o file, octal (default 0600)\n"
@@ -144,13 +145,13 @@ int cmd_report(int argc, char **argv) {
     default: hs_option_error("report", argv, "o:h", opts, report_usage);
     }
   }
-  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML };
-  static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", NULL };
+  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML, F_MEMCHECK };
+  static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", "memcheck", NULL };
   int fmt = 0;
   while (formats[fmt] && strcmp(format, formats[fmt])) fmt++;
   if (!formats[fmt]) {
     fprintf(stderr, "heapspy: report: unsupported format '%s' "
-                    "(supported: text, json, pprof, collapsed, html)\n", format);
+                    "(supported: text, json, pprof, collapsed, html, memcheck)\n", format);
     return HS_EXIT_USAGE;
   }
   int hotspots = view == V_HOTSPOTS;
@@ -167,6 +168,11 @@ int cmd_report(int argc, char **argv) {
   if (between_from && (!between_to || optind >= argc)) {
     fprintf(stderr, "heapspy: report: --between needs two times, then the PROFILE\n%s",
             report_usage);
+    return HS_EXIT_USAGE;
+  }
+  if (fmt == F_MEMCHECK && view != V_LEAKS) {
+    fprintf(stderr, "heapspy: report: --format memcheck shows the leaks and errors: drop %s\n",
+            views[view].opt);
     return HS_EXIT_USAGE;
   }
   if (hotspots && (fmt == F_PPROF || fmt == F_HTML)) {
@@ -227,6 +233,7 @@ int cmd_report(int argc, char **argv) {
     }
   } else if (fmt == F_COLLAPSED) hs_report_collapsed(out, &m, hotspots);
   else if (fmt == F_HTML) hs_report_html(out, &m);
+  else if (fmt == F_MEMCHECK) hs_report_memcheck(out, &m, &ro);
   else (fmt == F_JSON ? views[view].json : views[view].text)(out, &m, &ro);
   int bad = ferror(out);                /* before the close: the FILE is gone after it */
   if (out != stdout) bad |= fclose(out);

@@ -10,12 +10,12 @@
 # vgpreload_memcheck...)"). heapspy valgrind turns --check on: memcheck
 # finds bad frees without being asked.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 17
+plan 18
 
 H="$HEAPSPY"
 N="$TOP/tests/lib/memcheck_norm.py"
 if ! command -v valgrind >/dev/null; then
-  for i in $(seq 17); do skip "memcheck's text against valgrind's" "valgrind not installed"; done
+  for i in $(seq 18); do skip "memcheck's text against valgrind's" "valgrind not installed"; done
   done_testing
 fi
 
@@ -48,6 +48,10 @@ same invalid-interior --leak-check=full -- "$C" invalid-interior
 for m in new-free array-delete malloc-delete new-delete-array; do
   same "cxx-$m" --leak-check=full -- "$X" "$m"
 done
+
+"$H" valgrind --leak-check=full -o l.hsp "$L" leak >/dev/null 2>l.log
+"$H" report --format memcheck l.hsp >l.rep
+is "$(diff l.log l.rep && echo same)" same "report --format memcheck PROFILE: the run's report again"
 
 # A write past a block: --check finds it when the block is freed, so the
 # first frame is the free's line (valgrind: the write's, one line up);
