@@ -33,7 +33,7 @@ check "heapspy run --fo<TAB>: --format and --follow-children" eval 'has "$got" -
 is "$got" "--follow-children --format" "  ... and nothing else"
 is "$(comp run --run-libc)" "--run-libc-freeres=" "an option with glued values is offered with its '='"
 is "$(comp run --run-libc-freeres = '')" "no yes" "--run-libc-freeres=<TAB>: yes no"
-is "$(comp report --format '')" "collapsed html json pprof text" "report --format <TAB>: the formats of report --help"
+is "$(comp report --format '')" "collapsed html json memcheck pprof text" "report --format <TAB>: the formats of report --help"
 
 got=$(comp threads '')
 check "heapspy threads <TAB>: includes this shell's PID ($$)" has "$got" "$$"
