@@ -44,7 +44,7 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(SPY_PKGS) $(CLI_PKGS))
 SPY_LIB := $(BUILD)/lib/heapspy/libheapspy.so
 CLI := $(BUILD)/bin/heapspy
 
-all: $(CLI) $(SPY_LIB) $(BUILD)/include/heapspy.h
+all: $(CLI) $(CLI)-valgrind $(SPY_LIB) $(BUILD)/include/heapspy.h
 
 # Packages are installed only by the README's commands, never by a plain
 # `make`: `make demo`, `make test` and `make bench` first run
@@ -89,6 +89,11 @@ $(CLI): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
+# heapspy-valgrind: `heapspy valgrind` under a name memcheck's clients
+# recognise (CTest's MEMORYCHECK_COMMAND needs "valgrind" in it)
+$(CLI)-valgrind: $(CLI)
+	ln -sf heapspy $@
+
 $(BUILD)/include/heapspy.h: include/heapspy.h
 	@mkdir -p $(dir $@)
 	cp $< $@
@@ -105,9 +110,11 @@ install: all
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/heapspy
+	ln -sf heapspy $(DESTDIR)$(PREFIX)/bin/heapspy-valgrind
 	install -m 644 $(SPY_LIB) $(DESTDIR)$(LIBDIR)/heapspy/libheapspy.so
 	install -m 644 include/heapspy.h $(DESTDIR)$(PREFIX)/include/heapspy.h
 	install -m 644 doc/heapspy.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapspy.1
+	ln -sf heapspy.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapspy-valgrind.1
 	install -m 644 doc/heapspy.bash-completion $(DESTDIR)$(BASHCOMPDIR)/heapspy
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	  doc/heapspy.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/heapspy.pc

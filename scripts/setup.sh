@@ -35,10 +35,12 @@ DEMO=""
 #       python3-jsonschema (validates --format sarif against SARIF's schema),
 #       nodejs and npm (tests install npm packages into build/npm: the SARIF
 #       schema's package, speedscope's importer; tests/lib/npm-peer.sh)
+#       cmake/meson/ninja-build (valgrind's clients: ctest -T memcheck and
+#       meson test --wrap run heapspy in t1031)
 TEST="valgrind heaptrack zstd sqlite3 python3 perl g++ clang libclang-rt-14-dev llvm
       golang-go debuginfod strace chromium file binutils util-linux time gdb libc6-dbg
       dpkg-dev debhelper lintian build-essential cppcheck clang-tools-14
-      python3-jsonschema nodejs npm"
+      python3-jsonschema nodejs npm cmake meson ninja-build"
 # bench: the peers above and bc (bench/locks.sh ratios)
 BENCH="bc"
 

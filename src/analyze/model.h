@@ -21,12 +21,14 @@ struct hs_group {
   unsigned kind;                     /* HSP_LEAK_* */
   const struct hs_frame *culprit;    /* first frame of the user's code */
   const char *suppressed;            /* the suppression that matched, or NULL */
+  uint32_t supp_entry;               /* ... which entry (names repeat): see supp_entries */
 };
 
 /* An error found during the run, in order of detection. */
 struct hs_error {
   const struct hsp_error *e;
   const char *suppressed;            /* the suppression that matched, or NULL */
+  uint32_t supp_entry;               /* ... which entry (names repeat): see supp_entries */
 };
 
 /* Bytes and blocks held, keyed by a name (module or function). */
@@ -58,6 +60,7 @@ struct hs_model {
   uint64_t suppressed_bytes, suppressed_blocks;  /* moved out of kinds[] */
   struct hs_error *errors;           /* every recorded error, suppressed ones too */
   size_t nerrors, errors_suppressed;
+  uint32_t supp_entries;             /* suppression entries applied; entry ids 1..this */
 };
 
 /* SPEC's name of a leak kind ("definitely_lost"...), and a phrase. */

@@ -20,6 +20,7 @@ struct hs_report_opts {
   unsigned show_kinds;    /* HSP_LEAK_* bits listed, with HS_KINDS_GIVEN; 0: the lost kinds */
   unsigned error_kinds;   /* leak kinds counted as errors, with HS_KINDS_GIVEN; 0: definite,possible */
   int mangled;            /* --demangle=no: linkage names */
+  int quiet;              /* memcheck shape, valgrind's -q: errors and loss records only */
 };
 
 /* valgrind's closing line, always: "ERROR SUMMARY: N errors from M
@@ -27,6 +28,10 @@ struct hs_report_opts {
  * leak_check full each listed loss record of an error kind, as memcheck
  * counts them. */
 void hs_report_error_summary(FILE *out, const struct hs_model *m, const struct hs_report_opts *o);
+/* The figures of that line. */
+struct hs_error_counts { uint64_t errors, contexts, suppressed, suppressed_contexts; };
+void hs_report_error_counts(const struct hs_model *m, const struct hs_report_opts *o,
+                            struct hs_error_counts *c);
 /* The leak kinds o lists, and those it counts as errors. */
 unsigned hs_report_show_kinds(const struct hs_report_opts *o);
 unsigned hs_report_error_kinds(const struct hs_report_opts *o);
@@ -80,6 +85,25 @@ int hs_report_massif(FILE *out, struct hs_model *m);
 
 /* --format html: one self-contained page. */
 void hs_report_html(FILE *out, struct hs_model *m);
+
+/* report_memcheck.c: the report as valgrind's memcheck prints it
+ * ("==PID==" lines: errors, HEAP SUMMARY, loss records in memcheck's
+ * order, LEAK SUMMARY, ERROR SUMMARY), for `heapspy valgrind` and
+ * --format memcheck. */
+void hs_report_memcheck(FILE *out, struct hs_model *m, const struct hs_report_opts *o);
+
+/* report_xml.c: valgrind's XML output protocol 4 (--xml=yes). The run's
+ * facts the profile does not hold: heapspy's own command line (vargv),
+ * the program's (argv). */
+struct hs_xml_run {
+  const char *tool;       /* heapspy's path */
+  char **vargv;           /* its options, nvargv of them */
+  int nvargv;
+  char **argv;            /* the program's, NULL-terminated, argv[0] as run */
+  const char *exe;        /* the program's resolved path */
+};
+void hs_report_xml(FILE *out, struct hs_model *m, const struct hs_report_opts *o,
+                   const struct hs_xml_run *run);
 
 /* JSON pieces shared by the JSON renderers. */
 void hs_json_frames(FILE *out, struct hs_model *m, uint32_t stack); /* [frame...] */

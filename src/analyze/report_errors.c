@@ -132,13 +132,13 @@ unsigned hs_report_error_kinds(const struct hs_report_opts *o) {
   return (1u << HSP_LEAK_DEFINITE) | (1u << HSP_LEAK_POSSIBLE);
 }
 
-void hs_report_error_summary(FILE *out, const struct hs_model *m, const struct hs_report_opts *o) {
-  uint64_t errors = 0, supp = 0;
-  size_t contexts = 0, supp_contexts = 0;
+void hs_report_error_counts(const struct hs_model *m, const struct hs_report_opts *o,
+                            struct hs_error_counts *c) {
+  *c = (struct hs_error_counts){ 0 };
   for (size_t i = 0; i < m->nerrors; i++) {
     const struct hs_error *x = &m->errors[i];
-    if (x->suppressed) supp += x->e->count, supp_contexts++;
-    else errors += x->e->count, contexts++;
+    if (x->suppressed) c->suppressed += x->e->count, c->suppressed_contexts++;
+    else c->errors += x->e->count, c->contexts++;
   }
   /* memcheck: each loss record of an error kind is one error, in a full
    * leak check only */
@@ -146,11 +146,17 @@ void hs_report_error_summary(FILE *out, const struct hs_model *m, const struct h
   for (size_t i = 0; o->leak_check == 0 && m->scanned && i < m->ngroups; i++) {
     const struct hs_group *g = &m->groups[i];
     if (g->kind > HSP_LEAK_REACHABLE || !(kinds & (1u << g->kind))) continue;
-    if (g->suppressed) supp++, supp_contexts++;
-    else errors++, contexts++;
+    if (g->suppressed) c->suppressed++, c->suppressed_contexts++;
+    else c->errors++, c->contexts++;
   }
-  fprintf(out, "ERROR SUMMARY: %llu errors from %zu contexts (suppressed: %llu from %zu)\n",
-          (unsigned long long)errors, contexts, (unsigned long long)supp, supp_contexts);
+}
+
+void hs_report_error_summary(FILE *out, const struct hs_model *m, const struct hs_report_opts *o) {
+  struct hs_error_counts c;
+  hs_report_error_counts(m, o, &c);
+  fprintf(out, "ERROR SUMMARY: %llu errors from %llu contexts (suppressed: %llu from %llu)\n",
+          (unsigned long long)c.errors, (unsigned long long)c.contexts,
+          (unsigned long long)c.suppressed, (unsigned long long)c.suppressed_contexts);
 }
 
 /* ---- JSON: errors[], heap errors and lock misuse alike -------------- */

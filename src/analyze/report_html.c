@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "analyze/report.h"
+#include "common/markup.h"
 #include "common/util.h"
 
 #define MAX_FRAMES 512
@@ -20,21 +21,6 @@
 #define MAX_NODES 200000      /* flame graph tree */
 #define FLAME_W 1200
 #define ROW_H 17
-
-/* Write s with &, <, >, " and ' escaped; control characters dropped. */
-static void esc(FILE *out, const char *s) {
-  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-    switch (*p) {
-    case '&': fputs("&amp;", out); break;
-    case '<': fputs("&lt;", out); break;
-    case '>': fputs("&gt;", out); break;
-    case '"': fputs("&quot;", out); break;
-    case '\'': fputs("&#39;", out); break;
-    default:
-      if (*p >= 0x20 && *p != 0x7f) fputc(*p, out);
-    }
-  }
-}
 
 static double dmax(double a, double b) { return a > b ? a : b; }
 static const char *frame_name(const struct hs_frame *f, char *tmp, size_t len) {
@@ -78,7 +64,7 @@ static void chart(FILE *out, const struct hsp_tick *t, size_t n,
     for (int k = 0; k < ns; k++) ymax = dmax(ymax, tick_value(&t[i], s[k].which));
   char b[32];
   fprintf(out, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", W, H);
-  esc(out, label);
+  hs_markup_text(out, label);
   fputs("\">\n", out);
   for (int g = 0; g <= 4; g++) {
     double y = T + (H - T - B) * (1 - g / 4.0);
@@ -101,7 +87,7 @@ static void chart(FILE *out, const struct hsp_tick *t, size_t n,
       fprintf(out, "%s%.1f,%.1f", i ? " " : "", x, y);
     }
     fputs("\"><title>", out);
-    esc(out, s[k].name);
+    hs_markup_text(out, s[k].name);
     fputs("</title></polyline>\n", out);
   }
   fputs("</svg>\n<div class=\"legend\">", out);
@@ -132,17 +118,17 @@ static void timeline(FILE *out, struct hs_model *m) {
   fputs("<p class=\"verdict\">", out);
   if (hs_timeline_verdict(m, line, sizeof line)) {
     line[0] = (char)(line[0] - 'a' + 'A');     /* a sentence of its own here */
-    esc(out, line);
+    hs_markup_text(out, line);
     fputc('.', out);
   }
   if (hs_timeline_outside(m, line, sizeof line)) {
     fputc(' ', out);
-    esc(out, line);
+    hs_markup_text(out, line);
     fputc('.', out);
   }
   if (hs_timeline_own(m, line, sizeof line)) {
     fputs(" H", out);                  /* "heapspy's", a sentence of its own */
-    esc(out, line + 1);
+    hs_markup_text(out, line + 1);
     fputc('.', out);
   }
   if (m->ngroups && m->total.in_use_bytes) {
@@ -150,11 +136,11 @@ static void timeline(FILE *out, struct hs_model *m) {
     char tmp[64];
     fprintf(out, " %.0f%% of the memory in use at exit comes from one stack: <code>",
             100.0 * (double)m->groups[0].bytes / (double)m->total.in_use_bytes);
-    esc(out, f ? frame_name(f, tmp, sizeof tmp) : "(unknown)");
+    hs_markup_text(out, f ? frame_name(f, tmp, sizeof tmp) : "(unknown)");
     fputs("</code>", out);
     if (f && f->file) {
       fputs(" at ", out);
-      esc(out, f->file);
+      hs_markup_text(out, f->file);
       fprintf(out, ":%d", f->line);
     }
     fputc('.', out);
@@ -177,16 +163,16 @@ static void leaks(FILE *out, struct hs_model *m) {
     fprintf(out, "<tr%s><td class=\"k\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>",
             hs_kind_lost(g->kind) ? " class=\"lost\"" : "", hs_kind_name(g->kind),
             hs_commas(g->bytes, b1), hs_commas(g->blocks, b2));
-    esc(out, hs_family_name(m, g->family));
+    hs_markup_text(out, hs_family_name(m, g->family));
     fputs("</td><td><code>", out);
-    esc(out, f ? frame_name(f, tmp, sizeof tmp) : "(unknown)");
+    hs_markup_text(out, f ? frame_name(f, tmp, sizeof tmp) : "(unknown)");
     fputs("</code></td><td><code>", out);
     if (f && f->file) {
-      esc(out, f->file);
+      hs_markup_text(out, f->file);
       fprintf(out, ":%d", f->line);
     }
     fputs("</code></td><td>", out);
-    esc(out, f && f->module ? f->module : "");
+    hs_markup_text(out, f && f->module ? f->module : "");
     fprintf(out, "</td><td class=\"n\">%u ms</td></tr>\n", g->first_ms);
   }
   fputs("</tbody></table></div>\n", out);
@@ -235,20 +221,20 @@ static void emit(FILE *out, const struct tree *t, int id, int depth, double x, u
   int y = (t->depth - depth) * ROW_H;
   double px = x * FLAME_W, pw = w * FLAME_W;
   fprintf(out, "<g data-x=\"%.6f\" data-w=\"%.6f\" data-n=\"", x, w);
-  esc(out, nd->name);
+  hs_markup_text(out, nd->name);
   fputs("\"><title>", out);
-  esc(out, nd->name);
+  hs_markup_text(out, nd->name);
   fprintf(out, " (%s, %.1f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
                "fill=\"rgb(%u,%u,%u)\"/><text x=\"%.1f\" y=\"%d\">",
           hs_human_bytes((double)nd->value, b), 100.0 * w, px, y, pw, ROW_H - 1,
           205 + c % 50, (c >> 8) % 180 + 40, (c >> 16) % 55, px + 3, y + 12);
   size_t fit = pw > 20 ? (size_t)((pw - 6) / 7) : 0, len = strlen(nd->name);
   if (fit >= 3) {
-    if (len <= fit) esc(out, nd->name);
+    if (len <= fit) hs_markup_text(out, nd->name);
     else {
       char *cut = hs_xstrdup(nd->name);
       cut[fit - 2] = 0;   /* may split a UTF-8 sequence: the browser copes */
-      esc(out, cut);
+      hs_markup_text(out, cut);
       fputs("..", out);
       free(cut);
     }
@@ -328,12 +314,12 @@ void hs_report_html(FILE *out, struct hs_model *m) {
   hs_model_exit_phrase(m, phrase, sizeof phrase);
   fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width\">\n<title>heapspy: ", out);
-  esc(out, prog);
+  hs_markup_text(out, prog);
   fprintf(out, "</title>\n<style>%s</style>\n</head><body>\n<h1>heapspy report</h1>\n"
                "<p class=\"meta\"><code>", style);
-  esc(out, prog);
+  hs_markup_text(out, prog);
   fprintf(out, "</code> (pid %d) ", h->pid);
-  esc(out, phrase);
+  hs_markup_text(out, phrase);
   fprintf(out, " after %.3f s.</p>\n", h->duration_ms / 1000.0);
   if (m->prof.incomplete)
     fputs("<p class=\"verdict\">The profile is incomplete: the disk filled up during the run; "
@@ -358,6 +344,6 @@ void hs_report_html(FILE *out, struct hs_model *m) {
   leaks(out, m);
   flame(out, m);
   fputs("<p class=\"meta\">Written by heapspy report --format html; profile <code>", out);
-  esc(out, m->prof.path);
+  hs_markup_text(out, m->prof.path);
   fputs("</code>.</p>\n</body></html>\n", out);
 }

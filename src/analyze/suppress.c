@@ -426,8 +426,10 @@ void hs_suppressions_apply(struct hs_suppressions *s, struct hs_model *m) {
     struct hs_group *g = &m->groups[i];
     if (g->kind == HSP_LEAK_UNCLASSIFIED || g->suppressed) continue;
     for (size_t k = 0; k < s->n && !g->suppressed; k++)
-      if (supp_matches(m, &s->v[k], g))
+      if (supp_matches(m, &s->v[k], g)) {
         g->suppressed = hs_xstrdup(s->v[k].name);  /* outlives the file's entries */
+        g->supp_entry = m->supp_entries + (uint32_t)k + 1;
+      }
     if (g->suppressed) {
       /* the group's bytes are part of its kind's total */
       HS_ASSERT(g->kind <= HSP_LEAK_REACHABLE && m->kinds[g->kind].bytes >= g->bytes &&
@@ -443,9 +445,11 @@ void hs_suppressions_apply(struct hs_suppressions *s, struct hs_model *m) {
     for (size_t k = 0; k < s->n && !e->suppressed; k++)
       if (supp_matches_error(m, &s->v[k], e->e)) {
         e->suppressed = hs_xstrdup(s->v[k].name);
+        e->supp_entry = m->supp_entries + (uint32_t)k + 1;
         m->errors_suppressed++;
       }
   }
+  if (s) m->supp_entries += (uint32_t)s->n;
 }
 
 /* The frames of an entry, and its closing brace. */

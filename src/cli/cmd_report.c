@@ -17,7 +17,7 @@
 
 static const char report_usage[] =
     "usage: heapspy report [--leaks | --peak | --hotspots | --temporary | --timeline]\n"
-    "         [--format text|json|pprof|collapsed|html|sarif|chrome-trace|heaptrack|massif]\n"
+    "    [--format text|json|pprof|collapsed|html|memcheck|sarif|chrome-trace|heaptrack|massif]\n"
     "                      [--srcroot DIR] [--debuginfo-path DIR]\n"
     "                      [--max-sites N] [--max-frames N] [--show-reachable]\n"
     "                      [--suppressions FILE] [--gen-suppressions]\n"
@@ -41,6 +41,7 @@ static const char report_usage[] =
     "  --format pprof      gzipped profile.proto (go tool pprof); needs -o or a pipe\n"
     "  --format collapsed  folded stacks for flame graph tools\n"
     "  --format html       one self-contained page: timeline, leaks, flame graph\n"
+    "  --format memcheck   the leaks and errors as valgrind's memcheck prints them\n"
     "  --format sarif      SARIF 2.1.0 for code scanning (GitHub upload-sarif): one result\n"
     "                      per error and per lost site, at the user's file:line\n"
     "  --format chrome-trace  Trace Event Format JSON for Perfetto, chrome://tracing and\n"
@@ -157,16 +158,16 @@ int cmd_report(int argc, char **argv) {
     default: hs_option_error("report", argv, "o:h", opts, report_usage);
     }
   }
-  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML, F_SARIF, F_CHROME_TRACE, F_HEAPTRACK,
-         F_MASSIF };
-  static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", "sarif",
-                                         "chrome-trace", "heaptrack", "massif", NULL };
+  enum { F_TEXT, F_JSON, F_PPROF, F_COLLAPSED, F_HTML, F_MEMCHECK, F_SARIF, F_CHROME_TRACE,
+         F_HEAPTRACK, F_MASSIF };
+  static const char *const formats[] = { "text", "json", "pprof", "collapsed", "html", "memcheck",
+                                         "sarif", "chrome-trace", "heaptrack", "massif", NULL };
   int fmt = 0;
   while (formats[fmt] && strcmp(format, formats[fmt])) fmt++;
   if (!formats[fmt]) {
     fprintf(stderr, "heapspy: report: unsupported format '%s' "
-                    "(supported: text, json, pprof, collapsed, html, sarif, chrome-trace, "
-                    "heaptrack, massif)\n", format);
+                    "(supported: text, json, pprof, collapsed, html, memcheck, sarif, "
+                    "chrome-trace, heaptrack, massif)\n", format);
     return HS_EXIT_USAGE;
   }
   int hotspots = view == V_HOTSPOTS;
@@ -183,6 +184,11 @@ int cmd_report(int argc, char **argv) {
   if (between_from && (!between_to || optind >= argc)) {
     fprintf(stderr, "heapspy: report: --between needs two times, then the PROFILE\n%s",
             report_usage);
+    return HS_EXIT_USAGE;
+  }
+  if (fmt == F_MEMCHECK && view != V_LEAKS) {
+    fprintf(stderr, "heapspy: report: --format memcheck shows the leaks and errors: drop %s\n",
+            views[view].opt);
     return HS_EXIT_USAGE;
   }
   struct stat st;
@@ -261,6 +267,7 @@ int cmd_report(int argc, char **argv) {
     }
   } else if (fmt == F_COLLAPSED) hs_report_collapsed(out, &m, hotspots);
   else if (fmt == F_HTML) hs_report_html(out, &m);
+  else if (fmt == F_MEMCHECK) hs_report_memcheck(out, &m, &ro);
   else if (fmt == F_SARIF || fmt == F_CHROME_TRACE) {
     if ((fmt == F_SARIF ? hs_report_sarif(out, &m, &ro, srcroot) : hs_report_chrome_trace(out, &m)) < 0) {
       if (out != stdout) fclose(out);

@@ -276,6 +276,34 @@ static void pack_trace(const char *profile, FILE *log) {
 
 static int run(int argc, char **argv, struct run_opts o);
 
+/* --xml=yes: valgrind's XML to --xml-fd or --xml-file (%p: the program's pid). */
+static void write_xml(const struct run_opts *o, struct hs_model *m, const struct hs_report_opts *ro,
+                      char **argv, char **prog_argv, const char *prog, pid_t pid) {
+  FILE *f = NULL;
+  char path[PATH_MAX], err[1200];
+  if (o->xml_fd >= 0) {
+    int d = dup(o->xml_fd);
+    if (!(f = d >= 0 ? fdopen(d, "w") : NULL)) {
+      hs_warn("cannot write to --xml-fd=%d: %s; no XML written", o->xml_fd, strerror(errno));
+      if (d >= 0) close(d);
+      return;
+    }
+  } else {
+    expand_log(path, sizeof path, o->xml_file, pid);
+    if (!(f = hs_fopen_private(path, HS_FILE_LOG, 0, err, sizeof err))) {
+      hs_warn("--xml-file: %s; no XML written", err);
+      return;
+    }
+  }
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  self[n > 0 ? n : 0] = 0;
+  struct hs_xml_run run = { .tool = self, .vargv = argv + 1, .nvargv = (int)(prog_argv - argv - 1),
+                            .argv = prog_argv, .exe = prog };
+  hs_report_xml(f, m, ro, &run);
+  if (fclose(f) != 0) hs_warn("the XML output is incomplete: %s", strerror(errno));
+}
+
 int cmd_run(int argc, char **argv) {
   struct run_opts o;
   run_options_parse(argc, argv, &o);
@@ -441,7 +469,7 @@ static int run(int argc, char **argv, struct run_opts o) {
     return code;
   }
   if (o.trace) pack_trace(path, o.quiet ? NULL : log);
-  if (o.quiet == 1 && !o.error_exitcode) return code;
+  if (o.quiet == 1 && !o.error_exitcode && !o.xml) return code;
 
   struct hs_model m;
   char err[1200];
@@ -456,7 +484,9 @@ static int run(int argc, char **argv, struct run_opts o) {
                                .gen_suppressions = o.gen_suppressions,
                                .leak_check = o.leak_check, .mangled = o.mangled,
                                .show_kinds = o.show_kinds,
-                               .error_kinds = o.error_kinds | HS_KINDS_GIVEN };
+                               .error_kinds = o.error_kinds | HS_KINDS_GIVEN,
+                               .quiet = o.quiet != 0 };
+  if (strcmp(o.format, "text")) ro.max_frames = o.depth;      /* valgrind's --num-callers */
   if (o.memcheck && !(ro.show_kinds & HS_KINDS_GIVEN))     /* valgrind's default */
     ro.show_kinds = HS_KINDS_GIVEN | 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE |
                     (o.show_reachable ? HS_KINDS_ALL : 0);
@@ -469,7 +499,9 @@ static int run(int argc, char **argv, struct run_opts o) {
   int worth = errors || (o.leak_check == HS_LEAK_CHECK_FULL && hs_unsuppressed_blocks(&m, listed) > 0);
   if (o.quiet == 1 || (o.quiet && !worth)) {}   /* only the exit status was wanted */
   else if (!strcmp(o.format, "json")) hs_report_json_opts(log, &m, &ro);
+  else if (!strcmp(o.format, "memcheck")) hs_report_memcheck(log, &m, &ro);
   else hs_report_text(log, &m, &ro);
+  if (o.xml) write_xml(&o, &m, &ro, argv, prog_argv, prog, pid);
   if (log) fflush(log);
   if (log && log != stderr) fclose(log);
   hs_model_free(&m);

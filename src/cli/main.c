@@ -1,7 +1,8 @@
 /*
  * main.c: the `heapspy` command line: a table of subcommands, global
  * --help and --version. Usage errors exit with 125 and one line saying
- * what is wrong.
+ * what is wrong. Run as heapspy-valgrind (any name containing
+ * "valgrind"), it is `heapspy valgrind`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,11 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+  /* Called by a name with "valgrind" in it (the heapspy-valgrind link):
+   * `heapspy valgrind`, for tools that recognise memcheck by its name
+   * (CTest's MEMORYCHECK_COMMAND). */
+  const char *self = strrchr(argv[0], '/');
+  if (strstr(self ? self + 1 : argv[0], "valgrind")) return cmd_valgrind(argc, argv);
   if (argc < 2) {
     usage(stderr);
     return HS_EXIT_USAGE;

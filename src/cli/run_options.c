@@ -126,9 +126,9 @@ void run_options_parse(int argc, char **argv, struct run_opts *o) {
 }
 
 static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
-  int quiet = 0;
+  int quiet = 0, depth_given = 0, check_given = 0;
   *o = (struct run_opts){ .memcheck = memcheck, .log_fd = -1, .xml_fd = -1,
-                          .profile = "heapspy.%p.hsp", .format = "text", .depth = 64,
+                          .profile = "heapspy.%p.hsp", .depth = 64,
                           .libc_freeres = 1, .cxx_freeres = 1, .max_sites = 20, .check_fill = 1,
                           .quarantine = ~0ull, .trace_cap = 1ull << 30,
                           .error_kinds = 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE };
@@ -154,8 +154,8 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
     switch (option_of(c)) {
     case RUN_OPT_PROFILE: o->profile = optarg; break;
     case RUN_OPT_LOG: o->log_file = optarg; break;
-    case RUN_OPT_DEPTH: o->depth = number("--depth", optarg, 1, 256); break;
-    case RUN_OPT_NUMCALLERS: o->depth = number("--num-callers", optarg, 1, 256); break;
+    case RUN_OPT_DEPTH: o->depth = number("--depth", optarg, 1, 256), depth_given = 1; break;
+    case RUN_OPT_NUMCALLERS: o->depth = number("--num-callers", optarg, 1, 256), depth_given = 1; break;
     case RUN_OPT_FOLLOW: o->follow_children = 1; break;
     case RUN_OPT_TRACECHILD: o->follow_children = yes_no("--trace-children", optarg); break;
     case RUN_OPT_TRACESKIP: o->trace_skip = optarg; break;
@@ -224,14 +224,14 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
     case RUN_OPT_CXX: o->cxx_freeres = yes_no("--run-cxx-freeres", optarg); break;
     case RUN_OPT_EXITCODE: o->error_exitcode = (int)number("--error-exitcode", optarg, 0, 255); break;
     case RUN_OPT_FORMAT:
-      if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-        hs_die(HS_EXIT_USAGE, "run: --format expects text or json, not '%s'", optarg);
+      if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "memcheck"))
+        hs_die(HS_EXIT_USAGE, "run: --format expects text, json or memcheck, not '%s'", optarg);
       o->format = optarg;
       break;
     case RUN_OPT_MAXSITES: o->max_sites = number("--max-sites", optarg, 0, 1u << 30); break;
     case RUN_OPT_REACHABLE: o->show_reachable = optarg ? yes_no("--show-reachable", optarg) : 1; break;
     case RUN_OPT_QUIET: quiet = 1; break;
-    case RUN_OPT_CHECK: o->check = 1; break;
+    case RUN_OPT_CHECK: o->check = optarg ? yes_no("--check", optarg) : 1, check_given = 1; break;
     case RUN_OPT_GUARD:
       o->guard = optarg ? optarg : "overflow";
       if (strcmp(o->guard, "overflow") && strcmp(o->guard, "underflow") && strcmp(o->guard, "exact"))
@@ -287,15 +287,17 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
     }
   }
   if (o->memcheck && !o->leak_check_set) o->leak_check = HS_LEAK_CHECK_SUMMARY;  /* valgrind's default */
+  if (o->memcheck && !depth_given) o->depth = 12;                               /* valgrind's default */
+  /* memcheck always checks frees and freed memory: --check does (--guard
+   * has checks of its own) */
+  if (o->memcheck && !check_given && !o->guard) o->check = 1;
+  if (!o->format) o->format = o->memcheck ? "memcheck" : "text";
   o->quiet = quiet && o->memcheck ? QUIET_UNLESS_FOUND : quiet;
   if (o->exit_first && !o->error_exitcode)
     hs_die(HS_EXIT_USAGE, "run: --exit-on-first-error=yes needs --error-exitcode=N (as valgrind)");
   if (o->exit_first) o->halt = 1;
   if (o->xml && !o->xml_file && o->xml_fd < 0)
     hs_die(HS_EXIT_USAGE, "run: --xml=yes needs --xml-file=PATH or --xml-fd=N (as valgrind)");
-  if (o->xml)
-    fprintf(stderr, "heapspy: --xml=yes is not supported by this version (no XML written); "
-                    "the text report and --format json stay\n");
   if (!o->xml && (o->xml_file || o->xml_fd >= 0))
     hs_die(HS_EXIT_USAGE, "run: --xml-file and --xml-fd need --xml=yes (as valgrind)");
 }

@@ -35,9 +35,10 @@
   X(YIELD, "yield-after-unlock", 0, no_argument, "", "yield_after_unlock",                     \
     "yield the processor after each unlock (mutex, rwlock,\n"                                   \
     "spinlock) to shake races loose")                                                           \
-  X(CHECK, "check", 0, no_argument, "", "check",                                               \
+  X(CHECK, "check", 0, optional_argument, "[=yes|no]", "check",                                \
     "red zones around blocks, a quarantine after free:\n"                                       \
-    "overflows, use after free, double/invalid/mismatched free")                                \
+    "overflows, use after free, double/invalid/mismatched free\n"                               \
+    "(memcheck mode: on unless --guard or --check=no)")                                         \
   X(FILL, "check-fill", 0, required_argument, "=yes|no", "check_fill",                         \
     "fill new blocks with 0xbe (default yes; --check, --guard)")                                \
   X(QUARANTINE, "quarantine", 0, required_argument, " SIZE", "check_quarantine",               \
@@ -75,7 +76,9 @@
     "error (valgrind's =yes and =all both do; =no: not)")                                       \
   X(REACHABLE, "show-reachable", 0, optional_argument, "[=yes|no]", NULL,                      \
     "also list still-reachable sites in the text report")                                       \
-  X(FORMAT, "format", 0, required_argument, " text|json", NULL, "format of the report (default text)") \
+  X(FORMAT, "format", 0, required_argument, " text|json|memcheck", NULL,                        \
+    "format of the report (default text; memcheck mode: memcheck,\n"                           \
+    "valgrind's ==PID== lines)")                                                                \
   X(MAXSITES, "max-sites", 0, required_argument, " N", NULL,                                   \
     "allocation sites shown in the text report (default 20)")                                   \
   X(SNAP_ON, "snapshot-on", 0, required_argument, " RULES", NULL,                              \
@@ -106,7 +109,8 @@
     "valgrind's: leak kinds listed (definite, indirect, possible,\n"                            \
     "reachable, all, none; default definite,indirect,possible;\n"                               \
     "memcheck mode: definite,possible)")                                                        \
-  X(NUMCALLERS, "num-callers", 0, required_argument, "=N", NULL, "valgrind's name of --depth")  \
+  X(NUMCALLERS, "num-callers", 0, required_argument, "=N", NULL,                               \
+    "valgrind's name of --depth (memcheck mode: default 12)")                                   \
   X(TRACECHILD, "trace-children", 0, required_argument, "=yes|no", NULL,                       \
     "valgrind's name of --follow-children")                                                     \
   X(TRACESKIP, "trace-children-skip", 0, required_argument, "=PATTERNS", "trace_children_skip", \
@@ -121,7 +125,7 @@
     "valgrind's: write the report to file descriptor N (default 2)")                            \
   X(XML, "xml", 0, required_argument, "=yes|no", NULL,                                         \
     "valgrind's: also write valgrind's XML (protocol 4) to\n"                                   \
-    "--xml-file or --xml-fd")                                                                   \
+    "--xml-file or --xml-fd, as IDEs and CI plugins read it")                                   \
   X(XMLFILE, "xml-file", 0, required_argument, "=PATH", NULL,                                  \
     "valgrind's: where --xml=yes writes (%p, %q{VAR}, %n)")                                      \
   X(XMLFD, "xml-fd", 0, required_argument, "=N", NULL, "valgrind's: or to this file descriptor") \

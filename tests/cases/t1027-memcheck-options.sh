@@ -12,16 +12,17 @@ plan 22
 
 P="$TESTBIN/exit_paths"        # "return": 5 blocks lost in one site, 1 more in another; exits 7
 H="$HEAPSPY"
+last() { tail -1 "$1" | sed 's/^==[0-9]*== //'; }   # memcheck's shape: "==PID== " on every line
 
 "$H" valgrind --leak-check=full --error-exitcode=3 "$P" return >o1 2>e1
 is "$?" 3 "heapspy valgrind --leak-check=full --error-exitcode=3: leaks are errors, exit 3"
-is "$(tail -1 e1)" "ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0)" \
+is "$(last e1)" "ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0)" \
   "ERROR SUMMARY closes the report: one error per lost site, as memcheck"
 "$H" run --tool=memcheck --leak-check=full --error-exitcode=3 -- "$P" return >/dev/null 2>e1b
 is "$?" 3 "heapspy run --tool=memcheck ... -- PROG: the same"
 "$H" valgrind --error-exitcode=3 "$P" return >/dev/null 2>e2
 is "$?" 7 "memcheck mode defaults to --leak-check=summary: leaks are no errors, the program's 7"
-is "$(tail -1 e2)" "ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)" "summary: 0 errors"
+is "$(last e2)" "ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)" "summary: 0 errors"
 is "$(grep -c 'are definitely lost' e2) $(grep -c 'LEAK SUMMARY' e2)" "0 1" "summary: no site listed, LEAK SUMMARY kept"
 "$H" run -q --error-exitcode=3 "$P" return >/dev/null 2>e3
 is "$?:$(cat e3)" "3:" "run -q keeps heapspy's meaning (no report) and its full leak check"
@@ -51,11 +52,11 @@ is "$?" 9 "--exit-on-first-error=yes: stops at the first error, exits with --err
 LOGNAME=ci "$H" valgrind --leak-check=full --log-file=vg.%p.%q{LOGNAME}.%n.log "$P" return >o11 2>e11
 f=$(ls vg.*.ci.1.log 2>/dev/null)
 like "$f" '^vg\.[0-9]+\.ci\.1\.log$' "--log-file: %p, %q{VAR}, %n expanded"
-is "$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$f")" "$(echo "$f" | cut -d. -f2)" "--log-file: %p is the program's pid"
-is "$(tail -1 "$f"):$(grep -c 'ERROR SUMMARY' e11)" "ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0):0" \
+is "$(sed -n 's/^==\([0-9]*\)== .*/\1/p' "$f" | sort -u)" "$(echo "$f" | cut -d. -f2)" "--log-file: %p is the program's pid"
+is "$(last "$f"):$(grep -c 'ERROR SUMMARY' e11)" "ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0):0" \
   "--log-file: the report there, not on stderr"
 "$H" valgrind --leak-check=full --log-fd=1 "$P" return 2>/dev/null >o12
-is "$(tail -1 o12)" "ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0)" "--log-fd=1: the report on stdout"
+is "$(last o12)" "ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0)" "--log-fd=1: the report on stdout"
 "$H" valgrind --leak-check=full --gen-suppressions=all --error-exitcode=3 "$P" return >/dev/null 2>e13
 is "$(grep -c '^   Memcheck:Leak' e13)" 2 "--gen-suppressions=all: an entry per lost site"
 
@@ -63,10 +64,10 @@ K="$TESTBIN/exit_kinds"          # every leak kind; valgrind runs it (exit_paths
 if command -v valgrind >/dev/null; then
   valgrind --leak-check=full "$K" >/dev/null 2>v1
   "$H" valgrind --leak-check=full "$K" >/dev/null 2>h1
-  is "$(grep -o 'ERROR SUMMARY.*' v1)" "$(tail -1 h1)" "valgrind's ERROR SUMMARY for the same program and options: the same line"
+  is "$(grep -o 'ERROR SUMMARY.*' v1)" "$(last h1)" "valgrind's ERROR SUMMARY for the same program and options: the same line"
   valgrind "$K" >/dev/null 2>v2
   "$H" valgrind "$K" >/dev/null 2>h2
-  is "$(grep -o 'ERROR SUMMARY.*' v2)" "$(tail -1 h2)" "... and with valgrind's default (summary): the same line"
+  is "$(grep -o 'ERROR SUMMARY.*' v2)" "$(last h2)" "... and with valgrind's default (summary): the same line"
 else
   skip "valgrind's ERROR SUMMARY" "valgrind not installed"
   skip "valgrind's ERROR SUMMARY (summary)" "valgrind not installed"

@@ -52,16 +52,18 @@ is "$rc:$(test -f "$DEB" && echo deb)" "0:deb" "dpkg-buildpackage -us -uc -b bui
 is "$(dpkg-deb -c "$DEB" 2>&1 | awk '{print $6}' | grep -v '/$' | sort)" \
    "$(sort <<EOF
 ./usr/bin/heapspy
+./usr/bin/heapspy-valgrind
 ./usr/lib/$MA/heapspy/libheapspy.so
 ./usr/lib/$MA/pkgconfig/heapspy.pc
 ./usr/include/heapspy.h
 ./usr/share/man/man1/heapspy.1.gz
+./usr/share/man/man1/heapspy-valgrind.1.gz
 ./usr/share/bash-completion/completions/heapspy
 ./usr/share/doc/heapspy/changelog.gz
 ./usr/share/doc/heapspy/copyright
 ./usr/share/lintian/overrides/heapspy
 EOF
-)" "the .deb holds binary, library (multiarch), pkg-config file, header, man page, completion, doc, lintian overrides; nothing else"
+)" "the .deb holds binary (and its heapspy-valgrind link), library (multiarch), pkg-config file, header, man page, completion, doc, lintian overrides; nothing else"
 is "$(dpkg-deb -f "$DEB" Package Architecture Section 2>&1)" \
    "$(printf 'Package: heapspy\nArchitecture: amd64\nSection: devel')" "control: heapspy, amd64, devel"
 like "$(dpkg-deb -f "$DEB" Depends 2>&1)" '(^|, )libunwind8.*libdw1|libdw1.*(^|, )libunwind8' \
