@@ -203,7 +203,7 @@ int main(void) {
     m.kinds[groups[i].kind].bytes += groups[i].bytes;
     m.kinds[groups[i].kind].blocks += groups[i].blocks;
   }
-  for (size_t i = 0; i < sizeof errs / sizeof *errs; i++) merrs[i] = (struct hs_error){ &errs[i], NULL };
+  for (size_t i = 0; i < sizeof errs / sizeof *errs; i++) merrs[i] = (struct hs_error){ .e = &errs[i] };
   m.errors = merrs;
   m.nerrors = sizeof errs / sizeof *errs;
 
