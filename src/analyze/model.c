@@ -13,6 +13,7 @@
 #include "analyze/model.h"
 #include "common/hs_assert.h"
 #include "common/util.h"
+#include "profile/hsp_sample.h"
 
 #define MAX_MODULES 4096
 #define MAX_FRAMES 512
@@ -225,10 +226,13 @@ static void group_blocks(struct hs_model *m) {
           bsearch(&kp, samples, nsamples, sizeof *samples, sample_by_stack);
       if (hit && (*hit)->ptr == b[i].b.ptr && (*hit)->len <= HSP_SAMPLE_BYTES) g->sample = *hit;
     }
-    g->bytes += HSP_BLOCK_SIZE(&b[i].b);
-    g->blocks++;
-    m->kinds[g->kind].bytes += HSP_BLOCK_SIZE(&b[i].b);
-    m->kinds[g->kind].blocks++;
+    /* --sample: each block stands for its weight, as in the spy's counters */
+    struct hsp_weight w = hsp_sample_weigh(m->prof.hdr->sampling.mean, b[i].b.ptr,
+                                           HSP_BLOCK_SIZE(&b[i].b));
+    g->bytes += w.bytes;
+    g->blocks += w.blocks;
+    m->kinds[g->kind].bytes += w.bytes;
+    m->kinds[g->kind].blocks += w.blocks;
     if (b[i].b.t_ms < g->first_ms) g->first_ms = b[i].b.t_ms;
   }
   free(b);
@@ -282,6 +286,11 @@ int hs_model_load(struct hs_model *m, const char *path,
     m->total.bytes_allocated += m->fam[f].bytes_allocated;
     m->total.in_use_bytes += m->fam[f].in_use_bytes;
     m->total.in_use_blocks += m->fam[f].in_use_blocks;
+  }
+  if (h->sampling.mean) {               /* --sample: the calls were counted exactly */
+    m->total.allocs = h->sampling.allocs;
+    m->total.frees = h->sampling.frees;
+    m->total.bytes_allocated = h->sampling.bytes_allocated;
   }
   const struct hsp_module **mods = hs_xcalloc(MAX_MODULES, sizeof *mods);
   m->nmods = hsp_modules(&m->prof, mods, MAX_MODULES);
