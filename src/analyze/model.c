@@ -377,3 +377,18 @@ void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len) {
   else
     snprintf(buf, len, "ended without reaching exit (killed, exec'd, or still running)");
 }
+
+size_t hs_model_sampling_note(const struct hs_model *m, char *buf, size_t len) {
+  uint64_t mean = m->prof.hdr->sampling.mean;
+  if (!len) return 0;
+  buf[0] = 0;
+  if (!mean) return 0;
+  char b[32];
+  if (mean % (1u << 20) == 0) snprintf(b, sizeof b, "%lluM", (unsigned long long)(mean >> 20));
+  else if (mean % 1024 == 0) snprintf(b, sizeof b, "%lluK", (unsigned long long)(mean >> 10));
+  else snprintf(b, sizeof b, "%llu bytes", (unsigned long long)mean);
+  int n = snprintf(buf, len, "Sampled with --sample %s: bytes and blocks are estimates from the "
+                             "allocations sampled (one per %s allocated on average); call "
+                             "totals are exact.", b, b);
+  return n < 0 ? 0 : (size_t)n;
+}

@@ -120,6 +120,10 @@ struct hs_stack_stat {
  * stack id. Caller frees *out. */
 size_t hs_model_stack_stats(struct hs_model *m, struct hs_stack_stat **out);
 
+/* --sample: the one sentence every report prints saying its figures are
+ * estimates; 0 and "" for a profile that recorded every block. */
+size_t hs_model_sampling_note(const struct hs_model *m, char *buf, size_t len);
+
 /* How the program ended, as one phrase ("exited with code 0"). */
 void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len);
 
