@@ -95,10 +95,14 @@ int spy_sample_hit(size_t n) {
   if (!rng) {                          /* this thread's first allocation */
     seed();
     spy_sample_left = draw();
-    if (n < spy_sample_left) {
-      spy_sample_left -= n;
-      return 0;
+  }
+  if (n < spy_sample_left) {           /* not a sample: a request, or the first */
+    spy_sample_left -= n;
+    if (spy_request_pending) {
+      spy_busy++;
+      spy_leave();                     /* serves it */
     }
+    return 0;
   }
   /* the sample point fell inside these n bytes; the process is memoryless:
    * the next one lies an exponential draw past the block's end */

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "spy.h"
 
 #define SPY_SAMPLE_FILTER_BITS 20
 extern uint64_t spy_sampling;              /* the mean, bytes; 0: off */
@@ -32,7 +33,8 @@ extern __thread struct spy_sample_counts spy_sample_tls __attribute__((tls_model
 
 void spy_sample_init(void);                /* from spy_opt; the header's mean */
 /* The countdown ran out within these n bytes: 1 if this allocation is
- * sampled (and the next countdown drawn), 0 if not (a thread's first). */
+ * sampled (and the next countdown drawn), 0 if not (a thread's first, or
+ * a snapshot request served on the way). */
 int spy_sample_hit(size_t n);
 /* This thread's exact totals into the profile, now. */
 void spy_sample_flush(void);
@@ -43,11 +45,13 @@ static inline unsigned spy_sample_slot(uint64_t p) {
   return (unsigned)(p >> 4) & ((1u << SPY_SAMPLE_FILTER_BITS) - 1);
 }
 
-/* One allocation of n bytes in sample mode: 1 to leave it unrecorded. */
+/* One allocation of n bytes in sample mode: 1 to leave it unrecorded.
+ * A `heapspy snapshot` request waiting also takes the slow path, which
+ * serves it (unsampled allocations never pass spy_leave). */
 static inline int spy_sample_skip(size_t n) {
   spy_sample_tls.allocs++;
   spy_sample_tls.bytes += n;
-  if (__builtin_expect(n < spy_sample_left, 1)) {
+  if (__builtin_expect(n < spy_sample_left && !spy_request_pending, 1)) {
     spy_sample_left -= n;
     return 1;
   }

@@ -7,8 +7,11 @@
 # definitely lost, with nothing else lost, its bytes within 4 sigma of the
 # exact figure (sigma <= sqrt(bytes * 512K) for any block sizes) and its
 # block count within 4 sigma of 300,000; the timeline shows the growth.
+# `heapspy snapshot` reaches a sampled process even between samples (its
+# allocations then go straight to glibc): a slow demo (4000 values, 1 ms
+# apart: 150 KB in all, about no sample at 512K) answers a checkpoint.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 8
+plan 10
 
 DEMO="$HEAPSPY_BUILD/examples/marshal-demo"
 MALLOC_LINE=$(grep -n 'malloc(sizeof \*w' "$TOP/examples/marshal-leak/marshal.c" | cut -d: -f1)
@@ -38,5 +41,16 @@ check "sampled: lost blocks within 4 sigma of 300,000" \
   python3 -c "import math,sys; sys.exit(not abs($GOT_BLOCKS-300000) <= 4*math.sqrt(300000*524288/(11588890/300000)))"
 check "sampled: the timeline's heap grows to the estimate (last point >= 90% of it)" \
   python3 -c "import json,sys; j=json.load(open('s.json')); t=j['timeline']; sys.exit(not (t[0]['heap_bytes'] < t[-1]['heap_bytes'] and t[-1]['heap_bytes'] >= 0.9*$GOT))"
+
+"$HEAPSPY" run -q --sample 512K -o slow.hsp -- "$DEMO" 4000 1000 >/dev/null 2>&1 &
+RUN=$!
+for i in $(seq 50); do PID=$(pgrep -P "$RUN" -x marshal-demo) && break; sleep 0.1; done
+sleep 1
+like "$(timeout 20 "$HEAPSPY" snapshot "$PID" between 2>&1)" "checkpoint 'between' of process $PID recorded" \
+  "snapshot of a sampled process between samples is answered"
+wait "$RUN"
+"$HEAPSPY" report --format json slow.hsp >slow.json
+is "$(json slow.json '[c["name"] for c in j["checkpoints"]]')" "['between', 'halfway']" \
+   "the profile holds the snapshot's checkpoint, then the demo's own (halfway, at 2 s)"
 
 done_testing
