@@ -456,6 +456,28 @@ def cmd_table(a):
                  "--check/asan", "--check/asan-full", "native MB", "--check MB", "asan MB",
                  "asan-full MB"], asan_rows())
 
+    # production mode (issue 16): --sample 512K, target at most 1.03x native,
+    # beside jemalloc's sampled profiler at the same mean and plain jemalloc
+    def sample_rows():
+        for w in order:
+            nat = summarize(by[w].get("native"))
+            sp = summarize(by[w].get("heapspy-sample"))
+            je = summarize(by[w].get("jemalloc"))
+            jp = summarize(by[w].get("jemalloc-prof"))
+            yield (w, fmt_time(nat), fmt_time(sp, nat), fmt_time(nat, key="cpu"),
+                   fmt_time(sp, nat, key="cpu"), fmt_time(je, nat, key="cpu"),
+                   fmt_time(jp, nat, key="cpu"), ratio(jp, je, key="cpu"),
+                   fmt_mb(nat), fmt_mb(sp, nat), fmt_mb(jp, nat))
+    if any("heapspy-sample" in by[w] for w in order):
+        section(out, "Production mode (`heapspy run --sample 512K`; target: at most 1.03x native) "
+                "beside jemalloc's own sampled profiler at the same mean (LD_PRELOAD, "
+                "prof:true,lg_prof_sample:19) and plain jemalloc (its allocator's own speed; "
+                "jemalloc-prof/jemalloc = the profiler's cost):",
+                ["workload", "native s", "--sample s (ratio)", "native cpu s",
+                 "--sample cpu s (ratio)", "jemalloc cpu s (ratio)", "jemalloc-prof cpu s (ratio)",
+                 "jemalloc-prof/jemalloc cpu", "native MB", "--sample MB", "jemalloc-prof MB"],
+                sample_rows())
+
     # full traces: heapspy --trace against heaptrack (both record every event)
     def trace_rows():
         for w in order:

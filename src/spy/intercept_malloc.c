@@ -51,13 +51,47 @@
     if (spy_sampling && spy_sample_skip(size)) return call;               \
   } while (0)
 
-SPY_EXPORT void *malloc(size_t n) {
+/* --sample's hot path: the spy ready, this thread not inside it. An
+ * allocation the countdown lets pass and a free the filter clears then
+ * tail-call glibc, with no frame of ours (these are the only code most
+ * calls run; the frame pointer the spy keeps elsewhere is left out). */
+#define SAMPLE_FAST __attribute__((optimize("omit-frame-pointer")))
+static inline int sampling_fast(void) {
+  return spy_sampling && SPY_LIKELY(!spy_busy) && SPY_LIKELY(spy_status == SPY_READY);
+}
+
+static __attribute__((noinline)) void *malloc_exact(size_t n) {
   ENTER(__libc_malloc(n), n);
   spy_busy++;
   void *p = spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, 0, 0) : __libc_malloc(n),
                       n, HSP_FAM_MALLOC);
   spy_leave();
   return p;
+}
+
+/* A sampled allocation (the countdown said so): recorded in full. */
+static __attribute__((noinline)) void *malloc_sampled(size_t n) {
+  spy_busy++;
+  void *p = spy_track(__libc_malloc(n), n, HSP_FAM_MALLOC);
+  spy_leave();
+  return p;
+}
+
+SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
+  if (SPY_LIKELY(sampling_fast())) {
+    if (SPY_LIKELY(spy_sample_skip(n))) return __libc_malloc(n);
+    return malloc_sampled(n);
+  }
+  return malloc_exact(n);
+}
+
+/* A free under --sample whose filter byte is set: the table decides (a
+ * false positive finds nothing there). */
+static __attribute__((noinline)) void sampled_free(void *p) {
+  spy_busy++;
+  spy_block_remove(p, NULL, NULL);
+  __libc_free(p);
+  spy_leave();
 }
 
 /* Every free and delete: fam is how the program freed it (--check tells
@@ -76,14 +110,8 @@ void spy_free_as(void *p, unsigned fam) {
   }
   if (spy_sampling) {
     spy_sample_tls.frees++;
-    if (SPY_LIKELY(!spy_sample_maybe(p))) {
-      __libc_free(p);
-      return;
-    }
-    spy_busy++;
-    spy_block_remove(p, NULL, NULL);     /* a false positive finds nothing */
-    __libc_free(p);
-    spy_leave();
+    if (SPY_LIKELY(!spy_sample_maybe(p))) __libc_free(p);
+    else sampled_free(p);
     return;
   }
   spy_busy++;
@@ -92,7 +120,14 @@ void spy_free_as(void *p, unsigned fam) {
   spy_leave();
 }
 
-SPY_EXPORT void free(void *p) { spy_free_as(p, HSP_FAM_MALLOC); }
+SPY_EXPORT SAMPLE_FAST void free(void *p) {
+  if (SPY_LIKELY(sampling_fast())) {
+    spy_sample_tls.frees += p != NULL;
+    if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
+    return sampled_free(p);
+  }
+  spy_free_as(p, HSP_FAM_MALLOC);
+}
 
 SPY_EXPORT void *calloc(size_t n, size_t m) {
   ENTER(__libc_calloc(n, m), n * m);     /* non-NULL implies no overflow */
