@@ -393,6 +393,7 @@ void spy_blocks_unlock_all(void) {
 
 void spy_blocks_reset_locks(void) {
   for (int i = 0; i < HSP_SHARDS; i++) shards[i].lock = 0;
+  spy_sample_reset_lock();             /* the filter of sampled blocks */
 }
 
 /* Try a lock for a bounded time: at exit or in a fatal signal handler the

@@ -19,7 +19,13 @@
 #include "spy_sample.h"
 
 uint64_t spy_sampling;
-uint8_t spy_sample_filter[1u << SPY_SAMPLE_FILTER_BITS];
+uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
+/* Behind each bit, the sampled blocks in its slot (255: too many to
+ * count, the bit stays). Changed only under filter_lock, at the rate of
+ * samples; the bits are read without it (spy_sample_maybe). Touched only
+ * where sampled blocks live: the rest of it is never paged in. */
+static uint8_t slot_count[1u << SPY_SAMPLE_SLOT_BITS];
+static uint32_t filter_lock;
 __thread uint64_t spy_sample_left __attribute__((tls_model("initial-exec")));
 __thread struct spy_sample_counts spy_sample_tls __attribute__((tls_model("initial-exec")));
 static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
@@ -111,20 +117,24 @@ int spy_sample_hit(size_t n) {
   return 1;
 }
 
+void spy_sample_reset_lock(void) { filter_lock = 0; }
+
+/* Under filter_lock: a bit is set exactly while its count is not 0. */
+static void filter_bit(unsigned slot, int on) {
+  uint8_t *b = &spy_sample_filter[slot >> 3], bit = (uint8_t)(1u << (slot & 7));
+  __atomic_store_n(b, (uint8_t)(on ? *b | bit : *b & ~bit), __ATOMIC_RELAXED);
+}
+
 void spy_sample_mark(uint64_t p) {
-  uint8_t *c = &spy_sample_filter[spy_sample_slot(p)];
-  uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
-  while (v != 255 &&                   /* saturated: stays, a lookup per free */
-         !__atomic_compare_exchange_n(c, &v, (uint8_t)(v + 1), 1, __ATOMIC_RELAXED,
-                                      __ATOMIC_RELAXED)) {
-  }
+  unsigned slot = spy_sample_slot(p);
+  spy_lock(&filter_lock);
+  if (slot_count[slot] != 255 && ++slot_count[slot] == 1) filter_bit(slot, 1);
+  spy_unlock(&filter_lock);
 }
 
 void spy_sample_unmark(uint64_t p) {
-  uint8_t *c = &spy_sample_filter[spy_sample_slot(p)];
-  uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
-  while (v != 255 && v != 0 &&
-         !__atomic_compare_exchange_n(c, &v, (uint8_t)(v - 1), 1, __ATOMIC_RELAXED,
-                                      __ATOMIC_RELAXED)) {
-  }
+  unsigned slot = spy_sample_slot(p);
+  spy_lock(&filter_lock);
+  if (slot_count[slot] != 255 && slot_count[slot] && --slot_count[slot] == 0) filter_bit(slot, 0);
+  spy_unlock(&filter_lock);
 }
