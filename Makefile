@@ -37,8 +37,8 @@ SPY_PKGS := libunwind
 CLI_PKGS := libdw libelf zlib libzstd
 PKG_OK := $(shell $(PKG_CONFIG) --exists $(SPY_PKGS) $(CLI_PKGS) 2>/dev/null && \
             echo '\#include <libiberty/demangle.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
-SPY_LIBS = $(shell $(PKG_CONFIG) --libs $(SPY_PKGS))
-CLI_LIBS = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) -liberty   # libiberty: the demangler, no .pc
+SPY_LIBS = $(shell $(PKG_CONFIG) --libs $(SPY_PKGS)) -lm   # libm: --sample's draws and weights
+CLI_LIBS = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) -liberty -lm   # libiberty: the demangler, no .pc; libm: --sample weights
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(SPY_PKGS) $(CLI_PKGS))
 
 SPY_LIB := $(BUILD)/lib/heapspy/libheapspy.so

@@ -326,7 +326,7 @@ def summarize(runs):
             "n": len(runs)}
 
 
-def fmt_time(s, base=None, key="wall"):
+def fmt_time(s, base=None, key="wall", digits=1):
     if s is None:
         return "-"
     if "failed" in s:
@@ -335,7 +335,7 @@ def fmt_time(s, base=None, key="wall"):
         return "-"
     txt = "%.2f" % s[key]
     if base and base.get(key):
-        txt += " (%.1fx)" % (s[key] / base[key])
+        txt += " (%.*fx)" % (digits, s[key] / base[key])
     return txt
 
 
@@ -392,6 +392,10 @@ def cmd_table(a):
             by[w] = {}
         by[w].setdefault(m, []).append(r)
 
+    def summaries(w, *modes):
+        """The summary of each named mode of workload w, in order."""
+        return [summarize(by[w].get(m)) for m in modes]
+
     def rows(long_label):
         """(label, native, heaptrack-or-heaptrack -r, heapspy) per table row."""
         for w in order:
@@ -424,9 +428,7 @@ def cmd_table(a):
     # corruption checking (issue 3): --check's target is at most 2x native wall
     def check_rows():
         for w in order:
-            nat = summarize(by[w].get("native"))
-            ck = summarize(by[w].get("heapspy-check"))
-            gd = summarize(by[w].get("heapspy-guard"))
+            nat, ck, gd = summaries(w, "native", "heapspy-check", "heapspy-guard")
             yield (w, fmt_time(nat), fmt_time(ck, nat), fmt_time(gd, nat),
                    fmt_time(nat, key="cpu"), fmt_time(ck, nat, key="cpu"),
                    fmt_time(gd, nat, key="cpu"), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(gd, nat))
@@ -440,10 +442,7 @@ def cmd_table(a):
     # the peer of --check: ASan's runtime preloaded into the same stock binary
     def asan_rows():
         for w in order:
-            nat = summarize(by[w].get("native"))
-            ck = summarize(by[w].get("heapspy-check"))
-            az = summarize(by[w].get("asan"))
-            af = summarize(by[w].get("asan-full"))
+            nat, ck, az, af = summaries(w, "native", "heapspy-check", "asan", "asan-full")
             yield (w, fmt_time(nat), fmt_time(ck, nat), fmt_time(az, nat), fmt_time(af, nat),
                    ratio(ck, az), ratio(ck, af), fmt_mb(nat), fmt_mb(ck, nat), fmt_mb(az, nat),
                    fmt_mb(af, nat))
@@ -455,6 +454,26 @@ def cmd_table(a):
                 ["workload", "native s", "--check s (ratio)", "asan s (ratio)", "asan-full s (ratio)",
                  "--check/asan", "--check/asan-full", "native MB", "--check MB", "asan MB",
                  "asan-full MB"], asan_rows())
+
+    # production mode (issue 16): --sample 512K, target at most 1.03x native,
+    # beside jemalloc's sampled profiler at the same mean and plain jemalloc
+    def sample_rows():
+        for w in order:
+            nat, sp, je, jp = summaries(w, "native", "heapspy-sample", "jemalloc", "jemalloc-prof")
+            yield (w, fmt_time(nat), fmt_time(sp, nat, digits=2), fmt_time(nat, key="cpu"),
+                   fmt_time(sp, nat, key="cpu", digits=2), fmt_time(je, nat, key="cpu", digits=2),
+                   fmt_time(jp, nat, key="cpu", digits=2), ratio(jp, je, key="cpu"),
+                   fmt_mb(nat), fmt_mb(sp, nat), fmt_mb(jp, nat))
+    if any("heapspy-sample" in by[w] for w in order):
+        section(out, "Production mode (`heapspy run --sample 512K -q`: the profile, no report at "
+                "exit; target: at most 1.03x native) "
+                "beside jemalloc's own sampled profiler at the same mean (LD_PRELOAD, "
+                "prof:true,lg_prof_sample:19) and plain jemalloc (its allocator's own speed; "
+                "jemalloc-prof/jemalloc = the profiler's cost):",
+                ["workload", "native s", "--sample s (ratio)", "native cpu s",
+                 "--sample cpu s (ratio)", "jemalloc cpu s (ratio)", "jemalloc-prof cpu s (ratio)",
+                 "jemalloc-prof/jemalloc cpu", "native MB", "--sample MB", "jemalloc-prof MB"],
+                sample_rows())
 
     # full traces: heapspy --trace against heaptrack (both record every event)
     def trace_rows():

@@ -42,6 +42,13 @@
 #   BENCH_MODES="m ..."   only these modes (native is always run), e.g.
 #                         "heapspy-check heapspy-guard asan asan-full"
 #   LIBASAN=path          AddressSanitizer's runtime (default: gcc's libasan.so)
+#   LIBJEMALLOC=path      jemalloc (default: Debian's libjemalloc.so.2)
+#
+# The production rows (issue 16): heapspy --sample 512K -q (the profile
+# only, rendered later, as a server would run: no report at exit), beside jemalloc's
+# own sampled heap profiler at the same mean (prof:true,lg_prof_sample:19,
+# its profile dumped at exit) and plain jemalloc, so that the profiler's
+# cost can be told from the allocator's.
 #
 # The --check rows have a peer: ASan's runtime preloaded into the same
 # stock binaries (its allocator, red zones, quarantine and stack capture,
@@ -65,6 +72,7 @@ if [ -z "${BENCH_PYTHON:-}" ]; then
 fi
 PY=$BENCH_PYTHON # also runs the sampler itself
 LIBASAN=${LIBASAN:-$(gcc -print-file-name=libasan.so 2>/dev/null)}
+LIBJEMALLOC=${LIBJEMALLOC:-/usr/lib/x86_64-linux-gnu/libjemalloc.so.2}
 TIMEOUT=${BENCH_TIMEOUT:-900}
 MEMLIMIT=${BENCH_MEM_LIMIT_MB:-0}
 ITERS=${BENCH_STRESS_ITERS:-5000000}
@@ -143,11 +151,12 @@ is_slow() { case " $(echo $SLOW_ROWS) " in *" $1:$2 "*) [ -z "${BENCH_SLOW:-}" ]
 modes_of() {
     if [ -n "${BENCH_MODES:-}" ]; then echo native $BENCH_MODES; return; fi
     local checks="heapspy-check heapspy-guard asan asan-full" m kept=""
+    local prod="heapspy-sample jemalloc jemalloc-prof"
     for m in $checks; do is_slow "$1" "$m" || kept="$kept $m"; done
     checks=$kept
     [ -n "${BENCH_NO_CHECK:-}" ] && checks=
-    if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy heapspy-trace $checks
-    else echo native heaptrack heapspy heapspy-trace $checks; fi
+    if [ "$1" = cc1 ]; then echo native heaptrack heaptrack-r heapspy heapspy-trace $prod $checks
+    else echo native heaptrack heapspy heapspy-trace $prod $checks; fi
 }
 
 # ---------------------------------------------------------------- one run
@@ -174,12 +183,22 @@ run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
                 -- "$HEAPTRACK" -o "$TMP/run/ht" "${CMD[@]}") ;;
         heaptrack-r)
             m+=(--expect-file "$TMP/run/ht.*" -- "$HEAPTRACK" -r -o "$TMP/run/ht" "${CMD[@]}") ;;
-        heapspy | heapspy-check | heapspy-guard) # --check / --guard: corruption checking
+        heapspy | heapspy-check | heapspy-guard | heapspy-sample) # --check / --guard: corruption checking
             local extra=()
-            case $mode in heapspy-check) extra=(--check) ;; heapspy-guard) extra=(--guard) ;; esac
+            case $mode in
+                heapspy-check) extra=(--check) ;;
+                heapspy-guard) extra=(--guard) ;;
+                heapspy-sample) extra=(--sample 512K -q) ;;   # production: the profile only
+            esac
             m+=(--expect-file "$TMP/run/profile.hsp"
                 -- "$HEAPSPY" run "${extra[@]}" -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log"
                 -- "${CMD[@]}") ;;
+        jemalloc) m+=(-- env LD_PRELOAD="$LIBJEMALLOC" "${CMD[@]}") ;;
+        jemalloc-prof) # 2^19 = 512K, as --sample 512K; the final profile proves it ran
+            m+=(--expect-file "$TMP/run/jeprof.*.heap"
+                -- env LD_PRELOAD="$LIBJEMALLOC"
+                MALLOC_CONF="prof:true,lg_prof_sample:19,prof_final:true,prof_prefix:$TMP/run/jeprof"
+                "${CMD[@]}") ;;
         asan) m+=(-- env ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$LIBASAN" "${CMD[@]}") ;;
         asan-full)
             m+=(-- env ASAN_OPTIONS=detect_leaks=0:fast_unwind_on_malloc=0 LD_PRELOAD="$LIBASAN" "${CMD[@]}") ;;
@@ -235,6 +254,8 @@ have_heapspy=1
 [ -x "$HEAPSPY" ] || { have_heapspy=0; log "  heapspy: not built ($HEAPSPY)"; }
 have_heaptrack=1
 command -v "$HEAPTRACK" >/dev/null 2>&1 || { have_heaptrack=0; log "  heaptrack: not installed"; }
+have_jemalloc=1
+[ -f "$LIBJEMALLOC" ] || { have_jemalloc=0; log "  libjemalloc: not installed (Debian libjemalloc2)"; }
 have_asan=1
 [ -f "$LIBASAN" ] || { have_asan=0; log "  libasan: not installed (gcc's libasan.so)"; }
 
@@ -255,6 +276,11 @@ for w in "${WORKLOADS[@]}"; do
             case $mode in heaptrack*) skip "$w" "$mode" "heaptrack: not installed" ;; esac
         done
     fi
+    if [ "$have_jemalloc" = 0 ]; then
+        for mode in "${modes[@]}"; do
+            case $mode in jemalloc*) skip "$w" "$mode" "libjemalloc: not installed" ;; esac
+        done
+    fi
     if [ "$have_asan" = 0 ]; then
         for mode in "${modes[@]}"; do
             case $mode in asan*) skip "$w" "$mode" "libasan: not installed" ;; esac
@@ -266,6 +292,7 @@ for w in "${WORKLOADS[@]}"; do
                 heapspy*) [ "$have_heapspy" = 1 ] || continue ;;
                 heaptrack*) [ "$have_heaptrack" = 1 ] || continue ;;
                 asan*) [ "$have_asan" = 1 ] || continue ;;
+                jemalloc*) [ "$have_jemalloc" = 1 ] || continue ;;
             esac
             run_one "$w" "$mode" "$i"
         done

@@ -41,8 +41,9 @@ TEST="valgrind heaptrack zstd sqlite3 python3 perl g++ clang libclang-rt-14-dev 
       golang-go debuginfod strace chromium file binutils util-linux time gdb libc6-dbg
       dpkg-dev debhelper lintian build-essential cppcheck clang-tools-14
       python3-jsonschema nodejs npm cmake meson ninja-build"
-# bench: the peers above and bc (bench/locks.sh ratios)
-BENCH="bc"
+# bench: the peers above, bc (bench/locks.sh ratios) and libjemalloc2 (its
+#        sampled heap profiler beside --sample)
+BENCH="bc libjemalloc2"
 
 [ $# -gt 0 ] || set -- build
 PKGS=""

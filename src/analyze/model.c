@@ -13,6 +13,7 @@
 #include "analyze/model.h"
 #include "common/hs_assert.h"
 #include "common/util.h"
+#include "profile/hsp_sample.h"
 
 #define MAX_MODULES 4096
 #define MAX_FRAMES 512
@@ -225,10 +226,13 @@ static void group_blocks(struct hs_model *m) {
           bsearch(&kp, samples, nsamples, sizeof *samples, sample_by_stack);
       if (hit && (*hit)->ptr == b[i].b.ptr && (*hit)->len <= HSP_SAMPLE_BYTES) g->sample = *hit;
     }
-    g->bytes += HSP_BLOCK_SIZE(&b[i].b);
-    g->blocks++;
-    m->kinds[g->kind].bytes += HSP_BLOCK_SIZE(&b[i].b);
-    m->kinds[g->kind].blocks++;
+    /* --sample: each block stands for its weight, as in the spy's counters */
+    struct hsp_weight w = hsp_sample_weigh(m->prof.hdr->sampling.mean, b[i].b.ptr,
+                                           HSP_BLOCK_SIZE(&b[i].b));
+    g->bytes += w.bytes;
+    g->blocks += w.blocks;
+    m->kinds[g->kind].bytes += w.bytes;
+    m->kinds[g->kind].blocks += w.blocks;
     if (b[i].b.t_ms < g->first_ms) g->first_ms = b[i].b.t_ms;
   }
   free(b);
@@ -282,6 +286,11 @@ int hs_model_load(struct hs_model *m, const char *path,
     m->total.bytes_allocated += m->fam[f].bytes_allocated;
     m->total.in_use_bytes += m->fam[f].in_use_bytes;
     m->total.in_use_blocks += m->fam[f].in_use_blocks;
+  }
+  if (h->sampling.mean) {               /* --sample: the calls were counted exactly */
+    m->total.allocs = h->sampling.allocs;
+    m->total.frees = h->sampling.frees;
+    m->total.bytes_allocated = h->sampling.bytes_allocated;
   }
   const struct hsp_module **mods = hs_xcalloc(MAX_MODULES, sizeof *mods);
   m->nmods = hsp_modules(&m->prof, mods, MAX_MODULES);
@@ -378,4 +387,19 @@ const char *hs_model_module_path(const struct hs_model *m, uint64_t pc) {
 int hs_model_spy_pc(const struct hs_model *m, uint64_t pc) {
   const char *path = hs_model_module_path(m, pc), *base = path ? strrchr(path, '/') : NULL;
   return base && !strncmp(base + 1, "libheapspy.", 11);
+}
+
+size_t hs_model_sampling_note(const struct hs_model *m, char *buf, size_t len) {
+  uint64_t mean = m->prof.hdr->sampling.mean;
+  if (!len) return 0;
+  buf[0] = 0;
+  if (!mean) return 0;
+  char b[32];
+  if (mean % (1u << 20) == 0) snprintf(b, sizeof b, "%lluM", (unsigned long long)(mean >> 20));
+  else if (mean % 1024 == 0) snprintf(b, sizeof b, "%lluK", (unsigned long long)(mean >> 10));
+  else snprintf(b, sizeof b, "%llu bytes", (unsigned long long)mean);
+  int n = snprintf(buf, len, "Sampled with --sample %s: bytes and blocks are estimates from the "
+                             "allocations sampled (one per %s allocated on average); call "
+                             "totals are exact.", b, b);
+  return n < 0 ? 0 : (size_t)n;
 }

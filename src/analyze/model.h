@@ -130,6 +130,10 @@ size_t hs_model_stack_stats(struct hs_model *m, struct hs_stack_stat **out);
 const char *hs_model_module_path(const struct hs_model *m, uint64_t pc);
 int hs_model_spy_pc(const struct hs_model *m, uint64_t pc);
 
+/* --sample: the one sentence every report prints saying its figures are
+ * estimates; 0 and "" for a profile that recorded every block. */
+size_t hs_model_sampling_note(const struct hs_model *m, char *buf, size_t len);
+
 /* How the program ended, as one phrase ("exited with code 0"). */
 void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len);
 

@@ -63,6 +63,13 @@ void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_o
           (unsigned long long)h->unwind_fallbacks, (unsigned long long)h->unwind_checked,
           (unsigned long long)h->unwind_mismatches, (unsigned long long)h->stacks.count,
           m->prof.size);
+  char note[256];
+  if (hs_model_sampling_note(m, note, sizeof note)) {   /* only then: --sample */
+    fprintf(out, ",\n  \"sampling\": {\"mean_bytes\": %llu, \"note\": ",
+            (unsigned long long)h->sampling.mean);
+    hs_json_str(out, note);
+    fputs("}", out);
+  }
   fprintf(out, ",\n  \"totals\": {\"allocs\": %llu, \"frees\": %llu, \"bytes_allocated\": %llu, "
                "\"peak_bytes\": %llu, \"in_use_bytes\": %llu, \"in_use_blocks\": %llu}",
           (unsigned long long)m->total.allocs, (unsigned long long)m->total.frees,

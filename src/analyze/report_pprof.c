@@ -233,6 +233,8 @@ int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
   snprintf(comment, sizeof comment, "heapspy: %s (pid %d)",
            h->cmdline[0] ? h->cmdline : h->program, h->pid);
   int64_t comment_id = str_id(&pp.str, comment);
+  char note[256];
+  int64_t note_id = hs_model_sampling_note(m, note, sizeof note) ? str_id(&pp.str, note) : 0;
   int64_t space = str_id(&pp.str, "space"), bytes = str_id(&pp.str, "bytes");
   int64_t deflt = str_id(&pp.str, "inuse_space");
   for (size_t i = 0; i < pp.str.n; i++) pb_bytes(&prof, 6, pp.str.s[i], strlen(pp.str.s[i]));
@@ -241,8 +243,11 @@ int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
   pb_u64(&tmp, 1, (uint64_t)space);
   pb_u64(&tmp, 2, (uint64_t)bytes);
   pb_msg(&prof, 11, &tmp);
-  pb_u64(&prof, 12, 1);
+  /* --sample: values are already scaled to true bytes; the period says
+   * how they were sampled (as Go's heap profiles do) */
+  pb_u64(&prof, 12, h->sampling.mean ? h->sampling.mean : 1);
   pb_u64(&prof, 13, (uint64_t)comment_id);
+  if (note_id) pb_u64(&prof, 13, (uint64_t)note_id);
   pb_u64(&prof, 14, (uint64_t)deflt);
 
   int rc = hs_zout_all(out, HS_Z_GZIP, prof.p, prof.len, err, errlen);

@@ -142,6 +142,8 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   hs_model_exit_phrase(m, phrase, sizeof phrase);
   fprintf(out, "\n==== heapspy report: %s (pid %d) ====\n", h->cmdline[0] ? h->cmdline : h->program, h->pid);
   fprintf(out, "The program %s after %.3f s.\n", phrase, h->duration_ms / 1000.0);
+  char note[256];
+  if (hs_model_sampling_note(m, note, sizeof note)) fprintf(out, "%s\n", note);
   if (m->prof.incomplete)
     fprintf(out, "WARNING: the profile is incomplete: the disk filled up during the run; "
                  "allocations after that point are missing.\n");

@@ -254,8 +254,10 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
       hs_file_mode = hs_file_mode_arg("run", optarg);
       o->file_mode_set = 1;
       break;
-    case RUN_OPT_SAMPLE:
-      hs_die(HS_EXIT_USAGE, "run: --sample is not available in this version of heapspy");
+    case RUN_OPT_SAMPLE:                  /* the spy's option is 32-bit */
+      o->sample = hs_size_arg("run", "--sample", optarg, 1, 4ull << 30);
+      break;
+    case RUN_OPT_SAMPLE_SEED: o->sample_seed = number("--sample-seed", optarg, 1, ~0u); break;
     case RUN_OPT_SUPP:
       if (o->nsupp == sizeof o->supp_sets / sizeof *o->supp_sets)
         hs_die(HS_EXIT_USAGE, "run: at most %zu --suppressions files", o->nsupp);
@@ -286,6 +288,10 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
     default: hs_option_error("run", argv, shorts, opts, usage_text());
     }
   }
+  if (o->sample && (o->check || o->guard || o->trace))
+    hs_die(HS_EXIT_USAGE, "run: --sample records only some blocks; --%s needs every one",
+           o->check ? "check" : o->guard ? "guard" : "trace");
+  if (o->sample_seed && !o->sample) hs_die(HS_EXIT_USAGE, "run: --sample-seed needs --sample");
   if (o->memcheck && !o->leak_check_set) o->leak_check = HS_LEAK_CHECK_SUMMARY;  /* valgrind's default */
   if (o->memcheck && !depth_given) o->depth = 12;                               /* valgrind's default */
   /* memcheck always checks frees and freed memory: --check does (--guard
@@ -342,4 +348,12 @@ void run_options_spy_env(const struct run_opts *o, const char *profile, char *bu
   spy_append(buf, cap, RUN_OPT_FILE_MODE, num);
   if (o->trace_skip) spy_append(buf, cap, RUN_OPT_TRACESKIP, o->trace_skip);
   if (o->child_silent) spy_append(buf, cap, RUN_OPT_CHILDSILENT, "1");
+  if (o->sample) {
+    snprintf(num, sizeof num, "%llu", o->sample);
+    spy_append(buf, cap, RUN_OPT_SAMPLE, num);
+  }
+  if (o->sample_seed) {
+    snprintf(num, sizeof num, "%llu", o->sample_seed);
+    spy_append(buf, cap, RUN_OPT_SAMPLE_SEED, num);
+  }
 }

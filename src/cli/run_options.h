@@ -63,8 +63,13 @@
   X(FILE_MODE, "file-mode", 0, required_argument, " MODE", "file_mode",                        \
     "mode of the files heapspy creates, octal (default 0600;\n"                                 \
     "folders 0700): profiles hold memory contents")                                            \
-  X(SAMPLE, "sample", 0, required_argument, " BYTES", NULL,                                    \
-    "reserved for sampled profiles; refused by this version")                                   \
+  X(SAMPLE, "sample", 0, required_argument, " BYTES", "sample",                                \
+    "production mode: record allocations sampled by bytes\n"                                     \
+    "(Poisson, one every BYTES on average: 512K as jemalloc);\n"                                 \
+    "reports show unbiased estimates, near-native speed")                                       \
+  X(SAMPLE_SEED, "sample-seed", 0, required_argument, " N", "sample_seed",                     \
+    "seed of --sample's draws, for repeatable runs (default:\n"                                  \
+    "a new one each run)")                                                                      \
   X(EXITCODE, "error-exitcode", 0, required_argument, " N", NULL,                              \
     "exit with N if any block was lost or an error found")                                      \
   X(ERRKINDS, "errors-for-leak-kinds", 0, required_argument, " LIST", NULL,                    \
@@ -194,6 +199,7 @@ struct run_opts {
   const char *guard;                      /* "overflow", "underflow", "exact" or NULL */
   unsigned long long quarantine;          /* ~0: the spy's default */
   unsigned long long trace_cap;           /* --trace-cap, bytes */
+  unsigned long long sample, sample_seed; /* --sample mean bytes (0: off), --sample-seed */
   int trace_cap_set, file_mode_set;
   unsigned error_kinds;                   /* --errors-for-leak-kinds */
   struct hs_suppressions *supp_sets[16];  /* --suppressions files, read */

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      13
+#define HSP_VERSION      14
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -470,6 +470,17 @@ struct hsp_header {
     uint64_t bytes;         /* heap in use then (the global count) */
     uint64_t copies;        /* copies taken over the run */
   } peak;
+  /* version 14: --sample. With mean != 0 only sampled blocks are in the
+   * live table and every counter fed by it (families, stacks, the heap in
+   * use, the timeline, marks) holds their weights (profile/hsp_sample.h):
+   * estimates. The calls and bytes below are exact: every thread counts
+   * them, flushed at each sample, at thread exit and at exit. */
+  struct hsp_sampling {
+    uint64_t mean;          /* bytes; 0: every allocation recorded */
+    uint64_t allocs;        /* allocation calls, sampled or not */
+    uint64_t frees;         /* frees of a non-null pointer */
+    uint64_t bytes_allocated;
+  } sampling;
 };
 #define HSP_PEAK_STEP (4u << 10)
 

@@ -19,6 +19,7 @@
 
 #include "spy.h"
 #include "spy_check.h"
+#include "spy_sample.h"
 
 typedef void *(*new_fn)(size_t);
 typedef void *(*new_al_fn)(size_t, size_t);
@@ -48,9 +49,11 @@ static inline void *raw_alloc(size_t n, size_t align) {
 /* Allocate n bytes for family fam. throwing: fall back to libstdc++'s
  * operator (new_handler, bad_alloc) when the allocation fails. */
 static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
-  if (SPY_UNLIKELY(spy_busy) && spy_nested_tracked() && !spy_check_on)
+  if (SPY_UNLIKELY(spy_busy) && spy_nested_tracked() && !spy_check_on && !spy_sampling)
     return spy_nested_alloc(raw_alloc(n ? n : 1, align), n, fam);
-  if (SPY_UNLIKELY(spy_busy) || !spy_ready()) {
+  /* --sample, not sampled: glibc's block, or libstdc++'s operator when it
+   * fails (new_handler, bad_alloc) */
+  if (SPY_UNLIKELY(spy_busy) || !spy_ready() || (spy_sampling && spy_sample_skip(n))) {
     void *p = raw_alloc(n ? n : 1, align);
     if (p || !throwing) return p;
     if (align) return fam == HSP_FAM_NEW ? real_new_al(n, align) : real_new_array_al(n, align);

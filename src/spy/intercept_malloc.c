@@ -14,6 +14,10 @@
  * With --check (spy_check_on) every call goes to spy_check.c instead:
  * red zones around the blocks, a quarantine after free (see there).
  *
+ * With --sample (spy_sampling) an allocation the countdown lets pass and
+ * a free the filter clears go straight to glibc (spy_sample.h); the rest
+ * take the exact path below.
+ *
  * Must never: be called recursively with tracking on (spy_busy), or
  * change what the real allocator returns (without --check).
  */
@@ -25,6 +29,7 @@
 
 #include "spy.h"
 #include "spy_check.h"
+#include "spy_sample.h"
 
 /* gcc -fanalyzer takes this file's own malloc, realloc and memalign for
  * the allocator it models, and the blocks they return to their callers
@@ -34,22 +39,59 @@
 #endif
 
 /* Not tracking yet (or any more): the real call. Inside the spy already:
- * a signal handler's call, queued (see spy_nested.c). */
+ * a signal handler's call, queued (see spy_nested.c); under --sample it
+ * passes unrecorded, as most do. Sampling on and the countdown not run
+ * out: the real call, counted. */
 #define ENTER(call, size)                                                 \
   do {                                                                    \
     if (SPY_UNLIKELY(spy_busy))                                           \
-      return spy_nested_tracked() && !spy_check_on                        \
+      return spy_nested_tracked() && !spy_check_on && !spy_sampling       \
           ? spy_nested_alloc(call, size, HSP_FAM_MALLOC) : call;          \
     if (!spy_ready()) return call;                                        \
+    if (spy_sampling && spy_sample_skip(size)) return call;               \
   } while (0)
 
-SPY_EXPORT void *malloc(size_t n) {
+/* --sample's hot path: the spy ready, this thread not inside it. An
+ * allocation the countdown lets pass and a free the filter clears then
+ * tail-call glibc, with no frame of ours (these are the only code most
+ * calls run; the frame pointer the spy keeps elsewhere is left out). */
+#define SAMPLE_FAST __attribute__((optimize("omit-frame-pointer")))
+static inline int sampling_fast(void) {
+  return spy_sampling && SPY_LIKELY(!spy_busy) && SPY_LIKELY(spy_status == SPY_READY);
+}
+
+static __attribute__((noinline)) void *malloc_exact(size_t n) {
   ENTER(__libc_malloc(n), n);
   spy_busy++;
   void *p = spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, 0, 0) : __libc_malloc(n),
                       n, HSP_FAM_MALLOC);
   spy_leave();
   return p;
+}
+
+/* A sampled allocation (the countdown said so): recorded in full. */
+static __attribute__((noinline)) void *malloc_sampled(size_t n) {
+  spy_busy++;
+  void *p = spy_track(__libc_malloc(n), n, HSP_FAM_MALLOC);
+  spy_leave();
+  return p;
+}
+
+SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
+  if (SPY_LIKELY(sampling_fast())) {
+    if (SPY_LIKELY(spy_sample_skip(n))) return __libc_malloc(n);
+    return malloc_sampled(n);
+  }
+  return malloc_exact(n);
+}
+
+/* A free under --sample whose filter byte is set: the table decides (a
+ * false positive finds nothing there). */
+static __attribute__((noinline)) void sampled_free(void *p) {
+  spy_busy++;
+  spy_block_remove(p, NULL, NULL);
+  __libc_free(p);
+  spy_leave();
 }
 
 /* Every free and delete: fam is how the program freed it (--check tells
@@ -66,16 +108,30 @@ void spy_free_as(void *p, unsigned fam) {
     else __libc_free(p);
     return;
   }
+  if (spy_sampling) {
+    spy_sample_tls.frees++;
+    if (SPY_LIKELY(!spy_sample_maybe(p))) __libc_free(p);
+    else sampled_free(p);
+    return;
+  }
   spy_busy++;
   if (SPY_UNLIKELY(spy_check_on)) spy_check_free(p, fam);
   else spy_untrack_and_free(p);
   spy_leave();
 }
 
-SPY_EXPORT void free(void *p) { spy_free_as(p, HSP_FAM_MALLOC); }
+SPY_EXPORT SAMPLE_FAST void free(void *p) {
+  if (SPY_LIKELY(sampling_fast())) {
+    spy_sample_tls.frees += p != NULL;
+    if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
+    return sampled_free(p);
+  }
+  spy_free_as(p, HSP_FAM_MALLOC);
+}
 
 SPY_EXPORT void *calloc(size_t n, size_t m) {
   ENTER(__libc_calloc(n, m), n * m);     /* non-NULL implies no overflow */
+  /* (an overflowing n * m only moves the countdown: calloc fails) */
   spy_busy++;
   void *p;
   if (SPY_UNLIKELY(spy_check_on)) {
@@ -90,9 +146,26 @@ SPY_EXPORT void *calloc(size_t n, size_t m) {
   return p;
 }
 
+/* realloc under --sample: the old block leaves the table if it was
+ * sampled, the new one enters it if the countdown says so. */
+static void *sampled_realloc(void *old, size_t n) {
+  if (old) spy_sample_tls.frees++;
+  int was_sampled = old && spy_sample_maybe(old);
+  int sample_new = n && !spy_sample_skip(n);
+  if (!was_sampled && !sample_new) return __libc_realloc(old, n);
+  spy_busy++;
+  struct hsp_block was;
+  int known = was_sampled && spy_block_take(old, &was);
+  void *p = __libc_realloc(old, n);
+  if (p && sample_new) spy_track(p, n, HSP_FAM_MALLOC);
+  else if (!p && known && n) spy_block_untake(&was);  /* failed: old stays */
+  spy_leave();
+  return p;
+}
+
 SPY_EXPORT void *realloc(void *old, size_t n) {
   if (SPY_UNLIKELY(spy_busy)) {
-    if (!spy_nested_tracked()) return __libc_realloc(old, n);
+    if (!spy_nested_tracked() || spy_sampling) return __libc_realloc(old, n);
     if (spy_check_on) { errno = ENOMEM; return NULL; }  /* a signal handler's */
     void *p = __libc_realloc(old, n);
     if (old && (p || !n)) spy_nested_unrecord(old);
@@ -100,6 +173,7 @@ SPY_EXPORT void *realloc(void *old, size_t n) {
   }
   if (!spy_ready())
     return SPY_UNLIKELY(spy_check_on) ? spy_check_realloc_off(old, n) : __libc_realloc(old, n);
+  if (spy_sampling) return sampled_realloc(old, n);
   spy_busy++;
   if (SPY_UNLIKELY(spy_check_on)) {
     void *p = spy_check_realloc(old, n);

@@ -139,36 +139,38 @@ static inline struct spy_hot_slot *spy_hot_of(uint32_t stack) {
   spy_hot_dirty[i / 64] |= 1ull << (i % 64);
   return &spy_hot[i];
 }
-/* One allocation of bytes at stack. */
-static inline void spy_stack_count(uint32_t stack, uint64_t bytes) {
+/* One allocation of bytes at stack, standing for blocks allocations
+ * (1; under --sample its weight, profile/hsp_sample.h). */
+static inline void spy_stack_count(uint32_t stack, uint64_t bytes, uint64_t blocks) {
   if (!stack) return;
   struct spy_hot_slot *h = spy_hot_of(stack);
-  h->allocs++;
+  h->allocs += blocks;
   h->bytes += bytes;
   h->live_bytes += (int64_t)bytes;
-  h->live_blocks++;
+  h->live_blocks += (int64_t)blocks;
 }
 /* One free of a block of that stack; temporary: SPY_TEMPORARY (it was
  * this thread's last allocation, nothing in between), SPY_TEMPORARY_ALIKE
  * (the last allocation had the same stack and size: heaptrack's count
  * includes these), else 0. */
 enum { SPY_TEMPORARY = 1, SPY_TEMPORARY_ALIKE = 2 };
-static inline void spy_stack_uncount(uint32_t stack, uint64_t bytes, unsigned temporary) {
+static inline void spy_stack_uncount(uint32_t stack, uint64_t bytes, uint64_t blocks,
+                                     unsigned temporary) {
   if (!stack) return;
   struct spy_hot_slot *h = spy_hot_of(stack);
   h->live_bytes -= (int64_t)bytes;
-  h->live_blocks--;
+  h->live_blocks -= (int64_t)blocks;
   if (SPY_UNLIKELY(temporary)) {
-    h->temporary += temporary == SPY_TEMPORARY;
-    h->temporary_alike += temporary == SPY_TEMPORARY_ALIKE;
+    h->temporary += temporary == SPY_TEMPORARY ? (uint32_t)blocks : 0;
+    h->temporary_alike += temporary == SPY_TEMPORARY_ALIKE ? (uint32_t)blocks : 0;
   }
 }
 /* Undo an uncount (a failed realloc keeps its block). */
-static inline void spy_stack_restore(uint32_t stack, uint64_t bytes) {
+static inline void spy_stack_restore(uint32_t stack, uint64_t bytes, uint64_t blocks) {
   if (!stack) return;
   struct spy_hot_slot *h = spy_hot_of(stack);
   h->live_bytes += (int64_t)bytes;
-  h->live_blocks++;
+  h->live_blocks += (int64_t)blocks;
 }
 void spy_stacks_copy_peak(void);           /* in_use_* -> peak_*, every stack */
 void spy_stacks_flush_counts(void);        /* this thread's batch, now */

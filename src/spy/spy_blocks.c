@@ -15,6 +15,10 @@
  * Each free also tells the block's stack whether it was a temporary (the
  * thread's last allocation, nothing allocated or freed in between).
  *
+ * Under --sample the table holds the sampled blocks only, and every
+ * counter it feeds gets a block's weight (profile/hsp_sample.h) instead of
+ * its size and 1; it also keeps spy_sample.h's filter of their addresses.
+ *
  * Must never: allocate from the heap, unwind, or call out while a shard
  * lock is held (the arena is the only callee, and its lock is a leaf).
  */
@@ -22,8 +26,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "profile/hsp_sample.h"
 #include "spy.h"
 #include "spy_check.h"
+#include "spy_sample.h"
 #include "spy_scan.h"
 
 #define INITIAL_CAPACITY 1024
@@ -84,6 +90,7 @@ static inline struct hsp_block *table_of(struct hsp_shard *s) {
 
 void spy_blocks_init(void) {
   shards = spy_arena_ptr(spy_hdr->shards_off);
+  spy_sample_init();
   flush_key_ok = pthread_key_create(&flush_key, flush_at_thread_exit) == 0;
   for (int i = 0; i < HSP_SHARDS; i++) {
     uint64_t off;
@@ -205,7 +212,8 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
   struct hsp_shard *s = shard_of(p);
   uint32_t now = spy_now_ms();
-  spy_stack_count(stack, size);
+  struct hsp_weight w = hsp_sample_weigh(spy_sampling, p, size);
+  spy_stack_count(stack, w.bytes, w.blocks);
   int locked = shard_lock(s);
   if ((s->count + 1) * 10 > s->capacity * 7 && !shard_grow(s) &&
       s->count + 1 >= s->capacity) {
@@ -218,16 +226,16 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   SPY_DEBUG_ASSERT(s->count < s->capacity && (s->capacity & mask) == 0);
   while (t[i].ptr && t[i].ptr != p) i = (i + 1) & mask;
   uint32_t missed_stack = 0;
-  uint64_t missed_size = 0;
+  struct hsp_weight missed_w = { 0, 0 };
   struct hsp_block missed = { 0 };
   uint64_t missed_seq = 0;
   if (t[i].ptr == p) {                 /* a block we missed the free of */
     if (spy_trace_on) { missed = t[i]; missed_seq = spy_trace_next_seq(); }
     struct hsp_family_counts *of = &s->fam[HSP_BLOCK_FAMILY(&t[i])];
-    missed_size = HSP_BLOCK_SIZE(&t[i]);
+    missed_w = hsp_sample_weigh(spy_sampling, p, HSP_BLOCK_SIZE(&t[i]));
     missed_stack = t[i].stack;
-    of->in_use_bytes -= missed_size;
-    of->in_use_blocks--;
+    of->in_use_bytes -= missed_w.bytes;
+    of->in_use_blocks -= missed_w.blocks;
     s->count--;
   }
   t[i].size_fam = (uint64_t)size << 8 | family;
@@ -236,13 +244,14 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   __atomic_store_n(&t[i].ptr, p, __ATOMIC_RELEASE);
   s->count++;
   struct hsp_family_counts *f = &s->fam[family];
-  f->allocs++;
-  f->bytes_allocated += size;
-  f->in_use_bytes += size;
-  f->in_use_blocks++;
+  f->allocs += w.blocks;
+  f->bytes_allocated += w.bytes;
+  f->in_use_bytes += w.bytes;
+  f->in_use_blocks += w.blocks;
   uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
-  if (SPY_UNLIKELY(missed_stack)) spy_stack_uncount(missed_stack, missed_size, 0);
+  if (spy_sampling && !missed_w.blocks) spy_sample_mark(p);
+  if (SPY_UNLIKELY(missed_stack)) spy_stack_uncount(missed_stack, missed_w.bytes, missed_w.blocks, 0);
   last_alloc.inv_key = ~p;
   last_alloc.size = size;
   last_alloc.stack = stack;
@@ -250,7 +259,7 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
     if (missed.ptr) spy_trace_free(missed_seq, &missed, 0);
     spy_trace_alloc(seq, p, size, family, stack);
   }
-  int64_t heap = note_in_use((int64_t)size);
+  int64_t heap = note_in_use((int64_t)w.bytes - (int64_t)missed_w.bytes);
   if (SPY_UNLIKELY(now >= spy_timeline_next)) spy_timeline_tick_slow(now, heap, 0);
 }
 
@@ -285,13 +294,14 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   }
   *out = t[i];
   uint64_t size = HSP_BLOCK_SIZE(&t[i]);
+  struct hsp_weight w = hsp_sample_weigh(spy_sampling, p, size);
   struct hsp_family_counts *f = &s->fam[HSP_BLOCK_FAMILY(&t[i])];
   SPY_DEBUG_ASSERT(s->count > 0);         /* a block found is a block counted */
   table_delete(t, mask, i);
   s->count--;
-  f->frees++;
-  f->in_use_bytes -= size;
-  f->in_use_blocks--;
+  f->frees += w.blocks;
+  f->in_use_bytes -= w.bytes;
+  f->in_use_blocks -= w.blocks;
   uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
   unsigned temporary = 0;
@@ -299,9 +309,10 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   else if (last_alloc.inv_key && last_alloc.stack == out->stack && last_alloc.size == size)
     temporary = SPY_TEMPORARY_ALIKE;
   last_alloc.inv_key = 0;
-  spy_stack_uncount(out->stack, size, temporary);
+  if (spy_sampling) spy_sample_unmark(p);
+  spy_stack_uncount(out->stack, w.bytes, w.blocks, temporary);
   if (spy_trace_on) spy_trace_free(seq, out, 0);
-  note_in_use(-(int64_t)size);
+  note_in_use(-(int64_t)w.bytes);
   return 1;
 }
 
@@ -330,15 +341,17 @@ void spy_block_untake(const struct hsp_block *b) {
   t[i].t_ms = b->t_ms;
   __atomic_store_n(&t[i].ptr, b->ptr, __ATOMIC_RELEASE);
   s->count++;
+  struct hsp_weight w = hsp_sample_weigh(spy_sampling, b->ptr, HSP_BLOCK_SIZE(b));
   struct hsp_family_counts *f = &s->fam[HSP_BLOCK_FAMILY(b)];
-  f->frees--;
-  f->in_use_bytes += HSP_BLOCK_SIZE(b);
-  f->in_use_blocks++;
+  f->frees -= w.blocks;
+  f->in_use_bytes += w.bytes;
+  f->in_use_blocks += w.blocks;
   uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
-  spy_stack_restore(b->stack, HSP_BLOCK_SIZE(b));
+  if (spy_sampling) spy_sample_mark(b->ptr);
+  spy_stack_restore(b->stack, w.bytes, w.blocks);
   if (spy_trace_on) spy_trace_free(seq, b, 1);
-  note_in_use((int64_t)HSP_BLOCK_SIZE(b));
+  note_in_use((int64_t)w.bytes);
 }
 
 int spy_block_lookup(const void *ptr, struct hsp_block *out) {
@@ -380,6 +393,7 @@ void spy_blocks_unlock_all(void) {
 
 void spy_blocks_reset_locks(void) {
   for (int i = 0; i < HSP_SHARDS; i++) shards[i].lock = 0;
+  spy_sample_reset_lock();             /* the filter of sampled blocks */
 }
 
 /* Try a lock for a bounded time: at exit or in a fatal signal handler the
@@ -490,8 +504,9 @@ uint64_t spy_blocks_snapshot(uint64_t *count_out, int with_kinds) {
         tally[j].kind = (uint16_t)kind;
         n++;
       }
-      tally[j].bytes += HSP_BLOCK_SIZE(&t[i]);
-      tally[j].blocks++;
+      struct hsp_weight wt = hsp_sample_weigh(spy_sampling, t[i].ptr, HSP_BLOCK_SIZE(&t[i]));
+      tally[j].bytes += wt.bytes;
+      tally[j].blocks += wt.blocks;
     }
   }
   spy_blocks_unlock_all();

@@ -32,6 +32,7 @@
 #include "spy.h"
 #include "spy_scan.h"
 #include "spy_check.h"
+#include "spy_sample.h"
 
 struct sblock {
   uint64_t start, end;
@@ -244,6 +245,24 @@ static int holds_blocks(uint64_t lo, uint64_t hi) {
   return a < nblk && blk[a].start < hi;
 }
 
+/* --sample: the table holds only the sampled blocks; the unsampled ones
+ * live in the same arenas and may be what holds them, so the arena is a
+ * root, all of it but the sampled blocks themselves (scanned when
+ * reached). Free chunks count too: a stale pointer there makes a lost
+ * block look reachable, never the reverse. */
+static void scan_around_blocks(uint64_t lo, uint64_t hi) {
+  uint64_t a = 0, b = nblk;
+  while (a < b) {
+    uint64_t mid = (a + b) / 2;
+    if (blk[mid].start < lo) a = mid + 1; else b = mid;
+  }
+  for (; a < nblk && blk[a].start < hi && lo < hi; a++) {
+    if (blk[a].start > lo) scan_root(lo, blk[a].start);
+    if (blk[a].end > lo) lo = blk[a].end;
+  }
+  if (lo < hi) scan_root(lo, hi);
+}
+
 /* Stack pointers of the other threads. A held thread's comes from its
  * interrupted context; a thread not held that sits in a system call
  * (blocked in a join, a lock, a read...) gives it in
@@ -326,9 +345,14 @@ static void scan_mapping(uint64_t lo, uint64_t hi, const char *perms, const char
              (lo >= arena_lo && lo < arena_lo + (64ull << 30)) ||
              (path && strstr(path, "libheapspy")) ||
              (special && (!strncmp(special, "[vvar", 5) || !strncmp(special, "[vsys", 5))) ||
-             (path && !strncmp(path, "/dev/", 5)) || ours(lo) || spy_trace_owns(lo) ||
-             holds_blocks(lo, hi);
+             (path && !strncmp(path, "/dev/", 5)) || ours(lo) || spy_trace_owns(lo);
   if (skip) return;
+  if (holds_blocks(lo, hi)) {
+    if (!spy_sampling) return;
+    scan_around_blocks(lo, hi);        /* --sample: the heap is a root */
+    drain(0);
+    return;
+  }
   if (sp >= lo && sp < hi) lo = sp;    /* our stack: only live frames */
   for (unsigned t = 0; t < n_other_sp; t++)
     if (other_sp[t] >= lo && other_sp[t] < hi && other_sp[t] - 128 > lo)

@@ -34,7 +34,9 @@
   STR("profile_id", profile_id, 48, "")      /* PID,DEV,INO of the profile run made */ \
   STR("trace_id", trace_id, 48, "")          /* PID,DEV,INO of the trace run made */   \
   STR("trace_children_skip", trace_skip, 512, "") /* globs: exec'd programs unspied */  \
-  BOOL("child_silent", child_silent, 0)      /* a forked child prints nothing */
+  BOOL("child_silent", child_silent, 0)      /* a forked child prints nothing */         \
+  NUM("sample", sample, 0)                   /* mean bytes between samples; 0: all */   \
+  NUM("sample_seed", sample_seed, 0)         /* test: fixed sampling seed; 0: random */
 
 #define SPY_OPTION_STR_FIELD(key, field, size, def) char field[size];
 #define SPY_OPTION_NUM_FIELD(key, field, def) unsigned field;

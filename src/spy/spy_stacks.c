@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "spy.h"
+#include "spy_sample.h"
 
 #define MAX_FRAMES 256
 #define SKIP_MAX 8
@@ -259,6 +260,7 @@ void spy_stacks_flush_live(void) {
 
 void spy_stacks_flush_counts(void) {
   for (unsigned i = 0; i < SPY_HOT; i++) hot_flush(i);
+  spy_sample_flush();                  /* --sample's exact totals go with them */
 }
 
 /* Copy every stack's in_use_* to its peak_* (spy_peak.c), with the

@@ -29,6 +29,10 @@ seed pool "$B/client_pool"                          # custom families, samples
 seed cxx "$B/cxx_families"                          # new/new[] families
 seed kill "$B/exit_paths" sigkill                   # killed: no scan, no exit
 seed demo30 "$BUILD/examples/marshal-demo" 30   # checkpoint, timeline, modules
+# --sample: the sampling header, weighted counters
+"$H" run -q --sample 1K --sample-seed 1 -o "$TMP/sampled.hsp" -- "$BUILD/examples/marshal-demo" 300 \
+  >/dev/null 2>&1 || true
+python3 "$TOP/tests/fuzz/mkseed.py" "$TMP/sampled.hsp" "$OUT/sampled.hspz" 65000
 # the raw form too: a header alone (the reader must say what is missing)
 "$H" run -q -o "$TMP/raw.hsp" -- "$B/run_basics" >/dev/null 2>&1 || true
 head -c 8192 "$TMP/raw.hsp" >"$OUT/raw-header-only.hsp"

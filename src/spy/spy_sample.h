@@ -1,0 +1,70 @@
+/*
+ * spy_sample.h: --sample (production mode), the hot path. Each thread
+ * counts down the bytes it allocates; an allocation that does not reach
+ * the end of the countdown costs one subtraction and its exact totals
+ * (two thread-local adds), nothing else: no stack, no table, no clock.
+ * One that does is recorded in full (spy_track) and weighted
+ * (profile/hsp_sample.h); the next countdown is drawn from an exponential
+ * distribution of mean spy_sampling (spy_sample.c).
+ *
+ * Frees: a sampled block's address is marked in a filter, a bit per
+ * 32-byte address slot (glibc's smallest chunk: two blocks never share
+ * one) repeating every 64 MiB: 256 KiB that stay in cache, laid out as
+ * the heap is, so neighbouring blocks share a line. A free whose bit is 0
+ * was never sampled and skips the table; a false positive (another
+ * sampled block 64 MiB away) costs one table lookup that finds nothing.
+ * The table keeps the filter (spy_block_add marks, spy_block_take
+ * unmarks) with a saturating count per slot behind each bit, so a bit is
+ * never 0 while a live sampled block maps to it.
+ *
+ * Must never: allocate, lock, or read the clock on the unsampled path.
+ */
+#ifndef SPY_SAMPLE_H
+#define SPY_SAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "spy.h"
+
+#define SPY_SAMPLE_SLOT_BITS 21             /* slots: 2^21 x 32 bytes = 64 MiB */
+extern uint64_t spy_sampling;              /* the mean, bytes; 0: off */
+extern uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
+extern __thread uint64_t spy_sample_left __attribute__((tls_model("initial-exec")));
+struct spy_sample_counts { uint64_t allocs, frees, bytes; };
+extern __thread struct spy_sample_counts spy_sample_tls __attribute__((tls_model("initial-exec")));
+
+void spy_sample_init(void);                /* from spy_opt; the header's mean */
+/* The countdown ran out within these n bytes: 1 if this allocation is
+ * sampled (and the next countdown drawn), 0 if not (a thread's first, or
+ * a snapshot request served on the way). */
+int spy_sample_hit(size_t n);
+/* This thread's exact totals into the profile, now. */
+void spy_sample_flush(void);
+void spy_sample_mark(uint64_t p);
+void spy_sample_unmark(uint64_t p);
+void spy_sample_reset_lock(void);          /* fork: the child's copy is free */
+
+static inline unsigned spy_sample_slot(uint64_t p) {
+  return (unsigned)(p >> 5) & ((1u << SPY_SAMPLE_SLOT_BITS) - 1);
+}
+
+/* One allocation of n bytes in sample mode: 1 to leave it unrecorded.
+ * A `heapspy snapshot` request waiting also takes the slow path, which
+ * serves it (unsampled allocations never pass spy_leave). */
+static inline int spy_sample_skip(size_t n) {
+  spy_sample_tls.allocs++;
+  spy_sample_tls.bytes += n;
+  if (__builtin_expect(n < spy_sample_left && !spy_request_pending, 1)) {
+    spy_sample_left -= n;
+    return 1;
+  }
+  return !spy_sample_hit(n);
+}
+
+/* Could p be a sampled block? 0: certainly not. */
+static inline int spy_sample_maybe(const void *p) {
+  unsigned slot = spy_sample_slot((uint64_t)(uintptr_t)p);
+  return spy_sample_filter[slot >> 3] >> (slot & 7) & 1;
+}
+
+#endif
