@@ -180,9 +180,14 @@ static void render(struct hs_watch *w, pid_t pid, const char *profile, const str
           hs_human_bytes((double)r->armed_at, lb), r->kind == HS_WATCH_GROWTH ? "/s" : "");
   fprintf(out, "profile: %s (checkpoint '%s')\n", profile, tk->name);
   hs_report_checkpoint(out, &m, mk, 20, 0);
-  int bad = ferror(out) | fclose(out);
+  int bad = ferror(out) | fclose(out), saved = errno;
   hs_model_free(&m);
-  if (bad) hs_warn("--snapshot-on: writing %s failed", path);
+  if (bad) {                    /* a full disk: no half report; the checkpoint stays */
+    unlink(path);
+    hs_warn("--snapshot-on: writing %s failed (%s); checkpoint '%s' stays in the profile",
+            path, strerror(saved), tk->name);
+    return;
+  }
   enforce_cap(w->dir, w->cap, file);
 }
 

@@ -2,6 +2,7 @@
  * cmd_report.c: `heapspy report [OPTIONS] PROFILE`: render a profile
  * written earlier (possibly on another machine with the same binaries).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,12 @@ int cmd_report(int argc, char **argv) {
   if (out != stdout) bad |= fclose(out);
   else bad |= fflush(out);
   hs_model_free(&m);
+  if (bad && outpath) {
+    int saved = errno;
+    unlink(outpath);                    /* ours (created 0600 above): no half file left */
+    errno = saved;
+    return hs_error("writing %s failed: %m; nothing kept (the profile is untouched)", outpath), 1;
+  }
   if (bad) return hs_error("writing the report failed: %m"), 1;
   return 0;
 }

@@ -264,6 +264,11 @@ enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 static void pack_trace(const char *profile, FILE *log) {
   char path[PATH_MAX + 8], err[1200], b1[32], b2[32];
   hst_path_of(profile, path, sizeof path);
+  struct stat sb;
+  if (stat(path, &sb) == 0 && sb.st_size == 0) {
+    unlink(path);                       /* never written: the spy said why ("no trace") */
+    return;
+  }
   struct hs_pack_stats st;
   if (hs_trace_pack(path, &st, err, sizeof err) < 0) {
     hs_warn("the trace stays uncompressed: %s", err);
@@ -464,8 +469,20 @@ static int run(int argc, char **argv, struct run_opts o) {
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   if (hsp_write_exit(path, WIFEXITED(status) ? WEXITSTATUS(status) : 0, sig, wall) < 0) {
-    hs_warn("no profile was written to %s (the program may have replaced the spy, "
-            "or exec'd a statically linked program)", path);
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size == 0) {
+      /* created here, never written: the spy said why (a full disk, a
+       * refused file); leave no empty files behind */
+      char trace[1100];
+      hst_path_of(path, trace, sizeof trace);
+      if (stat(trace, &st) == 0 && st.st_size == 0) unlink(trace);
+      unlink(path);
+      hs_warn("no profile: the spy could not write %s (its warning above says why); "
+              "the program ran unspied", path);
+    } else {
+      hs_warn("no profile was written to %s (the program may have replaced the spy, "
+              "or exec'd a statically linked program)", path);
+    }
     return code;
   }
   if (o.trace) pack_trace(path, o.quiet ? NULL : log);
@@ -503,7 +520,13 @@ static int run(int argc, char **argv, struct run_opts o) {
   else hs_report_text(log, &m, &ro);
   if (o.xml) write_xml(&o, &m, &ro, argv, prog_argv, prog, pid);
   if (log) fflush(log);
-  if (log && log != stderr) fclose(log);
+  if (log && log != stderr) {
+    int bad = ferror(log) != 0, err = errno;
+    if (fclose(log) != 0) bad = 1, err = errno;
+    if (bad)   /* a full disk: say so where the user looks, the profile keeps it all */
+      hs_warn("the report could not be written in full to the log file (%s); "
+              "`heapspy report %s` renders it again", strerror(err), path);
+  }
   hs_model_free(&m);
   if (o.error_exitcode && (leaked || errors)) return o.error_exitcode;
   return code;

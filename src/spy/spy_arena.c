@@ -101,7 +101,10 @@ static int arena_grow(uint64_t want) {
       if (spy_hdr) spy_hdr->file_size = arena_mapped;
       return 0;
     }
-    if (!spy_hdr) return -1;           /* the header itself did not fit */
+    if (!spy_hdr) {                    /* the header itself did not fit */
+      if (err) errno = err;            /* posix_fallocate returns it, sets nothing */
+      return -1;
+    }
     arena_fall_back(err ? err : errno);
   }
   if (mmap(at, add, PROT_READ | PROT_WRITE,
