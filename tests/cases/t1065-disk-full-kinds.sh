@@ -65,7 +65,7 @@ is "$fails" 0 "report -o on a full disk, in 7 formats: exit 1 and one line each"
 is "$(ls "$F" | grep -c '^r\.')" 0 "... no half report left behind"
 
 # --- --snapshot-on --------------------------------------------------------------------
-"$HEAPSPY" run -o s.hsp --snapshot-on 'heap>100K' --snapshot-dir "$F/snaps" -- "$TESTBIN/grower" 1 20 >out 2>err
+"$HEAPSPY" run -o s.hsp --snapshot-on 'heap>100K' --snapshot-dir "$F/snaps" -- "$TESTBIN/grower" 4 60 >out 2>err
 is "$?" 0 "snapshots on a full disk: the program runs to its end"
 like "$(grep -E "$W" err | head -1)" "warning: --snapshot-on: writing .*/snaps/snapshot-[0-9]+-001-heap\.txt failed \(No space left on device\); checkpoint 'auto-1-heap' stays in the profile$" \
   "... each failed report names the checkpoint that stays in the profile"
