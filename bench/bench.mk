@@ -47,3 +47,13 @@ bench-hold: all $(BUILD)/bench/hold
 	bench/hold.sh 2 64
 
 .PHONY: bench-hold
+
+# The spy's cost per call: ns per malloc+free pair and per captured frame.
+$(BUILD)/bench/hotpath: bench/hotpath.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -o $@ $<
+
+bench-hotpath: all $(BUILD)/bench/hotpath
+	bench/hotpath.sh
+
+.PHONY: bench-hotpath
