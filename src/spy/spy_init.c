@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <limits.h>
 #include <signal.h>
 #include <ucontext.h>
 #include <stdlib.h>
@@ -124,9 +125,10 @@ void spy_options_defaults(void) {
 int spy_option_set(const char *name, const char *val) {
   char *unit;
   long num = strtol(val, &unit, 10);
-  if (*unit == 'K' || *unit == 'k') num <<= 10;      /* sizes: K, M, G suffixes */
-  else if (*unit == 'M' || *unit == 'm') num <<= 20;
-  else if (*unit == 'G' || *unit == 'g') num <<= 30;
+  int shift = *unit == 'K' || *unit == 'k' ? 10 : *unit == 'M' || *unit == 'm' ? 20 :
+              *unit == 'G' || *unit == 'g' ? 30 : 0;    /* sizes: K, M, G suffixes */
+  if (shift)   /* saturated: the environment may hold anything (t1207) */
+    num = num < 0 ? 0 : num > (LONG_MAX >> shift) ? LONG_MAX : num << shift;
   int yes = strcmp(val, "1") == 0 || strcmp(val, "yes") == 0 ||
             strcmp(val, "true") == 0;
 #define OPT_STR(n, field, size, def) if (!strcmp(name, n)) { spy_strlcpy(spy_opt.field, val, sizeof spy_opt.field); return 1; }
