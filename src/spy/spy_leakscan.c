@@ -49,11 +49,6 @@ static uint64_t scanned;
 static int64_t clique_head;            /* block whose clique is being built */
 static size_t blk_bytes, todo_bytes;   /* our own buffers: never roots */
 
-static int ours(uint64_t lo) {
-  return (lo >= (uint64_t)(uintptr_t)blk && lo < (uint64_t)(uintptr_t)blk + blk_bytes) ||
-         (lo >= (uint64_t)(uintptr_t)todo && lo < (uint64_t)(uintptr_t)todo + todo_bytes);
-}
-
 static void *map_anon(size_t n) {
   void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -100,9 +95,13 @@ static int64_t find(uint64_t p) {
  * usable word of the chunk before it: inside a live block. Such a word is
  * the allocator's link, not the program's pointer. Layout: the size word
  * sits just before the block; bit 1 marks an mmap'd chunk (no neighbour). */
-static int allocator_link(const struct sblock *b, uint64_t w) {
+static int has_chunk_header(const struct sblock *b) {
   /* --guard's blocks have no chunk header: the word before may be a guard page */
-  if (b->family >= HSP_FAM_FIRST_CUSTOM || spy_guard_owns((void *)(uintptr_t)b->start)) return 0;
+  return b->family < HSP_FAM_FIRST_CUSTOM && !spy_guard_owns((void *)(uintptr_t)b->start);
+}
+
+static int allocator_link(const struct sblock *b, uint64_t w) {
+  if (!has_chunk_header(b)) return 0;
   uint64_t sz = *(const uint64_t *)(uintptr_t)(b->start - 8);
   if (sz & 2) return 0;
   uint64_t usable = (sz & ~7ull) - 8;
@@ -233,16 +232,66 @@ static void drain(uint32_t clique) {
   }
 }
 
-/* Is any block inside [lo, hi)? Such a mapping is heap (an arena or a
- * large mmap'd chunk): its live parts are blocks, its rest is free chunks
- * whose stale contents must not count as pointers. */
-static int holds_blocks(uint64_t lo, uint64_t hi) {
+/* Index of the first block starting at or above lo (nblk if none). */
+static uint64_t first_block_from(uint64_t lo) {
   uint64_t a = 0, b = nblk;
   while (a < b) {
     uint64_t mid = (a + b) / 2;
     if (blk[mid].start < lo) a = mid + 1; else b = mid;
   }
-  return a < nblk && blk[a].start < hi;
+  return a;
+}
+
+/* The pages glibc mmap'd for b alone, [*lo, *hi), as munmap_chunk frees
+ * them: the chunk header's prev_size is the offset from the mapping's
+ * start, its size (IS_MMAPPED set) the rest. 0 if b is no such chunk. */
+static int mmapped_chunk(const struct sblock *b, uint64_t *lo, uint64_t *hi) {
+  if (!has_chunk_header(b)) return 0;
+  uint64_t head = b->start - 16, sz = word_at(b->start - 8);
+  if (!(sz & 2) || (sz & 1)) return 0;      /* IS_MMAPPED, never PREV_INUSE */
+  uint64_t off = word_at(head), len = sz & ~7ull;
+  if (off > head || len < b->end - head || ((head - off) | (off + len)) & 4095) return 0;
+  *lo = head - off;
+  *hi = head + len;
+  return 1;
+}
+
+/* Our own buffers (the block list and the mark stack) cut out of a root:
+ * the kernel may have merged their mappings with a neighbour. */
+static void scan_root_not_ours(uint64_t lo, uint64_t hi) {
+  uint64_t cut[2][2] = {
+    { (uint64_t)(uintptr_t)blk, (uint64_t)(uintptr_t)blk + blk_bytes },
+    { (uint64_t)(uintptr_t)todo, (uint64_t)(uintptr_t)todo + todo_bytes },
+  };
+  int first = cut[1][0] < cut[0][0];
+  for (int k = 0; k < 2; k++) {
+    const uint64_t *c = cut[k ^ first];
+    if (c[0] >= hi || c[1] <= lo) continue;
+    if (c[0] > lo) scan_root(lo, c[0]);
+    if (c[1] > lo) lo = c[1];
+  }
+  if (lo < hi) scan_root(lo, hi);
+}
+
+/* [lo, hi) of the mapping [map_lo, map_hi) as a root, without the heap
+ * in it. The kernel merges adjacent anonymous mappings of the same
+ * protection into one line of /proc/self/maps, so a chunk glibc mmap'd
+ * for one large block may share its line with the program's own mmap
+ * (python's object arenas): each such chunk is cut out and the rest
+ * scanned, as memcheck scans the program's mmaps. A mapping holding any
+ * other block (the brk heap, a thread arena's heap, --guard's pages, a
+ * custom pool) is heap: its free chunks' stale contents must not count as
+ * pointers, so none of it is scanned. */
+static void scan_outside_heap(uint64_t map_lo, uint64_t map_hi, uint64_t lo, uint64_t hi) {
+  uint64_t from = first_block_from(map_lo), i, clo, chi;
+  for (i = from; i < nblk && blk[i].start < map_hi; i++)
+    if (!mmapped_chunk(&blk[i], &clo, &chi) || clo < map_lo || chi > map_hi) return;
+  for (i = from; i < nblk && blk[i].start < map_hi && lo < hi; i++) {
+    mmapped_chunk(&blk[i], &clo, &chi);
+    if (clo > lo) scan_root_not_ours(lo, clo < hi ? clo : hi);
+    if (chi > lo) lo = chi;
+  }
+  if (lo < hi) scan_root_not_ours(lo, hi);
 }
 
 /* --sample: the table holds only the sampled blocks; the unsampled ones
@@ -251,16 +300,11 @@ static int holds_blocks(uint64_t lo, uint64_t hi) {
  * reached). Free chunks count too: a stale pointer there makes a lost
  * block look reachable, never the reverse. */
 static void scan_around_blocks(uint64_t lo, uint64_t hi) {
-  uint64_t a = 0, b = nblk;
-  while (a < b) {
-    uint64_t mid = (a + b) / 2;
-    if (blk[mid].start < lo) a = mid + 1; else b = mid;
-  }
-  for (; a < nblk && blk[a].start < hi && lo < hi; a++) {
-    if (blk[a].start > lo) scan_root(lo, blk[a].start);
+  for (uint64_t a = first_block_from(lo); a < nblk && blk[a].start < hi && lo < hi; a++) {
+    if (blk[a].start > lo) scan_root_not_ours(lo, blk[a].start);
     if (blk[a].end > lo) lo = blk[a].end;
   }
-  if (lo < hi) scan_root(lo, hi);
+  if (lo < hi) scan_root_not_ours(lo, hi);
 }
 
 /* Stack pointers of the other threads. A held thread's comes from its
@@ -345,19 +389,20 @@ static void scan_mapping(uint64_t lo, uint64_t hi, const char *perms, const char
              (lo >= arena_lo && lo < arena_lo + (64ull << 30)) ||
              (path && strstr(path, "libheapspy")) ||
              (special && (!strncmp(special, "[vvar", 5) || !strncmp(special, "[vsys", 5))) ||
-             (path && !strncmp(path, "/dev/", 5)) || ours(lo) || spy_trace_owns(lo);
+             (path && !strncmp(path, "/dev/", 5)) || spy_trace_owns(lo);
   if (skip) return;
-  if (holds_blocks(lo, hi)) {
-    if (!spy_sampling) return;
+  uint64_t first = first_block_from(lo);
+  if (spy_sampling && first < nblk && blk[first].start < hi) {
     scan_around_blocks(lo, hi);        /* --sample: the heap is a root */
     drain(0);
     return;
   }
-  if (sp >= lo && sp < hi) lo = sp;    /* our stack: only live frames */
+  uint64_t from = lo;
+  if (sp >= from && sp < hi) from = sp;   /* our stack: only live frames */
   for (unsigned t = 0; t < n_other_sp; t++)
-    if (other_sp[t] >= lo && other_sp[t] < hi && other_sp[t] - 128 > lo)
-      lo = other_sp[t] - 128;          /* keep the red zone */
-  scan_root(lo, hi);
+    if (other_sp[t] >= from && other_sp[t] < hi && other_sp[t] - 128 > from)
+      from = other_sp[t] - 128;        /* keep the red zone */
+  scan_outside_heap(lo, hi, from, hi);
   drain(0);
 }
 
