@@ -8,10 +8,11 @@ $(BUILD)/bench/stress: bench/stress.c
 bench: setup-bench
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: all $(BUILD)/bench/stress $(BUILD)/bench/locks test-programs
+bench-run: all $(BUILD)/bench/stress $(BUILD)/bench/locks $(BUILD)/bench/heap1m test-programs
 	bench/run.sh
 	bench/locks.sh
 	bench/memcheck-suite.sh
+	bench/heap1m.sh
 
 # A CI suite under memcheck: valgrind vs heapspy valgrind, same options.
 bench-memcheck: all test-programs
@@ -57,3 +58,13 @@ bench-hotpath: all $(BUILD)/bench/hotpath
 	bench/hotpath.sh
 
 .PHONY: bench-hotpath
+
+# `heapspy heap` on a million live blocks in 4 arenas (issue 13's row).
+$(BUILD)/bench/heap1m: bench/heap1m.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -pthread -o $@ $<
+
+bench-heap: all $(BUILD)/bench/heap1m
+	bench/heap1m.sh
+
+.PHONY: bench-heap
