@@ -33,6 +33,9 @@ const rowCells = row => row ? [...row.querySelectorAll('.c')].map(c => c.textCon
         const r = document.querySelector('#flame-' + k + ' .fr.root');
         return [k, r ? r.title : null];
       })));
+    facts.cp_markers = await page.$$eval('svg.chart .cp', g => g.length);
+    facts.errors = await page.$$eval('#errors li', l => l.map(x => x.textContent));
+    facts.sampling = await page.evaluate(() => (document.getElementById('sampling') || {}).textContent || null);
     const table = async () => page.evaluate(() => {
       const rows = [...document.querySelectorAll('#sites-body .row')];
       rows.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
