@@ -100,7 +100,7 @@ static const char *flame_name(const struct hs_frame *f) {
 /* The stacks as name indices, outermost first; names go to nm's stream. */
 static void write_stacks(FILE *out, struct hs_model *m, const uint32_t *ids, size_t n,
                          struct names *nm) {
-  static struct hs_frame f[MAX_FRAMES];
+  struct hs_frame f[MAX_FRAMES];
   for (size_t i = 0; i < n; i++) {
     size_t nf = hs_model_frames(m, ids[i], f, MAX_FRAMES);
     fputs(i ? ",[" : "[", out);
