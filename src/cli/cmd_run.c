@@ -521,11 +521,11 @@ static int run(int argc, char **argv, struct run_opts o) {
   if (o.xml) write_xml(&o, &m, &ro, argv, prog_argv, prog, pid);
   if (log) fflush(log);
   if (log && log != stderr) {
-    int bad = ferror(log) != 0, err = errno;
-    if (fclose(log) != 0) bad = 1, err = errno;
+    int bad = ferror(log) != 0, saved = errno;
+    if (fclose(log) != 0) bad = 1, saved = errno;
     if (bad)   /* a full disk: say so where the user looks, the profile keeps it all */
       hs_warn("the report could not be written in full to the log file (%s); "
-              "`heapspy report %s` renders it again", strerror(err), path);
+              "`heapspy report %s` renders it again", strerror(saved), path);
   }
   hs_model_free(&m);
   if (o.error_exitcode && (leaked || errors)) return o.error_exitcode;
