@@ -47,9 +47,14 @@ struct hs_inject_libc {
 enum hs_inject_status hs_inject_libc_find(pid_t pid, struct hs_inject_libc *l, char *err,
                                           size_t errlen);
 
-/* The address of symbol name (dynamic symbol table) of the module
- * mapped in pid from file path, or 0 if it is not mapped or has none. */
-uint64_t hs_inject_symbol(pid_t pid, const char *path, const char *name);
+/* The address in pid of symbol name (dynamic symbol table) of the module
+ * mapped under the name mapped (as /proc/PID/maps shows it), whose ELF
+ * file is file (NULL: open it through /proc if need be); 0 if it is not
+ * mapped or has no such symbol. */
+uint64_t hs_inject_symbol(pid_t pid, const char *mapped, const char *file, const char *name);
+
+/* 1 if pid has a module mapped under a name starting with prefix. */
+int hs_inject_mapped(pid_t pid, const char *prefix);
 
 /* The stall of the last hs_inject_call: how long the threads were
  * stopped, in ms, summed over its tries, and how many tries it took. */

@@ -88,7 +88,8 @@ struct base_ctx {
 
 static int find_base(const struct mapping *m, void *ctx) {
   struct base_ctx *c = ctx;
-  if (strcmp(m->path, c->path) || m->off != 0) return 0;
+  size_t n = strlen(c->path);           /* "PATH" or "PATH (deleted)" */
+  if (strncmp(m->path, c->path, n) || (m->path[n] && m->path[n] != ' ') || m->off != 0) return 0;
   c->base = m->lo;
   return 1;
 }
@@ -120,16 +121,28 @@ static uint64_t dynsym_value(int fd, const char *name, uint64_t *first) {
   return v;
 }
 
-uint64_t hs_inject_symbol(pid_t pid, const char *path, const char *name) {
-  struct base_ctx c = { path, 0 };
+uint64_t hs_inject_symbol(pid_t pid, const char *mapped, const char *file, const char *name) {
+  struct base_ctx c = { mapped, 0 };
   if (each_mapping(pid, find_base, &c) < 0 || !c.base) return 0;
   char open_path[1200];
-  int fd = open(hs_module_open_path(pid, path, c.base, open_path, sizeof open_path),
-                O_RDONLY | O_CLOEXEC);
+  if (!file) file = hs_module_open_path(pid, mapped, c.base, open_path, sizeof open_path);
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   uint64_t first, v = dynsym_value(fd, name, &first);
   close(fd);
   return v ? c.base - first + v : 0;
+}
+
+static int find_prefix(const struct mapping *m, void *ctx) {
+  const char **prefix = ctx;
+  if (strncmp(m->path, *prefix, strlen(*prefix))) return 0;
+  *prefix = NULL;
+  return 1;
+}
+
+int hs_inject_mapped(pid_t pid, const char *prefix) {
+  const char *p = prefix;
+  return each_mapping(pid, find_prefix, &p) == 0 && !p;
 }
 
 /* The one address of restore_rt_bytes in [lo, hi) of pid, or 0 (none,
@@ -182,7 +195,7 @@ enum hs_inject_status hs_inject_libc_find(pid_t pid, struct hs_inject_libc *l, c
   if (!l->path[0])
     return snprintf(err, errlen, "process %ld does not use glibc (no libc.so.6 mapped)", (long)pid),
            HS_INJECT_UNSUPPORTED;
-  l->dlopen = hs_inject_symbol(pid, l->path, "dlopen");
+  l->dlopen = hs_inject_symbol(pid, l->path, NULL, "dlopen");
   if (!l->dlopen)
     return snprintf(err, errlen, "process %ld runs a glibc older than 2.34 (no dlopen in %s): "
                                  "heapspy cannot load the spy into it", (long)pid, l->path),
