@@ -205,7 +205,7 @@ int cmd_attach(int argc, char **argv) {
   snprintf(lib_copy, sizeof lib_copy, "%s", lib);
 
   /* the profile: created here, private; the spy opens this very file */
-  char path[PATH_MAX], abspath[PATH_MAX + 2];
+  char path[PATH_MAX], abspath[2 * PATH_MAX + 2];
   size_t n = 0;
   for (const char *p = pattern; *p && n + 16 < sizeof path; p++) {
     if (p[0] == '%' && p[1] == 'p') n += (size_t)snprintf(path + n, sizeof path - n, "%d", (int)pid), p++;
