@@ -142,6 +142,9 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   hs_model_exit_phrase(m, phrase, sizeof phrase);
   fprintf(out, "\n==== heapspy report: %s (pid %d) ====\n", h->cmdline[0] ? h->cmdline : h->program, h->pid);
   fprintf(out, "The program %s after %.3f s.\n", phrase, h->duration_ms / 1000.0);
+  if (h->flags & HSP_FLAG_ATTACHED)
+    fprintf(out, "Attached: %llu frees of blocks allocated before attach went straight to glibc "
+                 "(not counted below).\n", (unsigned long long)h->attach.frees_before);
   if (m->prof.incomplete)
     fprintf(out, "WARNING: the profile is incomplete: the disk filled up during the run; "
                  "allocations after that point are missing.\n");

@@ -47,10 +47,19 @@ enum { EXIT_GONE = 1, EXIT_PERM = 2, EXIT_UNSUPPORTED = 3, EXIT_SPIED = 4, EXIT_
 #define DETACH_TIMEOUT_S 10.0
 
 static const char attach_usage[] =
-    "usage: heapspy attach [-o PROFILE] [--duration SECONDS] [--depth N] [--timeout SECONDS]\n"
-    "                      [--format text|json] [--quiet] PID\n"
-    "  records every allocation and free of the running process PID from now on; Ctrl-C,\n"
-    "  --duration or `heapspy detach PID` ends it and prints the report since attach\n";
+    "usage: heapspy attach [OPTIONS] PID\n"
+    "Records every allocation and free of the running process PID from now on, without\n"
+    "restarting it; Ctrl-C, --duration or `heapspy detach PID` ends it, leaves the process\n"
+    "as it was and prints the report of what happened since attach.\n\n"
+    "options:\n"
+    "  -o, --profile PATH     profile file, %p = PID (default heapspy.%p.hsp)\n"
+    "  --duration SECONDS     detach after that long\n"
+    "  --depth N              frames per stack (default 64)\n"
+    "  --timeout SECONDS      how long to look for a safe point (default 2)\n"
+    "  --format text|json     report format (default text)\n"
+    "  --quiet                no messages and no report: the profile only\n"
+    "  --check, --guard       refused: their red zones would meet blocks from before attach\n"
+    "  --locks                refused: not supported by attach yet\n";
 static const char detach_usage[] = "usage: heapspy detach PID\n";
 
 static volatile sig_atomic_t stop_requested;

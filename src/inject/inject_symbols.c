@@ -175,9 +175,12 @@ enum hs_inject_status hs_inject_libc_find(pid_t pid, struct hs_inject_libc *l, c
   int fd = open(exe, O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT)
     return snprintf(err, errlen, "no such process %ld", (long)pid), HS_INJECT_NO_PROCESS;
-  if (fd < 0)
-    return snprintf(err, errlen, "cannot read /proc/%ld/exe: %s", (long)pid, strerror(errno)),
-           HS_INJECT_NOT_PERMITTED;
+  if (fd < 0) {
+    char note[512];
+    snprintf(err, errlen, "not permitted to attach to process %ld: %s", (long)pid,
+             hs_permission_note(pid, note, sizeof note));
+    return HS_INJECT_NOT_PERMITTED;
+  }
   unsigned char ident[EI_NIDENT];
   ssize_t n = pread(fd, ident, sizeof ident, 0);
   close(fd);
