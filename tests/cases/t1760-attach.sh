@@ -38,7 +38,14 @@ wait_line() {
 attach_bg() {
   "$HEAPSPY" attach --format json -o "$2" "$1" >"$2.json" 2>"$2.err" &
   ATT_pid=$!
-  wait_line "$2.err" '^heapspy: attached to process' || { cat "$2.err" >&2; return 1; }
+  local i
+  for i in $(seq 1 1500); do             # up to 30 s on a loaded machine
+    grep -q '^heapspy: attached to process' "$2.err" 2>/dev/null && return 0
+    kill -0 "$ATT_pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  sed 's/^/# /' "$2.err"
+  return 1
 }
 
 # round NAME K: start round K of target NAME and wait for its count line;
