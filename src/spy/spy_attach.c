@@ -208,15 +208,24 @@ static void patch_all(void) {
 /* dlopen while attached: the module (and what it brought) is patched
  * before the caller can use it; its constructors ran unpatched, so frees
  * of what they allocated count as "before attach". */
+/* patch_all with this thread marked as inside the spy: a detach request
+ * arriving meanwhile (its signal handler would take patch_lock, which
+ * this thread holds) is served on the way out instead. */
+static void patch_all_busy(void) {
+  spy_busy++;
+  patch_all();
+  spy_leave();
+}
+
 static void *attach_dlopen(const char *file, int mode) {
   void *h = dlopen(file, mode);
-  if (h && spy_status == SPY_READY) patch_all();
+  if (h && spy_status == SPY_READY) patch_all_busy();
   return h;
 }
 
 static void *attach_dlmopen(Lmid_t lm, const char *file, int mode) {
   void *h = dlmopen(lm, file, mode);
-  if (h && spy_status == SPY_READY) patch_all();
+  if (h && spy_status == SPY_READY) patch_all_busy();
   return h;
 }
 
@@ -240,7 +249,7 @@ SPY_EXPORT int heapspy_attach_begin(const char *options) {
     __atomic_store_n(&spy_hdr->state, HSP_STATE_DETACHED, __ATOMIC_RELEASE);
     return -1;
   }
-  patch_all();
+  patch_all_busy();
   return 0;
 }
 

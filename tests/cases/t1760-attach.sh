@@ -57,6 +57,19 @@ round() {
   sed -n "s/^round $2: allocs \([0-9]*\) frees \([0-9]*\)$/\1 \2/p" "$1.out"
 }
 
+# finish PID: SIGTERM, then its exit status (137 if it did not end within
+# 10 s: it is killed, so a hang fails the test instead of stalling it).
+finish() {
+  kill -TERM "$1"
+  for _ in $(seq 1 500); do
+    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] || kill -0 "$1" 2>/dev/null || break
+    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && break
+    sleep 0.02
+  done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1"
+}
+
 totals() { json "$1" '"%d %d" % (j["totals"]["allocs"], j["totals"]["frees"])'; }
 
 # --- one window, a leak, detach from another shell ----------------------------------
@@ -83,8 +96,7 @@ after=$(round A 2)
 is "$after" "6000 6000" "after detach: the next round runs and counts the same"
 is "$(json a.hsp.json 'j["totals"]["allocs"]')" 6003 "after detach: the spy's totals did not move"
 check "after detach: no thread of the program is stopped or traced" no_stopped_threads "$A_pid"
-kill -TERM "$A_pid"
-wait "$A_pid"
+finish "$A_pid"
 is "$?" 0 "the program's exit status is unchanged (0)"
 is "$(cat A.out)" "ready
 round 1: allocs 6000 frees 6000
@@ -107,8 +119,7 @@ for threads in 2 8; do
     [ "$(totals "c$threads-$k.hsp.json")" = "$r" ] && exact=$((exact + 1))
   done
   is "$exact" 10 "$threads threads: 10 attach/detach cycles, the spy's counts equal the program's in each"
-  kill -TERM "$pid"
-  wait "$pid"
+  finish "$pid"
   is "$?:$(tail -1 "C$threads.out")" "0:total: allocs $((threads * 500 * 3 * 10)) frees $((threads * 500 * 3 * 10))" \
     "$threads threads: the program ends normally with its own totals"
 done
@@ -140,8 +151,7 @@ for k in $(seq 1 20); do
   [ "$r" = "1200 1200" ] && no_stopped_threads "$K_pid" && good=$((good + 1))
 done
 is "$good" 20 "20 SIGKILLs of heapspy at random points of attach: the program runs on correctly every time"
-kill -TERM "$K_pid"
-wait "$K_pid"
+finish "$K_pid"
 is "$?:$(tail -1 K.out)" "0:total: allocs 24000 frees 24000" "after the SIGKILLs the program ends normally"
 
 # --- refusals --------------------------------------------------------------------------
