@@ -82,20 +82,14 @@ static int in_library(const void *addr, const char *lib) {
 }
 
 /* What each name becomes: ours, found in our own library (dlsym on our
- * handle looks here first; a plain reference would bind to libc's). The
- * C family only if the program's malloc is glibc's; C++'s only if
- * operator new is libstdc++'s (a program's own operators stay its own,
- * and the malloc calls inside them are seen). Returns 0, or -1 if the
- * program's allocator is not glibc's. */
+ * handle looks here first; a plain reference would bind to libc's).
+ * Returns 0, or -1 if our library cannot be found. */
 static int resolve_targets(void) {
   Dl_info self;
   if (!dladdr((void *)resolve_targets, &self) || !self.dli_fname) return -1;
   void *h = dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD);
   if (!h) return -1;
-  if (!in_library(dlsym(RTLD_DEFAULT, "malloc"), "libc.so")) return -1;
-  int cxx = in_library(dlsym(RTLD_DEFAULT, "_Znwm"), "libstdc++.so");
   for (unsigned i = 0; i < NFAMILY; i++) {
-    if (family[i][0] == '_' && !cxx) continue;
     if (!strcmp(family[i], "dlopen")) target[i] = (uint64_t)(uintptr_t)attach_dlopen;
     else if (!strcmp(family[i], "dlmopen")) target[i] = (uint64_t)(uintptr_t)attach_dlmopen;
     else target[i] = (uint64_t)(uintptr_t)dlsym(h, family[i]);
@@ -152,16 +146,50 @@ static void read_dynamic(const ElfW(Dyn) *d, uint64_t base, struct dyn *out) {
   }
 }
 
+/* The check pass (before anything is changed): every slot of the C
+ * family already bound must point into glibc, of the C++ family into
+ * libstdc++; a program (or a library before them) that defines its own
+ * allocator keeps it: C++ operators are then left alone, a foreign malloc
+ * refuses the attach. A slot not bound yet points into its own module. */
+struct pass { int check, foreign_c, foreign_cxx; };
+
+/* addr is a canonical PLT entry: a program built without -fPIE that
+ * takes a function's address exports an undefined symbol with its PLT
+ * stub as the value, and every module's pointer binds there; the stub
+ * itself goes through the program's own slot, checked on its own. */
+static int canonical_plt(const void *addr) {
+  Dl_info di;
+  void *extra = NULL;
+  if (!dladdr1(addr, &di, &extra, RTLD_DL_SYMENT) || !extra) return 0;
+  const ElfW(Sym) *sym = extra;
+  return sym->st_shndx == SHN_UNDEF && di.dli_saddr == addr;
+}
+
+static void check_slot(struct pass *p, int f, uint64_t v, uint64_t mod_lo, uint64_t mod_hi) {
+  if (v >= mod_lo && v < mod_hi) return;             /* lazy binding: its PLT stub */
+  if (canonical_plt((void *)(uintptr_t)v)) return;
+  const char *n = family[f];
+  if (n[0] == '_') {
+    if (!in_library((void *)(uintptr_t)v, "libstdc++.so")) p->foreign_cxx = 1;
+  } else if (strcmp(n, "dlopen") && strcmp(n, "dlmopen") && strcmp(n, "dlclose") &&
+             strcmp(n, "pthread_create")) {
+    if (!in_library((void *)(uintptr_t)v, "libc.so")) p->foreign_c = 1;
+  }
+}
+
 static int module_cb(struct dl_phdr_info *info, size_t size, void *ctx) {
   (void)size;
-  (void)ctx;
+  struct pass *pass = ctx;
   uint64_t own = (uint64_t)(uintptr_t)module_cb, relro_lo = 0, relro_hi = 0;
+  uint64_t mod_lo = UINT64_MAX, mod_hi = 0;
   const ElfW(Dyn) *dynamic = NULL;
   if (strstr(info->dlpi_name, "linux-vdso") || strstr(info->dlpi_name, "/ld-linux")) return 0;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
     if (ph->p_type == PT_LOAD && own >= lo && own < hi) return 0;    /* the spy itself */
+    if (ph->p_type == PT_LOAD && lo < mod_lo) mod_lo = lo;
+    if (ph->p_type == PT_LOAD && hi > mod_hi) mod_hi = hi;
     if (ph->p_type == PT_DYNAMIC) dynamic = (const void *)(uintptr_t)lo;
     if (ph->p_type == PT_GNU_RELRO) {
       relro_lo = lo & ~(uint64_t)(getpagesize() - 1);
@@ -181,6 +209,10 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *ctx) {
       int f = family_index(d.str + d.sym[symi].st_name);
       if (f < 0 || !target[f]) continue;
       uint64_t *addr = (uint64_t *)(uintptr_t)(info->dlpi_addr + r->r_offset);
+      if (pass && pass->check) {
+        check_slot(pass, f, __atomic_load_n(addr, __ATOMIC_ACQUIRE), mod_lo, mod_hi);
+        continue;
+      }
       if (recorded(addr) || nslots == MAX_SLOTS) continue;
       slots[nslots].addr = addr;
       slots[nslots].orig = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
@@ -243,12 +275,17 @@ SPY_EXPORT int heapspy_attach_begin(const char *options) {
   spy_silent = 1;                      /* the program's stderr is its own */
   if (spy_start(options) < 0) return -1;
   spy_hdr->flags |= HSP_FLAG_ATTACHED;
-  if (!spy_hdr->snapshot_signal || resolve_targets() < 0) {
+  struct pass check = { 1, 0, 0 };
+  int ok = spy_hdr->snapshot_signal && resolve_targets() == 0;
+  if (ok) dl_iterate_phdr(module_cb, &check);
+  if (!ok || check.foreign_c) {
     spy_status = SPY_OFF;              /* no way to detach, or not glibc's malloc */
     spy_uninstall_handlers();
     __atomic_store_n(&spy_hdr->state, HSP_STATE_DETACHED, __ATOMIC_RELEASE);
     return -1;
   }
+  for (unsigned i = 0; check.foreign_cxx && i < NFAMILY; i++)
+    if (family[i][0] == '_') target[i] = 0;
   patch_all_busy();
   return 0;
 }
