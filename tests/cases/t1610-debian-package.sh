@@ -52,6 +52,7 @@ is "$rc:$(test -f "$DEB" && echo deb)" "0:deb" "dpkg-buildpackage -us -uc -b bui
 is "$(dpkg-deb -c "$DEB" 2>&1 | awk '{print $6}' | grep -v '/$' | sort)" \
    "$(sort <<EOF
 ./usr/bin/heapspy
+./usr/lib/$MA/heapspy/libheapspy-attach.so
 ./usr/lib/$MA/heapspy/libheapspy.so
 ./usr/lib/$MA/pkgconfig/heapspy.pc
 ./usr/include/heapspy.h
