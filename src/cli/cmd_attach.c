@@ -131,10 +131,16 @@ static int wait_for(int (*ready)(void *), void *ctx, double timeout) {
   return ready(ctx);
 }
 
-struct load_wait { pid_t pid; const char *name; };
+/* Loaded means relocated, dependencies included: mapped is not enough
+ * (heapspy_attach_begin, called on another thread, would run on
+ * unrelocated code), so the constructor's flag is read. */
+struct load_wait { pid_t pid; const char *name, *file; };
 static int library_loaded(void *ctx) {
   struct load_wait *w = ctx;
-  return hs_inject_mapped(w->pid, w->name);
+  if (!hs_inject_mapped(w->pid, w->name)) return 0;
+  uint64_t at = hs_inject_symbol(w->pid, w->name, w->file, "heapspy_attach_loaded");
+  int loaded = 0;
+  return at && hs_inject_read(w->pid, at, &loaded, sizeof loaded) == 0 && loaded == 1;
 }
 
 static int spy_started(void *ctx) {
@@ -252,7 +258,7 @@ int cmd_attach(int argc, char **argv) {
     unlink(abspath);
     hs_die(exit_for(st), "attach: %s", err);
   }
-  struct load_wait lw = { pid, mapped };
+  struct load_wait lw = { pid, mapped, lib_copy };
   if (!wait_for(library_loaded, &lw, LOAD_TIMEOUT_S)) {
     unlink(abspath);
     hs_die(1, "attach: process %ld did not load the spy within %.0f s (is it stopped, or can it "

@@ -53,6 +53,9 @@ enum hs_inject_status hs_inject_libc_find(pid_t pid, struct hs_inject_libc *l, c
  * mapped or has no such symbol. */
 uint64_t hs_inject_symbol(pid_t pid, const char *mapped, const char *file, const char *name);
 
+/* Reads len bytes at addr of pid; 0, or -1. */
+int hs_inject_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
 /* 1 if pid has a module mapped under a name starting with prefix. */
 int hs_inject_mapped(pid_t pid, const char *prefix);
 

@@ -145,6 +145,16 @@ int hs_inject_mapped(pid_t pid, const char *prefix) {
   return each_mapping(pid, find_prefix, &p) == 0 && !p;
 }
 
+int hs_inject_read(pid_t pid, uint64_t addr, void *buf, size_t len) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/mem", (int)pid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = pread(fd, buf, len, (off_t)addr);
+  close(fd);
+  return n == (ssize_t)len ? 0 : -1;
+}
+
 /* The one address of restore_rt_bytes in [lo, hi) of pid, or 0 (none,
  * or more than one: which one returns into rt_sigreturn is then unsure). */
 static uint64_t find_restore_rt(pid_t pid, uint64_t lo, uint64_t hi) {

@@ -68,6 +68,7 @@ void spy_stop_uninstall(void);             /* spy_stop.c: its hold signal, likew
  * blocks from before attach are unknown to the tables, exits are not
  * intercepted, recording ends at detach. */
 extern int spy_attached;
+extern volatile int heapspy_attach_loaded;  /* the constructor ran: relocations are done */
 void spy_attach_free(void *p);             /* the free funnel while attached */
 void spy_attach_note_unknown(void);        /* a block from before attach went away */
 void spy_attach_end(void);                 /* detach: restore, finish the profile */

@@ -34,6 +34,11 @@
 
 int spy_attached;
 
+/* Set by the library constructor (attach build): by then the library and
+ * its dependencies are relocated. heapspy reads it from outside before it
+ * calls heapspy_attach_begin: the library being mapped is not enough. */
+SPY_EXPORT volatile int heapspy_attach_loaded;
+
 /* The names redirected, and where to: filled once at attach. */
 static const char *const family[] = {
   "malloc", "free", "calloc", "realloc", "reallocarray", "memalign", "posix_memalign",
@@ -191,9 +196,9 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *ctx) {
     if (ph->p_type == PT_LOAD && lo < mod_lo) mod_lo = lo;
     if (ph->p_type == PT_LOAD && hi > mod_hi) mod_hi = hi;
     if (ph->p_type == PT_DYNAMIC) dynamic = (const void *)(uintptr_t)lo;
-    if (ph->p_type == PT_GNU_RELRO) {
+    if (ph->p_type == PT_GNU_RELRO) {  /* the pages ld.so made read-only: whole ones */
       relro_lo = lo & ~(uint64_t)(getpagesize() - 1);
-      relro_hi = hi;
+      relro_hi = hi & ~(uint64_t)(getpagesize() - 1);
     }
   }
   if (!dynamic) return 0;

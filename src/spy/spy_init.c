@@ -599,6 +599,8 @@ __attribute__((constructor)) static void spy_constructor(void) {
 #ifndef SPY_ATTACH_BUILD
   spy_init();
   strip_child_environment();
+#else
+  heapspy_attach_loaded = 1;
 #endif
 }
 
