@@ -26,9 +26,10 @@ BASE := -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc
 #   src/common   the CLI's shared pieces (errors, JSON, symbolizer)
 #   src/analyze  profile -> model -> reports
 #   src/inspect  reading a live process from the outside
+#   src/inject   the one writer into a live process (heapspy attach)
 #   src/cli      one file per `heapspy COMMAND`
 SPY_SRC := $(wildcard src/spy/*.c)
-CLI_SRC := $(wildcard src/cli/*.c src/analyze/*.c src/inspect/*.c src/common/*.c src/profile/*.c)
+CLI_SRC := $(wildcard src/cli/*.c src/analyze/*.c src/inject/*.c src/inspect/*.c src/common/*.c src/profile/*.c)
 SPY_OBJ := $(SPY_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 HDRS := $(wildcard src/*/*.h include/*.h)
@@ -42,9 +43,10 @@ CLI_LIBS = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) -liberty -lm   # libiberty:
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(SPY_PKGS) $(CLI_PKGS))
 
 SPY_LIB := $(BUILD)/lib/heapspy/libheapspy.so
+SPY_ATTACH_LIB := $(BUILD)/lib/heapspy/libheapspy-attach.so
 CLI := $(BUILD)/bin/heapspy
 
-all: $(CLI) $(CLI)-valgrind $(SPY_LIB) $(BUILD)/include/heapspy.h
+all: $(CLI) $(CLI)-valgrind $(SPY_LIB) $(SPY_ATTACH_LIB) $(BUILD)/include/heapspy.h
 
 # Packages are installed only by the README's commands, never by a plain
 # `make`: `make demo`, `make test` and `make bench` first run
@@ -66,6 +68,18 @@ $(BUILD)/obj/src/spy/%.o: src/spy/%.c $(HDRS) | build-deps
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(SPY_FLAGS) -c $< -o $@
 
 $(SPY_LIB): $(SPY_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ -Wl,-z,nodelete -Wl,--no-undefined $(SPY_LIBS)
+
+# The same spy for `heapspy attach`, loaded late by dlopen: dynamic TLS
+# (static TLS cannot be had after start-up), no constructor work.
+SPY_ATTACH_OBJ := $(SPY_SRC:%.c=$(BUILD)/obj-attach/%.o)
+$(BUILD)/obj-attach/src/spy/%.o: src/spy/%.c $(HDRS) | build-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(subst initial-exec,global-dynamic,$(SPY_FLAGS)) \
+	  -DSPY_ATTACH_BUILD -c $< -o $@
+
+$(SPY_ATTACH_LIB): $(SPY_ATTACH_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ -Wl,-z,nodelete -Wl,--no-undefined $(SPY_LIBS)
 
@@ -112,6 +126,7 @@ install: all
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/heapspy
 	ln -sf heapspy $(DESTDIR)$(PREFIX)/bin/heapspy-valgrind
 	install -m 644 $(SPY_LIB) $(DESTDIR)$(LIBDIR)/heapspy/libheapspy.so
+	install -m 644 $(SPY_ATTACH_LIB) $(DESTDIR)$(LIBDIR)/heapspy/libheapspy-attach.so
 	install -m 644 include/heapspy.h $(DESTDIR)$(PREFIX)/include/heapspy.h
 	install -m 644 doc/heapspy.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapspy.1
 	ln -sf heapspy.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapspy-valgrind.1

@@ -33,6 +33,11 @@ $(TB)/%: %.cpp include/heapspy.h
 	@mkdir -p $(dir $@)
 	$(CXX) -O1 -g -Wall -Iinclude -pthread -o $@ $<
 
+# A statically linked program: what heapspy attach refuses (t1760).
+$(TB)/attach_static: tests/cases/attach_static.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -static -o $@ $<
+
 # The spy's live blocks from a profile (the truth of t17xx-heap-*).
 $(TB)/hsp_live_blocks: tests/cases/hsp_live_blocks.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
 	@mkdir -p $(dir $@)

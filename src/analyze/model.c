@@ -374,6 +374,8 @@ void hs_model_exit_phrase(const struct hs_model *m, char *buf, size_t len) {
     snprintf(buf, len, "exited with code %d", h->exit_code);
   else if (h->state == HSP_STATE_EXITED)
     snprintf(buf, len, "exited");
+  else if (h->state == HSP_STATE_DETACHED)
+    snprintf(buf, len, "was recorded from `heapspy attach` until detach (it runs on), times since attach,");
   else
     snprintf(buf, len, "ended without reaching exit (killed, exec'd, or still running)");
 }

@@ -56,6 +56,11 @@ void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_o
   fprintf(out, ",\n  \"duration_ms\": %llu, \"complete\": %s, \"libc_freeres\": %s",
           (unsigned long long)h->duration_ms, m->prof.incomplete ? "false" : "true",
           (h->flags & HSP_FLAG_FREERES) ? "true" : "false");
+  if (h->flags & HSP_FLAG_ATTACHED)        /* heapspy attach: recorded since attach */
+    fprintf(out, ",\n  \"attach\": {\"detached\": %s, \"frees_before_attach\": %llu, "
+                 "\"slots_redirected\": %llu}",
+            h->state == HSP_STATE_DETACHED ? "true" : "false",
+            (unsigned long long)h->attach.frees_before, (unsigned long long)h->attach.slots_patched);
   if (h->flags & HSP_FLAG_TRACE_CAPPED)    /* only then: --trace stopped at --trace-cap */
     fprintf(out, ",\n  \"trace_capped_ms\": %u", h->trace_capped_ms);
   fprintf(out, ",\n  \"spy\": {\"unwind_fallbacks\": %llu, \"unwind_checked\": %llu, "

@@ -144,6 +144,9 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   fprintf(out, "The program %s after %.3f s.\n", phrase, h->duration_ms / 1000.0);
   char note[256];
   if (hs_model_sampling_note(m, note, sizeof note)) fprintf(out, "%s\n", note);
+  if (h->flags & HSP_FLAG_ATTACHED)
+    fprintf(out, "Attached: %llu frees of blocks allocated before attach went straight to glibc "
+                 "(not counted below).\n", (unsigned long long)h->attach.frees_before);
   if (m->prof.incomplete)
     fprintf(out, "WARNING: the profile is incomplete: the disk filled up during the run; "
                  "allocations after that point are missing.\n");

@@ -16,7 +16,11 @@
  * signal lands on takes it at once, unless it is inside the allocator:
  * then as it leaves). Returns 0 when it is in the profile (*answer_s, if
  * given, how long that took), 1 when the spy has not served it yet (it
- * will when a thread leaves the allocator), -1 on error; err says why. */
+ * will when a thread leaves the allocator), -1 on error; err says why.
+ * leak_check: HS_SNAPSHOT_LEAK_CHECK, and HS_SNAPSHOT_DETACH to end an
+ * attached recording after it (`heapspy detach`). */
+#define HS_SNAPSHOT_LEAK_CHECK 1
+#define HS_SNAPSHOT_DETACH 2
 int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_check,
                         double timeout, double *answer_s, char *err, size_t errlen);
 

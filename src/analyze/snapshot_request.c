@@ -39,6 +39,10 @@ int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_
     snprintf(err, errlen, "%s belongs to process %d, not %ld", path, h.pid, (long)pid);
     goto out;
   }
+  if (h.state == HSP_STATE_DETACHED) {
+    snprintf(err, errlen, "process %ld is no longer recorded: heapspy detached from it", (long)pid);
+    goto out;
+  }
   if (!h.snapshot_signal) {
     snprintf(err, errlen, "process %ld does not accept snapshots (its spy has no signal: "
                           "snapshot_signal=0, or the program uses that signal itself)", (long)pid);
@@ -46,7 +50,8 @@ int hs_snapshot_request(const char *path, pid_t pid, const char *name, int leak_
   }
   struct hsp_request req = h.request;
   req.seq++;
-  req.leak_check = (uint32_t)leak_check;
+  req.leak_check = (uint32_t)leak_check & HS_SNAPSHOT_LEAK_CHECK;
+  req.detach = !!(leak_check & HS_SNAPSHOT_DETACH);
   snprintf(req.name, sizeof req.name, "%s", name);
   off_t at = (off_t)offsetof(struct hsp_header, request);
   if (pwrite(fd, (char *)&req + 8, sizeof req - 8, at + 8) != (ssize_t)(sizeof req - 8) ||

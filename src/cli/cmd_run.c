@@ -132,6 +132,10 @@ static void check_secure_mode(const char *prog, const char *name) {
  * binary's folder), then where `make install` put it (HS_LIBDIR). Both
  * come from the Makefile's LIBDIR. */
 const char *hs_spy_library(void) {
+  return hs_spy_library_file("libheapspy.so");
+}
+
+const char *hs_spy_library_file(const char *file) {
   static char lib[PATH_MAX];
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -149,7 +153,7 @@ const char *hs_spy_library(void) {
   for (unsigned i = 0; i < sizeof cands / sizeof *cands; i++) {
     char tmp[2 * PATH_MAX];
     int abs = cands[i][0] == '/';
-    snprintf(tmp, sizeof tmp, "%s%s%s/libheapspy.so", abs ? "" : self, abs ? "" : "/", cands[i]);
+    snprintf(tmp, sizeof tmp, "%s%s%s/%s", abs ? "" : self, abs ? "" : "/", cands[i], file);
     if (realpath(tmp, lib) && access(lib, R_OK) == 0) return lib;
   }
   return NULL;

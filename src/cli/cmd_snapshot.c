@@ -29,14 +29,13 @@
 static const char snapshot_usage[] =
     "usage: heapspy snapshot [--leak-check] [--timeout SECONDS] [--format text|json] PID [NAME]\n";
 
-/* The .hsp file the process has mapped, or NULL. */
-static char *find_profile(pid_t pid) {
+char *hs_find_profile(const char *cmd, pid_t pid) {
   char path[64], line[PATH_MAX + 256];
   snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
   FILE *f = fopen(path, "r");
   if (!f) {
-    if (errno == ENOENT) hs_die(1, "snapshot: no such process %d", (int)pid);
-    hs_die(1, "snapshot: cannot read %s: %s", path, strerror(errno));
+    if (errno == ENOENT) hs_die(1, "%s: no such process %d", cmd, (int)pid);
+    hs_die(1, "%s: cannot read %s: %s", cmd, path, strerror(errno));
   }
   char *found = NULL;
   while (!found && fgets(line, sizeof line, f)) {
@@ -84,7 +83,7 @@ int cmd_snapshot(int argc, char **argv) {
   if (optind + 1 < argc) snprintf(name, sizeof name, "%s", argv[optind + 1]);
   else snprintf(name, sizeof name, "snapshot-%ld", (long)time(NULL));
 
-  char *path = find_profile((pid_t)pid);
+  char *path = hs_find_profile("snapshot", (pid_t)pid);
   if (!path) hs_die(1, "snapshot: process %ld is not running under heapspy (no profile mapped)", pid);
   char err[1200];
   double answer_s = 0;

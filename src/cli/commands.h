@@ -6,6 +6,8 @@
 #ifndef HS_COMMANDS_H
 #define HS_COMMANDS_H
 
+#include <sys/types.h>
+
 int cmd_run(int argc, char **argv);
 int cmd_valgrind(int argc, char **argv);   /* run, with valgrind's command line */
 int cmd_report(int argc, char **argv);
@@ -33,5 +35,14 @@ void hs_option_error(const char *cmd, char **argv, const char *shortopts,
 
 /* Paths of the installed pieces, relative to the heapspy binary. */
 const char *hs_spy_library(void);
+const char *hs_spy_library_file(const char *file);   /* another file beside it */
+
+/* cmd_snapshot.c: the .hsp profile process pid has mapped (malloc'd), or
+ * NULL; dies with one line naming cmd if the process cannot be read. */
+char *hs_find_profile(const char *cmd, pid_t pid);
+
+/* Attaching to a running process (src/inject/). */
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
 
 #endif

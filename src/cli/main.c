@@ -25,6 +25,8 @@ static const struct command {
   { "stacks", cmd_stacks, "symbolized stacks of every thread of a live process, sampled N times" },
   { "maps", cmd_maps, "where a live process's memory goes, or what one address is" },
   { "heap", cmd_heap, "the glibc heap of any live process, read from outside: RSS explained, census" },
+  { "attach", cmd_attach, "start recording a running process's heap without restarting it" },
+  { "detach", cmd_detach, "stop recording an attached process; it runs on as before" },
   { "vtop", cmd_vtop, "virtual to physical: page frame, present/swapped, shared or private" },
   { NULL, NULL, NULL },
 };

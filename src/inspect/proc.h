@@ -216,6 +216,15 @@ struct hs_unwinder *hs_unwind_open(pid_t pid, int *err);
 int hs_unwind_sample(struct hs_unwinder *u, struct hs_raw_sample *out,
                      size_t max_frames);
 
+/* Unwinds thread tid of the process, which the caller holds stopped
+ * (hs_target_stop), from its registers (struct user_regs_struct, as
+ * hs_tthread.regs): up to max return addresses into pc, innermost first;
+ * returns how many. */
+int hs_unwind_stopped(struct hs_unwinder *u, pid_t tid, const uint64_t user_regs[27],
+                      uint64_t *pc, size_t max);
+/* The unwinder's view of the modules, to name a pc. */
+struct Dwfl *hs_unwind_dwfl(struct hs_unwinder *u);
+
 /* Hands the modules of every sample over to ml (replacing its content). */
 void hs_unwind_modules(struct hs_unwinder *u, struct hs_modlist *ml);
 

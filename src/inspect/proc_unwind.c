@@ -62,6 +62,7 @@ struct hs_unwinder {
   Elf *exe_elf;
   int exe_fd;
   struct snapshot *cur;            /* the thread being unwound */
+  struct snapshot stopped;         /* hs_unwind_stopped's thread: no copy, live reads */
   uint8_t *stackbuf;               /* STACK_COPY_MAX + RED_ZONE bytes */
   struct hs_modlist mods;
   pid_t *pending;                  /* seized, never seen stopped */
@@ -353,6 +354,30 @@ int hs_unwind_sample(struct hs_unwinder *u, struct hs_raw_sample *out, size_t ma
   free(t);
   free(maps.v);
   return 0;
+}
+
+int hs_unwind_stopped(struct hs_unwinder *u, pid_t tid, const uint64_t user_regs[27],
+                      uint64_t *pc, size_t max) {
+  /* struct user_regs_struct -> DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+  static const int from[NREGS] = { 10, 12, 11, 5, 13, 14, 4, 19, 9, 8, 7, 6, 3, 2, 1, 0, 16 };
+  struct snapshot *s = &u->stopped;
+  memset(s, 0, sizeof *s);               /* no copy: every read goes to the stopped thread */
+  s->tid = tid;
+  for (int i = 0; i < NREGS; i++) s->regs[i] = user_regs[from[i]];
+  struct hs_raw_stack st;
+  memset(&st, 0, sizeof st);
+  st.pc = pc;
+  st.activation = hs_xmalloc(max);
+  u->cur = s;
+  struct frames_ctx c = { &st, max };
+  dwfl_getthread_frames(u->dwfl, tid, frame_cb, &c);
+  u->cur = NULL;
+  free(st.activation);
+  return (int)st.n;
+}
+
+struct Dwfl *hs_unwind_dwfl(struct hs_unwinder *u) {
+  return u->dwfl;
 }
 
 void hs_raw_sample_free(struct hs_raw_sample *s) {

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      14
+#define HSP_VERSION      15
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -45,6 +45,7 @@ enum hsp_family {
 enum hsp_state {
   HSP_STATE_RUNNING = 1,  /* spy attached; process may have died since */
   HSP_STATE_EXITED = 2,   /* spy saw the process reach its exit hooks */
+  HSP_STATE_DETACHED = 3, /* `heapspy detach`: recording ended, the process runs on */
 };
 
 /* hsp_header.flags */
@@ -55,6 +56,7 @@ enum hsp_flags {
   HSP_FLAG_FORK_CHILD = 1u << 3,  /* this profile continues a parent's */
   HSP_FLAG_SAMPLES = 1u << 4,     /* sample blocks were captured */
   HSP_FLAG_TRACE_CAPPED = 1u << 5, /* --trace stopped at --trace-cap, at trace_capped_ms */
+  HSP_FLAG_ATTACHED = 1u << 6,    /* `heapspy attach`: recording began mid-run (attach_*) */
 };
 
 /* hsp_header.exit_how */
@@ -267,7 +269,7 @@ struct hsp_request {
   uint32_t seq;             /* bumped by the requester */
   uint32_t done_seq;        /* set by the spy when carried out */
   uint32_t leak_check;      /* 1: also classify lost vs reachable */
-  uint32_t pad;
+  uint32_t detach;          /* 1: then end an attached recording (was padding: 0) */
   char name[64];
 };
 
@@ -481,6 +483,15 @@ struct hsp_header {
     uint64_t frees;         /* frees of a non-null pointer */
     uint64_t bytes_allocated;
   } sampling;
+  /* version 15: `heapspy attach` (HSP_FLAG_ATTACHED). Blocks allocated
+   * before attach are not in the tables; their frees (and reallocs) go
+   * straight to glibc and are only counted here. */
+  struct hsp_attach {
+    uint64_t frees_before;    /* free/delete/realloc of a block from before attach */
+    uint64_t slots_patched;   /* GOT slots redirected to the spy */
+    uint64_t modules_patched; /* modules holding them */
+    uint64_t detach_t_ms;     /* when recording ended (HSP_STATE_DETACHED) */
+  } attach;
 };
 #define HSP_PEAK_STEP (4u << 10)
 

@@ -116,6 +116,7 @@ void spy_free_as(void *p, unsigned fam) {
   }
   spy_busy++;
   if (SPY_UNLIKELY(spy_check_on)) spy_check_free(p, fam);
+  else if (SPY_UNLIKELY(spy_attached)) spy_attach_free(p);
   else spy_untrack_and_free(p);
   spy_leave();
 }
@@ -187,6 +188,7 @@ SPY_EXPORT void *realloc(void *old, size_t n) {
   void *p = __libc_realloc(old, n);
   if (p) spy_track(p, n, HSP_FAM_MALLOC);
   else if (known && n) spy_block_untake(&was);  /* failed: old stays */
+  if (SPY_UNLIKELY(spy_attached) && old && !known && (p || !n)) spy_attach_note_unknown();
   spy_trace_realloc = 0;
   spy_leave();
   return p;

@@ -25,6 +25,15 @@
 #include "spy_options.h"
 
 #define SPY_EXPORT __attribute__((visibility("default")))
+/* The spy's thread-local variables: static TLS in the preloaded library
+ * (no allocation on first access); the attach build (libheapspy-attach.so,
+ * SPY_ATTACH_BUILD), loaded late by dlopen, cannot have static TLS: glibc
+ * keeps only a few hundred bytes spare for it. */
+#ifdef SPY_ATTACH_BUILD
+#define SPY_TLS
+#else
+#define SPY_TLS __attribute__((tls_model("initial-exec")))
+#endif
 #define SPY_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SPY_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -51,6 +60,18 @@ extern __thread int spy_busy;
 
 /* spy_init.c */
 void spy_init(void);                       /* idempotent, thread-safe */
+int spy_start(const char *options);        /* spy_init's work, with these options */
+void spy_uninstall_handlers(void);         /* detach: signal handlers back to default */
+void spy_stop_uninstall(void);             /* spy_stop.c: its hold signal, likewise */
+
+/* spy_attach.c: set when the spy was loaded late by `heapspy attach`:
+ * blocks from before attach are unknown to the tables, exits are not
+ * intercepted, recording ends at detach. */
+extern int spy_attached;
+extern volatile int heapspy_attach_loaded;  /* the constructor ran: relocations are done */
+void spy_attach_free(void *p);             /* the free funnel while attached */
+void spy_attach_note_unknown(void);        /* a block from before attach went away */
+void spy_attach_end(void);                 /* detach: restore, finish the profile */
 static inline int spy_ready(void) {
   if (SPY_LIKELY(spy_status == SPY_READY)) return 1;
   if (spy_status == SPY_UNINIT) spy_init();
@@ -130,8 +151,8 @@ struct spy_hot_slot {
   uint64_t allocs, bytes;
   int64_t live_bytes, live_blocks;
 };
-extern __thread struct spy_hot_slot spy_hot[SPY_HOT] __attribute__((tls_model("initial-exec")));
-extern __thread uint64_t spy_hot_dirty[SPY_HOT / 64] __attribute__((tls_model("initial-exec")));
+extern __thread struct spy_hot_slot spy_hot[SPY_HOT] SPY_TLS;
+extern __thread uint64_t spy_hot_dirty[SPY_HOT / 64] SPY_TLS;
 void spy_hot_claim(unsigned i, uint32_t stack);  /* flush slot i, give it to stack */
 static inline struct spy_hot_slot *spy_hot_of(uint32_t stack) {
   unsigned i = (stack ^ (stack >> 8)) & (SPY_HOT - 1);

@@ -39,8 +39,8 @@ static struct hsp_shard *shards;
 /* This thread's in-use change not yet added to the global count; a
  * thread-specific key's destructor adds what is left when the thread
  * exits, so short-lived threads do not make the global count drift. */
-static __thread int64_t unflushed __attribute__((tls_model("initial-exec")));
-static __thread int flush_registered __attribute__((tls_model("initial-exec")));
+static __thread int64_t unflushed SPY_TLS;
+static __thread int flush_registered SPY_TLS;
 static pthread_key_t flush_key;
 static int flush_key_ok;
 
@@ -185,9 +185,9 @@ int64_t spy_in_use_estimate(void) {
  * it. Every table operation starts by completing it, so the order of
  * operations is kept (free(p) then malloc returning p works), and at any
  * moment at most this one operation is not yet in the profile. */
-__thread uint64_t spy_trace_cut __attribute__((tls_model("initial-exec")));
+__thread uint64_t spy_trace_cut SPY_TLS;
 
-static __thread void *pending_free __attribute__((tls_model("initial-exec")));
+static __thread void *pending_free SPY_TLS;
 
 static void finish_pending(void);
 
@@ -205,7 +205,7 @@ void spy_blocks_settle(void) {
  * (never 0 for a block): the leak scan reads TLS, and a plain copy of
  * the pointer would keep the block "reachable". */
 static __thread struct { uint64_t inv_key, size; uint32_t stack; } last_alloc
-    __attribute__((tls_model("initial-exec")));
+    SPY_TLS;
 
 void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   if (pending_free) finish_pending();

@@ -89,6 +89,7 @@ __attribute__((noinline)) void spy_serve_request(void) {
     char name[64];
     spy_strlcpy(name, r->name, sizeof name);
     spy_record_mark(name, r->leak_check ? &origin : NULL, 1);
+    if (r->detach && spy_attached) spy_attach_end();
     __atomic_store_n(&r->done_seq, seq, __ATOMIC_RELEASE);
   }
   __atomic_store_n(&serving, 0, __ATOMIC_RELEASE);

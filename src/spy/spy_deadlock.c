@@ -45,8 +45,8 @@ struct cycle {
   int tid[HSP_DEADLOCK_MAX];
   uint32_t seq[HSP_DEADLOCK_MAX];
 };
-static __thread struct cycle suspect __attribute__((tls_model("initial-exec")));
-static __thread uint32_t reported_seq __attribute__((tls_model("initial-exec")));
+static __thread struct cycle suspect SPY_TLS;
+static __thread uint32_t reported_seq SPY_TLS;
 
 static int view_of(unsigned n, int tid) {
   for (unsigned i = 0; i < n; i++)

@@ -30,7 +30,7 @@
 
 volatile int spy_status;
 struct spy_options spy_opt;
-__thread int spy_busy __attribute__((tls_model("initial-exec")));
+__thread int spy_busy SPY_TLS;
 
 static uint64_t start_mono_ns;
 static void (*real_exit)(int);
@@ -52,6 +52,7 @@ uint32_t spy_now_ms(void) {
 
 /* ---- options ------------------------------------------------------- */
 
+#ifndef SPY_ATTACH_BUILD
 /* HEAPSPY_OPTIONS may be read before libc has set environ (the first
  * malloc can come from the dynamic loader): fall back to the kernel's
  * copy of the initial environment. */
@@ -67,6 +68,7 @@ static const char *options_env(char *buf, size_t cap) {
     if (strncmp(p, "HEAPSPY_OPTIONS=", 16) == 0) return p + 16;
   return NULL;
 }
+#endif
 
 /* Expand %p (pid) and %% in a profile path pattern. */
 static void expand_path(char *out, size_t cap, const char *pat) {
@@ -87,9 +89,8 @@ static void expand_path(char *out, size_t cap, const char *pat) {
 
 static char profile_pattern[1024] = "heapspy.%p.hsp";
 
-static void parse_options(void) {
-  static char envbuf[65536];
-  const char *s = options_env(envbuf, sizeof envbuf);
+/* s: HEAPSPY_OPTIONS' syntax, or NULL for the defaults. */
+static void parse_options(const char *s) {
   spy_options_defaults();
   while (s && *s) {
     char name[64], val[1024];
@@ -141,6 +142,7 @@ int spy_option_set(const char *name, const char *val) {
   return 0;
 }
 
+#ifndef SPY_ATTACH_BUILD   /* attach: the environment is the program's own */
 /* ---- environment of children ---------------------------------------- */
 
 static void unset_in_place(const char *name) {
@@ -180,6 +182,7 @@ static void strip_child_environment(void) {
   }
   unset_in_place("HEAPSPY_OPTIONS");
 }
+#endif
 
 /* ---- fork ------------------------------------------------------------- */
 
@@ -466,7 +469,7 @@ SPY_EXPORT int dlclose(void *handle) {
 
 /* ---- start-up ----------------------------------------------------------- */
 
-static void fill_header(void) {
+static void fill_header(const char *options) {
   struct hsp_header *h = spy_hdr;
   memcpy(h->magic, HSP_MAGIC, 8);
   h->version = HSP_VERSION;
@@ -489,8 +492,7 @@ static void fill_header(void) {
     for (ssize_t i = 0; i < n - 1; i++)
       if (!h->cmdline[i]) h->cmdline[i] = ' ';
   }
-  const char *o = environ ? getenv("HEAPSPY_OPTIONS") : NULL;
-  if (o) spy_strlcpy(h->options, o, sizeof h->options);
+  if (options) spy_strlcpy(h->options, options, sizeof h->options);
 }
 
 /* With follow_children an exec'd program keeps its pid, so %p names the
@@ -550,19 +552,21 @@ static int skipped_child(void) {
   return 0;
 }
 
-void spy_init(void) {
+/* Starts the spy with these options; 0, or -1 if it could not (status
+ * OFF). Runs once: the first caller wins. */
+int spy_start(const char *options) {
   int expected = SPY_UNINIT;
   if (!__atomic_compare_exchange_n(&spy_status, &expected, SPY_INITIALIZING, 0,
                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-    return;                            /* someone else is at it */
+    return -1;                         /* someone else is at it */
   spy_busy++;
   start_mono_ns = mono_ns(CLOCK_MONOTONIC_COARSE);
-  parse_options();
+  parse_options(options);
   if (spy_opt.follow_children && skipped_child()) {
     spy_opt.follow_children = 0;     /* its children are not spied either */
     spy_status = SPY_OFF;
     spy_busy--;
-    return;
+    return -1;
   }
   /* The profile is a new name (SPY_OPEN_EXCL) when its pattern has a %p
    * or it numbers an exec'd image; the one `heapspy run` created for this
@@ -576,9 +580,9 @@ void spy_init(void) {
   if (spy_arena_open(spy_opt.profile, flags, made ? &made_profile : NULL) < 0) {
     spy_status = SPY_OFF;
     spy_busy--;
-    return;
+    return -1;
   }
-  fill_header();
+  fill_header(options);
   spy_trace_init(flags, made_t ? &made_trace : NULL);
   spy_blocks_init();
   int guard = spy_opt.guard[0] && strcmp(spy_opt.guard, "0") && strcmp(spy_opt.guard, "no");
@@ -593,14 +597,35 @@ void spy_init(void) {
   real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
   cxx_freeres = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
   pthread_atfork(fork_prepare, fork_parent, fork_child);
-  install_fatal_handlers();
+  if (!spy_attached) install_fatal_handlers();  /* attach: the program's crash stays its own */
   install_snapshot_handler();
   spy_stop_init();
   __atomic_store_n(&spy_status, SPY_READY, __ATOMIC_RELEASE);
   spy_busy--;
+  return 0;
+}
+
+/* Preloaded: the options from the environment. The attach build starts
+ * only from heapspy_attach_begin (spy_attach.c). */
+void spy_init(void) {
+#ifndef SPY_ATTACH_BUILD
+  static char envbuf[65536];
+  spy_start(options_env(envbuf, sizeof envbuf));
+#endif
 }
 
 __attribute__((constructor)) static void spy_constructor(void) {
+#ifndef SPY_ATTACH_BUILD
   spy_init();
   strip_child_environment();
+#else
+  heapspy_attach_loaded = 1;
+#endif
+}
+
+/* Detach (spy_attach.c): the signal handlers installed at start go back
+ * to what they were (the default: they are installed only over it). */
+void spy_uninstall_handlers(void) {
+  if (spy_hdr && spy_hdr->snapshot_signal) signal(spy_hdr->snapshot_signal, SIG_DFL);
+  spy_stop_uninstall();
 }

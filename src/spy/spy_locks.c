@@ -31,8 +31,8 @@
 
 int spy_locks_on;
 static int yield_on;             /* --yield-after-unlock */
-__thread struct spy_held spy_held __attribute__((tls_model("initial-exec")));
-__thread int spy_lock_busy __attribute__((tls_model("initial-exec")));
+__thread struct spy_held spy_held SPY_TLS;
+__thread int spy_lock_busy SPY_TLS;
 
 typedef const struct timespec *ts_t;
 static int (*real_mutex_lock)(pthread_mutex_t *);
@@ -183,7 +183,7 @@ struct memo {
   uint16_t counted;               /* every edge's count has saturated */
   uint32_t edge[MEMO_EDGES];      /* spy_lockgraph_edge references */
 };
-static __thread struct memo memo[MEMO_SLOTS] __attribute__((tls_model("initial-exec")));
+static __thread struct memo memo[MEMO_SLOTS] SPY_TLS;
 
 struct site { uint64_t ra, cfa; };
 #define SITE() ((struct site){ (uint64_t)(uintptr_t)__builtin_return_address(0), \

@@ -89,6 +89,9 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data) {
     exe[n > 0 ? n : 0] = 0;
     path = exe;
   }
+  /* `heapspy attach`'s copy of the spy, loaded through a descriptor of
+   * heapspy's (/proc/PID/fd/N): no one can open that file later */
+  if (!strncmp(path, "/proc/", 6) && strstr(path, "/fd/")) return 0;
   size_t plen = strlen(path);
   uint64_t off;
   struct hsp_module *m = spy_arena_alloc(sizeof *m + plen + 1, &off);

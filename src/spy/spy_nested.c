@@ -22,10 +22,10 @@ struct queued { uint64_t ptr, size; uint32_t family, op; };
 static __thread struct {
   unsigned n, done;
   struct queued q[QUEUE_MAX];
-} queue __attribute__((tls_model("initial-exec")));
+} queue SPY_TLS;
 
-__thread int spy_internal __attribute__((tls_model("initial-exec")));
-__thread int spy_queued __attribute__((tls_model("initial-exec")));
+__thread int spy_internal SPY_TLS;
+__thread int spy_queued SPY_TLS;
 
 static int push(uint64_t ptr, uint64_t size, unsigned family, unsigned op) {
   unsigned i = queue.n;

@@ -44,8 +44,8 @@ struct qring {
 static struct qring shared;
 static struct qring *slots;       /* SLOTS */
 static uint32_t owners;           /* slots owned by live threads */
-static __thread struct qring *mine __attribute__((tls_model("initial-exec")));
-static __thread int mine_state __attribute__((tls_model("initial-exec")));  /* 1 owns one, 2 shared */
+static __thread struct qring *mine SPY_TLS;
+static __thread int mine_state SPY_TLS;  /* 1 owns one, 2 shared */
 
 /* Bytes held in every ring, read without their locks (a timeline point
  * needs an estimate, and the free path must not share a counter between

@@ -170,7 +170,7 @@ static unsigned slow_unwind(uint64_t *out, unsigned max) {
 
 /* The id of this thread's last stack: a walk that repeats the last one
  * exactly (see spy_unwind) needs no hashing or lookup. */
-static __thread uint32_t last_id __attribute__((tls_model("initial-exec")));
+static __thread uint32_t last_id SPY_TLS;
 
 __attribute__((noinline)) uint32_t spy_stack_capture(void) {
   uint64_t pcs[MAX_FRAMES];
@@ -212,8 +212,8 @@ uint32_t spy_stack_from_context(const void *ucontext) {
 /* Per-stack counters, batched per thread (spy.h): a hot stack shared by
  * threads would otherwise bounce its record's cache line on every call.
  * A slot's counters are deltas not yet added to the stack's record. */
-__thread struct spy_hot_slot spy_hot[SPY_HOT] __attribute__((tls_model("initial-exec")));
-__thread uint64_t spy_hot_dirty[SPY_HOT / 64] __attribute__((tls_model("initial-exec")));
+__thread struct spy_hot_slot spy_hot[SPY_HOT] SPY_TLS;
+__thread uint64_t spy_hot_dirty[SPY_HOT / 64] SPY_TLS;
 
 static inline void live_flush(unsigned i) {
   struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(spy_hot[i].stack));

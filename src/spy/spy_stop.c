@@ -108,6 +108,14 @@ void spy_stop_init(void) {
   if (sigaction(sig, &sa, NULL) == 0) stop_sig = sig;
 }
 
+static int handler_still_ours(void);
+
+/* Detach: the signal goes back to its default, if still ours. */
+void spy_stop_uninstall(void) {
+  if (handler_still_ours()) signal(stop_sig, SIG_DFL);
+  stop_sig = 0;
+}
+
 /* The program may have taken the signal over since. */
 static int handler_still_ours(void) {
   struct sigaction cur;

@@ -36,8 +36,8 @@ struct slot {
 
 static struct slot slots[MAX_THREADS];
 static unsigned slots_used;   /* slots below this index were ever used */
-static __thread struct slot *self __attribute__((tls_model("initial-exec")));
-static __thread int gone __attribute__((tls_model("initial-exec")));
+static __thread struct slot *self SPY_TLS;
+static __thread int gone SPY_TLS;
 static pthread_key_t leave_key;
 static int leave_key_ok;
 static int exit_recorded;

@@ -49,7 +49,7 @@ static __thread struct {
   struct hst_chunk *c;
   uint8_t *p, *end;
   struct hst_enc e;
-} me __attribute__((tls_model("initial-exec")));
+} me SPY_TLS;
 
 static void stop(const char *why, int err) {
   spy_warn("--trace: %s (%s); the program continues, the trace ends here",
@@ -204,7 +204,7 @@ static inline void commit(uint8_t *p, uint32_t t, uint64_t seq, int mark) {
   __atomic_store_n(&c->used, (uint32_t)(p - (uint8_t *)(c + 1)), __ATOMIC_RELEASE);
 }
 
-__thread int spy_trace_realloc __attribute__((tls_model("initial-exec")));
+__thread int spy_trace_realloc SPY_TLS;
 
 void spy_trace_alloc(uint64_t seq, uint64_t addr, uint64_t size, unsigned family, uint32_t stack) {
   uint32_t t;

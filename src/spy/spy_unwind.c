@@ -43,7 +43,7 @@ struct rule_cache {
   struct rule r[CACHE_SIZE];
 };
 
-static __thread struct rule_cache cache __attribute__((tls_model("initial-exec")));
+static __thread struct rule_cache cache SPY_TLS;
 
 /* Bumped when a module is unloaded: cached rules may describe code that
  * is gone. Read-mostly. */
@@ -426,8 +426,8 @@ struct memo {
   struct frame fresh[MEMO_MAX];        /* this walk's new frames, innermost first */
 };
 
-static __thread struct memo memo __attribute__((tls_model("initial-exec")));
-__thread int spy_unwind_repeat __attribute__((tls_model("initial-exec")));
+static __thread struct memo memo SPY_TLS;
+__thread int spy_unwind_repeat SPY_TLS;
 
 /* Does the remembered walk from f[k] outward still hold? */
 static int memo_valid_from(int k) {

@@ -6,17 +6,17 @@
 # made; report: the getopt table of src/cli/cmd_report.c), the options
 # `heapspy X --help` lists (one per line, at the start of its line), and
 # the option headings of the man page's OPTIONS OF X section. `heap`
-# (src/cli/cmd_heap.c's getopt table, OPTIONS OF HEAP) too. The man
+# (src/cli/cmd_heap.c's getopt table, OPTIONS OF HEAP) and `attach` too. The man
 # page's version is --version's.
 source "$(dirname "$0")/../lib/tap.sh"
 MAN="$TOP/doc/heapspy.1"
-plan 8
+plan 10
 
 # The long options named at the start of each line (also "-o, --x" and
 # "--a N, --b N" pairs), one per line, sorted.
 longs() { grep -oE -- '(^|, )--[a-z][a-z0-9-]*' | sed 's/^, //' | grep -vx -- --help | sort -u; }
 
-for cmd in run report heap; do
+for cmd in run report heap attach; do
   up=$(echo "$cmd" | tr a-z A-Z)
   cat "$TOP/src/cli/cmd_$cmd.c" "$TOP/src/cli/${cmd}_options.h" 2>/dev/null |
     grep -oE '(\{ |X\([A-Z_]+, )"[a-z][a-z0-9-]*", ([^,]+, )?(no|required|optional)_argument' |

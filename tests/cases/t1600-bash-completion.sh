@@ -26,8 +26,8 @@ comp() {
 has() { [[ " $1 " == *" $2 "* ]]; }
 
 is "$(comp r)" "report run" "heapspy r<TAB>: report run"
-is "$(comp '')" "--help --version heap maps report run snapshot stacks threads valgrind vtop" \
-   "heapspy <TAB>: the nine commands of heapspy --help"
+is "$(comp '')" "--help --version attach detach heap maps report run snapshot stacks threads valgrind vtop" \
+   "heapspy <TAB>: the eleven commands of heapspy --help"
 got=$(comp run --fo)
 check "heapspy run --fo<TAB>: --format and --follow-children" eval 'has "$got" --format && has "$got" --follow-children'
 is "$got" "--follow-children --format" "  ... and nothing else"
