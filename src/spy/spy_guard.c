@@ -409,7 +409,7 @@ int spy_guard_find(uint64_t addr, struct spy_near *out) {
  * because another thread's step closed the page under this one's retry;
  * it is opened again. (An instruction faulting on two pages leaves the
  * first open: a miss, as above.) */
-static __thread uint64_t step_page, step_gen;
+static __thread uint64_t step_page SPY_TLS, step_gen SPY_TLS;
 static uint64_t sites[MAX_SITES];  /* blocks and directions already reported */
 static uint32_t nsites;
 

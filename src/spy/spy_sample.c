@@ -26,9 +26,9 @@ uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
  * where sampled blocks live: the rest of it is never paged in. */
 static uint8_t slot_count[1u << SPY_SAMPLE_SLOT_BITS];
 static uint32_t filter_lock;
-__thread uint64_t spy_sample_left __attribute__((tls_model("initial-exec")));
-__thread struct spy_sample_counts spy_sample_tls __attribute__((tls_model("initial-exec")));
-static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
+__thread uint64_t spy_sample_left SPY_TLS;
+__thread struct spy_sample_counts spy_sample_tls SPY_TLS;
+static __thread uint64_t rng SPY_TLS;
 static uint64_t threads_seeded;
 /* A thread that never samples still counts: its totals are added when it
  * exits (the key is set at its first allocation). */

@@ -29,9 +29,9 @@
 #define SPY_SAMPLE_SLOT_BITS 21             /* slots: 2^21 x 32 bytes = 64 MiB */
 extern uint64_t spy_sampling;              /* the mean, bytes; 0: off */
 extern uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
-extern __thread uint64_t spy_sample_left __attribute__((tls_model("initial-exec")));
+extern __thread uint64_t spy_sample_left SPY_TLS;
 struct spy_sample_counts { uint64_t allocs, frees, bytes; };
-extern __thread struct spy_sample_counts spy_sample_tls __attribute__((tls_model("initial-exec")));
+extern __thread struct spy_sample_counts spy_sample_tls SPY_TLS;
 
 void spy_sample_init(void);                /* from spy_opt; the header's mean */
 /* The countdown ran out within these n bytes: 1 if this allocation is

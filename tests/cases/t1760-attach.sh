@@ -11,7 +11,12 @@
 # and SIGKILLs of heapspy at random moments must never hurt it.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/inspect-lib.sh"
-plan 24
+plan 25
+
+# dlopen refuses a library that needs static TLS once the program runs:
+# every __thread of the spy must be SPY_TLS (global-dynamic in this build)
+is "$(readelf -d "$HEAPSPY_BUILD/lib/heapspy/libheapspy-attach.so" | grep -c STATIC_TLS)" 0 \
+  "libheapspy-attach.so needs no static TLS (every __thread of the spy is SPY_TLS)"
 
 PROG=$TESTBIN/attach_prog
 LEAK_LINE=$(grep -n 'LEAK HERE' "$TOP/tests/cases/attach_prog.c" | cut -d: -f1)
