@@ -26,8 +26,8 @@ const path = require('path');
     page.on('dialog', d => { errors.push('dialog: ' + d.message()); d.dismiss(); });
     await page.goto('file://' + path.resolve(release, 'index.html') + '#localProfilePath=' + loader);
     const exportButton = page.getByText('Export', { exact: false });
-    await exportButton.waitFor({ timeout: 30000 });
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30000 }),
+    await exportButton.waitFor({ timeout: 90000 });
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 90000 }),
                                           exportButton.click()]);
     await download.saveAs(out);
     if (errors.length) throw new Error(errors.join('; '));
