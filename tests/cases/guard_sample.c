@@ -1,0 +1,79 @@
+/*
+ * guard_sample.c: bugs for --guard-sample (t1840) at known lines, each
+ * site run many times so that sampling decides which are caught.
+ *   uaf M        M times: a 48-byte block, freed, then read (the bug)
+ *   overflow K   K 32-byte blocks, each written one byte past its end;
+ *                prints "edge=E": how many ended at a page end (the
+ *                ones a guard page follows, the oracle of what is found)
+ *   double-free  a block freed twice
+ *   invalid-free a block freed by a pointer 8 bytes inside it
+ *   mixed M      calloc, realloc, memalign and malloc_usable_size over
+ *                M blocks, their contents checked (no bug)
+ * Must never: let the compiler see the use after free (the pointer goes
+ * through a volatile).
+ */
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *volatile launder;
+static volatile char sink;
+
+static void uaf(long m) {
+  for (long i = 0; i < m; i++) {
+    char *p = malloc(48);                 /* mark: uaf-alloc */
+    memset(p, 1, 48);
+    launder = p;
+    free(p);                              /* mark: uaf-free */
+    sink = launder[8];                    /* mark: uaf-read */
+  }
+}
+
+static void overflow(long k) {
+  long edge = 0;
+  for (long i = 0; i < k; i++) {
+    char *p = malloc(32);                 /* mark: ow-alloc */
+    edge += ((uintptr_t)(p + 32) & 4095) == 0;
+    launder = p;
+    launder[32] = 'x';                    /* mark: ow-write */
+  }
+  printf("edge=%ld\n", edge);
+}
+
+static void mixed(long m) {
+  long bad = 0;
+  for (long i = 0; i < m; i++) {
+    size_t n = (size_t)(i % 200) + 1;
+    unsigned char *c = calloc(n, 3);
+    for (size_t j = 0; j < n * 3; j++) bad += c[j] != 0;
+    memset(c, 7, n * 3);
+    c = realloc(c, n * 5);
+    for (size_t j = 0; j < n * 3; j++) bad += c[j] != 7;
+    bad += malloc_usable_size(c) < n * 5;
+    void *a = memalign(64, n);
+    bad += ((uintptr_t)a & 63) != 0;
+    free(a);
+    free(c);
+  }
+  printf("bad=%ld\n", bad);
+}
+
+int main(int argc, char **argv) {
+  const char *what = argc > 1 ? argv[1] : "";
+  long n = argc > 2 ? atol(argv[2]) : 1;
+  if (!strcmp(what, "uaf")) uaf(n);
+  else if (!strcmp(what, "overflow")) overflow(n);
+  else if (!strcmp(what, "double-free")) {
+    char *p = malloc(24);                 /* mark: df-alloc */
+    launder = p;
+    free(p);                              /* mark: df-free1 */
+    free(launder);                        /* mark: df-free2 */
+  } else if (!strcmp(what, "invalid-free")) {
+    char *p = malloc(24);                 /* mark: if-alloc */
+    free(p + 8);                          /* mark: if-free */
+  } else if (!strcmp(what, "mixed")) mixed(n);
+  else return 2;
+  return 0;
+}
