@@ -68,8 +68,8 @@
     "(Poisson, one every BYTES on average: 512K as jemalloc);\n"                                 \
     "reports show unbiased estimates, near-native speed")                                       \
   X(SAMPLE_SEED, "sample-seed", 0, required_argument, " N", "sample_seed",                     \
-    "seed of --sample's draws, for repeatable runs (default:\n"                                  \
-    "a new one each run)")                                                                      \
+    "seed of --sample's and --guard-sample's draws, for\n"                                      \
+    "repeatable runs (default: a new one each run)")                                                                      \
   X(GUARD_SAMPLE, "guard-sample", 0, optional_argument, "[=N]", "guard_sample",                \
     "production guard pages: 1 in N allocations (default\n"                                     \
     "1000) of at most a page goes to a slot between\n"                                          \
