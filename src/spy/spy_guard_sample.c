@@ -13,7 +13,8 @@
  * Metadata is bounded: one struct per slot (the last block it held: size,
  * allocation and free stacks as stack ids, threads) and a ring of free
  * slot numbers, oldest freed first. A slot disabled after a fault keeps
- * its pages open and is never handed out again.
+ * its pages open and is never handed out again. The table holds offsets,
+ * never pointers (the leak scan would take them for references).
  *
  * Seeds: as --sample's (sample_seed=N: thread k gets N + k, another
  * stream than --sample's), 0 seeds from the clock, pid and thread.
@@ -38,8 +39,10 @@
 
 enum { NEVER, LIVE, FREED };
 
+/* offsets into the region, never pointers: the leak scan reads this
+ * table as it reads any mapping and must not find references in it */
 struct slot {
-  uint64_t user, size;
+  uint64_t off, size;             /* the block: spy_gs_lo + off */
   uint32_t alloc_stack, free_stack;
   int32_t alloc_tid, free_tid;
   uint32_t state;               /* NEVER, LIVE, FREED: changed by CAS */
@@ -159,6 +162,8 @@ static void give_slot(uint32_t i) {
   spy_unlock(&gs_lock);
 }
 
+static uint64_t user_of(const struct slot *s) { return spy_gs_lo + s->off; }
+
 static uint64_t rounding(const struct slot *s, uint64_t align) {
   uint64_t a = align > 16 ? align : 16;
   return ((s->size ? s->size : 1) + a - 1) & ~(a - 1);
@@ -178,15 +183,15 @@ static void *slot_alloc(size_t n, size_t align, uint32_t stack) {
   s->size = n;
   int right = next_random() >> 63;
   uint64_t span = rounding(s, align);
-  s->user = right ? page + pg - span : page;
+  s->off = (right ? page + pg - span : page) - spy_gs_lo;
   /* the rounding past an overflow-side block: checked at free */
-  if (right) memset((void *)(uintptr_t)(s->user + n), SPY_FILL_RZ, span - n);
+  if (right) memset((void *)(uintptr_t)(user_of(s) + n), SPY_FILL_RZ, span - n);
   s->alloc_stack = stack;
   s->free_stack = 0;
   s->alloc_tid = spy_gettid();
   s->free_tid = 0;
   __atomic_store_n(&s->state, LIVE, __ATOMIC_RELEASE);
-  return (void *)(uintptr_t)s->user;
+  return (void *)(uintptr_t)user_of(s);
 }
 
 void *spy_gs_malloc(size_t n, size_t align, unsigned family) {
@@ -209,8 +214,8 @@ static int64_t slot_of(uint64_t addr) {
   if (left >= 0 && __atomic_load_n(&slots[left].state, __ATOMIC_ACQUIRE) == NEVER) left = -1;
   if (right >= 0 && __atomic_load_n(&slots[right].state, __ATOMIC_ACQUIRE) == NEVER) right = -1;
   if (left < 0 || right < 0) return left < 0 ? right : left;
-  uint64_t past = addr - (slots[left].user + slots[left].size);
-  uint64_t before = slots[right].user - addr;
+  uint64_t past = addr - (user_of(&slots[left]) + slots[left].size);
+  uint64_t before = user_of(&slots[right]) - addr;
   return past <= before ? left : right;
 }
 
@@ -218,7 +223,7 @@ size_t spy_gs_usable(const void *p) {
   uint64_t a = (uint64_t)(uintptr_t)p;
   if (!spy_gs_owns(p) || !((a - spy_gs_lo) / pg & 1)) return 0;
   const struct slot *s = &slots[slot_of(a)];
-  return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == LIVE && s->user == a ? s->size : 0;
+  return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == LIVE && user_of(s) == a ? s->size : 0;
 }
 
 static const char *verb(unsigned f) {
@@ -228,17 +233,17 @@ static const char *verb(unsigned f) {
 static void bad_free(uint64_t a, int64_t i, uint32_t here, unsigned family) {
   char what[256];
   const struct slot *s = i >= 0 ? &slots[i] : NULL;
-  int was = s && s->user == a && __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == FREED;
+  int was = s && user_of(s) == a && __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == FREED;
   if (was) {
     spy_fmt(what, sizeof what, "the %llu-byte block at %p (a --guard-sample slot) was freed already "
             "by thread %d, detected at %s", (unsigned long long)s->size, (void *)(uintptr_t)a,
             (int)s->free_tid, verb(family));
     spy_check_report(HSP_ERR_DOUBLE_FREE, a, s->size, 0, here, s->free_stack, s->alloc_stack, what);
-  } else if (s && s->state != NEVER && a >= s->user && a < s->user + s->size) {
+  } else if (s && s->state != NEVER && a >= user_of(s) && a < user_of(s) + s->size) {
     spy_fmt(what, sizeof what, "%p is %llu bytes inside the %llu-byte block at %p, detected at %s",
-            (void *)(uintptr_t)a, (unsigned long long)(a - s->user), (unsigned long long)s->size,
-            (void *)(uintptr_t)s->user, verb(family));
-    spy_check_report(HSP_ERR_INVALID_FREE, s->user, s->size, (int32_t)(a - s->user), here,
+            (void *)(uintptr_t)a, (unsigned long long)(a - user_of(s)), (unsigned long long)s->size,
+            (void *)(uintptr_t)user_of(s), verb(family));
+    spy_check_report(HSP_ERR_INVALID_FREE, user_of(s), s->size, (int32_t)(a - user_of(s)), here,
                      s->state == FREED ? s->free_stack : 0, s->alloc_stack, what);
   } else {
     spy_fmt(what, sizeof what, "%p was not returned by malloc (a --guard-sample slot holds no block "
@@ -248,16 +253,16 @@ static void bad_free(uint64_t a, int64_t i, uint32_t here, unsigned family) {
 }
 
 static void check_rounding(const struct slot *s, uint32_t here, unsigned family) {
-  uint64_t end = s->user + s->size, page_end = (s->user & ~(pg - 1)) + pg;
-  if (!(s->user & (pg - 1))) return;        /* left edge: no rounding to check */
+  uint64_t end = user_of(s) + s->size, page_end = (user_of(s) & ~(pg - 1)) + pg;
+  if (!(user_of(s) & (pg - 1))) return;        /* left edge: no rounding to check */
   long last, first = spy_check_scan((const unsigned char *)(uintptr_t)end, page_end - end, SPY_FILL_RZ, &last);
   if (first < 0) return;
   char what[256];
   spy_fmt(what, sizeof what, "%ld byte%s past the %llu-byte block at %p (first at offset %llu, "
           "before the guard page), detected at %s", last + 1, last ? "s" : "",
-          (unsigned long long)s->size, (void *)(uintptr_t)s->user,
+          (unsigned long long)s->size, (void *)(uintptr_t)user_of(s),
           (unsigned long long)(s->size + (uint64_t)first), verb(family));
-  spy_check_report(HSP_ERR_HEAP_OVERFLOW, s->user, s->size, (int32_t)(s->size + (uint64_t)first),
+  spy_check_report(HSP_ERR_HEAP_OVERFLOW, user_of(s), s->size, (int32_t)(s->size + (uint64_t)first),
                    here, 0, s->alloc_stack, what);
 }
 
@@ -272,7 +277,7 @@ void spy_gs_release(void *p, unsigned family) {
   int64_t i = slot_of(a);
   struct slot *s = i >= 0 ? &slots[i] : NULL;
   uint32_t live = LIVE;
-  if (!s || s->user != a || !__atomic_compare_exchange_n(&s->state, &live, FREED, 0, __ATOMIC_ACQ_REL,
+  if (!s || user_of(s) != a || !__atomic_compare_exchange_n(&s->state, &live, FREED, 0, __ATOMIC_ACQ_REL,
                                                           __ATOMIC_ACQUIRE)) {
     if (record) {
       bad_free(a, i, spy_stack_capture(), family);
@@ -301,7 +306,7 @@ int spy_gs_find(uint64_t addr, struct spy_near *out) {
   if (i < 0) return 0;
   const struct slot *s = &slots[i];
   uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-  *out = (struct spy_near){ s->user, s->size, s->alloc_stack, st == FREED ? s->free_stack : 0,
+  *out = (struct spy_near){ user_of(s), s->size, s->alloc_stack, st == FREED ? s->free_stack : 0,
                             st == FREED };
   return 1;
 }

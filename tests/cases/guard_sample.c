@@ -7,6 +7,7 @@
  *                ones a guard page follows, the oracle of what is found)
  *   double-free  a block freed twice
  *   invalid-free a block freed by a pointer 8 bytes inside it
+ *   leak         10 blocks of 40 bytes, 5 kept in a global, 5 dropped
  *   mixed M      calloc, realloc, memalign and malloc_usable_size over
  *                M blocks, their contents checked (no bug)
  * Must never: let the compiler see the use after free (the pointer goes
@@ -60,6 +61,18 @@ static void mixed(long m) {
   printf("bad=%ld\n", bad);
 }
 
+void *kept[5];                            /* a root: not static, read by no one */
+
+static void leak(void) {
+  for (int i = 0; i < 10; i++) {
+    char *p = malloc(40);
+    memset(p, 0, 40);
+    if (i % 2) kept[i / 2] = p;
+    else launder = p;                     /* dropped at the next one */
+  }
+  launder = NULL;
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   long n = argc > 2 ? atol(argv[2]) : 1;
@@ -71,9 +84,10 @@ int main(int argc, char **argv) {
     free(p);                              /* mark: df-free1 */
     free(launder);                        /* mark: df-free2 */
   } else if (!strcmp(what, "invalid-free")) {
-    char *p = malloc(24);                 /* mark: if-alloc */
-    free(p + 8);                          /* mark: if-free */
+    launder = malloc(24);                 /* mark: if-alloc */
+    free(launder + 8);                    /* mark: if-free */
   } else if (!strcmp(what, "mixed")) mixed(n);
+  else if (!strcmp(what, "leak")) leak();
   else return 2;
   return 0;
 }
