@@ -8,16 +8,23 @@
  *   double-free  a block freed twice
  *   invalid-free a block freed by a pointer 8 bytes inside it
  *   leak         10 blocks of 40 bytes, 5 kept in a global, 5 dropped
+ *   threads T M  T threads, each M random-size malloc/free (1 byte to 8 KiB:
+ *                some over a page) on 64 live blocks, each block's bytes
+ *                checked at free; prints "bad=" (no bug)
  *   mixed M      calloc, realloc, memalign and malloc_usable_size over
  *                M blocks, their contents checked (no bug)
  * Must never: let the compiler see the use after free (the pointer goes
  * through a volatile).
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* invalid-free frees a pointer into a block on purpose */
+#pragma GCC diagnostic ignored "-Wfree-nonheap-object"
 
 static char *volatile launder;
 static volatile char sink;
@@ -73,6 +80,39 @@ static void leak(void) {
   launder = NULL;
 }
 
+static long per_thread;
+static long thread_bad;
+
+static void *churn(void *arg) {
+  unsigned r = (unsigned)(uintptr_t)arg * 2654435761u + 1;
+  unsigned char *live[64] = { 0 };
+  size_t len[64] = { 0 };
+  long bad = 0;
+  for (long i = 0; i < per_thread; i++) {
+    r = r * 1103515245u + 12345u;
+    unsigned k = (r >> 8) % 64;
+    if (live[k]) {
+      for (size_t j = 0; j < len[k]; j++) bad += live[k][j] != (unsigned char)(len[k] + k);
+      free(live[k]);
+    }
+    len[k] = (r >> 16) % 8192 + 1;
+    live[k] = malloc(len[k]);
+    memset(live[k], (int)(unsigned char)(len[k] + k), len[k]);
+  }
+  for (unsigned k = 0; k < 64; k++) free(live[k]);
+  __atomic_add_fetch(&thread_bad, bad, __ATOMIC_RELAXED);
+  return NULL;
+}
+
+static void threads(long t, long m) {
+  pthread_t th[64];
+  per_thread = m;
+  if (t > 64) t = 64;
+  for (long i = 0; i < t; i++) pthread_create(&th[i], NULL, churn, (void *)(uintptr_t)(i + 1));
+  for (long i = 0; i < t; i++) pthread_join(th[i], NULL);
+  printf("bad=%ld\n", thread_bad);
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   long n = argc > 2 ? atol(argv[2]) : 1;
@@ -88,6 +128,7 @@ int main(int argc, char **argv) {
     free(launder + 8);                    /* mark: if-free */
   } else if (!strcmp(what, "mixed")) mixed(n);
   else if (!strcmp(what, "leak")) leak();
+  else if (!strcmp(what, "threads")) threads(n, argc > 3 ? atol(argv[3]) : 1000);
   else return 2;
   return 0;
 }

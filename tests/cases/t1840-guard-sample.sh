@@ -10,12 +10,12 @@
 # the geometry is the oracle), with the faulting, allocation and free
 # stacks at the marked lines; double and invalid frees of a slot too.
 # Real programs (sqlite3, python3 with PYTHONMALLOC=malloc, the bench's
-# workloads) run clean under --guard-sample=10, and leak checks classify
+# workloads) and 4 threads run clean, and leak checks classify
 # blocks in slots as the plain run does.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
 source "$TOP/tests/cases/guard-lib.sh"
-plan 16
+plan 18
 
 P="$TESTBIN/guard_sample"
 S=guard_sample.c
@@ -100,6 +100,17 @@ is "$(leaks --guard-sample=1 --sample 1)" "$(leaks)" "the same with --sample (ev
 grun mx --guard-sample=3 --sample 64K --sample-seed 5 -- "$P" mixed 3000
 is "$(cat mx.out) $(cat mx.status) $(gerrs mx)" "bad=0 0 []" \
   "calloc, realloc, memalign, malloc_usable_size on slots (with --sample): contents right, no error"
+
+# 4 threads churning blocks of 1 byte to 8 KiB, half of them guarded:
+# contents intact, nothing reported, and the exact profile's totals
+# those of the plain run (every block recorded as before).
+totals() { python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["allocs"], t["frees"], t["bytes_allocated"])' "$1"; }
+grun th0 -- "$P" threads 4 20000
+grun th --guard-sample=2 -- "$P" threads 4 20000
+is "$(cat th.out) $(cat th.status) $(gerrs th) $(totals th.json)" "bad=0 0 [] $(totals th0.json)" \
+  "4 threads, N=2: contents intact, no error, the plain run's totals ($(totals th0.json))"
+grun ths --guard-sample=2 --sample 512K -- "$P" threads 4 20000
+is "$(cat ths.out) $(cat ths.status) $(gerrs ths)" "bad=0 0 []" "the same with --sample 512K"
 
 if command -v sqlite3 >/dev/null 2>&1; then
   python3 "$TOP/bench/workloads/gen_inserts.py" -o ins.sql >/dev/null 2>&1 || echo "select 1;" >ins.sql
