@@ -327,6 +327,14 @@ static void spy_append(char *buf, size_t cap, enum run_option_id id, const char 
   buf[n] = 0;
 }
 
+/* A number option, left out when 0. */
+static void append_number(char *buf, size_t cap, enum run_option_id id, unsigned long long v) {
+  char num[32];
+  if (!v) return;
+  snprintf(num, sizeof num, "%llu", v);
+  spy_append(buf, cap, id, num);
+}
+
 void run_options_spy_env(const struct run_opts *o, const char *profile, char *buf, size_t cap) {
   char num[32];
   buf[0] = 0;
@@ -356,20 +364,9 @@ void run_options_spy_env(const struct run_opts *o, const char *profile, char *bu
   spy_append(buf, cap, RUN_OPT_FILE_MODE, num);
   if (o->trace_skip) spy_append(buf, cap, RUN_OPT_TRACESKIP, o->trace_skip);
   if (o->child_silent) spy_append(buf, cap, RUN_OPT_CHILDSILENT, "1");
-  if (o->sample) {
-    snprintf(num, sizeof num, "%llu", o->sample);
-    spy_append(buf, cap, RUN_OPT_SAMPLE, num);
-  }
-  if (o->sample_seed) {
-    snprintf(num, sizeof num, "%llu", o->sample_seed);
-    spy_append(buf, cap, RUN_OPT_SAMPLE_SEED, num);
-  }
-  if (o->guard_sample) {
-    snprintf(num, sizeof num, "%u", o->guard_sample);
-    spy_append(buf, cap, RUN_OPT_GUARD_SAMPLE, num);
-  }
-  if (o->guard_slots) {
-    snprintf(num, sizeof num, "%u", o->guard_slots);
-    spy_append(buf, cap, RUN_OPT_GUARD_SLOTS, num);
-  }
+  /* the production options: numbers, 0 for off or the spy's default */
+  append_number(buf, cap, RUN_OPT_SAMPLE, o->sample);
+  append_number(buf, cap, RUN_OPT_SAMPLE_SEED, o->sample_seed);
+  append_number(buf, cap, RUN_OPT_GUARD_SAMPLE, o->guard_sample);
+  append_number(buf, cap, RUN_OPT_GUARD_SLOTS, o->guard_slots);
 }

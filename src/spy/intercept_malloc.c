@@ -197,7 +197,7 @@ static void *slot_realloc(void *old, size_t n) {
   size_t had = spy_gs_usable(old);
   void *p = n ? malloc(n) : NULL;
   if (p) memcpy(p, old, had < n ? had : n);
-  if (p || !n) free(old);              /* a bad pointer is reported there */
+  if (p || !n) spy_gs_release(old, HSP_FAM_MALLOC);   /* a bad pointer is reported there */
   return p;
 }
 

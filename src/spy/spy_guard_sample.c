@@ -26,7 +26,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -94,22 +93,11 @@ void spy_gs_init(void) {
 
 /* ---- the countdown --------------------------------------------------------- */
 
-static uint64_t next_random(void) {
-  rng ^= rng << 13;                    /* xorshift64* */
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng * 0x2545f4914f6cdd1dull;
-}
+static uint64_t next_random(void) { return spy_xorshift(&rng); }
 
 static void seed(void) {
   uint64_t k = __atomic_fetch_add(&threads_seeded, 1, __ATOMIC_RELAXED);
-  uint64_t s = spy_opt.sample_seed;
-  if (!s) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    s = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)getpid() << 16 ^
-        (uint64_t)(uintptr_t)&rng;
-  }
+  uint64_t s = spy_sample_seed(&rng);
   rng = (s + k) * 0xd1b54a32d192ed03ull;   /* not --sample's multiplier: another stream */
   if (!rng) rng = 1;
   for (int i = 0; i < 8; i++) next_random();
