@@ -148,13 +148,13 @@ SPY_EXPORT SAMPLE_FAST void free(void *p) {
   spy_free_as(p, HSP_FAM_MALLOC);
 }
 
-/* calloc, guarded: a slot's block is zero already (fresh or decommitted
- * pages); glibc's fallback block is not. */
+/* calloc, guarded: a slot holds the last block's bytes, glibc's fallback
+ * block anything. */
 static void *calloc_slot(size_t n, size_t m) {
   size_t bytes;
   if (__builtin_mul_overflow(n, m, &bytes)) return __libc_calloc(n, m);   /* fails */
   void *p = spy_gs_malloc(bytes, 0, HSP_FAM_MALLOC);
-  if (p && !spy_gs_owns(p)) memset(p, 0, bytes);
+  if (p) memset(p, 0, bytes);
   return p;
 }
 

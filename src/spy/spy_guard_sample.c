@@ -279,8 +279,7 @@ void spy_gs_release(void *p, unsigned family) {
   s->free_tid = spy_gettid();
   if (!__atomic_load_n(&s->disabled, __ATOMIC_ACQUIRE)) {
     void *page = (void *)(uintptr_t)slot_page((uint64_t)i);
-    mprotect(page, pg, PROT_NONE);
-    madvise(page, pg, MADV_DONTNEED);   /* empty, and zero when reused */
+    mprotect(page, pg, PROT_NONE);      /* kept committed: a page a slot, no refault */
     give_slot((uint32_t)i);
   }
   if (record) spy_leave();
