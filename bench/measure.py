@@ -472,7 +472,7 @@ def cmd_table(a):
                 "beside jemalloc's own sampled profiler at the same mean (LD_PRELOAD, "
                 "prof:true,lg_prof_sample:19) and plain jemalloc (its allocator's own speed; "
                 "jemalloc-prof/jemalloc = the profiler's cost); +gs: --sample 512K "
-                "--guard-sample (1 in 1000 in a guard slot; target: at most 1% on top):",
+                "--guard-sample (1 in 10000 in a guard slot; target: at most 1% on top):",
                 ["workload", "native s", "--sample s (ratio)", "native cpu s",
                  "--sample cpu s (ratio)", "+gs cpu s (ratio)", "+gs/--sample cpu",
                  "jemalloc cpu s (ratio)", "jemalloc-prof cpu s (ratio)",

@@ -189,7 +189,7 @@ run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
                 heapspy-check) extra=(--check) ;;
                 heapspy-guard) extra=(--guard) ;;
                 heapspy-sample) extra=(--sample 512K -q) ;;   # production: the profile only
-                heapspy-gsample) extra=(--sample 512K --guard-sample -q) ;;   # + guard slots, 1 in 1000
+                heapspy-gsample) extra=(--sample 512K --guard-sample -q) ;;   # + guard slots, 1 in 10000 (the default)
             esac
             m+=(--expect-file "$TMP/run/profile.hsp"
                 -- "$HEAPSPY" run "${extra[@]}" -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log"

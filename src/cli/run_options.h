@@ -72,7 +72,7 @@
     "repeatable runs (default: a new one each run)")                                                                      \
   X(GUARD_SAMPLE, "guard-sample", 0, optional_argument, "[=N]", "guard_sample",                \
     "production guard pages: 1 in N allocations (default\n"                                     \
-    "1000) of at most a page goes to a slot between\n"                                          \
+    "10000) of at most a page goes to a slot between\n"                                          \
     "inaccessible pages, freed slots stay inaccessible a while:\n"                              \
     "overflows and use after free found at the culprit\n"                                       \
     "instruction, reported once per slot (alone or with --sample)")                            \
