@@ -350,10 +350,10 @@ def fmt_mb(s, base=None):
     return txt
 
 
-def ratio(a, b, key="wall"):
+def ratio(a, b, key="wall", digits=2):
     if not a or not b or a.get(key) is None or not b.get(key):
         return "-"
-    return "%.2f" % (a[key] / b[key])
+    return "%.*f" % (digits, a[key] / b[key])
 
 
 def overhead_ratio(hs, ht, nat, key="wall"):
@@ -459,9 +459,11 @@ def cmd_table(a):
     # beside jemalloc's sampled profiler at the same mean and plain jemalloc
     def sample_rows():
         for w in order:
-            nat, sp, je, jp = summaries(w, "native", "heapspy-sample", "jemalloc", "jemalloc-prof")
+            nat, sp, gs, je, jp = summaries(w, "native", "heapspy-sample", "heapspy-gsample",
+                                            "jemalloc", "jemalloc-prof")
             yield (w, fmt_time(nat), fmt_time(sp, nat, digits=2), fmt_time(nat, key="cpu"),
-                   fmt_time(sp, nat, key="cpu", digits=2), fmt_time(je, nat, key="cpu", digits=2),
+                   fmt_time(sp, nat, key="cpu", digits=2), fmt_time(gs, nat, key="cpu", digits=2),
+                   ratio(gs, sp, key="cpu", digits=3), fmt_time(je, nat, key="cpu", digits=2),
                    fmt_time(jp, nat, key="cpu", digits=2), ratio(jp, je, key="cpu"),
                    fmt_mb(nat), fmt_mb(sp, nat), fmt_mb(jp, nat))
     if any("heapspy-sample" in by[w] for w in order):
@@ -469,9 +471,11 @@ def cmd_table(a):
                 "exit; target: at most 1.03x native) "
                 "beside jemalloc's own sampled profiler at the same mean (LD_PRELOAD, "
                 "prof:true,lg_prof_sample:19) and plain jemalloc (its allocator's own speed; "
-                "jemalloc-prof/jemalloc = the profiler's cost):",
+                "jemalloc-prof/jemalloc = the profiler's cost); +gs: --sample 512K "
+                "--guard-sample (1 in 10000 in a guard slot; target: at most 1% on top):",
                 ["workload", "native s", "--sample s (ratio)", "native cpu s",
-                 "--sample cpu s (ratio)", "jemalloc cpu s (ratio)", "jemalloc-prof cpu s (ratio)",
+                 "--sample cpu s (ratio)", "+gs cpu s (ratio)", "+gs/--sample cpu",
+                 "jemalloc cpu s (ratio)", "jemalloc-prof cpu s (ratio)",
                  "jemalloc-prof/jemalloc cpu", "native MB", "--sample MB", "jemalloc-prof MB"],
                 sample_rows())
 

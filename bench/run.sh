@@ -151,7 +151,7 @@ is_slow() { case " $(echo $SLOW_ROWS) " in *" $1:$2 "*) [ -z "${BENCH_SLOW:-}" ]
 modes_of() {
     if [ -n "${BENCH_MODES:-}" ]; then echo native $BENCH_MODES; return; fi
     local checks="heapspy-check heapspy-guard asan asan-full" m kept=""
-    local prod="heapspy-sample jemalloc jemalloc-prof"
+    local prod="heapspy-sample heapspy-gsample jemalloc jemalloc-prof"
     for m in $checks; do is_slow "$1" "$m" || kept="$kept $m"; done
     checks=$kept
     [ -n "${BENCH_NO_CHECK:-}" ] && checks=
@@ -183,12 +183,13 @@ run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
                 -- "$HEAPTRACK" -o "$TMP/run/ht" "${CMD[@]}") ;;
         heaptrack-r)
             m+=(--expect-file "$TMP/run/ht.*" -- "$HEAPTRACK" -r -o "$TMP/run/ht" "${CMD[@]}") ;;
-        heapspy | heapspy-check | heapspy-guard | heapspy-sample) # --check / --guard: corruption checking
+        heapspy | heapspy-check | heapspy-guard | heapspy-sample | heapspy-gsample) # --check / --guard: corruption checking
             local extra=()
             case $mode in
                 heapspy-check) extra=(--check) ;;
                 heapspy-guard) extra=(--guard) ;;
                 heapspy-sample) extra=(--sample 512K -q) ;;   # production: the profile only
+                heapspy-gsample) extra=(--sample 512K --guard-sample -q) ;;   # + guard slots, 1 in 10000 (the default)
             esac
             m+=(--expect-file "$TMP/run/profile.hsp"
                 -- "$HEAPSPY" run "${extra[@]}" -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log"

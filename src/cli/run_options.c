@@ -258,6 +258,8 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
       o->sample = hs_size_arg("run", "--sample", optarg, 1, 4ull << 30);
       break;
     case RUN_OPT_SAMPLE_SEED: o->sample_seed = number("--sample-seed", optarg, 1, ~0u); break;
+    case RUN_OPT_GUARD_SAMPLE: o->guard_sample = optarg ? number("--guard-sample", optarg, 1, ~0u) : 10000; break;
+    case RUN_OPT_GUARD_SLOTS: o->guard_slots = number("--guard-sample-slots", optarg, 1, 65536); break;
     case RUN_OPT_SUPP:
       if (o->nsupp == sizeof o->supp_sets / sizeof *o->supp_sets)
         hs_die(HS_EXIT_USAGE, "run: at most %zu --suppressions files", o->nsupp);
@@ -291,12 +293,18 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
   if (o->sample && (o->check || o->guard || o->trace))
     hs_die(HS_EXIT_USAGE, "run: --sample records only some blocks; --%s needs every one",
            o->check ? "check" : o->guard ? "guard" : "trace");
-  if (o->sample_seed && !o->sample) hs_die(HS_EXIT_USAGE, "run: --sample-seed needs --sample");
+  if (o->sample_seed && !o->sample && !o->guard_sample)
+    hs_die(HS_EXIT_USAGE, "run: --sample-seed needs --sample or --guard-sample");
+  if (o->guard_slots && !o->guard_sample)
+    hs_die(HS_EXIT_USAGE, "run: --guard-sample-slots needs --guard-sample");
+  if (o->guard_sample && (o->check || o->guard))
+    hs_die(HS_EXIT_USAGE, "run: --guard-sample guards some blocks; --%s guards every one already",
+           o->check ? "check" : "guard");
   if (o->memcheck && !o->leak_check_set) o->leak_check = HS_LEAK_CHECK_SUMMARY;  /* valgrind's default */
   if (o->memcheck && !depth_given) o->depth = 12;                               /* valgrind's default */
   /* memcheck always checks frees and freed memory: --check does (--guard
    * has checks of its own) */
-  if (o->memcheck && !check_given && !o->guard) o->check = 1;
+  if (o->memcheck && !check_given && !o->guard && !o->guard_sample) o->check = 1;
   if (!o->format) o->format = o->memcheck ? "memcheck" : "text";
   o->quiet = quiet && o->memcheck ? QUIET_UNLESS_FOUND : quiet;
   if (o->exit_first && !o->error_exitcode)
@@ -317,6 +325,14 @@ static void spy_append(char *buf, size_t cap, enum run_option_id id, const char 
     buf[n++] = *v;
   }
   buf[n] = 0;
+}
+
+/* A number option, left out when 0. */
+static void append_number(char *buf, size_t cap, enum run_option_id id, unsigned long long v) {
+  char num[32];
+  if (!v) return;
+  snprintf(num, sizeof num, "%llu", v);
+  spy_append(buf, cap, id, num);
 }
 
 void run_options_spy_env(const struct run_opts *o, const char *profile, char *buf, size_t cap) {
@@ -348,12 +364,9 @@ void run_options_spy_env(const struct run_opts *o, const char *profile, char *bu
   spy_append(buf, cap, RUN_OPT_FILE_MODE, num);
   if (o->trace_skip) spy_append(buf, cap, RUN_OPT_TRACESKIP, o->trace_skip);
   if (o->child_silent) spy_append(buf, cap, RUN_OPT_CHILDSILENT, "1");
-  if (o->sample) {
-    snprintf(num, sizeof num, "%llu", o->sample);
-    spy_append(buf, cap, RUN_OPT_SAMPLE, num);
-  }
-  if (o->sample_seed) {
-    snprintf(num, sizeof num, "%llu", o->sample_seed);
-    spy_append(buf, cap, RUN_OPT_SAMPLE_SEED, num);
-  }
+  /* the production options: numbers, 0 for off or the spy's default */
+  append_number(buf, cap, RUN_OPT_SAMPLE, o->sample);
+  append_number(buf, cap, RUN_OPT_SAMPLE_SEED, o->sample_seed);
+  append_number(buf, cap, RUN_OPT_GUARD_SAMPLE, o->guard_sample);
+  append_number(buf, cap, RUN_OPT_GUARD_SLOTS, o->guard_slots);
 }

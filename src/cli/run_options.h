@@ -68,8 +68,16 @@
     "(Poisson, one every BYTES on average: 512K as jemalloc);\n"                                 \
     "reports show unbiased estimates, near-native speed")                                       \
   X(SAMPLE_SEED, "sample-seed", 0, required_argument, " N", "sample_seed",                     \
-    "seed of --sample's draws, for repeatable runs (default:\n"                                  \
-    "a new one each run)")                                                                      \
+    "seed of --sample's and --guard-sample's draws, for\n"                                      \
+    "repeatable runs (default: a new one each run)")                                                                      \
+  X(GUARD_SAMPLE, "guard-sample", 0, optional_argument, "[=N]", "guard_sample",                \
+    "production guard pages: 1 in N allocations (default\n"                                     \
+    "10000) of at most a page goes to a slot between\n"                                          \
+    "inaccessible pages, freed slots stay inaccessible a while:\n"                              \
+    "overflows and use after free found at the culprit\n"                                       \
+    "instruction, reported once per slot (alone or with --sample)")                            \
+  X(GUARD_SLOTS, "guard-sample-slots", 0, required_argument, " N", "guard_sample_slots",        \
+    "slots of --guard-sample, 1 to 65536 (default 256)")                                       \
   X(EXITCODE, "error-exitcode", 0, required_argument, " N", NULL,                              \
     "exit with N if any block was lost or an error found")                                      \
   X(ERRKINDS, "errors-for-leak-kinds", 0, required_argument, " LIST", NULL,                    \
@@ -200,6 +208,7 @@ struct run_opts {
   unsigned long long quarantine;          /* ~0: the spy's default */
   unsigned long long trace_cap;           /* --trace-cap, bytes */
   unsigned long long sample, sample_seed; /* --sample mean bytes (0: off), --sample-seed */
+  unsigned guard_sample, guard_slots;     /* --guard-sample N (0: off), its slots (0: default) */
   int trace_cap_set, file_mode_set;
   unsigned error_kinds;                   /* --errors-for-leak-kinds */
   struct hs_suppressions *supp_sets[16];  /* --suppressions files, read */

@@ -19,6 +19,7 @@
 
 #include "spy.h"
 #include "spy_check.h"
+#include "spy_guard_sample.h"
 #include "spy_sample.h"
 
 typedef void *(*new_fn)(size_t);
@@ -53,6 +54,10 @@ static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
     return spy_nested_alloc(raw_alloc(n ? n : 1, align), n, fam);
   /* --sample, not sampled: glibc's block, or libstdc++'s operator when it
    * fails (new_handler, bad_alloc) */
+  if (SPY_LIKELY(!spy_busy) && spy_ready() && SPY_UNLIKELY(spy_gs_take())) {
+    void *p = spy_gs_malloc(n ? n : 1, align, fam);   /* a slot, or glibc's block */
+    if (p || !throwing) return p;
+  }
   if (SPY_UNLIKELY(spy_busy) || !spy_ready() || (spy_sampling && spy_sample_skip(n))) {
     void *p = raw_alloc(n ? n : 1, align);
     if (p || !throwing) return p;

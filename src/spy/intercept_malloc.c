@@ -18,6 +18,10 @@
  * a free the filter clears go straight to glibc (spy_sample.h); the rest
  * take the exact path below.
  *
+ * With --guard-sample, 1 in N allocations (spy_gs_take) goes to a guard
+ * slot instead (spy_guard_sample.c), in either mode; a pointer of the
+ * slot region (one range compare) is freed there, never by glibc.
+ *
  * Must never: be called recursively with tracking on (spy_busy), or
  * change what the real allocator returns (without --check).
  */
@@ -25,10 +29,12 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "spy.h"
 #include "spy_check.h"
+#include "spy_guard_sample.h"
 #include "spy_sample.h"
 
 /* gcc -fanalyzer takes this file's own malloc, realloc and memalign for
@@ -51,6 +57,13 @@
     if (spy_sampling && spy_sample_skip(size)) return call;               \
   } while (0)
 
+/* ENTER, and 1 in N (--guard-sample) returns `slot` instead. */
+#define ENTER_GS(call, size, slot)                                        \
+  do {                                                                    \
+    if (SPY_LIKELY(!spy_busy) && spy_ready() && SPY_UNLIKELY(spy_gs_take())) return slot; \
+    ENTER(call, size);                                                    \
+  } while (0)
+
 /* --sample's hot path: the spy ready, this thread not inside it. An
  * allocation the countdown lets pass and a free the filter clears then
  * tail-call glibc, with no frame of ours (these are the only code most
@@ -61,7 +74,7 @@ static inline int sampling_fast(void) {
 }
 
 static __attribute__((noinline)) void *malloc_exact(size_t n) {
-  ENTER(__libc_malloc(n), n);
+  ENTER_GS(__libc_malloc(n), n, spy_gs_malloc(n, 0, HSP_FAM_MALLOC));
   spy_busy++;
   void *p = spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, 0, 0) : __libc_malloc(n),
                       n, HSP_FAM_MALLOC);
@@ -79,6 +92,7 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n) {
 
 SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
   if (SPY_LIKELY(sampling_fast())) {
+    if (SPY_UNLIKELY(spy_gs_take())) return spy_gs_malloc(n, 0, HSP_FAM_MALLOC);
     if (SPY_LIKELY(spy_sample_skip(n))) return __libc_malloc(n);
     return malloc_sampled(n);
   }
@@ -98,6 +112,10 @@ static __attribute__((noinline)) void sampled_free(void *p) {
  * mismatches apart). Also used by intercept_cxx.c. */
 void spy_free_as(void *p, unsigned fam) {
   if (!p) return;
+  if (SPY_UNLIKELY(spy_gs_owns(p))) {
+    spy_gs_release(p, fam);
+    return;
+  }
   if (SPY_UNLIKELY(spy_busy)) {
     if (spy_nested_tracked()) spy_nested_free(p);
     else __libc_free(p);
@@ -123,6 +141,7 @@ void spy_free_as(void *p, unsigned fam) {
 
 SPY_EXPORT SAMPLE_FAST void free(void *p) {
   if (SPY_LIKELY(sampling_fast())) {
+    if (SPY_UNLIKELY(spy_gs_owns(p))) return spy_gs_release(p, HSP_FAM_MALLOC);
     spy_sample_tls.frees += p != NULL;
     if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
     return sampled_free(p);
@@ -130,8 +149,18 @@ SPY_EXPORT SAMPLE_FAST void free(void *p) {
   spy_free_as(p, HSP_FAM_MALLOC);
 }
 
+/* calloc, guarded: a slot holds the last block's bytes, glibc's fallback
+ * block anything. */
+static void *calloc_slot(size_t n, size_t m) {
+  size_t bytes;
+  if (__builtin_mul_overflow(n, m, &bytes)) return __libc_calloc(n, m);   /* fails */
+  void *p = spy_gs_malloc(bytes, 0, HSP_FAM_MALLOC);
+  if (p) memset(p, 0, bytes);
+  return p;
+}
+
 SPY_EXPORT void *calloc(size_t n, size_t m) {
-  ENTER(__libc_calloc(n, m), n * m);     /* non-NULL implies no overflow */
+  ENTER_GS(__libc_calloc(n, m), n * m, calloc_slot(n, m));  /* non-NULL implies no overflow */
   /* (an overflowing n * m only moves the countdown: calloc fails) */
   spy_busy++;
   void *p;
@@ -164,7 +193,17 @@ static void *sampled_realloc(void *old, size_t n) {
   return p;
 }
 
+/* realloc of a guard slot's block: moves (a slot holds one block). */
+static void *slot_realloc(void *old, size_t n) {
+  size_t had = spy_gs_usable(old);
+  void *p = n ? malloc(n) : NULL;
+  if (p) memcpy(p, old, had < n ? had : n);
+  if (p || !n) spy_gs_release(old, HSP_FAM_MALLOC);   /* a bad pointer is reported there */
+  return p;
+}
+
 SPY_EXPORT void *realloc(void *old, size_t n) {
+  if (SPY_UNLIKELY(spy_gs_owns(old))) return slot_realloc(old, n);
   if (SPY_UNLIKELY(spy_busy)) {
     if (!spy_nested_tracked() || spy_sampling) return __libc_realloc(old, n);
     if (spy_check_on) { errno = ENOMEM; return NULL; }  /* a signal handler's */
@@ -204,7 +243,7 @@ SPY_EXPORT void *reallocarray(void *old, size_t n, size_t m) {
 }
 
 SPY_EXPORT void *memalign(size_t align, size_t n) {
-  ENTER(__libc_memalign(align, n), n);
+  ENTER_GS(__libc_memalign(align, n), n, spy_gs_malloc(n, align, HSP_FAM_MALLOC));
   spy_busy++;
   void *p = spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, align, 0)
                                                  : __libc_memalign(align, n), n, HSP_FAM_MALLOC);
@@ -256,6 +295,7 @@ SPY_EXPORT size_t malloc_usable_size(void *p) {
     spy_busy--;
     if (!real) return 0;
   }
+  if (SPY_UNLIKELY(spy_gs_owns(p))) return spy_gs_usable(p);
   if (SPY_UNLIKELY(spy_check_on) && p && !spy_busy) {
     spy_busy++;
     size_t n = spy_check_usable(p, real);

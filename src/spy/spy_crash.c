@@ -1,7 +1,8 @@
 /*
  * spy_crash.c: any crash is explained. When the program dies of SIGSEGV
  * or SIGBUS, the faulting address is looked up among the blocks the spy
- * knows: the guard heap's (live or quarantined, --guard), --check's
+ * knows: the guard heap's (live or quarantined, --guard), the guard
+ * slots' (--guard-sample), --check's
  * quarantine, the large blocks glibc unmapped at a recent free, and the
  * live table (a block holding the address, or the nearest one ending or
  * starting within a page of it). The finding is one ASan-shaped line on
@@ -23,6 +24,7 @@
 
 #include "spy.h"
 #include "spy_check.h"
+#include "spy_guard_sample.h"
 
 #define NEAR_REACH 4096            /* "near": within a page of the block */
 #define UNMAPPED_RING 64           /* recently unmapped large blocks */
@@ -168,7 +170,7 @@ void spy_crash_explain(int sig, const void *siginfo, const void *ucontext) {
   uint64_t addr = (uint64_t)(uintptr_t)si->si_addr;
   spy_busy++;
   struct spy_near b;
-  int guarded = spy_guard_find(addr, &b);
+  int guarded = spy_guard_find(addr, &b) || spy_gs_find(addr, &b);
   int found = guarded || spy_check_find_freed(addr, &b) || spy_crash_find_unmapped(addr, &b) ||
               live_near(addr, &b);
   if (!found) {

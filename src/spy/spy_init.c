@@ -26,6 +26,7 @@
 #include "spy.h"
 #include "spy_scan.h"
 #include "spy_check.h"
+#include "spy_guard_sample.h"
 #include "spy_locks.h"
 
 volatile int spy_status;
@@ -223,6 +224,7 @@ static void fork_child(void) {
   spy_stacks_reset_lock();
   spy_blocks_reset_locks();
   spy_check_reset_lock();
+  spy_gs_reset_lock();
   spy_threads_fork_child();
   spy_stop_fork_child();
   spy_trace_fork_child();
@@ -271,10 +273,11 @@ static void scan_dying(struct spy_scan_origin *origin) {
   spy_busy--;
 }
 
-/* SIGSEGV stays armed while --guard steps over faults: threads may fault
+/* SIGSEGV stays armed while --guard steps over faults (or --guard-sample
+ * disables slots): threads may fault
  * at once, each to be stepped over (SA_RESETHAND would kill the second). */
 static int resets_itself(int sig) {
-  return sig != SIGSEGV || !spy_guard_steps();
+  return sig != SIGSEGV || (!spy_guard_steps() && !spy_gs_recovers());
 }
 
 static void fatal_signal(int sig, siginfo_t *si, void *uc) {
@@ -287,7 +290,8 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc) {
   uint64_t interrupted_sp = (uint64_t)g[REG_RSP];
   if (interrupted_sp > origin.stack) origin.stack = interrupted_sp;   /* not on an alternate stack */
   int inside_spy = spy_busy;
-  if (!inside_spy && spy_guard_recover(sig, si, uc)) return;   /* the program runs on */
+  if (!inside_spy && (spy_guard_recover(sig, si, uc) || spy_gs_recover(sig, si, uc)))
+    return;                            /* the program runs on */
   if (!resets_itself(sig)) {
     /* what SA_RESETHAND does for the others: one thread dies of it; a
      * second one faulting meanwhile waits for that death */
@@ -588,6 +592,7 @@ int spy_start(const char *options) {
   int guard = spy_opt.guard[0] && strcmp(spy_opt.guard, "0") && strcmp(spy_opt.guard, "no");
   if (spy_opt.check || guard) spy_check_init();   /* --guard's fallback: red zones */
   spy_guard_init();
+  spy_gs_init();
   spy_stacks_init();
   spy_timeline_init();
   spy_modules_scan();

@@ -32,6 +32,7 @@
 #include "spy.h"
 #include "spy_scan.h"
 #include "spy_check.h"
+#include "spy_guard_sample.h"
 #include "spy_sample.h"
 
 struct sblock {
@@ -96,8 +97,10 @@ static int64_t find(uint64_t p) {
  * the allocator's link, not the program's pointer. Layout: the size word
  * sits just before the block; bit 1 marks an mmap'd chunk (no neighbour). */
 static int has_chunk_header(const struct sblock *b) {
-  /* --guard's blocks have no chunk header: the word before may be a guard page */
-  return b->family < HSP_FAM_FIRST_CUSTOM && !spy_guard_owns((void *)(uintptr_t)b->start);
+  /* --guard's and --guard-sample's blocks have no chunk header: the word
+   * before may be a guard page */
+  return b->family < HSP_FAM_FIRST_CUSTOM && !spy_guard_owns((void *)(uintptr_t)b->start) &&
+         !spy_gs_owns((void *)(uintptr_t)b->start);
 }
 
 static int allocator_link(const struct sblock *b, uint64_t w) {

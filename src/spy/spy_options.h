@@ -36,7 +36,9 @@
   STR("trace_children_skip", trace_skip, 512, "") /* globs: exec'd programs unspied */  \
   BOOL("child_silent", child_silent, 0)      /* a forked child prints nothing */         \
   NUM("sample", sample, 0)                   /* mean bytes between samples; 0: all */   \
-  NUM("sample_seed", sample_seed, 0)         /* test: fixed sampling seed; 0: random */
+  NUM("sample_seed", sample_seed, 0)         /* test: fixed sampling seed; 0: random */ \
+  NUM("guard_sample", guard_sample, 0)       /* 1 in N allocations in a guard slot */    \
+  NUM("guard_sample_slots", guard_sample_slots, 256) /* --guard-sample's slots */
 
 #define SPY_OPTION_STR_FIELD(key, field, size, def) char field[size];
 #define SPY_OPTION_NUM_FIELD(key, field, def) unsigned field;

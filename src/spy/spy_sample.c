@@ -53,22 +53,22 @@ void spy_sample_init(void) {
   if (spy_sampling) exit_key_ok = pthread_key_create(&exit_key, flush_at_thread_exit) == 0;
 }
 
-static uint64_t next_random(void) {
-  rng ^= rng << 13;                    /* xorshift64 (Marsaglia) */
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng * 0x2545f4914f6cdd1dull;  /* xorshift64*: better low bits */
-}
+static uint64_t next_random(void) { return spy_xorshift(&rng); }
 
-static void seed(void) {
-  uint64_t k = __atomic_fetch_add(&threads_seeded, 1, __ATOMIC_RELAXED);
+uint64_t spy_sample_seed(const void *salt) {
   uint64_t s = spy_opt.sample_seed;
   if (!s) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     s = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)getpid() << 16 ^
-        (uint64_t)(uintptr_t)&rng;
+        (uint64_t)(uintptr_t)salt;
   }
+  return s;
+}
+
+static void seed(void) {
+  uint64_t k = __atomic_fetch_add(&threads_seeded, 1, __ATOMIC_RELAXED);
+  uint64_t s = spy_sample_seed(&rng);
   if (exit_key_ok) {                   /* a key below 32: no allocation */
     spy_busy++;
     spy_internal++;

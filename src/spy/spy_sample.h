@@ -43,6 +43,19 @@ void spy_sample_flush(void);
 void spy_sample_mark(uint64_t p);
 void spy_sample_unmark(uint64_t p);
 void spy_sample_reset_lock(void);          /* fork: the child's copy is free */
+/* A thread's generator seed before mixing: sample_seed=N (tests), else
+ * the clock, the pid and salt (an address of the thread's). Shared with
+ * --guard-sample (spy_guard_sample.c), which mixes it another way. */
+uint64_t spy_sample_seed(const void *salt);
+/* xorshift64* (Marsaglia; the multiply gives better low bits) */
+static inline uint64_t spy_xorshift(uint64_t *state) {
+  uint64_t x = *state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  *state = x;
+  return x * 0x2545f4914f6cdd1dull;
+}
 
 static inline unsigned spy_sample_slot(uint64_t p) {
   return (unsigned)(p >> 5) & ((1u << SPY_SAMPLE_SLOT_BITS) - 1);
