@@ -96,7 +96,7 @@ else
   for d in "speedscope imports the pprof" "pprof stacks = folded" "pprof unit and total" "pprof file:line" \
            "speedscope imports the folded stacks" "folded = folded" "speedscope imports the chrome-trace" \
            "checkpoint phases"; do
-    skip "$d" "$([ -x /usr/bin/chromium ] && echo "npm (speedscope, playwright-core)" || echo chromium) not installed"
+    skip "$d" "$([ -x /usr/bin/chromium ] && npm_peer_why speedscope@1.25.0 playwright-core@1.57.0 || echo "chromium not installed")"
   done
 fi
 

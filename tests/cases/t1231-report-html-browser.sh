@@ -24,7 +24,7 @@ plan 19
 NM_PW=$(npm_peer playwright-core@1.57.0)
 if ! [ -d "$NM_PW/playwright-core" ] || ! [ -x /usr/bin/chromium ]; then
   for i in $(seq 19); do
-    skip "html in chromium $i" "$([ -x /usr/bin/chromium ] && echo "npm (playwright-core)" || echo chromium) not installed"
+    skip "html in chromium $i" "$([ -x /usr/bin/chromium ] && npm_peer_why playwright-core@1.57.0 || echo "chromium not installed")"
   done
   done_testing
 fi

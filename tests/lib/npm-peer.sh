@@ -18,3 +18,19 @@ npm_peer() {
   ) 9>"$dir/.lock"
   [ -f "$dir/.done" ] && echo "$dir/node_modules"
 }
+
+# npm_peer_why NAME@VERSION...: why npm_peer gave nothing, as a skip
+# reason: "npm not installed" (the test set installs it: under make test a
+# failure), or what the registry answered (a network this machine does
+# not have, or a proxy it does not trust: a skip that says so).
+npm_peer_why() {
+  command -v npm >/dev/null 2>&1 || { echo "npm not installed"; return; }
+  local spec dir why
+  for spec in "$@"; do
+    dir="$HEAPSPY_BUILD/npm/${spec//\//+}"
+    [ -f "$dir/.done" ] && continue
+    why=$(grep -m1 -oE 'reason: .*|errno [A-Z_]+' "$dir/install.log" 2>/dev/null)
+    echo "the npm registry did not serve $spec (${why:-see $dir/install.log})"
+    return
+  done
+}
