@@ -265,14 +265,16 @@ enum { STAGE_PROFILE = 1, STAGE_EXEC = 2 };
 
 /* --trace: compress and index what the spy wrote, now that no thread of
  * the program writes it any more. */
+/* Removes a file heapspy created that nothing was written into: 1 if it did. */
+static int unlink_if_empty(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && st.st_size == 0 && unlink(path) == 0;
+}
+
 static void pack_trace(const char *profile, FILE *log) {
   char path[PATH_MAX + 8], err[1200], b1[32], b2[32];
   hst_path_of(profile, path, sizeof path);
-  struct stat sb;
-  if (stat(path, &sb) == 0 && sb.st_size == 0) {
-    unlink(path);                       /* never written: the spy said why ("no trace") */
-    return;
-  }
+  if (unlink_if_empty(path)) return;   /* never written: the spy said why ("no trace") */
   struct hs_pack_stats st;
   if (hs_trace_pack(path, &st, err, sizeof err) < 0) {
     hs_warn("the trace stays uncompressed: %s", err);
@@ -473,14 +475,12 @@ static int run(int argc, char **argv, struct run_opts o) {
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   if (hsp_write_exit(path, WIFEXITED(status) ? WEXITSTATUS(status) : 0, sig, wall) < 0) {
-    struct stat st;
-    if (stat(path, &st) == 0 && st.st_size == 0) {
+    char trace[1100];
+    hst_path_of(path, trace, sizeof trace);
+    if (unlink_if_empty(path)) {
       /* created here, never written: the spy said why (a full disk, a
        * refused file); leave no empty files behind */
-      char trace[1100];
-      hst_path_of(path, trace, sizeof trace);
-      if (stat(trace, &st) == 0 && st.st_size == 0) unlink(trace);
-      unlink(path);
+      unlink_if_empty(trace);
       hs_warn("no profile: the spy could not write %s (its warning above says why); "
               "the program ran unspied", path);
     } else {
