@@ -252,11 +252,6 @@ static FILE *open_log(const char *pat, int fd, pid_t pid) {
 static volatile pid_t child_pid;
 static void forward_signal(int sig) { if (child_pid > 0) kill(child_pid, sig); }
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* What the child reports through the close-on-exec pipe when it fails
  * before or at exec. */
@@ -374,7 +369,7 @@ static int run(int argc, char **argv, struct run_opts o) {
   int pfd[2];
   if (pipe2(pfd, O_CLOEXEC) < 0) hs_die(1, "pipe: %m");
   fflush(NULL);
-  uint64_t t0 = now_ms();
+  double t0 = hs_now();
   pid_t pid = fork();
   if (pid < 0) hs_die(1, "fork: %m");
   if (pid == 0) {
@@ -445,7 +440,7 @@ static int run(int argc, char **argv, struct run_opts o) {
   } else {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   }
-  uint64_t wall = now_ms() - t0;
+  uint64_t wall = (uint64_t)((hs_now() - t0) * 1000);
   if (got != (ssize_t)sizeof f && o.quiet != 1 && log == stderr) log = open_log(o.log_file, o.log_fd, pid);
   if (got == (ssize_t)sizeof f) {
     if (f.stage == STAGE_PROFILE)          /* nothing was created: nothing to remove */
