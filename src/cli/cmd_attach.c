@@ -57,6 +57,9 @@ static const char attach_usage[] =
     "  --depth N              frames per stack (default 64)\n"
     "  --timeout SECONDS      how long to look for a safe point (default 2)\n"
     "  --format text|json     report format (default text)\n"
+    "  --sample BYTES         production mode: allocations sampled by bytes, one per BYTES\n"
+    "                         allocated on average (512K as jemalloc); figures are estimates\n"
+    "  --sample-seed N        seed of --sample's draws, for a repeatable run\n"
     "  --quiet                no messages and no report: the profile only\n"
     "  --check, --guard       refused: their red zones would meet blocks from before attach\n"
     "  --locks                refused: not supported by attach yet\n";
@@ -170,6 +173,8 @@ int cmd_attach(int argc, char **argv) {
     { "timeout", required_argument, 0, 't' },
     { "format", required_argument, 0, 'f' },
     { "quiet", no_argument, 0, 'q' },
+    { "sample", required_argument, 0, 's' },
+    { "sample-seed", required_argument, 0, 'S' },
     { "check", no_argument, 0, 'C' },
     { "guard", optional_argument, 0, 'G' },
     { "locks", no_argument, 0, 'L' },
@@ -179,6 +184,7 @@ int cmd_attach(int argc, char **argv) {
   const char *pattern = "heapspy.%p.hsp", *format = "text";
   double duration = 0, timeout = 2;
   unsigned depth = 64;
+  uint64_t sample = 0, sample_seed = 0;
   int quiet = 0, c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -189,6 +195,8 @@ int cmd_attach(int argc, char **argv) {
     case 't': timeout = hs_parse_seconds("attach", "--timeout", optarg); break;
     case 'f': format = optarg; break;
     case 'q': quiet = 1; break;
+    case 's': sample = hs_size_arg("attach", "--sample", optarg, 1, 4ull << 30); break;
+    case 'S': sample_seed = hs_count_arg("attach", "--sample-seed", optarg, 1, ~0u); break;
     case 'C': case 'G':
       hs_die(HS_EXIT_USAGE, "attach: --check and --guard need `heapspy run`: their red zones "
                             "would meet blocks glibc allocated before attach");
@@ -243,8 +251,10 @@ int cmd_attach(int argc, char **argv) {
   close(pfd);
   char options[2 * PATH_MAX + 512];
   snprintf(options, sizeof options,
-           "profile=%s:profile_id=%d,%llu,%llu:quiet=1:run_libc_freeres=0:run_cxx_freeres=0:depth=%u",
-           abspath, (int)pid, (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino, depth);
+           "profile=%s:profile_id=%d,%llu,%llu:quiet=1:run_libc_freeres=0:run_cxx_freeres=0:depth=%u"
+           ":sample=%llu:sample_seed=%llu",
+           abspath, (int)pid, (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino, depth,
+           (unsigned long long)sample, (unsigned long long)sample_seed);
 
   /* 1: dlopen our copy of the library; 2: start the spy in it */
   char memname[64], memfd_path[96], mapped[96];

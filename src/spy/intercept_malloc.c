@@ -127,7 +127,7 @@ void spy_free_as(void *p, unsigned fam) {
     return;
   }
   if (spy_sampling) {
-    spy_sample_tls.frees++;
+    spy_sample_here()->frees++;
     if (SPY_LIKELY(!spy_sample_maybe(p))) __libc_free(p);
     else sampled_free(p);
     return;
@@ -142,7 +142,7 @@ void spy_free_as(void *p, unsigned fam) {
 SPY_EXPORT SAMPLE_FAST void free(void *p) {
   if (SPY_LIKELY(sampling_fast())) {
     if (SPY_UNLIKELY(spy_gs_owns(p))) return spy_gs_release(p, HSP_FAM_MALLOC);
-    spy_sample_tls.frees += p != NULL;
+    spy_sample_here()->frees += p != NULL;
     if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
     return sampled_free(p);
   }
@@ -179,7 +179,7 @@ SPY_EXPORT void *calloc(size_t n, size_t m) {
 /* realloc under --sample: the old block leaves the table if it was
  * sampled, the new one enters it if the countdown says so. */
 static void *sampled_realloc(void *old, size_t n) {
-  if (old) spy_sample_tls.frees++;
+  if (old) spy_sample_here()->frees++;
   int was_sampled = old && spy_sample_maybe(old);
   int sample_new = n && !spy_sample_skip(n);
   if (!was_sampled && !sample_new) return __libc_realloc(old, n);

@@ -258,7 +258,7 @@ void spy_gs_release(void *p, unsigned family) {
   int record = spy_status == SPY_READY && !spy_busy;
   if (record) {
     spy_busy++;
-    if (spy_sampling) spy_sample_tls.frees++;
+    if (spy_sampling) spy_sample_here()->frees++;
     if (!spy_sampling || spy_sample_maybe(p)) spy_block_remove(p, NULL, NULL);
   }
   uint64_t a = (uint64_t)(uintptr_t)p;

@@ -10,8 +10,9 @@
  * Must never: allocate, lock, or call anything that may re-enter the spy
  * (log and expm1 from libm do not).
  */
+#include <errno.h>
 #include <math.h>
-#include <pthread.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,17 +28,46 @@ uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
 static uint8_t slot_count[1u << SPY_SAMPLE_SLOT_BITS];
 static uint32_t filter_lock;
 __thread uint64_t spy_sample_left SPY_TLS;
-__thread struct spy_sample_counts spy_sample_tls SPY_TLS;
+__thread struct spy_sample_counts *spy_sample_mine SPY_TLS;
 static __thread uint64_t rng SPY_TLS;
 static uint64_t threads_seeded;
-/* A thread that never samples still counts: its totals are added when it
- * exits (the key is set at its first allocation). */
-static pthread_key_t exit_key;
-static int exit_key_ok;
 
-static void flush_at_thread_exit(void *unused) {
-  (void)unused;
-  spy_sample_flush();
+/* The threads' totals (spy_sample.h). Beyond SLOTS threads alive at once,
+ * a thread counts in its own TLS and adds it to `spill` at each sample:
+ * such a thread's last counts before it exits are lost. */
+#define SLOTS 4096
+static struct spy_sample_counts slots[SLOTS];
+static uint32_t slots_used;                /* high-water mark */
+static uint64_t spill_allocs, spill_frees, spill_bytes;
+static __thread struct spy_sample_counts spill_mine SPY_TLS;
+
+/* 1 if thread tid of this process is gone (its slot may be taken over). */
+static int thread_gone(int tid) {
+  int saved = errno;                       /* the program's, untouched */
+  int gone = syscall(SYS_tgkill, getpid(), tid, 0) < 0 && errno == ESRCH;
+  errno = saved;
+  return gone;
+}
+
+struct spy_sample_counts *spy_sample_claim(void) {
+  int self = spy_gettid();
+  struct spy_sample_counts *c = &spill_mine;
+  uint32_t n = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
+  while (n < SLOTS) {                      /* a fresh slot first */
+    if (__atomic_compare_exchange_n(&slots_used, &n, n + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      c = &slots[n];
+      __atomic_store_n(&c->owner, self, __ATOMIC_RELEASE);
+      break;
+    }
+  }
+  for (uint32_t i = 0; c == &spill_mine && i < SLOTS; i++) {   /* all used: one whose thread is gone */
+    int owner = __atomic_load_n(&slots[i].owner, __ATOMIC_ACQUIRE);
+    if (owner && thread_gone(owner) &&
+        __atomic_compare_exchange_n(&slots[i].owner, &owner, self, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      c = &slots[i];
+  }
+  spy_sample_mine = c;
+  return c;
 }
 
 void spy_sample_init(void) {
@@ -50,7 +80,6 @@ void spy_sample_init(void) {
     spy_sampling = 0;
   }
   spy_hdr->sampling.mean = spy_sampling;
-  if (spy_sampling) exit_key_ok = pthread_key_create(&exit_key, flush_at_thread_exit) == 0;
 }
 
 static uint64_t next_random(void) { return spy_xorshift(&rng); }
@@ -69,13 +98,6 @@ uint64_t spy_sample_seed(const void *salt) {
 static void seed(void) {
   uint64_t k = __atomic_fetch_add(&threads_seeded, 1, __ATOMIC_RELAXED);
   uint64_t s = spy_sample_seed(&rng);
-  if (exit_key_ok) {                   /* a key below 32: no allocation */
-    spy_busy++;
-    spy_internal++;
-    pthread_setspecific(exit_key, (void *)1);
-    spy_internal--;
-    spy_busy--;
-  }
   rng = (s + k) * 0x9e3779b97f4a7c15ull;
   if (!rng) rng = 1;                   /* xorshift's one fixed point */
   for (int i = 0; i < 8; i++) next_random();
@@ -88,16 +110,39 @@ static uint64_t draw(void) {
   return d < 1.0 ? 1 : d > 1e18 ? (uint64_t)1e18 : (uint64_t)d;
 }
 
+/* Totals only grow: a store never replaces a newer sum by an older one. */
+static void store_max(uint64_t *to, uint64_t v) {
+  uint64_t old = __atomic_load_n(to, __ATOMIC_RELAXED);
+  while (old < v && !__atomic_compare_exchange_n(to, &old, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
+}
+
 void spy_sample_flush(void) {
   if (!spy_hdr) return;
-  struct spy_sample_counts c = spy_sample_tls;
-  spy_sample_tls = (struct spy_sample_counts){ 0 };
-  if (c.allocs) __atomic_add_fetch(&spy_hdr->sampling.allocs, c.allocs, __ATOMIC_RELAXED);
-  if (c.frees) __atomic_add_fetch(&spy_hdr->sampling.frees, c.frees, __ATOMIC_RELAXED);
-  if (c.bytes) __atomic_add_fetch(&spy_hdr->sampling.bytes_allocated, c.bytes, __ATOMIC_RELAXED);
+  struct spy_sample_counts *c = &spill_mine;
+  if (c->allocs || c->frees || c->bytes) {
+    __atomic_add_fetch(&spill_allocs, c->allocs, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&spill_frees, c->frees, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&spill_bytes, c->bytes, __ATOMIC_RELAXED);
+    *c = (struct spy_sample_counts){ 0 };
+  }
+  uint64_t allocs = __atomic_load_n(&spill_allocs, __ATOMIC_RELAXED);
+  uint64_t frees = __atomic_load_n(&spill_frees, __ATOMIC_RELAXED);
+  uint64_t bytes = __atomic_load_n(&spill_bytes, __ATOMIC_RELAXED);
+  uint32_t n = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
+  for (uint32_t i = 0; i < n && i < SLOTS; i++) {
+    allocs += __atomic_load_n(&slots[i].allocs, __ATOMIC_RELAXED);
+    frees += __atomic_load_n(&slots[i].frees, __ATOMIC_RELAXED);
+    bytes += __atomic_load_n(&slots[i].bytes, __ATOMIC_RELAXED);
+  }
+  store_max(&spy_hdr->sampling.allocs, allocs);
+  store_max(&spy_hdr->sampling.frees, frees);
+  store_max(&spy_hdr->sampling.bytes_allocated, bytes);
 }
 
 int spy_sample_hit(size_t n) {
+  struct spy_sample_counts *c = spy_sample_here();
+  c->allocs++;
+  c->bytes += n;
   if (!rng) {                          /* this thread's first allocation */
     seed();
     spy_sample_left = draw();
@@ -117,7 +162,10 @@ int spy_sample_hit(size_t n) {
   return 1;
 }
 
-void spy_sample_reset_lock(void) { filter_lock = 0; }
+void spy_sample_reset_lock(void) {
+  filter_lock = 0;
+  if (spy_sample_mine && spy_sample_mine != &spill_mine) spy_sample_mine->owner = spy_gettid();
+}
 
 /* Under filter_lock: a bit is set exactly while its count is not 0. */
 static void filter_bit(unsigned slot, int on) {

@@ -30,19 +30,34 @@
 extern uint64_t spy_sampling;              /* the mean, bytes; 0: off */
 extern uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
 extern __thread uint64_t spy_sample_left SPY_TLS;
-struct spy_sample_counts { uint64_t allocs, frees, bytes; };
-extern __thread struct spy_sample_counts spy_sample_tls SPY_TLS;
+/* A thread's exact totals: a line of its own in a static table, written
+ * only by the thread owning it, read by anyone (spy_sample_flush sums
+ * them), so a snapshot or detach sees every thread's counts, also of
+ * threads that never sample and never exit. Cumulative: a slot whose
+ * thread is gone is taken over, counts and all. */
+struct spy_sample_counts {
+  uint64_t allocs, frees, bytes;
+  int32_t owner;                           /* tid; 0: never used */
+  uint8_t pad[36];
+} __attribute__((aligned(64)));
+extern __thread struct spy_sample_counts *spy_sample_mine SPY_TLS;
 
 void spy_sample_init(void);                /* from spy_opt; the header's mean */
 /* The countdown ran out within these n bytes: 1 if this allocation is
  * sampled (and the next countdown drawn), 0 if not (a thread's first, or
  * a snapshot request served on the way). */
 int spy_sample_hit(size_t n);
-/* This thread's exact totals into the profile, now. */
+/* Every thread's exact totals into the profile, now. */
 void spy_sample_flush(void);
+/* This thread's totals; the first call claims its slot. */
+struct spy_sample_counts *spy_sample_claim(void);
+static inline struct spy_sample_counts *spy_sample_here(void) {
+  struct spy_sample_counts *c = spy_sample_mine;
+  return SPY_LIKELY(c != NULL) ? c : spy_sample_claim();
+}
 void spy_sample_mark(uint64_t p);
 void spy_sample_unmark(uint64_t p);
-void spy_sample_reset_lock(void);          /* fork: the child's copy is free */
+void spy_sample_reset_lock(void);          /* fork: the child's copy is free, its slot its own */
 /* A thread's generator seed before mixing: sample_seed=N (tests), else
  * the clock, the pid and salt (an address of the thread's). Shared with
  * --guard-sample (spy_guard_sample.c), which mixes it another way. */
@@ -65,10 +80,11 @@ static inline unsigned spy_sample_slot(uint64_t p) {
  * A `heapspy snapshot` request waiting also takes the slow path, which
  * serves it (unsampled allocations never pass spy_leave). */
 static inline int spy_sample_skip(size_t n) {
-  spy_sample_tls.allocs++;
-  spy_sample_tls.bytes += n;
   if (__builtin_expect(n < spy_sample_left && !spy_request_pending, 1)) {
     spy_sample_left -= n;
+    struct spy_sample_counts *c = spy_sample_mine;  /* claimed: the countdown was drawn */
+    c->allocs++;
+    c->bytes += n;
     return 1;
   }
   return !spy_sample_hit(n);
