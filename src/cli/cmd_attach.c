@@ -59,7 +59,10 @@ static const char attach_usage[] =
     "  --format text|json     report format (default text)\n"
     "  --sample BYTES         production mode: allocations sampled by bytes, one per BYTES\n"
     "                         allocated on average (512K as jemalloc); figures are estimates\n"
-    "  --sample-seed N        seed of --sample's draws, for a repeatable run\n"
+    "  --sample-seed N        seed of --sample's and --guard-sample's draws, for a repeatable run\n"
+    "  --guard-sample[=N]     1 in N allocations (default 10000) in a guard slot: an overflow or\n"
+    "                         a use after free there is reported, the program runs on\n"
+    "  --guard-sample-slots N guard slots (default 256)\n"
     "  --quiet                no messages and no report: the profile only\n"
     "  --check, --guard       refused: their red zones would meet blocks from before attach\n"
     "  --locks                refused: not supported by attach yet\n";
@@ -75,6 +78,23 @@ static int exit_for(enum hs_inject_status st) {
   case HS_INJECT_NO_SAFE_POINT: return EXIT_NO_SAFE;
   default: return EXIT_GONE;
   }
+}
+
+/* --guard-sample[=N]: N, 10000 without it. */
+static uint64_t guard_sample_arg(const char *arg) {
+  return arg ? hs_count_arg("attach", "--guard-sample", arg, 1, ~0u) : 10000;
+}
+
+/* 1 if the process catches SIGSEGV (its SigCgt mask in /proc/PID/status). */
+static int handles_segv(pid_t pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+  FILE *f = fopen(path, "r");
+  unsigned long long mask = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "SigCgt: %llx", &mask) == 1) break;
+  if (f) fclose(f);
+  return (int)(mask >> (SIGSEGV - 1) & 1);
 }
 
 /* The spy is recorded in the process: preloaded, or attached and not
@@ -175,6 +195,8 @@ int cmd_attach(int argc, char **argv) {
     { "quiet", no_argument, 0, 'q' },
     { "sample", required_argument, 0, 's' },
     { "sample-seed", required_argument, 0, 'S' },
+    { "guard-sample", optional_argument, 0, 'g' },
+    { "guard-sample-slots", required_argument, 0, 'k' },
     { "check", no_argument, 0, 'C' },
     { "guard", optional_argument, 0, 'G' },
     { "locks", no_argument, 0, 'L' },
@@ -184,7 +206,7 @@ int cmd_attach(int argc, char **argv) {
   const char *pattern = "heapspy.%p.hsp", *format = "text";
   double duration = 0, timeout = 2;
   unsigned depth = 64;
-  uint64_t sample = 0, sample_seed = 0;
+  uint64_t sample = 0, sample_seed = 0, guard_sample = 0, guard_slots = 256;
   int quiet = 0, c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -197,6 +219,8 @@ int cmd_attach(int argc, char **argv) {
     case 'q': quiet = 1; break;
     case 's': sample = hs_size_arg("attach", "--sample", optarg, 1, 4ull << 30); break;
     case 'S': sample_seed = hs_count_arg("attach", "--sample-seed", optarg, 1, ~0u); break;
+    case 'g': guard_sample = guard_sample_arg(optarg); break;
+    case 'k': guard_slots = hs_count_arg("attach", "--guard-sample-slots", optarg, 1, 65536); break;
     case 'C': case 'G':
       hs_die(HS_EXIT_USAGE, "attach: --check and --guard need `heapspy run`: their red zones "
                             "would meet blocks glibc allocated before attach");
@@ -221,6 +245,9 @@ int cmd_attach(int argc, char **argv) {
   if (already_spied(pid))
     hs_die(EXIT_SPIED, "attach: process %ld is already spied by heapspy; ask it for a report with: "
                        "heapspy snapshot %ld", (long)pid, (long)pid);
+  if (guard_sample && handles_segv(pid))
+    hs_die(EXIT_UNSUPPORTED, "attach: --guard-sample needs SIGSEGV, and process %ld handles it "
+                             "itself (a JVM, a runtime); attach without it", (long)pid);
   const char *lib = hs_spy_library_file("libheapspy-attach.so");
   if (!lib) hs_die(1, "attach: cannot find libheapspy-attach.so beside the heapspy binary or in "
                       "its install folder; is heapspy installed?");
@@ -252,9 +279,10 @@ int cmd_attach(int argc, char **argv) {
   char options[2 * PATH_MAX + 512];
   snprintf(options, sizeof options,
            "profile=%s:profile_id=%d,%llu,%llu:quiet=1:run_libc_freeres=0:run_cxx_freeres=0:depth=%u"
-           ":sample=%llu:sample_seed=%llu",
+           ":sample=%llu:sample_seed=%llu:guard_sample=%llu:guard_sample_slots=%llu",
            abspath, (int)pid, (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino, depth,
-           (unsigned long long)sample, (unsigned long long)sample_seed);
+           (unsigned long long)sample, (unsigned long long)sample_seed,
+           (unsigned long long)guard_sample, (unsigned long long)guard_slots);
 
   /* 1: dlopen our copy of the library; 2: start the spy in it */
   char memname[64], memfd_path[96], mapped[96];

@@ -6,7 +6,8 @@
  * (R_X86_64_JUMP_SLOT, R_X86_64_GLOB_DAT) that name it in every loaded
  * module but the spy, libc's own included, and in modules loaded later
  * (dlopen/dlmopen are redirected to re-run the patch). Detach writes
- * every slot's original value back.
+ * every slot's original value back, but with --guard-sample the free
+ * side's (outlives_detach).
  *
  * Invariants:
  *  - each slot change is one aligned 8-byte store: a thread calling
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_guard_sample.h"
 #include "spy_scan.h"
 
 int spy_attached;
@@ -295,6 +297,22 @@ SPY_EXPORT int heapspy_attach_begin(const char *options) {
   return 0;
 }
 
+/* With --guard-sample, blocks in guard slots outlive detach: glibc must
+ * never be handed one, so the slots of what frees, reallocates or sizes
+ * a block stay redirected to the (then inert) interceptors, which give a
+ * slot's block back to its slot and pass every other call to glibc. */
+static int outlives_detach(uint64_t v) {
+  static const char *const release[] = { "free", "realloc", "reallocarray", "malloc_usable_size" };
+  if (!spy_gs_on || !v) return 0;
+  for (unsigned f = 0; f < NFAMILY; f++) {
+    if (target[f] != v) continue;
+    if (!strncmp(family[f], "_ZdlPv", 6) || !strncmp(family[f], "_ZdaPv", 6)) return 1;
+    for (unsigned r = 0; r < sizeof release / sizeof *release; r++)
+      if (!strcmp(family[f], release[r])) return 1;
+  }
+  return 0;
+}
+
 /* Detach, on the thread serving the request (spy_client.c), after the
  * last mark was recorded: every slot back as it was, then the spy goes
  * inert. Threads already inside an interceptor finish their call
@@ -304,7 +322,8 @@ void spy_attach_end(void) {
   if (!detached) {
     detached = 1;
     for (uint32_t i = nslots; i-- > 0;)
-      store(slots[i].addr, slots[i].orig, slots[i].relro_lo, slots[i].relro_hi);
+      if (!outlives_detach(*slots[i].addr))
+        store(slots[i].addr, slots[i].orig, slots[i].relro_lo, slots[i].relro_hi);
   }
   spy_unlock(&patch_lock);
   __atomic_store_n(&spy_status, SPY_OFF, __ATOMIC_RELEASE);

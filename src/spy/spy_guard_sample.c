@@ -307,7 +307,9 @@ int spy_gs_recover(int sig, const void *siginfo, void *ucontext) {
   if (i < 0) return 0;                 /* no block explains it: the program dies of it */
   struct slot *s = &slots[i];
   __atomic_store_n(&s->disabled, 1, __ATOMIC_RELEASE);
-  if (!__atomic_exchange_n(&s->reported, 1, __ATOMIC_ACQ_REL)) spy_crash_explain(sig, si, ucontext);
+  /* detached: the profile is closed, the fault only opened */
+  if (!__atomic_exchange_n(&s->reported, 1, __ATOMIC_ACQ_REL) && (!spy_attached || spy_status == SPY_READY))
+    spy_crash_explain(sig, si, ucontext);
   /* open the faulting page (a guard page or the freed slot's) and the
    * slot's: the instruction runs again, and the slot stays out of use */
   void *page = (void *)(uintptr_t)(addr & ~(pg - 1));

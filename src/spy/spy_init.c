@@ -356,6 +356,29 @@ static void install_fatal_handlers(void) {
   }
 }
 
+/* Attach with --guard-sample: SIGSEGV caught only for the guard slots, the
+ * program's own crash stays its own (its default action, as unattached).
+ * Never uninstalled: slots outlive detach (spy_attach_end), a fault on
+ * one of them is then opened silently. */
+static void attach_segv(int sig, siginfo_t *si, void *uc) {
+  if (!spy_busy && spy_gs_recover(sig, si, uc)) return;
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, NULL);
+  if (!si || si->si_code <= 0) raise(sig);   /* sent, not a fault: it does not come again */
+}
+
+static void install_attach_handlers(void) {
+  struct sigaction old, sa;
+  if (!spy_gs_on || sigaction(SIGSEGV, NULL, &old) || old.sa_handler != SIG_DFL) return;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = attach_segv;
+  sa.sa_flags = SA_ONSTACK | SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, NULL);
+}
+
 SPY_EXPORT __attribute__((noreturn)) void exit(int code) {
   finish(HSP_EXIT_NORMAL, code, 0);
   if (!real_exit) {
@@ -602,7 +625,8 @@ int spy_start(const char *options) {
   real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
   cxx_freeres = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
   pthread_atfork(fork_prepare, fork_parent, fork_child);
-  if (!spy_attached) install_fatal_handlers();  /* attach: the program's crash stays its own */
+  if (!spy_attached) install_fatal_handlers();
+  else install_attach_handlers();      /* the program's crash stays its own */
   install_snapshot_handler();
   spy_stop_init();
   __atomic_store_n(&spy_status, SPY_READY, __ATOMIC_RELEASE);
