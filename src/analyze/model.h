@@ -96,6 +96,16 @@ size_t hs_timeline_own(struct hs_model *m, char *buf, size_t len);
 /* When RSS grew far more than the heap, the sentence saying where to look
  * instead; else 0 and "". */
 size_t hs_timeline_outside(struct hs_model *m, char *buf, size_t len);
+/* Leak or retention: between the first and the last point glibc was read
+ * at, did the heap in use grow (live data: a leak or a cache that only
+ * grows) or the freed memory glibc holds (retention, fragmentation)? The
+ * sentence, made of those two growths and RSS's; 0 and "" when neither
+ * grew by HS_GROWTH_MIN or glibc was never read (an older profile). */
+#define HS_GROWTH_MIN (1u << 20)
+size_t hs_timeline_retention(struct hs_model *m, char *buf, size_t len);
+/* The first and last points with glibc's figures; 0 if fewer than one. */
+size_t hs_timeline_glibc_ends(struct hs_model *m, const struct hsp_tick **first,
+                              const struct hsp_tick **last);
 
 /* Symbolized frames of a stack, inlined frames expanded, at most max.
  * The frames' strings live as long as the model. */

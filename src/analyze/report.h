@@ -116,6 +116,16 @@ void hs_text_stack(FILE *out, struct hs_model *m, uint32_t stack, size_t max,
 void hs_text_frames(FILE *out, struct hs_model *m, uint32_t stack, const char *indent, size_t max);
 void hs_json_timeline(FILE *out, struct hs_model *m);             /* [{t_ms...}...] */
 
+/* report_rss.c: RSS explained at the last point glibc was read. */
+struct hs_rss_split {
+  uint64_t t_ms, glibc_t_ms;
+  uint64_t rss, live, held, main_top, glibc_rest, file, anon_rest;
+};
+int hs_rss_split(struct hs_model *m, struct hs_rss_split *s);      /* 0: never read */
+void hs_report_rss_text(FILE *out, struct hs_model *m);
+void hs_json_rss(FILE *out, struct hs_model *m);                   /* {...} or null */
+void hs_json_glibc(FILE *out, const struct hsp_glibc *g);          /* a point's glibc keys */
+
 /* What the heap gained between two named checkpoints; -1 (after a
  * message) if a name is unknown. */
 int hs_report_diff(FILE *out, struct hs_model *m, const char *a, const char *b, int json);

@@ -44,6 +44,8 @@ void hs_report_checkpoint(FILE *out, struct hs_model *m, const struct hsp_mark *
             (unsigned long long)mk->t_ms, (unsigned long long)mk->in_use_bytes,
             (unsigned long long)mk->in_use_blocks, mk->leak_check ? "true" : "false",
             mk->from_outside ? "true" : "false");
+    fprintf(out, ", \"rss_bytes\": %llu, ", (unsigned long long)mk->at.rss_bytes);
+    hs_json_glibc(out, &mk->at.glibc);
     if (mk->leak_check) {
       fputs(", \"leak_summary\": {", out);
       for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)

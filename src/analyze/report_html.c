@@ -34,7 +34,8 @@ struct series { const char *name, *color, *dash; int which; };
 
 static double tick_value(const struct hsp_tick *t, int which) {
   return which == 0 ? (double)(t->heap_bytes > 0 ? t->heap_bytes : 0)
-       : which == 1 ? (double)t->rss_bytes : (double)t->vm_bytes;
+       : which == 1 ? (double)t->rss_bytes
+       : which == 2 ? (double)t->vm_bytes : (double)t->glibc.free_bytes;
 }
 
 /* Each checkpoint as a marker the page's script makes clickable (data-i:
@@ -118,11 +119,16 @@ static void timeline(FILE *out, struct hs_model *m) {
     return;
   }
   static const struct series all[] = {
-    { "heap (tracked by heapspy)", "#1f6fd1", "", 0 },
+    { "heap in use (tracked by heapspy)", "#1f6fd1", "", 0 },
     { "RSS (resident)", "#e07b00", "", 1 },
     { "virtual size", "#777", " stroke-dasharray=\"6 4\"", 2 },
+    { "freed, held by glibc (mallinfo2)", "#2a9d4b", " stroke-dasharray=\"2 3\"", 3 },
   };
-  chart(out, m, t, n, all, 3, "heap, RSS and virtual size over time", 1);
+  const struct hsp_tick *g0, *g1;
+  int held = hs_timeline_glibc_ends(m, &g0, &g1) != 0;
+  chart(out, m, t, n, all, held ? 4 : 3,
+        held ? "heap in use, freed memory held by glibc, RSS and virtual size over time"
+             : "heap, RSS and virtual size over time", 1);
   fputs("<p class=\"meta\">The heap alone, on its own scale:</p>\n", out);
   chart(out, m, t, n, all, 1, "heap over time", 0);
 
@@ -130,6 +136,12 @@ static void timeline(FILE *out, struct hs_model *m) {
   fputs("<p class=\"verdict\">", out);
   if (hs_timeline_verdict(m, line, sizeof line)) {
     line[0] = (char)(line[0] - 'a' + 'A');     /* a sentence of its own here */
+    hs_markup_text(out, line);
+    fputc('.', out);
+  }
+  if (hs_timeline_retention(m, line, sizeof line)) {
+    line[0] = (char)(line[0] - 'a' + 'A');
+    fputc(' ', out);
     hs_markup_text(out, line);
     fputc('.', out);
   }

@@ -150,6 +150,13 @@ void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_o
   }
   fputs("],\n  \"timeline\": ", out);
   hs_json_timeline(out, m);
+  char line[512];
+  fputs(",\n  \"timeline_verdict\": ", out);
+  hs_json_str(out, hs_timeline_verdict(m, line, sizeof line) ? line : "");
+  fputs(",\n  \"retention_verdict\": ", out);
+  hs_json_str(out, hs_timeline_retention(m, line, sizeof line) ? line : "");
+  fputs(",\n  \"rss_explained\": ", out);
+  hs_json_rss(out, m);
   fputs("\n}\n", out);
 }
 
@@ -158,11 +165,16 @@ void hs_json_timeline(FILE *out, struct hs_model *m) {
   size_t nt = hsp_timeline(&m->prof, &t);
   fputc('[', out);
   for (size_t i = 0; i < nt; i++)
+  {
     fprintf(out, "%s\n    {\"t_ms\": %llu, \"heap_bytes\": %lld, \"rss_bytes\": %llu, \"vm_bytes\": %llu, "
-            "\"spy_rss_bytes\": %llu, \"spy_vm_bytes\": %llu}",
+            "\"spy_rss_bytes\": %llu, \"spy_vm_bytes\": %llu, \"rss_file_bytes\": %llu, ",
             i ? "," : "", (unsigned long long)t[i].t_ms, (long long)t[i].heap_bytes,
             (unsigned long long)t[i].rss_bytes, (unsigned long long)t[i].vm_bytes,
-            (unsigned long long)t[i].spy_rss_bytes, (unsigned long long)t[i].spy_vm_bytes);
+            (unsigned long long)t[i].spy_rss_bytes, (unsigned long long)t[i].spy_vm_bytes,
+            (unsigned long long)t[i].glibc.rss_file_bytes);
+    hs_json_glibc(out, &t[i].glibc);
+    fputc('}', out);
+  }
   fputc(']', out);
 }
 
@@ -178,4 +190,21 @@ void hs_report_timeline_json(FILE *out, struct hs_model *m) {
           (unsigned long long)m->peak_ms);
   hs_json_timeline(out, m);
   fputs("\n}\n", out);
+}
+
+/* A point's glibc keys: free_held_bytes is mallinfo2's fordblks (free and
+ * top chunks; tcache blocks count as in use there); null when not read. */
+void hs_json_glibc(FILE *out, const struct hsp_glibc *g) {
+  if (!g->t_ms) {
+    fputs("\"free_held_bytes\": null, \"glibc\": null", out);
+    return;
+  }
+  fprintf(out, "\"free_held_bytes\": %llu, \"glibc\": {\"t_ms\": %llu, \"free_bytes\": %llu, "
+          "\"fastbin_bytes\": %llu, \"main_top_bytes\": %llu, \"system_bytes\": %llu, "
+          "\"mmapped_bytes\": %llu, \"in_use_bytes\": %llu, \"free_chunks\": %llu}",
+          (unsigned long long)g->free_bytes, (unsigned long long)g->t_ms,
+          (unsigned long long)g->free_bytes, (unsigned long long)g->fastbin_bytes,
+          (unsigned long long)g->main_top_bytes, (unsigned long long)g->system_bytes,
+          (unsigned long long)g->mmapped_bytes, (unsigned long long)g->in_use_bytes,
+          (unsigned long long)g->free_chunks);
 }

@@ -90,8 +90,9 @@ static void print_timeline(FILE *out, struct hs_model *m) {
   for (size_t i = 0; i < n; i++)
     if (t[i].heap_bytes > max) max = t[i].heap_bytes, top = i;
   char a[32], b[32], c[32], line[512];
-  fprintf(out, "TIMELINE (heap tracked by heapspy; RSS and virtual size from the kernel)\n");
-  fprintf(out, "  %9s %10s %10s %10s\n", "time", "heap", "RSS", "virtual");
+  fprintf(out, "TIMELINE (heap in use tracked by heapspy; freed memory held by glibc from its "
+               "mallinfo2; RSS and virtual size from the kernel)\n");
+  fprintf(out, "  %9s %10s %10s %10s %10s\n", "time", "in use", "held", "RSS", "virtual");
   size_t rows = n < 8 ? n : 8, idx[8], near = 0, shown = 0;
   for (size_t r = 0; r < rows; r++) {          /* evenly spaced, the first and the last */
     idx[r] = r * (n - 1) / (rows - 1);
@@ -104,11 +105,15 @@ static void print_timeline(FILE *out, struct hs_model *m) {
   for (size_t r = 0; r < rows; r++) {
     size_t i = idx[r];
     int bar = (int)(t[i].heap_bytes > 0 ? t[i].heap_bytes * 30 / max : 0);
-    fprintf(out, "  %7.3f s %10s %10s %10s  %.*s\n", t[i].t_ms / 1000.0,
-            hs_human_bytes((double)t[i].heap_bytes, a), hs_human_bytes((double)t[i].rss_bytes, b),
+    char d[32];
+    fprintf(out, "  %7.3f s %10s %10s %10s %10s  %.*s\n", t[i].t_ms / 1000.0,
+            hs_human_bytes((double)t[i].heap_bytes, a),
+            t[i].glibc.t_ms ? hs_human_bytes((double)t[i].glibc.free_bytes, d) : "-",
+            hs_human_bytes((double)t[i].rss_bytes, b),
             hs_human_bytes((double)t[i].vm_bytes, c), bar, "##############################");
   }
   if (hs_timeline_verdict(m, line, sizeof line)) fprintf(out, "  %s\n", line);
+  if (hs_timeline_retention(m, line, sizeof line)) fprintf(out, "  %s\n", line);
   if (hs_timeline_outside(m, line, sizeof line)) fprintf(out, "  %s\n", line);
   if (hs_timeline_own(m, line, sizeof line)) fprintf(out, "  %s\n", line);
   if (m->ngroups && m->total.in_use_bytes) {
@@ -200,6 +205,7 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
   print_holders(out, "TOP FUNCTIONS (memory in use at exit)", m->by_function,
                 m->nby_function, 10);
   print_timeline(out, m);
+  hs_report_rss_text(out, m);
   for (size_t i = 0; i < m->nmarks; i++)      /* mid-run leak checks: their own section */
     if (m->marks[i]->leak_check) hs_report_checkpoint(out, m, m->marks[i], 5, 0);
 

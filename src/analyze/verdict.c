@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyze/model.h"
+#include "common/held_words.h"
 #include "common/util.h"
 
 static int64_t max_heap(const struct hsp_tick *t, size_t n) {
@@ -96,10 +97,55 @@ size_t hs_timeline_outside(struct hs_model *m, char *buf, size_t len) {
   if (n < 2) return 0;
   double heap = (double)(t[n - 1].heap_bytes - t[0].heap_bytes);
   double rss = (double)t[n - 1].rss_bytes - (double)t[0].rss_bytes;
+  const struct hsp_tick *g0, *g1;               /* freed memory glibc kept is heap too */
+  if (hs_timeline_glibc_ends(m, &g0, &g1) == 2)
+    heap += (double)g1->glibc.free_bytes - (double)g0->glibc.free_bytes;
   if (!(rss > 4.0 * (heap > 0 ? heap : 0) && rss > 16 << 20)) return 0;
   char a[32], b[32];
   int k = snprintf(buf, len, "RSS grew %s, the heap %s: look outside the heap (mappings, thread "
                    "stacks, another allocator): heapspy maps PID shows where",
                    hs_human_bytes(rss, a), hs_human_bytes(heap > 0 ? heap : 0, b));
   return fitted(k, len);
+}
+
+size_t hs_timeline_glibc_ends(struct hs_model *m, const struct hsp_tick **first,
+                              const struct hsp_tick **last) {
+  const struct hsp_tick *t;
+  size_t n = hs_model_ticks(m, &t), i = 0, j = n;
+  while (i < n && !t[i].glibc.t_ms) i++;
+  while (j > i && !t[j - 1].glibc.t_ms) j--;
+  if (i == n) return 0;
+  *first = &t[i];
+  *last = &t[j - 1];
+  return j - 1 > i ? 2 : 1;
+}
+
+size_t hs_timeline_retention(struct hs_model *m, char *buf, size_t len) {
+  const struct hsp_tick *a, *z;
+  buf[0] = 0;
+  if (hs_timeline_glibc_ends(m, &a, &z) < 2) return 0;
+  double live = (double)z->heap_bytes - (double)a->heap_bytes;
+  double held = (double)z->glibc.free_bytes - (double)a->glibc.free_bytes;
+  double rss = (double)z->rss_bytes - (double)a->rss_bytes;
+  char x[32], y[32], subject[96];
+  int k;
+  if (held >= HS_GROWTH_MIN && held > live) {
+    if (rss >= HS_GROWTH_MIN)
+      snprintf(subject, sizeof subject, "retention, not a leak: RSS grew %s: %s",
+               hs_human_bytes(rss, x), hs_human_bytes(held, y));
+    else
+      snprintf(subject, sizeof subject, "retention, not a leak: %s more", hs_human_bytes(held, y));
+    size_t n = hs_held_words(buf, len, subject, 0, 0);
+    k = snprintf(buf + n, len - n, " (the heap in use %s %s)", live >= 0 ? "grew" : "shrank",
+                 hs_human_bytes(live < 0 ? -live : live, x));
+    return fitted(k < 0 ? 0 : (int)n + k, len);
+  }
+  if (live >= HS_GROWTH_MIN) {
+    k = snprintf(buf, len, "leak, not retention: the heap in use grew %s, live data (a leak, or "
+                 "a cache that only grows); freed memory held by glibc %s %s",
+                 hs_human_bytes(live, x), held >= 0 ? "grew" : "shrank",
+                 hs_human_bytes(held < 0 ? -held : held, y));
+    return fitted(k, len);
+  }
+  return 0;
 }

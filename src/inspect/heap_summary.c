@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/held_words.h"
 #include "common/util.h"
 #include "inspect/heap_summary.h"
 
@@ -83,15 +84,11 @@ static void verdict(const struct hs_heap *h, struct hs_heap_summary *s) {
       held_threads += h->arenas[i].resident[HS_H_FREE] + h->arenas[i].resident[HS_H_TOP];
     }
   if (held >= live && held >= over && held >= other) {
-    pct = (unsigned)(100.0 * (double)held / (double)rss + 0.5);
-    if (threads && held_threads * 2 > held)
-      snprintf(s->verdict, sizeof s->verdict,
-               "%u%% of RSS is freed memory held by glibc in %zu thread arena%s (fragmentation), "
-               "not live data", pct, threads, threads == 1 ? "" : "s");
-    else
-      snprintf(s->verdict, sizeof s->verdict,
-               "%u%% of RSS is freed memory held by glibc (%s: free chunks and top; malloc_trim "
-               "could return part of it), not live data", pct, mb(held, a));
+    char subject[32];
+    snprintf(subject, sizeof subject, "%u%% of RSS",
+             (unsigned)(100.0 * (double)held / (double)rss + 0.5));
+    int fragmented = threads && held_threads * 2 > held;
+    hs_held_words(s->verdict, sizeof s->verdict, subject, fragmented ? threads : 0, held);
   } else if (live >= over && live >= other) {
     pct = (unsigned)(100.0 * (double)live / (double)rss + 0.5);
     snprintf(s->verdict, sizeof s->verdict, "%s RSS is live heap data: %s in %s blocks (%u%%)",

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      15
+#define HSP_VERSION      16
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -213,6 +213,24 @@ struct hsp_verdict {
   uint32_t custom;          /* 1 if the block's key has HSP_PTR_CUSTOM */
 };
 
+/* glibc's own account of its heap at one moment (version 16), read by
+ * the spy with mallinfo2() outside any allocator call (spy_glibc.c), and
+ * the part of RSS that is file-backed (/proc/self/statm's shared).
+ * free_bytes counts every arena's free chunks and top chunk, fastbins
+ * included; a block in a thread's tcache counts as in use there (glibc's
+ * own definition), so it is `heapspy heap`'s free_held + top - tcache. */
+struct hsp_glibc {
+  uint64_t t_ms;            /* when read; 0: not read (see spy_glibc.c) */
+  uint64_t free_bytes;      /* fordblks */
+  uint64_t fastbin_bytes;   /* fsmblks */
+  uint64_t main_top_bytes;  /* keepcost: the main arena's top chunk */
+  uint64_t system_bytes;    /* arena: from brk and thread heaps */
+  uint64_t mmapped_bytes;   /* hblkhd: chunks mmapped on their own */
+  uint64_t in_use_bytes;    /* uordblks: chunks not free (tcache included) */
+  uint64_t free_chunks;     /* ordblks */
+  uint64_t rss_file_bytes;  /* resident file-backed and shared pages */
+};
+
 /* One point of the timeline: heap the spy tracks against what the kernel
  * says the process uses. The spy keeps at most HSP_TICKS points: when the
  * array fills, it drops every other point and doubles the interval, so a
@@ -228,6 +246,8 @@ struct hsp_tick {
    * quarantine, red zones, page rounding and the guard region */
   uint64_t spy_rss_bytes;
   uint64_t spy_vm_bytes;
+  /* version 16: glibc's view and the RSS's file-backed part */
+  struct hsp_glibc glibc;
 };
 
 struct hsp_timeline {
@@ -250,6 +270,8 @@ struct hsp_mark {
   uint64_t sites_off;       /* struct hsp_site[sites_count]: the live heap */
   uint64_t sites_count;     /* by allocation site at this mark */
   uint64_t scan_off;        /* struct hsp_scan_info of its leak check, or 0 */
+  /* version 16: the timeline's point at this mark (heap, RSS, glibc) */
+  struct hsp_tick at;
 };
 
 /* Live bytes and blocks of one allocation site at a mark (what UMDH

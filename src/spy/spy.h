@@ -222,8 +222,16 @@ int spy_module_known(uint64_t pc);
  * with spy_timeline_next (read-mostly) and call in when a point is due;
  * heap < 0 means "read the global count". */
 void spy_timeline_init(void);
+enum { SPY_TICK_DUE = 0, SPY_TICK_FORCE = 1, SPY_TICK_NO_GLIBC = 2 };
 void spy_timeline_tick_slow(uint32_t now_ms, int64_t heap, int force);
+/* A mark's point (*t), also appended to the timeline. */
+void spy_timeline_mark(struct hsp_tick *t);
 extern uint64_t spy_timeline_next;
+
+/* spy_glibc.c: mallinfo2 where it is safe (see there); otherwise the
+ * last reading. spy_in_handler: this thread runs a signal handler. */
+extern __thread int spy_in_handler SPY_TLS;
+void spy_glibc_read(struct hsp_glibc *g, uint32_t now_ms, int force, uint64_t rss_file);
 
 /* intercept_malloc.c: the free funnel shared with operator delete. */
 void spy_free_as(void *p, unsigned family);

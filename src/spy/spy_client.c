@@ -49,7 +49,8 @@ void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
   uint64_t off;
   struct hsp_mark *m = spy_arena_alloc(sizeof *m, &off);
   if (!m) return;
-  m->t_ms = spy_now_ms();
+  spy_timeline_mark(&m->at);           /* heap, RSS and glibc as of the mark */
+  m->t_ms = m->at.t_ms;
   m->leak_check = leak_check != NULL;
   m->from_outside = (uint32_t)from_outside;
   spy_strlcpy(m->name, name && *name ? name : "checkpoint", sizeof m->name);

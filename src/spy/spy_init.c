@@ -250,7 +250,9 @@ static void finish(unsigned how, int code, int sig) {
     spy_blocks_settle();               /* the last free, then the batches */
     spy_stacks_flush_counts();
   }
-  spy_timeline_tick_slow(spy_now_ms(), -1, 1);  /* the last point: as of exit */
+  /* the last point: as of exit; glibc is not asked from a crash or _exit
+   * (a handler's, maybe), where an arena lock may be held */
+  spy_timeline_tick_slow(spy_now_ms(), -1, how == HSP_EXIT_NORMAL ? SPY_TICK_FORCE : SPY_TICK_NO_GLIBC);
   if (!spy_hdr->exit_how) spy_hdr->exit_how = how;
   if (how != HSP_EXIT_NORMAL || code >= 0) {
     if (code >= 0) {
@@ -326,7 +328,9 @@ static void snapshot_requested(int sig) {
   if (spy_status != SPY_READY || spy_busy) return;
   int saved = errno;
   spy_busy++;
+  spy_in_handler++;                    /* no mallinfo2 here (spy_glibc.c) */
   spy_leave();                         /* serves the pending request */
+  spy_in_handler--;
   errno = saved;
 }
 

@@ -4,8 +4,8 @@ to run masked, so that two runs of the same program compare equal and any
 other change of output shows. KIND is text or json.
 
 Masked: addresses and program counters (ASLR), pids, times and durations,
-the kernel's RSS and virtual sizes, the timeline's rows and verdict (they
-follow the clock), the sample block's bytes (which block of a site is the
+the kernel's RSS and virtual sizes, the timeline's rows and verdicts (they
+follow the clock), glibc's figures (RSS EXPLAINED, the points' glibc keys), the sample block's bytes (which block of a site is the
 sample is not fixed) and the source tree's path. Never masked: counts,
 sizes, leak kinds, stacks (function, file, line, module), sections and
 their wording. TOP (the source tree) reads $TOP, and BUILD (the build
@@ -37,7 +37,9 @@ def mask_json(v, key=None):
     if key == "sample" and isinstance(v, dict):
         return {k: "<masked>" for k in v}
     if isinstance(v, dict):
-        return {k: ("<masked>" if k in ("timeline", "threads_at_exit") else mask_json(x, k))
+        return {k: ("<masked>" if k in ("timeline", "threads_at_exit", "timeline_verdict",
+                                        "retention_verdict", "rss_explained", "glibc",
+                                        "free_held_bytes") else mask_json(x, k))
                 for k, x in v.items()}
     if isinstance(v, list):
         return [mask_json(x, key) for x in v]
@@ -52,15 +54,21 @@ def mask_json(v, key=None):
 
 
 def mask_text(lines):
-    out, in_timeline = [], False
+    out, in_timeline, in_rss = [], False, False
     for line in lines:
         line = places(line)
+        if line.startswith("RSS EXPLAINED"):
+            in_rss = True
+        elif not line.strip():
+            in_rss = False
+        if in_rss:                             # the spy's view of glibc and the kernel
+            line = re.sub(r" *\b\d[\d,.]*( ?[KMG]?B)?\b", " N", line)
         if line.startswith("TIMELINE"):
             in_timeline = True
             out.append(line)
             continue
         if in_timeline:
-            if re.match(r"\s+[\d.]+ s\s", line) or re.match(r"  heap (grew|shrank|rose) ", line):
+            if re.match(r"\s+[\d.]+ s\s", line) or re.match(r"  (heap (grew|shrank|rose)|retention, not|leak, not) ", line):
                 continue                       # rows and verdict follow the clock
             if not line.strip():
                 in_timeline = False
