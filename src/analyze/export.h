@@ -38,8 +38,9 @@ struct hs_exporter;
 struct hs_exporter *hs_export_start(const struct hs_export_cfg *c, pid_t pid,
                                     const char *profile, const char *program);
 /* The program ended (or was detached): one last export of the last
- * interval, the push queue drained for a few seconds at most, one summary
- * line to log (NULL: none). Frees e. */
+ * interval, the push queue drained for a few seconds at most, summary
+ * lines to log (NULL: only one saying pushed profiles were lost, if so,
+ * to stderr). Frees e. */
 void hs_export_finish(struct hs_exporter *e, FILE *log);
 
 /* export_push.c: the sender. Profiles are queued (a bounded queue: the
@@ -49,7 +50,8 @@ struct hs_pusher;
 struct hs_pusher *hs_push_start(const struct hs_export_cfg *c, const char *program);
 /* Takes ownership of body (malloc'd): the pprof of [from, until], Unix s. */
 void hs_push_enqueue(struct hs_pusher *p, void *body, size_t len, uint64_t from, uint64_t until);
-/* Drain for at most grace_s, then stop; one summary line to log. */
+/* Drain for at most grace_s, then stop; one summary line to log (NULL:
+ * to stderr only if profiles were lost). */
 void hs_push_finish(struct hs_pusher *p, double grace_s, FILE *log);
 
 #endif

@@ -176,6 +176,7 @@ void hs_push_finish(struct hs_pusher *p, double grace_s, FILE *log) {
   pthread_cond_signal(&p->cv);
   pthread_mutex_unlock(&p->mu);
   pthread_join(p->thread, NULL);
+  if (!log && p->dropped + p->refused) log = stderr;   /* lost profiles are said even under -q */
   if (log) {
     fprintf(log, "heapspy: --push: %llu profiles sent to %s, %llu dropped",
             (unsigned long long)p->sent, p->url_text,
