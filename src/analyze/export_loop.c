@@ -166,8 +166,10 @@ static void *exporter(void *arg) {
     pthread_mutex_lock(&e->mu);
     /* an export slower than the period restarts the schedule from now:
      * periods are skipped, never piled up */
+    struct timespec due = next;
+    add_ns(&due, period_ns);
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec > next.tv_sec || (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
+    if (now.tv_sec > due.tv_sec || (now.tv_sec == due.tv_sec && now.tv_nsec > due.tv_nsec))
       next = now;
   }
   pthread_mutex_unlock(&e->mu);
