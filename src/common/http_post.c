@@ -154,7 +154,7 @@ int hs_http_post(const struct hs_url *u, const char *target, const char *content
     close(fd);
     return -1;
   }
-  char line[64];
+  char line[64] = "";
   size_t got = 0;
   while (got < sizeof line - 1 && !memchr(line, '\n', got)) {
     ssize_t r = recv(fd, line + got, sizeof line - 1 - got, 0);
