@@ -37,7 +37,8 @@ HDRS := $(wildcard src/*/*.h include/*.h)
 SPY_PKGS := libunwind
 CLI_PKGS := libdw libelf zlib libzstd
 PKG_OK := $(shell $(PKG_CONFIG) --exists $(SPY_PKGS) $(CLI_PKGS) 2>/dev/null && \
-            echo '\#include <libiberty/demangle.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
+            echo '\#include <libiberty/demangle.h>' | $(CC) -E -x c - >/dev/null 2>&1 && \
+            echo '\#include <sys/sdt.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
 SPY_LIBS = $(shell $(PKG_CONFIG) --libs $(SPY_PKGS)) -lm   # libm: --sample's draws and weights
 CLI_LIBS = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) -liberty -lm   # libiberty: the demangler, no .pc; libm: --sample weights
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(SPY_PKGS) $(CLI_PKGS))
@@ -56,7 +57,7 @@ setup-%:
 
 # A build without its libraries stops here with one line, before any compiler error.
 build-deps:
-	@[ "$(PKG_OK)" = yes ] || { echo "heapspy: missing build dependencies ($(SPY_PKGS) $(CLI_PKGS) through $(PKG_CONFIG), libiberty); install them with: sh scripts/setup.sh build" >&2; exit 1; }
+	@[ "$(PKG_OK)" = yes ] || { echo "heapspy: missing build dependencies ($(SPY_PKGS) $(CLI_PKGS) through $(PKG_CONFIG), libiberty, sys/sdt.h); install them with: sh scripts/setup.sh build" >&2; exit 1; }
 
 # The spy runs inside the program: static TLS (no allocation on first
 # access), hidden symbols, unwind tables so C++ exceptions pass through.

@@ -13,8 +13,9 @@
 set -eu
 
 # build: compiler, pkg-config, libiberty (the demangler: C++, Rust, D), unwinder, DWARF reader, zlib (pprof output),
-#        zstd (--trace)
-BUILD="gcc make pkg-config libiberty-dev libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev"
+#        zstd (--trace), systemtap-sdt-dev (<sys/sdt.h>: the spy's otel_memory USDT probes)
+BUILD="gcc make pkg-config libiberty-dev libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev
+       systemtap-sdt-dev"
 # demo: story 1 is built with gcc and run under heapspy: nothing more
 DEMO=""
 # test: valgrind (oracle: memcheck, massif, helgrind), heaptrack and zstd

@@ -64,6 +64,17 @@ void hs_report_collapsed(FILE *out, struct hs_model *m, int alloc_weight);
 
 /* --format pprof: gzipped profile.proto. Returns 0, or -1 with err set. */
 int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen);
+/* The same for one interval of a running program (continuous export):
+ * now = hs_model_stack_stats of m, base = those of the previous export
+ * (NULL, 0: the first); alloc_* are now - base, inuse_* now's. The
+ * profile's time and duration are the interval's. */
+struct hs_pprof_window {
+  const struct hs_stack_stat *now, *base;
+  size_t nnow, nbase;
+  uint64_t time_ns, duration_ns;     /* the interval: start (Unix ns), length */
+};
+int hs_report_pprof_window(FILE *out, struct hs_model *m, const struct hs_pprof_window *w,
+                           char *err, size_t errlen);
 
 /* --format sarif: SARIF 2.1.0 (report_sarif.c); file paths relative to
  * srcroot (NULL: the current folder). 0, or -1 after a message. */

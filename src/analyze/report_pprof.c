@@ -12,6 +12,10 @@
  * (name, file). Everything is symbolized here, so the mappings say so and
  * pprof does not look for the binaries.
  *
+ * A window (continuous export, export.h) replaces "over the run" by the
+ * interval since the previous export: alloc_* are the differences of the
+ * per-stack counters, inuse_* the live heap at the window's end.
+ *
  * The protobuf wire format is written by hand: varints and
  * length-delimited fields, nothing more is needed.
  *
@@ -170,7 +174,21 @@ static uint64_t nostack_loc(struct pprof *pp) {
   return id;
 }
 
+/* The stat of stack id in base (sorted by id, as hs_model_stack_stats
+ * returns them), from *at on: both lists ascend, so one pass finds all. */
+static const struct hs_stack_stat *base_of(const struct hs_pprof_window *w, size_t *at, uint32_t id) {
+  while (*at < w->nbase && w->base[*at].stack < id) (*at)++;
+  return *at < w->nbase && w->base[*at].stack == id ? &w->base[*at] : NULL;
+}
+
+static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
 int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
+  return hs_report_pprof_window(out, m, NULL, err, errlen);
+}
+
+int hs_report_pprof_window(FILE *out, struct hs_model *m, const struct hs_pprof_window *w,
+                           char *err, size_t errlen) {
   const struct hsp_header *h = m->prof.hdr;
   struct pprof pp = { .m = m };
   struct pb prof = { 0 }, samples = { 0 }, maps = { 0 }, tmp = { 0 };
@@ -187,18 +205,21 @@ int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
   }
 
   /* Samples, interning locations and functions on the way. */
-  struct hs_stack_stat *st;
-  size_t n = hs_model_stack_stats(m, &st);
+  struct hs_stack_stat *st = NULL;
+  size_t n = w ? w->nnow : hs_model_stack_stats(m, &st), at = 0;
+  const struct hs_stack_stat *now = w ? w->now : st;
   struct pb ids = { 0 }, vals = { 0 };
   for (size_t i = 0; i < n; i++) {
-    if (!st[i].allocs && !st[i].inuse_blocks) continue;
-    const struct hsp_stack *s = hsp_stack(&m->prof, st[i].stack);
+    uint64_t v[4] = { now[i].allocs, now[i].bytes, now[i].inuse_blocks, now[i].inuse_bytes };
+    const struct hs_stack_stat *b = w ? base_of(w, &at, now[i].stack) : NULL;
+    if (b) v[0] = minus(v[0], b->allocs), v[1] = minus(v[1], b->bytes);
+    if (!v[0] && !v[2]) continue;
+    const struct hsp_stack *s = hsp_stack(&m->prof, now[i].stack);
     for (uint32_t k = 0; s && k < s->depth; k++) {
       uint64_t id = loc_id(&pp, s->pc[k]);
       if (id) pb_varint(&ids, id);
     }
     if (!ids.len) pb_varint(&ids, nostack_loc(&pp));
-    uint64_t v[4] = { st[i].allocs, st[i].bytes, st[i].inuse_blocks, st[i].inuse_bytes };
     for (int k = 0; k < 4; k++) pb_varint(&vals, v[k]);
     pb_bytes(&tmp, 1, ids.p, ids.len);     /* packed location_id */
     pb_bytes(&tmp, 2, vals.p, vals.len);   /* packed value */
@@ -229,17 +250,21 @@ int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
   pb_raw(&prof, pp.lbuf.p, pp.lbuf.len);
   pb_raw(&prof, pp.fbuf.p, pp.fbuf.len);
 
-  char comment[sizeof h->cmdline + 32];
-  snprintf(comment, sizeof comment, "heapspy: %s (pid %d)",
-           h->cmdline[0] ? h->cmdline : h->program, h->pid);
+  char comment[sizeof h->cmdline + 160];
+  int cn = snprintf(comment, sizeof comment, "heapspy: %s (pid %d)",
+                    h->cmdline[0] ? h->cmdline : h->program, h->pid);
+  if (w && cn > 0 && (size_t)cn < sizeof comment)
+    snprintf(comment + cn, sizeof comment - (size_t)cn,
+             "; alloc_*: the %.3f s before the export, inuse_*: at its end",
+             (double)w->duration_ns / 1e9);
   int64_t comment_id = str_id(&pp.str, comment);
   char note[256];
   int64_t note_id = hs_model_sampling_note(m, note, sizeof note) ? str_id(&pp.str, note) : 0;
   int64_t space = str_id(&pp.str, "space"), bytes = str_id(&pp.str, "bytes");
   int64_t deflt = str_id(&pp.str, "inuse_space");
   for (size_t i = 0; i < pp.str.n; i++) pb_bytes(&prof, 6, pp.str.s[i], strlen(pp.str.s[i]));
-  pb_u64(&prof, 9, h->start_unix_ns);
-  pb_u64(&prof, 10, h->duration_ms * 1000000ull);
+  pb_u64(&prof, 9, w ? w->time_ns : h->start_unix_ns);
+  pb_u64(&prof, 10, w ? w->duration_ns : h->duration_ms * 1000000ull);
   pb_u64(&tmp, 1, (uint64_t)space);
   pb_u64(&tmp, 2, (uint64_t)bytes);
   pb_msg(&prof, 11, &tmp);

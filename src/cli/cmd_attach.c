@@ -38,6 +38,7 @@
 #include "analyze/report.h"
 #include "analyze/snapshot.h"
 #include "cli/commands.h"
+#include "cli/export_options.h"
 #include "common/private_file.h"
 #include "common/util.h"
 #include "inject/inject.h"
@@ -64,6 +65,9 @@ static const char attach_usage[] =
     "                         a use after free there is reported, the program runs on\n"
     "  --guard-sample-slots N guard slots (default 256)\n"
     "  --quiet                no messages and no report: the profile only\n"
+    "  --export-every SECONDS a pprof of the heap each period (as `heapspy run`'s):\n"
+    "  --export-dir DIR, --export-keep N, --export-cap SIZE, --push URL,\n"
+    "  --push-name NAME, --push-label K=V   (see heapspy run --help)\n"
     "  --check, --guard       refused: their red zones would meet blocks from before attach\n"
     "  --locks                refused: not supported by attach yet\n";
 static const char detach_usage[] = "usage: heapspy detach PID\n";
@@ -201,15 +205,25 @@ int cmd_attach(int argc, char **argv) {
     { "guard", optional_argument, 0, 'G' },
     { "locks", no_argument, 0, 'L' },
     { "help", no_argument, 0, 'h' },
+    { "export-every", required_argument, 0, 'E' },
+    { "export-dir", required_argument, 0, 'E' },
+    { "export-keep", required_argument, 0, 'E' },
+    { "export-cap", required_argument, 0, 'E' },
+    { "push", required_argument, 0, 'E' },
+    { "push-name", required_argument, 0, 'E' },
+    { "push-label", required_argument, 0, 'E' },
     { 0, 0, 0, 0 },
   };
+  struct hs_export_cfg exp;
+  hs_export_defaults(&exp);
+  int idx = 0;
   const char *pattern = "heapspy.%p.hsp", *format = "text";
   double duration = 0, timeout = 2;
   unsigned depth = 64;
   uint64_t sample = 0, sample_seed = 0, guard_sample = 0, guard_slots = 256;
   int quiet = 0, c;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
     switch (c) {
     case 'o': pattern = optarg; break;
     case 'd': duration = hs_parse_seconds("attach", "--duration", optarg); break;
@@ -226,6 +240,7 @@ int cmd_attach(int argc, char **argv) {
                             "would meet blocks glibc allocated before attach");
     case 'L':
       hs_die(HS_EXIT_USAGE, "attach: --locks is not supported by attach yet; use `heapspy run --locks`");
+    case 'E': hs_export_option(&exp, "attach", opts[idx].name, optarg); break;
     case 'h': fputs(attach_usage, stdout); return 0;
     default: hs_option_error("attach", argv, "o:h", opts, attach_usage);
     }
@@ -238,6 +253,7 @@ int cmd_attach(int argc, char **argv) {
     return HS_EXIT_USAGE;
   }
   pid_t pid = hs_parse_pid("attach", argv[optind]);
+  hs_export_check(&exp, "attach");
   char err[1400];
   struct hs_inject_libc libc;
   enum hs_inject_status st = hs_inject_libc_find(pid, &libc, err, sizeof err);
@@ -323,6 +339,14 @@ int cmd_attach(int argc, char **argv) {
             (unsigned long long)h.attach.modules_patched, s1.stopped_ms, s2.stopped_ms, abspath,
             (long)pid);
 
+  char comm[64] = "", comm_path[64];
+  snprintf(comm_path, sizeof comm_path, "/proc/%d/comm", (int)pid);
+  FILE *cf = fopen(comm_path, "r");
+  if (cf) {
+    if (fgets(comm, sizeof comm, cf)) comm[strcspn(comm, "\n")] = 0;
+    fclose(cf);
+  }
+  struct hs_exporter *exporter = hs_export_start(&exp, pid, abspath, comm[0] ? comm : "process");
   signal(SIGINT, on_stop);
   signal(SIGTERM, on_stop);
   signal(SIGHUP, on_stop);
@@ -348,6 +372,7 @@ int cmd_attach(int argc, char **argv) {
   } else if (gone && !quiet) {
     fprintf(stderr, "heapspy: process %ld ended while attached\n", (long)pid);
   }
+  hs_export_finish(exporter, quiet ? NULL : stderr);
   if (!quiet) print_report(abspath, format);
   return 0;
 }

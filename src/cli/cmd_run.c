@@ -28,6 +28,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_options.h"
+#include "analyze/export.h"
 #include "analyze/report.h"
 #include "analyze/snapshot.h"
 #include "analyze/suppress.h"
@@ -332,6 +333,8 @@ static int run(int argc, char **argv, struct run_opts o) {
   if (o.watch.dir && hs_mkdir_private(o.watch.dir, ferr, sizeof ferr) < 0)
     hs_die(HS_EXIT_USAGE, "run: --snapshot-dir: %s", ferr);
   o.watch.debuginfo = o.debuginfo;
+  hs_export_check(&o.exp, "run");
+  o.exp.debuginfo = o.debuginfo;
   if (optind >= argc) {
     fputs("heapspy: run: no program given\n", stderr);
     run_options_usage(stderr);
@@ -431,6 +434,8 @@ static int run(int argc, char **argv, struct run_opts o) {
   close(pfd[0]);
   int status;
   char snapdir[PATH_MAX];
+  struct hs_exporter *exporter =
+      got != (ssize_t)sizeof f ? hs_export_start(&o.exp, pid, path, prog_argv[0]) : NULL;
   if (got != (ssize_t)sizeof f && o.watch.nrules) {
     if (!o.watch.dir) {          /* made by the child: see default_snapshot_dir */
       default_snapshot_dir(snapdir, sizeof snapdir, path);
@@ -441,6 +446,7 @@ static int run(int argc, char **argv, struct run_opts o) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   }
   uint64_t wall = (uint64_t)((hs_now() - t0) * 1000);
+  hs_export_finish(exporter, o.quiet ? NULL : stderr);
   if (got != (ssize_t)sizeof f && o.quiet != 1 && log == stderr) log = open_log(o.log_file, o.log_fd, pid);
   if (got == (ssize_t)sizeof f) {
     if (f.stage == STAGE_PROFILE)          /* nothing was created: nothing to remove */

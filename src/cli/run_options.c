@@ -133,6 +133,7 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
                           .quarantine = ~0ull, .trace_cap = 1ull << 30,
                           .error_kinds = 1u << HSP_LEAK_DEFINITE | 1u << HSP_LEAK_POSSIBLE };
   o->watch.cap = 100ull << 20;
+  hs_export_defaults(&o->exp);
 
   struct option opts[RUN_OPT_COUNT + 1];
   char shorts[2 * RUN_OPT_COUNT + 2] = "+";
@@ -286,6 +287,10 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
     }
     case RUN_OPT_SNAP_DIR: o->watch.dir = optarg; break;
     case RUN_OPT_SNAP_CAP: o->watch.cap = hs_size_arg("run", "--snapshot-cap", optarg, 1, 0); break;
+    case RUN_OPT_EXPORT_EVERY: case RUN_OPT_EXPORT_DIR: case RUN_OPT_EXPORT_KEEP:
+    case RUN_OPT_EXPORT_CAP: case RUN_OPT_PUSH: case RUN_OPT_PUSH_NAME: case RUN_OPT_PUSH_LABEL:
+      hs_export_option(&o->exp, "run", table[option_of(c)].name, optarg);
+      break;
     case RUN_OPT_HELP: run_options_usage(stdout); exit(0);
     default: hs_option_error("run", argv, shorts, opts, usage_text());
     }

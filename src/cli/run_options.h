@@ -16,6 +16,7 @@
 #include <getopt.h>
 
 #include "analyze/snapshot.h"
+#include "cli/export_options.h"
 
 #define RUN_OPTIONS(X)                                                                          \
   X(PROFILE, "profile", 'o', required_argument, " PATH", "profile",                            \
@@ -102,6 +103,23 @@
     "where they go (default: the profile's name + .snapshots)")                                 \
   X(SNAP_CAP, "snapshot-cap", 0, required_argument, " SIZE", NULL,                             \
     "the folder's size cap, oldest removed first (default 100M)")                               \
+  X(EXPORT_EVERY, "export-every", 0, required_argument, " SECONDS", NULL,                    \
+    "continuous export, from outside the program: every\n"                                     \
+    "SECONDS a pprof of the heap in use and of what was\n"                                     \
+    "allocated since the last one (to --export-dir, --push)")                                   \
+  X(EXPORT_DIR, "export-dir", 0, required_argument, " DIR", NULL,                              \
+    "where they go: heap-PID-SEQ-TIME.pb.gz, renamed in whole")                                 \
+  X(EXPORT_KEEP, "export-keep", 0, required_argument, " N", NULL,                              \
+    "files kept there, oldest removed first (default 100)")                                     \
+  X(EXPORT_CAP, "export-cap", 0, required_argument, " SIZE", NULL,                             \
+    "and their bytes at most (default 100M)")                                                   \
+  X(PUSH, "push", 0, required_argument, " URL", NULL,                                          \
+    "also POST each to a Pyroscope server's /ingest (http://\n"                                 \
+    "only; retried with backoff, dropped ones counted)")                                        \
+  X(PUSH_NAME, "push-name", 0, required_argument, " NAME", NULL,                               \
+    "the application's name there (default: the program's)")                                  \
+  X(PUSH_LABEL, "push-label", 0, required_argument, " K=V", NULL,                              \
+    "a label of the pushed profiles, besides host (repeatable)")                                \
   X(DEBUGINFO, "debuginfo-path", 0, required_argument, " DIR", NULL,                           \
     "also look for separate debug info there (DIR[:DIR...]);\n"                                 \
     "with DEBUGINFOD_URLS set, debuginfod servers are asked too")                               \
@@ -215,6 +233,7 @@ struct run_opts {
   size_t nsupp;
   size_t max_sites;
   struct hs_watch watch;                  /* --snapshot-on */
+  struct hs_export_cfg exp;               /* --export-every, --push... */
 };
 
 /* Parses run's options into *o (defaults first); exits 0 after --help and

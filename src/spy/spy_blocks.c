@@ -31,6 +31,7 @@
 #include "spy_check.h"
 #include "spy_sample.h"
 #include "spy_scan.h"
+#include "spy_usdt.h"
 
 #define INITIAL_CAPACITY 1024
 
@@ -250,6 +251,10 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   f->in_use_blocks += w.blocks;
   uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
+  if (!(p & HSP_PTR_CUSTOM)) {
+    if (SPY_UNLIKELY(missed_w.blocks)) spy_usdt_free(p);
+    spy_usdt_alloc(p, size, w.bytes);
+  }
   if (spy_sampling && !missed_w.blocks) spy_sample_mark(p);
   if (SPY_UNLIKELY(missed_stack)) spy_stack_uncount(missed_stack, missed_w.bytes, missed_w.blocks, 0);
   last_alloc.inv_key = ~p;
@@ -304,6 +309,7 @@ int spy_block_take(void *ptr, struct hsp_block *out) {
   f->in_use_blocks -= w.blocks;
   uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
+  if (!(p & HSP_PTR_CUSTOM)) spy_usdt_free(p);
   unsigned temporary = 0;
   if (last_alloc.inv_key == ~p) temporary = SPY_TEMPORARY;
   else if (last_alloc.inv_key && last_alloc.stack == out->stack && last_alloc.size == size)
@@ -348,6 +354,7 @@ void spy_block_untake(const struct hsp_block *b) {
   f->in_use_blocks += w.blocks;
   uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
+  if (!(b->ptr & HSP_PTR_CUSTOM)) spy_usdt_alloc(b->ptr, HSP_BLOCK_SIZE(b), w.bytes);
   if (spy_sampling) spy_sample_mark(b->ptr);
   spy_stack_restore(b->stack, w.bytes, w.blocks);
   if (spy_trace_on) spy_trace_free(seq, b, 1);
