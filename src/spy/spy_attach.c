@@ -73,7 +73,10 @@ void spy_attach_note_unknown(void) {
 }
 
 void spy_attach_free(void *p) {
-  if (!spy_block_remove(p, NULL, NULL)) spy_attach_note_unknown();
+  if (!spy_block_remove(p, NULL, NULL)) {
+    spy_before_gone(p);
+    spy_attach_note_unknown();
+  }
   __libc_free(p);
 }
 
@@ -280,6 +283,7 @@ SPY_EXPORT int heapspy_attach_begin(const char *options) {
   spy_silent = 1;                      /* the program's stderr is its own */
   if (spy_start(options) < 0) return -1;
   spy_hdr->flags |= HSP_FLAG_ATTACHED;
+  if (spy_opt.before[0]) spy_before_load(spy_opt.before);   /* else: no census, none known */
   struct pass check = { 1, 0, 0 };
   int ok = spy_hdr->snapshot_signal && resolve_targets() == 0;
   if (ok) dl_iterate_phdr(module_cb, &check);

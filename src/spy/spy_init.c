@@ -320,13 +320,15 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc) {
  * exit). Inside the spy, the thread serves it as it leaves (spy_leave).
  * The interrupted call restarts (SA_RESTART) or fails with EINTR where
  * signal(7) says it always does (nanosleep, poll...). */
-static void snapshot_requested(int sig) {
-  (void)sig;
+static void snapshot_requested(int sig, siginfo_t *si, void *uc) {
+  (void)sig; (void)si;
   spy_request_pending = 1;
   if (spy_status != SPY_READY || spy_busy) return;
   int saved = errno;
+  spy_sig_interrupted(uc);
   spy_busy++;
   spy_leave();                         /* serves the pending request */
+  spy_sig_clear();
   errno = saved;
 }
 
@@ -337,8 +339,8 @@ static void install_snapshot_handler(void) {
   struct sigaction old, sa;
   if (!sig || sig > SIGRTMAX || sigaction(sig, NULL, &old) || old.sa_handler != SIG_DFL) return;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = snapshot_requested;
-  sa.sa_flags = SA_RESTART;
+  sa.sa_sigaction = snapshot_requested;
+  sa.sa_flags = SA_RESTART | SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   if (sigaction(sig, &sa, NULL) == 0) spy_hdr->snapshot_signal = sig;
 }
@@ -605,6 +607,7 @@ int spy_start(const char *options) {
   if (!spy_attached) install_fatal_handlers();  /* attach: the program's crash stays its own */
   install_snapshot_handler();
   spy_stop_init();
+  spy_scan_init();
   __atomic_store_n(&spy_status, SPY_READY, __ATOMIC_RELEASE);
   spy_busy--;
   return 0;
