@@ -60,7 +60,7 @@ static const char attach_usage[] =
     "  --format text|json     report format (default text)\n"
     "  --quiet                no messages and no report: the profile only\n"
     "  --check, --guard       refused: their red zones would meet blocks from before attach\n"
-    "  --locks                refused: not supported by attach yet\n";
+    "  --locks                lock order cycles and lock misuse from attach on (as run --locks)\n";
 static const char detach_usage[] = "usage: heapspy detach PID\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -180,7 +180,7 @@ int cmd_attach(int argc, char **argv) {
   const char *pattern = "heapspy.%p.hsp", *format = "text";
   double duration = 0, timeout = 2;
   unsigned depth = 64;
-  int quiet = 0, c;
+  int quiet = 0, locks = 0, c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     switch (c) {
@@ -193,8 +193,7 @@ int cmd_attach(int argc, char **argv) {
     case 'C': case 'G':
       hs_die(HS_EXIT_USAGE, "attach: --check and --guard need `heapspy run`: their red zones "
                             "would meet blocks glibc allocated before attach");
-    case 'L':
-      hs_die(HS_EXIT_USAGE, "attach: --locks is not supported by attach yet; use `heapspy run --locks`");
+    case 'L': locks = 1; break;
     case 'h': fputs(attach_usage, stdout); return 0;
     default: hs_option_error("attach", argv, "o:h", opts, attach_usage);
     }
@@ -249,8 +248,9 @@ int cmd_attach(int argc, char **argv) {
   int cfd = memfd_create("heapspy-census", 0);
   char options[3 * PATH_MAX + 512];
   int olen = snprintf(options, sizeof options,
-           "profile=%s:profile_id=%d,%llu,%llu:quiet=1:run_libc_freeres=0:run_cxx_freeres=0:depth=%u",
-           abspath, (int)pid, (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino, depth);
+           "profile=%s:profile_id=%d,%llu,%llu:quiet=1:run_libc_freeres=0:run_cxx_freeres=0:depth=%u"
+           ":locks=%d", abspath, (int)pid, (unsigned long long)sb.st_dev,
+           (unsigned long long)sb.st_ino, depth, locks);
   if (cfd >= 0 && census0.usable)
     snprintf(options + olen, sizeof options - (size_t)olen, ":before=/proc/%d/fd/%d",
              (int)getpid(), cfd);
