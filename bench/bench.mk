@@ -13,6 +13,7 @@ bench-run: all $(BUILD)/bench/stress $(BUILD)/bench/locks $(BUILD)/bench/heap1m 
 	bench/locks.sh
 	bench/memcheck-suite.sh
 	bench/heap1m.sh
+	bench/attach.sh
 
 # A CI suite under memcheck: valgrind vs heapspy valgrind, same options.
 bench-memcheck: all test-programs
@@ -68,3 +69,10 @@ bench-heap: all $(BUILD)/bench/heap1m
 	bench/heap1m.sh
 
 .PHONY: bench-heap
+
+# heapspy attach: overhead while attached vs run and heaptrack -p, the
+# target's stall at attach and detach with 2 and 100 threads.
+bench-attach: all test-programs
+	bench/attach.sh
+
+.PHONY: bench-attach

@@ -193,6 +193,18 @@ static const struct hsp_sample **sorted_samples(struct hs_model *m, size_t *n) {
   return v;
 }
 
+static void count_before_attach(struct hs_model *m) {
+  uint64_t n;
+  const struct hsp_before *b = hsp_before_blocks(&m->prof, &n);
+  m->before_census = n;
+  for (uint64_t i = 0; i < n; i++) {
+    if (b[i].kind == HSP_BEFORE_GONE) continue;
+    unsigned k = b[i].kind <= HSP_LEAK_REACHABLE ? b[i].kind : HSP_LEAK_UNCLASSIFIED;
+    m->before_kinds[k].bytes += b[i].size;
+    m->before_kinds[k].blocks++;
+  }
+}
+
 static void group_blocks(struct hs_model *m) {
   size_t nsamples;
   const struct hsp_sample **samples = sorted_samples(m, &nsamples);
@@ -308,6 +320,7 @@ int hs_model_load(struct hs_model *m, const char *path,
   m->marks = hs_xcalloc(1024, sizeof *m->marks);
   m->nmarks = hsp_marks(&m->prof, m->marks, 1024);
   group_blocks(m);
+  count_before_attach(m);
   attribute(m);
   load_errors(m);
   /* With threads the spy's peak is exact to HSP_PEAK_SLACK per thread;

@@ -54,6 +54,10 @@ struct hs_model {
   size_t nmarks;
   struct { uint64_t bytes, blocks, sites; } kinds[HSP_LEAK_REACHABLE + 1];
   int scanned;                       /* a reachability scan classified blocks */
+  /* `heapspy attach`: the blocks from before attach still live, by the
+   * last scan's kind (no stack; usable sizes); census: known at attach */
+  struct { uint64_t bytes, blocks; } before_kinds[HSP_LEAK_REACHABLE + 1];
+  uint64_t before_census;
   uint64_t peak_bytes, peak_ms;      /* never below any in-use figure seen */
   struct hsp_tick *ticks;            /* the timeline with the peak in it (verdict.c) */
   size_t nticks;

@@ -123,6 +123,14 @@ void hs_report_json_opts(FILE *out, struct hs_model *m, const struct hs_report_o
             (unsigned long long)m->kinds[k].bytes, (unsigned long long)m->kinds[k].blocks);
   fprintf(out, ", \"suppressed\": {\"bytes\": %llu, \"blocks\": %llu}",
           (unsigned long long)m->suppressed_bytes, (unsigned long long)m->suppressed_blocks);
+  if (m->prof.hdr->flags & HSP_FLAG_ATTACHED) {
+    fprintf(out, "},\n  \"before_attach\": {\"census_blocks\": %llu",
+            (unsigned long long)m->before_census);
+    for (unsigned k = 0; k <= HSP_LEAK_REACHABLE; k++)
+      fprintf(out, ", \"%s\": {\"bytes\": %llu, \"blocks\": %llu}", hs_kind_name(k),
+              (unsigned long long)m->before_kinds[k].bytes,
+              (unsigned long long)m->before_kinds[k].blocks);
+  }
   fputs("},\n  \"leak_scan\": ", out);
   hs_json_scan_info(out, hsp_scan_info(&m->prof, NULL));
   fputs(",\n  \"by_module\": [", out);

@@ -224,6 +224,13 @@ void hs_report_text(FILE *out, struct hs_model *m, const struct hs_report_opts *
     for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)
       fprintf(out, "   %15s: %s bytes in %s blocks\n", hs_kind_phrase(k),
               hs_commas(m->kinds[k].bytes, b1), hs_commas(m->kinds[k].blocks, b2));
+    if (m->before_census) {
+      fprintf(out, "  allocated before attach (no stack; usable sizes; %s known at attach):\n",
+              hs_commas(m->before_census, b3));
+      for (unsigned k = HSP_LEAK_DEFINITE; k <= HSP_LEAK_REACHABLE; k++)
+        fprintf(out, "   %15s: %s bytes in %s blocks\n", hs_kind_phrase(k),
+                hs_commas(m->before_kinds[k].bytes, b1), hs_commas(m->before_kinds[k].blocks, b2));
+    }
     hs_text_scan_heuristics(out, hsp_scan_info(&m->prof, NULL));
     if (m->suppressed_blocks)
       fprintf(out, "   %15s: %s bytes in %s blocks\n", "suppressed",

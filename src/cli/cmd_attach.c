@@ -37,6 +37,7 @@
 
 #include "analyze/report.h"
 #include "analyze/snapshot.h"
+#include "cli/attach_census.h"
 #include "cli/commands.h"
 #include "cli/export_options.h"
 #include "common/private_file.h"
@@ -69,7 +70,7 @@ static const char attach_usage[] =
     "  --export-dir DIR, --export-keep N, --export-cap SIZE, --push URL,\n"
     "  --push-name NAME, --push-label K=V   (see heapspy run --help)\n"
     "  --check, --guard       refused: their red zones would meet blocks from before attach\n"
-    "  --locks                refused: not supported by attach yet\n";
+    "  --locks                lock order cycles and lock misuse from attach on (as run --locks)\n";
 static const char detach_usage[] = "usage: heapspy detach PID\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -221,7 +222,7 @@ int cmd_attach(int argc, char **argv) {
   double duration = 0, timeout = 2;
   unsigned depth = 64;
   uint64_t sample = 0, sample_seed = 0, guard_sample = 0, guard_slots = 256;
-  int quiet = 0, c;
+  int quiet = 0, locks = 0, c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
     switch (c) {
@@ -238,8 +239,7 @@ int cmd_attach(int argc, char **argv) {
     case 'C': case 'G':
       hs_die(HS_EXIT_USAGE, "attach: --check and --guard need `heapspy run`: their red zones "
                             "would meet blocks glibc allocated before attach");
-    case 'L':
-      hs_die(HS_EXIT_USAGE, "attach: --locks is not supported by attach yet; use `heapspy run --locks`");
+    case 'L': locks = 1; break;
     case 'E': hs_export_option(&exp, "attach", opts[idx].name, optarg); break;
     case 'h': fputs(attach_usage, stdout); return 0;
     default: hs_option_error("attach", argv, "o:h", opts, attach_usage);
@@ -292,13 +292,23 @@ int cmd_attach(int argc, char **argv) {
   struct stat sb;
   if (fstat(pfd, &sb) < 0) hs_die(1, "attach: %s: %s", abspath, strerror(errno));
   close(pfd);
-  char options[2 * PATH_MAX + 512];
-  snprintf(options, sizeof options,
+  /* the census of the blocks from before attach: a walk at each safe
+   * point, handed to the spy through a memfd of ours */
+  struct hs_attach_census census0, census;
+  hs_attach_census_init(&census0, pid, NULL, -1);
+  int cfd = memfd_create("heapspy-census", 0);
+  char options[3 * PATH_MAX + 512];
+  int olen = snprintf(options, sizeof options,
            "profile=%s:profile_id=%d,%llu,%llu:quiet=1:run_libc_freeres=0:run_cxx_freeres=0:depth=%u"
-           ":sample=%llu:sample_seed=%llu:guard_sample=%llu:guard_sample_slots=%llu",
+           ":locks=%d:sample=%llu:sample_seed=%llu:guard_sample=%llu:guard_sample_slots=%llu",
            abspath, (int)pid, (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino, depth,
-           (unsigned long long)sample, (unsigned long long)sample_seed,
+           locks, (unsigned long long)sample, (unsigned long long)sample_seed,
            (unsigned long long)guard_sample, (unsigned long long)guard_slots);
+  /* sampled, a free skips the table: the census could not learn what the
+   * program frees (the scan then reads the heap as roots, as run --sample) */
+  if (cfd >= 0 && census0.usable && !sample)
+    snprintf(options + olen, sizeof options - (size_t)olen, ":before=/proc/%d/fd/%d",
+             (int)getpid(), cfd);
 
   /* 1: dlopen our copy of the library; 2: start the spy in it */
   char memname[64], memfd_path[96], mapped[96];
@@ -306,8 +316,8 @@ int cmd_attach(int argc, char **argv) {
   snprintf(memfd_path, sizeof memfd_path, "/proc/%d/fd/%d", (int)getpid(), mfd);
   snprintf(mapped, sizeof mapped, "/memfd:%s", memname);
   struct hs_inject_stats s1, s2;
-  st = hs_inject_call(pid, &libc, libc.dlopen, memfd_path, 2 /* RTLD_NOW */, timeout, &s1, err,
-                      sizeof err);
+  st = hs_inject_call(pid, &libc, libc.dlopen, memfd_path, 2 /* RTLD_NOW */, timeout,
+                      hs_attach_census_take, &census0, &s1, err, sizeof err);
   if (st) {
     unlink(abspath);
     hs_die(exit_for(st), "attach: %s", err);
@@ -321,7 +331,9 @@ int cmd_attach(int argc, char **argv) {
   close(mfd);
   uint64_t begin = hs_inject_symbol(pid, mapped, lib_copy, "heapspy_attach_begin");
   if (!begin) hs_die(1, "attach: the spy's heapspy_attach_begin is not in %s", lib_copy);
-  st = hs_inject_call(pid, &libc, begin, options, 0, timeout, &s2, err, sizeof err);
+  hs_attach_census_init(&census, pid, &census0, cfd);
+  st = hs_inject_call(pid, &libc, begin, options, 0, timeout, hs_attach_census_take, &census, &s2,
+                      err, sizeof err);
   if (st) {
     unlink(abspath);
     hs_die(exit_for(st), "attach: %s (the spy stays loaded, inert)", err);
@@ -331,13 +343,24 @@ int cmd_attach(int argc, char **argv) {
       h.state != HSP_STATE_RUNNING)
     hs_die(1, "attach: the spy could not start in process %ld (its malloc is not glibc's, or "
               "it cannot open %s); nothing was redirected", (long)pid, abspath);
-  if (!quiet)
+  if (cfd >= 0) close(cfd);            /* the spy has read it */
+  if (!quiet) {
     fprintf(stderr, "heapspy: attached to process %ld (%llu allocator slots in %llu modules "
-                    "redirected; threads stopped %.1f ms + %.1f ms); recording into %s\n"
-                    "heapspy: stop with Ctrl-C or: heapspy detach %ld\n",
+                    "redirected; threads stopped %.1f ms + %.1f ms); recording into %s\n",
             (long)pid, (unsigned long long)h.attach.slots_patched,
-            (unsigned long long)h.attach.modules_patched, s1.stopped_ms, s2.stopped_ms, abspath,
-            (long)pid);
+            (unsigned long long)h.attach.modules_patched, s1.stopped_ms, s2.stopped_ms, abspath);
+    if (census.written >= 0)
+      fprintf(stderr, "heapspy: %ld blocks from before attach known (heap walked in %.1f + %.1f "
+                      "ms; %llu blocks of %llu bytes allocated while the spy loaded left out)\n",
+              census.written, census0.walk_ms, census.walk_ms,
+              (unsigned long long)census.left_blocks, (unsigned long long)census.left_bytes);
+    else
+      fprintf(stderr, "heapspy: blocks from before attach unknown: %s\n",
+              census.why[0] ? census.why : "no census");
+    fprintf(stderr, "heapspy: stop with Ctrl-C or: heapspy detach %ld\n", (long)pid);
+  }
+  hs_attach_census_free(&census0);
+  hs_attach_census_free(&census);
 
   char comm[64] = "", comm_path[64];
   snprintf(comm_path, sizeof comm_path, "/proc/%d/comm", (int)pid);

@@ -66,12 +66,20 @@ struct hs_inject_stats {
   unsigned tries;
 };
 
+/* Called with every thread of the process stopped, once one was set up
+ * to take the call and before any runs again: the process as the call
+ * will find it (attach's census of the heap). Must only read. */
+struct hs_target;
+typedef void hs_inject_stopped_fn(struct hs_target *t, void *ctx);
+
 /* Makes one thread of pid call fn(arg, arg2), where arg is a string
  * copied onto that thread's stack and arg2 an integer, at the first safe
  * point within timeout seconds; returns once every thread runs again (the
- * call itself runs then, asynchronously). */
+ * call itself runs then, asynchronously). stopped (may be NULL) runs
+ * once, at that safe point. */
 enum hs_inject_status hs_inject_call(pid_t pid, const struct hs_inject_libc *l, uint64_t fn,
                                      const char *arg, uint64_t arg2, double timeout,
+                                     hs_inject_stopped_fn *stopped, void *ctx,
                                      struct hs_inject_stats *stats, char *err, size_t errlen);
 
 #endif

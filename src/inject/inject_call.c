@@ -51,6 +51,7 @@ static int pick(struct hs_target *t, struct hs_unwinder *u, const struct hs_inje
 
 enum hs_inject_status hs_inject_call(pid_t pid, const struct hs_inject_libc *l, uint64_t fn,
                                      const char *arg, uint64_t arg2, double timeout,
+                                     hs_inject_stopped_fn *stopped, void *ctx,
                                      struct hs_inject_stats *stats, char *err, size_t errlen) {
   memset(stats, 0, sizeof *stats);
   struct hs_target t;
@@ -79,6 +80,7 @@ enum hs_inject_status hs_inject_call(pid_t pid, const struct hs_inject_libc *l, 
       done = stack && hs_inject_frame(pid, th->tid, stack->start, fn, l->restore_rt, arg, arg2,
                                       err, errlen) == 0 ? 1 : -1;
       if (!stack) snprintf(err, errlen, "thread %d's stack is not mapped", (int)th->tid);
+      if (done > 0 && stopped) stopped(&t, ctx);
     }
     stats->stopped_ms += hs_target_resume(&t);
     if (done) {

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      16
+#define HSP_VERSION      17
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -229,6 +229,18 @@ struct hsp_glibc {
   uint64_t in_use_bytes;    /* uordblks: chunks not free (tcache included) */
   uint64_t free_chunks;     /* ordblks */
   uint64_t rss_file_bytes;  /* resident file-backed and shared pages */
+};
+
+/* version 16: a block allocated before `heapspy attach` (the census
+ * heapspy took of glibc's heap at attach, src/cli/attach_census.c): no
+ * stack, usable size. kind is the last scan's verdict (HSP_LEAK_*), or
+ * HSP_BEFORE_GONE once the program freed it. Sorted by ptr. */
+#define HSP_BEFORE_GONE 0xffffffffu
+struct hsp_before {
+  uint64_t ptr;
+  uint64_t size;            /* malloc_usable_size */
+  uint32_t kind;
+  uint32_t pad;
 };
 
 /* One point of the timeline: heap the spy tracks against what the kernel
@@ -513,6 +525,11 @@ struct hsp_header {
     uint64_t slots_patched;   /* GOT slots redirected to the spy */
     uint64_t modules_patched; /* modules holding them */
     uint64_t detach_t_ms;     /* when recording ended (HSP_STATE_DETACHED) */
+    /* version 16: the blocks from before attach (struct hsp_before) */
+    uint64_t before_off;
+    uint64_t before_count;
+    uint64_t spy_load_blocks;   /* left out: allocated while the spy was loaded */
+    uint64_t spy_load_bytes;
   } attach;
 };
 #define HSP_PEAK_STEP (4u << 10)

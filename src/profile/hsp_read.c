@@ -230,6 +230,14 @@ unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr) {
   return HSP_LEAK_UNCLASSIFIED;
 }
 
+const struct hsp_before *hsp_before_blocks(const struct hsp_profile *p, uint64_t *n) {
+  uint64_t count = p->hdr->attach.before_count;
+  const struct hsp_before *b =
+      count && count < (1ull << 36) ? hsp_at(p, p->hdr->attach.before_off, count * sizeof *b) : NULL;
+  *n = b ? count : 0;
+  return b;
+}
+
 const struct hsp_scan_info *hsp_scan_info(const struct hsp_profile *p, const struct hsp_mark *m) {
   if (m) return m->leak_check ? hsp_at(p, m->scan_off, sizeof(struct hsp_scan_info)) : NULL;
   return p->hdr->verdicts_off ? &p->hdr->scan : NULL;

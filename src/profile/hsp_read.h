@@ -48,6 +48,9 @@ void hsp_family_totals(const struct hsp_profile *p,
 
 /* Leak kind of the block at ptr from the last scan (HSP_LEAK_*). */
 unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr);
+/* The blocks from before `heapspy attach` (HSP_FLAG_ATTACHED): *n of
+ * them, or NULL (*n = 0) if the profile has none or they do not fit. */
+const struct hsp_before *hsp_before_blocks(const struct hsp_profile *p, uint64_t *n);
 
 /* Checkpoints (marks) in order; returns count, fills up to max. */
 size_t hsp_marks(const struct hsp_profile *p, const struct hsp_mark **out,

@@ -224,10 +224,14 @@ SPY_EXPORT void *realloc(void *old, size_t n) {
   spy_blocks_settle();                 /* an earlier free is not part of it */
   spy_trace_realloc = 1;
   int known = old && spy_block_take(old, &was);
+  int64_t before = SPY_UNLIKELY(spy_attached) && old && !known ? spy_before_gone(old) : -1;
   void *p = __libc_realloc(old, n);
   if (p) spy_track(p, n, HSP_FAM_MALLOC);
   else if (known && n) spy_block_untake(&was);  /* failed: old stays */
-  if (SPY_UNLIKELY(spy_attached) && old && !known && (p || !n)) spy_attach_note_unknown();
+  if (SPY_UNLIKELY(spy_attached) && old && !known) {
+    if (p || !n) spy_attach_note_unknown();
+    else spy_before_back(before);
+  }
   spy_trace_realloc = 0;
   spy_leave();
   return p;

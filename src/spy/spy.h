@@ -72,6 +72,11 @@ extern volatile int heapspy_attach_loaded;  /* the constructor ran: relocations 
 void spy_attach_free(void *p);             /* the free funnel while attached */
 void spy_attach_note_unknown(void);        /* a block from before attach went away */
 void spy_attach_end(void);                 /* detach: restore, finish the profile */
+/* spy_before.c: the blocks from before attach (struct hsp_before) */
+int spy_before_load(const char *path);     /* the census file heapspy wrote; 0 or -1 */
+struct hsp_before *spy_before_table(uint64_t *n);
+int64_t spy_before_gone(const void *p);    /* before glibc frees p: its index, or -1 */
+void spy_before_back(int64_t i);           /* a realloc failed: the block stays */
 static inline int spy_ready(void) {
   if (SPY_LIKELY(spy_status == SPY_READY)) return 1;
   if (spy_status == SPY_UNINIT) spy_init();

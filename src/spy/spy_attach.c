@@ -52,6 +52,14 @@ static const char *const family[] = {
   "_ZdaPvSt11align_val_t", "_ZdlPvmSt11align_val_t", "_ZdaPvmSt11align_val_t",
   "_ZdlPvSt11align_val_tRKSt9nothrow_t", "_ZdaPvSt11align_val_tRKSt9nothrow_t",
   "dlopen", "dlmopen",
+  /* --locks: spy_locks.c's interceptors */
+  "pthread_mutex_lock", "pthread_mutex_timedlock", "pthread_mutex_clocklock",
+  "pthread_mutex_trylock", "pthread_mutex_unlock", "pthread_mutex_destroy", "pthread_cond_wait",
+  "pthread_cond_timedwait", "pthread_cond_clockwait", "pthread_rwlock_rdlock",
+  "pthread_rwlock_wrlock", "pthread_rwlock_timedrdlock", "pthread_rwlock_timedwrlock",
+  "pthread_rwlock_clockrdlock", "pthread_rwlock_clockwrlock", "pthread_rwlock_tryrdlock",
+  "pthread_rwlock_trywrlock", "pthread_rwlock_unlock", "pthread_rwlock_destroy",
+  "pthread_spin_lock", "pthread_spin_trylock", "pthread_spin_unlock", "pthread_spin_destroy",
 };
 #define NFAMILY (sizeof family / sizeof *family)
 static uint64_t target[NFAMILY];       /* our function; 0: left alone */
@@ -75,8 +83,18 @@ void spy_attach_note_unknown(void) {
 }
 
 void spy_attach_free(void *p) {
-  if (!spy_block_remove(p, NULL, NULL)) spy_attach_note_unknown();
+  if (!spy_block_remove(p, NULL, NULL)) {
+    spy_before_gone(p);
+    spy_attach_note_unknown();
+  }
   __libc_free(p);
+}
+
+/* A lock function: redirected only with --locks; a slot of one that is
+ * not libc's is left alone rather than refusing the attach. */
+static int lock_name(const char *n) {
+  return !strncmp(n, "pthread_mutex_", 14) || !strncmp(n, "pthread_rwlock_", 15) ||
+         !strncmp(n, "pthread_spin_", 13) || !strncmp(n, "pthread_cond_", 13);
 }
 
 /* 1 if the module of addr is named like lib (its basename starts so). */
@@ -99,6 +117,7 @@ static int resolve_targets(void) {
   for (unsigned i = 0; i < NFAMILY; i++) {
     if (!strcmp(family[i], "dlopen")) target[i] = (uint64_t)(uintptr_t)attach_dlopen;
     else if (!strcmp(family[i], "dlmopen")) target[i] = (uint64_t)(uintptr_t)attach_dlmopen;
+    else if (lock_name(family[i]) && !spy_opt.locks) target[i] = 0;
     else target[i] = (uint64_t)(uintptr_t)dlsym(h, family[i]);
   }
   dlclose(h);                          /* RTLD_NOLOAD's reference only (nodelete) */
@@ -179,7 +198,7 @@ static void check_slot(struct pass *p, int f, uint64_t v, uint64_t mod_lo, uint6
   if (n[0] == '_') {
     if (!in_library((void *)(uintptr_t)v, "libstdc++.so")) p->foreign_cxx = 1;
   } else if (strcmp(n, "dlopen") && strcmp(n, "dlmopen") && strcmp(n, "dlclose") &&
-             strcmp(n, "pthread_create")) {
+             strcmp(n, "pthread_create") && !lock_name(n)) {
     if (!in_library((void *)(uintptr_t)v, "libc.so")) p->foreign_c = 1;
   }
 }
@@ -282,6 +301,7 @@ SPY_EXPORT int heapspy_attach_begin(const char *options) {
   spy_silent = 1;                      /* the program's stderr is its own */
   if (spy_start(options) < 0) return -1;
   spy_hdr->flags |= HSP_FLAG_ATTACHED;
+  if (spy_opt.before[0]) spy_before_load(spy_opt.before);   /* else: no census, none known */
   struct pass check = { 1, 0, 0 };
   int ok = spy_hdr->snapshot_signal && resolve_targets() == 0;
   if (ok) dl_iterate_phdr(module_cb, &check);

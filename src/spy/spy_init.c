@@ -322,14 +322,16 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc) {
  * exit). Inside the spy, the thread serves it as it leaves (spy_leave).
  * The interrupted call restarts (SA_RESTART) or fails with EINTR where
  * signal(7) says it always does (nanosleep, poll...). */
-static void snapshot_requested(int sig) {
-  (void)sig;
+static void snapshot_requested(int sig, siginfo_t *si, void *uc) {
+  (void)sig; (void)si;
   spy_request_pending = 1;
   if (spy_status != SPY_READY || spy_busy) return;
   int saved = errno;
+  spy_sig_interrupted(uc);
   spy_busy++;
   spy_in_handler++;                    /* no mallinfo2 here (spy_glibc.c) */
   spy_leave();                         /* serves the pending request */
+  spy_sig_clear();
   spy_in_handler--;
   errno = saved;
 }
@@ -341,8 +343,8 @@ static void install_snapshot_handler(void) {
   struct sigaction old, sa;
   if (!sig || sig > SIGRTMAX || sigaction(sig, NULL, &old) || old.sa_handler != SIG_DFL) return;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = snapshot_requested;
-  sa.sa_flags = SA_RESTART;
+  sa.sa_sigaction = snapshot_requested;
+  sa.sa_flags = SA_RESTART | SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   if (sigaction(sig, &sa, NULL) == 0) spy_hdr->snapshot_signal = sig;
 }
@@ -633,6 +635,7 @@ int spy_start(const char *options) {
   else install_attach_handlers();      /* the program's crash stays its own */
   install_snapshot_handler();
   spy_stop_init();
+  spy_scan_init();
   __atomic_store_n(&spy_status, SPY_READY, __ATOMIC_RELEASE);
   spy_busy--;
   return 0;

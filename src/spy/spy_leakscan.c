@@ -22,10 +22,12 @@
  * that allocate meanwhile wait instead of moving blocks under it.
  */
 #include <fcntl.h>
+#include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <ucontext.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,9 +39,10 @@
 
 struct sblock {
   uint64_t start, end;
-  uint32_t state;
-  uint16_t family;
-  uint16_t heur;                       /* hsp_heuristic of the last interior sighting */
+  uint32_t before;                     /* 1 + its index in the attach census; 0: the table's */
+  uint16_t state;
+  uint8_t family;
+  uint8_t heur;                        /* hsp_heuristic of the last interior sighting */
 };
 
 static struct sblock *blk;
@@ -187,12 +190,12 @@ static void consider(uint64_t w, int definite, uint32_t clique_state) {
     return;
   } else {
     int as_start = at_start;           /* memcheck: a heuristic match counts as a start */
-    if (!at_start) as_start = (b->heur = (uint16_t)heuristic(b, w)) != HSP_HEUR_NONE;
+    if (!at_start) as_start = (b->heur = (uint8_t)heuristic(b, w)) != HSP_HEUR_NONE;
     if (as_start && definite) now = HSP_LEAK_REACHABLE;
     else if (old == HSP_LEAK_UNCLASSIFIED) now = HSP_LEAK_POSSIBLE;
   }
   if (now != old) {
-    b->state = now;
+    b->state = (uint16_t)now;
     todo[ntodo++] = (uint32_t)i;       /* each block is pushed < 3 times */
   }
 }
@@ -210,7 +213,7 @@ static void scan_range(uint64_t lo, uint64_t hi, int definite, uint32_t clique) 
  * stack or a mapping while we scan, and a fault there must not kill the
  * program. (Blocks need no such care: with the shard locks held none can
  * be freed.) */
-static void scan_root(uint64_t lo, uint64_t hi) {
+static void scan_safe(uint64_t lo, uint64_t hi, int definite, uint32_t clique) {
   static uint64_t chunk[8192];
   pid_t self = getpid();
   lo = (lo + 7) & ~7ull;
@@ -222,16 +225,19 @@ static void scan_root(uint64_t lo, uint64_t hi) {
     scanned += (uint64_t)got;
     for (size_t i = 0; i < (size_t)got / 8; i++) {
       uint64_t w = chunk[i];
-      if (w >= blk[0].start && w <= blk[nblk - 1].end) consider(w, 1, 0);
+      if (w >= blk[0].start && w <= blk[nblk - 1].end) consider(w, definite, clique);
     }
     lo += (uint64_t)got;
   }
 }
 
+static void scan_root(uint64_t lo, uint64_t hi) { scan_safe(lo, hi, 1, 0); }
+
 static void drain(uint32_t clique) {
   while (ntodo) {
     struct sblock *b = &blk[todo[--ntodo]];
-    scan_range(b->start, b->end, b->state == HSP_LEAK_REACHABLE, clique);
+    if (b->before) scan_safe(b->start, b->end, b->state == HSP_LEAK_REACHABLE, clique);
+    else scan_range(b->start, b->end, b->state == HSP_LEAK_REACHABLE, clique);
   }
 }
 
@@ -383,9 +389,35 @@ static void note_file_map(uint64_t lo, uint64_t hi, const char *perms, const cha
   fmaps[nfmaps++] = (struct fmap){ lo, hi, perms[2] == 'x' };
 }
 
+/* The spy's own module, [own_lo, own_hi): its data and bss are never
+ * roots (the scan's read buffer holds copies of what it read, the
+ * interceptors' statics recent pointers). Found at start: dl_iterate_phdr
+ * takes the loader's lock, which a handler must not. */
+static uint64_t own_lo, own_hi;
+
+static int own_module_cb(struct dl_phdr_info *info, size_t size, void *ctx) {
+  (void)size; (void)ctx;
+  uint64_t me = (uint64_t)(uintptr_t)own_module_cb, lo = UINT64_MAX, hi = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD) continue;
+    uint64_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+    if (a < lo) lo = a;
+    if (b > hi) hi = b;
+  }
+  if (me < lo || me >= hi) return 0;
+  own_lo = lo & ~4095ull;
+  own_hi = (hi + 4095) & ~4095ull;
+  return 1;
+}
+
+void spy_scan_init(void) { dl_iterate_phdr(own_module_cb, NULL); }
+
 static void scan_mapping(uint64_t lo, uint64_t hi, const char *perms, const char *path,
                          const char *rest, void *ctx) {
-  uint64_t sp = *(const uint64_t *)ctx;
+  if (lo >= own_lo && hi <= own_hi) return;
+  if (lo < own_lo && hi > own_lo) hi = own_lo;    /* merged with a neighbour: */
+  if (lo < own_hi && hi > own_hi) lo = own_hi;    /* only its part is ours */
   uint64_t arena_lo = (uint64_t)(uintptr_t)spy_hdr;
   const char *special = strchr(rest, '[');
   int skip = !(perms[0] == 'r' && perms[1] == 'w') ||
@@ -400,16 +432,29 @@ static void scan_mapping(uint64_t lo, uint64_t hi, const char *perms, const char
     drain(0);
     return;
   }
-  uint64_t from = lo;
+  const struct spy_scan_origin *o = ctx;
+  uint64_t sp = o->stack, from = lo;
   if (sp >= from && sp < hi) from = sp;   /* our stack: only live frames */
   for (unsigned t = 0; t < n_other_sp; t++)
     if (other_sp[t] >= from && other_sp[t] < hi && other_sp[t] - 128 > from)
       from = other_sp[t] - 128;        /* keep the red zone */
+  if (o->interrupted_sp > from && o->interrupted_sp < hi) from = o->interrupted_sp;
   scan_outside_heap(lo, hi, from, hi);
   drain(0);
 }
 
-static void scan_roots(uint64_t sp) {
+uint64_t spy_sig_sp, spy_sig_regs[SPY_SIG_REGS];
+
+void spy_sig_interrupted(const void *ucontext) {
+  const ucontext_t *uc = ucontext;
+  for (int r = 0; r < SPY_SIG_REGS; r++)    /* R8..R15, RDI, RSI, RBP, RBX, RDX, RAX, RCX, RSP */
+    spy_sig_regs[r] = (uint64_t)uc->uc_mcontext.gregs[r];
+  spy_sig_sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP] - 128;
+}
+
+void spy_sig_clear(void) { spy_sig_sp = 0; }
+
+static void scan_roots(const struct spy_scan_origin *o) {
   int me = spy_gettid();
   n_other_sp = 0;
   spy_for_each_task(note_thread_sp, &me);
@@ -417,22 +462,50 @@ static void scan_roots(uint64_t sp) {
     if (SPY_HOLD_STATE(&held[i]) == SPY_HOLD_HELD)
       for (int r = 0; r < SPY_HELD_REGS; r++) consider(held[i].regs[r], 1, 0);
   drain(0);
-  for_each_mapping(scan_mapping, &sp);
+  for_each_mapping(scan_mapping, (void *)o);
 }
 
-static void collect(struct hsp_shard *sh) {
+static void add_block(uint64_t start, uint64_t size, unsigned family, uint32_t before) {
+  blk[nblk] = (struct sblock){ .start = start, .end = start + size, .before = before,
+                               .state = HSP_LEAK_UNCLASSIFIED, .family = (uint8_t)family };
+  nblk++;
+}
+
+/* The table's blocks, then the attach census's that are not gone (at
+ * most max of those). */
+static void collect(struct hsp_shard *sh, const struct hsp_before *bf, uint64_t nbf, uint64_t max) {
   for (int si = 0; si < HSP_SHARDS; si++) {
     struct hsp_block *t = spy_arena_at(sh[si].table_off);
-    for (uint64_t i = 0; i < sh[si].capacity; i++) {
-      if (!t[i].ptr) continue;
-      blk[nblk].start = HSP_ADDR(t[i].ptr);
-      blk[nblk].end = HSP_ADDR(t[i].ptr) + HSP_BLOCK_SIZE(&t[i]);
-      blk[nblk].state = HSP_LEAK_UNCLASSIFIED;
-      blk[nblk].family = (uint16_t)HSP_BLOCK_FAMILY(&t[i]);
-      blk[nblk].heur = HSP_HEUR_NONE;
-      nblk++;
-    }
+    for (uint64_t i = 0; i < sh[si].capacity; i++)
+      if (t[i].ptr)
+        add_block(HSP_ADDR(t[i].ptr), HSP_BLOCK_SIZE(&t[i]), HSP_BLOCK_FAMILY(&t[i]), 0);
   }
+  for (uint64_t i = 0, n = 0; i < nbf && n < max; i++)
+    if (__atomic_load_n(&bf[i].kind, __ATOMIC_ACQUIRE) != HSP_BEFORE_GONE) {
+      add_block(bf[i].ptr, bf[i].size, HSP_FAM_MALLOC, (uint32_t)(i + 1));
+      n++;
+    }
+}
+
+/* A census block that meets a table block is gone: glibc gave its
+ * memory out again since the census (it was freed while the allocator
+ * slots were being redirected). Census blocks are disjoint, so with blk
+ * sorted a table block meeting one starts before it (the highest end so
+ * far) or is the entry right after it. Marks such entries in the census. */
+static void drop_stale_before(struct hsp_before *bf) {
+  uint64_t kept = 0, table_end = 0;
+  for (uint64_t i = 0; i < nblk; i++) {
+    const struct sblock *b = &blk[i];
+    if (!b->before) {
+      uint64_t end = b->end > b->start ? b->end : b->start + 1;
+      if (end > table_end) table_end = end;
+    } else if (b->start < table_end || (i + 1 < nblk && blk[i + 1].start < b->end)) {
+      bf[b->before - 1].kind = HSP_BEFORE_GONE;
+      continue;
+    }
+    blk[kept++] = *b;
+  }
+  nblk = kept;
 }
 
 /* The callee-saved registers as they are on entry: the caller's values,
@@ -454,31 +527,34 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   struct hsp_shard *sh = spy_arena_at(spy_hdr->shards_off);
   struct hsp_scan_info info = { 0 };
   uint64_t t0 = mono_ns();
-  uint64_t sp = from->stack;
   if (from->dying) {                   /* the caller settled this thread's pending free */
     if (!spy_blocks_lock_all_bounded()) return;      /* stays unclassified */
   } else {
     spy_blocks_lock_all();
   }
-  uint64_t total = 0;
+  uint64_t total = 0, nbf = 0;
   for (int i = 0; i < HSP_SHARDS; i++) total += sh[i].count;
-  blk_bytes = total * sizeof *blk + 64;
-  todo_bytes = total * 3 * sizeof *todo + 64;
+  struct hsp_before *bf = spy_before_table(&nbf);
+  blk_bytes = (total + nbf) * sizeof *blk + 64;
+  todo_bytes = (total + nbf) * 3 * sizeof *todo + 64;
   blk = map_anon(blk_bytes);
   todo = map_anon(todo_bytes);
   uint64_t voff = 0;
   struct hsp_verdict *v = spy_arena_alloc(total * sizeof *v + 8, &voff);
-  if (!blk || !todo || !v || !total) goto out;
+  if (!blk || !todo || !v || !(total + nbf)) goto out;
   /* From here to the release: no allocation, no lock, no user code. */
   nheld = spy_stop_others(&info, &held);
   nblk = ntodo = scanned = 0;
   nfmaps = 0;
-  collect(sh);
+  collect(sh, bf, nbf, nbf);
   if (!sort_blocks(blk, nblk)) goto out;
+  if (nbf) drop_stale_before(bf);
+  if (!nblk) goto out;
   for_each_mapping(note_file_map, NULL);
   for (int r = 0; r < 6; r++) consider(from->regs[r], 1, 0);   /* registers are roots */
+  for (int r = 0; from->interrupted_sp && r < SPY_SIG_REGS; r++) consider(spy_sig_regs[r], 1, 0);
   drain(0);
-  scan_roots(sp);
+  scan_roots(from);
   /* What no root reaches is lost: each such block heads a clique and
    * everything only it reaches is indirectly lost. */
   for (uint64_t i = 0; i < nblk; i++) {
@@ -489,16 +565,25 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   }
   clique_head = -1;
   spy_stop_release(&info);
+  uint64_t nv = 0;
   for (uint64_t i = 0; i < nblk; i++) {
-    v[i].ptr = blk[i].start;
-    v[i].kind = blk[i].state ? blk[i].state : HSP_LEAK_DEFINITE;
-    v[i].custom = blk[i].family >= HSP_FAM_FIRST_CUSTOM;
-    if (v[i].kind == HSP_LEAK_REACHABLE && blk[i].heur) {
+    uint32_t kind = blk[i].state ? blk[i].state : HSP_LEAK_DEFINITE;
+    if (kind == HSP_LEAK_REACHABLE && blk[i].heur) {
       info.heur_bytes[blk[i].heur] += blk[i].end - blk[i].start;
       info.heur_blocks[blk[i].heur]++;
     }
+    if (blk[i].before) {               /* gone meanwhile: the free path said so */
+      uint32_t *k = &bf[blk[i].before - 1].kind, was = __atomic_load_n(k, __ATOMIC_ACQUIRE);
+      if (was != HSP_BEFORE_GONE)
+        __atomic_compare_exchange_n(k, &was, kind, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+      continue;
+    }
+    v[nv].ptr = blk[i].start;
+    v[nv].kind = kind;
+    v[nv].custom = blk[i].family >= HSP_FAM_FIRST_CUSTOM;
+    nv++;
   }
-  spy_hdr->verdicts_count = nblk;
+  spy_hdr->verdicts_count = nv;
   spy_hdr->verdicts_t_ms = spy_now_ms();
   spy_hdr->scanned_bytes = scanned;
   info.scan_ns = mono_ns() - t0;

@@ -349,7 +349,7 @@ HOT void released(const void *lock, unsigned kind) {
   int saved = enter();
   if (spy_held.overflow) {
     spy_held.overflow--;               /* one we could not list */
-  } else {
+  } else if (!spy_attached) {          /* attached: it may have been taken before */
     spy_error_record(HSP_ERR_LOCK_UNLOCK_NOT_HELD, addr, spy_stack_capture(), 0, kind);
   }
   leave(saved);

@@ -31,6 +31,7 @@
   BOOL("trace", trace, 0)                    /* every event into PROFILE.trace */       \
   STR("trace_cap", trace_cap, 24, "1G")      /* the trace stops at this size */         \
   STR("file_mode", file_mode, 8, "0600")     /* octal mode of the files we create */    \
+  STR("before", before, 256, "")              /* attach: census of blocks before it */   \
   STR("profile_id", profile_id, 48, "")      /* PID,DEV,INO of the profile run made */ \
   STR("trace_id", trace_id, 48, "")          /* PID,DEV,INO of the trace run made */   \
   STR("trace_children_skip", trace_skip, 512, "") /* globs: exec'd programs unspied */  \

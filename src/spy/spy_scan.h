@@ -13,11 +13,24 @@
  * scan starts the current thread's stack at `stack` (the frame of the
  * spy's caller) and treats `regs` (spy_capture_registers on entry to the
  * spy) as roots. */
+#define SPY_SIG_REGS 16
 struct spy_scan_origin {
   uint64_t stack; uint64_t regs[6];
   int dying;                /* _exit or a fatal signal: bounded waits, else no scan */
+  /* served in a signal handler: the interrupted code's stack pointer
+   * less its red zone; the stack below it (the signal frame, the handler,
+   * the spy) is not scanned, the interrupted general registers are roots
+   * instead, as for a held thread (vector registers and the spy's stale
+   * frames hold copies of block addresses). 0 otherwise. */
+  uint64_t interrupted_sp;
 };
+/* Set by a handler (SA_SIGINFO) around the spy's work on its thread,
+ * from its ucontext; spy_sig_clear after. */
+extern uint64_t spy_sig_sp, spy_sig_regs[SPY_SIG_REGS];
+void spy_sig_interrupted(const void *ucontext);
+void spy_sig_clear(void);
 void spy_capture_registers(uint64_t regs[6]);
+void spy_scan_init(void);   /* at start, not in a handler: the spy's own memory */
 void spy_leak_scan(const struct spy_scan_origin *from);
 /* The table's locks for a dying process (_exit, a fatal signal): each
  * waited for a bounded time, since the holder may be this very thread,
@@ -55,6 +68,7 @@ void spy_stop_fork_child(void);
   do {                                                                      \
     spy_capture_registers((o)->regs);                                       \
     (o)->dying = 0;                                                         \
+    (o)->interrupted_sp = spy_sig_sp;                                       \
     (o)->stack = (uint64_t)(uintptr_t)__builtin_frame_address(0) - 40;       \
   } while (0)
 
