@@ -190,11 +190,13 @@ int hs_report_pprof(FILE *out, struct hs_model *m, char *err, size_t errlen) {
   struct hs_stack_stat *st;
   size_t n = hs_model_stack_stats(m, &st);
   struct pb ids = { 0 }, vals = { 0 };
+  uint64_t pcs[HSP_STACK_MAX_DEPTH];
   for (size_t i = 0; i < n; i++) {
     if (!st[i].allocs && !st[i].inuse_blocks) continue;
     const struct hsp_stack *s = hsp_stack(&m->prof, st[i].stack);
-    for (uint32_t k = 0; s && k < s->depth; k++) {
-      uint64_t id = loc_id(&pp, s->pc[k]);
+    uint32_t depth = s ? hsp_stack_frames(&m->prof, s, pcs, HSP_STACK_MAX_DEPTH) : 0;
+    for (uint32_t k = 0; k < depth; k++) {
+      uint64_t id = loc_id(&pp, pcs[k]);
       if (id) pb_varint(&ids, id);
     }
     if (!ids.len) pb_varint(&ids, nostack_loc(&pp));

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      15
+#define HSP_VERSION      16
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -105,11 +105,26 @@ struct hsp_shard {
   uint8_t cacheline_pad[32];
 };
 
+/* version 16: frames are stored once per distinct path from the
+ * outermost caller (heaptrack's tree of (ip, parent)). A frame node is
+ * one frame reached along one path: node id = file offset / 16 (never 0),
+ * parent = the node of its caller's frame, 0 for the outermost frame.
+ * depth counts the frames from the outermost one down to this one (1 for
+ * the outermost), so a parent's depth is always one less: a walk to the
+ * root ends after depth steps whatever the file holds. */
+struct hsp_frame {
+  uint64_t pc;              /* return address (frame 0: the allocation's caller) */
+  uint32_t parent;
+  uint32_t depth;
+};
+#define HSP_FRAME_OFF(id) ((uint64_t)(id) * 16)
+
 /* A deduplicated call stack. Stack id = file offset / 8 (never 0).
- * pc[] are return addresses, innermost first, pc[0] = the caller of the
- * allocation function. */
+ * Its frames, innermost first, are the walk from frame node `leaf` to the
+ * root: leaf's pc is the caller of the allocation function. depth = the
+ * leaf's depth (0 and leaf 0: no frame was captured). */
 struct hsp_stack {
-  uint32_t hash;
+  uint32_t leaf;
   uint32_t depth;
   uint64_t allocs;          /* allocations made from this stack, ever */
   uint64_t bytes;           /* ... and their bytes (per-thread batches: may
@@ -128,7 +143,6 @@ struct hsp_stack {
   int64_t peak_blocks;
   uint64_t temporary;
   uint64_t temporary_alike;
-  uint64_t pc[];
 };
 #define HSP_STACK_OFF(id) ((uint64_t)(id) * 8)
 
@@ -492,6 +506,9 @@ struct hsp_header {
     uint64_t modules_patched; /* modules holding them */
     uint64_t detach_t_ms;     /* when recording ended (HSP_STATE_DETACHED) */
   } attach;
+  /* version 16: frame nodes stored (struct hsp_frame; the spy keeps
+   * their index by (parent, pc) in its own memory, not here) */
+  uint64_t frames_count;
 };
 #define HSP_PEAK_STEP (4u << 10)
 
