@@ -124,6 +124,7 @@ struct hsp_frame {
  * root: leaf's pc is the caller of the allocation function. depth = the
  * leaf's depth (0 and leaf 0: no frame was captured). */
 struct hsp_stack {
+  uint64_t hash;            /* of its pcs (the spy's lookup key) */
   uint32_t leaf;
   uint32_t depth;
   uint64_t allocs;          /* allocations made from this stack, ever */

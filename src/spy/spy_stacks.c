@@ -76,7 +76,7 @@ void spy_stacks_init(void) {
 
 /* Stack records and frame nodes are carved, under the insert lock, out of
  * arena chunks: the arena rounds each allocation up to a cache line, which
- * would nearly double a 72-byte record and quadruple a 16-byte node. */
+ * would add half again to an 80-byte record and quadruple a 16-byte node. */
 #define CARVE_CHUNK (32u << 10)
 struct carver { uint64_t off, end; };
 static struct carver stack_carver, frame_carver;
@@ -93,10 +93,13 @@ static void *carve(struct carver *c, uint64_t bytes, uint64_t *off) {
   return spy_arena_at(*off);             /* zeroed: fresh arena */
 }
 
-/* Four independent lanes, so the multiplies overlap instead of forming
- * one long dependency chain through every frame. */
-static inline uint32_t hash_pcs(const uint64_t *pc, unsigned n) {
-  const uint64_t k = 0x9e3779b97f4a7c15ull;
+/* 64 bits of the pcs. Four independent lanes, so the multiplies overlap
+ * instead of forming one long dependency chain through every frame; each
+ * lane step and each step folding the lanes together is one-to-one in
+ * both of its inputs, so stacks that differ in one frame, or in the
+ * frames of one lane only at one place, never collide. */
+static inline uint64_t hash_pcs(const uint64_t *pc, unsigned n) {
+  const uint64_t k = 0x9e3779b97f4a7c15ull, m = 0xff51afd7ed558ccdull;
   uint64_t a = n, b = 1, c = 2, d = 3;
   unsigned i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -106,10 +109,13 @@ static inline uint32_t hash_pcs(const uint64_t *pc, unsigned n) {
     d = (d ^ pc[i + 3]) * k;
   }
   for (; i < n; i++) a = (a ^ pc[i]) * k;
-  uint64_t h = a ^ (b >> 7) ^ (c >> 13) ^ (d >> 19);
-  h = (h ^ (h >> 32)) * 0xff51afd7ed558ccdull;
-  return (uint32_t)(h ^ (h >> 29)) | 1;       /* never 0 */
+  uint64_t h = a;
+  h = (h ^ (h >> 29) ^ b) * m;
+  h = (h ^ (h >> 29) ^ c) * m;
+  h = (h ^ (h >> 29) ^ d) * m;
+  return h ^ (h >> 32);
 }
+#define SLOT_HASH(h64) ((uint32_t)(h64) | 1)  /* the index's 32 bits, never 0 */
 
 static inline const struct hsp_frame *frame_at(uint32_t id) {
   return spy_arena_at(HSP_FRAME_OFF(id));
@@ -117,7 +123,7 @@ static inline const struct hsp_frame *frame_at(uint32_t id) {
 
 /* The stack's frames are pc[0..n): its walk from the leaf to the root.
  * Every node on it was written before the stack was published. */
-static inline int same(const struct hsp_stack *s, const uint64_t *pc, unsigned n) {
+static int path_is(const struct hsp_stack *s, const uint64_t *pc, unsigned n) {
   if (s->depth != n) return 0;
   uint32_t id = s->leaf;
   for (unsigned i = 0; i < n; i++) {
@@ -128,14 +134,26 @@ static inline int same(const struct hsp_stack *s, const uint64_t *pc, unsigned n
   return 1;
 }
 
-static uint32_t probe(struct stack_table *t, uint32_t hash, const uint64_t *pc,
+/* A stack is known by its depth, its 64-bit hash and its innermost pc:
+ * walking all its nodes (one dependent load per frame) would double the
+ * lookup's cost. Two distinct stacks of a run alike in all three: odds of
+ * about stacks^2 / 2^65 (1 in 4 * 10^7 at a million stacks), and they
+ * would share one record. make check-debug walks every match. */
+static inline int same(const struct hsp_stack *s, uint64_t h64, const uint64_t *pc, unsigned n) {
+  if (s->hash != h64 || s->depth != n || (n && frame_at(s->leaf)->pc != pc[0])) return 0;
+  SPY_DEBUG_ASSERT(path_is(s, pc, n));
+  return 1;
+}
+
+static uint32_t probe(struct stack_table *t, uint64_t h64, const uint64_t *pc,
                       unsigned n, uint64_t *free_slot) {
   uint64_t mask = t->capacity - 1;
+  uint32_t hash = SLOT_HASH(h64);
   for (uint64_t i = hash & mask;; i = (i + 1) & mask) {
     uint64_t slot = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
     if (!slot) { if (free_slot) *free_slot = i; return 0; }
     uint32_t id = (uint32_t)slot;
-    if ((uint32_t)(slot >> 32) == hash && same(spy_arena_at(HSP_STACK_OFF(id)), pc, n))
+    if ((uint32_t)(slot >> 32) == hash && same(spy_arena_at(HSP_STACK_OFF(id)), h64, pc, n))
       return id;
   }
 }
@@ -246,7 +264,7 @@ static uint32_t frame_path(const uint64_t *pc, unsigned n) {
 }
 
 static uint32_t intern(const uint64_t *pc, unsigned n) {
-  uint32_t hash = hash_pcs(pc, n);
+  uint64_t hash = hash_pcs(pc, n);
   struct stack_table *t =
       spy_arena_ptr(__atomic_load_n(&spy_hdr->stacks.table_off, __ATOMIC_ACQUIRE));
   if (!t) return 0;
@@ -270,10 +288,11 @@ static uint32_t intern(const uint64_t *pc, unsigned n) {
      * profile, new stacks go unrecorded (id 0) rather than alias */
     if (s && off / 8 <= UINT32_MAX) {
       SPY_ASSERT(slot < t->capacity && !t->slots[slot]);   /* probe's free slot, ours */
+      s->hash = hash;
       s->leaf = leaf;
       s->depth = n;
       id = (uint32_t)(off / 8);
-      __atomic_store_n(&t->slots[slot], SLOT(hash, id), __ATOMIC_RELEASE);
+      __atomic_store_n(&t->slots[slot], SLOT(SLOT_HASH(hash), id), __ATOMIC_RELEASE);
       spy_hdr->stacks.count++;
     }
   }

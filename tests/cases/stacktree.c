@@ -2,13 +2,15 @@
  * stacktree.c: allocations from N distinct deep stacks that share long
  * prefixes (test program of t1232 and of the stack-tree measurements).
  *
- * usage: stacktree N [KEEP]
+ * usage: stacktree N [KEEP [ROUNDS]]
  * Leaf i (0 <= i < N) is reached by a recursion DEPTH calls deep; the call
  * at level d (DEPTH-1 at the top, 0 innermost) is right() when bit d of i
  * is set, else left(). At level 0 the leaf makes 1 + i % 3 allocations of
  * 16 + 8 * (i % 4) bytes and frees them all, except that when KEEP > 0 and
  * i % KEEP == 0 it keeps its last block to the end (in use at exit, reachable
  * from the global `kept`).
+ * ROUNDS (default 1) repeats the walk over the N leaves: from the second
+ * round on every stack is one already seen (the spy's lookup, timed).
  * So stack i's frames, innermost first, are: level 0's function, level
  * 1's, ..., level DEPTH-1's, then main.
  *
@@ -59,9 +61,13 @@ __attribute__((noinline)) static uintptr_t right(int d, unsigned i) {
 int main(int argc, char **argv) {
   unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 1000;
   keep_every = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 0;
+  unsigned rounds = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 0) : 1;
   volatile uintptr_t sink = 0;
-  for (unsigned i = 0; i < n; i++)
-    sink += (i >> (DEPTH - 1)) & 1 ? right(DEPTH - 1, i) : left(DEPTH - 1, i);
+  for (unsigned r = 0; r < rounds; r++) {
+    if (r) keep_every = 0;             /* the blocks kept are the first round's */
+    for (unsigned i = 0; i < n; i++)
+      sink += (i >> (DEPTH - 1)) & 1 ? right(DEPTH - 1, i) : left(DEPTH - 1, i);
+  }
 
   return (int)(sink & 0);
 }

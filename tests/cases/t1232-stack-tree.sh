@@ -12,12 +12,12 @@
 #    frames' pcs.
 #  - N = 100000, KEEP = 0: the profile's records (arena_used, the header's
 #    word at byte 24) grow by under 200 bytes a stack over an N = 1 run.
-#    The design's worst case for this program: a 72-byte stack record, its
+#    The design's worst case for this program: an 80-byte stack record, its
 #    8-byte index slot at a load between 1/4 and 1/2 (up to 32 bytes) plus
 #    the index tables outgrown and released (up to 32 more), and the new
 #    frame nodes: 3 of 16 bytes a stack (level 0 and level 1 frames are
 #    unique to a leaf, level k >= 2 is shared by 2^(k-1) leaves:
-#    N + N + N/2 + N/4 + ... = 3N) = 184. Before version 16 each stack
+#    N + N + N/2 + N/4 + ... = 3N) = 192. Before version 16 each stack
 #    held its 28 pcs in a cache-line-rounded record: 449 bytes a stack.
 source "$(dirname "$0")/../lib/tap.sh"
 plan 9
