@@ -46,6 +46,7 @@ extern const char etext[] __attribute__((visibility("hidden")));
  * not the profile's (readers reach nodes by id, never by key). Probed and
  * grown only under the insert lock. */
 static struct stack_table *frame_index;
+static uint64_t frame_index_cap;        /* its capacity, read without the lock */
 #define FRAME_INDEX_BYTES(cap) (8 + (cap) * 8)
 
 static struct stack_table *frame_index_map(uint64_t cap) {
@@ -56,9 +57,10 @@ static struct stack_table *frame_index_map(uint64_t cap) {
   return t;
 }
 
+/* The index may be unmapped under a reader: its capacity is kept apart. */
 uint64_t spy_stacks_resident(void) {
-  struct stack_table *t = __atomic_load_n(&frame_index, __ATOMIC_RELAXED);
-  return t ? FRAME_INDEX_BYTES(t->capacity) : 0;
+  uint64_t cap = __atomic_load_n(&frame_index_cap, __ATOMIC_RELAXED);
+  return cap ? FRAME_INDEX_BYTES(cap) : 0;
 }
 
 void spy_stacks_init(void) {
@@ -70,7 +72,7 @@ void spy_stacks_init(void) {
   t->capacity = cap;
   spy_hdr->stacks.capacity = cap;
   __atomic_store_n(&spy_hdr->stacks.table_off, off, __ATOMIC_RELEASE);
-  __atomic_store_n(&frame_index, frame_index_map(cap), __ATOMIC_RELAXED);
+  if ((frame_index = frame_index_map(cap))) __atomic_store_n(&frame_index_cap, cap, __ATOMIC_RELAXED);
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
@@ -204,7 +206,8 @@ static struct stack_table *frames_room(void) {
     struct stack_table *nt = frame_index_map(t->capacity * 2);
     if (nt) {
       rehash(t, nt);
-      __atomic_store_n(&frame_index, nt, __ATOMIC_RELAXED);
+      frame_index = nt;
+      __atomic_store_n(&frame_index_cap, nt->capacity, __ATOMIC_RELAXED);
       munmap(t, FRAME_INDEX_BYTES(t->capacity));
       t = nt;
     }
