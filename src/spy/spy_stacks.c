@@ -283,7 +283,7 @@ static uint32_t intern(const uint64_t *pc, unsigned n) {
   t = spy_arena_at(spy_hdr->stacks.table_off);
   id = probe(t, hash, pc, n, NULL);
   if (!id && (t = stacks_room())) {
-    uint64_t slot, off;
+    uint64_t slot = UINT64_MAX, off;      /* probe sets slot: the stack is not there */
     probe(t, hash, pc, n, &slot);
     uint32_t leaf = frame_path(pc, n);
     struct hsp_stack *s = leaf || !n ? carve(&stack_carver, sizeof *s, &off) : NULL;
