@@ -44,9 +44,11 @@ const char *hs_family_name(const struct hs_model *m, unsigned family) {
 size_t hs_model_frames(struct hs_model *m, uint32_t stack,
                        struct hs_frame *out, size_t max) {
   const struct hsp_stack *s = hsp_stack(&m->prof, stack);
+  uint64_t pc[HSP_STACK_MAX_DEPTH];
+  uint32_t depth = s ? hsp_stack_frames(&m->prof, s, pc, HSP_STACK_MAX_DEPTH) : 0;
   size_t n = 0;
-  for (uint32_t i = 0; s && i < s->depth && n < max; i++) {
-    n += hs_symbolize(m->sym, s->pc[i], 1, out + n, max - n);
+  for (uint32_t i = 0; i < depth && n < max; i++) {
+    n += hs_symbolize(m->sym, pc[i], 1, out + n, max - n);
     HS_ASSERT(n <= max);                 /* hs_symbolize writes at most what is left */
   }
   /* Not the user's code: the spy's own frames (its wrapper of main sits

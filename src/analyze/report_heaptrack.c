@@ -167,10 +167,11 @@ static uint32_t trace_id(struct ht *h, uint32_t stack) {
   uint64_t known = hs_map_get(&h->stacks, stack);
   if (known) return (uint32_t)(known - 1);
   const struct hsp_stack *s = hsp_stack(&h->m->prof, stack);
+  uint64_t pc[HSP_STACK_MAX_DEPTH];
   uint32_t parent = 0;
-  for (uint32_t i = s ? s->depth : 0; i-- > 0;) {
-    if (hs_model_spy_pc(h->m, s->pc[i])) continue;
-    uint32_t ip = ip_id(h, s->pc[i]);
+  for (uint32_t i = s ? hsp_stack_frames(&h->m->prof, s, pc, HSP_STACK_MAX_DEPTH) : 0; i-- > 0;) {
+    if (hs_model_spy_pc(h->m, pc[i])) continue;
+    uint32_t ip = ip_id(h, pc[i]);
     uint64_t *t = slot(&h->traces, (uint64_t)parent << 32 | ip);
     if (!*t) {
       *t = ++h->ntraces;

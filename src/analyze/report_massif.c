@@ -168,9 +168,9 @@ static void tree(FILE *out, struct hs_model *m, struct snap *sn) {
   for (size_t i = 0; i < sn->nsites; i++) {
     const struct hsp_stack *st = hsp_stack(&m->prof, sn->sites[i].stack);
     uint64_t *pc = hs_xmalloc(((st ? st->depth : 0) + 1) * sizeof *pc);
-    uint32_t k = 0;
-    for (uint32_t j = 0; st && j < st->depth; j++)
-      if (!hs_model_spy_pc(m, st->pc[j])) pc[k++] = st->pc[j];
+    uint32_t depth = st ? hsp_stack_frames(&m->prof, st, pc, st->depth) : 0, k = 0;
+    for (uint32_t j = 0; j < depth; j++)
+      if (!hs_model_spy_pc(m, pc[j])) pc[k++] = pc[j];
     l[i] = (struct leaf){ (uint64_t)sn->sites[i].bytes, k, pc };
     sum += l[i].bytes;
   }

@@ -209,14 +209,16 @@ int hs_report_pprof_window(FILE *out, struct hs_model *m, const struct hs_pprof_
   size_t n = w ? w->nnow : hs_model_stack_stats(m, &st), at = 0;
   const struct hs_stack_stat *now = w ? w->now : st;
   struct pb ids = { 0 }, vals = { 0 };
+  uint64_t pcs[HSP_STACK_MAX_DEPTH];
   for (size_t i = 0; i < n; i++) {
     uint64_t v[4] = { now[i].allocs, now[i].bytes, now[i].inuse_blocks, now[i].inuse_bytes };
     const struct hs_stack_stat *b = w ? base_of(w, &at, now[i].stack) : NULL;
     if (b) v[0] = minus(v[0], b->allocs), v[1] = minus(v[1], b->bytes);
     if (!v[0] && !v[2]) continue;
     const struct hsp_stack *s = hsp_stack(&m->prof, now[i].stack);
-    for (uint32_t k = 0; s && k < s->depth; k++) {
-      uint64_t id = loc_id(&pp, s->pc[k]);
+    uint32_t depth = s ? hsp_stack_frames(&m->prof, s, pcs, HSP_STACK_MAX_DEPTH) : 0;
+    for (uint32_t k = 0; k < depth; k++) {
+      uint64_t id = loc_id(&pp, pcs[k]);
       if (id) pb_varint(&ids, id);
     }
     if (!ids.len) pb_varint(&ids, nostack_loc(&pp));

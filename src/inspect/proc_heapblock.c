@@ -132,8 +132,10 @@ void hs_heap_lookup(pid_t pid, const struct hs_regions *rs, uint64_t addr,
   hp->sym = hs_symbolizer_new(hp->mods, nm, NULL);
   const struct hsp_stack *s = hsp_stack(&hp->prof, blk->stack);
   hit->frames = hs_xcalloc(MAX_FRAMES, sizeof *hit->frames);
-  for (uint32_t i = 0; s && i < s->depth && hit->nframes < MAX_FRAMES; i++)
-    hit->nframes += hs_symbolize(hp->sym, s->pc[i], 1, hit->frames + hit->nframes,
+  uint64_t pc[MAX_FRAMES];
+  uint32_t depth = s ? hsp_stack_frames(&hp->prof, s, pc, MAX_FRAMES) : 0;
+  for (uint32_t i = 0; i < depth && hit->nframes < MAX_FRAMES; i++)
+    hit->nframes += hs_symbolize(hp->sym, pc[i], 1, hit->frames + hit->nframes,
                                  MAX_FRAMES - hit->nframes);
   free(b);
 }

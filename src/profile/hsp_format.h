@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      17
+#define HSP_VERSION      18
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -105,11 +105,27 @@ struct hsp_shard {
   uint8_t cacheline_pad[32];
 };
 
+/* version 18: frames are stored once per distinct path from the
+ * outermost caller (heaptrack's tree of (ip, parent)). A frame node is
+ * one frame reached along one path: node id = file offset / 16 (never 0),
+ * parent = the node of its caller's frame, 0 for the outermost frame.
+ * depth counts the frames from the outermost one down to this one (1 for
+ * the outermost), so a parent's depth is always one less: a walk to the
+ * root ends after depth steps whatever the file holds. */
+struct hsp_frame {
+  uint64_t pc;              /* return address (frame 0: the allocation's caller) */
+  uint32_t parent;
+  uint32_t depth;
+};
+#define HSP_FRAME_OFF(id) ((uint64_t)(id) * 16)
+
 /* A deduplicated call stack. Stack id = file offset / 8 (never 0).
- * pc[] are return addresses, innermost first, pc[0] = the caller of the
- * allocation function. */
+ * Its frames, innermost first, are the walk from frame node `leaf` to the
+ * root: leaf's pc is the caller of the allocation function. depth = the
+ * leaf's depth (0 and leaf 0: no frame was captured). */
 struct hsp_stack {
-  uint32_t hash;
+  uint64_t hash;            /* of its pcs (the spy's lookup key) */
+  uint32_t leaf;
   uint32_t depth;
   uint64_t allocs;          /* allocations made from this stack, ever */
   uint64_t bytes;           /* ... and their bytes (per-thread batches: may
@@ -128,7 +144,6 @@ struct hsp_stack {
   int64_t peak_blocks;
   uint64_t temporary;
   uint64_t temporary_alike;
-  uint64_t pc[];
 };
 #define HSP_STACK_OFF(id) ((uint64_t)(id) * 8)
 
@@ -213,7 +228,7 @@ struct hsp_verdict {
   uint32_t custom;          /* 1 if the block's key has HSP_PTR_CUSTOM */
 };
 
-/* glibc's own account of its heap at one moment (version 16), read by
+/* glibc's own account of its heap at one moment (version 17), read by
  * the spy with mallinfo2() outside any allocator call (spy_glibc.c), and
  * the part of RSS that is file-backed (/proc/self/statm's shared).
  * free_bytes counts every arena's free chunks and top chunk, fastbins
@@ -231,7 +246,7 @@ struct hsp_glibc {
   uint64_t rss_file_bytes;  /* resident file-backed and shared pages */
 };
 
-/* version 16: a block allocated before `heapspy attach` (the census
+/* version 17: a block allocated before `heapspy attach` (the census
  * heapspy took of glibc's heap at attach, src/cli/attach_census.c): no
  * stack, usable size. kind is the last scan's verdict (HSP_LEAK_*), or
  * HSP_BEFORE_GONE once the program freed it. Sorted by ptr. */
@@ -258,7 +273,7 @@ struct hsp_tick {
    * quarantine, red zones, page rounding and the guard region */
   uint64_t spy_rss_bytes;
   uint64_t spy_vm_bytes;
-  /* version 16: glibc's view and the RSS's file-backed part */
+  /* version 17: glibc's view and the RSS's file-backed part */
   struct hsp_glibc glibc;
 };
 
@@ -282,7 +297,7 @@ struct hsp_mark {
   uint64_t sites_off;       /* struct hsp_site[sites_count]: the live heap */
   uint64_t sites_count;     /* by allocation site at this mark */
   uint64_t scan_off;        /* struct hsp_scan_info of its leak check, or 0 */
-  /* version 16: the timeline's point at this mark (heap, RSS, glibc) */
+  /* version 17: the timeline's point at this mark (heap, RSS, glibc) */
   struct hsp_tick at;
 };
 
@@ -525,12 +540,15 @@ struct hsp_header {
     uint64_t slots_patched;   /* GOT slots redirected to the spy */
     uint64_t modules_patched; /* modules holding them */
     uint64_t detach_t_ms;     /* when recording ended (HSP_STATE_DETACHED) */
-    /* version 16: the blocks from before attach (struct hsp_before) */
+    /* version 17: the blocks from before attach (struct hsp_before) */
     uint64_t before_off;
     uint64_t before_count;
     uint64_t spy_load_blocks;   /* left out: allocated while the spy was loaded */
     uint64_t spy_load_bytes;
   } attach;
+  /* version 18: frame nodes stored (struct hsp_frame; the spy keeps
+   * their index by (parent, pc) in its own memory, not here) */
+  uint64_t frames_count;
 };
 #define HSP_PEAK_STEP (4u << 10)
 

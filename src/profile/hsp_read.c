@@ -102,9 +102,22 @@ void hsp_close(struct hsp_profile *p) {
 
 const struct hsp_stack *hsp_stack(const struct hsp_profile *p, uint32_t id) {
   const struct hsp_stack *s = hsp_at(p, HSP_STACK_OFF(id), sizeof *s);
-  if (!s || s->depth > 1024 || !hsp_at(p, HSP_STACK_OFF(id), sizeof *s + s->depth * 8ull))
-    return NULL;
+  if (!s || s->depth > HSP_STACK_MAX_DEPTH || !s->depth != !s->leaf) return NULL;
   return s;
+}
+
+/* Each node's depth must be the one its place on the path gives it, so
+ * the walk is bounded by s->depth and a cycle cannot form. */
+uint32_t hsp_stack_frames(const struct hsp_profile *p, const struct hsp_stack *s,
+                          uint64_t *pc, uint32_t max) {
+  uint32_t n = 0, id = s->leaf;
+  while (n < s->depth && n < max) {
+    const struct hsp_frame *f = hsp_at(p, HSP_FRAME_OFF(id), sizeof *f);
+    if (!f || f->depth != s->depth - n || (f->depth == 1) != (f->parent == 0)) break;
+    pc[n++] = f->pc;
+    id = f->parent;
+  }
+  return n;
 }
 
 static int by_id(const void *a, const void *b) {

@@ -30,6 +30,16 @@ const void *hsp_at(const struct hsp_profile *p, uint64_t off, uint64_t len);
 /* The stack with this id, or NULL if it is not a valid record. */
 const struct hsp_stack *hsp_stack(const struct hsp_profile *p, uint32_t id);
 
+/* The most frames a stack may have; deeper ones are corrupt. */
+#define HSP_STACK_MAX_DEPTH 1024
+
+/* The pcs of s's frames, innermost first, into pc[0..max): walks its frame
+ * nodes from the leaf. Returns how many were written: s->depth (or max if
+ * less), fewer if the walk meets a node that is not valid (out of the
+ * file, or whose depth does not fit its place on the path). */
+uint32_t hsp_stack_frames(const struct hsp_profile *p, const struct hsp_stack *s,
+                          uint64_t *pc, uint32_t max);
+
 /* Ids of every recorded stack (valid per hsp_stack), ascending, no
  * duplicates. Caller frees *out. Returns the count (0 and *out = NULL if
  * the stack table is missing or out of memory). */

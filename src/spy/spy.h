@@ -145,6 +145,7 @@ uint32_t spy_stack_capture(void);
  * the faulting instruction itself (stored +1, like a return address). */
 uint32_t spy_stack_from_context(const void *ucontext);
 void spy_stacks_init(void);
+uint64_t spy_stacks_resident(void);        /* the frame index, outside the arena */
 /* Per-stack counters batched per thread (spy_stacks.c flushes them):
  * a direct-mapped cache of SPY_HOT slots, inline on the hot path. */
 #define SPY_HOT 256

@@ -428,7 +428,12 @@ int spy_blocks_lock_all_bounded(void) {
  * waits only. */
 void spy_capture_samples(void) {
   if (pending_free && !spy_busy) finish_pending();
-  uint64_t nstacks = spy_hdr->stacks.count;
+  /* one sample per stack that holds a block: room for the fewer of the
+   * stacks and the live blocks (counts read unlocked: a block added
+   * meanwhile may go without a sample) */
+  uint64_t nstacks = spy_hdr->stacks.count, live = 0;
+  for (int si = 0; si < HSP_SHARDS; si++) live += __atomic_load_n(&shards[si].count, __ATOMIC_RELAXED);
+  if (live < nstacks) nstacks = live;
   if (!nstacks) return;
   uint64_t bits = spy_hdr->arena_used / 8 + 1;
   size_t bmsize = (size_t)((bits + 7) / 8 + 4095) & ~(size_t)4095;

@@ -2,12 +2,15 @@
  * spy_stacks.c: capture the call stack of an allocation (DWARF CFI, via
  * libunwind: Debian's binaries have no frame pointers) and deduplicate it
  * into the profile's stack table, so each distinct stack is stored once
- * and blocks refer to it by a 32-bit id.
+ * and blocks refer to it by a 32-bit id. A stack's frames are a path in
+ * the profile's tree of frame nodes (hsp_format.h), so a prefix shared by
+ * many stacks is stored once.
  *
  * The hot path is lock-free: unwinding touches no spy lock, and a stack
  * already in the table is found by a lock-free probe (slots are published
  * with release stores after their record is complete; old tables stay
- * valid after a resize). Only a never-seen stack takes the insert lock.
+ * valid after a resize). Only a never-seen stack takes the insert lock,
+ * and only it walks and adds frame nodes.
  *
  * Per-stack counters (allocations, bytes, what it holds now, temporaries)
  * are batched per thread in spy_hot[]; the in-use part is flushed whenever
@@ -20,6 +23,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "spy.h"
 #include "spy_sample.h"
@@ -27,8 +31,8 @@
 #define MAX_FRAMES 256
 #define SKIP_MAX 8
 
-/* The index (see hsp_format.h): each slot carries the stack's hash next
- * to its id, so a probe only touches a stack record when the hash agrees. */
+/* The indexes (see hsp_format.h): each slot carries its record's hash
+ * next to its id, so a probe only touches a record when the hash agrees. */
 struct stack_table { uint64_t capacity; uint64_t slots[]; };
 #define SLOT(hash, id) ((uint64_t)(hash) << 32 | (id))
 
@@ -37,6 +41,27 @@ static uint64_t own_start, own_end;     /* this library's code */
 
 extern const char __ehdr_start[];
 extern const char etext[] __attribute__((visibility("hidden")));
+
+/* The frame nodes' index, keyed by (parent, pc): the spy's own memory,
+ * not the profile's (readers reach nodes by id, never by key). Probed and
+ * grown only under the insert lock. */
+static struct stack_table *frame_index;
+static uint64_t frame_index_cap;        /* its capacity, read without the lock */
+#define FRAME_INDEX_BYTES(cap) (8 + (cap) * 8)
+
+static struct stack_table *frame_index_map(uint64_t cap) {
+  struct stack_table *t = mmap(NULL, FRAME_INDEX_BYTES(cap), PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (t == MAP_FAILED) return NULL;
+  t->capacity = cap;
+  return t;
+}
+
+/* The index may be unmapped under a reader: its capacity is kept apart. */
+uint64_t spy_stacks_resident(void) {
+  uint64_t cap = __atomic_load_n(&frame_index_cap, __ATOMIC_RELAXED);
+  return cap ? FRAME_INDEX_BYTES(cap) : 0;
+}
 
 void spy_stacks_init(void) {
   own_start = (uint64_t)(uintptr_t)__ehdr_start;
@@ -47,13 +72,36 @@ void spy_stacks_init(void) {
   t->capacity = cap;
   spy_hdr->stacks.capacity = cap;
   __atomic_store_n(&spy_hdr->stacks.table_off, off, __ATOMIC_RELEASE);
+  if ((frame_index = frame_index_map(cap))) __atomic_store_n(&frame_index_cap, cap, __ATOMIC_RELAXED);
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
-/* Four independent lanes, so the multiplies overlap instead of forming
- * one long dependency chain through every frame. */
-static inline uint32_t hash_pcs(const uint64_t *pc, unsigned n) {
-  const uint64_t k = 0x9e3779b97f4a7c15ull;
+/* Stack records and frame nodes are carved, under the insert lock, out of
+ * arena chunks: the arena rounds each allocation up to a cache line, which
+ * would add half again to an 80-byte record and quadruple a 16-byte node. */
+#define CARVE_CHUNK (32u << 10)
+struct carver { uint64_t off, end; };
+static struct carver stack_carver, frame_carver;
+
+static void *carve(struct carver *c, uint64_t bytes, uint64_t *off) {
+  if (c->end - c->off < bytes) {
+    uint64_t o;
+    if (!spy_arena_alloc(CARVE_CHUNK, &o)) return NULL;
+    c->off = o;
+    c->end = o + CARVE_CHUNK;
+  }
+  *off = c->off;
+  c->off += bytes;
+  return spy_arena_at(*off);             /* zeroed: fresh arena */
+}
+
+/* 64 bits of the pcs. Four independent lanes, so the multiplies overlap
+ * instead of forming one long dependency chain through every frame; each
+ * lane step and each step folding the lanes together is one-to-one in
+ * both of its inputs, so stacks that differ in one frame, or in the
+ * frames of one lane only at one place, never collide. */
+static inline uint64_t hash_pcs(const uint64_t *pc, unsigned n) {
+  const uint64_t k = 0x9e3779b97f4a7c15ull, m = 0xff51afd7ed558ccdull;
   uint64_t a = n, b = 1, c = 2, d = 3;
   unsigned i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -63,37 +111,60 @@ static inline uint32_t hash_pcs(const uint64_t *pc, unsigned n) {
     d = (d ^ pc[i + 3]) * k;
   }
   for (; i < n; i++) a = (a ^ pc[i]) * k;
-  uint64_t h = a ^ (b >> 7) ^ (c >> 13) ^ (d >> 19);
-  h = (h ^ (h >> 32)) * 0xff51afd7ed558ccdull;
-  return (uint32_t)(h ^ (h >> 29)) | 1;       /* never 0 */
+  uint64_t h = a;
+  h = (h ^ (h >> 29) ^ b) * m;
+  h = (h ^ (h >> 29) ^ c) * m;
+  h = (h ^ (h >> 29) ^ d) * m;
+  return h ^ (h >> 32);
+}
+#define SLOT_HASH(h64) ((uint32_t)(h64) | 1)  /* the index's 32 bits, never 0 */
+
+static inline const struct hsp_frame *frame_at(uint32_t id) {
+  return spy_arena_at(HSP_FRAME_OFF(id));
 }
 
-static inline int same(const struct hsp_stack *s, uint32_t hash,
-                       const uint64_t *pc, unsigned n) {
-  return s->hash == hash && s->depth == n &&
-         memcmp(s->pc, pc, n * sizeof *pc) == 0;
+/* The stack's frames are pc[0..n): its walk from the leaf to the root.
+ * Every node on it was written before the stack was published. */
+static int path_is(const struct hsp_stack *s, const uint64_t *pc, unsigned n) {
+  if (s->depth != n) return 0;
+  uint32_t id = s->leaf;
+  for (unsigned i = 0; i < n; i++) {
+    const struct hsp_frame *f = frame_at(id);
+    if (f->pc != pc[i]) return 0;
+    id = f->parent;
+  }
+  return 1;
 }
 
-static uint32_t probe(struct stack_table *t, uint32_t hash, const uint64_t *pc,
+/* A stack is known by its depth, its 64-bit hash and its innermost pc:
+ * walking all its nodes (one dependent load per frame) would double the
+ * lookup's cost. Two distinct stacks of a run alike in all three: odds of
+ * about stacks^2 / 2^65 (1 in 4 * 10^7 at a million stacks), and they
+ * would share one record. make check-debug walks every match. */
+static inline int same(const struct hsp_stack *s, uint64_t h64, const uint64_t *pc, unsigned n) {
+  if (s->hash != h64 || s->depth != n || (n && frame_at(s->leaf)->pc != pc[0])) return 0;
+  SPY_DEBUG_ASSERT(path_is(s, pc, n));
+  return 1;
+}
+
+static uint32_t probe(struct stack_table *t, uint64_t h64, const uint64_t *pc,
                       unsigned n, uint64_t *free_slot) {
   uint64_t mask = t->capacity - 1;
+  uint32_t hash = SLOT_HASH(h64);
   for (uint64_t i = hash & mask;; i = (i + 1) & mask) {
     uint64_t slot = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
     if (!slot) { if (free_slot) *free_slot = i; return 0; }
     uint32_t id = (uint32_t)slot;
-    if ((uint32_t)(slot >> 32) == hash && same(spy_arena_at(HSP_STACK_OFF(id)), hash, pc, n))
+    if ((uint32_t)(slot >> 32) == hash && same(spy_arena_at(HSP_STACK_OFF(id)), h64, pc, n))
       return id;
   }
 }
 
-/* With insert_lock held: double the table. */
-static struct stack_table *grow(struct stack_table *t) {
-  uint64_t ncap = t->capacity * 2, off;
+/* Every slot of t into nt, twice its capacity. */
+static void rehash(const struct stack_table *t, struct stack_table *nt) {
+  uint64_t ncap = nt->capacity;
   /* probes mask with capacity - 1 and end only at a free slot */
-  SPY_ASSERT((ncap & (ncap - 1)) == 0 && spy_hdr->stacks.count < ncap);
-  struct stack_table *nt = spy_arena_alloc(8 + ncap * 8, &off);
-  if (!nt) return NULL;
-  nt->capacity = ncap;
+  SPY_ASSERT((ncap & (ncap - 1)) == 0 && ncap == t->capacity * 2);
   for (uint64_t i = 0; i < t->capacity; i++) {
     uint64_t slot = t->slots[i];
     if (!slot) continue;
@@ -101,17 +172,102 @@ static struct stack_table *grow(struct stack_table *t) {
     while (nt->slots[j]) j = (j + 1) & (ncap - 1);
     nt->slots[j] = slot;
   }
-  uint64_t old_off = spy_hdr->stacks.table_off;
-  spy_hdr->stacks.capacity = ncap;
-  __atomic_store_n(&spy_hdr->stacks.table_off, off, __ATOMIC_RELEASE);
-  /* lock-free readers may still probe the old table: released pages read
-   * as zeros, i.e. "not found", and they retry under the lock */
-  spy_arena_release(old_off, 8 + t->capacity * 8);
-  return nt;
+}
+
+/* With insert_lock held: the stacks' table with room for one more stack
+ * (doubled if half full), or NULL. */
+static struct stack_table *stacks_room(void) {
+  struct hsp_stack_index *ix = &spy_hdr->stacks;
+  struct stack_table *t = spy_arena_ptr(ix->table_off);
+  if (t && (ix->count + 1) * 2 > t->capacity) {
+    uint64_t off;
+    struct stack_table *nt = spy_arena_alloc(8 + t->capacity * 16, &off);
+    if (nt) {
+      nt->capacity = t->capacity * 2;
+      rehash(t, nt);
+      uint64_t old_off = ix->table_off;
+      ix->capacity = nt->capacity;
+      __atomic_store_n(&ix->table_off, off, __ATOMIC_RELEASE);
+      /* lock-free readers may still probe the old table: released pages
+       * read as zeros, i.e. "not found", and they retry under the lock */
+      spy_arena_release(old_off, 8 + t->capacity * 8);
+      t = nt;
+    }
+  }
+  return t && ix->count + 1 < t->capacity ? t : NULL;
+}
+
+/* With insert_lock held: the frame index with room for one more node
+ * (doubled if half full), or NULL. */
+static struct stack_table *frames_room(void) {
+  struct stack_table *t = frame_index;
+  uint64_t count = spy_hdr->frames_count;
+  if (t && (count + 1) * 2 > t->capacity) {
+    struct stack_table *nt = frame_index_map(t->capacity * 2);
+    if (nt) {
+      rehash(t, nt);
+      frame_index = nt;
+      __atomic_store_n(&frame_index_cap, nt->capacity, __ATOMIC_RELAXED);
+      munmap(t, FRAME_INDEX_BYTES(t->capacity));
+      t = nt;
+    }
+  }
+  return t && count + 1 < t->capacity ? t : NULL;
+}
+
+/* With insert_lock held: the node of pc called from the node parent
+ * (depth frames from the root), found or added; 0 if the arena is full.
+ * The frame table is only ever probed under the lock. */
+static uint32_t frame_intern(uint32_t parent, uint64_t pc, uint32_t depth) {
+  uint64_t h64 = (pc ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+  uint32_t hash = (uint32_t)(h64 ^ (h64 >> 32)) | 1;
+  struct stack_table *t = frames_room();
+  if (!t) return 0;
+  uint64_t mask = t->capacity - 1, i = hash & mask;
+  for (;; i = (i + 1) & mask) {
+    uint64_t slot = t->slots[i];
+    if (!slot) break;
+    const struct hsp_frame *f = frame_at((uint32_t)slot);
+    if ((uint32_t)(slot >> 32) == hash && f->pc == pc && f->parent == parent)
+      return (uint32_t)slot;
+  }
+  uint64_t off;
+  struct hsp_frame *f = carve(&frame_carver, sizeof *f, &off);
+  /* a node id is its offset / 16 in 32 bits (64 GiB) */
+  if (!f || off / 16 > UINT32_MAX) return 0;
+  f->pc = pc;
+  f->parent = parent;
+  f->depth = depth;
+  __atomic_store_n(&t->slots[i], SLOT(hash, off / 16), __ATOMIC_RELEASE);
+  spy_hdr->frames_count++;
+  return (uint32_t)(off / 16);
+}
+
+/* The last path stored, outermost first (guarded by insert_lock): a new
+ * stack mostly shares its outer frames with the one before, whose nodes
+ * then need no lookup. Nodes are never removed, so the memo stays true. */
+static uint64_t memo_pc[MAX_FRAMES];
+static uint32_t memo_node[MAX_FRAMES];
+static unsigned memo_n;
+
+/* With insert_lock held: the leaf node of pc[0..n), its nodes found or
+ * added outermost first, so each node's parent is on record before it.
+ * 0 if one could not be added (or n is 0). */
+static uint32_t frame_path(const uint64_t *pc, unsigned n) {
+  uint32_t node = 0;
+  unsigned d = 0;                      /* frames from the root done */
+  for (; d < n && d < memo_n && memo_pc[d] == pc[n - 1 - d]; d++) node = memo_node[d];
+  for (; d < n; d++) {
+    if (!(node = frame_intern(node, pc[n - 1 - d], d + 1))) { memo_n = d; return 0; }
+    memo_pc[d] = pc[n - 1 - d];
+    memo_node[d] = node;
+  }
+  memo_n = n;
+  return node;
 }
 
 static uint32_t intern(const uint64_t *pc, unsigned n) {
-  uint32_t hash = hash_pcs(pc, n);
+  uint64_t hash = hash_pcs(pc, n);
   struct stack_table *t =
       spy_arena_ptr(__atomic_load_n(&spy_hdr->stacks.table_off, __ATOMIC_ACQUIRE));
   if (!t) return 0;
@@ -125,24 +281,21 @@ static uint32_t intern(const uint64_t *pc, unsigned n) {
 
   spy_lock(&insert_lock);
   t = spy_arena_at(spy_hdr->stacks.table_off);
-  uint64_t slot;
-  id = probe(t, hash, pc, n, &slot);
-  if (!id) {
-    if ((spy_hdr->stacks.count + 1) * 2 > t->capacity) {
-      struct stack_table *nt = grow(t);
-      if (nt) { t = nt; probe(t, hash, pc, n, &slot); }
-    }
-    uint64_t off;
-    struct hsp_stack *s = spy_arena_alloc(sizeof *s + n * 8, &off);
+  id = probe(t, hash, pc, n, NULL);
+  if (!id && (t = stacks_room())) {
+    uint64_t slot = UINT64_MAX, off;      /* probe sets slot: the stack is not there */
+    probe(t, hash, pc, n, &slot);
+    uint32_t leaf = frame_path(pc, n);
+    struct hsp_stack *s = leaf || !n ? carve(&stack_carver, sizeof *s, &off) : NULL;
     /* an id is the record's offset / 8 in 32 bits: past 32 GiB of
      * profile, new stacks go unrecorded (id 0) rather than alias */
-    if (s && (spy_hdr->stacks.count + 1) < t->capacity && off / 8 <= UINT32_MAX) {
+    if (s && off / 8 <= UINT32_MAX) {
       SPY_ASSERT(slot < t->capacity && !t->slots[slot]);   /* probe's free slot, ours */
       s->hash = hash;
+      s->leaf = leaf;
       s->depth = n;
-      memcpy(s->pc, pc, n * 8);
       id = (uint32_t)(off / 8);
-      __atomic_store_n(&t->slots[slot], SLOT(hash, id), __ATOMIC_RELEASE);
+      __atomic_store_n(&t->slots[slot], SLOT(SLOT_HASH(hash), id), __ATOMIC_RELEASE);
       spy_hdr->stacks.count++;
     }
   }

@@ -51,14 +51,14 @@ static void read_statm(uint64_t *vm, uint64_t *rss, uint64_t *file) {
 }
 
 /* What of the process's RSS and address space is the spy's: the profile
- * (its arena, mapped shared), the trace's open chunks and reservation,
- * and the memory --check and --guard cost the program: freed blocks held
- * in quarantine, two red zones per live block, guarded blocks' page
- * rounding and the guard region. Estimates from the spy's own counters
+ * (its arena, mapped shared), the stacks' frame index, the trace's open
+ * chunks and reservation, and the memory --check and --guard cost the
+ * program: freed blocks held in quarantine, two red zones per live block,
+ * guarded blocks' page rounding and the guard region. Estimates from the spy's own counters
  * (reading smaps here would cost too much with --guard's mappings). */
 static void own_memory(uint64_t *rss, uint64_t *vm) {
-  *rss = spy_arena_resident() + spy_trace_resident();
-  *vm = spy_arena_vm() + spy_trace_vm();
+  *rss = spy_arena_resident() + spy_trace_resident() + spy_stacks_resident();
+  *vm = spy_arena_vm() + spy_trace_vm() + spy_stacks_resident();
   if (spy_check_on && !spy_guard_on) {   /* --guard's blocks have pages, not zones */
     const struct hsp_shard *sh = spy_arena_at(spy_hdr->shards_off);
     uint64_t blocks = 0;

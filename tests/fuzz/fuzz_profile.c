@@ -72,8 +72,10 @@ static void touch(const void *p, size_t n) {
 static void walk_stack(const struct hsp_profile *p, uint32_t id) {
   const struct hsp_stack *s = hsp_stack(p, id);
   if (!s) return;
+  uint64_t pc[HSP_STACK_MAX_DEPTH];
+  uint32_t n = hsp_stack_frames(p, s, pc, HSP_STACK_MAX_DEPTH);
   sink += s->allocs + s->bytes;
-  for (uint32_t i = 0; i < s->depth; i++) sink += s->pc[i];
+  for (uint32_t i = 0; i < n; i++) sink += pc[i];
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -42,12 +42,14 @@ static uint64_t build(void) {
   sh[1].fam[HSP_FAM_NEW] = (struct hsp_family_counts){ 3, 2, 90, 48, 1 };
   off += 4 * sizeof *t;
   struct hsp_stack *s = (struct hsp_stack *)(img + off);
+  struct hsp_frame *fr = (struct hsp_frame *)(img + off + 80);
+  fr[0] = (struct hsp_frame){ 0x402000, 0, 1 };           /* the outermost */
+  fr[1] = (struct hsp_frame){ 0x401000, (uint32_t)((off + 80) / 16), 2 };
   s->depth = 2;
-  s->pc[0] = 0x401000;
-  s->pc[1] = 0x402000;
+  s->leaf = (uint32_t)((off + 96) / 16);
   uint32_t sid = (uint32_t)(off / 8);
   t[0].stack = t[1].stack = t[2].stack = sid;
-  off += 64;
+  off += 128;
   struct hsp_module *m1 = (struct hsp_module *)(img + off);
   h->modules_off = off;
   m1->base = 0x400000;
@@ -90,7 +92,7 @@ int main(void) {
   if (fd < 0) return 1;
   close(fd);
   char err[2048];
-  plan(17);
+  plan(20);
 
   uint64_t len = build();
   struct hsp_profile p;
@@ -110,7 +112,11 @@ int main(void) {
         "module list is read in order");
   const struct hsp_stack *st = hsp_stack(&p, (uint32_t)((HSP_HEADER_SIZE +
       sizeof(struct hsp_shard) * HSP_SHARDS + 4 * sizeof(struct hsp_block)) / 8));
-  ok(st && st->depth == 2 && st->pc[1] == 0x402000, "stacks are found by id");
+  uint64_t pcs[4];
+  ok(st && st->depth == 2 && hsp_stack_frames(&p, st, pcs, 4) == 2 && pcs[0] == 0x401000 &&
+     pcs[1] == 0x402000, "stacks are found by id, their frames innermost first");
+  ok(st && hsp_stack_frames(&p, st, pcs, 1) == 1 && pcs[0] == 0x401000,
+     "a stack's frames stop at the caller's room");
   ok(hsp_stack(&p, (uint32_t)(SIZE / 8 + 100)) == NULL, "a stack id past the end is refused");
   const struct hsp_mark *mk[4];
   ok(hsp_marks(&p, mk, 4) == 1 && !strcmp(mk[0]->name, "halfway"), "checkpoints are read");
@@ -140,6 +146,23 @@ int main(void) {
   write_img(len);
   ok(hsp_open(&p, path, err, sizeof err) == 0 && hsp_modules(&p, mods, 8) == 2,
         "a cyclic module list stops after each record once");
+  hsp_close(&p);
+
+  /* a frame node pointing back at itself (a cycle) ends the walk */
+  build();
+  uint64_t soff = HSP_HEADER_SIZE + sizeof(struct hsp_shard) * HSP_SHARDS + 4 * sizeof(struct hsp_block);
+  struct hsp_frame *leaf = (struct hsp_frame *)(img + soff + 96);
+  leaf->parent = (uint32_t)((soff + 96) / 16);
+  write_img(len);
+  const struct hsp_stack *cs = NULL;
+  ok(hsp_open(&p, path, err, sizeof err) == 0 && (cs = hsp_stack(&p, (uint32_t)(soff / 8))) &&
+     hsp_stack_frames(&p, cs, pcs, 4) == 1, "a frame node that is its own parent ends the walk");
+  hsp_close(&p);
+  build();
+  ((struct hsp_frame *)(img + soff + 80))->depth = 3;
+  write_img(len);
+  ok(hsp_open(&p, path, err, sizeof err) == 0 && (cs = hsp_stack(&p, (uint32_t)(soff / 8))) &&
+     hsp_stack_frames(&p, cs, pcs, 4) == 1, "a node whose depth does not fit its place ends the walk");
   hsp_close(&p);
 
   /* a shard table pointing outside the file is skipped */
