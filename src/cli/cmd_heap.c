@@ -8,7 +8,9 @@
  * Options, then calls into inspect/ (target, glibc_libc, glibc_heap,
  * heap_summary, heap_census, heap_scan); cli/heap_print.c prints. The target is stopped only between
  * hs_target_stop and hs_target_resume, and every path out of that window
- * resumes it first.
+ * resumes it first. While stopped its writable memory is copied
+ * (hs_target_copy) and it is resumed at once: the walk and the scan read
+ * the copy; when the copy cannot be made they run while it is stopped.
  *
  * Must never: die (hs_die, hs_proc_die) while the target is stopped.
  */
@@ -180,9 +182,17 @@ int cmd_heap(int argc, char **argv) {
     hs_target_list_threads(&t);
   }
   /* --- stopped: no hs_die until hs_target_resume ------------------------- */
-  if (st == HS_LIBC_NO_ARENA && hs_libc_search_arena(&t, &l) == 0) st = HS_LIBC_OK;
   struct hs_regions rs;
-  int rerr = -1;
+  memset(&rs, 0, sizeof rs);
+  int rerr = -1, copied = 0;
+  if (st == HS_LIBC_OK || st == HS_LIBC_NO_ARENA) {
+    rerr = hs_regions_read(pid, &rs, 1);
+    /* the writable memory copied, the rest runs on the copy */
+    copied = !o.no_stop && hs_target_copy(&t) == 0;
+  }
+  if (copied) x.stop_ms = hs_target_resume(&t);
+  /* --- running again when copied ------------------------------------------ */
+  if (st == HS_LIBC_NO_ARENA && hs_libc_search_arena(&t, &l) == 0) st = HS_LIBC_OK;
   struct hs_heap h;
   struct hs_census census;
   struct hs_leak_scan leaks;
@@ -190,7 +200,6 @@ int cmd_heap(int argc, char **argv) {
   memset(&census, 0, sizeof census);
   memset(&leaks, 0, sizeof leaks);
   if (st == HS_LIBC_OK) {
-    rerr = hs_regions_read(pid, &rs, 1);
     hs_heap_walk(&t, &l, o.no_stop, &h);
     if (!o.blocks) hs_census_run(&t, &h, &census);
     if (!o.blocks && !o.no_stop && !o.no_leak_check) {
@@ -200,7 +209,7 @@ int cmd_heap(int argc, char **argv) {
   }
   x.no_scan_why = o.no_leak_check ? "--no-leak-check"
                   : "--no-stop: the heap moves under a scan of a running process";
-  if (!o.no_stop) x.stop_ms = hs_target_resume(&t);
+  if (!o.no_stop && !copied) x.stop_ms = hs_target_resume(&t);
   /* --- running again ------------------------------------------------------ */
   if (st != HS_LIBC_OK) hs_die(EXIT_UNSUPPORTED, "heap: %s", msg);
   if (rerr) hs_proc_die("heap", pid, rerr, "the memory map (smaps)", 1);

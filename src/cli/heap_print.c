@@ -136,6 +136,10 @@ void hs_heap_print_text(const struct heap_view *x) {
   if (x->t->kind == HS_TARGET_CORE)
     printf("read from the core (%zu threads); resident = dumped in the core, RSS = the heap's part\n",
            x->t->nthreads);
+  else if (x->stopped && x->t->copied_bytes)
+    printf("the process was stopped for %.1f ms (%zu thread%s) while %s of its writable memory\n"
+           "was copied; what follows was read from that copy\n", x->stop_ms, x->t->nthreads,
+           x->t->nthreads == 1 ? "" : "s", hs_human_bytes((double)x->t->copied_bytes, b[0]));
   else if (x->stopped)
     printf("the process was stopped for %.1f ms (%zu thread%s)\n", x->stop_ms, x->t->nthreads,
            x->t->nthreads == 1 ? "" : "s");
@@ -282,8 +286,10 @@ void hs_heap_print_json(const struct heap_view *x) {
   hs_json_str(stdout, x->l->version);
   printf(", \"main_arena\": \"0x%llx\", \"arena_found_by\": \"%s\",\n", (unsigned long long)x->l->main_arena,
          x->l->from_debuginfo ? "debuginfo" : "search");
-  printf(" \"stopped\": %s, \"stop_ms\": %.3f, \"threads\": %zu, \"tolerated_inconsistencies\": %llu,\n",
-         x->stopped ? "true" : "false", x->stop_ms, x->t->nthreads, (unsigned long long)h->tolerated);
+  printf(" \"stopped\": %s, \"stop_ms\": %.3f, \"copied_bytes\": %llu, \"copy_ms\": %.3f, \"threads\": %zu, "
+         "\"tolerated_inconsistencies\": %llu,\n", x->stopped ? "true" : "false", x->stop_ms,
+         (unsigned long long)x->t->copied_bytes, x->t->copied_bytes ? x->t->copy_ms : 0.0, x->t->nthreads,
+         (unsigned long long)h->tolerated);
   printf(" \"rss_bytes\": %llu,\n \"heap\": {", (unsigned long long)s->rss);
   json_arena_fields(t);
   printf(", \"free_held_blocks\": %llu, \"system_bytes\": %llu, \"mmapped_bytes\": %llu, "
