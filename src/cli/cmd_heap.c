@@ -27,6 +27,7 @@
 #include "inspect/glibc_heap.h"
 #include "inspect/heap_census.h"
 #include "inspect/heap_scan.h"
+#include "inspect/heap_stacks.h"
 #include "inspect/heap_summary.h"
 #include "inspect/proc.h"
 #include "inspect/target.h"
@@ -175,6 +176,12 @@ int cmd_heap(int argc, char **argv) {
   if (st != HS_LIBC_OK && st != HS_LIBC_NO_ARENA) hs_die(EXIT_UNSUPPORTED, "heap: %s", msg);
   struct heap_view x = { .top = o.top, .t = &t, .l = &l, .stopped = !o.no_stop };
   hs_proc_comm(pid, x.comm, sizeof x.comm);
+  /* under heapspy (run or attach): its profile names who allocated each block */
+  char *profile = o.blocks ? NULL : hs_find_profile("heap", pid);
+  struct hs_spy_blocks spy;
+  char spy_err[1400] = "";
+  int have_spy = 0;
+  memset(&spy, 0, sizeof spy);
   if (!o.no_stop) {
     if ((err = hs_target_stop(&t)) != 0) die_stop(pid, err);
     hs_target_reload_maps(&t);
@@ -190,6 +197,7 @@ int cmd_heap(int argc, char **argv) {
     /* the writable memory copied, the rest runs on the copy */
     copied = !o.no_stop && hs_target_copy(&t) == 0;
   }
+  if (profile) have_spy = hs_spy_blocks_read(profile, pid, &spy, spy_err, sizeof spy_err) == 0;
   if (copied) x.stop_ms = hs_target_resume(&t);
   /* --- running again when copied ------------------------------------------ */
   if (st == HS_LIBC_NO_ARENA && hs_libc_search_arena(&t, &l) == 0) st = HS_LIBC_OK;
@@ -213,6 +221,18 @@ int cmd_heap(int argc, char **argv) {
   /* --- running again ------------------------------------------------------ */
   if (st != HS_LIBC_OK) hs_die(EXIT_UNSUPPORTED, "heap: %s", msg);
   if (rerr) hs_proc_die("heap", pid, rerr, "the memory map (smaps)", 1);
+  struct hs_model model;
+  struct hs_heap_stacks stacks;
+  int have_model = have_spy && hs_model_load(&model, profile, NULL, spy_err, sizeof spy_err) == 0;
+  if (have_model) {
+    hs_heap_stacks_make(&h, &census, x.leaks, &spy, &stacks);
+    x.stacks = &stacks;
+    x.spy = &spy;
+    x.model = &model;
+    x.profile = profile;
+  } else if (profile) {
+    x.stacks_why = spy_err;
+  }
   if (o.blocks) {
     for (size_t i = 0; i < h.nblocks; i++)
       printf("0x%llx %llu\n", (unsigned long long)h.blocks[i].addr,
@@ -229,6 +249,12 @@ int cmd_heap(int argc, char **argv) {
   }
   for (size_t i = 0; o.blocks && i < h.nproblems; i++) fprintf(stderr, "heapspy: heap: %s\n", h.problems[i]);
   hs_regions_free(&rs);
+  if (have_model) {
+    hs_heap_stacks_free(&stacks);
+    hs_model_free(&model);
+  }
+  hs_spy_blocks_free(&spy);
+  free(profile);
   hs_leak_scan_free(&leaks);
   hs_census_free(&census);
   hs_heap_free(&h);

@@ -315,13 +315,19 @@ static void scan_root(struct scan *s, uint64_t lo, uint64_t hi) {
   if (lo < hi) scan_root_range(s, lo, hi);
 }
 
+/* heapspy's spy: libheapspy.so under `heapspy run`, the memfd `heapspy
+ * attach` loads it from */
+static int is_spy_map(const struct hs_tmap *m) {
+  return strstr(m->path, "libheapspy") || !strncmp(m->path, "/memfd:heapspy-attach", 21);
+}
+
 static int is_root_map(const struct hs_leak_scan *out, const struct hs_tmap *m) {
   const char *p = m->path;
   if (m->perms[0] != 'r' || m->perms[1] != 'w') return 0;
   if (!strncmp(p, "/dev/", 5) || !strncmp(p, "[vvar", 5) || !strncmp(p, "[vsys", 5)) return 0;
   /* under heapspy: the spy's library and its shared profile and trace
    * mappings hold every block's address; they are not the program's */
-  if (strstr(p, "libheapspy") || (out->spied && m->perms[3] == 's')) return 0;
+  if (is_spy_map(m) || (out->spied && m->perms[3] == 's')) return 0;
   return 1;
 }
 
@@ -413,7 +419,9 @@ static void make_groups(struct scan *s) {
     }
     if (fresh) o->ngroups++;
     struct hs_leak_group *g = &o->groups[o->ngroups - 1];
+    o->group[i] = (uint32_t)o->ngroups;
     if (fresh) {
+      g->made = (uint32_t)(o->ngroups - 1);
       g->kind = o->kind[i];
       g->census = type;
       g->size = type ? 0 : b->usable;
@@ -427,6 +435,11 @@ static void make_groups(struct scan *s) {
   }
   free(idx);
   qsort(o->groups, o->ngroups, sizeof *o->groups, cmp_group);
+  uint32_t *now = hs_xmalloc(o->ngroups * sizeof *now);   /* made -> sorted */
+  for (size_t k = 0; k < o->ngroups; k++) now[o->groups[k].made] = (uint32_t)k;
+  for (size_t i = 0; i < h->nblocks; i++)
+    if (o->group[i]) o->group[i] = now[o->group[i] - 1] + 1;
+  free(now);
 }
 
 /* ---- the scan ------------------------------------------------------------ */
@@ -437,8 +450,9 @@ void hs_leak_scan(struct hs_target *t, const struct hs_libc *l, const struct hs_
   memset(out, 0, sizeof *out);
   size_t n = h->nblocks;
   out->kind = hs_xcalloc(n ? n : 1, 1);
+  out->group = hs_xcalloc(n ? n : 1, sizeof *out->group);
   for (size_t i = 0; i < t->nmaps; i++)
-    if (strstr(t->maps[i].path, "libheapspy")) out->spied = 1;
+    if (is_spy_map(&t->maps[i])) out->spied = 1;
   struct scan s = { .t = t, .h = h, .out = out, .clique_head = -1 };
   if (n) {
     s.lo = h->blocks[0].addr;
@@ -496,6 +510,7 @@ void hs_leak_scan(struct hs_target *t, const struct hs_libc *l, const struct hs_
 
 void hs_leak_scan_free(struct hs_leak_scan *s) {
   free(s->kind);
+  free(s->group);
   free(s->groups);
   memset(s, 0, sizeof *s);
 }
