@@ -31,7 +31,7 @@ int hs_spy_blocks_read(const char *path, pid_t pid, struct hs_spy_blocks *b, cha
   }
   b->sample_mean = p.hdr->sampling.mean;
   b->attached = !!(p.hdr->flags & HSP_FLAG_ATTACHED);
-  b->n = hsp_live_blocks(&p, &b->v);
+  b->n = hsp_live_blocks_copy(&p, &b->v);   /* sorted after the process runs again */
   hsp_close(&p);
   return 0;
 }
@@ -111,9 +111,11 @@ static void attribute(enum family f, const struct hs_heap *h, const struct hs_le
 }
 
 void hs_heap_stacks_make(const struct hs_heap *h, const struct hs_census *c,
-                         const struct hs_leak_scan *k, const struct hs_spy_blocks *b,
+                         const struct hs_leak_scan *k, struct hs_spy_blocks *b,
                          struct hs_heap_stacks *out) {
   memset(out, 0, sizeof *out);
+  if (!b->sorted) b->n = b->v ? hsp_blocks_sort(b->v, b->n) : 0;
+  b->sorted = 1;
   out->spy = hs_xcalloc(h->nblocks ? h->nblocks : 1, sizeof *out->spy);
   /* both sorted by address: one pass */
   size_t j = 0;

@@ -23,8 +23,10 @@
 
 /* The spy's live blocks, as they were while the process was stopped. */
 struct hs_spy_blocks {
-  struct hsp_block *v;      /* sorted by key; pool blocks (HSP_PTR_CUSTOM) last */
+  struct hsp_block *v;      /* as the shards hold them; once sorted, by key with
+                             * pool blocks (HSP_PTR_CUSTOM) last */
   size_t n;
+  int sorted;
   uint64_t sample_mean;     /* --sample: only sampled blocks are in the table */
   int attached;             /* `heapspy attach`: blocks from before are not */
 };
@@ -59,10 +61,11 @@ int hs_spy_blocks_read(const char *path, pid_t pid, struct hs_spy_blocks *b, cha
                        size_t errlen);
 void hs_spy_blocks_free(struct hs_spy_blocks *b);
 
-/* Matches h's blocks to the spy's and makes the groups' stacks; k may be
- * NULL (no leak scan). */
+/* Matches h's blocks to the spy's (sorting b first: the part of the
+ * read that can wait until the process runs again) and makes the groups'
+ * stacks; k may be NULL (no leak scan). */
 void hs_heap_stacks_make(const struct hs_heap *h, const struct hs_census *c,
-                         const struct hs_leak_scan *k, const struct hs_spy_blocks *b,
+                         const struct hs_leak_scan *k, struct hs_spy_blocks *b,
                          struct hs_heap_stacks *out);
 void hs_heap_stacks_free(struct hs_heap_stacks *s);
 
