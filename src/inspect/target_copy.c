@@ -12,13 +12,16 @@
  * Memory: the copy is laid out like the mappings in anonymous memory
  * reserved without backing, so only the copied pages (the target's
  * touched writable memory, about its heap) become heapspy's RSS; the
- * pagemap arrays are backed only where pages were touched.
+ * pagemap arrays are backed only where pages were touched. Memory beyond
+ * half of what the system has available is not copied: the target is
+ * then read while stopped, as without a copy.
  *
  * Must never: read a page the target never touched (pagemap decides, as
  * the scan's own reads do), write to the target, or keep half a copy (any
  * failure drops all of it and the caller reads the stopped target).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -89,13 +92,34 @@ static int flush(struct hs_target *t, struct batch *b) {
   return 0;
 }
 
-/* Queues m's runs of touched pages. 0 or -errno. */
-static int copy_map(struct hs_target *t, struct hs_tmap *m, struct batch *b) {
+/* Reserves m's copy and reads its pagemap; adds its touched bytes to
+ * *bytes. 0 or -errno. */
+static int plan_map(struct hs_target *t, struct hs_tmap *m, uint64_t *bytes) {
   size_t pages = (size_t)((m->end - m->start) / PAGE);
   m->copy = reserve((size_t)(m->end - m->start));
   m->pagemap = reserve(pages * 8);
   if (!m->copy || !m->pagemap) return -ENOMEM;
   if (read_pagemap(t, m) != 0) return -EIO;
+  for (size_t p = 0; p < pages; p++)
+    if (HS_PAGEMAP_TOUCHED(m->pagemap[p])) *bytes += PAGE;
+  return 0;
+}
+
+/* Half the memory the system has available (MemAvailable): a process
+ * whose writable memory is larger is read while stopped, not copied. */
+static uint64_t budget(void) {
+  FILE *f = fopen("/proc/meminfo", "r");
+  char line[128];
+  unsigned long long kb = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return (uint64_t)kb * 1024 / 2;
+}
+
+/* Queues m's runs of touched pages. 0 or -errno. */
+static int copy_map(struct hs_target *t, struct hs_tmap *m, struct batch *b) {
+  size_t pages = (size_t)((m->end - m->start) / PAGE);
   for (size_t p = 0; p < pages;) {
     if (!HS_PAGEMAP_TOUCHED(m->pagemap[p])) {
       p++;
@@ -126,6 +150,10 @@ int hs_target_copy(struct hs_target *t) {
   b.n = b.bytes = 0;
   t->copied_bytes = 0;
   int err = 0;
+  uint64_t touched = 0;
+  for (size_t i = 0; i < t->nmaps && !err; i++)
+    if (copyable(&t->maps[i])) err = plan_map(t, &t->maps[i], &touched);
+  if (!err && touched > budget()) err = -ENOMEM;
   for (size_t i = 0; i < t->nmaps && !err; i++)
     if (copyable(&t->maps[i])) err = copy_map(t, &t->maps[i], &b);
   if (!err) err = flush(t, &b);
