@@ -6,11 +6,12 @@
  * with the SPEC's keys; --blocks lists every in-use block.
  *
  * Options, then calls into inspect/ (target, glibc_libc, glibc_heap,
- * heap_summary, heap_census, heap_scan); cli/heap_print.c prints. The target is stopped only between
- * hs_target_stop and hs_target_resume, and every path out of that window
- * resumes it first. While stopped its writable memory is copied
- * (hs_target_copy) and it is resumed at once: the walk and the scan read
- * the copy; when the copy cannot be made they run while it is stopped.
+ * heap_summary, heap_census, heap_scan, heap_stacks); cli/heap_print.c
+ * prints. The target is stopped only between hs_target_stop and
+ * hs_target_resume, and every path out of that window resumes it first.
+ * While stopped its writable memory is copied (hs_target_copy) and it is
+ * resumed at once: the walk and the scan read the copy; when the copy
+ * cannot be made they run while it is stopped.
  *
  * Must never: die (hs_die, hs_proc_die) while the target is stopped.
  */
