@@ -6,9 +6,12 @@
  * with the SPEC's keys; --blocks lists every in-use block.
  *
  * Options, then calls into inspect/ (target, glibc_libc, glibc_heap,
- * heap_summary, heap_census, heap_scan); cli/heap_print.c prints. The target is stopped only between
- * hs_target_stop and hs_target_resume, and every path out of that window
- * resumes it first.
+ * heap_summary, heap_census, heap_scan, heap_stacks); cli/heap_print.c
+ * prints. The target is stopped only between hs_target_stop and
+ * hs_target_resume, and every path out of that window resumes it first.
+ * While stopped its writable memory is copied (hs_target_copy) and it is
+ * resumed at once: the walk and the scan read the copy; when the copy
+ * cannot be made they run while it is stopped.
  *
  * Must never: die (hs_die, hs_proc_die) while the target is stopped.
  */
@@ -25,6 +28,7 @@
 #include "inspect/glibc_heap.h"
 #include "inspect/heap_census.h"
 #include "inspect/heap_scan.h"
+#include "inspect/heap_stacks.h"
 #include "inspect/heap_summary.h"
 #include "inspect/proc.h"
 #include "inspect/target.h"
@@ -36,7 +40,9 @@ static const char heap_usage[] =
     "  the glibc heap of a running process (never started under heapspy) or of a\n"
     "  core file, read from outside: RSS explained (live heap data, freed memory\n"
     "  glibc holds, glibc's overhead, what is not heap), per arena, in-use blocks\n"
-    "  by size, and a verdict. The process is stopped only while it is read.\n"
+    "  by size, and a verdict. The process is stopped only while its writable\n"
+    "  memory is copied. Under heapspy (run or attach), each group also names the\n"
+    "  allocation stacks of its blocks, from the spy's profile.\n"
     "  --format text|json      output format (default text)\n"
     "  --no-stop               read without stopping the process (counts the\n"
     "                          inconsistencies it tolerated)\n"
@@ -173,6 +179,12 @@ int cmd_heap(int argc, char **argv) {
   if (st != HS_LIBC_OK && st != HS_LIBC_NO_ARENA) hs_die(EXIT_UNSUPPORTED, "heap: %s", msg);
   struct heap_view x = { .top = o.top, .t = &t, .l = &l, .stopped = !o.no_stop };
   hs_proc_comm(pid, x.comm, sizeof x.comm);
+  /* under heapspy (run or attach): its profile names who allocated each block */
+  char *profile = o.blocks ? NULL : hs_find_profile("heap", pid);
+  struct hs_spy_blocks spy;
+  char spy_err[1400] = "";
+  int have_spy = 0;
+  memset(&spy, 0, sizeof spy);
   if (!o.no_stop) {
     if ((err = hs_target_stop(&t)) != 0) die_stop(pid, err);
     hs_target_reload_maps(&t);
@@ -180,9 +192,18 @@ int cmd_heap(int argc, char **argv) {
     hs_target_list_threads(&t);
   }
   /* --- stopped: no hs_die until hs_target_resume ------------------------- */
-  if (st == HS_LIBC_NO_ARENA && hs_libc_search_arena(&t, &l) == 0) st = HS_LIBC_OK;
   struct hs_regions rs;
-  int rerr = -1;
+  memset(&rs, 0, sizeof rs);
+  int rerr = -1, copied = 0;
+  if (st == HS_LIBC_OK || st == HS_LIBC_NO_ARENA) {
+    rerr = hs_regions_read(pid, &rs, 1);
+    /* the writable memory copied, the rest runs on the copy */
+    copied = !o.no_stop && hs_target_copy(&t) == 0;
+  }
+  if (profile) have_spy = hs_spy_blocks_read(profile, pid, &spy, spy_err, sizeof spy_err) == 0;
+  if (copied) x.stop_ms = hs_target_resume(&t);
+  /* --- running again when copied ------------------------------------------ */
+  if (st == HS_LIBC_NO_ARENA && hs_libc_search_arena(&t, &l) == 0) st = HS_LIBC_OK;
   struct hs_heap h;
   struct hs_census census;
   struct hs_leak_scan leaks;
@@ -190,7 +211,6 @@ int cmd_heap(int argc, char **argv) {
   memset(&census, 0, sizeof census);
   memset(&leaks, 0, sizeof leaks);
   if (st == HS_LIBC_OK) {
-    rerr = hs_regions_read(pid, &rs, 1);
     hs_heap_walk(&t, &l, o.no_stop, &h);
     if (!o.blocks) hs_census_run(&t, &h, &census);
     if (!o.blocks && !o.no_stop && !o.no_leak_check) {
@@ -200,10 +220,22 @@ int cmd_heap(int argc, char **argv) {
   }
   x.no_scan_why = o.no_leak_check ? "--no-leak-check"
                   : "--no-stop: the heap moves under a scan of a running process";
-  if (!o.no_stop) x.stop_ms = hs_target_resume(&t);
+  if (!o.no_stop && !copied) x.stop_ms = hs_target_resume(&t);
   /* --- running again ------------------------------------------------------ */
   if (st != HS_LIBC_OK) hs_die(EXIT_UNSUPPORTED, "heap: %s", msg);
   if (rerr) hs_proc_die("heap", pid, rerr, "the memory map (smaps)", 1);
+  struct hs_model model;
+  struct hs_heap_stacks stacks;
+  int have_model = have_spy && hs_model_load(&model, profile, NULL, spy_err, sizeof spy_err) == 0;
+  if (have_model) {
+    hs_heap_stacks_make(&h, &census, x.leaks, &spy, &stacks);
+    x.stacks = &stacks;
+    x.spy = &spy;
+    x.model = &model;
+    x.profile = profile;
+  } else if (profile) {
+    x.stacks_why = spy_err;
+  }
   if (o.blocks) {
     for (size_t i = 0; i < h.nblocks; i++)
       printf("0x%llx %llu\n", (unsigned long long)h.blocks[i].addr,
@@ -220,6 +252,12 @@ int cmd_heap(int argc, char **argv) {
   }
   for (size_t i = 0; o.blocks && i < h.nproblems; i++) fprintf(stderr, "heapspy: heap: %s\n", h.problems[i]);
   hs_regions_free(&rs);
+  if (have_model) {
+    hs_heap_stacks_free(&stacks);
+    hs_model_free(&model);
+  }
+  hs_spy_blocks_free(&spy);
+  free(profile);
   hs_leak_scan_free(&leaks);
   hs_census_free(&census);
   hs_heap_free(&h);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyze/report.h"
 #include "cli/heap_print.h"
 #include "common/json.h"
 #include "common/util.h"
@@ -33,6 +34,51 @@ static void hexdump(const uint8_t *p, size_t n, const char *indent) {
   }
 }
 
+#define TEXT_STACKS 5               /* stacks shown per group, most bytes first */
+#define TEXT_FRAMES 12
+
+/* Why blocks of a spied process have no record in the spy. */
+static const char *unrecorded_why(const struct heap_view *x) {
+  if (x->spy->sample_mean) return "--sample records only the sampled blocks";
+  if (x->spy->attached) return "allocated before `heapspy attach`, or by code the spy does not see";
+  return "allocated by code the spy does not see";
+}
+
+/* One group's allocation stacks (a spied process), as text. */
+static void print_stacks_text(const struct heap_view *x, const struct hs_group_stacks *g,
+                              const char *indent) {
+  if (!x->stacks) return;
+  char b[3][32], frames[64];
+  snprintf(frames, sizeof frames, "%s    ", indent);
+  printf("%sallocated at (%zu stack%s, from the spy's profile):\n", indent, g->n, g->n == 1 ? "" : "s");
+  for (size_t i = 0; i < g->n && i < TEXT_STACKS; i++) {
+    const struct hs_stack_share *s = &g->v[i];
+    printf("%s  %s blocks, %s bytes (%s requested):\n", indent, hs_commas(s->blocks, b[0]),
+           hs_commas(s->bytes, b[1]), hs_commas(s->requested, b[2]));
+    hs_text_stack(stdout, x->model, s->stack, TEXT_FRAMES, frames, 0);
+  }
+  if (g->n > TEXT_STACKS) printf("%s  ... %zu more stacks\n", indent, g->n - TEXT_STACKS);
+  if (g->unknown_blocks)
+    printf("%s  %s blocks, %s bytes not recorded by the spy (%s)\n", indent,
+           hs_commas(g->unknown_blocks, b[0]), hs_commas(g->unknown_bytes, b[1]), unrecorded_why(x));
+}
+
+/* ... as the JSON keys "stacks" and "unrecorded" of a group object. */
+static void print_stacks_json(const struct heap_view *x, const struct hs_group_stacks *g) {
+  if (!x->stacks) return;
+  printf(", \"stacks\": [");
+  for (size_t i = 0; i < g->n; i++) {
+    const struct hs_stack_share *s = &g->v[i];
+    printf("%s\n   {\"blocks\": %llu, \"bytes\": %llu, \"requested_bytes\": %llu, \"stack\": ",
+           i ? "," : "", (unsigned long long)s->blocks, (unsigned long long)s->bytes,
+           (unsigned long long)s->requested);
+    hs_json_frames(stdout, x->model, s->stack);
+    printf("}");
+  }
+  printf("], \"unrecorded\": {\"blocks\": %llu, \"bytes\": %llu}", (unsigned long long)g->unknown_blocks,
+         (unsigned long long)g->unknown_bytes);
+}
+
 static void print_census_text(const struct heap_view *x) {
   const struct hs_census *c = x->c;
   char b[4][32];
@@ -51,6 +97,7 @@ static void print_census_text(const struct heap_view *x) {
     printf("  sample %s at 0x%llx, first %zu bytes:\n", g->name, (unsigned long long)g->sample_addr,
            g->sample_len);
     hexdump(g->sample, g->sample_len, "    ");
+    if (x->stacks) print_stacks_text(x, &x->stacks->types[i], "  ");
   }
   printf("\nSTRINGS (in-use blocks holding NUL-terminated printable text)\n");
   printf("  %s blocks, %s bytes\n", hs_commas(c->string_blocks, b[0]), hs_commas(c->string_bytes, b[1]));
@@ -60,6 +107,7 @@ static void print_census_text(const struct heap_view *x) {
     for (size_t k = 0; k < 60 && t[k]; k++) putchar(t[k] == '\n' || t[k] == '\t' || t[k] == '\r' ? ' ' : t[k]);
     printf("%s\"\n", strlen(t) > 60 ? "..." : "");
   }
+  if (x->stacks && c->string_blocks) print_stacks_text(x, &x->stacks->strings, "  ");
 }
 
 
@@ -73,8 +121,11 @@ static const char no_stacks_note[] =
     "without allocation stacks: this process does not run under heapspy (`heapspy run`\n"
     "  records who allocated each block)";
 static const char spied_note[] =
-    "this process runs under heapspy: `heapspy snapshot --leak-check PID` gives the\n"
-    "  spy's own scan, with the allocation stack of every lost block";
+    "this process runs under heapspy, but its profile could not be read: `heapspy\n"
+    "  snapshot --leak-check PID` gives the spy's own scan, with allocation stacks";
+static const char stacks_note[] =
+    "the allocation stacks are the spy's record of each block (its live-block\n"
+    "  table, read while the process was stopped)";
 
 static void print_leaks_text(const struct heap_view *x) {
   const struct hs_leak_scan *k = x->leaks;
@@ -113,11 +164,12 @@ static void print_leaks_text(const struct heap_view *x) {
            hs_commas(g->blocks, b[0]), hs_commas(g->bytes, b[1]));
     printf("    sample at 0x%llx, first %zu bytes:\n", (unsigned long long)g->sample_addr, g->sample_len);
     hexdump(g->sample, g->sample_len, "      ");
+    if (x->stacks) print_stacks_text(x, &x->stacks->leaks[i], "    ");
   }
   if (k->ngroups > x->top) printf("  ... %zu more groups\n", k->ngroups - (size_t)x->top);
   printf("  not known from outside: %s; words the program never wrote (stale\n"
          "  allocator links in a block) count as pointers, where memcheck ignores them\n",
-         k->spied ? spied_note : no_stacks_note);
+         x->stacks ? stacks_note : k->spied ? spied_note : no_stacks_note);
 }
 
 void hs_heap_print_text(const struct heap_view *x) {
@@ -136,12 +188,21 @@ void hs_heap_print_text(const struct heap_view *x) {
   if (x->t->kind == HS_TARGET_CORE)
     printf("read from the core (%zu threads); resident = dumped in the core, RSS = the heap's part\n",
            x->t->nthreads);
+  else if (x->stopped && x->t->copied_bytes)
+    printf("the process was stopped for %.1f ms (%zu thread%s) while %s of its writable memory\n"
+           "was copied; what follows was read from that copy\n", x->stop_ms, x->t->nthreads,
+           x->t->nthreads == 1 ? "" : "s", hs_human_bytes((double)x->t->copied_bytes, b[0]));
   else if (x->stopped)
     printf("the process was stopped for %.1f ms (%zu thread%s)\n", x->stop_ms, x->t->nthreads,
            x->t->nthreads == 1 ? "" : "s");
   else
     printf("read without stopping the process (--no-stop): %llu inconsistencies tolerated\n",
            (unsigned long long)h->tolerated);
+  if (x->stacks)
+    printf("under heapspy: %s of %s in-use blocks have the spy's allocation stack (profile %s)\n",
+           hs_commas(x->stacks->known_blocks, b[0]), hs_commas(h->nblocks, b[1]), x->profile);
+  else if (x->stacks_why)
+    printf("under heapspy, without allocation stacks: %s\n", x->stacks_why);
   printf("\nRSS EXPLAINED (resident bytes)\n");
   printf("  %-34s %15s %7s\n", "RSS", hs_commas(s->rss, b[0]), "100.0%");
   printf("  %-34s %15s %7s  %s in %s blocks\n", "live heap data",
@@ -244,10 +305,10 @@ static void print_leaks_json(const struct heap_view *x) {
            (unsigned long long)k->heur_bytes[hh], (unsigned long long)k->heur_blocks[hh]);
   printf("},\n  \"scan_ms\": %.3f, \"root_bytes\": %llu, \"root_mappings\": %zu, \"register_threads\": %zu, "
          "\"stack_threads\": %zu, \"tls_threads\": %zu, \"block_bytes_scanned\": %llu, \"unread_bytes\": %llu, "
-         "\"allocation_stacks\": false, \"spied\": %s},\n",
+         "\"allocation_stacks\": %s, \"spied\": %s},\n",
          k->ms, (unsigned long long)k->root_bytes, k->root_regions, k->reg_threads, k->stack_threads,
          k->tls_threads, (unsigned long long)k->block_bytes, (unsigned long long)k->unread_bytes,
-         k->spied ? "true" : "false");
+         x->stacks ? "true" : "false", k->spied ? "true" : "false");
   printf(" \"leak_groups\": [");
   for (size_t i = 0; i < k->ngroups; i++) {
     const struct hs_leak_group *g = &k->groups[i];
@@ -260,7 +321,9 @@ static void print_leaks_json(const struct heap_view *x) {
     printf(", \"blocks\": %llu, \"bytes\": %llu, \"sample\": {\"address\": \"0x%llx\", \"hex\": \"",
            (unsigned long long)g->blocks, (unsigned long long)g->bytes, (unsigned long long)g->sample_addr);
     for (size_t j = 0; j < g->sample_len; j++) printf("%02x", g->sample[j]);
-    printf("\"}}");
+    printf("\"}");
+    if (x->stacks) print_stacks_json(x, &x->stacks->leaks[i]);
+    printf("}");
   }
   printf("],\n");
 }
@@ -282,8 +345,25 @@ void hs_heap_print_json(const struct heap_view *x) {
   hs_json_str(stdout, x->l->version);
   printf(", \"main_arena\": \"0x%llx\", \"arena_found_by\": \"%s\",\n", (unsigned long long)x->l->main_arena,
          x->l->from_debuginfo ? "debuginfo" : "search");
-  printf(" \"stopped\": %s, \"stop_ms\": %.3f, \"threads\": %zu, \"tolerated_inconsistencies\": %llu,\n",
-         x->stopped ? "true" : "false", x->stop_ms, x->t->nthreads, (unsigned long long)h->tolerated);
+  printf(" \"stopped\": %s, \"stop_ms\": %.3f, \"copied_bytes\": %llu, \"copy_ms\": %.3f, \"threads\": %zu, "
+         "\"tolerated_inconsistencies\": %llu,\n", x->stopped ? "true" : "false", x->stop_ms,
+         (unsigned long long)x->t->copied_bytes, x->t->copied_bytes ? x->t->copy_ms : 0.0, x->t->nthreads,
+         (unsigned long long)h->tolerated);
+  printf(" \"spy\": ");
+  if (x->stacks) {
+    printf("{\"profile\": ");
+    hs_json_str(stdout, x->profile);
+    printf(", \"recorded_blocks\": %llu, \"unrecorded_blocks\": %llu, \"unrecorded_bytes\": %llu, "
+           "\"attached\": %s, \"sample_mean\": %llu},\n", (unsigned long long)x->stacks->known_blocks,
+           (unsigned long long)x->stacks->unknown_blocks, (unsigned long long)x->stacks->unknown_bytes,
+           x->spy->attached ? "true" : "false", (unsigned long long)x->spy->sample_mean);
+  } else if (x->stacks_why) {
+    printf("{\"profile\": null, \"error\": ");
+    hs_json_str(stdout, x->stacks_why);
+    printf("},\n");
+  } else {
+    printf("null,\n");
+  }
   printf(" \"rss_bytes\": %llu,\n \"heap\": {", (unsigned long long)s->rss);
   json_arena_fields(t);
   printf(", \"free_held_blocks\": %llu, \"system_bytes\": %llu, \"mmapped_bytes\": %llu, "
@@ -326,7 +406,9 @@ void hs_heap_print_json(const struct heap_view *x) {
     hs_json_str(stdout, g->module);
     printf(", \"sample\": {\"address\": \"0x%llx\", \"hex\": \"", (unsigned long long)g->sample_addr);
     for (size_t k = 0; k < g->sample_len; k++) printf("%02x", g->sample[k]);
-    printf("\"}}");
+    printf("\"}");
+    if (x->stacks) print_stacks_json(x, &x->stacks->types[i]);
+    printf("}");
   }
   printf("],\n \"strings\": {\"blocks\": %llu, \"bytes\": %llu, \"samples\": [",
          (unsigned long long)c->string_blocks, (unsigned long long)c->string_bytes);
@@ -335,7 +417,9 @@ void hs_heap_print_json(const struct heap_view *x) {
     hs_json_str(stdout, c->string_text[i]);
     printf("}");
   }
-  printf("]},\n \"sizes\": [");
+  printf("]");
+  if (x->stacks) print_stacks_json(x, &x->stacks->strings);
+  printf("},\n \"sizes\": [");
   for (size_t i = 0; i < s->nsizes; i++)
     printf("%s{\"size\": %llu, \"blocks\": %llu, \"bytes\": %llu}", i ? ", " : "",
            (unsigned long long)s->sizes[i].size, (unsigned long long)s->sizes[i].blocks,

@@ -7,9 +7,11 @@
 #ifndef HS_HEAP_PRINT_H
 #define HS_HEAP_PRINT_H
 
+#include "analyze/model.h"
 #include "inspect/glibc_heap.h"
 #include "inspect/heap_census.h"
 #include "inspect/heap_scan.h"
+#include "inspect/heap_stacks.h"
 #include "inspect/heap_summary.h"
 #include "inspect/target.h"
 
@@ -23,6 +25,14 @@ struct heap_view {
   const struct hs_census *c;
   const struct hs_leak_scan *leaks;   /* NULL: not scanned */
   const char *no_scan_why;
+  /* a spied process: the allocation stacks of the groups (heap_stacks.h),
+   * symbolized through the model of its profile; NULL when not spied or
+   * the profile could not be read (stacks_why says why) */
+  const struct hs_heap_stacks *stacks;
+  const struct hs_spy_blocks *spy;
+  struct hs_model *model;
+  const char *profile;
+  const char *stacks_why;
   double stop_ms;
   int stopped;
   char comm[64];

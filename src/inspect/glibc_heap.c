@@ -60,7 +60,6 @@ struct walk {
   /* residency of the range being walked */
   const uint8_t *res;
   uint64_t res_start, res_end;
-  int pagemap_fd;
   uint64_t bin_fields;      /* sum of the bin chunks' raw size fields */
   int no_regs;              /* no thread's registers: tcaches by shape */
   int prepass;              /* only collect tcache-shaped chunks into tcs */
@@ -123,13 +122,12 @@ static uint8_t *residency(struct walk *w, uint64_t start, uint64_t end) {
     }
     return r;
   }
-  if (w->pagemap_fd < 0) return r;
+  if (!hs_target_has_pagemap(w->t)) return r;
   uint64_t buf[512], zero = zero_pfn();
   for (size_t i = 0; i < n;) {
     size_t k = n - i < 512 ? n - i : 512;
-    ssize_t got = pread(w->pagemap_fd, buf, k * 8, (off_t)((first + i) * 8));
-    if (got <= 0) break;
-    size_t m = (size_t)got / 8;
+    size_t m = hs_target_pagemap(w->t, first + i, buf, k);
+    if (!m) break;
     for (size_t j = 0; j < m; j++)
       r[i + j] = (uint8_t)(buf[j] >> 63) && !(zero && (buf[j] & ((1ull << 55) - 1)) == zero);
     i += m;
@@ -585,13 +583,8 @@ static int cmp_block(const void *a, const void *b) {
 void hs_heap_walk(struct hs_target *t, const struct hs_libc *l, int no_stop, struct hs_heap *h) {
   memset(h, 0, sizeof *h);
   h->no_stop = no_stop;
-  struct walk w = { .t = t, .l = l, .h = h, .pagemap_fd = -1 };
-  if (t->kind == HS_TARGET_LIVE) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/pagemap", (int)t->pid);
-    w.pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
-  }
-  h->have_residency = t->kind == HS_TARGET_CORE || w.pagemap_fd >= 0;
+  struct walk w = { .t = t, .l = l, .h = h };
+  h->have_residency = t->kind == HS_TARGET_CORE || hs_target_has_pagemap(t);
   /* 1. arenas */
   uint8_t (*imgs)[HS_MSTATE_SIZE] = NULL;
   uint64_t a = l->main_arena;
@@ -657,7 +650,6 @@ void hs_heap_walk(struct hs_target *t, const struct hs_libc *l, int no_stop, str
   free(imgs);
   free(w.fr);
   free(w.tcs);
-  if (w.pagemap_fd >= 0) close(w.pagemap_fd);
 }
 
 void hs_heap_totals(const struct hs_heap *h, struct hs_arena *sum) {

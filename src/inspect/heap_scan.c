@@ -47,13 +47,12 @@ struct scan {
   struct hs_target *t;
   const struct hs_heap *h;
   uint8_t *state, *heur;
-  uint64_t *off;                    /* offset of a block's copy in buf, ~0: not copied */
+  const uint8_t **at;               /* a block's bytes (in buf or the target's copy), or NULL */
   uint8_t *buf;
   uint32_t *todo;
   size_t ntodo, captodo;
   uint64_t lo, hi;                  /* lowest block start, highest block end */
   int64_t clique_head;
-  int pagemap_fd;
   uint64_t (*cuts)[2];              /* [start, end): main_arena, mp_, heap ranges */
   size_t ncuts;
   uint8_t *piece;                   /* BIG bytes, for roots and big blocks */
@@ -93,22 +92,21 @@ static uint64_t fetch(struct scan *s, uint64_t addr, uint8_t *buf, size_t len) {
     /* one run of readable pages, found through pagemap in batches */
     uint64_t run_end;
     int readable = 1;
-    if (s->pagemap_fd >= 0) {
+    if (hs_target_has_pagemap(s->t)) {
       uint64_t e;
-      if (pread(s->pagemap_fd, &e, 8, (off_t)(a / PAGE * 8)) == 8)
-        readable = (e >> 63) || ((e >> 62) & 1);
+      if (hs_target_pagemap(s->t, a / PAGE, &e, 1) == 1) readable = (int)HS_PAGEMAP_TOUCHED(e);
       run_end = page_end;
       while (run_end < end && readable) {
         uint64_t ents[64];
         size_t k = (size_t)((end - run_end + PAGE - 1) / PAGE);
         if (k > 64) k = 64;
-        ssize_t got = pread(s->pagemap_fd, ents, k * 8, (off_t)(run_end / PAGE * 8));
-        if (got <= 0) break;
+        size_t got = hs_target_pagemap(s->t, run_end / PAGE, ents, k);
+        if (!got) break;
         size_t j = 0;
-        for (; j < (size_t)got / 8; j++)
-          if (!((ents[j] >> 63) || ((ents[j] >> 62) & 1))) break;
+        for (; j < got; j++)
+          if (!HS_PAGEMAP_TOUCHED(ents[j])) break;
         run_end += j * PAGE;
-        if (j < (size_t)got / 8) break;
+        if (j < got) break;
       }
     } else {
       run_end = end;
@@ -132,18 +130,20 @@ static uint64_t fetch(struct scan *s, uint64_t addr, uint8_t *buf, size_t len) {
   return missing;
 }
 
-/* Copies every block of up to BIG bytes into s->buf. */
+/* Points every block at its bytes: in the target's copy (target_copy.c)
+ * when it was copied whole, else copied into s->buf (up to BIG bytes). */
 static void copy_blocks(struct scan *s) {
   const struct hs_heap *h = s->h;
   uint64_t total = 0;
-  for (size_t i = 0; i < h->nblocks; i++)
-    if (h->blocks[i].usable <= BIG) total += h->blocks[i].usable;
+  for (size_t i = 0; i < h->nblocks; i++) {
+    s->at[i] = hs_target_view(s->t, h->blocks[i].addr, (size_t)h->blocks[i].usable);
+    if (!s->at[i] && h->blocks[i].usable <= BIG) total += h->blocks[i].usable;
+  }
   s->buf = hs_xmalloc(total ? total : 1);
   uint64_t pos = 0, wstart = 0, wend = 0;
   for (size_t i = 0; i < h->nblocks; i++) {
     const struct hs_hblock *b = &h->blocks[i];
-    s->off[i] = ~0ull;
-    if (b->usable > BIG) continue;
+    if (s->at[i] || b->usable > BIG) continue;
     if (b->addr < wstart || b->addr + b->usable > wend) {
       wstart = b->addr & ~(PAGE - 1);
       wend = wstart + BIG + PAGE;
@@ -152,7 +152,7 @@ static void copy_blocks(struct scan *s) {
       s->out->unread_bytes += fetch(s, wstart, s->piece, (size_t)(wend - wstart));
     }
     memcpy(s->buf + pos, s->piece + (b->addr - wstart), b->usable);
-    s->off[i] = pos;
+    s->at[i] = s->buf + pos;
     pos += b->usable;
   }
 }
@@ -176,7 +176,7 @@ static int64_t find(const struct scan *s, uint64_t p) {
 static uint64_t block_word(struct scan *s, size_t i, uint64_t off) {
   uint64_t v = 0;
   if (off + 8 > s->h->blocks[i].usable) return 0;
-  if (s->off[i] != ~0ull) memcpy(&v, s->buf + s->off[i] + off, 8);
+  if (s->at[i]) memcpy(&v, s->at[i] + off, 8);
   else if (hs_target_u64(s->t, s->h->blocks[i].addr + off, &v) != 0) v = 0;
   return v;
 }
@@ -267,8 +267,8 @@ static void scan_block(struct scan *s, size_t i, int clique) {
   const struct hs_hblock *b = &s->h->blocks[i];
   int definite = s->state[i] == HS_LEAK_REACHABLE;
   s->out->block_bytes += b->usable;
-  if (s->off[i] != ~0ull) {
-    scan_words(s, s->buf + s->off[i], (size_t)b->usable, definite, clique);
+  if (s->at[i]) {
+    scan_words(s, s->at[i], (size_t)b->usable, definite, clique);
     return;
   }
   for (uint64_t a = b->addr; a < b->addr + b->usable; a += BIG) {
@@ -315,13 +315,19 @@ static void scan_root(struct scan *s, uint64_t lo, uint64_t hi) {
   if (lo < hi) scan_root_range(s, lo, hi);
 }
 
+/* heapspy's spy: libheapspy.so under `heapspy run`, the memfd `heapspy
+ * attach` loads it from */
+static int is_spy_map(const struct hs_tmap *m) {
+  return strstr(m->path, "libheapspy") || !strncmp(m->path, "/memfd:heapspy-attach", 21);
+}
+
 static int is_root_map(const struct hs_leak_scan *out, const struct hs_tmap *m) {
   const char *p = m->path;
   if (m->perms[0] != 'r' || m->perms[1] != 'w') return 0;
   if (!strncmp(p, "/dev/", 5) || !strncmp(p, "[vvar", 5) || !strncmp(p, "[vsys", 5)) return 0;
   /* under heapspy: the spy's library and its shared profile and trace
    * mappings hold every block's address; they are not the program's */
-  if (strstr(p, "libheapspy") || (out->spied && m->perms[3] == 's')) return 0;
+  if (is_spy_map(m) || (out->spied && m->perms[3] == 's')) return 0;
   return 1;
 }
 
@@ -413,13 +419,15 @@ static void make_groups(struct scan *s) {
     }
     if (fresh) o->ngroups++;
     struct hs_leak_group *g = &o->groups[o->ngroups - 1];
+    o->group[i] = (uint32_t)o->ngroups;
     if (fresh) {
+      g->made = (uint32_t)(o->ngroups - 1);
       g->kind = o->kind[i];
       g->census = type;
       g->size = type ? 0 : b->usable;
       g->sample_addr = b->addr;
       g->sample_len = b->usable < HS_LEAK_SAMPLE ? (size_t)b->usable : HS_LEAK_SAMPLE;
-      if (s->off[i] != ~0ull) memcpy(g->sample, s->buf + s->off[i], g->sample_len);
+      if (s->at[i]) memcpy(g->sample, s->at[i], g->sample_len);
       else g->sample_len = hs_target_read(s->t, b->addr, g->sample, g->sample_len);
     }
     g->blocks++;
@@ -427,6 +435,11 @@ static void make_groups(struct scan *s) {
   }
   free(idx);
   qsort(o->groups, o->ngroups, sizeof *o->groups, cmp_group);
+  uint32_t *now = hs_xmalloc(o->ngroups * sizeof *now);   /* made -> sorted */
+  for (size_t k = 0; k < o->ngroups; k++) now[o->groups[k].made] = (uint32_t)k;
+  for (size_t i = 0; i < h->nblocks; i++)
+    if (o->group[i]) o->group[i] = now[o->group[i] - 1] + 1;
+  free(now);
 }
 
 /* ---- the scan ------------------------------------------------------------ */
@@ -437,9 +450,10 @@ void hs_leak_scan(struct hs_target *t, const struct hs_libc *l, const struct hs_
   memset(out, 0, sizeof *out);
   size_t n = h->nblocks;
   out->kind = hs_xcalloc(n ? n : 1, 1);
+  out->group = hs_xcalloc(n ? n : 1, sizeof *out->group);
   for (size_t i = 0; i < t->nmaps; i++)
-    if (strstr(t->maps[i].path, "libheapspy")) out->spied = 1;
-  struct scan s = { .t = t, .h = h, .out = out, .clique_head = -1, .pagemap_fd = -1 };
+    if (is_spy_map(&t->maps[i])) out->spied = 1;
+  struct scan s = { .t = t, .h = h, .out = out, .clique_head = -1 };
   if (n) {
     s.lo = h->blocks[0].addr;
     for (size_t i = 0; i < n; i++)
@@ -457,14 +471,9 @@ void hs_leak_scan(struct hs_target *t, const struct hs_libc *l, const struct hs_
     s.cuts[s.ncuts++][1] = h->ranges[i].end;
   }
   qsort(s.cuts, s.ncuts, sizeof *s.cuts, cmp_cut);
-  if (t->kind == HS_TARGET_LIVE) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/pagemap", (int)t->pid);
-    s.pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
-  }
   s.state = hs_xcalloc(n ? n : 1, 1);
   s.heur = hs_xcalloc(n ? n : 1, 1);
-  s.off = hs_xmalloc((n ? n : 1) * sizeof *s.off);
+  s.at = hs_xcalloc(n ? n : 1, sizeof *s.at);
   s.piece = hs_xmalloc(BIG + PAGE);
   copy_blocks(&s);
   if (n) {
@@ -489,10 +498,9 @@ void hs_leak_scan(struct hs_target *t, const struct hs_libc *l, const struct hs_
     }
   }
   make_groups(&s);
-  if (s.pagemap_fd >= 0) close(s.pagemap_fd);
   free(s.state);
   free(s.heur);
-  free(s.off);
+  free(s.at);
   free(s.buf);
   free(s.piece);
   free(s.todo);
@@ -502,6 +510,7 @@ void hs_leak_scan(struct hs_target *t, const struct hs_libc *l, const struct hs_
 
 void hs_leak_scan_free(struct hs_leak_scan *s) {
   free(s->kind);
+  free(s->group);
   free(s->groups);
   memset(s, 0, sizeof *s);
 }

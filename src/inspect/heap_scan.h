@@ -54,10 +54,12 @@ struct hs_leak_group {
   uint64_t sample_addr;
   uint8_t sample[HS_LEAK_SAMPLE];
   size_t sample_len;
+  uint32_t made;            /* order made in, before groups were sorted (internal) */
 };
 
 struct hs_leak_scan {
   uint8_t *kind;            /* per block of the walk: enum hs_leak_kind */
+  uint32_t *group;          /* per block: 1 + its index in groups; 0: still reachable */
   uint64_t bytes[HS_LEAK_NKINDS], blocks[HS_LEAK_NKINDS];
   uint64_t heur_bytes[HS_HEUR_N], heur_blocks[HS_HEUR_N];   /* still reachable via */
   uint64_t root_bytes;      /* bytes of roots scanned */

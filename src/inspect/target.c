@@ -21,6 +21,7 @@
 #define SMALL 4096                /* reads up to this size go through the window */
 
 static void free_maps(struct hs_target *t) {
+  hs_target_drop_copy(t);
   for (size_t i = 0; i < t->nmaps; i++) free(t->maps[i].path);
   free(t->maps);
   t->maps = NULL;
@@ -63,6 +64,7 @@ int hs_target_open_live(struct hs_target *t, pid_t pid) {
   memset(t, 0, sizeof *t);
   t->kind = HS_TARGET_LIVE;
   t->pid = pid;
+  t->pagemap_fd = -1;
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
   t->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -74,13 +76,17 @@ int hs_target_open_live(struct hs_target *t, pid_t pid) {
   if (r) {
     close(t->fd);
     t->fd = -1;
+    return r;
   }
-  return r;
+  snprintf(path, sizeof path, "/proc/%d/pagemap", (int)pid);
+  t->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+  return 0;
 }
 
 void hs_target_close(struct hs_target *t) {
   if (t->fd >= 0) close(t->fd);
-  t->fd = -1;
+  if (t->kind == HS_TARGET_LIVE && t->pagemap_fd >= 0) close(t->pagemap_fd);
+  t->fd = t->pagemap_fd = -1;
   free_maps(t);
   free(t->threads);
   free(t->win);
@@ -102,10 +108,36 @@ const struct hs_tmap *hs_target_map(const struct hs_target *t, uint64_t addr) {
   return lo < t->nmaps && t->maps[lo].start <= addr ? &t->maps[lo] : NULL;
 }
 
+/* A read from the copy of a stopped target (hs_target_copy): a page it
+ * copied from there; a page the process had never touched reads as zeros
+ * when anonymous (what it held then) and from the process when a file's
+ * (the file's bytes, unless the process has written them since). */
+static size_t copy_read(struct hs_target *t, const struct hs_tmap *m, uint64_t addr, void *buf,
+                        size_t len) {
+  size_t got = 0;
+  while (got < len) {
+    uint64_t a = addr + got, page = (a - m->start) / 4096;
+    size_t n = (size_t)(((a & ~4095ull) + 4096) - a);
+    if (n > len - got) n = len - got;
+    if (HS_PAGEMAP_TOUCHED(m->pagemap[page])) {
+      memcpy((char *)buf + got, m->copy + (a - m->start), n);
+    } else if (!m->path[0] || m->path[0] == '[') {
+      memset((char *)buf + got, 0, n);
+    } else {
+      ssize_t r = pread(t->fd, (char *)buf + got, n, (off_t)a);
+      if (r != (ssize_t)n) break;
+    }
+    got += n;
+  }
+  if (got < len) t->read_failures++;
+  return got;
+}
+
 /* Raw read of [addr, addr+len) that stays inside one mapping. */
 static size_t raw_read(struct hs_target *t, const struct hs_tmap *m, uint64_t addr, void *buf,
                        size_t len) {
   t->reads++;
+  if (m->copy) return copy_read(t, m, addr, buf, len);
   if (t->kind == HS_TARGET_LIVE) {
     size_t got = 0;
     while (got < len) {

@@ -23,6 +23,11 @@ struct hs_tmap {
   char *path;               /* "" when anonymous */
   /* core files only: where its bytes are in the core (0 bytes: not dumped) */
   uint64_t core_off, core_len;
+  /* live, after hs_target_copy: the mapping's bytes as they were while
+   * stopped (laid out like the mapping; pages not touched then are not
+   * copied) and its pagemap entries then; NULL when not copied */
+  uint8_t *copy;
+  uint64_t *pagemap;
 };
 
 struct hs_tthread {
@@ -47,6 +52,9 @@ struct hs_target {
   uint64_t win_addr;
   size_t win_len;
   uint64_t reads, read_failures;
+  int pagemap_fd;           /* live: /proc/PID/pagemap, -1 if it cannot be read */
+  uint64_t copied_bytes;    /* hs_target_copy: bytes copied (0: no copy) */
+  double copy_ms;           /* ... and how long that took */
   /* core only */
   uint64_t core_size;
   int truncated;            /* the core ends before its program headers say */
@@ -70,6 +78,30 @@ const struct hs_tmap *hs_target_map(const struct hs_target *t, uint64_t addr);
 
 /* Forgets the read window (when the target may have changed). */
 void hs_target_flush(struct hs_target *t);
+
+/* ---- pagemap and the copy of a stopped target (target_copy.c) ---------- */
+
+/* The pagemap entries of pages [vpn, vpn + n) (live: from the copy when
+ * the pages were copied, else /proc/PID/pagemap); returns how many were
+ * read, 0 when there is no pagemap (a core, or not readable). */
+size_t hs_target_pagemap(struct hs_target *t, uint64_t vpn, uint64_t *out, size_t n);
+/* 1 if hs_target_pagemap can answer (a live target with a pagemap). */
+int hs_target_has_pagemap(struct hs_target *t);
+/* A pagemap entry of a page the process touched (present or swapped). */
+#define HS_PAGEMAP_TOUCHED(e) (((e) >> 63) | (((e) >> 62) & 1))
+
+/* Copies, while the target is stopped, every private writable mapping's
+ * touched pages (and their pagemap entries): afterwards reads of those
+ * mappings, and their pagemap, come from the copy, so the walk and the
+ * scan can run after the target is resumed and still see it as it was.
+ * Returns 0, or -errno with nothing copied (then read the target while
+ * it is stopped, as before). */
+int hs_target_copy(struct hs_target *t);
+/* A pointer into the copy holding [addr, addr + len), when every page of
+ * it was copied; NULL otherwise. */
+const uint8_t *hs_target_view(const struct hs_target *t, uint64_t addr, size_t len);
+/* Frees the copy (hs_target_close does too). */
+void hs_target_drop_copy(struct hs_target *t);
 
 /* ---- stopping a live target (target_stop.c) ---------------------------- */
 

@@ -123,6 +123,7 @@ int hs_target_open_core(struct hs_target *t, const char *path, const char *exe, 
   memset(t, 0, sizeof *t);
   t->kind = HS_TARGET_CORE;
   t->fd = -1;
+  t->pagemap_fd = -1;
   snprintf(t->path, sizeof t->path, "%s", path);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;

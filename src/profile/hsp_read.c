@@ -184,7 +184,7 @@ static const struct hsp_block *shard_table(const struct hsp_profile *p,
 
 /* Sizes come from the tables themselves, never from the shards' count
  * fields: a corrupt count must not size an allocation. */
-size_t hsp_live_blocks(const struct hsp_profile *p, struct hsp_block **out) {
+size_t hsp_live_blocks_copy(const struct hsp_profile *p, struct hsp_block **out) {
   const struct hsp_shard *sh = hsp_at(p, p->hdr->shards_off, sizeof *sh * HSP_SHARDS);
   size_t n = 0;
   *out = NULL;
@@ -204,12 +204,21 @@ size_t hsp_live_blocks(const struct hsp_profile *p, struct hsp_block **out) {
     for (uint64_t j = 0; t && j < c && n < cap; j++)
       if (t[j].ptr) v[n++] = t[j];
   }
+  *out = v;
+  return n;
+}
+
+size_t hsp_blocks_sort(struct hsp_block *v, size_t n) {
   qsort(v, n, sizeof *v, by_ptr);
   size_t w = 0;                         /* a death mid-delete can duplicate */
   for (size_t i = 0; i < n; i++)
     if (!w || v[w - 1].ptr != v[i].ptr) v[w++] = v[i];
-  *out = v;
   return w;
+}
+
+size_t hsp_live_blocks(const struct hsp_profile *p, struct hsp_block **out) {
+  size_t n = hsp_live_blocks_copy(p, out);
+  return *out ? hsp_blocks_sort(*out, n) : 0;
 }
 
 void hsp_family_totals(const struct hsp_profile *p,

@@ -51,6 +51,11 @@ size_t hsp_modules(const struct hsp_profile *p, const struct hsp_module **out,
 
 /* Live blocks, deduplicated, sorted by address. Caller frees *out. */
 size_t hsp_live_blocks(const struct hsp_profile *p, struct hsp_block **out);
+/* ... in two steps: the copy of the table as the shards hold it (quick,
+ * for a moment the process is held still), then hsp_blocks_sort (sorts by
+ * key, drops duplicates; returns the count left). */
+size_t hsp_live_blocks_copy(const struct hsp_profile *p, struct hsp_block **out);
+size_t hsp_blocks_sort(struct hsp_block *v, size_t n);
 
 /* Per-family counters summed over shards (HSP_MAX_FAMILIES entries). */
 void hsp_family_totals(const struct hsp_profile *p,
