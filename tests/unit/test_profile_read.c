@@ -66,7 +66,7 @@ static uint64_t build(void) {
   h->marks_off = off;
   strcpy(mk->name, "halfway");
   mk->in_use_bytes = 64;
-  off += 128;
+  off += (sizeof *mk + 7) & ~(size_t)7;
   h->arena_used = off;
   h->file_size = off;
   return off;
