@@ -113,7 +113,6 @@ int spy_guard_find(uint64_t addr, struct spy_near *out);   /* crash path */
  * reported (once per block and direction) and stepped over; 1 if the
  * program may resume (the handler returns), 0 if it must die as before. */
 int spy_guard_recover(int sig, const void *siginfo, void *ucontext);
-int spy_guard_steps(void);                 /* 1: faults are stepped over */
 /* spy_check.c, crash path: a quarantined block holding addr. */
 int spy_check_find_freed(uint64_t addr, struct spy_near *out);
 

@@ -46,7 +46,7 @@ int spy_gs_find(uint64_t addr, struct spy_near *out);
 /* A SIGSEGV in the region without --halt-on-error: reported once per
  * slot, the slot disabled, 1 (the instruction runs again and succeeds). */
 int spy_gs_recover(int sig, const void *siginfo, void *ucontext);
-int spy_gs_recovers(void);                 /* 1: SIGSEGV must stay armed */
+int spy_gs_recovers(void);                 /* 1: a fault in a slot is survived */
 
 static inline int spy_gs_owns(const void *p) {
   return (uint64_t)(uintptr_t)p - spy_gs_lo < spy_gs_len;

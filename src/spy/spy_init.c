@@ -275,11 +275,13 @@ static void scan_dying(struct spy_scan_origin *origin) {
   spy_busy--;
 }
 
-/* SIGSEGV stays armed while --guard steps over faults (or --guard-sample
- * disables slots): threads may fault
- * at once, each to be stepped over (SA_RESETHAND would kill the second). */
+/* A fault (SIGSEGV, SIGBUS) keeps its handler armed: threads may fault at
+ * once (--guard steps each over its fault; two threads running into the
+ * same bad block), and under SA_RESETHAND the second fault would kill the
+ * process while the first thread is still writing the report. The first
+ * thread reports, the others wait for the death it then causes. */
 static int resets_itself(int sig) {
-  return sig != SIGSEGV || (!spy_guard_steps() && !spy_gs_recovers());
+  return sig != SIGSEGV && sig != SIGBUS;
 }
 
 static void fatal_signal(int sig, siginfo_t *si, void *uc) {
@@ -295,22 +297,25 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc) {
   if (!inside_spy && (spy_guard_recover(sig, si, uc) || spy_gs_recover(sig, si, uc)))
     return;                            /* the program runs on */
   if (!resets_itself(sig)) {
-    /* what SA_RESETHAND does for the others: one thread dies of it; a
-     * second one faulting meanwhile waits for that death */
+    /* one thread reports and dies of it; another one faulting meanwhile
+     * waits for that death (the handler stays armed for it until then) */
     static int dying;
     if (__atomic_exchange_n(&dying, 1, __ATOMIC_ACQ_REL)) for (;;) pause();
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigaction(sig, &dfl, NULL);
   }
   spy_crash_explain(sig, si, uc);      /* a heap block at the address? */
   finish(HSP_EXIT_SIGNAL, -1, sig);
   /* a crash inside the spy may hold the arena lock: no scan, no samples then */
   if (!inside_spy) scan_dying(&origin);
   if (spy_hdr && spy_status == SPY_READY && !spy_busy) spy_capture_samples();
-  /* SA_RESETHAND restored the default action; re-raise so the program
-   * dies exactly as it would have (status, core dump). */
+  if (!resets_itself(sig)) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+  }
+  /* the default action is back; re-raise (blocked until the handler
+   * returns, or the fault comes again) so the program dies exactly as it
+   * would have (status, core dump) */
   raise(sig);
 }
 
