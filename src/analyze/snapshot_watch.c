@@ -98,14 +98,32 @@ static int64_t heap_of(int fd) {
   return v;
 }
 
-static int64_t rss_of(pid_t pid) {
+/* The spy's own resident memory at the timeline's last point (0 if none
+ * yet): left out of the rss rule, as the timeline leaves it out. */
+static uint64_t spy_rss_of(int fd) {
+  uint64_t off = 0;
+  uint32_t count = 0;
+  if (fd < 0 || pread(fd, &off, sizeof off, offsetof(struct hsp_header, timeline_off)) != sizeof off ||
+      !off || pread(fd, &count, sizeof count, (off_t)(off + offsetof(struct hsp_timeline, count))) != sizeof count ||
+      !count || count > HSP_TICKS)
+    return 0;
+  uint64_t at = off + offsetof(struct hsp_timeline, ticks) + (uint64_t)(count - 1) * sizeof(struct hsp_tick) +
+                offsetof(struct hsp_tick, spy_rss_bytes);
+  uint64_t v = 0;
+  return pread(fd, &v, sizeof v, (off_t)at) == sizeof v ? v : 0;
+}
+
+/* The program's RSS: the kernel's figure less the spy's own. */
+static int64_t rss_of(pid_t pid, int fd) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
   FILE *f = fopen(path, "r");
   unsigned long long size, res;
   int ok = f && fscanf(f, "%llu %llu", &size, &res) == 2;
   if (f) fclose(f);
-  return ok ? (int64_t)(res * (unsigned long long)sysconf(_SC_PAGESIZE)) : -1;
+  if (!ok) return -1;
+  uint64_t all = res * (unsigned long long)sysconf(_SC_PAGESIZE), spy = spy_rss_of(fd);
+  return (int64_t)(all > spy ? all - spy : 0);
 }
 
 /* Remove the oldest snapshot-*.txt until the folder's reports fit in cap
@@ -256,7 +274,7 @@ int hs_watch_run(struct hs_watch *w, pid_t pid, const char *profile) {
     if (r == pid || (r < 0 && errno != EINTR)) break;
     if (fd < 0) fd = open(profile, O_RDONLY | O_CLOEXEC);
     uint64_t t = now_ms() - t0;
-    int64_t heap = heap_of(fd), rss = rss_of(pid);
+    int64_t heap = heap_of(fd), rss = rss_of(pid, fd);
     win[nwin % WINDOW].t = t;
     win[nwin % WINDOW].heap = heap;
     nwin++;
