@@ -93,15 +93,17 @@ static void print_timeline(FILE *out, struct hs_model *m) {
   fprintf(out, "TIMELINE (heap in use tracked by heapspy; freed memory held by glibc from its "
                "mallinfo2; RSS and virtual size from the kernel)\n");
   fprintf(out, "  %9s %10s %10s %10s %10s\n", "time", "in use", "held", "RSS", "virtual");
-  size_t rows = n < 8 ? n : 8, idx[8], near = 0, shown = 0;
-  for (size_t r = 0; r < rows; r++) {          /* evenly spaced, the first and the last */
+  /* evenly spaced, the first and the last; n < 8 shows every point, so
+   * a peak not on a row leaves at least one inner row (rows >= 3) */
+  size_t rows = n < 8 ? n : 8, idx[8], near = 1, shown = 0;
+  for (size_t r = 0; r < rows; r++) {
     idx[r] = r * (n - 1) / (rows - 1);
     shown |= idx[r] == top;
-    if (r && r + 1 < rows && (idx[r] > top ? idx[r] - top : top - idx[r]) <
-                             (idx[near] > top ? idx[near] - top : top - idx[near]))
-      near = r;
   }
-  if (!shown && near) idx[near] = top;         /* the inner row nearest the peak shows it */
+  for (size_t r = 2; r + 1 < rows; r++)        /* the inner row nearest the peak */
+    if ((idx[r] > top ? idx[r] - top : top - idx[r]) < (idx[near] > top ? idx[near] - top : top - idx[near]))
+      near = r;
+  if (!shown) idx[near] = top;                 /* shows it (a peak next to the first row too) */
   for (size_t r = 0; r < rows; r++) {
     size_t i = idx[r];
     int bar = (int)(t[i].heap_bytes > 0 ? t[i].heap_bytes * 30 / max : 0);
