@@ -77,11 +77,13 @@ $(SPY_LIB): $(SPY_OBJ)
 # descriptors (gnu2) instead of a __tls_get_addr call through the PLT for
 # every thread-local access: __tls_get_addr and its PLT stub were 22% of
 # an attached allocation loop's cycles; bench/attach.sh, 5 runs each:
-# attached / run 1.67 -> 1.51 (medians).
+# attached / run 1.67 -> 1.51 (medians). clang 14 (scan-build) does not
+# know the option: make check-static builds with ATTACH_TLS empty.
+ATTACH_TLS ?= -mtls-dialect=gnu2
 SPY_ATTACH_OBJ := $(SPY_SRC:%.c=$(BUILD)/obj-attach/%.o)
 $(BUILD)/obj-attach/src/spy/%.o: src/spy/%.c $(HDRS) | build-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(subst initial-exec,global-dynamic,$(SPY_FLAGS)) -mtls-dialect=gnu2 \
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(subst initial-exec,global-dynamic,$(SPY_FLAGS)) $(ATTACH_TLS) \
 	  -DSPY_ATTACH_BUILD -c $< -o $@
 
 $(SPY_ATTACH_LIB): $(SPY_ATTACH_OBJ)
