@@ -12,6 +12,7 @@
 #ifndef HS_EXPORT_H
 #define HS_EXPORT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +47,11 @@ void hs_export_finish(struct hs_exporter *e, FILE *log);
 /* export_push.c: the sender. Profiles are queued (a bounded queue: the
  * oldest dropped when full) and sent by a thread of its own with retries
  * and exponential backoff. */
+/* A mutex and a condition variable whose timed waits count on
+ * CLOCK_MONOTONIC (a wall-clock step never shortens or stretches a
+ * period): the exporter's and the pusher's. */
+void hs_export_sync_init(pthread_mutex_t *mu, pthread_cond_t *cv);
+
 struct hs_pusher;
 struct hs_pusher *hs_push_start(const struct hs_export_cfg *c, const char *program);
 /* Takes ownership of body (malloc'd): the pprof of [from, until], Unix s. */

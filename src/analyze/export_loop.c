@@ -176,6 +176,15 @@ static void *exporter(void *arg) {
   return NULL;
 }
 
+void hs_export_sync_init(pthread_mutex_t *mu, pthread_cond_t *cv) {
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(cv, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_mutex_init(mu, NULL);
+}
+
 struct hs_exporter *hs_export_start(const struct hs_export_cfg *c, pid_t pid,
                                     const char *profile, const char *program) {
   if (!c->every) return NULL;
@@ -184,12 +193,7 @@ struct hs_exporter *hs_export_start(const struct hs_export_cfg *c, pid_t pid,
   e->pid = pid;
   snprintf(e->profile, sizeof e->profile, "%s", profile);
   if (c->push) e->push = hs_push_start(c, program);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&e->cv, &ca);
-  pthread_condattr_destroy(&ca);
-  pthread_mutex_init(&e->mu, NULL);
+  hs_export_sync_init(&e->mu, &e->cv);
   if (pthread_create(&e->thread, NULL, exporter, e)) {
     hs_warn("--export-every: cannot start the exporter thread; nothing will be exported");
     if (e->push) hs_push_finish(e->push, 0, NULL);

@@ -147,12 +147,7 @@ struct hs_pusher *hs_push_start(const struct hs_export_cfg *c, const char *progr
   for (unsigned i = 0; i < c->nlabels && n < sizeof p->name; i++)
     n += (size_t)snprintf(p->name + n, sizeof p->name - n, ",%s", c->labels[i]);
   if (n < sizeof p->name) snprintf(p->name + n, sizeof p->name - n, "}");
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&p->cv, &ca);
-  pthread_condattr_destroy(&ca);
-  pthread_mutex_init(&p->mu, NULL);
+  hs_export_sync_init(&p->mu, &p->cv);
   if (pthread_create(&p->thread, NULL, sender, p)) {
     hs_warn("--push: cannot start the sender thread; nothing will be pushed");
     free(p);
