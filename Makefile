@@ -45,9 +45,10 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(SPY_PKGS) $(CLI_PKGS))
 
 SPY_LIB := $(BUILD)/lib/heapspy/libheapspy.so
 SPY_ATTACH_LIB := $(BUILD)/lib/heapspy/libheapspy-attach.so
+SPY_ATTACH_DYN_LIB := $(BUILD)/lib/heapspy/libheapspy-attach-dyn.so
 CLI := $(BUILD)/bin/heapspy
 
-all: $(CLI) $(CLI)-valgrind $(SPY_LIB) $(SPY_ATTACH_LIB) $(BUILD)/include/heapspy.h
+all: $(CLI) $(CLI)-valgrind $(SPY_LIB) $(SPY_ATTACH_LIB) $(SPY_ATTACH_DYN_LIB) $(BUILD)/include/heapspy.h
 
 # Packages are installed only by the README's commands, never by a plain
 # `make`: `make demo`, `make test` and `make bench` first run
@@ -72,23 +73,41 @@ $(SPY_LIB): $(SPY_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ -Wl,-z,nodelete -Wl,--no-undefined $(SPY_LIBS)
 
-# The same spy for `heapspy attach`, loaded late by dlopen: dynamic TLS
-# (static TLS cannot be had after start-up), no constructor work. TLS
-# descriptors (gnu2) instead of a __tls_get_addr call through the PLT for
-# every thread-local access: __tls_get_addr and its PLT stub were 22% of
-# an attached allocation loop's cycles; bench/attach.sh, 5 runs each:
-# attached / run 1.67 -> 1.51 (medians). clang 14 (scan-build) does not
-# know the option: make check-static builds with ATTACH_TLS empty.
+# The same spy for `heapspy attach`, loaded late by dlopen, in two
+# builds. libheapspy-attach.so keeps initial-exec TLS: glibc gives a late
+# module with such TLS its spare static TLS (512 bytes) and the spy's
+# thread-locals cost what they cost under `run`. When a process has used
+# that spare up, that dlopen fails and attach loads libheapspy-attach-dyn.so:
+# dynamic TLS through TLS descriptors (gnu2), no __tls_get_addr call
+# through the PLT. perf on an attached allocation loop (bench/attach.sh):
+# __tls_get_addr 22% of the cycles with 71 KB of TLS; _dl_tlsdesc_dynamic
+# 18% with gnu2; _dl_tlsdesc_return 9% once the TLS fit the spare. clang
+# 14 (scan-build) does not know gnu2: make check-static sets ATTACH_TLS
+# empty.
 ATTACH_TLS ?= -mtls-dialect=gnu2
 SPY_ATTACH_OBJ := $(SPY_SRC:%.c=$(BUILD)/obj-attach/%.o)
+SPY_ATTACH_DYN_OBJ := $(SPY_SRC:%.c=$(BUILD)/obj-attach-dyn/%.o)
 $(BUILD)/obj-attach/src/spy/%.o: src/spy/%.c $(HDRS) | build-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(subst initial-exec,global-dynamic,$(SPY_FLAGS)) $(ATTACH_TLS) \
-	  -DSPY_ATTACH_BUILD -c $< -o $@
-
-$(SPY_ATTACH_LIB): $(SPY_ATTACH_OBJ)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(SPY_FLAGS) -DSPY_ATTACH_BUILD -c $< -o $@
+$(BUILD)/obj-attach-dyn/src/spy/%.o: src/spy/%.c $(HDRS) | build-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ -Wl,-z,nodelete -Wl,--no-undefined $(SPY_LIBS)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(subst initial-exec,global-dynamic,$(SPY_FLAGS)) $(ATTACH_TLS) \
+	  -DSPY_ATTACH_BUILD -DSPY_TLS_DYNAMIC -c $< -o $@
+
+# Their TLS must fit glibc's spare static TLS (src/spy/spy_thread_mem.h):
+# past SPY_TLS_BUDGET bytes the build fails rather than attach slowly.
+$(SPY_ATTACH_LIB): $(SPY_ATTACH_OBJ)
+$(SPY_ATTACH_DYN_LIB): $(SPY_ATTACH_DYN_OBJ)
+$(SPY_ATTACH_LIB) $(SPY_ATTACH_DYN_LIB):
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@.tmp $^ -Wl,-z,nodelete -Wl,--no-undefined $(SPY_LIBS)
+	@tls=$$(($$(readelf -lW $@.tmp | awk '$$1 == "TLS" { print $$6 }' | grep . || echo 0))); \
+	 budget=$$(sed -n 's/^#define SPY_TLS_BUDGET \([0-9]*\).*/\1/p' src/spy/spy_thread_mem.h); \
+	 if [ "$$tls" -gt "$$budget" ]; then \
+	   echo "heapspy: $@ has $$tls bytes of TLS, over SPY_TLS_BUDGET ($$budget): move arrays to spy_thread_mem.h" >&2; \
+	   rm -f $@.tmp; exit 1; fi
+	@mv $@.tmp $@
 
 $(BUILD)/obj/src/%.o: src/%.c $(HDRS) | build-deps
 	@mkdir -p $(dir $@)
@@ -134,6 +153,7 @@ install: all
 	ln -sf heapspy $(DESTDIR)$(PREFIX)/bin/heapspy-valgrind
 	install -m 644 $(SPY_LIB) $(DESTDIR)$(LIBDIR)/heapspy/libheapspy.so
 	install -m 644 $(SPY_ATTACH_LIB) $(DESTDIR)$(LIBDIR)/heapspy/libheapspy-attach.so
+	install -m 644 $(SPY_ATTACH_DYN_LIB) $(DESTDIR)$(LIBDIR)/heapspy/libheapspy-attach-dyn.so
 	install -m 644 include/heapspy.h $(DESTDIR)$(PREFIX)/include/heapspy.h
 	install -m 644 doc/heapspy.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapspy.1
 	ln -sf heapspy.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapspy-valgrind.1

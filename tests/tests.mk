@@ -8,7 +8,7 @@
 # Test programs tests/{cases,oracle}/NAME.c|cpp build to build/tests/NAME.
 
 TB := $(BUILD)/tests
-TEST_C := $(wildcard tests/cases/*.c tests/oracle/*.c)
+TEST_C := $(filter-out %/libtls_filler.c,$(wildcard tests/cases/*.c tests/oracle/*.c))
 TEST_CXX := $(wildcard tests/cases/*.cpp tests/oracle/*.cpp)
 TEST_PROGS := $(patsubst %.c,$(TB)/%,$(notdir $(TEST_C))) \
               $(patsubst %.cpp,$(TB)/%,$(notdir $(TEST_CXX)))
@@ -37,6 +37,11 @@ $(TB)/%: %.cpp include/heapspy.h
 $(TB)/attach_static: tests/cases/attach_static.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -static -o $@ $<
+
+# Initial-exec TLS loaded late: uses up glibc's spare static TLS (t1760).
+$(TB)/libtls_filler.so: tests/cases/libtls_filler.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -fPIC -shared -DFILL=96 -o $@ $<
 
 # The spy's live blocks from a profile (the truth of t17xx-heap-*).
 $(TB)/hsp_live_blocks: tests/cases/hsp_live_blocks.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
@@ -100,7 +105,7 @@ $(TB)/asan/%: %.cpp
 	@mkdir -p $(dir $@)
 	clang++ $(ASAN_FLAGS) -o $@ $<
 
-test-programs: all examples $(TEST_PROGS) $(UNIT_BINS) $(ASAN_PROGS)
+test-programs: all examples $(TEST_PROGS) $(TB)/libtls_filler.so $(UNIT_BINS) $(ASAN_PROGS)
 
 # doc/who-catches-what.md, regenerated from real runs (tests/truth/truth.py).
 who-catches-what: test-programs

@@ -21,6 +21,7 @@
  * Must never: leave the process stopped (inject/ guarantees it), or
  * depend on heapspy staying alive for the process to be correct.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -46,6 +47,7 @@
 
 enum { EXIT_GONE = 1, EXIT_PERM = 2, EXIT_UNSUPPORTED = 3, EXIT_SPIED = 4, EXIT_NO_SAFE = 5 };
 #define LOAD_TIMEOUT_S 5.0
+#define MAX_STATIC_TLS_COPIES 4   /* see static_tls_copies */
 #define DETACH_TIMEOUT_S 10.0
 
 static const char attach_usage[] =
@@ -125,10 +127,28 @@ static int already_spied(pid_t pid) {
   return spied;
 }
 
+/* The copies of the static-TLS build an earlier attach left in pid
+ * (inert, never unloaded): each holds on to its share of glibc's spare
+ * static TLS. */
+static int static_tls_copies(pid_t pid) {
+  char path[64], line[PATH_MAX + 256], last[PATH_MAX] = "";
+  snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+  FILE *f = fopen(path, "r");
+  int n = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    const char *name = strstr(line, "/memfd:heapspy-attach-");
+    if (!name || !isdigit((unsigned char)name[22]) || !strcmp(name, last)) continue;
+    snprintf(last, sizeof last, "%s", name);
+    n++;
+  }
+  if (f) fclose(f);
+  return n;
+}
+
 /* A memfd holding the attach library; its name, unique to this run, is
  * how the process's maps show it. */
-static int library_memfd(const char *lib, char *name, size_t len) {
-  snprintf(name, len, "heapspy-attach-%d", (int)getpid());
+static int library_memfd(const char *lib, const char *build, char *name, size_t len) {
+  snprintf(name, len, "heapspy-attach%s-%d", build, (int)getpid());
   int fd = memfd_create(name, 0);
   int in = open(lib, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || in < 0) hs_die(1, "attach: cannot copy %s: %s", lib, strerror(errno));
@@ -264,11 +284,19 @@ int cmd_attach(int argc, char **argv) {
   if (guard_sample && handles_segv(pid))
     hs_die(EXIT_UNSUPPORTED, "attach: --guard-sample needs SIGSEGV, and process %ld handles it "
                              "itself (a JVM, a runtime); attach without it", (long)pid);
-  const char *lib = hs_spy_library_file("libheapspy-attach.so");
-  if (!lib) hs_die(1, "attach: cannot find libheapspy-attach.so beside the heapspy binary or in "
-                      "its install folder; is heapspy installed?");
-  char lib_copy[PATH_MAX];
-  snprintf(lib_copy, sizeof lib_copy, "%s", lib);
+  /* The spy in two builds (Makefile): static TLS first; the second if
+   * the process has no spare static TLS left for it */
+  static const char *const builds[2] = { "", "-dyn" };
+  char libs[2][PATH_MAX];
+  for (int b = 0; b < 2; b++) {
+    char file[64];
+    snprintf(file, sizeof file, "libheapspy-attach%s.so", builds[b]);
+    const char *lib = hs_spy_library_file(file);
+    if (!lib) hs_die(1, "attach: cannot find %s beside the heapspy binary or in its install "
+                        "folder; is heapspy installed?", file);
+    snprintf(libs[b], sizeof libs[b], "%s", lib);
+  }
+  const char *lib_copy = libs[0];
 
   /* the profile: created here, private; the spy opens this very file */
   char path[PATH_MAX], abspath[2 * PATH_MAX + 2];
@@ -310,23 +338,41 @@ int cmd_attach(int argc, char **argv) {
     snprintf(options + olen, sizeof options - (size_t)olen, ":before=/proc/%d/fd/%d",
              (int)getpid(), cfd);
 
-  /* 1: dlopen our copy of the library; 2: start the spy in it */
+  /* 1: dlopen our copy of the library; 2: start the spy in it. A dlopen
+   * that fails leaves nothing mapped: the static-TLS build fails so when
+   * glibc's spare static TLS is used up, and the other build is tried. A
+   * first one that loads late after all stays inert (never started).
+   * glibc's spare is 1,664 bytes by default and each copy takes 248: from
+   * the fifth attach to one process on, the dynamic-TLS build goes first. */
   char memname[64], memfd_path[96], mapped[96];
-  int mfd = library_memfd(lib_copy, memname, sizeof memname);
-  snprintf(memfd_path, sizeof memfd_path, "/proc/%d/fd/%d", (int)getpid(), mfd);
-  snprintf(mapped, sizeof mapped, "/memfd:%s", memname);
   struct hs_inject_stats s1, s2;
-  st = hs_inject_call(pid, &libc, libc.dlopen, memfd_path, 2 /* RTLD_NOW */, timeout,
-                      hs_attach_census_take, &census0, &s1, err, sizeof err);
-  if (st) {
-    unlink(abspath);
-    hs_die(exit_for(st), "attach: %s", err);
-  }
-  struct load_wait lw = { pid, mapped, lib_copy };
-  if (!wait_for(library_loaded, &lw, LOAD_TIMEOUT_S)) {
-    unlink(abspath);
-    hs_die(1, "attach: process %ld did not load the spy within %.0f s (is it stopped, or can it "
-              "not read %s?); it runs on unchanged", (long)pid, LOAD_TIMEOUT_S, memfd_path);
+  double stopped_first = 0;
+  int mfd = -1;
+  for (int b = static_tls_copies(pid) >= MAX_STATIC_TLS_COPIES; b < 2; b++) {
+    lib_copy = libs[b];
+    if (mfd >= 0) close(mfd);
+    mfd = library_memfd(lib_copy, builds[b], memname, sizeof memname);
+    snprintf(memfd_path, sizeof memfd_path, "/proc/%d/fd/%d", (int)getpid(), mfd);
+    snprintf(mapped, sizeof mapped, "/memfd:%s", memname);
+    st = hs_inject_call(pid, &libc, libc.dlopen, memfd_path, 2 /* RTLD_NOW */, timeout,
+                        hs_attach_census_take, &census0, &s1, err, sizeof err);
+    if (st) {
+      unlink(abspath);
+      hs_die(exit_for(st), "attach: %s", err);
+    }
+    s1.stopped_ms += stopped_first;
+    struct load_wait lw = { pid, mapped, lib_copy };
+    if (wait_for(library_loaded, &lw, LOAD_TIMEOUT_S)) break;
+    if (b == 1) {
+      unlink(abspath);
+      hs_die(1, "attach: process %ld did not load the spy within %.0f s (is it stopped, or can it "
+                "not read %s?); it runs on unchanged", (long)pid, LOAD_TIMEOUT_S, memfd_path);
+    }
+    if (!quiet)
+      hs_warn("attach: process %ld did not load the spy's static-TLS build within %.0f s (glibc's "
+              "spare static TLS used up?); loading its dynamic-TLS build, slower",
+              (long)pid, LOAD_TIMEOUT_S);
+    stopped_first = s1.stopped_ms;
   }
   close(mfd);
   uint64_t begin = hs_inject_symbol(pid, mapped, lib_copy, "heapspy_attach_begin");

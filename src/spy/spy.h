@@ -25,17 +25,20 @@
 #include "spy_options.h"
 
 #define SPY_EXPORT __attribute__((visibility("default")))
-/* The spy's thread-local variables: static TLS in the preloaded library
- * (no allocation on first access); the attach build (libheapspy-attach.so,
- * SPY_ATTACH_BUILD), loaded late by dlopen, cannot have static TLS: glibc
- * keeps only a few hundred bytes spare for it. */
-#ifdef SPY_ATTACH_BUILD
+/* The spy's thread-local variables: static TLS (no allocation on first
+ * access, one load), in the preloaded library and in the attach build
+ * (libheapspy-attach.so) alike: glibc gives a module loaded by dlopen
+ * its spare static TLS when it fits (spy_thread_mem.h keeps it small).
+ * SPY_TLS_DYNAMIC builds libheapspy-attach-dyn.so, for a process whose
+ * spare is used up. */
+#ifdef SPY_TLS_DYNAMIC
 #define SPY_TLS
 #else
 #define SPY_TLS __attribute__((tls_model("initial-exec")))
 #endif
 #define SPY_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SPY_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#include "spy_thread_mem.h"   /* needs SPY_TLS and SPY_LIKELY */
 
 /* The real allocator: glibc's exported entry points. */
 extern void *__libc_malloc(size_t);
@@ -150,21 +153,26 @@ uint64_t spy_stacks_resident(void);        /* the frame index, outside the arena
  * a direct-mapped cache of SPY_HOT slots, inline on the hot path. */
 #define SPY_HOT 256
 _Static_assert((SPY_HOT & (SPY_HOT - 1)) == 0 && SPY_HOT % 64 == 0,
-               "spy_hot_of masks with SPY_HOT - 1; spy_hot_dirty has a bit per slot");
+               "spy_hot_of masks with SPY_HOT - 1; dirty has a bit per slot");
 struct spy_hot_slot {
   uint32_t stack;
   uint32_t temporary, temporary_alike;
   uint64_t allocs, bytes;
   int64_t live_bytes, live_blocks;
 };
-extern __thread struct spy_hot_slot spy_hot[SPY_HOT] SPY_TLS;
-extern __thread uint64_t spy_hot_dirty[SPY_HOT / 64] SPY_TLS;
+struct spy_hot {                       /* spy_thread_mem.hot */
+  struct spy_hot_slot slot[SPY_HOT];
+  uint64_t dirty[SPY_HOT / 64];
+};
+SPY_MEM_FITS(struct spy_hot, hot);
+static inline struct spy_hot *spy_hot_mine(void) { return (struct spy_hot *)spy_mem()->hot; }
 void spy_hot_claim(unsigned i, uint32_t stack);  /* flush slot i, give it to stack */
 static inline struct spy_hot_slot *spy_hot_of(uint32_t stack) {
+  struct spy_hot *h = spy_hot_mine();
   unsigned i = (stack ^ (stack >> 8)) & (SPY_HOT - 1);
-  if (SPY_UNLIKELY(spy_hot[i].stack != stack)) spy_hot_claim(i, stack);
-  spy_hot_dirty[i / 64] |= 1ull << (i % 64);
-  return &spy_hot[i];
+  if (SPY_UNLIKELY(h->slot[i].stack != stack)) spy_hot_claim(i, stack);
+  h->dirty[i / 64] |= 1ull << (i % 64);
+  return &h->slot[i];
 }
 /* One allocation of bytes at stack, standing for blocks allocations
  * (1; under --sample its weight, profile/hsp_sample.h). */

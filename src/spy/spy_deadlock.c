@@ -45,7 +45,7 @@ struct cycle {
   int tid[HSP_DEADLOCK_MAX];
   uint32_t seq[HSP_DEADLOCK_MAX];
 };
-static __thread struct cycle suspect SPY_TLS;
+SPY_MEM_FITS(struct cycle, deadlock);
 static __thread uint32_t reported_seq SPY_TLS;
 
 static int view_of(unsigned n, int tid) {
@@ -129,7 +129,7 @@ static void report(struct hsp_deadlock *d) {
 }
 
 void spy_deadlock_check(void) {
-  struct spy_held *me = &spy_held;
+  struct spy_held *me = spy_held_mine();
   if (!me->waiting) return;
   int saved = errno;
   spy_busy++;
@@ -144,10 +144,11 @@ void spy_deadlock_check(void) {
     found = self >= 0 && find_cycle(n, self, &d, &c);
     spy_unlock(&views_lock);
   }
-  int again = found && c.n == suspect.n &&
-              !__builtin_memcmp(c.tid, suspect.tid, sizeof c.tid) &&
-              !__builtin_memcmp(c.seq, suspect.seq, sizeof c.seq);
-  suspect = c;
+  struct cycle *suspect = (struct cycle *)spy_mem()->deadlock;
+  int again = found && c.n == suspect->n &&
+              !__builtin_memcmp(c.tid, suspect->tid, sizeof c.tid) &&
+              !__builtin_memcmp(c.seq, suspect->seq, sizeof c.seq);
+  *suspect = c;
   if (again && c.tid[0] == tid && reported_seq != me->wait_seq) {
     reported_seq = me->wait_seq;
     report(&d);

@@ -225,6 +225,7 @@ static void fork_child(void) {
   spy_blocks_reset_locks();
   spy_check_reset_lock();
   spy_gs_reset_lock();
+  spy_thread_mem_fork_child();
   spy_threads_fork_child();
   spy_stop_fork_child();
   spy_trace_fork_child();
@@ -631,6 +632,7 @@ int spy_start(const char *options) {
   spy_timeline_init();
   spy_modules_scan();
   spy_resolve_cxx();
+  spy_thread_mem_init();
   spy_threads_init();
   spy_locks_init();
   real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");

@@ -2,8 +2,8 @@
  * spy_locks.c: --locks. Interposes the pthread lock functions (mutexes of
  * every type with trylock/timedlock/clocklock, rwlocks, spinlocks, and the
  * mutex re-acquire inside condition waits), keeps the locks each thread
- * holds (spy_held, in TLS), feeds the lock-order graph (spy_lockgraph.c)
- * and records misuse (spy_errors.c): re-locking a non-recursive lock the
+ * holds (struct spy_held, in spy_thread_mem), feeds the lock-order graph
+ * (spy_lockgraph.c) and records misuse (spy_errors.c): re-locking a non-recursive lock the
  * thread already holds (recorded before the thread blocks for ever),
  * unlocking a lock the thread does not hold, destroying a held lock.
  *
@@ -31,7 +31,7 @@
 
 int spy_locks_on;
 static int yield_on;             /* --yield-after-unlock */
-__thread struct spy_held spy_held SPY_TLS;
+SPY_MEM_FITS(struct spy_held, held);
 __thread int spy_lock_busy SPY_TLS;
 
 typedef const struct timespec *ts_t;
@@ -139,14 +139,15 @@ HOT uint64_t held_hash(uint32_t node, unsigned mode) {
 }
 
 HOT int held_find(uint64_t addr) {
-  for (int i = (int)spy_held.n - 1; i >= 0; i--)
-    if (spy_held.e[i].addr == addr) return i;
+  const struct spy_held *h = spy_held_mine();
+  for (int i = (int)h->n - 1; i >= 0; i--)
+    if (h->e[i].addr == addr) return i;
   return -1;
 }
 
 HOT void held_push(uint64_t addr, uint32_t node, uint32_t stack, unsigned kind,
                       unsigned mode) {
-  struct spy_held *h = &spy_held;
+  struct spy_held *h = spy_held_mine();
   if (h->n == SPY_HELD_MAX) { h->overflow++; return; }
   h->e[h->n] = (struct spy_held_entry){ addr, node, stack, (uint16_t)kind, (uint16_t)mode, 1 };
   h->sig += held_hash(node, mode);
@@ -155,7 +156,7 @@ HOT void held_push(uint64_t addr, uint32_t node, uint32_t stack, unsigned kind,
 }
 
 HOT void held_remove(int i) {
-  struct spy_held *h = &spy_held;
+  struct spy_held *h = spy_held_mine();
   SPY_DEBUG_ASSERT(i >= 0 && (unsigned)i < h->n);
   h->sig -= held_hash(h->e[i].node, h->e[i].mode);
   for (unsigned j = (unsigned)i; j + 1 < h->n; j++) h->e[j] = h->e[j + 1];
@@ -183,7 +184,8 @@ struct memo {
   uint16_t counted;               /* every edge's count has saturated */
   uint32_t edge[MEMO_EDGES];      /* spy_lockgraph_edge references */
 };
-static __thread struct memo memo[MEMO_SLOTS] SPY_TLS;
+SPY_MEM_FITS(struct memo[MEMO_SLOTS], lock_memo);
+static inline struct memo *memo_mine(void) { return (struct memo *)spy_mem()->lock_memo; }
 
 struct site { uint64_t ra, cfa; };
 #define SITE() ((struct site){ (uint64_t)(uintptr_t)__builtin_return_address(0), \
@@ -191,7 +193,7 @@ struct site { uint64_t ra, cfa; };
 
 HOT uint64_t memo_key(struct site at, uint64_t addr, unsigned mode) {
   uint64_t k = spy_lockgraph_mix(at.ra ^ (at.cfa + mode) * 0x9e3779b97f4a7c15ull ^
-                   addr * 0xc2b2ae3d27d4eb4full ^ spy_held.sig);
+                   addr * 0xc2b2ae3d27d4eb4full ^ spy_held_mine()->sig);
   return k ? k : 1;
 }
 
@@ -199,7 +201,7 @@ HOT uint64_t memo_key(struct site at, uint64_t addr, unsigned mode) {
  * exclusively at this moment (the candidate gates). Their references go
  * to ref[] (up to MEMO_EDGES); returns how many edges there were. */
 static unsigned add_edges(uint32_t node, uint32_t stack, uint32_t *ref) {
-  const struct spy_held *h = &spy_held;
+  const struct spy_held *h = spy_held_mine();
   uint32_t gates[SPY_HELD_MAX];
   unsigned nref = 0;
   for (unsigned i = 0; i < h->n; i++) {
@@ -234,7 +236,7 @@ static __attribute__((noinline)) void acquire_slow(struct attempt *a, uint64_t k
   int lost = 0;
   for (unsigned k = 0; k < n && k < MEMO_EDGES; k++) lost |= !ref[k];
   if (a->node && n <= MEMO_EDGES && !lost) {
-    struct memo *m = &memo[key & (MEMO_SLOTS - 2)];
+    struct memo *m = &memo_mine()[key & (MEMO_SLOTS - 2)];
     if (m->key) m += !m[1].key || (key >> 40 & 1);   /* (key is in neither way) */
     m->key = key;
     m->node = a->node;
@@ -252,7 +254,7 @@ static __attribute__((noinline)) void acquire_slow(struct attempt *a, uint64_t k
  * is left for acquire_slow. edges: 0 for a trylock. */
 HOT int memo_hit(struct attempt *a, struct site at, int edges, uint64_t *key) {
   uint64_t k = *key = memo_key(at, a->addr, a->mode | (edges ? 0 : 2));
-  struct memo *m = &memo[k & (MEMO_SLOTS - 2)];
+  struct memo *m = &memo_mine()[k & (MEMO_SLOTS - 2)];
   if (m->key != k) m++;
   if (SPY_LIKELY(m->key == k) && spy_lockgraph_node_live(m->node, a->addr)) {
     a->node = m->node;
@@ -272,7 +274,7 @@ HOT int memo_hit(struct attempt *a, struct site at, int edges, uint64_t *key) {
 static __attribute__((noinline)) void relocked(struct attempt *a, const void *lock, int i) {
   int saved = errno;
   a->stack = spy_stack_capture();
-  spy_error_record(HSP_ERR_LOCK_RELOCK, a->addr, a->stack, spy_held.e[i].stack, a->kind);
+  spy_error_record(HSP_ERR_LOCK_RELOCK, a->addr, a->stack, spy_held_mine()->e[i].stack, a->kind);
   spy_warn("thread %d takes again the %s at %p it already holds: it will wait for "
            "ever (see the report's errors)", spy_gettid(),
            a->kind == HSP_LOCK_SPIN ? "spinlock" : a->kind == HSP_LOCK_RWLOCK ? "rwlock" : "mutex",
@@ -290,19 +292,19 @@ HOT void before(struct attempt *a, const void *lock, unsigned kind, unsigned mod
   a->again = 0;
   uint64_t key;
   if (SPY_LIKELY(memo_hit(a, at, 1, &key))) {
-    spy_held.last_stack = a->stack;
+    spy_held_mine()->last_stack = a->stack;
     return;
   }
   int i = held_find(a->addr);
   a->again = i >= 0;
   if (a->again) {
-    a->node = spy_held.e[i].node;
-    a->stack = spy_held.e[i].stack;
-    if (relock_deadlocks && relock_deadlocks(lock, &spy_held.e[i])) relocked(a, lock, i);
+    a->node = spy_held_mine()->e[i].node;
+    a->stack = spy_held_mine()->e[i].stack;
+    if (relock_deadlocks && relock_deadlocks(lock, &spy_held_mine()->e[i])) relocked(a, lock, i);
   } else {
     acquire_slow(a, key, 1);
   }
-  spy_held.last_stack = a->stack;
+  spy_held_mine()->last_stack = a->stack;
 }
 
 /* After the acquisition succeeded (r == 0). */
@@ -310,7 +312,7 @@ HOT void before(struct attempt *a, const void *lock, unsigned kind, unsigned mod
 HOT int after(const struct attempt *a, int r) {
   if (r == 0) {
     int i = a->again ? held_find(a->addr) : -1;
-    if (i >= 0) spy_held.e[i].count++;
+    if (i >= 0) spy_held_mine()->e[i].count++;
     else held_push(a->addr, a->node, a->stack, a->kind, a->mode);
   }
   leave_quiet();
@@ -326,9 +328,9 @@ static int tried(const void *lock, unsigned kind, unsigned mode, int r, struct s
   int i = -1;
   if (!memo_hit(&a, at, 0, &key) && (i = held_find(a.addr)) < 0) acquire_slow(&a, key, 0);
   if (i >= 0) {
-    spy_held.e[i].count++;
+    spy_held_mine()->e[i].count++;
   } else {
-    spy_held.last_stack = a.stack;
+    spy_held_mine()->last_stack = a.stack;
     held_push(a.addr, a.node, a.stack, kind, mode);
   }
   leave_quiet();
@@ -341,14 +343,14 @@ HOT void released(const void *lock, unsigned kind) {
   enter_quiet();
   int i = held_find(addr);
   if (SPY_LIKELY(i >= 0)) {
-    if (--spy_held.e[i].count == 0) held_remove(i);
+    if (--spy_held_mine()->e[i].count == 0) held_remove(i);
     leave_quiet();
     return;
   }
   leave_quiet();
   int saved = enter();
-  if (spy_held.overflow) {
-    spy_held.overflow--;               /* one we could not list */
+  if (spy_held_mine()->overflow) {
+    spy_held_mine()->overflow--;               /* one we could not list */
   } else if (!spy_attached) {          /* attached: it may have been taken before */
     spy_error_record(HSP_ERR_LOCK_UNLOCK_NOT_HELD, addr, spy_stack_capture(), 0, kind);
   }
@@ -362,7 +364,7 @@ static void destroying(const void *lock, unsigned kind) {
   int i = held_find(addr);
   if (i >= 0)
     spy_error_record(HSP_ERR_LOCK_DESTROY_HELD, addr, spy_stack_capture(),
-                     spy_held.e[i].stack, kind);
+                     spy_held_mine()->e[i].stack, kind);
   leave(saved);
 }
 
@@ -383,7 +385,7 @@ static void destroyed(const void *lock, unsigned kind, int r) {
  * uncontended acquisition costs one trylock, as the plain call would. */
 
 static void wait_begin(uint64_t addr, unsigned mode) {
-  struct spy_held *h = &spy_held;
+  struct spy_held *h = spy_held_mine();
   h->wait_seq++;
   h->wait_mode = mode;
   h->wait_stack = 0;
@@ -391,7 +393,7 @@ static void wait_begin(uint64_t addr, unsigned mode) {
 }
 
 static int wait_end(int r) {
-  __atomic_store_n(&spy_held.waiting, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&spy_held_mine()->waiting, 0, __ATOMIC_RELEASE);
   return r;
 }
 
@@ -537,16 +539,16 @@ static int cond_wait_common(pthread_mutex_t *m, int (*wait)(void *), void *ctx,
                             struct site at) {
   int saved = enter();
   int i = held_find((uint64_t)(uintptr_t)m);
-  struct spy_held_entry was = i >= 0 ? spy_held.e[i] : (struct spy_held_entry){ 0 };
+  struct spy_held_entry was = i >= 0 ? spy_held_mine()->e[i] : (struct spy_held_entry){ 0 };
   leave(saved);
   released(m, HSP_LOCK_MUTEX);
   int r = wait(ctx);
   if (r != 0 && r != ETIMEDOUT) {      /* never released: as it was */
     if (was.addr) {
       saved = enter();
-      unsigned n = spy_held.n;
+      unsigned n = spy_held_mine()->n;
       held_push(was.addr, was.node, was.stack, was.kind, was.mode);
-      if (spy_held.n > n) spy_held.e[n].count = was.count;
+      if (spy_held_mine()->n > n) spy_held_mine()->e[n].count = was.count;
       leave(saved);
     }
     return r;

@@ -36,7 +36,9 @@ struct spy_held {
   uint32_t wait_seq, wait_mode, wait_stack;
   struct spy_held_entry e[SPY_HELD_MAX];
 };
-extern __thread struct spy_held spy_held;
+static inline struct spy_held *spy_held_mine(void) {   /* spy_thread_mem.held */
+  return (struct spy_held *)spy_mem()->held;
+}
 extern __thread int spy_lock_busy;     /* inside a lock interceptor */
 extern int spy_locks_on;               /* --locks and the spy is ready */
 

@@ -19,23 +19,26 @@ enum { OP_ALLOC = 1, OP_FREE, OP_UNRECORD };
 
 struct queued { uint64_t ptr, size; uint32_t family, op; };
 
-static __thread struct {
+struct queue {                     /* spy_thread_mem.nested */
   unsigned n, done;
   struct queued q[QUEUE_MAX];
-} queue SPY_TLS;
+};
+SPY_MEM_FITS(struct queue, nested);
+static inline struct queue *queue_mine(void) { return (struct queue *)spy_mem()->nested; }
 
 __thread int spy_internal SPY_TLS;
 __thread int spy_queued SPY_TLS;
 
 static int push(uint64_t ptr, uint64_t size, unsigned family, unsigned op) {
-  unsigned i = queue.n;
+  struct queue *queue = queue_mine();
+  unsigned i = queue->n;
   if (i == QUEUE_MAX) {
     __atomic_add_fetch(&spy_hdr->untracked_calls, 1, __ATOMIC_RELAXED);
     return 0;
   }
-  queue.q[i] = (struct queued){ ptr, size, family, op };
+  queue->q[i] = (struct queued){ ptr, size, family, op };
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  queue.n = i + 1;
+  queue->n = i + 1;
   spy_queued = 1;
   return 1;
 }
@@ -58,18 +61,19 @@ void spy_nested_free(void *p) {
  * returns. A handler may queue more while this runs: it appends past
  * queue.n, and the reset only happens when nothing is left. */
 void spy_drain_queue(void) {
+  struct queue *queue = queue_mine();
   for (;;) {
-    unsigned i = queue.done, n = queue.n;
+    unsigned i = queue->done, n = queue->n;
     if (i == n) {
-      if (__atomic_compare_exchange_n(&queue.n, &n, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-        queue.done = 0;
+      if (__atomic_compare_exchange_n(&queue->n, &n, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        queue->done = 0;
         spy_queued = 0;
         return;
       }
       continue;
     }
-    struct queued e = queue.q[i];
-    queue.done = i + 1;
+    struct queued e = queue->q[i];
+    queue->done = i + 1;
     void *p = (void *)(uintptr_t)e.ptr;
     switch (e.op) {
     case OP_ALLOC: spy_block_add(p, e.size, e.family, 0); break;

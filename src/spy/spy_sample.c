@@ -39,19 +39,14 @@ static uint64_t threads_seeded;
 static struct spy_sample_counts slots[SLOTS];
 static uint32_t slots_used;                /* high-water mark */
 static uint64_t spill_allocs, spill_frees, spill_bytes;
-static __thread struct spy_sample_counts spill_mine SPY_TLS;
-
-/* 1 if thread tid of this process is gone (its slot may be taken over). */
-static int thread_gone(int tid) {
-  int saved = errno;                       /* the program's, untouched */
-  int gone = syscall(SYS_tgkill, getpid(), tid, 0) < 0 && errno == ESRCH;
-  errno = saved;
-  return gone;
+SPY_MEM_FITS(struct spy_sample_counts, sample_spill);
+static inline struct spy_sample_counts *spill_mine(void) {
+  return (struct spy_sample_counts *)spy_mem()->sample_spill;
 }
 
 struct spy_sample_counts *spy_sample_claim(void) {
   int self = spy_gettid();
-  struct spy_sample_counts *c = &spill_mine;
+  struct spy_sample_counts *spill = spill_mine(), *c = spill;
   uint32_t n = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
   while (n < SLOTS) {                      /* a fresh slot first */
     if (__atomic_compare_exchange_n(&slots_used, &n, n + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -60,9 +55,9 @@ struct spy_sample_counts *spy_sample_claim(void) {
       break;
     }
   }
-  for (uint32_t i = 0; c == &spill_mine && i < SLOTS; i++) {   /* all used: one whose thread is gone */
+  for (uint32_t i = 0; c == spill && i < SLOTS; i++) {   /* all used: one whose thread is gone */
     int owner = __atomic_load_n(&slots[i].owner, __ATOMIC_ACQUIRE);
-    if (owner && thread_gone(owner) &&
+    if (owner && spy_thread_gone(owner) &&
         __atomic_compare_exchange_n(&slots[i].owner, &owner, self, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
       c = &slots[i];
   }
@@ -118,7 +113,7 @@ static void store_max(uint64_t *to, uint64_t v) {
 
 void spy_sample_flush(void) {
   if (!spy_hdr) return;
-  struct spy_sample_counts *c = &spill_mine;
+  struct spy_sample_counts *c = spill_mine();
   if (c->allocs || c->frees || c->bytes) {
     __atomic_add_fetch(&spill_allocs, c->allocs, __ATOMIC_RELAXED);
     __atomic_add_fetch(&spill_frees, c->frees, __ATOMIC_RELAXED);
@@ -164,7 +159,7 @@ int spy_sample_hit(size_t n) {
 
 void spy_sample_reset_lock(void) {
   filter_lock = 0;
-  if (spy_sample_mine && spy_sample_mine != &spill_mine) spy_sample_mine->owner = spy_gettid();
+  if (spy_sample_mine && spy_sample_mine != spill_mine()) spy_sample_mine->owner = spy_gettid();
 }
 
 /* Under filter_lock: a bit is set exactly while its count is not 0. */

@@ -13,7 +13,7 @@
  * and only it walks and adds frame nodes.
  *
  * Per-stack counters (allocations, bytes, what it holds now, temporaries)
- * are batched per thread in spy_hot[]; the in-use part is flushed whenever
+ * are batched per thread (struct spy_hot, in spy_thread_mem); the in-use part is flushed whenever
  * the thread's share of the global in-use count is (spy_blocks.c), so the
  * peak copy (spy_peak.c) sees both agree.
  *
@@ -365,54 +365,56 @@ uint32_t spy_stack_from_context(const void *ucontext) {
 /* Per-stack counters, batched per thread (spy.h): a hot stack shared by
  * threads would otherwise bounce its record's cache line on every call.
  * A slot's counters are deltas not yet added to the stack's record. */
-__thread struct spy_hot_slot spy_hot[SPY_HOT] SPY_TLS;
-__thread uint64_t spy_hot_dirty[SPY_HOT / 64] SPY_TLS;
 
-static inline void live_flush(unsigned i) {
-  struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(spy_hot[i].stack));
-  __atomic_add_fetch(&s->in_use_bytes, spy_hot[i].live_bytes, __ATOMIC_RELAXED);
-  __atomic_add_fetch(&s->in_use_blocks, spy_hot[i].live_blocks, __ATOMIC_RELAXED);
-  spy_hot[i].live_bytes = spy_hot[i].live_blocks = 0;
+static inline void live_flush(struct spy_hot_slot *hot, unsigned i) {
+  struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(hot[i].stack));
+  __atomic_add_fetch(&s->in_use_bytes, hot[i].live_bytes, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&s->in_use_blocks, hot[i].live_blocks, __ATOMIC_RELAXED);
+  hot[i].live_bytes = hot[i].live_blocks = 0;
 }
 
-static void hot_flush(unsigned i) {
-  if (!spy_hot[i].stack) return;
-  struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(spy_hot[i].stack));
-  if (spy_hot[i].allocs) {
-    __atomic_add_fetch(&s->allocs, spy_hot[i].allocs, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&s->bytes, spy_hot[i].bytes, __ATOMIC_RELAXED);
+static void hot_flush(struct spy_hot_slot *hot, unsigned i) {
+  if (!hot[i].stack) return;
+  struct hsp_stack *s = spy_arena_ptr(HSP_STACK_OFF(hot[i].stack));
+  if (hot[i].allocs) {
+    __atomic_add_fetch(&s->allocs, hot[i].allocs, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->bytes, hot[i].bytes, __ATOMIC_RELAXED);
   }
-  if (spy_hot[i].live_blocks || spy_hot[i].live_bytes) live_flush(i);
-  if (spy_hot[i].temporary | spy_hot[i].temporary_alike) {
-    __atomic_add_fetch(&s->temporary, spy_hot[i].temporary, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&s->temporary_alike, spy_hot[i].temporary_alike, __ATOMIC_RELAXED);
+  if (hot[i].live_blocks || hot[i].live_bytes) live_flush(hot, i);
+  if (hot[i].temporary | hot[i].temporary_alike) {
+    __atomic_add_fetch(&s->temporary, hot[i].temporary, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->temporary_alike, hot[i].temporary_alike, __ATOMIC_RELAXED);
   }
-  spy_hot[i].allocs = spy_hot[i].bytes = 0;
-  spy_hot[i].temporary = spy_hot[i].temporary_alike = 0;
+  hot[i].allocs = hot[i].bytes = 0;
+  hot[i].temporary = hot[i].temporary_alike = 0;
 }
 
 void spy_hot_claim(unsigned i, uint32_t stack) {
-  hot_flush(i);
-  spy_hot[i].stack = stack;
+  struct spy_hot_slot *hot = spy_hot_mine()->slot;
+  hot_flush(hot, i);
+  hot[i].stack = stack;
 }
 
 /* The per-stack in-use deltas follow the thread's global in-use delta
  * (spy_blocks.c note_in_use): flushed whenever it is, so the stacks'
  * in_use_* and the heap's in-use count lag by the same batches. */
 void spy_stacks_flush_live(void) {
+  struct spy_hot *h = spy_hot_mine();
+  struct spy_hot_slot *hot = h->slot;
   for (unsigned w = 0; w < SPY_HOT / 64; w++) {
-    uint64_t bits = spy_hot_dirty[w];
-    spy_hot_dirty[w] = 0;
+    uint64_t bits = h->dirty[w];
+    h->dirty[w] = 0;
     while (bits) {
       unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
       bits &= bits - 1;
-      if (spy_hot[i].stack && (spy_hot[i].live_blocks || spy_hot[i].live_bytes)) live_flush(i);
+      if (hot[i].stack && (hot[i].live_blocks || hot[i].live_bytes)) live_flush(hot, i);
     }
   }
 }
 
 void spy_stacks_flush_counts(void) {
-  for (unsigned i = 0; i < SPY_HOT; i++) hot_flush(i);
+  struct spy_hot_slot *hot = spy_hot_mine()->slot;
+  for (unsigned i = 0; i < SPY_HOT; i++) hot_flush(hot, i);
   spy_sample_flush();                  /* --sample's exact totals go with them */
 }
 

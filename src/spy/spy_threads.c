@@ -7,7 +7,7 @@
  * A thread registers itself the first time it enters the spy while other
  * threads exist (its first allocation, or its first lock with --locks)
  * and leaves at thread exit through a thread-specific key's destructor.
- * A slot holds pointers to the thread's own TLS (spy_busy, spy_held);
+ * A slot holds pointers to the thread's own spy_busy and spy_held;
  * the slot lock keeps the thread from leaving (and its TLS from going
  * away) while the exiting thread copies them.
  *
@@ -70,7 +70,7 @@ void spy_thread_register(void) {
     if (s->tid) { spy_unlock(&s->lock); continue; }
     s->busy = &spy_busy;
     s->lock_busy = &spy_lock_busy;
-    s->held = &spy_held;
+    s->held = spy_held_mine();
     s->tid = tid;
     spy_unlock(&s->lock);
     unsigned used = __atomic_load_n(&slots_used, __ATOMIC_RELAXED);

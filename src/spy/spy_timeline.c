@@ -54,7 +54,8 @@ static void read_statm(uint64_t *vm, uint64_t *rss, uint64_t *file) {
  * (its arena, mapped shared), the stacks' frame index, the trace's open
  * chunks and reservation, and the memory --check and --guard cost the
  * program: freed blocks held in quarantine, two red zones per live block,
- * guarded blocks' page rounding and the guard region. Estimates from the spy's own counters
+ * guarded blocks' page rounding and the guard region; the threads'
+ * working memory (spy_thread_mem.h). Estimates from the spy's own counters
  * (reading smaps here would cost too much with --guard's mappings). */
 static void own_memory(uint64_t *rss, uint64_t *vm) {
   *rss = spy_arena_resident() + spy_trace_resident() + spy_stacks_resident();
@@ -70,6 +71,7 @@ static void own_memory(uint64_t *rss, uint64_t *vm) {
     *vm += spy_quarantine_held() + spy_quarantine_vm();
   }
   spy_guard_own(rss, vm);
+  spy_thread_mem_own(rss, vm);
 }
 
 /* A point as of now; glibc is asked per spy_glibc_read's rules. */

@@ -43,7 +43,6 @@ struct rule_cache {
   struct rule r[CACHE_SIZE];
 };
 
-static __thread struct rule_cache cache SPY_TLS;
 
 /* Bumped when a module is unloaded: cached rules may describe code that
  * is gone. Read-mostly. */
@@ -343,9 +342,9 @@ static struct shared_rules *shared_new(uint64_t cap) {
   return t;
 }
 
-static int shared_find(uint64_t pc, struct rule *out) {
+static int shared_find(uint64_t gen, uint64_t pc, struct rule *out) {
   struct shared_rules *t = __atomic_load_n(&shared, __ATOMIC_ACQUIRE);
-  if (!t || __atomic_load_n(&shared_generation, __ATOMIC_ACQUIRE) != cache.generation) return 0;
+  if (!t || __atomic_load_n(&shared_generation, __ATOMIC_ACQUIRE) != gen) return 0;
   uint64_t mask = t->capacity - 1;
   for (uint64_t i = (pc * 0x9e3779b97f4a7c15ull) >> 20 & mask;; i = (i + 1) & mask) {
     uint64_t k = __atomic_load_n(&t->r[i].pc, __ATOMIC_ACQUIRE);
@@ -354,12 +353,12 @@ static int shared_find(uint64_t pc, struct rule *out) {
   }
 }
 
-static void shared_add(const struct rule *r) {
+static void shared_add(uint64_t gen, const struct rule *r) {
   spy_lock(&shared_lock);
   struct shared_rules *t = shared;
-  if (shared_generation != cache.generation) {   /* a module went away */
+  if (shared_generation != gen) {   /* a module went away */
     t = NULL;
-    shared_generation = cache.generation;
+    shared_generation = gen;
   }
   if (!t || (t->count + 1) * 2 > t->capacity) {
     struct shared_rules *nt = shared_new(t ? t->capacity * 2 : 16384);
@@ -390,12 +389,12 @@ static void shared_add(const struct rule *r) {
   spy_unlock(&shared_lock);
 }
 
-static inline const struct rule *rule_for(uint64_t pc) {
-  struct rule *r = &cache.r[(pc ^ (pc >> 11)) & (CACHE_SIZE - 1)];
+static inline const struct rule *rule_for(struct rule_cache *cache, uint64_t pc) {
+  struct rule *r = &cache->r[(pc ^ (pc >> 11)) & (CACHE_SIZE - 1)];
   if (SPY_UNLIKELY(r->pc != pc || r->kind == RULE_EMPTY)) {
-    if (!shared_find(pc, r)) {
+    if (!shared_find(cache->generation, pc, r)) {
       compute_rule(pc, r);
-      shared_add(r);
+      shared_add(cache->generation, r);
     }
   }
   return r;
@@ -426,25 +425,30 @@ struct memo {
   struct frame fresh[MEMO_MAX];        /* this walk's new frames, innermost first */
 };
 
-static __thread struct memo memo SPY_TLS;
 __thread int spy_unwind_repeat SPY_TLS;
 
+struct unwind_mine {                   /* spy_thread_mem.unwind */
+  struct rule_cache cache;
+  struct memo memo;
+};
+SPY_MEM_FITS(struct unwind_mine, unwind);
+
 /* Does the remembered walk from f[k] outward still hold? */
-static int memo_valid_from(int k) {
+static int memo_valid_from(const struct memo *memo, int k) {
   for (int m = k; m >= 1; m--) {
-    const struct frame *f = &memo.f[m];
-    if (*(const uint64_t *)(uintptr_t)f->ra_at != memo.f[m - 1].pc) return 0;
-    if (f->rbp_at && *(const uint64_t *)(uintptr_t)f->rbp_at != memo.f[m - 1].rbp) return 0;
+    const struct frame *f = &memo->f[m];
+    if (*(const uint64_t *)(uintptr_t)f->ra_at != memo->f[m - 1].pc) return 0;
+    if (f->rbp_at && *(const uint64_t *)(uintptr_t)f->rbp_at != memo->f[m - 1].rbp) return 0;
   }
   return 1;
 }
 
 /* Remember a walk of i fresh frames on top of f[0..keep-1]. */
-static void memo_store(unsigned keep, unsigned i, int truncated) {
-  if (keep + i > MEMO_MAX) { memo.n = 0; return; }
-  for (unsigned t = 0; t < i; t++) memo.f[keep + t] = memo.fresh[i - 1 - t];
-  memo.n = keep + i;
-  memo.truncated = truncated;
+static void memo_store(struct memo *memo, unsigned keep, unsigned i, int truncated) {
+  if (keep + i > MEMO_MAX) { memo->n = 0; return; }
+  for (unsigned t = 0; t < i; t++) memo->f[keep + t] = memo->fresh[i - 1 - t];
+  memo->n = keep + i;
+  memo->truncated = truncated;
 }
 
 /* Walk the stack of the thread that called into the spy, starting at the
@@ -452,11 +456,14 @@ static void memo_store(unsigned keep, unsigned i, int truncated) {
  * frame pointers, so its own frames are skipped through the RBP chain.
  * Returns the number of frames, or -1 if libunwind must do it. */
 int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
+  struct unwind_mine *mine = (struct unwind_mine *)spy_mem()->unwind;
+  struct rule_cache *cache = &mine->cache;
+  struct memo *memo = &mine->memo;
   uint64_t gen = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
-  if (SPY_UNLIKELY(cache.generation != gen)) {
-    memset(cache.r, 0, sizeof cache.r);
-    cache.generation = gen;
-    memo.n = 0;
+  if (SPY_UNLIKELY(cache->generation != gen)) {
+    memset(cache->r, 0, sizeof cache->r);
+    cache->generation = gen;
+    memo->n = 0;
   }
   if (max > MEMO_MAX) max = MEMO_MAX;
   spy_unwind_repeat = 0;
@@ -474,28 +481,28 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
   uint64_t pc = fp[1], rsp = (uint64_t)(uintptr_t)fp + 16, rbp = fp[0];
   if (pc >= own_lo && pc < own_hi) return -1;
   unsigned n = 0;
-  int k = (int)memo.n - 1;             /* remembered frame at or above rsp */
+  int k = (int)memo->n - 1;             /* remembered frame at or above rsp */
   while (n < max && pc) {
-    while (k >= 0 && memo.f[k].rsp < rsp) k--;
-    if (k >= 0 && memo.f[k].rsp == rsp && memo.f[k].pc == pc && memo.f[k].rbp == rbp &&
-        (!memo.truncated || n + (unsigned)k + 1 >= max) && memo_valid_from(k)) {
+    while (k >= 0 && memo->f[k].rsp < rsp) k--;
+    if (k >= 0 && memo->f[k].rsp == rsp && memo->f[k].pc == pc && memo->f[k].rbp == rbp &&
+        (!memo->truncated || n + (unsigned)k + 1 >= max) && memo_valid_from(memo, k)) {
       unsigned total = n + (unsigned)k + 1 < max ? n + (unsigned)k + 1 : max;
       /* nothing new and nothing dropped: the very stack of the last walk */
-      spy_unwind_repeat = n == 0 && k == (int)memo.n - 1 && total == memo.n;
-      for (unsigned t = 0; n + t < total; t++) out[n + t] = memo.f[k - (int)t].pc;
-      memo_store((unsigned)k + 1, n, memo.truncated);
+      spy_unwind_repeat = n == 0 && k == (int)memo->n - 1 && total == memo->n;
+      for (unsigned t = 0; n + t < total; t++) out[n + t] = memo->f[k - (int)t].pc;
+      memo_store(memo, (unsigned)k + 1, n, memo->truncated);
       return (int)total;
     }
     SPY_DEBUG_ASSERT(n < MEMO_MAX);        /* max was clamped to it */
-    struct frame *f = &memo.fresh[n];
+    struct frame *f = &memo->fresh[n];
     f->pc = pc;
     f->rsp = rsp;
     f->rbp = rbp;
     f->ra_at = f->rbp_at = 0;
     out[n++] = pc;
-    const struct rule *r = rule_for(pc);
+    const struct rule *r = rule_for(cache, pc);
     if (r->kind == RULE_END) {
-      memo_store(0, n, 0);
+      memo_store(memo, 0, n, 0);
       return (int)n;
     }
     if (r->kind != RULE_OK) goto fail;
@@ -511,9 +518,9 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     pc = *(const uint64_t *)(uintptr_t)(cfa - 8);
     rsp = cfa;
   }
-  memo_store(0, n, n == max);
+  memo_store(memo, 0, n, n == max);
   return (int)n;
 fail:
-  memo.n = 0;
+  memo->n = 0;
   return -1;
 }

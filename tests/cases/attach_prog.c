@@ -5,7 +5,9 @@
  * ends), so a window of recording is delimited exactly; SIGUSR1 leaks
  * three blocks from leak_now(); SIGTERM prints the totals and exits 0.
  * Usage: attach_prog NTHREADS ITERATIONS_PER_ROUND
+ * ATTACH_PROG_DLOPEN=LIB: dlopen LIB first (libtls_filler.so, t1760).
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,6 +64,11 @@ static __attribute__((noinline)) void leak_now(void) {
 int main(int argc, char **argv) {
   unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 2;
   iterations = argc > 2 ? (unsigned)atoi(argv[2]) : 1000;
+  const char *lib = getenv("ATTACH_PROG_DLOPEN");
+  if (lib && !dlopen(lib, RTLD_NOW)) {
+    fprintf(stderr, "attach_prog: %s\n", dlerror());
+    return 1;
+  }
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);

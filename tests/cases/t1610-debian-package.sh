@@ -54,6 +54,7 @@ is "$(dpkg-deb -c "$DEB" 2>&1 | awk '{print $6}' | grep -v '/$' | sort)" \
 ./usr/bin/heapspy
 ./usr/bin/heapspy-valgrind
 ./usr/lib/$MA/heapspy/libheapspy-attach.so
+./usr/lib/$MA/heapspy/libheapspy-attach-dyn.so
 ./usr/lib/$MA/heapspy/libheapspy.so
 ./usr/lib/$MA/pkgconfig/heapspy.pc
 ./usr/include/heapspy.h

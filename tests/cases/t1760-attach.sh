@@ -11,7 +11,7 @@
 # and SIGKILLs of heapspy at random moments must never hurt it.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/inspect-lib.sh"
-plan 25
+plan 30
 
 # The issue's sizes: 200 attach/detach cycles (100 on 2 threads, 100 on
 # 8; about 0.4 s each) and 50 SIGKILLs; HEAPSPY_ATTACH_CYCLES (per thread
@@ -19,10 +19,15 @@ plan 25
 CYCLES=${HEAPSPY_ATTACH_CYCLES:-100}
 KILLS=${HEAPSPY_ATTACH_KILLS:-50}
 
-# dlopen refuses a library that needs static TLS once the program runs:
-# every __thread of the spy must be SPY_TLS (global-dynamic in this build)
-is "$(readelf -d "$HEAPSPY_BUILD/lib/heapspy/libheapspy-attach.so" | grep -c STATIC_TLS)" 0 \
-  "libheapspy-attach.so needs no static TLS (every __thread of the spy is SPY_TLS)"
+# The two builds of the attach spy: static TLS that must fit glibc's spare
+# (a few hundred bytes), and the fallback that needs none (every __thread
+# of the spy is SPY_TLS, global-dynamic in that build).
+LIBS=$HEAPSPY_BUILD/lib/heapspy
+tls=$(( $(readelf -lW "$LIBS/libheapspy-attach.so" | awk '$1 == "TLS" { print $6 }') ))
+check "libheapspy-attach.so: $tls bytes of TLS, within the spare static TLS of any glibc process (<= 400)" \
+  test "$tls" -gt 0 -a "$tls" -le 400
+is "$(readelf -d "$LIBS/libheapspy-attach-dyn.so" | grep -c STATIC_TLS)" 0 \
+  "libheapspy-attach-dyn.so needs no static TLS"
 
 source "$TOP/tests/cases/attach-lib.sh"
 cd "$TMP" || exit 1
@@ -59,6 +64,25 @@ leaked 3 blocks of 4242 bytes
 round 2: allocs 6000 frees 6000
 total: allocs 12000 frees 12000" "the program's output is exactly what it prints unattached"
 is "$(cat A.err)" "" "nothing written to the program's stderr"
+
+# --- no spare static TLS left: the dynamic-TLS build ---------------------------------
+# glibc's spare static TLS shrunk to its minimum (tunables) and then used up
+# by a late library with initial-exec TLS (libtls_filler.so, dlopen'd by the
+# program): the static-TLS build cannot load; attach says so, loads the
+# other build, and counts the window exactly as before.
+ATTACH_PROG_DLOPEN=$TESTBIN/libtls_filler.so GLIBC_TUNABLES=glibc.rtld.nns=1:glibc.rtld.optional_static_tls=0 \
+  start_target F 2 1000 || { echo "Bail out! attach_prog did not start with libtls_filler.so"; exit 1; }
+attach_bg "$F_pid" "$TMP/f.hsp" || { echo "Bail out! attach failed without spare static TLS"; exit 1; }
+like "$(head -1 f.hsp.err)" "^heapspy: warning: attach: process $F_pid did not load the spy's static-TLS build within 5 s .*loading its dynamic-TLS build" \
+  "no spare static TLS: one line says so and names the fallback"
+is "$(grep -c 'memfd:heapspy-attach-dyn-' "/proc/$F_pid/maps" | sed 's/^[1-9][0-9]*$/mapped/')" mapped \
+  "the dynamic-TLS build is the one loaded"
+ok=$(round F 1)
+"$HEAPSPY" detach "$F_pid" >/dev/null 2>&1
+wait "$ATT_pid"
+is "$(totals f.hsp.json)" "$ok" "the dynamic-TLS build's totals equal the program's count of the window ($ok)"
+finish "$F_pid"
+is "$?:$(tail -1 F.out)" "0:total: allocs 6000 frees 6000" "the program ends normally, its output unchanged"
 
 # --- repeated cycles, each window exact: 2 and 8 threads -------------------------------
 for threads in 2 8; do
