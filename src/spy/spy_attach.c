@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_sample.h"
 #include "spy_guard_sample.h"
 #include "spy_scan.h"
 
@@ -307,6 +308,7 @@ SPY_EXPORT int heapspy_attach_begin(const char *options) {
   if (ok) dl_iterate_phdr(module_cb, &check);
   if (!ok || check.foreign_c) {
     spy_status = SPY_OFF;              /* no way to detach, or not glibc's malloc */
+    spy_sample_gate_update();
     spy_uninstall_handlers();
     __atomic_store_n(&spy_hdr->state, HSP_STATE_DETACHED, __ATOMIC_RELEASE);
     return -1;
@@ -346,7 +348,8 @@ void spy_attach_end(void) {
         store(slots[i].addr, slots[i].orig, slots[i].relro_lo, slots[i].relro_hi);
   }
   spy_unlock(&patch_lock);
-  __atomic_store_n(&spy_status, SPY_OFF, __ATOMIC_RELEASE);
+  __atomic_store_n(&spy_status, SPY_OFF, __ATOMIC_SEQ_CST);
+  spy_sample_gate_update();
   spy_uninstall_handlers();
   spy_stacks_flush_counts();
   spy_hdr->attach.detach_t_ms = spy_now_ms();

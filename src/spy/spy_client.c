@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "spy.h"
+#include "spy_sample.h"
 #include "spy_scan.h"
 #include "spy_check.h"
 #define HEAPSPY_SPY_BUILD
@@ -81,7 +82,8 @@ volatile int spy_request_pending;
 __attribute__((noinline)) void spy_serve_request(void) {
   struct spy_scan_origin origin;
   SPY_SCAN_ORIGIN(&origin);
-  if (!__atomic_exchange_n(&spy_request_pending, 0, __ATOMIC_ACQ_REL)) return;
+  if (!__atomic_exchange_n(&spy_request_pending, 0, __ATOMIC_SEQ_CST)) return;
+  spy_sample_gate_update();
   static uint32_t serving;
   if (__atomic_exchange_n(&serving, 1, __ATOMIC_ACQUIRE)) return;
   struct hsp_request *r = &spy_hdr->request;

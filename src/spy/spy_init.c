@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_sample.h"
 #include "spy_scan.h"
 #include "spy_check.h"
 #include "spy_guard_sample.h"
@@ -237,6 +238,7 @@ static void fork_child(void) {
     spy_hdr->flags |= HSP_FLAG_FORK_CHILD;
   } else {
     spy_status = SPY_OFF;
+    spy_sample_gate_update();
   }
   spy_locks_fork_child();
   spy_busy--;
@@ -330,7 +332,8 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc) {
  * signal(7) says it always does (nanosleep, poll...). */
 static void snapshot_requested(int sig, siginfo_t *si, void *uc) {
   (void)sig; (void)si;
-  spy_request_pending = 1;
+  __atomic_store_n(&spy_request_pending, 1, __ATOMIC_SEQ_CST);
+  spy_sample_gate_update();            /* the unsampled path must see it */
   if (spy_status != SPY_READY || spy_busy) return;
   int saved = errno;
   spy_sig_interrupted(uc);
@@ -644,6 +647,7 @@ int spy_start(const char *options) {
   spy_stop_init();
   spy_scan_init();
   __atomic_store_n(&spy_status, SPY_READY, __ATOMIC_RELEASE);
+  spy_sample_gate_update();
   spy_busy--;
   return 0;
 }

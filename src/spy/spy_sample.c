@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "spy.h"
+#include "spy_guard_sample.h"
 #include "spy_sample.h"
 
 uint64_t spy_sampling;
@@ -63,6 +64,19 @@ struct spy_sample_counts *spy_sample_claim(void) {
   }
   spy_sample_mine = c;
   return c;
+}
+
+volatile uint32_t spy_sample_gate;
+
+/* The inputs that change while the program runs (spy_status, a request)
+ * are read again after the store: a change made meanwhile by another
+ * thread or a signal handler, which updates the gate after its change,
+ * then wins, and the gate is never left open behind it. */
+void spy_sample_gate_update(void) {
+  uint32_t open = spy_sampling && !spy_gs_on && spy_status == SPY_READY && !spy_request_pending;
+  __atomic_store_n(&spy_sample_gate, open, __ATOMIC_SEQ_CST);
+  if (open && (spy_status != SPY_READY || __atomic_load_n(&spy_request_pending, __ATOMIC_SEQ_CST)))
+    __atomic_store_n(&spy_sample_gate, 0, __ATOMIC_SEQ_CST);
 }
 
 void spy_sample_init(void) {

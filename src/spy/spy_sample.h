@@ -76,6 +76,27 @@ static inline unsigned spy_sample_slot(uint64_t p) {
   return (unsigned)(p >> 5) & ((1u << SPY_SAMPLE_SLOT_BITS) - 1);
 }
 
+/* 1 while an unsampled call may take the shortest path (intercept_malloc.c):
+ * --sample on, the spy ready, no --guard-sample (its own countdown is the
+ * longer path's), no `heapspy snapshot` request waiting. One load stands
+ * for four; spy_sample_gate_update recomputes it after any of them
+ * changes (a request raised in a signal handler included). */
+extern volatile uint32_t spy_sample_gate;
+void spy_sample_gate_update(void);
+
+/* With the gate open: 1 if the countdown lets n bytes pass unrecorded
+ * (counted); 0: this allocation is to be sampled. */
+static inline int spy_sample_pass(size_t n) {
+  if (__builtin_expect(n < spy_sample_left, 1)) {
+    spy_sample_left -= n;
+    struct spy_sample_counts *c = spy_sample_mine;  /* claimed: the countdown was drawn */
+    c->allocs++;
+    c->bytes += n;
+    return 1;
+  }
+  return !spy_sample_hit(n);
+}
+
 /* One allocation of n bytes in sample mode: 1 to leave it unrecorded.
  * A `heapspy snapshot` request waiting also takes the slow path, which
  * serves it (unsampled allocations never pass spy_leave). */
