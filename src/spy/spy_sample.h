@@ -101,14 +101,8 @@ static inline int spy_sample_pass(size_t n) {
  * A `heapspy snapshot` request waiting also takes the slow path, which
  * serves it (unsampled allocations never pass spy_leave). */
 static inline int spy_sample_skip(size_t n) {
-  if (__builtin_expect(n < spy_sample_left && !spy_request_pending, 1)) {
-    spy_sample_left -= n;
-    struct spy_sample_counts *c = spy_sample_mine;  /* claimed: the countdown was drawn */
-    c->allocs++;
-    c->bytes += n;
-    return 1;
-  }
-  return !spy_sample_hit(n);
+  if (SPY_UNLIKELY(spy_request_pending)) return !spy_sample_hit(n);
+  return spy_sample_pass(n);
 }
 
 /* Could p be a sampled block? 0: certainly not. */
