@@ -81,6 +81,34 @@ static int sort_blocks(struct sblock *a, uint64_t n) {
   return 1;
 }
 
+/* A bit per 4 KiB page (folded onto 64 Ki bits) that some block touches:
+ * most words of a heap whose blocks are few (--sample keeps one per
+ * half-megabyte) point at no block's page and are dropped here, before
+ * the binary search; with every block tracked nearly all pass. */
+#define PAGE_BITS 16
+static uint64_t block_pages[(1u << PAGE_BITS) / 64];
+
+static void note_block_pages(void) {
+  memset(block_pages, 0, sizeof block_pages);
+  for (uint64_t i = 0; i < nblk; i++) {
+    uint64_t first = blk[i].start >> 12, last = blk[i].end > blk[i].start ? (blk[i].end - 1) >> 12 : first;
+    if (last - first >= (1u << PAGE_BITS)) {
+      memset(block_pages, 0xff, sizeof block_pages);
+      return;
+    }
+    for (uint64_t pg = first; pg <= last; pg++) {
+      uint32_t bit = (uint32_t)pg & ((1u << PAGE_BITS) - 1);
+      block_pages[bit / 64] |= 1ull << (bit % 64);
+    }
+  }
+}
+
+/* Could w point into a block? 0: certainly not. */
+static inline int near_block(uint64_t w) {
+  uint32_t bit = (uint32_t)(w >> 12) & ((1u << PAGE_BITS) - 1);
+  return w >= blk[0].start && w <= blk[nblk - 1].end && (block_pages[bit / 64] >> (bit % 64) & 1);
+}
+
 /* Index of the block containing p, or -1. A zero-size block contains
  * only its own start. */
 static int64_t find(uint64_t p) {
@@ -205,7 +233,7 @@ static void scan_range(uint64_t lo, uint64_t hi, int definite, uint32_t clique) 
   scanned += hi > lo ? hi - lo : 0;
   for (uint64_t a = lo; a + 8 <= hi; a += 8) {
     uint64_t w = *(const uint64_t *)(uintptr_t)a;
-    if (w >= blk[0].start && w <= blk[nblk - 1].end) consider(w, definite, clique);
+    if (near_block(w)) consider(w, definite, clique);
   }
 }
 
@@ -225,7 +253,7 @@ static void scan_safe(uint64_t lo, uint64_t hi, int definite, uint32_t clique) {
     scanned += (uint64_t)got;
     for (size_t i = 0; i < (size_t)got / 8; i++) {
       uint64_t w = chunk[i];
-      if (w >= blk[0].start && w <= blk[nblk - 1].end) consider(w, definite, clique);
+      if (near_block(w)) consider(w, definite, clique);
     }
     lo += (uint64_t)got;
   }
@@ -550,6 +578,7 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   if (!sort_blocks(blk, nblk)) goto out;
   if (nbf) drop_stale_before(bf);
   if (!nblk) goto out;
+  note_block_pages();
   for_each_mapping(note_file_map, NULL);
   for (int r = 0; r < 6; r++) consider(from->regs[r], 1, 0);   /* registers are roots */
   for (int r = 0; from->interrupted_sp && r < SPY_SIG_REGS; r++) consider(spy_sig_regs[r], 1, 0);
