@@ -91,11 +91,13 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n) {
 }
 
 SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
-  if (SPY_LIKELY(spy_sample_gate) && SPY_LIKELY(!spy_busy)) {
+  uint32_t gate = spy_sample_gate;
+  if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
+    if (gate == SPY_GATE_GS && SPY_UNLIKELY(spy_gs_take())) return spy_gs_malloc(n, 0, HSP_FAM_MALLOC);
     if (SPY_LIKELY(spy_sample_pass(n))) return __libc_malloc(n);
     return malloc_sampled(n);
   }
-  if (sampling_fast()) {               /* with --guard-sample, or a request waiting */
+  if (sampling_fast()) {               /* a request waiting */
     if (SPY_UNLIKELY(spy_gs_take())) return spy_gs_malloc(n, 0, HSP_FAM_MALLOC);
     if (SPY_LIKELY(spy_sample_skip(n))) return __libc_malloc(n);
     return malloc_sampled(n);
@@ -144,7 +146,9 @@ void spy_free_as(void *p, unsigned fam) {
 }
 
 SPY_EXPORT SAMPLE_FAST void free(void *p) {
-  if (SPY_LIKELY(spy_sample_gate) && SPY_LIKELY(!spy_busy)) {   /* no guard slot exists */
+  uint32_t gate = spy_sample_gate;
+  if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
+    if (gate == SPY_GATE_GS && SPY_UNLIKELY(spy_gs_owns(p))) return spy_gs_release(p, HSP_FAM_MALLOC);
     spy_sample_here()->frees += p != NULL;
     if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
     return sampled_free(p);

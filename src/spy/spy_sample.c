@@ -73,7 +73,8 @@ volatile uint32_t spy_sample_gate;
  * thread or a signal handler, which updates the gate after its change,
  * then wins, and the gate is never left open behind it. */
 void spy_sample_gate_update(void) {
-  uint32_t open = spy_sampling && !spy_gs_on && spy_status == SPY_READY && !spy_request_pending;
+  uint32_t open = spy_sampling && spy_status == SPY_READY && !spy_request_pending
+                      ? (spy_gs_on ? SPY_GATE_GS : SPY_GATE_OPEN) : 0;
   __atomic_store_n(&spy_sample_gate, open, __ATOMIC_SEQ_CST);
   if (open && (spy_status != SPY_READY || __atomic_load_n(&spy_request_pending, __ATOMIC_SEQ_CST)))
     __atomic_store_n(&spy_sample_gate, 0, __ATOMIC_SEQ_CST);

@@ -76,11 +76,13 @@ static inline unsigned spy_sample_slot(uint64_t p) {
   return (unsigned)(p >> 5) & ((1u << SPY_SAMPLE_SLOT_BITS) - 1);
 }
 
-/* 1 while an unsampled call may take the shortest path (intercept_malloc.c):
- * --sample on, the spy ready, no --guard-sample (its own countdown is the
- * longer path's), no `heapspy snapshot` request waiting. One load stands
+/* Nonzero while an unsampled call may take the shortest path
+ * (intercept_malloc.c): --sample on, the spy ready, no `heapspy snapshot`
+ * request waiting; SPY_GATE_GS when --guard-sample is on too (its
+ * countdown and its slots are then checked on that path). One load stands
  * for four; spy_sample_gate_update recomputes it after any of them
  * changes (a request raised in a signal handler included). */
+enum { SPY_GATE_OPEN = 1, SPY_GATE_GS };
 extern volatile uint32_t spy_sample_gate;
 void spy_sample_gate_update(void);
 
