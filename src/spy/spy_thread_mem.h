@@ -4,13 +4,15 @@
  * per-stack counter batches (spy_hot), the unwinder's rule cache and memo,
  * the locks held (--locks) and their memo, the queue of nested calls.
  *
- * Why not TLS: the attach build is loaded by dlopen. glibc places a late
- * module's TLS in its spare static TLS (rtld.optional_static_tls, 512
- * bytes) when it fits, and a TLS descriptor access is then one load; the
- * 71 KB of these arrays did not fit, so every access of every thread-local
- * called _dl_tlsdesc_dynamic (18% of an attached allocation loop's
- * cycles). The Makefile fails the attach build whose TLS outgrows
- * SPY_TLS_BUDGET; keep new thread-locals small, put arrays here.
+ * Why not TLS: the attach build is loaded by dlopen, and glibc gives a
+ * late library static TLS only from its spare (1,664 bytes by default,
+ * shared by every late library and every attach). With the 71 KB of these
+ * arrays the spy's TLS was dynamic and every thread-local access a call
+ * into glibc (_dl_tlsdesc_dynamic: 18% of an attached allocation loop's
+ * cycles); without them it is 248 bytes of initial-exec TLS, one load per
+ * access. The Makefile fails a build whose TLS outgrows SPY_TLS_BUDGET:
+ * keep new thread-locals small, put arrays here. Needs spy.h's SPY_TLS
+ * and SPY_LIKELY (spy.h includes it).
  *
  * Each area is owned by one file, which casts it to its private type and
  * asserts that the type fits. A block starts zeroed, like TLS.
