@@ -44,6 +44,7 @@
 #include "common/private_file.h"
 #include "common/util.h"
 #include "inject/inject.h"
+#include "inspect/proc.h"
 
 enum { EXIT_GONE = 1, EXIT_PERM = 2, EXIT_UNSUPPORTED = 3, EXIT_SPIED = 4, EXIT_NO_SAFE = 5 };
 #define LOAD_TIMEOUT_S 5.0
@@ -363,7 +364,7 @@ int cmd_attach(int argc, char **argv) {
     s1.stopped_ms += stopped_first;
     struct load_wait lw = { pid, mapped, lib_copy };
     if (wait_for(library_loaded, &lw, LOAD_TIMEOUT_S)) break;
-    if (b == 1) {
+    if (b == 1 || hs_proc_stopped(pid)) {   /* stopped: neither build can load */
       unlink(abspath);
       hs_die(1, "attach: process %ld did not load the spy within %.0f s (is it stopped, or can it "
                 "not read %s?); it runs on unchanged", (long)pid, LOAD_TIMEOUT_S, memfd_path);

@@ -46,6 +46,7 @@ const char *hs_permission_note(pid_t pid, char *buf, size_t len);
 
 /* 1 if /proc/PID exists and is not a zombie. */
 int hs_proc_alive(pid_t pid);
+int hs_proc_stopped(pid_t pid);   /* stopped by a signal or a tracer */
 
 /* The process's command name (comm) into buf, "?" if unreadable. */
 const char *hs_proc_comm(pid_t pid, char *buf, size_t len);

@@ -35,6 +35,11 @@ static char proc_state(pid_t pid) {
   return rp && rp[1] == ' ' ? rp[2] : 0;
 }
 
+int hs_proc_stopped(pid_t pid) {
+  char st = proc_state(pid);
+  return st == 'T' || st == 't';
+}
+
 int hs_proc_alive(pid_t pid) {
   char st = proc_state(pid);
   return st && st != 'Z' && st != 'X';

@@ -11,7 +11,7 @@
 # and SIGKILLs of heapspy at random moments must never hurt it.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/inspect-lib.sh"
-plan 30
+plan 32
 
 # The issue's sizes: 200 attach/detach cycles (100 on 2 threads, 100 on
 # 8; about 0.4 s each) and 50 SIGKILLs; HEAPSPY_ATTACH_CYCLES (per thread
@@ -83,6 +83,18 @@ wait "$ATT_pid"
 is "$(totals f.hsp.json)" "$ok" "the dynamic-TLS build's totals equal the program's count of the window ($ok)"
 finish "$F_pid"
 is "$?:$(tail -1 F.out)" "0:total: allocs 6000 frees 6000" "the program ends normally, its output unchanged"
+
+# --- a stopped process: neither build can load, and heapspy says so once --------------
+start_target S 2 100 || { echo "Bail out! attach_prog did not start"; exit 1; }
+kill -STOP "$S_pid"
+"$HEAPSPY" attach -o "$TMP/s.hsp" "$S_pid" >s.out 2>s.err
+is "$?:$(cat s.err)" "1:heapspy: attach: process $S_pid did not load the spy within 5 s (is it stopped, or can it not read /proc/$(sed -n 's|.*/proc/\([0-9]*\)/fd/.*|\1|p' s.err)/fd/$(sed -n 's|.*/fd/\([0-9]*\)?.*|\1|p' s.err)?); it runs on unchanged" \
+  "a stopped process: exit 1 after 5 s, one line, no second build tried"
+kill -CONT "$S_pid"
+r=$(round S 1)
+is "$r:$(grep -c 'heapspy-attach' "/proc/$S_pid/maps")" "600 600:0" \
+  "continued, it runs its round as before, no spy loaded (the dlopen it was handed finds heapspy's memfd gone)"
+finish "$S_pid"
 
 # --- repeated cycles, each window exact: 2 and 8 threads -------------------------------
 for threads in 2 8; do
