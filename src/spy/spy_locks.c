@@ -97,10 +97,18 @@ static void resolve(void) {
 }
 #define REAL(f) (SPY_LIKELY(__atomic_load_n(&resolved, __ATOMIC_ACQUIRE)) ? f : (resolve(), f))
 
+/* 1: the hot interceptors jump straight to the real function (resolved,
+ * no --locks, no --yield-after-unlock). */
+static int locks_pass;
+static void pass_update(void) {
+  __atomic_store_n(&locks_pass, resolved && !spy_locks_on && !yield_on, __ATOMIC_RELEASE);
+}
+
 void spy_locks_init(void) {
   if (!resolved) resolve();
   spy_locks_on = spy_opt.locks;
   yield_on = spy_opt.yield_after_unlock;
+  pass_update();
 }
 
 /* --yield-after-unlock: give the processor away right after a release,
@@ -115,6 +123,7 @@ void spy_locks_fork_child(void) {
   spy_lockgraph_reset_lock();
   spy_errors_reset_lock();
   if (spy_status != SPY_READY) spy_locks_on = 0;
+  pass_update();
 }
 
 /* Track this call? (--locks, the spy ready, not the spy's own call.) */
@@ -471,14 +480,32 @@ static int spin_relock_deadlocks(const void *lock, const struct spy_held_entry *
   return 1;
 }
 
+/* The hottest interceptors (a program may lock millions of times a
+ * second) are split: an exported wrapper with no frame of its own that
+ * jumps to the real function while locks_pass holds, and the tracked
+ * path, a function of its own handed the call site: the wrapper's return
+ * address and stack pointer (a fixed distance from the caller's), which
+ * tell call sites and stack depths apart as SITE() does. */
+#define LOCK_FAST SPY_EXPORT __attribute__((optimize("omit-frame-pointer")))
+static inline uint64_t stack_pointer(void) {
+  uint64_t sp;
+  __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+  return sp;
+}
+#define CALLER_SITE() ((struct site){ (uint64_t)(uintptr_t)__builtin_return_address(0), \
+                                      stack_pointer() })
+#define PASS(real, ...) if (SPY_LIKELY(locks_pass)) return real(__VA_ARGS__)
+
 /* ---- mutexes ---------------------------------------------------------- */
 
 /* A blocking call: its trylock first (inside the spy: it cannot block),
  * then, if the lock is busy, the wait in slices (outside). */
-#define BLOCKING(lock, kind, mode, verdict, try, wait)                \
+#define BLOCKING(lock, kind, mode, verdict, try, wait) \
+  BLOCKING_AT(lock, kind, mode, verdict, try, wait, SITE())
+#define BLOCKING_AT(lock, kind, mode, verdict, try, wait, at)         \
   do {                                                                \
     struct attempt a;                                                 \
-    before(&a, (const void *)(lock), kind, mode, verdict, SITE());   \
+    before(&a, (const void *)(lock), kind, mode, verdict, at);       \
     int r = REAL(try)(lock);                                          \
     if (SPY_UNLIKELY(r == EBUSY)) {                                   \
       leave_quiet();                                                  \
@@ -499,9 +526,14 @@ static int spin_relock_deadlocks(const void *lock, const struct spy_held_entry *
     return after(&a, r);                                              \
   } while (0)
 
-SPY_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
+static __attribute__((noinline)) int mutex_lock(pthread_mutex_t *m, struct site at) {
   if (!tracking()) return REAL(real_mutex_lock)(m);
-  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, real_mutex_trylock, mutex_wait);
+  BLOCKING_AT(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, real_mutex_trylock,
+              mutex_wait, at);
+}
+LOCK_FAST int pthread_mutex_lock(pthread_mutex_t *m) {
+  PASS(real_mutex_lock, m);
+  return mutex_lock(m, CALLER_SITE());
 }
 
 SPY_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, ts_t t) {
@@ -514,15 +546,23 @@ SPY_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, ts_t t) 
   TIMED(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_clocklock(m, c, t));
 }
 
-SPY_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {
+static __attribute__((noinline)) int mutex_trylock(pthread_mutex_t *m, struct site at) {
   if (!tracking()) return REAL(real_mutex_trylock)(m);
-  return tried(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_trylock(m), SITE());
+  return tried(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, real_mutex_trylock(m), at);
+}
+LOCK_FAST int pthread_mutex_trylock(pthread_mutex_t *m) {
+  PASS(real_mutex_trylock, m);
+  return mutex_trylock(m, CALLER_SITE());
 }
 
-SPY_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
+static __attribute__((noinline)) int mutex_unlock(pthread_mutex_t *m) {
   if (!tracking()) return unlocked(REAL(real_mutex_unlock)(m));
   released(m, HSP_LOCK_MUTEX);
   return unlocked(real_mutex_unlock(m));
+}
+LOCK_FAST int pthread_mutex_unlock(pthread_mutex_t *m) {
+  PASS(real_mutex_unlock, m);
+  return mutex_unlock(m);
 }
 
 SPY_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) {
@@ -586,14 +626,23 @@ SPY_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clo
 
 /* ---- rwlocks ---------------------------------------------------------- */
 
-SPY_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
+static __attribute__((noinline)) int rw_rdlock(pthread_rwlock_t *l, struct site at) {
   if (!tracking()) return REAL(real_rw_rdlock)(l);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_tryrdlock, rd_wait);
+  BLOCKING_AT(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_tryrdlock, rd_wait, at);
+}
+LOCK_FAST int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
+  PASS(real_rw_rdlock, l);
+  return rw_rdlock(l, CALLER_SITE());
 }
 
-SPY_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l) {
+static __attribute__((noinline)) int rw_wrlock(pthread_rwlock_t *l, struct site at) {
   if (!tracking()) return REAL(real_rw_wrlock)(l);
-  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, real_rw_trywrlock, wr_wait);
+  BLOCKING_AT(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, real_rw_trywrlock,
+              wr_wait, at);
+}
+LOCK_FAST int pthread_rwlock_wrlock(pthread_rwlock_t *l) {
+  PASS(real_rw_wrlock, l);
+  return rw_wrlock(l, CALLER_SITE());
 }
 
 SPY_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, ts_t t) {
@@ -626,10 +675,14 @@ SPY_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
   return tried(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, real_rw_trywrlock(l), SITE());
 }
 
-SPY_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) {
+static __attribute__((noinline)) int rw_unlock(pthread_rwlock_t *l) {
   if (!tracking()) return unlocked(REAL(real_rw_unlock)(l));
   released(l, HSP_LOCK_RWLOCK);
   return unlocked(real_rw_unlock(l));
+}
+LOCK_FAST int pthread_rwlock_unlock(pthread_rwlock_t *l) {
+  PASS(real_rw_unlock, l);
+  return rw_unlock(l);
 }
 
 SPY_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) {
@@ -642,9 +695,14 @@ SPY_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) {
 
 /* ---- spinlocks -------------------------------------------------------- */
 
-SPY_EXPORT int pthread_spin_lock(pthread_spinlock_t *l) {
+static __attribute__((noinline)) int spin_lock(pthread_spinlock_t *l, struct site at) {
   if (!tracking()) return REAL(real_spin_lock)(l);
-  BLOCKING(l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, real_spin_trylock, spin_wait);
+  BLOCKING_AT(l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, real_spin_trylock,
+              spin_wait, at);
+}
+LOCK_FAST int pthread_spin_lock(pthread_spinlock_t *l) {
+  PASS(real_spin_lock, l);
+  return spin_lock(l, CALLER_SITE());
 }
 
 SPY_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l) {
@@ -652,10 +710,14 @@ SPY_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l) {
   return tried((const void *)l, HSP_LOCK_SPIN, HSP_MODE_EXCL, real_spin_trylock(l), SITE());
 }
 
-SPY_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l) {
+static __attribute__((noinline)) int spin_unlock(pthread_spinlock_t *l) {
   if (!tracking()) return unlocked(REAL(real_spin_unlock)(l));
   released((const void *)l, HSP_LOCK_SPIN);
   return unlocked(real_spin_unlock(l));
+}
+LOCK_FAST int pthread_spin_unlock(pthread_spinlock_t *l) {
+  PASS(real_spin_unlock, l);
+  return spin_unlock(l);
 }
 
 SPY_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l) {
