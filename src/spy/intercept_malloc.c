@@ -64,14 +64,13 @@
     ENTER(call, size);                                                    \
   } while (0)
 
-/* --sample's hot path: the spy ready, this thread not inside it. An
- * allocation the countdown lets pass and a free the filter clears then
- * tail-call glibc, with no frame of ours (these are the only code most
- * calls run; the frame pointer the spy keeps elsewhere is left out). */
+/* --sample's hot path: the gate open (spy_sample.h), this thread not
+ * inside the spy. An allocation the countdown lets pass and a free the
+ * filter clears then tail-call glibc, with no frame of ours (these are the
+ * only code most calls run; the frame pointer the spy keeps elsewhere is
+ * left out). With the gate closed (a request waiting, the spy not ready)
+ * malloc_exact and spy_free_as take sampling into account themselves. */
 #define SAMPLE_FAST __attribute__((optimize("omit-frame-pointer")))
-static inline int sampling_fast(void) {
-  return spy_sampling && SPY_LIKELY(!spy_busy) && SPY_LIKELY(spy_status == SPY_READY);
-}
 
 static __attribute__((noinline)) void *malloc_exact(size_t n) {
   ENTER_GS(__libc_malloc(n), n, spy_gs_malloc(n, 0, HSP_FAM_MALLOC));
@@ -95,11 +94,6 @@ SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
   if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
     if (gate == SPY_GATE_GS && SPY_UNLIKELY(spy_gs_take())) return spy_gs_malloc(n, 0, HSP_FAM_MALLOC);
     if (SPY_LIKELY(spy_sample_pass(n))) return __libc_malloc(n);
-    return malloc_sampled(n);
-  }
-  if (sampling_fast()) {               /* a request waiting */
-    if (SPY_UNLIKELY(spy_gs_take())) return spy_gs_malloc(n, 0, HSP_FAM_MALLOC);
-    if (SPY_LIKELY(spy_sample_skip(n))) return __libc_malloc(n);
     return malloc_sampled(n);
   }
   return malloc_exact(n);
@@ -149,12 +143,6 @@ SPY_EXPORT SAMPLE_FAST void free(void *p) {
   uint32_t gate = spy_sample_gate;
   if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
     if (gate == SPY_GATE_GS && SPY_UNLIKELY(spy_gs_owns(p))) return spy_gs_release(p, HSP_FAM_MALLOC);
-    spy_sample_here()->frees += p != NULL;
-    if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
-    return sampled_free(p);
-  }
-  if (sampling_fast()) {
-    if (SPY_UNLIKELY(spy_gs_owns(p))) return spy_gs_release(p, HSP_FAM_MALLOC);
     spy_sample_here()->frees += p != NULL;
     if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
     return sampled_free(p);

@@ -10,9 +10,7 @@
  * Must never: allocate, lock, or call anything that may re-enter the spy
  * (log and expm1 from libm do not).
  */
-#include <errno.h>
 #include <math.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
