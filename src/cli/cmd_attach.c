@@ -65,7 +65,7 @@ static const char attach_usage[] =
     "  --sample BYTES         production mode: allocations sampled by bytes, one per BYTES\n"
     "                         allocated on average (512K as jemalloc); figures are estimates\n"
     "  --sample-seed N        seed of --sample's and --guard-sample's draws, for a repeatable run\n"
-    "  --guard-sample[=N]     1 in N allocations (default 10000) in a guard slot: an overflow or\n"
+    "  --guard-sample [N]     1 in N allocations (default 10000) in a guard slot: an overflow or\n"
     "                         a use after free there is reported, the program runs on\n"
     "  --guard-sample-slots N guard slots (default 256)\n"
     "  --quiet                no messages and no report: the profile only\n"
@@ -88,7 +88,7 @@ static int exit_for(enum hs_inject_status st) {
   }
 }
 
-/* --guard-sample[=N]: N, 10000 without it. */
+/* --guard-sample [N]: N, 10000 without it. */
 static uint64_t guard_sample_arg(const char *arg) {
   return arg ? hs_count_arg("attach", "--guard-sample", arg, 1, ~0u) : 10000;
 }
@@ -255,7 +255,7 @@ int cmd_attach(int argc, char **argv) {
     case 'q': quiet = 1; break;
     case 's': sample = hs_size_arg("attach", "--sample", optarg, 1, 4ull << 30); break;
     case 'S': sample_seed = hs_count_arg("attach", "--sample-seed", optarg, 1, ~0u); break;
-    case 'g': guard_sample = guard_sample_arg(optarg); break;
+    case 'g': guard_sample = guard_sample_arg(optarg ? optarg : hs_optional_count(argc, argv)); break;
     case 'k': guard_slots = hs_count_arg("attach", "--guard-sample-slots", optarg, 1, 65536); break;
     case 'C': case 'G':
       hs_die(HS_EXIT_USAGE, "attach: --check and --guard need `heapspy run`: their red zones "

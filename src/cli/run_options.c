@@ -259,7 +259,11 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
       o->sample = hs_size_arg("run", "--sample", optarg, 1, 4ull << 30);
       break;
     case RUN_OPT_SAMPLE_SEED: o->sample_seed = number("--sample-seed", optarg, 1, ~0u); break;
-    case RUN_OPT_GUARD_SAMPLE: o->guard_sample = optarg ? number("--guard-sample", optarg, 1, ~0u) : 10000; break;
+    case RUN_OPT_GUARD_SAMPLE: {
+      const char *n = optarg ? optarg : hs_optional_count(argc, argv);
+      o->guard_sample = n ? number("--guard-sample", n, 1, ~0u) : 10000;
+      break;
+    }
     case RUN_OPT_GUARD_SLOTS: o->guard_slots = number("--guard-sample-slots", optarg, 1, 65536); break;
     case RUN_OPT_SUPP:
       if (o->nsupp == sizeof o->supp_sets / sizeof *o->supp_sets)

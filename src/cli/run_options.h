@@ -71,7 +71,7 @@
   X(SAMPLE_SEED, "sample-seed", 0, required_argument, " N", "sample_seed",                     \
     "seed of --sample's and --guard-sample's draws, for\n"                                      \
     "repeatable runs (default: a new one each run)")                                                                      \
-  X(GUARD_SAMPLE, "guard-sample", 0, optional_argument, "[=N]", "guard_sample",                \
+  X(GUARD_SAMPLE, "guard-sample", 0, optional_argument, " [N]", "guard_sample",                \
     "production guard pages: 1 in N allocations (default\n"                                     \
     "10000) of at most a page goes to a slot between\n"                                          \
     "inaccessible pages, freed slots stay inaccessible a while:\n"                              \

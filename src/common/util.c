@@ -4,6 +4,7 @@
  * runs outside the spied program, so the real libc is fine here).
  */
 #include <ctype.h>
+#include <getopt.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -189,6 +190,14 @@ unsigned long long hs_count_arg(const char *cmd, const char *opt, const char *ar
     hs_die(HS_EXIT_USAGE, "%s: %s expects a number from %llu to %llu, not '%s'", cmd, opt, lo, hi,
            arg);
   return v;
+}
+
+const char *hs_optional_count(int argc, char **argv) {
+  if (optind + 1 >= argc) return NULL;
+  const char *a = argv[optind];
+  if (!isdigit((unsigned char)a[0]) || a[strspn(a, "0123456789")]) return NULL;
+  optind++;
+  return a;
 }
 
 pid_t hs_parse_pid(const char *cmd, const char *arg) {

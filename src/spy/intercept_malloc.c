@@ -89,7 +89,8 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n) {
   return p;
 }
 
-SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
+/* malloc's every path but the shortest. */
+static __attribute__((noinline)) void *malloc_slow(size_t n) {
   uint32_t gate = spy_sample_gate;
   if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
     if (gate == SPY_GATE_GS && SPY_UNLIKELY(spy_gs_take())) return spy_gs_malloc(n, 0, HSP_FAM_MALLOC);
@@ -97,6 +98,23 @@ SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
     return malloc_sampled(n);
   }
   return malloc_exact(n);
+}
+
+/* The shortest path has no call but the tail calls: no frame to build. */
+SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
+  uint32_t gate = spy_sample_gate;
+  if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
+    struct spy_sample_counts *c = spy_sample_mine;
+    if (SPY_LIKELY(c != NULL) && SPY_LIKELY(n < c->left)) {
+      if (gate == SPY_GATE_GS) {
+        if (SPY_UNLIKELY(spy_gs_left <= 1)) return malloc_slow(n);
+        spy_gs_left--;
+      }
+      spy_sample_count(c, n);
+      return __libc_malloc(n);
+    }
+  }
+  return malloc_slow(n);
 }
 
 /* A free under --sample whose filter byte is set: the table decides (a
@@ -142,10 +160,12 @@ void spy_free_as(void *p, unsigned fam) {
 SPY_EXPORT SAMPLE_FAST void free(void *p) {
   uint32_t gate = spy_sample_gate;
   if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
-    if (gate == SPY_GATE_GS && SPY_UNLIKELY(spy_gs_owns(p))) return spy_gs_release(p, HSP_FAM_MALLOC);
-    spy_sample_here()->frees += p != NULL;
-    if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
-    return sampled_free(p);
+    struct spy_sample_counts *c = spy_sample_mine;
+    if (SPY_LIKELY(c != NULL) && (gate == SPY_GATE_OPEN || SPY_LIKELY(!spy_gs_owns(p)))) {
+      c->frees += p != NULL;
+      if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
+      return sampled_free(p);
+    }
   }
   spy_free_as(p, HSP_FAM_MALLOC);
 }
@@ -160,7 +180,7 @@ static void *calloc_slot(size_t n, size_t m) {
   return p;
 }
 
-SPY_EXPORT void *calloc(size_t n, size_t m) {
+static __attribute__((noinline)) void *calloc_slow(size_t n, size_t m) {
   ENTER_GS(__libc_calloc(n, m), n * m, calloc_slot(n, m));  /* non-NULL implies no overflow */
   /* (an overflowing n * m only moves the countdown: calloc fails) */
   spy_busy++;
@@ -175,6 +195,19 @@ SPY_EXPORT void *calloc(size_t n, size_t m) {
   spy_track(p, n * m, HSP_FAM_MALLOC);
   spy_leave();
   return p;
+}
+
+/* --sample's shortest path, as malloc's (--guard-sample takes calloc_slow). */
+SPY_EXPORT SAMPLE_FAST void *calloc(size_t n, size_t m) {
+  if (SPY_LIKELY(spy_sample_gate == SPY_GATE_OPEN) && SPY_LIKELY(!spy_busy)) {
+    struct spy_sample_counts *c = spy_sample_mine;
+    size_t bytes;
+    if (SPY_LIKELY(c != NULL) && !__builtin_mul_overflow(n, m, &bytes) && SPY_LIKELY(bytes < c->left)) {
+      spy_sample_count(c, bytes);
+      return __libc_calloc(n, m);
+    }
+  }
+  return calloc_slow(n, m);
 }
 
 /* realloc under --sample: the old block leaves the table if it was
@@ -203,7 +236,7 @@ static void *slot_realloc(void *old, size_t n) {
   return p;
 }
 
-SPY_EXPORT void *realloc(void *old, size_t n) {
+static __attribute__((noinline)) void *realloc_slow(void *old, size_t n) {
   if (SPY_UNLIKELY(spy_gs_owns(old))) return slot_realloc(old, n);
   if (SPY_UNLIKELY(spy_busy)) {
     if (!spy_nested_tracked() || spy_sampling) return __libc_realloc(old, n);
@@ -236,6 +269,20 @@ SPY_EXPORT void *realloc(void *old, size_t n) {
   spy_trace_realloc = 0;
   spy_leave();
   return p;
+}
+
+/* --sample's shortest path: neither block sampled (sampled_realloc's
+ * counting, without the calls). */
+SPY_EXPORT SAMPLE_FAST void *realloc(void *old, size_t n) {
+  if (SPY_LIKELY(spy_sample_gate == SPY_GATE_OPEN) && SPY_LIKELY(!spy_busy)) {
+    struct spy_sample_counts *c = spy_sample_mine;
+    if (SPY_LIKELY(c != NULL) && n && SPY_LIKELY(n < c->left) && (!old || SPY_LIKELY(!spy_sample_maybe(old)))) {
+      c->frees += old != NULL;
+      spy_sample_count(c, n);
+      return __libc_realloc(old, n);
+    }
+  }
+  return realloc_slow(old, n);
 }
 
 SPY_EXPORT void *reallocarray(void *old, size_t n, size_t m) {

@@ -26,7 +26,6 @@ uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
  * where sampled blocks live: the rest of it is never paged in. */
 static uint8_t slot_count[1u << SPY_SAMPLE_SLOT_BITS];
 static uint32_t filter_lock;
-__thread uint64_t spy_sample_left SPY_TLS;
 __thread struct spy_sample_counts *spy_sample_mine SPY_TLS;
 static __thread uint64_t rng SPY_TLS;
 static uint64_t threads_seeded;
@@ -131,7 +130,7 @@ void spy_sample_flush(void) {
     __atomic_add_fetch(&spill_allocs, c->allocs, __ATOMIC_RELAXED);
     __atomic_add_fetch(&spill_frees, c->frees, __ATOMIC_RELAXED);
     __atomic_add_fetch(&spill_bytes, c->bytes, __ATOMIC_RELAXED);
-    *c = (struct spy_sample_counts){ 0 };
+    c->allocs = c->frees = c->bytes = 0;  /* its countdown runs on */
   }
   uint64_t allocs = __atomic_load_n(&spill_allocs, __ATOMIC_RELAXED);
   uint64_t frees = __atomic_load_n(&spill_frees, __ATOMIC_RELAXED);
@@ -153,10 +152,10 @@ int spy_sample_hit(size_t n) {
   c->bytes += n;
   if (!rng) {                          /* this thread's first allocation */
     seed();
-    spy_sample_left = draw();
+    c->left = draw();
   }
-  if (n < spy_sample_left) {           /* not a sample: a request, or the first */
-    spy_sample_left -= n;
+  if (n < c->left) {                   /* not a sample: a request, or the first */
+    c->left -= n;
     if (spy_request_pending) {
       spy_busy++;
       spy_leave();                     /* serves it */
@@ -165,7 +164,7 @@ int spy_sample_hit(size_t n) {
   }
   /* the sample point fell inside these n bytes; the process is memoryless:
    * the next one lies an exponential draw past the block's end */
-  spy_sample_left = draw();
+  c->left = draw();
   spy_sample_flush();
   return 1;
 }

@@ -29,17 +29,19 @@
 #define SPY_SAMPLE_SLOT_BITS 21             /* slots: 2^21 x 32 bytes = 64 MiB */
 extern uint64_t spy_sampling;              /* the mean, bytes; 0: off */
 extern uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
-extern __thread uint64_t spy_sample_left SPY_TLS;
-/* A thread's exact totals: a line of its own in a static table, written
- * only by the thread owning it, read by anyone (spy_sample_flush sums
- * them), so a snapshot or detach sees every thread's counts, also of
- * threads that never sample and never exit. Cumulative: a slot whose
- * thread is gone is taken over, counts and all. */
+/* A thread's countdown and exact totals: a line of its own in a static
+ * table, written only by the thread owning it, whose totals anyone may
+ * read (spy_sample_flush sums them), so a snapshot or detach sees every
+ * thread's counts, also of threads that never sample and never exit.
+ * One thread-local pointer reaches all the hot path needs. Cumulative: a
+ * slot whose thread is gone is taken over, counts and all. */
 struct spy_sample_counts {
+  uint64_t left;                           /* bytes until the next sample */
   uint64_t allocs, frees, bytes;
   int32_t owner;                           /* tid; 0: never used */
-  uint8_t pad[36];
+  uint8_t pad[28];
 } __attribute__((aligned(64)));
+/* NULL until the thread's first allocation or free claims one. */
 extern __thread struct spy_sample_counts *spy_sample_mine SPY_TLS;
 
 void spy_sample_init(void);                /* from spy_opt; the header's mean */
@@ -88,12 +90,19 @@ void spy_sample_gate_update(void);
 
 /* With the gate open: 1 if the countdown lets n bytes pass unrecorded
  * (counted); 0: this allocation is to be sampled. */
+/* Counts an allocation of n bytes the countdown lets pass (n < c->left). */
+static inline void spy_sample_count(struct spy_sample_counts *c, size_t n) {
+  c->left -= n;
+  c->allocs++;
+  c->bytes += n;
+}
+
+/* With the gate open: 1 if the countdown lets n bytes pass unrecorded
+ * (counted); 0: this allocation is to be sampled. */
 static inline int spy_sample_pass(size_t n) {
-  if (__builtin_expect(n < spy_sample_left, 1)) {
-    spy_sample_left -= n;
-    struct spy_sample_counts *c = spy_sample_mine;  /* claimed: the countdown was drawn */
-    c->allocs++;
-    c->bytes += n;
+  struct spy_sample_counts *c = spy_sample_mine;
+  if (__builtin_expect(c != NULL && n < c->left, 1)) {
+    spy_sample_count(c, n);
     return 1;
   }
   return !spy_sample_hit(n);

@@ -14,7 +14,7 @@
 # exactly; the churn functions' in-use is exactly 0 (every sampled block's
 # free was found). go tool pprof reads the scaled bytes.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 16
+plan 18
 
 PROG="$TESTBIN/sample_sizes"
 B=524288
@@ -39,6 +39,19 @@ done
 # before the spy started, freed at exit
 check "totals.frees: exact (0 to 4 more than the exact mode's)" \
   python3 -c "import sys; d=$(json s.json 'j["totals"]["frees"]')-$(json e.json 'j["totals"]["frees"]'); sys.exit(not 0<=d<=4)"
+
+# The same on the bench's stress: malloc, calloc, realloc and free from
+# 2 threads, where most calls take --sample's shortest paths.
+gcc -O2 -pthread -o stress "$TOP/bench/stress.c"
+usage() { "$HEAPSPY" report "$1" | sed -n 's/.*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes.*/\1 \3 \2/p' | tr -d ,; }
+"$HEAPSPY" run -q -o se.hsp -- ./stress 2 100000 >/dev/null 2>&1
+read -r ea eb ef <<<"$(usage se.hsp)"
+for mean in 4K 1G; do
+  "$HEAPSPY" run -q --sample $mean -o ss.hsp -- ./stress 2 100000 >/dev/null 2>&1
+  read -r sa sb sf <<<"$(usage ss.hsp)"
+  is "$sa $sb $(( sf - ef >= 0 && sf - ef <= 4 ))" "$ea $eb 1" \
+     "the stress (2 threads, calloc and realloc too) under --sample $mean: $sa allocs and $sb bytes exact, frees as above"
+done
 
 # estimate FILE FUNCTION SIZE COUNT: "ok" or why not, within 4 sigma
 cat >within.py <<'EOF2'

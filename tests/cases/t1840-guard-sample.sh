@@ -15,7 +15,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
 source "$TOP/tests/cases/guard-lib.sh"
-plan 18
+plan 19
 
 P="$TESTBIN/guard_sample"
 S=guard_sample.c
@@ -54,6 +54,10 @@ is "$(cat uaf.status) $([ "$n" -ge 1 ] && echo found)" "0 found" \
   "use after free at a site run 20,000 times, N=100, seed 1: found, the program runs on"
 is "$(kinds uaf)" "[($UAF, $n)]" \
   "every report: a read of size 1, 8 bytes in, at the reading line, with the allocation and free lines"
+
+grun uafsp --guard-sample 100 --sample-seed 1 -- "$P" uaf 20000
+is "$(grep -c "^$E use_after_free" uafsp.err) $(kinds uafsp)" "$n $(kinds uaf)" \
+  "--guard-sample 100 (the number apart, SPEC's spelling) is --guard-sample=100: the same reports"
 
 # Rate: 20 seeds x 1000 uses, each guarded with probability 1/100.
 total=0
