@@ -459,10 +459,12 @@ def cmd_table(a):
     # beside jemalloc's sampled profiler at the same mean and plain jemalloc
     def sample_rows():
         for w in order:
-            nat, sp, gs, je, jp = summaries(w, "native", "heapspy-sample", "heapspy-gsample",
-                                            "jemalloc", "jemalloc-prof")
+            nat, fl, sp, gs, je, jp = summaries(w, "native", "floor", "heapspy-sample",
+                                                "heapspy-gsample", "jemalloc", "jemalloc-prof")
             yield (w, fmt_time(nat), fmt_time(sp, nat, digits=2), fmt_time(nat, key="cpu"),
-                   fmt_time(sp, nat, key="cpu", digits=2), fmt_time(gs, nat, key="cpu", digits=2),
+                   fmt_time(fl, nat, key="cpu", digits=3),
+                   fmt_time(sp, nat, key="cpu", digits=3), ratio(sp, fl, key="cpu", digits=3),
+                   fmt_time(gs, nat, key="cpu", digits=2),
                    ratio(gs, sp, key="cpu", digits=3), fmt_time(je, nat, key="cpu", digits=2),
                    fmt_time(jp, nat, key="cpu", digits=2), ratio(jp, je, key="cpu"),
                    fmt_mb(nat), fmt_mb(sp, nat), fmt_mb(jp, nat))
@@ -472,9 +474,12 @@ def cmd_table(a):
                 "beside jemalloc's own sampled profiler at the same mean (LD_PRELOAD, "
                 "prof:true,lg_prof_sample:19) and plain jemalloc (its allocator's own speed; "
                 "jemalloc-prof/jemalloc = the profiler's cost); +gs: --sample 512K "
-                "--guard-sample (1 in 10000 in a guard slot; target: at most 1% on top):",
+                "--guard-sample (1 in 10000 in a guard slot; target: at most 1% on top); "
+                "floor: a null interposer (bench/floor.c), what any LD_PRELOAD tool pays "
+                "before it does any work:",
                 ["workload", "native s", "--sample s (ratio)", "native cpu s",
-                 "--sample cpu s (ratio)", "+gs cpu s (ratio)", "+gs/--sample cpu",
+                 "floor cpu s (ratio)", "--sample cpu s (ratio)", "--sample/floor cpu",
+                 "+gs cpu s (ratio)", "+gs/--sample cpu",
                  "jemalloc cpu s (ratio)", "jemalloc-prof cpu s (ratio)",
                  "jemalloc-prof/jemalloc cpu", "native MB", "--sample MB", "jemalloc-prof MB"],
                 sample_rows())

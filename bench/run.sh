@@ -44,8 +44,11 @@
 #   LIBASAN=path          AddressSanitizer's runtime (default: gcc's libasan.so)
 #   LIBJEMALLOC=path      jemalloc (default: Debian's libjemalloc.so.2)
 #
-# The production rows (issue 16): heapspy --sample 512K -q (the profile
-# only, rendered later, as a server would run: no report at exit), beside jemalloc's
+# The production rows (issue 16): "floor", a null interposer (bench/floor.c:
+# the allocation family preloaded and forwarded to glibc, nothing else), the
+# cost any LD_PRELOAD tool pays before doing any work; heapspy --sample 512K
+# -q (the profile only, rendered later, as a server would run: no report at
+# exit), beside jemalloc's
 # own sampled heap profiler at the same mean (prof:true,lg_prof_sample:19,
 # its profile dumped at exit) and plain jemalloc, so that the profiler's
 # cost can be told from the allocator's.
@@ -128,6 +131,9 @@ prepare() {
     if [ ! -x "$OUT/stress" ] || [ "$BENCH/stress.c" -nt "$OUT/stress" ]; then
         gcc -O2 -pthread -o "$OUT/stress" "$BENCH/stress.c" || return 1
     fi
+    if [ ! -f "$OUT/floor.so" ] || [ "$BENCH/floor.c" -nt "$OUT/floor.so" ]; then
+        gcc -O2 -fPIC -shared -fno-plt -o "$OUT/floor.so" "$BENCH/floor.c" || return 1
+    fi
 }
 
 # CMD=(...) for workload $1; ENVS=(...) extra environment
@@ -151,7 +157,7 @@ is_slow() { case " $(echo $SLOW_ROWS) " in *" $1:$2 "*) [ -z "${BENCH_SLOW:-}" ]
 modes_of() {
     if [ -n "${BENCH_MODES:-}" ]; then echo native $BENCH_MODES; return; fi
     local checks="heapspy-check heapspy-guard asan asan-full" m kept=""
-    local prod="heapspy-sample heapspy-gsample jemalloc jemalloc-prof"
+    local prod="floor heapspy-sample heapspy-gsample jemalloc jemalloc-prof"
     for m in $checks; do is_slow "$1" "$m" || kept="$kept $m"; done
     checks=$kept
     [ -n "${BENCH_NO_CHECK:-}" ] && checks=
@@ -194,6 +200,7 @@ run_one() { # workload mode run#  (run# 0 = warm-up, not recorded)
             m+=(--expect-file "$TMP/run/profile.hsp"
                 -- "$HEAPSPY" run "${extra[@]}" -o "$TMP/run/profile.hsp" --log-file "$TMP/run/heapspy.log"
                 -- "${CMD[@]}") ;;
+        floor) m+=(-- env LD_PRELOAD="$OUT/floor.so" "${CMD[@]}") ;;
         jemalloc) m+=(-- env LD_PRELOAD="$LIBJEMALLOC" "${CMD[@]}") ;;
         jemalloc-prof) # 2^19 = 512K, as --sample 512K; the final profile proves it ran
             m+=(--expect-file "$TMP/run/jeprof.*.heap"
