@@ -255,7 +255,7 @@ int cmd_attach(int argc, char **argv) {
     case 'q': quiet = 1; break;
     case 's': sample = hs_size_arg("attach", "--sample", optarg, 1, 4ull << 30); break;
     case 'S': sample_seed = hs_count_arg("attach", "--sample-seed", optarg, 1, ~0u); break;
-    case 'g': guard_sample = guard_sample_arg(optarg ? optarg : hs_optional_count(argc, argv)); break;
+    case 'g': guard_sample = guard_sample_arg(hs_optional_count(argc, argv, optarg)); break;
     case 'k': guard_slots = hs_count_arg("attach", "--guard-sample-slots", optarg, 1, 65536); break;
     case 'C': case 'G':
       hs_die(HS_EXIT_USAGE, "attach: --check and --guard need `heapspy run`: their red zones "

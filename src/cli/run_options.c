@@ -260,7 +260,7 @@ static void parse(int argc, char **argv, struct run_opts *o, int memcheck) {
       break;
     case RUN_OPT_SAMPLE_SEED: o->sample_seed = number("--sample-seed", optarg, 1, ~0u); break;
     case RUN_OPT_GUARD_SAMPLE: {
-      const char *n = optarg ? optarg : hs_optional_count(argc, argv);
+      const char *n = hs_optional_count(argc, argv, optarg);
       o->guard_sample = n ? number("--guard-sample", n, 1, ~0u) : 10000;
       break;
     }

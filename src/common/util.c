@@ -192,7 +192,8 @@ unsigned long long hs_count_arg(const char *cmd, const char *opt, const char *ar
   return v;
 }
 
-const char *hs_optional_count(int argc, char **argv) {
+const char *hs_optional_count(int argc, char **argv, const char *given) {
+  if (given) return given;
   if (optind + 1 >= argc) return NULL;
   const char *a = argv[optind];
   if (!isdigit((unsigned char)a[0]) || a[strspn(a, "0123456789")]) return NULL;

@@ -56,10 +56,11 @@ double hs_now(void);
 unsigned long long hs_count_arg(const char *cmd, const char *opt, const char *arg,
                                 unsigned long long lo, unsigned long long hi);
 /* An optional count given apart (`--opt N` as well as `--opt=N`, for
- * getopt_long's optional_argument): the argument at optind when it is all
- * digits and another argument follows it (the program, the process), and
- * optind steps past it; NULL otherwise. */
-const char *hs_optional_count(int argc, char **argv);
+ * getopt_long's optional_argument): GIVEN (optarg) if there is one, else
+ * the argument at optind when it is all digits and another argument
+ * follows it (the program, the process), and optind steps past it; NULL
+ * otherwise. */
+const char *hs_optional_count(int argc, char **argv, const char *given);
 /* A process id. */
 pid_t hs_parse_pid(const char *cmd, const char *arg);
 /* An address: hexadecimal, "0x" optional. */
