@@ -293,19 +293,52 @@ static int mmapped_chunk(const struct sblock *b, uint64_t *lo, uint64_t *hi) {
   return 1;
 }
 
-/* Our own buffers (the block list and the mark stack) cut out of a root:
- * the kernel may have merged their mappings with a neighbour. */
+/* The spy's own memory, never a root, sorted by start, disjoint: the
+ * scan's buffers (the block list, the mark stack, this list) and every
+ * thread's working memory (spy_thread_mem.h), which the kernel may have
+ * merged with a neighbouring mapping. */
+static uint64_t (*cuts)[2];
+static uint64_t ncuts;
+static size_t cuts_bytes;
+
+static void add_cut(uint64_t lo, uint64_t hi) {
+  cuts[ncuts][0] = lo;
+  cuts[ncuts][1] = hi;
+  ncuts++;
+}
+
+/* With blk and todo mapped: the list made (shell sort: no libc qsort, it
+ * may allocate). 0 if it could not be mapped. */
+static int make_cuts(void) {
+  uint64_t nmem = spy_thread_mem_ranges(NULL, 0) + 16;   /* threads may start meanwhile */
+  cuts_bytes = (nmem + 3) * sizeof *cuts;
+  cuts = map_anon(cuts_bytes);
+  if (!cuts) return 0;
+  ncuts = spy_thread_mem_ranges(cuts, nmem);
+  if (ncuts > nmem) ncuts = nmem;
+  add_cut((uint64_t)(uintptr_t)blk, (uint64_t)(uintptr_t)blk + blk_bytes);
+  add_cut((uint64_t)(uintptr_t)todo, (uint64_t)(uintptr_t)todo + todo_bytes);
+  add_cut((uint64_t)(uintptr_t)cuts, (uint64_t)(uintptr_t)cuts + cuts_bytes);
+  for (uint64_t gap = ncuts / 2; gap; gap /= 2)
+    for (uint64_t i = gap; i < ncuts; i++)
+      for (uint64_t j = i; j >= gap && cuts[j - gap][0] > cuts[j][0]; j -= gap) {
+        uint64_t lo = cuts[j][0], hi = cuts[j][1];
+        cuts[j][0] = cuts[j - gap][0], cuts[j][1] = cuts[j - gap][1];
+        cuts[j - gap][0] = lo, cuts[j - gap][1] = hi;
+      }
+  return 1;
+}
+
+/* [lo, hi) as a root, without the spy's own memory in it. */
 static void scan_root_not_ours(uint64_t lo, uint64_t hi) {
-  uint64_t cut[2][2] = {
-    { (uint64_t)(uintptr_t)blk, (uint64_t)(uintptr_t)blk + blk_bytes },
-    { (uint64_t)(uintptr_t)todo, (uint64_t)(uintptr_t)todo + todo_bytes },
-  };
-  int first = cut[1][0] < cut[0][0];
-  for (int k = 0; k < 2; k++) {
-    const uint64_t *c = cut[k ^ first];
-    if (c[0] >= hi || c[1] <= lo) continue;
-    if (c[0] > lo) scan_root(lo, c[0]);
-    if (c[1] > lo) lo = c[1];
+  uint64_t a = 0, b = ncuts;
+  while (a < b) {                      /* the first cut ending above lo */
+    uint64_t mid = (a + b) / 2;
+    if (cuts[mid][1] <= lo) a = mid + 1; else b = mid;
+  }
+  for (; a < ncuts && cuts[a][0] < hi && lo < hi; a++) {
+    if (cuts[a][0] > lo) scan_root(lo, cuts[a][0]);
+    if (cuts[a][1] > lo) lo = cuts[a][1];
   }
   if (lo < hi) scan_root(lo, hi);
 }
@@ -569,7 +602,7 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   todo = map_anon(todo_bytes);
   uint64_t voff = 0;
   struct hsp_verdict *v = spy_arena_alloc(total * sizeof *v + 8, &voff);
-  if (!blk || !todo || !v || !(total + nbf)) goto out;
+  if (!blk || !todo || !v || !(total + nbf) || !make_cuts()) goto out;
   /* From here to the release: no allocation, no lock, no user code. */
   nheld = spy_stop_others(&info, &held);
   nblk = ntodo = scanned = 0;
@@ -623,7 +656,10 @@ out:
   spy_blocks_unlock_all();
   if (blk) munmap(blk, blk_bytes);
   if (todo) munmap(todo, todo_bytes);
+  if (cuts) munmap(cuts, cuts_bytes);
   blk = NULL;
   todo = NULL;
+  cuts = NULL;
+  ncuts = 0;
   nheld = 0;
 }

@@ -115,6 +115,16 @@ void spy_thread_mem_fork_child(void) {
     else m->owner = spy_gettid();
 }
 
+uint64_t spy_thread_mem_ranges(uint64_t (*out)[2], uint64_t max) {
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), size = (sizeof spare + page - 1) / page * page, n = 0;
+  for (struct spy_thread_mem *m = __atomic_load_n(&all, __ATOMIC_ACQUIRE); m; m = m->next, n++)
+    if (out && n < max) {
+      out[n][0] = (uint64_t)(uintptr_t)m;
+      out[n][1] = (uint64_t)(uintptr_t)m + size;
+    }
+  return n;
+}
+
 /* The blocks' share of the spy's own memory (the timeline's spy_rss_bytes
  * and spy_vm_bytes): all of their address space, and their resident pages
  * (mincore on the first MEASURED blocks, the rest counted at their mean). */

@@ -67,5 +67,10 @@ int spy_thread_gone(int tid);
 void spy_thread_mem_init(void);        /* before a second thread enters */
 void spy_thread_mem_fork_child(void);  /* only the forking thread lives on */
 void spy_thread_mem_own(uint64_t *rss, uint64_t *vm);  /* adds the blocks' memory */
+/* The blocks' address ranges [lo, hi), at most max of them into out (NULL:
+ * none); returns how many blocks there are. The leak scan cuts them out
+ * of its roots: what the spy remembers (a lock's address, a queued
+ * block) must never make a leaked block look reachable. */
+uint64_t spy_thread_mem_ranges(uint64_t (*out)[2], uint64_t max);
 
 #endif

@@ -72,7 +72,8 @@
 # PATH included), ORACLE_VG_PRELOAD (a library preloaded into valgrind's
 # client only, or empty), ORACLE_HS_WRAP (array: a command heapspy runs
 # under, e.g. (setarch -R) for valgrind's fixed address layout; empty by
-# default). HEAPSPY_UNDER_TEST overrides the heapspy binary
+# default), ORACLE_HS_ARGS (array: options of heapspy run in
+# oracle_compare_leaks, e.g. (--locks)). HEAPSPY_UNDER_TEST overrides the heapspy binary
 # (default: tap.sh's $HEAPSPY, the built one).
 
 ORACLE_DIR="$TOP/tests/oracle"
@@ -81,6 +82,7 @@ HEAPSPY_BIN=${HEAPSPY_UNDER_TEST:-$HEAPSPY}
 ORACLE_ENV=(PATH=/usr/bin:/bin LANG=C.UTF-8)
 ORACLE_VG_PRELOAD=
 ORACLE_HS_WRAP=()
+ORACLE_HS_ARGS=()
 
 # oracle_have_valgrind: true when valgrind is installed and runs
 oracle_have_valgrind() {
@@ -244,8 +246,8 @@ oracle_compare_leaks() {
     test -s "$vg.json" -a "$vg_status" -ne 124
   local hs_status=127
   if [ "$probe_ok" = 1 ] && [ -x "$HEAPSPY_BIN" ]; then
-    env -i "${_hs_env[@]}" "${ORACLE_HS_WRAP[@]}" "$HEAPSPY_BIN" run -o "$hs.hsp" -- "$@" \
-      <"$stdin" >"$hs.out" 2>"$hs.err"
+    env -i "${_hs_env[@]}" "${ORACLE_HS_WRAP[@]}" "$HEAPSPY_BIN" run "${ORACLE_HS_ARGS[@]}" \
+      -o "$hs.hsp" -- "$@" <"$stdin" >"$hs.out" 2>"$hs.err"
     hs_status=$?
     "$HEAPSPY_BIN" report --format json "$hs.hsp" >"$hs.json" 2>"$hs.report.err"
   else
