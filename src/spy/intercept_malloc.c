@@ -197,12 +197,17 @@ static __attribute__((noinline)) void *calloc_slow(size_t n, size_t m) {
   return p;
 }
 
-/* --sample's shortest path, as malloc's (--guard-sample takes calloc_slow). */
+/* --sample's shortest path, as malloc's. */
 SPY_EXPORT SAMPLE_FAST void *calloc(size_t n, size_t m) {
-  if (SPY_LIKELY(spy_sample_gate == SPY_GATE_OPEN) && SPY_LIKELY(!spy_busy)) {
+  uint32_t gate = spy_sample_gate;
+  if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
     struct spy_sample_counts *c = spy_sample_mine;
     size_t bytes;
     if (SPY_LIKELY(c != NULL) && !__builtin_mul_overflow(n, m, &bytes) && SPY_LIKELY(bytes < c->left)) {
+      if (gate == SPY_GATE_GS) {
+        if (SPY_UNLIKELY(spy_gs_left <= 1)) return calloc_slow(n, m);
+        spy_gs_left--;
+      }
       spy_sample_count(c, bytes);
       return __libc_calloc(n, m);
     }
@@ -271,12 +276,15 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n) {
   return p;
 }
 
-/* --sample's shortest path: neither block sampled (sampled_realloc's
- * counting, without the calls). */
+/* --sample's shortest path: neither block sampled nor in a guard slot
+ * (sampled_realloc's counting, without the calls; a realloc never moves
+ * a block into a slot). */
 SPY_EXPORT SAMPLE_FAST void *realloc(void *old, size_t n) {
-  if (SPY_LIKELY(spy_sample_gate == SPY_GATE_OPEN) && SPY_LIKELY(!spy_busy)) {
+  uint32_t gate = spy_sample_gate;
+  if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
     struct spy_sample_counts *c = spy_sample_mine;
-    if (SPY_LIKELY(c != NULL) && n && SPY_LIKELY(n < c->left) && (!old || SPY_LIKELY(!spy_sample_maybe(old)))) {
+    if (SPY_LIKELY(c != NULL) && n && SPY_LIKELY(n < c->left) &&
+        (!old || (SPY_LIKELY(!spy_sample_maybe(old)) && (gate == SPY_GATE_OPEN || !spy_gs_owns(old))))) {
       c->frees += old != NULL;
       spy_sample_count(c, n);
       return __libc_realloc(old, n);

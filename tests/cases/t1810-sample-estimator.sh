@@ -14,7 +14,7 @@
 # exactly; the churn functions' in-use is exactly 0 (every sampled block's
 # free was found). go tool pprof reads the scaled bytes.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 18
+plan 19
 
 PROG="$TESTBIN/sample_sizes"
 B=524288
@@ -46,11 +46,12 @@ gcc -O2 -pthread -o stress "$TOP/bench/stress.c"
 usage() { "$HEAPSPY" report "$1" | sed -n 's/.*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes.*/\1 \3 \2/p' | tr -d ,; }
 "$HEAPSPY" run -q -o se.hsp -- ./stress 2 100000 >/dev/null 2>&1
 read -r ea eb ef <<<"$(usage se.hsp)"
-for mean in 4K 1G; do
-  "$HEAPSPY" run -q --sample $mean -o ss.hsp -- ./stress 2 100000 >/dev/null 2>&1
+for opts in "--sample 4K" "--sample 1G" "--sample 64K --guard-sample 5"; do
+  # shellcheck disable=SC2086 # the options split on purpose
+  "$HEAPSPY" run -q $opts -o ss.hsp -- ./stress 2 100000 >/dev/null 2>&1
   read -r sa sb sf <<<"$(usage ss.hsp)"
   is "$sa $sb $(( sf - ef >= 0 && sf - ef <= 4 ))" "$ea $eb 1" \
-     "the stress (2 threads, calloc and realloc too) under --sample $mean: $sa allocs and $sb bytes exact, frees as above"
+     "the stress (2 threads, calloc and realloc too) under $opts: $sa allocs and $sb bytes exact, frees as above"
 done
 
 # estimate FILE FUNCTION SIZE COUNT: "ok" or why not, within 4 sigma
