@@ -23,6 +23,8 @@
  */
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -259,7 +261,17 @@ static void scan_safe(uint64_t lo, uint64_t hi, int definite, uint32_t clique) {
   }
 }
 
-static void scan_root(uint64_t lo, uint64_t hi) { scan_safe(lo, hi, 1, 0); }
+/* Set while a plain anonymous mapping (a heap, a stack, the program's
+ * own mmap) is scanned as a root with every other thread held and this
+ * one's asynchronous signals blocked: nothing can then shrink or unmap
+ * it, so it is read in place, as blocks are, rather than copied out
+ * through the kernel (a third of the exit scan of perl under --sample). */
+static int roots_direct;
+
+static void scan_root(uint64_t lo, uint64_t hi) {
+  if (roots_direct) scan_range(lo, hi, 1, 0);
+  else scan_safe(lo, hi, 1, 0);
+}
 
 static void drain(uint32_t clique) {
   while (ntodo) {
@@ -387,6 +399,8 @@ static uint64_t other_sp[MAX_SPS];
 static unsigned n_other_sp;
 static const struct spy_held_thread *held;
 static unsigned nheld;
+static int all_held;                   /* every other thread held, our signals blocked */
+static sigset_t scan_old_mask;
 
 static void note_thread_sp(int tid, void *me) {
   if (tid == *(int *)me || n_other_sp == MAX_SPS) return;
@@ -488,8 +502,12 @@ static void scan_mapping(uint64_t lo, uint64_t hi, const char *perms, const char
              (path && !strncmp(path, "/dev/", 5)) || spy_trace_owns(lo);
   if (skip) return;
   uint64_t first = first_block_from(lo);
+  /* no file, no device, no kernel object behind it: [heap], [stack] or none */
+  roots_direct = all_held && !path && !strstr(rest, "anon_inode") &&
+                 (!special || !strncmp(special, "[heap]", 6) || !strncmp(special, "[stack", 6));
   if (spy_sampling && first < nblk && blk[first].start < hi) {
     scan_around_blocks(lo, hi);        /* --sample: the heap is a root */
+    roots_direct = 0;
     drain(0);
     return;
   }
@@ -501,6 +519,7 @@ static void scan_mapping(uint64_t lo, uint64_t hi, const char *perms, const char
       from = other_sp[t] - 128;        /* keep the red zone */
   if (o->interrupted_sp > from && o->interrupted_sp < hi) from = o->interrupted_sp;
   scan_outside_heap(lo, hi, from, hi);
+  roots_direct = 0;
   drain(0);
 }
 
@@ -605,6 +624,18 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   if (!blk || !todo || !v || !(total + nbf) || !make_cuts()) goto out;
   /* From here to the release: no allocation, no lock, no user code. */
   nheld = spy_stop_others(&info, &held);
+  all_held = 1;
+  for (int r = 0; r < HSP_UNHELD_REASONS; r++) all_held &= !info.unheld[r];
+  if (all_held) {                      /* a handler here could free into glibc */
+    sigset_t async;
+    sigfillset(&async);
+    sigdelset(&async, SIGSEGV);        /* faults stay fatal (or --guard's) */
+    sigdelset(&async, SIGBUS);
+    sigdelset(&async, SIGILL);
+    sigdelset(&async, SIGFPE);
+    sigdelset(&async, SIGTRAP);        /* --guard steps over a fault with it */
+    all_held = pthread_sigmask(SIG_BLOCK, &async, &scan_old_mask) == 0;
+  }
   nblk = ntodo = scanned = 0;
   nfmaps = 0;
   collect(sh, bf, nbf, nbf);
@@ -652,6 +683,8 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   spy_hdr->scan = info;
   __atomic_store_n(&spy_hdr->verdicts_off, voff, __ATOMIC_RELEASE);
 out:
+  if (all_held) pthread_sigmask(SIG_SETMASK, &scan_old_mask, NULL);
+  all_held = 0;
   spy_stop_release(NULL);
   spy_blocks_unlock_all();
   if (blk) munmap(blk, blk_bytes);
