@@ -2,7 +2,8 @@
  * spy_sample.h: --sample (production mode), the hot path. Each thread
  * counts down the bytes it allocates; an allocation that does not reach
  * the end of the countdown costs one subtraction and its exact totals
- * (two thread-local adds), nothing else: no stack, no table, no clock.
+ * (two adds), all on one line of the thread's own reached through one
+ * thread-local pointer, nothing else: no stack, no table, no clock.
  * One that does is recorded in full (spy_track) and weighted
  * (profile/hsp_sample.h); the next countdown is drawn from an exponential
  * distribution of mean spy_sampling (spy_sample.c).
@@ -88,8 +89,6 @@ enum { SPY_GATE_OPEN = 1, SPY_GATE_GS };
 extern volatile uint32_t spy_sample_gate;
 void spy_sample_gate_update(void);
 
-/* With the gate open: 1 if the countdown lets n bytes pass unrecorded
- * (counted); 0: this allocation is to be sampled. */
 /* Counts an allocation of n bytes the countdown lets pass (n < c->left). */
 static inline void spy_sample_count(struct spy_sample_counts *c, size_t n) {
   c->left -= n;
