@@ -100,19 +100,20 @@ static __attribute__((noinline)) void *malloc_slow(size_t n) {
   return malloc_exact(n);
 }
 
-/* The shortest path has no call but the tail calls: no frame to build. */
+/* The thread's slot while an unsampled call may take the shortest path
+ * (the gate open, this thread not inside the spy, a slot claimed), else
+ * NULL. The shortest paths have no call but the tail calls: no frame. */
+static inline struct spy_sample_counts *fast_slot(uint32_t gate) {
+  return SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy) ? spy_sample_mine : NULL;
+}
+
 SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
   uint32_t gate = spy_sample_gate;
-  if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
-    struct spy_sample_counts *c = spy_sample_mine;
-    if (SPY_LIKELY(c != NULL) && SPY_LIKELY(n < c->left)) {
-      if (gate == SPY_GATE_GS) {
-        if (SPY_UNLIKELY(spy_gs_left <= 1)) return malloc_slow(n);
-        spy_gs_left--;
-      }
-      spy_sample_count(c, n);
-      return __libc_malloc(n);
-    }
+  struct spy_sample_counts *c = fast_slot(gate);
+  if (SPY_LIKELY(c != NULL) && SPY_LIKELY(n < c->left)) {
+    if (gate == SPY_GATE_GS && SPY_UNLIKELY(!spy_gs_pass())) return malloc_slow(n);
+    spy_sample_count(c, n);
+    return __libc_malloc(n);
   }
   return malloc_slow(n);
 }
@@ -159,13 +160,11 @@ void spy_free_as(void *p, unsigned fam) {
 
 SPY_EXPORT SAMPLE_FAST void free(void *p) {
   uint32_t gate = spy_sample_gate;
-  if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
-    struct spy_sample_counts *c = spy_sample_mine;
-    if (SPY_LIKELY(c != NULL) && (gate == SPY_GATE_OPEN || SPY_LIKELY(!spy_gs_owns(p)))) {
-      c->frees += p != NULL;
-      if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
-      return sampled_free(p);
-    }
+  struct spy_sample_counts *c = fast_slot(gate);
+  if (SPY_LIKELY(c != NULL) && (gate == SPY_GATE_OPEN || SPY_LIKELY(!spy_gs_owns(p)))) {
+    c->frees += p != NULL;
+    if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
+    return sampled_free(p);
   }
   spy_free_as(p, HSP_FAM_MALLOC);
 }
@@ -200,17 +199,12 @@ static __attribute__((noinline)) void *calloc_slow(size_t n, size_t m) {
 /* --sample's shortest path, as malloc's. */
 SPY_EXPORT SAMPLE_FAST void *calloc(size_t n, size_t m) {
   uint32_t gate = spy_sample_gate;
-  if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
-    struct spy_sample_counts *c = spy_sample_mine;
-    size_t bytes;
-    if (SPY_LIKELY(c != NULL) && !__builtin_mul_overflow(n, m, &bytes) && SPY_LIKELY(bytes < c->left)) {
-      if (gate == SPY_GATE_GS) {
-        if (SPY_UNLIKELY(spy_gs_left <= 1)) return calloc_slow(n, m);
-        spy_gs_left--;
-      }
-      spy_sample_count(c, bytes);
-      return __libc_calloc(n, m);
-    }
+  struct spy_sample_counts *c = fast_slot(gate);
+  size_t bytes;
+  if (SPY_LIKELY(c != NULL) && !__builtin_mul_overflow(n, m, &bytes) && SPY_LIKELY(bytes < c->left)) {
+    if (gate == SPY_GATE_GS && SPY_UNLIKELY(!spy_gs_pass())) return calloc_slow(n, m);
+    spy_sample_count(c, bytes);
+    return __libc_calloc(n, m);
   }
   return calloc_slow(n, m);
 }
@@ -281,14 +275,12 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n) {
  * a block into a slot). */
 SPY_EXPORT SAMPLE_FAST void *realloc(void *old, size_t n) {
   uint32_t gate = spy_sample_gate;
-  if (SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy)) {
-    struct spy_sample_counts *c = spy_sample_mine;
-    if (SPY_LIKELY(c != NULL) && n && SPY_LIKELY(n < c->left) &&
-        (!old || (SPY_LIKELY(!spy_sample_maybe(old)) && (gate == SPY_GATE_OPEN || !spy_gs_owns(old))))) {
-      c->frees += old != NULL;
-      spy_sample_count(c, n);
-      return __libc_realloc(old, n);
-    }
+  struct spy_sample_counts *c = fast_slot(gate);
+  if (SPY_LIKELY(c != NULL) && n && SPY_LIKELY(n < c->left) &&
+      (!old || (SPY_LIKELY(!spy_sample_maybe(old)) && (gate == SPY_GATE_OPEN || !spy_gs_owns(old))))) {
+    c->frees += old != NULL;
+    spy_sample_count(c, n);
+    return __libc_realloc(old, n);
   }
   return realloc_slow(old, n);
 }

@@ -52,14 +52,20 @@ static inline int spy_gs_owns(const void *p) {
   return (uint64_t)(uintptr_t)p - spy_gs_lo < spy_gs_len;
 }
 
+/* With --guard-sample on: 1 if the countdown lets one allocation pass
+ * (counted); 0 if a slot may be due (spy_gs_tick decides). */
+static inline int spy_gs_pass(void) {
+  if (SPY_LIKELY(spy_gs_left > 1)) {
+    spy_gs_left--;
+    return 1;
+  }
+  return 0;
+}
+
 /* One allocation: 1 if it goes to spy_gs_malloc. */
 static inline int spy_gs_take(void) {
   if (SPY_LIKELY(!spy_gs_on)) return 0;
-  if (SPY_LIKELY(spy_gs_left > 1)) {
-    spy_gs_left--;
-    return 0;
-  }
-  return spy_gs_tick();
+  return spy_gs_pass() ? 0 : spy_gs_tick();
 }
 
 #endif

@@ -230,13 +230,17 @@ static void consider(uint64_t w, int definite, uint32_t clique_state) {
   }
 }
 
+/* Every word of words[0, n) that could point into a block, considered. */
+static void scan_words(const uint64_t *words, size_t n, int definite, uint32_t clique) {
+  for (size_t i = 0; i < n; i++)
+    if (near_block(words[i])) consider(words[i], definite, clique);
+}
+
 static void scan_range(uint64_t lo, uint64_t hi, int definite, uint32_t clique) {
   lo = (lo + 7) & ~7ull;
-  scanned += hi > lo ? hi - lo : 0;
-  for (uint64_t a = lo; a + 8 <= hi; a += 8) {
-    uint64_t w = *(const uint64_t *)(uintptr_t)a;
-    if (near_block(w)) consider(w, definite, clique);
-  }
+  if (hi <= lo) return;
+  scanned += hi - lo;
+  scan_words((const uint64_t *)(uintptr_t)lo, (size_t)(hi - lo) / 8, definite, clique);
 }
 
 /* Roots are read through process_vm_readv: another thread may unmap its
@@ -253,10 +257,7 @@ static void scan_safe(uint64_t lo, uint64_t hi, int definite, uint32_t clique) {
     ssize_t got = process_vm_readv(self, &local, 1, &remote, 1, 0);
     if (got <= 0) return;              /* gone or unreadable: skip the rest */
     scanned += (uint64_t)got;
-    for (size_t i = 0; i < (size_t)got / 8; i++) {
-      uint64_t w = chunk[i];
-      if (near_block(w)) consider(w, definite, clique);
-    }
+    scan_words(chunk, (size_t)got / 8, definite, clique);
     lo += (uint64_t)got;
   }
 }

@@ -500,9 +500,7 @@ static inline uint64_t stack_pointer(void) {
 
 /* A blocking call: its trylock first (inside the spy: it cannot block),
  * then, if the lock is busy, the wait in slices (outside). */
-#define BLOCKING(lock, kind, mode, verdict, try, wait) \
-  BLOCKING_AT(lock, kind, mode, verdict, try, wait, SITE())
-#define BLOCKING_AT(lock, kind, mode, verdict, try, wait, at)         \
+#define BLOCKING(lock, kind, mode, verdict, try, wait, at)            \
   do {                                                                \
     struct attempt a;                                                 \
     before(&a, (const void *)(lock), kind, mode, verdict, at);       \
@@ -528,7 +526,7 @@ static inline uint64_t stack_pointer(void) {
 
 static __attribute__((noinline)) int mutex_lock(pthread_mutex_t *m, struct site at) {
   if (!tracking()) return REAL(real_mutex_lock)(m);
-  BLOCKING_AT(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, real_mutex_trylock,
+  BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, real_mutex_trylock,
               mutex_wait, at);
 }
 LOCK_FAST int pthread_mutex_lock(pthread_mutex_t *m) {
@@ -628,7 +626,7 @@ SPY_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clo
 
 static __attribute__((noinline)) int rw_rdlock(pthread_rwlock_t *l, struct site at) {
   if (!tracking()) return REAL(real_rw_rdlock)(l);
-  BLOCKING_AT(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_tryrdlock, rd_wait, at);
+  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_READ, NULL, real_rw_tryrdlock, rd_wait, at);
 }
 LOCK_FAST int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
   PASS(real_rw_rdlock, l);
@@ -637,7 +635,7 @@ LOCK_FAST int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
 
 static __attribute__((noinline)) int rw_wrlock(pthread_rwlock_t *l, struct site at) {
   if (!tracking()) return REAL(real_rw_wrlock)(l);
-  BLOCKING_AT(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, real_rw_trywrlock,
+  BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, real_rw_trywrlock,
               wr_wait, at);
 }
 LOCK_FAST int pthread_rwlock_wrlock(pthread_rwlock_t *l) {
@@ -697,7 +695,7 @@ SPY_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) {
 
 static __attribute__((noinline)) int spin_lock(pthread_spinlock_t *l, struct site at) {
   if (!tracking()) return REAL(real_spin_lock)(l);
-  BLOCKING_AT(l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, real_spin_trylock,
+  BLOCKING(l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, real_spin_trylock,
               spin_wait, at);
 }
 LOCK_FAST int pthread_spin_lock(pthread_spinlock_t *l) {

@@ -115,8 +115,13 @@ void spy_thread_mem_fork_child(void) {
     else m->owner = spy_gettid();
 }
 
+/* A block's mapping: its size rounded up to whole pages. */
+static uint64_t block_span(uint64_t page) {
+  return (sizeof spare + page - 1) / page * page;
+}
+
 uint64_t spy_thread_mem_ranges(uint64_t (*out)[2], uint64_t max) {
-  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), size = (sizeof spare + page - 1) / page * page, n = 0;
+  uint64_t size = block_span((uint64_t)sysconf(_SC_PAGESIZE)), n = 0;
   for (struct spy_thread_mem *m = __atomic_load_n(&all, __ATOMIC_ACQUIRE); m; m = m->next, n++)
     if (out && n < max) {
       out[n][0] = (uint64_t)(uintptr_t)m;
@@ -130,7 +135,7 @@ uint64_t spy_thread_mem_ranges(uint64_t (*out)[2], uint64_t max) {
  * (mincore on the first MEASURED blocks, the rest counted at their mean). */
 #define MEASURED 256
 void spy_thread_mem_own(uint64_t *rss, uint64_t *vm) {
-  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), size = (sizeof spare + page - 1) / page * page;
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), size = block_span(page);
   uint64_t blocks = 0, measured = 0, resident = 0;
   unsigned char in[(sizeof spare + 4095) / 4096 + 1];
   for (struct spy_thread_mem *m = __atomic_load_n(&all, __ATOMIC_ACQUIRE); m; m = m->next, blocks++) {
