@@ -112,7 +112,8 @@ if start_prog T "$TMP/t.ready" env GLIBC_TUNABLES=glibc.malloc.tcache_count=0:gl
      "$HEAPSPY" run -q -o "$TMP/t.hsp" -- "$MIX" "$TMP/t.ready"; then
   "$HEAPSPY" heap --blocks "$T_pid" >t.txt
   "$LIVE" "$TMP/t.hsp" >tspy.txt
-  like "$(same_blocks t.txt tspy.txt)" '^[0-9]+ identical$' "tunables: the in-use set equals the spy's"
+  r=$(same_blocks t.txt tspy.txt)
+  like "$r" '^[0-9]+ identical$' "tunables: the in-use set equals the spy's ($r)"
   "$HEAPSPY" heap --format json "$T_pid" >t.json
   is "$(json t.json '(len(j["arenas"]), j["heap"]["tcache_bytes"], j["heap"]["fastbin_bytes"] > 0)')" "(1, 0, True)" \
     "tunables: one arena, nothing in tcache, fastbins used"
