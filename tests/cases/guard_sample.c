@@ -13,6 +13,10 @@
  *                checked at free; prints "bad=" (no bug)
  *   mixed M      calloc, realloc, memalign and malloc_usable_size over
  *                M blocks, their contents checked (no bug)
+ *   fork M       M blocks written, then a child rewrites them, churns
+ *                M more and exits; prints "parent=P child=C": the
+ *                parent's blocks that still hold what it wrote, and the
+ *                child's exit status (a fork copies the slots: no bug)
  * Must never: let the compiler see the use after free (the pointer goes
  * through a volatile).
  */
@@ -22,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* invalid-free frees a pointer into a block on purpose */
 #pragma GCC diagnostic ignored "-Wfree-nonheap-object"
@@ -113,6 +119,29 @@ static void threads(long t, long m) {
   printf("bad=%ld\n", thread_bad);
 }
 
+static void forked(long m) {
+  char *b[256];
+  if (m > 256) m = 256;
+  for (long i = 0; i < m; i++) snprintf(b[i] = malloc(32), 32, "parent %ld", i);
+  fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) {
+    for (long i = 0; i < m; i++) snprintf(b[i], 32, "child %ld", i);
+    for (long i = 0; i < m; i++) free(malloc(32 + (size_t)i));
+    for (long i = 0; i < m; i++) free(b[i]);
+    _exit(0);
+  }
+  int status = -1, kept = 0;
+  waitpid(c, &status, 0);
+  for (long i = 0; i < m; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "parent %ld", i);
+    kept += !strcmp(b[i], want);
+    free(b[i]);
+  }
+  printf("parent=%d child=%d\n", kept, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   long n = argc > 2 ? atol(argv[2]) : 1;
@@ -128,6 +157,7 @@ int main(int argc, char **argv) {
     free(launder + 8);                    /* mark: if-free */
   } else if (!strcmp(what, "mixed")) mixed(n);
   else if (!strcmp(what, "leak")) leak();
+  else if (!strcmp(what, "fork")) forked(n);
   else if (!strcmp(what, "threads")) threads(n, argc > 3 ? atol(argv[3]) : 1000);
   else return 2;
   return 0;
