@@ -4,8 +4,11 @@
  * Sharded by pointer hash (HSP_SHARDS), each shard an open-addressing
  * table with linear probing and backward-shift deletion, guarded by its
  * own lock, so threads freeing and allocating different blocks rarely
- * meet. Each shard's per-family counters change under the same lock as
- * its table: a profile read after any death sees counters that agree with
+ * meet. A table is at most half full: each lookup is a cache miss, and
+ * runs stay short enough that the two lines spy_block_prefetch loads
+ * mostly hold them (python's churn and perl 2-3% faster than at 70%).
+ * Each shard's per-family counters change under the same lock as its
+ * table: a profile read after any death sees counters that agree with
  * the table, minus at most one operation per thread.
  *
  * Growing a shard builds a new table in the arena and publishes it with one
@@ -171,7 +174,9 @@ void spy_block_prefetch(const void *ptr) {
   uint64_t p = (uint64_t)(uintptr_t)ptr;
   struct hsp_shard *s = shard_of(p);
   const struct hsp_block *t = table_of(s);
-  __builtin_prefetch(&t[home_slot(mix(p), s->capacity - 1)], 1, 3);
+  const struct hsp_block *b = &t[home_slot(mix(p), s->capacity - 1)];
+  __builtin_prefetch(b, 1, 3);
+  __builtin_prefetch((const char *)b + 64, 1, 3);   /* where a probe or a delete's shift goes on */
 }
 
 int spy_single_threaded(void) { return __libc_single_threaded; }
@@ -216,7 +221,7 @@ void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   struct hsp_weight w = hsp_sample_weigh(spy_sampling, p, size);
   spy_stack_count(stack, w.bytes, w.blocks);
   int locked = shard_lock(s);
-  if ((s->count + 1) * 10 > s->capacity * 7 && !shard_grow(s) &&
+  if ((s->count + 1) * 2 > s->capacity && !shard_grow(s) &&
       s->count + 1 >= s->capacity) {
     shard_unlock(s, locked);              /* full and cannot grow: drop */
     return;
