@@ -33,6 +33,8 @@ extern char __libc_single_threaded;
 
 #define SHARED_CAP (1u << 20)     /* blocks in the shared ring at most */
 #define OWN_CAP (1u << 18)        /* blocks in a thread's ring at most */
+_Static_assert((SHARED_CAP & (SHARED_CAP - 1)) == 0 && (OWN_CAP & (OWN_CAP - 1)) == 0,
+               "ring capacities are powers of two (at() masks)");
 #define SLOTS 256                 /* threads with a ring of their own at once */
 
 struct qring {
@@ -106,7 +108,8 @@ void spy_quarantine_reset_lock(void) {
 
 static uint64_t q_cost(const struct spy_qent *e) { return e->size + e->front + SPY_RZ; }
 
-static struct spy_qent *at(const struct qring *r, uint64_t k) { return &r->e[(r->head + k) % r->cap]; }
+/* cap is a power of two (SHARED_CAP, OWN_CAP): a mask, not a division */
+static struct spy_qent *at(const struct qring *r, uint64_t k) { return &r->e[(r->head + k) & (r->cap - 1)]; }
 
 static void push(struct qring *r, const struct spy_qent *e) {
   SPY_DEBUG_ASSERT(r->count < r->cap);   /* else the newest overwrites the oldest */
@@ -119,7 +122,7 @@ static struct spy_qent pop(struct qring *r) {
   SPY_DEBUG_ASSERT(r->count > 0 && r->bytes >= q_cost(at(r, 0)));
   struct spy_qent *slot = at(r, 0), e = *slot;
   slot->user = 0;                 /* a stale pointer would look like a root to the leak scan */
-  r->head = (r->head + 1) % r->cap;
+  r->head = (r->head + 1) & (r->cap - 1);
   r->count--;
   r->bytes -= q_cost(&e);
   return e;
