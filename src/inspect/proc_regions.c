@@ -114,6 +114,10 @@ static void classify(struct hs_regions *rs) {
     else if (shared && is_shm_path(p)) r->kind = HS_R_SHM;
     else if (p[0] == '/' && (r->module = module_index(rs, p)) >= 0)
       r->kind = r->perms[2] == 'x' ? HS_R_CODE : HS_R_DATA;
+    else if (!strncmp(p, "/memfd:", 7))
+      /* private: copy-on-write pages of no file on disk (--guard-sample's
+       * slots are such pages): memory as anonymous mappings are */
+      r->kind = !strcmp(r->perms, "---p") ? HS_R_RESERVED : HS_R_ANON;
     else if (p[0] == '/') r->kind = HS_R_FILE;
     else if (p[0] == '[' && strncmp(p, "[anon:", 6)) r->kind = HS_R_OTHER;
     else if (!strcmp(r->perms, "---p")) r->kind = HS_R_RESERVED;

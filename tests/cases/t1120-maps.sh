@@ -13,7 +13,7 @@
 # heap block holding an address and the stack that allocated it.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/inspect-lib.sh"
-plan 40
+plan 42
 
 PROG="$TESTBIN/maps_prog"
 SRC="$TOP/tests/cases/maps_prog.c"
@@ -110,6 +110,18 @@ if start_prog P "$TMP/p.ready" "$HEAPSPY" run -q -o "$TMP/p.hsp" -- "$PROG" "$TM
     "spied: anonymous rss >= 64 MiB there too"
 else
   for i in 1 2 3 4 5 6 7; do skip "spied process" "heapspy run did not start maps_prog"; done
+fi
+
+# --- --guard-sample's slots: 256 private memfd pages, memory like anonymous ---------------
+regions() { json "$1" "{c['category']: c['regions'] for c in j['categories']}.get('$2', 0)"; }
+if [ -s p.json ] && start_prog G "$TMP/g.ready" "$HEAPSPY" run --guard-sample=1 -q -o "$TMP/g.hsp" -- "$PROG" "$TMP/g.ready"; then
+  "$HEAPSPY" maps --format json "$G_pid" >g.json
+  is "$(regions g.json 'mapped files')" "$(regions p.json 'mapped files')" \
+    "--guard-sample: its slot pages are not counted as mapped files (as many as without it)"
+  check "--guard-sample: the closed slots and guard pages are reserved regions ($(regions g.json 'reserved (no access)'))" \
+    test "$(regions g.json 'reserved (no access)')" -ge 256
+else
+  skip "--guard-sample maps" "no spied run"; skip "--guard-sample maps" "no spied run"
 fi
 
 # --- errors -----------------------------------------------------------------------------
