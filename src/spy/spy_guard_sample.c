@@ -3,12 +3,12 @@
  *
  * Layout: [guard][slot 0][guard][slot 1] ... [slot S-1][guard], a page
  * each, reserved PROT_NONE at start-up: slot i's page is page 2i+1 of the
- * region, a mapping of its own (back_slots_by_file). A block of n bytes (at most a page, alignment at most a page)
- * starts at its page's start (an underflow faults) or ends at its end
- * rounded to max(16, alignment) (an overflow faults; the few bytes of
- * rounding are filled with 0xab and checked at free). A fault on a guard
- * page is blamed on the nearer of its two neighbours' blocks, as
- * GWP-ASan does.
+ * region, a mapping of its own (back_slots_by_file). A block of n bytes
+ * (at most a page, alignment at most a page) starts at its page's start
+ * (an underflow faults) or ends at its end rounded to max(16, alignment)
+ * (an overflow faults; the few bytes of rounding are filled with 0xab and
+ * checked at free). A fault on a guard page is blamed on the nearer of
+ * its two neighbours' blocks, as GWP-ASan does.
  *
  * Metadata is bounded: one struct per slot (the last block it held: size,
  * allocation and free stacks as stack ids, threads) and a ring of free
