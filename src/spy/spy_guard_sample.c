@@ -26,7 +26,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -71,7 +70,7 @@ int spy_gs_recovers(void) { return spy_gs_on && !spy_opt.halt_on_error; }
  * most of --guard-sample's cost. Without memfd the reservation stays as
  * it is (slower, the same behaviour). */
 static void back_slots_by_file(void *region) {
-  int fd = (int)syscall(SYS_memfd_create, "heapspy-guard-slots", MFD_CLOEXEC);
+  int fd = memfd_create("heapspy-guard-slots", MFD_CLOEXEC);
   if (fd < 0) return;
   if (ftruncate(fd, (off_t)(nslots * pg)) == 0) {
     for (uint64_t i = 0; i < nslots; i++)

@@ -527,7 +527,7 @@ static inline uint64_t stack_pointer(void) {
 static __attribute__((noinline)) int mutex_lock(pthread_mutex_t *m, struct site at) {
   if (!tracking()) return REAL(real_mutex_lock)(m);
   BLOCKING(m, HSP_LOCK_MUTEX, HSP_MODE_EXCL, mutex_relock_deadlocks, real_mutex_trylock,
-              mutex_wait, at);
+           mutex_wait, at);
 }
 LOCK_FAST int pthread_mutex_lock(pthread_mutex_t *m) {
   PASS(real_mutex_lock, m);
@@ -636,7 +636,7 @@ LOCK_FAST int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
 static __attribute__((noinline)) int rw_wrlock(pthread_rwlock_t *l, struct site at) {
   if (!tracking()) return REAL(real_rw_wrlock)(l);
   BLOCKING(l, HSP_LOCK_RWLOCK, HSP_MODE_EXCL, rw_wr_relock_deadlocks, real_rw_trywrlock,
-              wr_wait, at);
+           wr_wait, at);
 }
 LOCK_FAST int pthread_rwlock_wrlock(pthread_rwlock_t *l) {
   PASS(real_rw_wrlock, l);
@@ -696,7 +696,7 @@ SPY_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) {
 static __attribute__((noinline)) int spin_lock(pthread_spinlock_t *l, struct site at) {
   if (!tracking()) return REAL(real_spin_lock)(l);
   BLOCKING(l, HSP_LOCK_SPIN, HSP_MODE_EXCL, spin_relock_deadlocks, real_spin_trylock,
-              spin_wait, at);
+           spin_wait, at);
 }
 LOCK_FAST int pthread_spin_lock(pthread_spinlock_t *l) {
   PASS(real_spin_lock, l);
