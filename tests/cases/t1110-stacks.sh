@@ -122,13 +122,24 @@ is "$killed" 6 "SIGKILL: heapspy was killed mid-sampling every time"
 check "the spinner still runs after all that" grep -qE '^State:[[:space:]]+R' /proc/"$S_pid"/task/*/status
 
 # --- a process that exits mid-way ---------------------------------------------
-sleep 0.5 &
+# The process dies once heapspy has been seen tracing it and 0.3 s more
+# have passed, not after a fixed time: on a loaded machine heapspy may start
+# late, and a process gone before the first sample is "no such process".
+sleep 30 &
 short=$!
-"$HEAPSPY" stacks -n 50 -i 0.1 "$short" >out 2>err
+"$HEAPSPY" stacks -n 1000 -i 0.02 "$short" >out 2>err &
+h=$!
+for n in $(seq 1 500); do
+  [ "$(awk '/^TracerPid:/ { print $2 }' /proc/"$short"/status 2>/dev/null)" = "$h" ] && break
+  sleep 0.01
+done
+sleep 0.3
+kill -KILL "$short"
+wait "$h"
 is "$?" 1 "process gone mid-way: exit status 1"
-like "$(cat err)" "^heapspy: stacks: process $short exited after [0-9]+ of 50 samples$" \
+like "$(cat err)" "^heapspy: stacks: process $short exited after [0-9]+ of 1000 samples$" \
   "process gone mid-way: one line saying after how many samples"
-check "process gone mid-way: the samples taken are printed" grep -q '^sample 1 of 50 ' out
+check "process gone mid-way: the samples taken are printed" grep -q '^sample 1 of 1000 ' out
 
 # --- errors ---------------------------------------------------------------------
 dead=$(dead_pid)
