@@ -61,9 +61,11 @@ build-deps:
 	@[ "$(PKG_OK)" = yes ] || { echo "heapspy: missing build dependencies ($(SPY_PKGS) $(CLI_PKGS) through $(PKG_CONFIG), libiberty, sys/sdt.h); install them with: sh scripts/setup.sh build" >&2; exit 1; }
 
 # The spy runs inside the program: static TLS (no allocation on first
-# access), hidden symbols, unwind tables so C++ exceptions pass through.
+# access), hidden symbols, unwind tables so C++ exceptions pass through,
+# calls out through the GOT (-fno-plt: --sample's shortest path forwards
+# to glibc with one indirect jump, not a jump to a PLT stub that jumps).
 SPY_FLAGS := $(BASE) -Iinclude -fPIC -fvisibility=hidden -ftls-model=initial-exec \
-             -fexceptions -fno-omit-frame-pointer
+             -fexceptions -fno-omit-frame-pointer -fno-plt
 
 $(BUILD)/obj/src/spy/%.o: src/spy/%.c $(HDRS) | build-deps
 	@mkdir -p $(dir $@)
