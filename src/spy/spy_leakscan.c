@@ -294,10 +294,14 @@ static uint64_t first_block_from(uint64_t lo) {
 
 /* The pages glibc mmap'd for b alone, [*lo, *hi), as munmap_chunk frees
  * them: the chunk header's prev_size is the offset from the mapping's
- * start, its size (IS_MMAPPED set) the rest. 0 if b is no such chunk. */
+ * start, its size (IS_MMAPPED set) the rest. 0 if b is no such chunk.
+ * Under --check glibc's block starts SPY_RZ before b, at its red zone (an
+ * over-aligned block's longer zone reads as no chunk: never a root then,
+ * as before). */
 static int mmapped_chunk(const struct sblock *b, uint64_t *lo, uint64_t *hi) {
   if (!has_chunk_header(b)) return 0;
-  uint64_t head = b->start - 16, sz = word_at(b->start - 8);
+  uint64_t raw = b->start - (spy_check_on ? SPY_RZ : 0);
+  uint64_t head = raw - 16, sz = word_at(raw - 8);
   if (!(sz & 2) || (sz & 1)) return 0;      /* IS_MMAPPED, never PREV_INUSE */
   uint64_t off = word_at(head), len = sz & ~7ull;
   if (off > head || len < b->end - head || ((head - off) | (off + len)) & 4095) return 0;

@@ -15,16 +15,19 @@
 #    address map takes: 12 or 13 blocks) must equal memcheck's leak kinds,
 #    so also its blocks and bytes in use; and 3 runs per seed with the
 #    address layout random (where the merge happens, most runs) must lose
-#    exactly what memcheck loses.
+#    exactly what memcheck loses; so must 3 more under --check (what
+#    `heapspy valgrind` runs), whose red zone put glibc's chunk header
+#    16 bytes further down than the scan looked: each merged line was
+#    skipped as heap again, and the CI suite of make bench flagged python.
 # Environments as in oracle-lib.sh. Skipped only without valgrind.
 # shellcheck disable=SC2034 # ORACLE_* are read by oracle-lib.sh
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/oracle/oracle-lib.sh"
 
 RANDOM_RUNS=3
-plan $((13 + 2 * (12 + RANDOM_RUNS)))
+plan $((13 + 2 * (12 + 2 * RANDOM_RUNS)))
 if ! oracle_have_valgrind; then
-  for _i in $(seq $((13 + 2 * (12 + RANDOM_RUNS)))); do
+  for _i in $(seq $((13 + 2 * (12 + 2 * RANDOM_RUNS)))); do
     skip "leak kinds against memcheck, merged mappings" "valgrind not installed"
   done
   done_testing
@@ -52,13 +55,16 @@ for seed in 0 1; do
   oracle_compare_leaks "python3-seed$seed" /dev/null -- /usr/bin/python3 -s -c "$PYCMD"
   ORACLE_HS_WRAP=()
   want=$(lost "$TMP/out/python3-seed$seed.leaks.vg.json")
-  for run in $(seq $RANDOM_RUNS); do
-    hs="$TMP/out/python3-seed$seed.random$run"
-    env -i "${_hs_env[@]}" "$HEAPSPY_BIN" run -o "$hs.hsp" -- /usr/bin/python3 -s -c "$PYCMD" \
-      </dev/null >"$hs.out" 2>"$hs.err"
-    "$HEAPSPY_BIN" report --format json "$hs.hsp" >"$hs.json" 2>"$hs.report.err"
-    is "$(lost "$hs.json")" "$want" \
-      "python3 seed $seed, random layout, run $run: lost bytes (definite/indirect/possible) equal memcheck's"
+  for mode in "" --check; do
+    for run in $(seq $RANDOM_RUNS); do
+      hs="$TMP/out/python3-seed$seed.random$run$mode"
+      # shellcheck disable=SC2086 # no mode: no word
+      env -i "${_hs_env[@]}" "$HEAPSPY_BIN" run $mode -o "$hs.hsp" -- /usr/bin/python3 -s -c "$PYCMD" \
+        </dev/null >"$hs.out" 2>"$hs.err"
+      "$HEAPSPY_BIN" report --format json "$hs.hsp" >"$hs.json" 2>"$hs.report.err"
+      is "$(lost "$hs.json")" "$want" \
+        "python3 seed $seed${mode:+ $mode}, random layout, run $run: lost bytes (definite/indirect/possible) equal memcheck's"
+    done
   done
 done
 done_testing
