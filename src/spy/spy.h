@@ -137,6 +137,9 @@ void spy_blocks_unlock_all(void);
 void spy_blocks_reset_locks(void);
 void spy_capture_samples(void);            /* at exit: hex dumps */
 uint64_t spy_blocks_snapshot(uint64_t *count, int with_kinds);  /* live heap by site */
+/* The same with every shard lock already held (the leak scan's, so its
+ * verdicts and the picture are of one moment). */
+uint64_t spy_blocks_snapshot_locked(uint64_t *count, int with_kinds);
 /* Crash path (no locks, may be slow): the live block with the lowest
  * score(block, ctx) >= 0; 0 if every score is negative. */
 int spy_blocks_best(int64_t (*score)(const struct hsp_block *, void *), void *ctx,

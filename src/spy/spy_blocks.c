@@ -478,9 +478,6 @@ void spy_capture_samples(void) {
   __atomic_or_fetch(&spy_hdr->flags, HSP_FLAG_SAMPLES, __ATOMIC_RELAXED);
 }
 
-/* The live heap by (stack, family), for a checkpoint: an open-addressing
- * tally in scratch memory, then copied into the profile. Holds every
- * shard lock while it reads, so the picture is one moment. */
 /* Leak kind of the block at key from the last scan's verdicts. */
 static unsigned verdict_of(uint64_t key) {
   uint64_t n = spy_hdr->verdicts_count, lo = 0, hi = n, addr = HSP_ADDR(key);
@@ -496,17 +493,26 @@ static unsigned verdict_of(uint64_t key) {
   return HSP_LEAK_UNCLASSIFIED;
 }
 
+/* The live heap by (stack, family), for a checkpoint: an open-addressing
+ * tally in scratch memory, then copied into the profile. Holds every
+ * shard lock while it reads, so the picture is one moment. */
 uint64_t spy_blocks_snapshot(uint64_t *count_out, int with_kinds) {
+  spy_blocks_lock_all();
+  uint64_t off = spy_blocks_snapshot_locked(count_out, with_kinds);
+  spy_blocks_unlock_all();
+  return off;
+}
+
+uint64_t spy_blocks_snapshot_locked(uint64_t *count_out, int with_kinds) {
   uint64_t total = 0, cap = 64, off = 0;
   *count_out = 0;
-  spy_blocks_lock_all();
   spy_trace_cut = __atomic_load_n(&spy_trace_seq, __ATOMIC_RELAXED);
   for (int i = 0; i < HSP_SHARDS; i++) total += shards[i].count;
   while (cap < total * 2) cap *= 2;
   size_t bytes = cap * sizeof(struct hsp_site);
   struct hsp_site *tally = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (tally == MAP_FAILED) { spy_blocks_unlock_all(); return 0; }
+  if (tally == MAP_FAILED) return 0;
   uint64_t n = 0;
   for (int si = 0; si < HSP_SHARDS; si++) {
     const struct hsp_block *t = table_of(&shards[si]);
@@ -529,7 +535,6 @@ uint64_t spy_blocks_snapshot(uint64_t *count_out, int with_kinds) {
       tally[j].blocks += wt.blocks;
     }
   }
-  spy_blocks_unlock_all();
   struct hsp_site *out = spy_arena_alloc(n * sizeof *out + 8, &off);
   if (out) {
     uint64_t w = 0;

@@ -46,7 +46,7 @@ void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
                      int from_outside) {
   spy_blocks_settle();
   if (leak_check) spy_check_verify_all(0);   /* --check: the quarantine too */
-  if (leak_check) spy_leak_scan(leak_check);
+  uint64_t sites_count = 0, sites_off = leak_check ? spy_leak_scan(leak_check, &sites_count) : 0;
   uint64_t off;
   struct hsp_mark *m = spy_arena_alloc(sizeof *m, &off);
   if (!m) return;
@@ -55,7 +55,12 @@ void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
   m->leak_check = leak_check != NULL;
   m->from_outside = (uint32_t)from_outside;
   spy_strlcpy(m->name, name && *name ? name : "checkpoint", sizeof m->name);
-  m->sites_off = spy_blocks_snapshot(&m->sites_count, leak_check != NULL);
+  if (leak_check) {                    /* the scan's own picture */
+    m->sites_off = sites_off;
+    m->sites_count = sites_count;
+  } else {
+    m->sites_off = spy_blocks_snapshot(&m->sites_count, 0);
+  }
   struct hsp_scan_info *scan = leak_check ? spy_arena_alloc(sizeof *scan, &m->scan_off) : NULL;
   if (scan) *scan = spy_hdr->scan;
   if (spy_trace_on && m->sites_off) spy_trace_mark(spy_trace_cut, m->name);

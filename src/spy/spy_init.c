@@ -274,7 +274,7 @@ static void scan_dying(struct spy_scan_origin *origin) {
   if (!spy_hdr || spy_status != SPY_READY || spy_busy) return;
   spy_busy++;
   origin->dying = 1;
-  spy_leak_scan(origin);
+  spy_leak_scan(origin, NULL);
   spy_busy--;
 }
 
@@ -439,7 +439,7 @@ __attribute__((destructor)) static void spy_fini(void) {
   }
   spy_blocks_settle();
   spy_stacks_flush_counts();
-  spy_leak_scan(&origin);
+  spy_leak_scan(&origin, NULL);
   spy_capture_samples();
   spy_hdr->duration_ms = spy_now_ms();
   __atomic_store_n(&spy_hdr->state, HSP_STATE_EXITED, __ATOMIC_RELEASE);

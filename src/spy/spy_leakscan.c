@@ -608,12 +608,13 @@ static uint64_t mono_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void spy_leak_scan(const struct spy_scan_origin *from) {
+uint64_t spy_leak_scan(const struct spy_scan_origin *from, uint64_t *sites_count) {
   struct hsp_shard *sh = spy_arena_at(spy_hdr->shards_off);
   struct hsp_scan_info info = { 0 };
-  uint64_t t0 = mono_ns();
+  uint64_t t0 = mono_ns(), sites = 0;
+  int classified = 0;
   if (from->dying) {                   /* the caller settled this thread's pending free */
-    if (!spy_blocks_lock_all_bounded()) return;      /* stays unclassified */
+    if (!spy_blocks_lock_all_bounded()) return 0;    /* stays unclassified */
   } else {
     spy_blocks_lock_all();
   }
@@ -687,10 +688,12 @@ void spy_leak_scan(const struct spy_scan_origin *from) {
   info.scan_ns = mono_ns() - t0;
   spy_hdr->scan = info;
   __atomic_store_n(&spy_hdr->verdicts_off, voff, __ATOMIC_RELEASE);
+  classified = 1;
 out:
   if (all_held) pthread_sigmask(SIG_SETMASK, &scan_old_mask, NULL);
   all_held = 0;
   spy_stop_release(NULL);
+  if (sites_count) sites = spy_blocks_snapshot_locked(sites_count, classified);
   spy_blocks_unlock_all();
   if (blk) munmap(blk, blk_bytes);
   if (todo) munmap(todo, todo_bytes);
@@ -700,4 +703,5 @@ out:
   cuts = NULL;
   ncuts = 0;
   nheld = 0;
+  return sites;
 }

@@ -31,7 +31,11 @@ void spy_sig_interrupted(const void *ucontext);
 void spy_sig_clear(void);
 void spy_capture_registers(uint64_t regs[6]);
 void spy_scan_init(void);   /* at start, not in a handler: the spy's own memory */
-void spy_leak_scan(const struct spy_scan_origin *from);
+/* With sites_count, a checkpoint's: also returns the live heap by site
+ * and leak kind (spy_blocks_snapshot), read before the table's locks are
+ * let go, so no block allocated after the scan goes without a verdict
+ * (t1098's mutator); without kinds if the scan could not run. */
+uint64_t spy_leak_scan(const struct spy_scan_origin *from, uint64_t *sites_count);
 /* The table's locks for a dying process (_exit, a fatal signal): each
  * waited for a bounded time, since the holder may be this very thread,
  * interrupted; 0 (none held) if one stays taken. */

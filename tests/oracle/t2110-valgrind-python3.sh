@@ -23,5 +23,6 @@ if ! oracle_have_valgrind; then
 fi
 
 oracle_python_setup   # workload, environment, pthread_self() width
+ORACLE_HS_WRAP=(setarch -R)   # the brk heap below 2^30, as valgrind's (oracle-lib.sh)
 oracle_compare python3 /dev/null -- /usr/bin/python3 -s "$TMP/py/workload.py"
 done_testing
