@@ -102,7 +102,7 @@ is "$(facts three.sarif flow | paste -sd'|')" \
    "double_free allocated:$(mark $S double-alloc) freed:$(mark $S double-first) detected:$(mark $S double-second)|heap_overflow allocated:$(mark $S overflow1-alloc) detected:$(mark $S overflow1-free)|invalid_free allocated:$(mark $S interior-alloc) detected:$(mark $S interior-free)" \
    "code flows: allocation, free, detection, at their lines, in time order"
 is "$(facts three.sarif root)" "file://$TOP/" "originalUriBaseIds: SRCROOT is --srcroot as a file: URI"
-check "SRCROOT + uri is the real source file" test -f "$TOP/$(facts three.sarif loc | head -1 | cut -d' ' -f5)"
+check "SRCROOT + uri is the real source file" test -f "$TOP/$(facts three.sarif loc | sed -n 1p | cut -d' ' -f5)"
 is "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]["results"][0]; fr = r["codeFlows"][0]["threadFlows"][0]["locations"][0]["stack"]["frames"]; print([f["module"] for f in fr][:2], sorted({"physicalLocation" in f["location"] for f in fr if f["module"].startswith("libc.so")}))' three.sarif)" \
    "['check_heap', 'check_heap'] [False]" "each flow step carries its whole stack; libc's frames have no file of the user's"
 
@@ -119,7 +119,7 @@ is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0]
    "story 1: the message says bytes, blocks, kind, family and function, as the JSON report counts them"
 is "$(results demo)" 1 "story 1: one lost site in the JSON report"
 
-is "$(facts unlock.sarif loc | head -1)" \
+is "$(facts unlock.sarif loc | sed -n 1p)" \
    "lock_unlock_not_held error True SRCROOT tests/cases/lock_misuse.c $(grep -n 'mark: unlock-not-held \*/' "$TOP/tests/cases/lock_misuse.c" | cut -d: -f1)" \
    "a lock error: its rule, at the unlocking line"
 
