@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      18
+#define HSP_VERSION      19
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -549,7 +549,20 @@ struct hsp_header {
   /* version 18: frame nodes stored (struct hsp_frame; the spy keeps
    * their index by (parent, pc) in its own memory, not here) */
   uint64_t frames_count;
+  /* version 19: the one table operation a single-threaded process has
+   * left pending (spy_blocks.c: its slot's cache line is waited for at
+   * the next operation, not at this one). A reader applies it: a pending
+   * add whose block is not in the table yet is live, a pending free's
+   * block still in the table is not (hsp_live_blocks_copy,
+   * hsp_family_totals). block.ptr 0: none; it is stored last (release)
+   * and cleared once the table has the operation. */
+  struct hsp_pending {
+    struct hsp_block block;
+    uint32_t kind;          /* enum hsp_pending_kind */
+    uint32_t pad;
+  } pending;
 };
+enum hsp_pending_kind { HSP_PENDING_ADD = 1, HSP_PENDING_FREE = 2 };
 #define HSP_PEAK_STEP (4u << 10)
 
 #endif

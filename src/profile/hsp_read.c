@@ -182,19 +182,52 @@ static const struct hsp_block *shard_table(const struct hsp_profile *p,
   return t;
 }
 
+/* The operation the spy left pending (struct hsp_pending), read as the
+ * spy writes it: the fields, then the address again. 0: none, or it
+ * changed meanwhile (the table then has it). */
+static unsigned pending_of(const struct hsp_profile *p, struct hsp_block *b) {
+  const struct hsp_pending *pd = &p->hdr->pending;
+  uint64_t ptr = __atomic_load_n(&pd->block.ptr, __ATOMIC_ACQUIRE);
+  if (!ptr) return 0;
+  *b = pd->block;
+  unsigned kind = pd->kind;
+  if (__atomic_load_n(&pd->block.ptr, __ATOMIC_ACQUIRE) != ptr || b->ptr != ptr) return 0;
+  return kind == HSP_PENDING_ADD || kind == HSP_PENDING_FREE ? kind : 0;
+}
+
+/* Is key in some shard's table? (a pending record is applied only where
+ * the table does not have it yet) */
+static int in_tables(const struct hsp_profile *p, const struct hsp_shard *sh, uint64_t key,
+                     struct hsp_block *found) {
+  for (int i = 0; i < HSP_SHARDS; i++) {
+    uint64_t c;
+    const struct hsp_block *t = shard_table(p, &sh[i], &c);
+    for (uint64_t j = 0; t && j < c; j++)
+      if (t[j].ptr == key) {
+        *found = t[j];
+        return 1;
+      }
+  }
+  return 0;
+}
+
 /* Sizes come from the tables themselves, never from the shards' count
- * fields: a corrupt count must not size an allocation. */
+ * fields: a corrupt count must not size an allocation. The pending
+ * operation is applied: a block being added is live, one being freed
+ * is not. */
 size_t hsp_live_blocks_copy(const struct hsp_profile *p, struct hsp_block **out) {
   const struct hsp_shard *sh = hsp_at(p, p->hdr->shards_off, sizeof *sh * HSP_SHARDS);
   size_t n = 0;
   *out = NULL;
   if (!sh) return 0;                    /* hsp_open checked it; a caller may not have */
+  struct hsp_block pb, seen;
+  unsigned pk = pending_of(p, &pb);
   for (int i = 0; i < HSP_SHARDS; i++) {
     uint64_t c;
     const struct hsp_block *t = shard_table(p, &sh[i], &c);
     for (uint64_t j = 0; t && j < c; j++) n += t[j].ptr != 0;
   }
-  struct hsp_block *v = malloc((n + 1) * sizeof *v);
+  struct hsp_block *v = malloc((n + 2) * sizeof *v);
   if (!v) return 0;
   size_t cap = n;
   n = 0;
@@ -202,8 +235,9 @@ size_t hsp_live_blocks_copy(const struct hsp_profile *p, struct hsp_block **out)
     uint64_t c;
     const struct hsp_block *t = shard_table(p, &sh[i], &c);
     for (uint64_t j = 0; t && j < c && n < cap; j++)
-      if (t[j].ptr) v[n++] = t[j];
+      if (t[j].ptr && !(pk == HSP_PENDING_FREE && t[j].ptr == pb.ptr)) v[n++] = t[j];
   }
+  if (pk == HSP_PENDING_ADD && !in_tables(p, sh, pb.ptr, &seen)) v[n++] = pb;
   *out = v;
   return n;
 }
@@ -233,6 +267,20 @@ void hsp_family_totals(const struct hsp_profile *p,
       out[f].in_use_bytes += sh[i].fam[f].in_use_bytes;
       out[f].in_use_blocks += sh[i].fam[f].in_use_blocks;
     }
+  struct hsp_block pb, seen;
+  unsigned pk = sh ? pending_of(p, &pb) : 0;
+  if (pk == HSP_PENDING_ADD && !in_tables(p, sh, pb.ptr, &seen)) {
+    struct hsp_family_counts *c = &out[HSP_BLOCK_FAMILY(&pb) % HSP_MAX_FAMILIES];
+    c->allocs++;
+    c->bytes_allocated += HSP_BLOCK_SIZE(&pb);
+    c->in_use_bytes += HSP_BLOCK_SIZE(&pb);
+    c->in_use_blocks++;
+  } else if (pk == HSP_PENDING_FREE && in_tables(p, sh, pb.ptr, &seen)) {
+    struct hsp_family_counts *c = &out[HSP_BLOCK_FAMILY(&seen) % HSP_MAX_FAMILIES];
+    c->frees++;
+    c->in_use_bytes -= HSP_BLOCK_SIZE(&seen);
+    c->in_use_blocks--;
+  }
 }
 
 /* ptr is a block's key (see HSP_PTR_CUSTOM). */

@@ -115,6 +115,9 @@ void spy_arena_fork_child(void);           /* fork: the lock is free again */
 /* spy_blocks.c: the live-block table. */
 void spy_blocks_init(void);
 void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack);
+/* The same, left pending until this thread's next table operation while
+ * the process has one thread (exact mode; see spy_blocks.c). */
+void spy_block_add_soon(void *ptr, size_t size, unsigned family, uint32_t stack);
 /* Removes ptr; returns 1 and its size/family if it was known, else 0. */
 int spy_block_remove(void *ptr, size_t *size, unsigned *family);
 int spy_block_take(void *ptr, struct hsp_block *out);   /* remove, keep info */
@@ -301,7 +304,7 @@ static inline void *spy_track(void *p, size_t size, unsigned family) {
   if (SPY_LIKELY(p != NULL)) {
     spy_block_prefetch(p);
     uint32_t stack = spy_stack_capture();
-    spy_block_add(p, size, family, stack);
+    spy_block_add_soon(p, size, family, stack);
   }
   return p;
 }

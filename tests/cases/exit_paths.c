@@ -14,7 +14,7 @@
  *   _exit    _exit(4): no exit handlers, no scan
  *   segv     writes through a null pointer: dies of SIGSEGV
  *   abort    abort(): dies of SIGABRT
- *   sigkill  kill(getpid(), SIGKILL)
+ *   sigkill  kill(getpid(), SIGKILL); sigkill-free: malloc(60), free, SIGKILL
  * Other than "return", in use at the end: 150 bytes in 5 blocks.
  */
 #include <fcntl.h>
@@ -106,6 +106,12 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(mode, "abort")) abort();
   if (!strcmp(mode, "sigkill")) {
+    kill(getpid(), SIGKILL);
+    pause();
+  }
+  if (!strcmp(mode, "sigkill-free")) {
+    void *volatile q = malloc(60);
+    free(q);
     kill(getpid(), SIGKILL);
     pause();
   }

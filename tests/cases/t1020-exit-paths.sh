@@ -11,7 +11,7 @@
 # and 227 bytes in 6 blocks definitely lost for "return"; 5 allocs, 150
 # bytes in 5 blocks definitely lost for _exit, segv and abort).
 source "$(dirname "$0")/../lib/tap.sh"
-plan 46
+plan 47
 
 PROG="$TESTBIN/exit_paths"
 SRC="tests/cases/exit_paths.c"
@@ -101,6 +101,13 @@ like "$(cat kill.txt)" "signal 9.*as of death" "sigkill: the report says the hea
 like "$(cat kill.txt)" "^150 bytes in 5 blocks .*\(malloc\)" "sigkill: 150 bytes in 5 blocks listed"
 like "$(cat kill.txt)" "^    #0  lose_five at $SRC:$FIVE_LINE " "sigkill: at lose_five, $SRC:$FIVE_LINE"
 like "$(cat kill.txt)" "^    in use at exit: 150 bytes in 5 blocks$" "sigkill: HEAP SUMMARY 150 bytes in 5 blocks"
+# The spy leaves a single-threaded process's last table operation pending
+# (its cache line arrives meanwhile) and writes it in the profile's header:
+# killed right after a malloc (above) or a free, the profile has it.
+"$HEAPSPY" run -o kill-free.hsp -- "$PROG" sigkill-free >/dev/null 2>&1
+"$HEAPSPY" report --format json kill-free.hsp >kill-free.json
+is "$(jv kill-free.json 'j["totals"]["allocs"], j["totals"]["frees"], j["totals"]["bytes_allocated"], j["totals"]["in_use_bytes"], j["totals"]["in_use_blocks"]')" \
+   "6 1 210 150 5" "sigkill right after a free: the free is in the profile (6 allocs, 1 free, 150 bytes in 5 blocks in use)"
 
 # --- the full report through a pipe --------------------------------------
 "$HEAPSPY" run -o pipe.hsp -- "$PROG" segv 2>&1 | cat >piped.txt
