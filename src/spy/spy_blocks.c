@@ -192,7 +192,7 @@ int64_t spy_in_use_estimate(void) {
  * allocation's entry (exact mode), are left pending until the next table
  * operation, by which time the slot's cache line (prefetched when the
  * block was seen) has arrived: the call itself never waits for it
- * (python's churn: 12% less CPU). Every table operation starts by
+ * (python's churn: 9% less CPU). Every table operation starts by
  * completing the one pending, so the order of operations is kept (free(p)
  * then malloc returning p works). pthread_create completes it first: no
  * other thread can be handed the address meanwhile. The pending operation
