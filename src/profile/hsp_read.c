@@ -220,12 +220,16 @@ size_t hsp_live_blocks_copy(const struct hsp_profile *p, struct hsp_block **out)
   size_t n = 0;
   *out = NULL;
   if (!sh) return 0;                    /* hsp_open checked it; a caller may not have */
-  struct hsp_block pb, seen;
+  struct hsp_block pb;
   unsigned pk = pending_of(p, &pb);
+  int pending_in_table = 0;
   for (int i = 0; i < HSP_SHARDS; i++) {
     uint64_t c;
     const struct hsp_block *t = shard_table(p, &sh[i], &c);
-    for (uint64_t j = 0; t && j < c; j++) n += t[j].ptr != 0;
+    for (uint64_t j = 0; t && j < c; j++) {
+      n += t[j].ptr != 0;
+      pending_in_table |= pk && t[j].ptr == pb.ptr;
+    }
   }
   struct hsp_block *v = malloc((n + 2) * sizeof *v);
   if (!v) return 0;
@@ -237,7 +241,7 @@ size_t hsp_live_blocks_copy(const struct hsp_profile *p, struct hsp_block **out)
     for (uint64_t j = 0; t && j < c && n < cap; j++)
       if (t[j].ptr && !(pk == HSP_PENDING_FREE && t[j].ptr == pb.ptr)) v[n++] = t[j];
   }
-  if (pk == HSP_PENDING_ADD && !in_tables(p, sh, pb.ptr, &seen)) v[n++] = pb;
+  if (pk == HSP_PENDING_ADD && !pending_in_table) v[n++] = pb;
   *out = v;
   return n;
 }
@@ -268,7 +272,7 @@ void hsp_family_totals(const struct hsp_profile *p,
       out[f].in_use_blocks += sh[i].fam[f].in_use_blocks;
     }
   struct hsp_block pb, seen;
-  unsigned pk = sh ? pending_of(p, &pb) : 0;
+  unsigned pk = pending_of(p, &pb);
   if (pk == HSP_PENDING_ADD && !in_tables(p, sh, pb.ptr, &seen)) {
     struct hsp_family_counts *c = &out[HSP_BLOCK_FAMILY(&pb) % HSP_MAX_FAMILIES];
     c->allocs++;
