@@ -25,13 +25,14 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      19
+#define HSP_VERSION      20
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
 #define HSP_SAMPLE_BYTES 64              /* bytes kept of a sample block */
 #define HSP_HEADER_SIZE  8192            /* header region, shards follow */
 #define HSP_PEAK_SLACK   (64 << 10)      /* per-thread in-use batching */
+#define HSP_PENDING_MAX  32              /* table operations left pending */
 
 /* Built-in allocator families; custom ones (HEAPSPY_ALLOC_LIKE) follow. */
 enum hsp_family {
@@ -549,19 +550,25 @@ struct hsp_header {
   /* version 18: frame nodes stored (struct hsp_frame; the spy keeps
    * their index by (parent, pc) in its own memory, not here) */
   uint64_t frames_count;
-  /* version 19: the one table operation a single-threaded process has
-   * left pending (spy_blocks.c: its slot's cache line is waited for at
-   * the next operation, not at this one). A reader applies it: a pending
-   * add whose block is not in the table yet is live, a pending free's
-   * block still in the table is not (hsp_live_blocks_copy,
-   * hsp_family_totals). block.ptr 0: none; it is stored last (release)
-   * and cleared once the table has the operation. */
-  struct hsp_pending {
-    struct hsp_block block;
-    uint32_t kind;          /* enum hsp_pending_kind */
-    uint32_t pad;
+  /* version 20 (19 had one): the table operations a single-threaded
+   * process has left pending (spy_blocks.c: each waits for the cache line
+   * of its slot, prefetched when the block was seen, in a queue of up to
+   * HSP_PENDING_MAX, so a burst of frees does not wait either). A ring:
+   * op[i % HSP_PENDING_MAX] for head <= i < tail, oldest first. The spy
+   * writes an op's fields, then advances tail (release); it applies
+   * op[head] to the table, then advances head (release). A reader replays
+   * [head, tail) in order over the table (profile/hsp_pending.h):
+   * the one at head may already be in the table, the rest are not. */
+  struct hsp_pending_ring {
+    uint64_t head, tail;
+    struct hsp_pending {
+      struct hsp_block block;
+      uint32_t kind;        /* enum hsp_pending_kind */
+      uint32_t pad;
+    } op[HSP_PENDING_MAX];
   } pending;
 };
+_Static_assert(sizeof(struct hsp_header) <= HSP_HEADER_SIZE, "the header fits its region");
 enum hsp_pending_kind { HSP_PENDING_ADD = 1, HSP_PENDING_FREE = 2 };
 #define HSP_PEAK_STEP (4u << 10)
 

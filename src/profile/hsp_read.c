@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "profile/hsp_pending.h"
 #include "profile/hsp_read.h"
 
 /* Every record starts 8-aligned (the spy's arena hands out cache lines),
@@ -182,56 +183,23 @@ static const struct hsp_block *shard_table(const struct hsp_profile *p,
   return t;
 }
 
-/* The operation the spy left pending (struct hsp_pending), read as the
- * spy writes it: the fields, then the address again. 0: none, or it
- * changed meanwhile (the table then has it). */
-static unsigned pending_of(const struct hsp_profile *p, struct hsp_block *b) {
-  const struct hsp_pending *pd = &p->hdr->pending;
-  uint64_t ptr = __atomic_load_n(&pd->block.ptr, __ATOMIC_ACQUIRE);
-  if (!ptr) return 0;
-  *b = pd->block;
-  unsigned kind = pd->kind;
-  if (__atomic_load_n(&pd->block.ptr, __ATOMIC_ACQUIRE) != ptr || b->ptr != ptr) return 0;
-  return kind == HSP_PENDING_ADD || kind == HSP_PENDING_FREE ? kind : 0;
-}
-
-/* Is key in some shard's table? (a pending record is applied only where
- * the table does not have it yet) */
-static int in_tables(const struct hsp_profile *p, const struct hsp_shard *sh, uint64_t key,
-                     struct hsp_block *found) {
-  for (int i = 0; i < HSP_SHARDS; i++) {
-    uint64_t c;
-    const struct hsp_block *t = shard_table(p, &sh[i], &c);
-    for (uint64_t j = 0; t && j < c; j++)
-      if (t[j].ptr == key) {
-        *found = t[j];
-        return 1;
-      }
-  }
-  return 0;
-}
-
 /* Sizes come from the tables themselves, never from the shards' count
  * fields: a corrupt count must not size an allocation. The pending
- * operation is applied: a block being added is live, one being freed
+ * operations are replayed: a block being added is live, one being freed
  * is not. */
 size_t hsp_live_blocks_copy(const struct hsp_profile *p, struct hsp_block **out) {
   const struct hsp_shard *sh = hsp_at(p, p->hdr->shards_off, sizeof *sh * HSP_SHARDS);
   size_t n = 0;
   *out = NULL;
   if (!sh) return 0;                    /* hsp_open checked it; a caller may not have */
-  struct hsp_block pb;
-  unsigned pk = pending_of(p, &pb);
-  int pending_in_table = 0;
+  struct hsp_pending_replay r;
+  hsp_pending_read(&p->hdr->pending, &r);
   for (int i = 0; i < HSP_SHARDS; i++) {
     uint64_t c;
     const struct hsp_block *t = shard_table(p, &sh[i], &c);
-    for (uint64_t j = 0; t && j < c; j++) {
-      n += t[j].ptr != 0;
-      pending_in_table |= pk && t[j].ptr == pb.ptr;
-    }
+    for (uint64_t j = 0; t && j < c; j++) n += t[j].ptr != 0;
   }
-  struct hsp_block *v = malloc((n + 2) * sizeof *v);
+  struct hsp_block *v = malloc((n + HSP_PENDING_MAX + 1) * sizeof *v);
   if (!v) return 0;
   size_t cap = n;
   n = 0;
@@ -239,9 +207,11 @@ size_t hsp_live_blocks_copy(const struct hsp_profile *p, struct hsp_block **out)
     uint64_t c;
     const struct hsp_block *t = shard_table(p, &sh[i], &c);
     for (uint64_t j = 0; t && j < c && n < cap; j++)
-      if (t[j].ptr && !(pk == HSP_PENDING_FREE && t[j].ptr == pb.ptr)) v[n++] = t[j];
+      if (t[j].ptr && !hsp_pending_note(&r, &t[j])) v[n++] = t[j];
   }
-  if (pk == HSP_PENDING_ADD && !pending_in_table) v[n++] = pb;
+  hsp_pending_run(&r, NULL);
+  for (unsigned k = 0; k < r.n; k++)
+    if (r.home[k] == k && r.live[k]) v[n++] = r.blk[k];
   *out = v;
   return n;
 }
@@ -271,20 +241,16 @@ void hsp_family_totals(const struct hsp_profile *p,
       out[f].in_use_bytes += sh[i].fam[f].in_use_bytes;
       out[f].in_use_blocks += sh[i].fam[f].in_use_blocks;
     }
-  struct hsp_block pb, seen;
-  unsigned pk = pending_of(p, &pb);
-  if (pk == HSP_PENDING_ADD && !in_tables(p, sh, pb.ptr, &seen)) {
-    struct hsp_family_counts *c = &out[HSP_BLOCK_FAMILY(&pb) % HSP_MAX_FAMILIES];
-    c->allocs++;
-    c->bytes_allocated += HSP_BLOCK_SIZE(&pb);
-    c->in_use_bytes += HSP_BLOCK_SIZE(&pb);
-    c->in_use_blocks++;
-  } else if (pk == HSP_PENDING_FREE && in_tables(p, sh, pb.ptr, &seen)) {
-    struct hsp_family_counts *c = &out[HSP_BLOCK_FAMILY(&seen) % HSP_MAX_FAMILIES];
-    c->frees++;
-    c->in_use_bytes -= HSP_BLOCK_SIZE(&seen);
-    c->in_use_blocks--;
+  struct hsp_pending_replay r;
+  hsp_pending_read(&p->hdr->pending, &r);
+  if (!r.n) return;
+  for (int i = 0; i < HSP_SHARDS; i++) {
+    uint64_t c;
+    const struct hsp_block *t = shard_table(p, &sh[i], &c);
+    for (uint64_t j = 0; t && j < c; j++)
+      if (t[j].ptr) hsp_pending_note(&r, &t[j]);
   }
+  hsp_pending_run(&r, out);
 }
 
 /* ptr is a block's key (see HSP_PTR_CUSTOM). */

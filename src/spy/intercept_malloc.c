@@ -254,7 +254,7 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n) {
     return p;
   }
   struct hsp_block was;
-  spy_blocks_settle();                 /* an earlier free is not part of it */
+  spy_blocks_settle();                 /* queued operations are not part of it */
   spy_trace_realloc = 1;
   int known = old && spy_block_take(old, &was);
   int64_t before = SPY_UNLIKELY(spy_attached) && old && !known ? spy_before_gone(old) : -1;

@@ -115,14 +115,14 @@ void spy_arena_fork_child(void);           /* fork: the lock is free again */
 /* spy_blocks.c: the live-block table. */
 void spy_blocks_init(void);
 void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack);
-/* The same, left pending until this thread's next table operation while
- * the process has one thread (exact mode; see spy_blocks.c). */
+/* The same, left pending (queued behind up to HSP_PENDING_MAX others)
+ * while the process has one thread (exact mode; see spy_blocks.c). */
 void spy_block_add_soon(void *ptr, size_t size, unsigned family, uint32_t stack);
 /* Removes ptr; returns 1 and its size/family if it was known, else 0. */
 int spy_block_remove(void *ptr, size_t *size, unsigned *family);
 int spy_block_take(void *ptr, struct hsp_block *out);   /* remove, keep info */
-void spy_block_remove_later(void *ptr);   /* single-threaded only, see .c */
-void spy_blocks_settle(void);              /* complete a pending removal */
+void spy_block_remove_later(void *ptr, size_t chunk);   /* single-threaded only, see .c */
+void spy_blocks_settle(void);              /* complete the pending operations */
 void spy_block_untake(const struct hsp_block *b);       /* undo a take */
 int spy_block_lookup(const void *ptr, struct hsp_block *out);
 /* The live heap block containing addr, if it starts at most 1 KiB before
@@ -318,12 +318,13 @@ void spy_crash_note_unmapped_free(void *p);
  * real free runs first, hiding the table's cache miss behind it; with
  * threads the record must come first. */
 static inline void spy_untrack_and_free(void *p) {
-  if (SPY_UNLIKELY(((const size_t *)p)[-1] & 2))   /* glibc: IS_MMAPPED */
+  size_t chunk = ((const size_t *)p)[-1];   /* glibc's size field */
+  if (SPY_UNLIKELY(chunk & 2))               /* IS_MMAPPED */
     spy_crash_note_unmapped_free(p);
   if (spy_single_threaded()) {
     spy_block_prefetch(p);
     __libc_free(p);
-    spy_block_remove_later(p);
+    spy_block_remove_later(p, chunk & ~(size_t)7);
   } else {
     spy_block_remove(p, NULL, NULL);
     __libc_free(p);

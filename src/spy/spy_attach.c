@@ -351,7 +351,7 @@ void spy_attach_end(void) {
   __atomic_store_n(&spy_status, SPY_OFF, __ATOMIC_SEQ_CST);
   spy_sample_gate_update();
   spy_uninstall_handlers();
-  spy_blocks_settle();                 /* this thread's last table operation */
+  spy_blocks_settle();                 /* this thread's pending table operations */
   spy_stacks_flush_counts();
   spy_hdr->attach.detach_t_ms = spy_now_ms();
   spy_hdr->duration_ms = spy_now_ms();

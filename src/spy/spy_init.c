@@ -250,7 +250,7 @@ static void finish(unsigned how, int code, int sig) {
   if (!spy_hdr || spy_status != SPY_READY) return;
   if (how != HSP_EXIT_SIGNAL) spy_threads_at_exit();   /* who else still runs */
   if (!spy_busy) {
-    spy_blocks_settle();               /* the last free, then the batches */
+    spy_blocks_settle();               /* the queued operations, then the batches */
     spy_stacks_flush_counts();
   }
   /* the last point: as of exit; glibc is not asked from a crash or _exit
@@ -478,7 +478,7 @@ SPY_EXPORT int __libc_start_main(main_fn main, int argc, char **argv, void (*ini
 }
 
 /* The last single-threaded moment: complete this thread's pending table
- * removal before a second thread can be handed that address. */
+ * operations before a second thread can be handed one of their addresses. */
 SPY_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                               void *(*fn)(void *), void *arg) {
   static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);

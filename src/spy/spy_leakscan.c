@@ -613,7 +613,7 @@ uint64_t spy_leak_scan(const struct spy_scan_origin *from, uint64_t *sites_count
   struct hsp_scan_info info = { 0 };
   uint64_t t0 = mono_ns(), sites = 0;
   int classified = 0;
-  if (from->dying) {                   /* the caller settled the pending table operation */
+  if (from->dying) {                   /* the caller settled the pending table operations */
     if (!spy_blocks_lock_all_bounded()) return 0;    /* stays unclassified */
   } else {
     spy_blocks_lock_all();

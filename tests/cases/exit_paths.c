@@ -15,6 +15,11 @@
  *   segv     writes through a null pointer: dies of SIGSEGV
  *   abort    abort(): dies of SIGABRT
  *   sigkill  kill(getpid(), SIGKILL); sigkill-free: malloc(60), free, SIGKILL
+ *   sigkill-burst  40 x malloc(100), the 40 freed, 3 x malloc(100), the
+ *            third freed and allocated again (the same address, back from
+ *            glibc's tcache), the first freed, SIGKILL: more table
+ *            operations than the spy leaves pending, three on one address
+ *            => allocs 49, frees 42, bytes 4550, in use 350 bytes / 7 blocks
  * Other than "return", in use at the end: 150 bytes in 5 blocks.
  */
 #include <fcntl.h>
@@ -112,6 +117,18 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "sigkill-free")) {
     void *volatile q = malloc(60);
     free(q);
+    kill(getpid(), SIGKILL);
+    pause();
+  }
+  if (!strcmp(mode, "sigkill-burst")) {
+    static void *volatile burst[40];   /* volatile: no malloc+free pair elided */
+    for (int i = 0; i < 40; i++) burst[i] = malloc(100);
+    for (int i = 0; i < 40; i++) free(burst[i]);
+    for (int i = 0; i < 3; i++) burst[i] = malloc(100);
+    free(burst[2]);
+    burst[2] = malloc(100);
+    free(burst[0]);
+    burst[0] = NULL;
     kill(getpid(), SIGKILL);
     pause();
   }

@@ -11,7 +11,7 @@
 # and 227 bytes in 6 blocks definitely lost for "return"; 5 allocs, 150
 # bytes in 5 blocks definitely lost for _exit, segv and abort).
 source "$(dirname "$0")/../lib/tap.sh"
-plan 47
+plan 50
 
 PROG="$TESTBIN/exit_paths"
 SRC="tests/cases/exit_paths.c"
@@ -108,6 +108,17 @@ like "$(cat kill.txt)" "^    in use at exit: 150 bytes in 5 blocks$" "sigkill: H
 "$HEAPSPY" report --format json kill-free.hsp >kill-free.json
 is "$(jv kill-free.json 'j["totals"]["allocs"], j["totals"]["frees"], j["totals"]["bytes_allocated"], j["totals"]["in_use_bytes"], j["totals"]["in_use_blocks"]')" \
    "6 1 210 150 5" "sigkill right after a free: the free is in the profile (6 allocs, 1 free, 150 bytes in 5 blocks in use)"
+# Up to 32 operations wait in a queue (a burst of frees does not wait for
+# the table either): killed after 91 operations, the last 32 of them still
+# queued, frees and allocations of the same addresses among them, the
+# profile has every one, in totals and in the blocks listed.
+"$HEAPSPY" run -o kill-burst.hsp -- "$PROG" sigkill-burst >/dev/null 2>&1
+"$HEAPSPY" report --format json kill-burst.hsp >kill-burst.json
+is "$(jv kill-burst.json 'j["totals"]["allocs"], j["totals"]["frees"], j["totals"]["bytes_allocated"], j["totals"]["in_use_bytes"], j["totals"]["in_use_blocks"]')" \
+   "49 42 4550 350 7" "sigkill after a burst: every queued operation is in the totals (49 allocs, 42 frees, 350 bytes in 7 blocks in use)"
+"$HEAPSPY" report kill-burst.hsp >kill-burst.txt 2>&1
+like "$(cat kill-burst.txt)" "^  main  *holds 200 bytes in 2 blocks$" "sigkill after a burst: the 2 blocks still held are listed, in main"
+like "$(cat kill-burst.txt)" "^150 bytes in 5 blocks .*\(malloc\)" "sigkill after a burst: the 5 lost blocks still listed"
 
 # --- the full report through a pipe --------------------------------------
 "$HEAPSPY" run -o pipe.hsp -- "$PROG" segv 2>&1 | cat >piped.txt

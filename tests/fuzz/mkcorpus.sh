@@ -28,6 +28,7 @@ seed basics "$B/run_basics"                         # leak, realloc, calloc; ver
 seed pool "$B/client_pool"                          # custom families, samples
 seed cxx "$B/cxx_families"                          # new/new[] families
 seed kill "$B/exit_paths" sigkill                   # killed: no scan, no exit
+seed kill-burst "$B/exit_paths" sigkill-burst       # killed with table operations queued
 seed demo30 "$BUILD/examples/marshal-demo" 30   # checkpoint, timeline, modules
 # --sample: the sampling header, weighted counters
 "$H" run -q --sample 1K --sample-seed 1 -o "$TMP/sampled.hsp" -- "$BUILD/examples/marshal-demo" 300 \
