@@ -329,7 +329,10 @@ __attribute__((noinline)) uint32_t spy_stack_capture(void) {
   uint64_t pcs[MAX_FRAMES];
   unsigned max = spy_opt.depth < MAX_FRAMES ? spy_opt.depth : MAX_FRAMES;
   int n = spy_unwind(pcs, max, own_start, own_end);
-  if (spy_unwind_repeat && last_id && !spy_opt.unwind_check) return last_id;
+  if (spy_unwind_repeat && last_id && !spy_opt.unwind_check) {
+    SPY_DEBUG_ASSERT(intern(pcs, (unsigned)n) == last_id);   /* the same pcs, the same stack */
+    return last_id;
+  }
   if (SPY_UNLIKELY(n < 0)) {
     __atomic_add_fetch(&spy_hdr->unwind_fallbacks, 1, __ATOMIC_RELAXED);
     n = (int)slow_unwind(pcs, max);

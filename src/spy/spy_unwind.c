@@ -443,6 +443,17 @@ static int memo_valid_from(const struct memo *memo, int k) {
   return 1;
 }
 
+/* Would i fresh frames on top of f[0..keep-1], total frames in all, give
+ * the very pcs of the last walk? Then the stack is the last one even if a
+ * fresh frame's registers differ (a function keeping a variable in rbp
+ * between two of its calls into malloc). Read before memo_store. */
+static int memo_same_pcs(const struct memo *memo, unsigned keep, unsigned i, unsigned total) {
+  if (!memo->n || keep + i != memo->n || total != memo->n) return 0;
+  for (unsigned t = 0; t < i; t++)
+    if (memo->fresh[t].pc != memo->f[memo->n - 1 - t].pc) return 0;
+  return 1;
+}
+
 /* Remember a walk of i fresh frames on top of f[0..keep-1]. */
 static void memo_store(struct memo *memo, unsigned keep, unsigned i, int truncated) {
   if (keep + i > MEMO_MAX) { memo->n = 0; return; }
@@ -475,11 +486,11 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     if (ra < own_lo || ra >= own_hi) break;
     const uint64_t *next = (const uint64_t *)(uintptr_t)fp[0];
     if ((uint64_t)(uintptr_t)next <= (uint64_t)(uintptr_t)fp || (uint64_t)(uintptr_t)next >= hi)
-      return -1;
+      goto fail;
     fp = next;
   }
   uint64_t pc = fp[1], rsp = (uint64_t)(uintptr_t)fp + 16, rbp = fp[0];
-  if (pc >= own_lo && pc < own_hi) return -1;
+  if (pc >= own_lo && pc < own_hi) goto fail;
   unsigned n = 0;
   int k = (int)memo->n - 1;             /* remembered frame at or above rsp */
   while (n < max && pc) {
@@ -487,8 +498,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     if (k >= 0 && memo->f[k].rsp == rsp && memo->f[k].pc == pc && memo->f[k].rbp == rbp &&
         (!memo->truncated || n + (unsigned)k + 1 >= max) && memo_valid_from(memo, k)) {
       unsigned total = n + (unsigned)k + 1 < max ? n + (unsigned)k + 1 : max;
-      /* nothing new and nothing dropped: the very stack of the last walk */
-      spy_unwind_repeat = n == 0 && k == (int)memo->n - 1 && total == memo->n;
+      spy_unwind_repeat = memo_same_pcs(memo, (unsigned)k + 1, n, total);
       for (unsigned t = 0; n + t < total; t++) out[n + t] = memo->f[k - (int)t].pc;
       memo_store(memo, (unsigned)k + 1, n, memo->truncated);
       return (int)total;
@@ -502,6 +512,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     out[n++] = pc;
     const struct rule *r = rule_for(cache, pc);
     if (r->kind == RULE_END) {
+      spy_unwind_repeat = memo_same_pcs(memo, 0, n, n);
       memo_store(memo, 0, n, 0);
       return (int)n;
     }
@@ -518,9 +529,10 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     pc = *(const uint64_t *)(uintptr_t)(cfa - 8);
     rsp = cfa;
   }
+  spy_unwind_repeat = memo_same_pcs(memo, 0, n, n);
   memo_store(memo, 0, n, n == max);
   return (int)n;
-fail:
+fail:                                  /* libunwind walks it: the memo is not its walk */
   memo->n = 0;
   return -1;
 }
