@@ -248,7 +248,7 @@ static int set_pending(uint64_t p, uint64_t size_fam, uint32_t stack, uint32_t n
     finish_pending();
     return 0;
   }
-  while (r->tail - r->head >= HSP_PENDING_MAX || pending_bytes + bytes > PENDING_BYTES)
+  while (pending() && (r->tail - r->head >= HSP_PENDING_MAX || pending_bytes + bytes > PENDING_BYTES))
     apply_oldest();
   unsigned i = r->tail % HSP_PENDING_MAX;
   struct hsp_pending *op = &r->op[i];
@@ -476,6 +476,7 @@ int spy_block_containing(uint64_t addr, struct hsp_block *out) {
 
 static void finish_pending(void) {
   while (pending()) apply_oldest();
+  pending_bytes = 0;                   /* nothing queued: nothing to drift */
 }
 
 void spy_blocks_lock_all(void) {
