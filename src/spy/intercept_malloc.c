@@ -70,14 +70,7 @@
  * only code most calls run; the frame pointer the spy keeps elsewhere is
  * left out). With the gate closed (a request waiting, the spy not ready)
  * malloc_exact and spy_free_as take sampling into account themselves. */
-#if defined(HS_DEBUG) && HS_DEBUG
-/* check-debug's -O1 makes no tail calls: a frame without its frame
- * pointer would break the chain spy_unwind follows out of the spy, and
- * every walk would fall back on libunwind (spy_unwind untested). */
-#define SAMPLE_FAST
-#else
-#define SAMPLE_FAST __attribute__((optimize("omit-frame-pointer")))
-#endif
+#define SAMPLE_FAST SPY_FRAMELESS
 
 static __attribute__((noinline)) void *malloc_exact(size_t n) {
   ENTER_GS(__libc_malloc(n), n, spy_gs_malloc(n, 0, HSP_FAM_MALLOC));

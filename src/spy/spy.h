@@ -38,6 +38,16 @@
 #endif
 #define SPY_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SPY_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* A function that only tail-jumps on (an interceptor's shortest path):
+ * no frame pointer, so at -O2 it leaves no frame at all. check-debug's
+ * -O1 makes no tail calls: such a frame would break the frame chain
+ * spy_unwind follows out of the spy (every walk falling back on
+ * libunwind, or a caller's frame skipped), so debug builds keep it. */
+#if defined(HS_DEBUG) && HS_DEBUG
+#define SPY_FRAMELESS
+#else
+#define SPY_FRAMELESS __attribute__((optimize("omit-frame-pointer")))
+#endif
 #include "spy_thread_mem.h"   /* needs SPY_TLS and SPY_LIKELY */
 
 /* The real allocator: glibc's exported entry points. */

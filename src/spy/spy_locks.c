@@ -486,14 +486,7 @@ static int spin_relock_deadlocks(const void *lock, const struct spy_held_entry *
  * path, a function of its own handed the call site: the wrapper's return
  * address and stack pointer (a fixed distance from the caller's), which
  * tell call sites and stack depths apart as SITE() does. */
-#if defined(HS_DEBUG) && HS_DEBUG
-/* check-debug's -O1 makes no tail calls: a frame without its frame
- * pointer would break the chain spy_unwind follows out of the spy (it
- * took the caller's caller for the call site: t1330). */
-#define LOCK_FAST SPY_EXPORT
-#else
-#define LOCK_FAST SPY_EXPORT __attribute__((optimize("omit-frame-pointer")))
-#endif
+#define LOCK_FAST SPY_EXPORT SPY_FRAMELESS
 static inline uint64_t stack_pointer(void) {
   uint64_t sp;
   __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
