@@ -443,23 +443,20 @@ static int memo_valid_from(const struct memo *memo, int k) {
   return 1;
 }
 
-/* Would i fresh frames on top of f[0..keep-1], total frames in all, give
- * the very pcs of the last walk? Then the stack is the last one even if a
- * fresh frame's registers differ (a function keeping a variable in rbp
- * between two of its calls into malloc). Read before memo_store. */
-static int memo_same_pcs(const struct memo *memo, unsigned keep, unsigned i, unsigned total) {
-  if (!memo->n || keep + i != memo->n || total != memo->n) return 0;
-  for (unsigned t = 0; t < i; t++)
-    if (memo->fresh[t].pc != memo->f[memo->n - 1 - t].pc) return 0;
-  return 1;
-}
-
-/* Remember a walk of i fresh frames on top of f[0..keep-1]. */
-static void memo_store(struct memo *memo, unsigned keep, unsigned i, int truncated) {
-  if (keep + i > MEMO_MAX) { memo->n = 0; return; }
+/* Remember a walk of i fresh frames on top of f[0..keep-1], total frames
+ * returned in all. Returns 1 if they are the very pcs of the walk it
+ * replaces: the stack is then the last one even if a fresh frame's
+ * registers differ (a function keeping a variable in rbp between two of
+ * its calls into malloc). */
+static int memo_store(struct memo *memo, unsigned keep, unsigned i, unsigned total,
+                      int truncated) {
+  int same = memo->n && keep + i == memo->n && total == memo->n;
+  for (unsigned t = 0; same && t < i; t++) same = memo->fresh[t].pc == memo->f[memo->n - 1 - t].pc;
+  if (keep + i > MEMO_MAX) { memo->n = 0; return same; }
   for (unsigned t = 0; t < i; t++) memo->f[keep + t] = memo->fresh[i - 1 - t];
   memo->n = keep + i;
   memo->truncated = truncated;
+  return same;
 }
 
 /* Walk the stack of the thread that called into the spy, starting at the
@@ -498,9 +495,8 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     if (k >= 0 && memo->f[k].rsp == rsp && memo->f[k].pc == pc && memo->f[k].rbp == rbp &&
         (!memo->truncated || n + (unsigned)k + 1 >= max) && memo_valid_from(memo, k)) {
       unsigned total = n + (unsigned)k + 1 < max ? n + (unsigned)k + 1 : max;
-      spy_unwind_repeat = memo_same_pcs(memo, (unsigned)k + 1, n, total);
       for (unsigned t = 0; n + t < total; t++) out[n + t] = memo->f[k - (int)t].pc;
-      memo_store(memo, (unsigned)k + 1, n, memo->truncated);
+      spy_unwind_repeat = memo_store(memo, (unsigned)k + 1, n, total, memo->truncated);
       return (int)total;
     }
     SPY_DEBUG_ASSERT(n < MEMO_MAX);        /* max was clamped to it */
@@ -512,8 +508,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     out[n++] = pc;
     const struct rule *r = rule_for(cache, pc);
     if (r->kind == RULE_END) {
-      spy_unwind_repeat = memo_same_pcs(memo, 0, n, n);
-      memo_store(memo, 0, n, 0);
+      spy_unwind_repeat = memo_store(memo, 0, n, n, 0);
       return (int)n;
     }
     if (r->kind != RULE_OK) goto fail;
@@ -529,8 +524,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     pc = *(const uint64_t *)(uintptr_t)(cfa - 8);
     rsp = cfa;
   }
-  spy_unwind_repeat = memo_same_pcs(memo, 0, n, n);
-  memo_store(memo, 0, n, n == max);
+  spy_unwind_repeat = memo_store(memo, 0, n, n, n == max);
   return (int)n;
 fail:                                  /* libunwind walks it: the memo is not its walk */
   memo->n = 0;
