@@ -558,7 +558,10 @@ struct hsp_header {
    * writes an op's fields, then advances tail (release); it applies
    * op[head] to the table, then advances head (release). A reader replays
    * [head, tail) in order over the table (profile/hsp_pending.h):
-   * the one at head may already be in the table, the rest are not. */
+   * the one at head may already be in the table, the rest are not. A
+   * free's block has its address and, as its size, its glibc chunk's
+   * (the spy's bound on what the queue holds); a reader takes the freed
+   * block's size from the table or the add before it. */
   struct hsp_pending_ring {
     uint64_t head, tail;
     struct hsp_pending {

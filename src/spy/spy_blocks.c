@@ -221,7 +221,7 @@ static inline int pending(void) {
   const struct hsp_pending_ring *r = &spy_hdr->pending;
   return r->head != r->tail;
 }
-static uint64_t pending_bytes, pending_size[HSP_PENDING_MAX];
+static uint64_t pending_bytes;          /* the queued operations' sizes, summed */
 
 /* The oldest pending operation into the table; the table has it before
  * head moves past it (a reader in between replays it over a table that
@@ -235,15 +235,18 @@ static void apply_oldest(void) {
     add_now((void *)(uintptr_t)b.ptr, HSP_BLOCK_SIZE(&b), HSP_BLOCK_FAMILY(&b), b.stack, b.t_ms);
   else
     take_now((void *)(uintptr_t)b.ptr, &(struct hsp_block){ 0 });
-  pending_bytes -= pending_size[i];
+  pending_bytes -= HSP_BLOCK_SIZE(&b);
   __atomic_store_n(&r->head, r->head + 1, __ATOMIC_RELEASE);
 }
 
-/* Queues an operation on `bytes` of heap; 0 if it is too big to wait
- * (the queue is then empty: the caller applies it at once). */
+/* Queues an operation; 0 if its block is too big to wait (the queue is
+ * then empty: the caller applies it at once). A free's size is its glibc
+ * chunk's: what it counts against PENDING_BYTES (readers take a freed
+ * block's size from the table). */
 static int set_pending(uint64_t p, uint64_t size_fam, uint32_t stack, uint32_t now,
-                       uint32_t kind, uint64_t bytes) {
+                       uint32_t kind) {
   struct hsp_pending_ring *r = &spy_hdr->pending;
+  uint64_t bytes = size_fam >> 8;
   if (bytes > PENDING_BYTES) {
     finish_pending();
     return 0;
@@ -257,14 +260,13 @@ static int set_pending(uint64_t p, uint64_t size_fam, uint32_t stack, uint32_t n
   op->block.stack = stack;
   op->block.t_ms = now;
   op->kind = kind;
-  pending_size[i] = bytes;
   pending_bytes += bytes;
   __atomic_store_n(&r->tail, r->tail + 1, __ATOMIC_RELEASE);
   return 1;
 }
 
 void spy_block_remove_later(void *ptr, size_t chunk) {
-  if (!set_pending((uint64_t)(uintptr_t)ptr, 0, 0, 0, HSP_PENDING_FREE, chunk))
+  if (!set_pending((uint64_t)(uintptr_t)ptr, (uint64_t)chunk << 8, 0, 0, HSP_PENDING_FREE))
     take_now(ptr, &(struct hsp_block){ 0 });
 }
 
@@ -272,7 +274,7 @@ void spy_block_add_soon(void *ptr, size_t size, unsigned family, uint32_t stack)
   uint32_t now = spy_now_ms();
   if (!__libc_single_threaded || spy_trace_on || spy_sampling ||
       !set_pending((uint64_t)(uintptr_t)ptr, (uint64_t)size << 8 | family, stack, now,
-                   HSP_PENDING_ADD, size))
+                   HSP_PENDING_ADD))
     block_add_at(ptr, size, family, stack, now);
 }
 
