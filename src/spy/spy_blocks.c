@@ -476,9 +476,15 @@ int spy_block_containing(uint64_t addr, struct hsp_block *out) {
   return 0;
 }
 
+/* Also called outside any interceptor (exit, detach, a fatal signal's
+ * handler): spy_busy is raised so that a signal handler allocating
+ * meanwhile queues its calls (spy_nested.c) instead of entering the
+ * table, and the ring, half way through an operation. */
 static void finish_pending(void) {
+  spy_busy++;
   while (pending()) apply_oldest();
   pending_bytes = 0;                   /* nothing queued: nothing to drift */
+  spy_busy--;
 }
 
 void spy_blocks_lock_all(void) {

@@ -251,6 +251,11 @@ static void finish(unsigned how, int code, int sig) {
   if (how != HSP_EXIT_SIGNAL) spy_threads_at_exit();   /* who else still runs */
   if (!spy_busy) {
     spy_blocks_settle();               /* the queued operations, then the batches */
+    /* a signal handler's calls queued after the last spy call had drained
+     * (between its drain and its spy_busy--, spy_leave): the newest ones */
+    spy_busy++;
+    if (spy_queued) spy_drain_queue();
+    spy_busy--;
     spy_stacks_flush_counts();
   }
   /* the last point: as of exit; glibc is not asked from a crash or _exit
