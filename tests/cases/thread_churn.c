@@ -10,14 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *volatile keep;
 static pthread_barrier_t wave;
 
 static void *work(void *arg) {
   (void)arg;
   for (int i = 0; i < 100; i++) {
-    keep = malloc(32 + (size_t)i);
-    free(keep);
+    char *volatile p = malloc(32 + (size_t)i);   /* each thread its own: */
+    free(p);                    /* a shared global made threads free each other's blocks */
   }
   pthread_barrier_wait(&wave);
   return NULL;
