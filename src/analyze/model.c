@@ -302,9 +302,7 @@ int hs_model_load(struct hs_model *m, const char *path,
     m->total.in_use_blocks += m->fam[f].in_use_blocks;
   }
   if (h->sampling.mean) {               /* --sample: the calls were counted exactly */
-    m->total.allocs = h->sampling.allocs;
-    m->total.frees = h->sampling.frees;
-    m->total.bytes_allocated = h->sampling.bytes_allocated;
+    hsp_sample_totals(&m->prof, &m->total.allocs, &m->total.frees, &m->total.bytes_allocated);
   }
   const struct hsp_module **mods = hs_xcalloc(MAX_MODULES, sizeof *mods);
   m->nmods = hsp_modules(&m->prof, mods, MAX_MODULES);

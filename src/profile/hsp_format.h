@@ -526,7 +526,8 @@ struct hsp_header {
    * live table and every counter fed by it (families, stacks, the heap in
    * use, the timeline, marks) holds their weights (profile/hsp_sample.h):
    * estimates. The calls and bytes below are exact: every thread counts
-   * them, flushed at each sample, at thread exit and at exit. */
+   * them, flushed at each sample, at thread exit and at exit (sums as of
+   * then; struct hsp_sample_live has them as of now). */
   struct hsp_sampling {
     uint64_t mean;          /* bytes; 0: every allocation recorded */
     uint64_t allocs;        /* allocation calls, sampled or not */
@@ -570,8 +571,31 @@ struct hsp_header {
       uint32_t pad;
     } op[HSP_PENDING_MAX];
   } pending;
+  /* Added within version 20 (zero before: then only struct hsp_sampling
+   * has the totals). --sample's exact call totals, live: each thread
+   * counts in a slot of its own here, so a reader that sums them misses
+   * no call, neither one made after the spy's last flush (a library's
+   * destructor that runs after the spy's) nor before a SIGKILL. */
+  struct hsp_sample_live {
+    uint64_t slots_off;     /* struct hsp_sample_slot[slots_cap] */
+    uint32_t slots_cap;
+    uint32_t slots_used;    /* slots claimed so far: [0, slots_used) */
+    /* threads beyond slots_cap alive at once add theirs here at each
+     * sample (their last calls before they exit are lost) */
+    uint64_t spill_allocs, spill_frees, spill_bytes;
+  } sample_live;
 };
 _Static_assert(sizeof(struct hsp_header) <= HSP_HEADER_SIZE, "the header fits its region");
+/* A thread's --sample countdown and exact totals (struct hsp_sample_live):
+ * a cache line written only by its owner. */
+struct hsp_sample_slot {
+  uint64_t left;            /* bytes until the thread's next sample */
+  uint64_t allocs, frees, bytes;
+  int32_t owner;            /* tid; 0: never used */
+  uint8_t pad[28];
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct hsp_sample_slot) == 64, "a slot is a cache line");
+
 enum hsp_pending_kind { HSP_PENDING_ADD = 1, HSP_PENDING_FREE = 2 };
 #define HSP_PEAK_STEP (4u << 10)
 

@@ -253,6 +253,29 @@ void hsp_family_totals(const struct hsp_profile *p,
   hsp_pending_run(&r, out);
 }
 
+void hsp_sample_totals(const struct hsp_profile *p, uint64_t *allocs, uint64_t *frees,
+                       uint64_t *bytes) {
+  const struct hsp_sampling *flushed = &p->hdr->sampling;
+  const struct hsp_sample_live *live = &p->hdr->sample_live;
+  uint32_t n = live->slots_used < live->slots_cap ? live->slots_used : live->slots_cap;
+  const struct hsp_sample_slot *slot =
+      live->slots_off ? hsp_at(p, live->slots_off, (uint64_t)n * sizeof *slot) : NULL;
+  *allocs = live->spill_allocs;
+  *frees = live->spill_frees;
+  *bytes = live->spill_bytes;
+  for (uint32_t i = 0; slot && i < n; i++) {
+    *allocs += slot[i].allocs;
+    *frees += slot[i].frees;
+    *bytes += slot[i].bytes;
+  }
+  /* an older file, or the slots out of the file: the last flush */
+  if (!slot || *allocs < flushed->allocs) {
+    *allocs = flushed->allocs;
+    *frees = flushed->frees;
+    *bytes = flushed->bytes_allocated;
+  }
+}
+
 /* ptr is a block's key (see HSP_PTR_CUSTOM). */
 unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr) {
   uint64_t n = p->hdr->verdicts_count;

@@ -60,6 +60,11 @@ size_t hsp_blocks_sort(struct hsp_block *v, size_t n);
 /* Per-family counters summed over shards (HSP_MAX_FAMILIES entries). */
 void hsp_family_totals(const struct hsp_profile *p,
                        struct hsp_family_counts out[HSP_MAX_FAMILIES]);
+/* --sample's exact call totals (allocations, frees of non-null pointers,
+ * bytes allocated): the threads' live counts summed, or, in a file that
+ * has none, as of the spy's last flush. */
+void hsp_sample_totals(const struct hsp_profile *p, uint64_t *allocs, uint64_t *frees,
+                       uint64_t *bytes);
 
 /* Leak kind of the block at ptr from the last scan (HSP_LEAK_*). */
 unsigned hsp_verdict_for(const struct hsp_profile *p, uint64_t ptr);

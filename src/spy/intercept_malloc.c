@@ -103,13 +103,13 @@ static __attribute__((noinline)) void *malloc_slow(size_t n) {
 /* The thread's slot while an unsampled call may take the shortest path
  * (the gate open, this thread not inside the spy, a slot claimed), else
  * NULL. The shortest paths have no call but the tail calls: no frame. */
-static inline struct spy_sample_counts *fast_slot(uint32_t gate) {
+static inline struct hsp_sample_slot *fast_slot(uint32_t gate) {
   return SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy) ? spy_sample_mine : NULL;
 }
 
 SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
   uint32_t gate = spy_sample_gate;
-  struct spy_sample_counts *c = fast_slot(gate);
+  struct hsp_sample_slot *c = fast_slot(gate);
   if (SPY_LIKELY(c != NULL) && SPY_LIKELY(n < c->left)) {
     if (gate == SPY_GATE_GS && SPY_UNLIKELY(!spy_gs_pass())) return malloc_slow(n);
     spy_sample_count(c, n);
@@ -160,7 +160,7 @@ void spy_free_as(void *p, unsigned fam) {
 
 SPY_EXPORT SAMPLE_FAST void free(void *p) {
   uint32_t gate = spy_sample_gate;
-  struct spy_sample_counts *c = fast_slot(gate);
+  struct hsp_sample_slot *c = fast_slot(gate);
   if (SPY_LIKELY(c != NULL) && (gate == SPY_GATE_OPEN || SPY_LIKELY(!spy_gs_owns(p)))) {
     c->frees += p != NULL;
     if (SPY_LIKELY(!p || !spy_sample_maybe(p))) return __libc_free(p);
@@ -199,7 +199,7 @@ static __attribute__((noinline)) void *calloc_slow(size_t n, size_t m) {
 /* --sample's shortest path, as malloc's. */
 SPY_EXPORT SAMPLE_FAST void *calloc(size_t n, size_t m) {
   uint32_t gate = spy_sample_gate;
-  struct spy_sample_counts *c = fast_slot(gate);
+  struct hsp_sample_slot *c = fast_slot(gate);
   size_t bytes;
   if (SPY_LIKELY(c != NULL) && !__builtin_mul_overflow(n, m, &bytes) && SPY_LIKELY(bytes < c->left)) {
     if (gate == SPY_GATE_GS && SPY_UNLIKELY(!spy_gs_pass())) return calloc_slow(n, m);
@@ -275,7 +275,7 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n) {
  * a block into a slot). */
 SPY_EXPORT SAMPLE_FAST void *realloc(void *old, size_t n) {
   uint32_t gate = spy_sample_gate;
-  struct spy_sample_counts *c = fast_slot(gate);
+  struct hsp_sample_slot *c = fast_slot(gate);
   if (SPY_LIKELY(c != NULL) && n && SPY_LIKELY(n < c->left) &&
       (!old || (SPY_LIKELY(!spy_sample_maybe(old)) && (gate == SPY_GATE_OPEN || !spy_gs_owns(old))))) {
     c->frees += old != NULL;

@@ -26,28 +26,29 @@ uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
  * where sampled blocks live: the rest of it is never paged in. */
 static uint8_t slot_count[1u << SPY_SAMPLE_SLOT_BITS];
 static uint32_t filter_lock;
-__thread struct spy_sample_counts *spy_sample_mine SPY_TLS;
+__thread struct hsp_sample_slot *spy_sample_mine SPY_TLS;
 static __thread uint64_t rng SPY_TLS;
 static uint64_t threads_seeded;
 
-/* The threads' totals (spy_sample.h). Beyond SLOTS threads alive at once,
- * a thread counts in its own TLS and adds it to `spill` at each sample:
- * such a thread's last counts before it exits are lost. */
+/* The threads' totals (spy_sample.h), in the profile (struct
+ * hsp_sample_live; the library's own array if the arena has no room).
+ * Beyond SLOTS threads alive at once, a thread counts in its own TLS and
+ * adds it to the header's spill at each sample: such a thread's last
+ * counts before it exits are lost. */
 #define SLOTS 4096
-static struct spy_sample_counts slots[SLOTS];
-static uint32_t slots_used;                /* high-water mark */
-static uint64_t spill_allocs, spill_frees, spill_bytes;
-SPY_MEM_FITS(struct spy_sample_counts, sample_spill);
-static inline struct spy_sample_counts *spill_mine(void) {
-  return (struct spy_sample_counts *)spy_mem()->sample_spill;
+static struct hsp_sample_slot own_slots[SLOTS], *slots = own_slots;
+static struct hsp_sample_live *live;       /* the header's */
+SPY_MEM_FITS(struct hsp_sample_slot, sample_spill);
+static inline struct hsp_sample_slot *spill_mine(void) {
+  return (struct hsp_sample_slot *)spy_mem()->sample_spill;
 }
 
-struct spy_sample_counts *spy_sample_claim(void) {
+struct hsp_sample_slot *spy_sample_claim(void) {
   int self = spy_gettid();
-  struct spy_sample_counts *spill = spill_mine(), *c = spill;
-  uint32_t n = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
+  struct hsp_sample_slot *spill = spill_mine(), *c = spill;
+  uint32_t n = __atomic_load_n(&live->slots_used, __ATOMIC_ACQUIRE);
   while (n < SLOTS) {                      /* a fresh slot first */
-    if (__atomic_compare_exchange_n(&slots_used, &n, n + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    if (__atomic_compare_exchange_n(&live->slots_used, &n, n + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
       c = &slots[n];
       __atomic_store_n(&c->owner, self, __ATOMIC_RELEASE);
       break;
@@ -87,6 +88,13 @@ void spy_sample_init(void) {
     spy_sampling = 0;
   }
   spy_hdr->sampling.mean = spy_sampling;
+  live = &spy_hdr->sample_live;
+  uint64_t off;
+  if (spy_sampling && spy_arena_alloc(sizeof own_slots, &off)) {
+    live->slots_off = off;
+    live->slots_cap = SLOTS;
+    slots = spy_arena_at(off);
+  }
 }
 
 static uint64_t next_random(void) { return spy_xorshift(&rng); }
@@ -125,17 +133,17 @@ static void store_max(uint64_t *to, uint64_t v) {
 
 void spy_sample_flush(void) {
   if (!spy_hdr) return;
-  struct spy_sample_counts *c = spill_mine();
+  struct hsp_sample_slot *c = spill_mine();
   if (c->allocs || c->frees || c->bytes) {
-    __atomic_add_fetch(&spill_allocs, c->allocs, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&spill_frees, c->frees, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&spill_bytes, c->bytes, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&live->spill_allocs, c->allocs, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&live->spill_frees, c->frees, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&live->spill_bytes, c->bytes, __ATOMIC_RELAXED);
     c->allocs = c->frees = c->bytes = 0;  /* its countdown runs on */
   }
-  uint64_t allocs = __atomic_load_n(&spill_allocs, __ATOMIC_RELAXED);
-  uint64_t frees = __atomic_load_n(&spill_frees, __ATOMIC_RELAXED);
-  uint64_t bytes = __atomic_load_n(&spill_bytes, __ATOMIC_RELAXED);
-  uint32_t n = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
+  uint64_t allocs = __atomic_load_n(&live->spill_allocs, __ATOMIC_RELAXED);
+  uint64_t frees = __atomic_load_n(&live->spill_frees, __ATOMIC_RELAXED);
+  uint64_t bytes = __atomic_load_n(&live->spill_bytes, __ATOMIC_RELAXED);
+  uint32_t n = __atomic_load_n(&live->slots_used, __ATOMIC_ACQUIRE);
   for (uint32_t i = 0; i < n && i < SLOTS; i++) {
     allocs += __atomic_load_n(&slots[i].allocs, __ATOMIC_RELAXED);
     frees += __atomic_load_n(&slots[i].frees, __ATOMIC_RELAXED);
@@ -147,7 +155,7 @@ void spy_sample_flush(void) {
 }
 
 int spy_sample_hit(size_t n) {
-  struct spy_sample_counts *c = spy_sample_here();
+  struct hsp_sample_slot *c = spy_sample_here();
   c->allocs++;
   c->bytes += n;
   if (!rng) {                          /* this thread's first allocation */

@@ -30,20 +30,15 @@
 #define SPY_SAMPLE_SLOT_BITS 21             /* slots: 2^21 x 32 bytes = 64 MiB */
 extern uint64_t spy_sampling;              /* the mean, bytes; 0: off */
 extern uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
-/* A thread's countdown and exact totals: a line of its own in a static
- * table, written only by the thread owning it, whose totals anyone may
- * read (spy_sample_flush sums them), so a snapshot or detach sees every
- * thread's counts, also of threads that never sample and never exit.
- * One thread-local pointer reaches all the hot path needs. Cumulative: a
- * slot whose thread is gone is taken over, counts and all. */
-struct spy_sample_counts {
-  uint64_t left;                           /* bytes until the next sample */
-  uint64_t allocs, frees, bytes;
-  int32_t owner;                           /* tid; 0: never used */
-  uint8_t pad[28];
-} __attribute__((aligned(64)));
+/* A thread's countdown and exact totals (struct hsp_sample_slot): a line
+ * of its own in the profile (struct hsp_sample_live), written only by the
+ * thread owning it, summed by readers, so every thread's calls are seen
+ * as of now, also of threads that never sample and never exit and after
+ * the spy's last flush. One thread-local pointer reaches all the hot path
+ * needs. Cumulative: a slot whose thread is gone is taken over, counts
+ * and all. */
 /* NULL until the thread's first allocation or free claims one. */
-extern __thread struct spy_sample_counts *spy_sample_mine SPY_TLS;
+extern __thread struct hsp_sample_slot *spy_sample_mine SPY_TLS;
 
 void spy_sample_init(void);                /* from spy_opt; the header's mean */
 /* The countdown ran out within these n bytes: 1 if this allocation is
@@ -53,9 +48,9 @@ int spy_sample_hit(size_t n);
 /* Every thread's exact totals into the profile, now. */
 void spy_sample_flush(void);
 /* This thread's totals; the first call claims its slot. */
-struct spy_sample_counts *spy_sample_claim(void);
-static inline struct spy_sample_counts *spy_sample_here(void) {
-  struct spy_sample_counts *c = spy_sample_mine;
+struct hsp_sample_slot *spy_sample_claim(void);
+static inline struct hsp_sample_slot *spy_sample_here(void) {
+  struct hsp_sample_slot *c = spy_sample_mine;
   return SPY_LIKELY(c != NULL) ? c : spy_sample_claim();
 }
 void spy_sample_mark(uint64_t p);
@@ -90,7 +85,7 @@ extern volatile uint32_t spy_sample_gate;
 void spy_sample_gate_update(void);
 
 /* Counts an allocation of n bytes the countdown lets pass (n < c->left). */
-static inline void spy_sample_count(struct spy_sample_counts *c, size_t n) {
+static inline void spy_sample_count(struct hsp_sample_slot *c, size_t n) {
   c->left -= n;
   c->allocs++;
   c->bytes += n;
@@ -99,7 +94,7 @@ static inline void spy_sample_count(struct spy_sample_counts *c, size_t n) {
 /* With the gate open: 1 if the countdown lets n bytes pass unrecorded
  * (counted); 0: this allocation is to be sampled. */
 static inline int spy_sample_pass(size_t n) {
-  struct spy_sample_counts *c = spy_sample_mine;
+  struct hsp_sample_slot *c = spy_sample_mine;
   if (__builtin_expect(c != NULL && n < c->left, 1)) {
     spy_sample_count(c, n);
     return 1;

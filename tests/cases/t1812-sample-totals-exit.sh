@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# t1812-sample-totals-exit: --sample counts every call exactly (SPEC:
+# allocations, frees, bytes allocated), and nothing is lost on the way
+# out. Each thread counts in a slot of the profile itself, which readers
+# sum, so the totals need no flush: neither a library destructor that
+# runs after the spy's (gdb's, 800 frees) nor SIGKILL loses a call.
+#
+# Oracles: exit_paths.c's counts (t1020: "7 allocs, 1 frees, 1227 bytes"
+# for return, 49/42/4550 for sigkill-burst, which valgrind agrees with),
+# and valgrind's own "total heap usage" of late_free, a program whose
+# library frees and allocates in its destructor (run after heapspy's).
+source "$(dirname "$0")/../lib/tap.sh"
+plan 8
+
+PROG="$TESTBIN/exit_paths"
+totals() { "$HEAPSPY" report --format json "$1" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["totals"]
+print(t["allocs"], t["frees"], t["bytes_allocated"])'; }
+
+for opts in "--sample 1G" "--sample 64 --sample-seed 3"; do
+  # shellcheck disable=SC2086 # the options split on purpose
+  "$HEAPSPY" run -q $opts -o kill.hsp -- "$PROG" sigkill-burst >/dev/null 2>&1
+  is "$(totals kill.hsp)" "49 42 4550" \
+     "SIGKILL after a burst, $opts: 49 allocs, 42 frees, 4550 bytes (none lost with the process)"
+  # shellcheck disable=SC2086
+  "$HEAPSPY" run -q $opts -o ret.hsp -- "$PROG" return >/dev/null 2>&1
+  is "$(totals ret.hsp)" "7 1 1227" \
+     "return from main with an atexit handler, $opts: 7 allocs, 1 free, 1227 bytes"
+done
+
+# A library whose constructor allocates 100 blocks and whose destructor
+# frees them and allocates and frees one more: the loader runs that
+# destructor after heapspy's, so those 101 frees came after its last flush.
+cat >late.c <<'EOF'
+#include <stdlib.h>
+static void *volatile keep[100];
+__attribute__((constructor)) static void late_init(void) {
+  for (int i = 0; i < 100; i++) keep[i] = malloc(32);
+}
+__attribute__((destructor)) static void late_fini(void) {
+  for (int i = 0; i < 100; i++) free(keep[i]);
+  void *volatile p = malloc(10);
+  free(p);
+}
+EOF
+cat >main.c <<'EOF'
+#include <stdlib.h>
+int main(void) { void *volatile p = malloc(5); free(p); return 0; }
+EOF
+gcc -O1 -shared -fPIC -o liblate.so late.c &&
+  gcc -O1 -o late_free main.c -Wl,--no-as-needed -L. -llate -Wl,-rpath,"$PWD"
+is "$?" 0 "late_free and liblate.so build"
+"$HEAPSPY" run -q -o exact.hsp -- ./late_free
+is "$(totals exact.hsp)" "102 102 3215" "the exact mode: 102 allocs, 102 frees, 3215 bytes"
+"$HEAPSPY" run -q --sample 1G -o late.hsp -- ./late_free
+is "$(totals late.hsp)" "102 102 3215" \
+   "--sample 1G: 102 allocs, 102 frees, 3215 bytes (the destructor's calls after heapspy's included)"
+if command -v valgrind >/dev/null 2>&1; then
+  vg=$(valgrind ./late_free 2>&1 | sed -n 's/.*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes.*/\1 \2 \3/p' | tr -d ,)
+  is "$(totals late.hsp)" "$vg" "--sample's totals equal valgrind's ($vg)"
+else
+  skip "valgrind's totals" "valgrind not installed"
+fi
+
+done_testing
