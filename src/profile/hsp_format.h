@@ -526,8 +526,8 @@ struct hsp_header {
    * live table and every counter fed by it (families, stacks, the heap in
    * use, the timeline, marks) holds their weights (profile/hsp_sample.h):
    * estimates. The calls and bytes below are exact: every thread counts
-   * them, flushed at each sample, at thread exit and at exit (sums as of
-   * then; struct hsp_sample_live has them as of now). */
+   * them, summed here at fork, thread exit, exit and detach (as of then;
+   * struct hsp_sample_live has them as of now). */
   struct hsp_sampling {
     uint64_t mean;          /* bytes; 0: every allocation recorded */
     uint64_t allocs;        /* allocation calls, sampled or not */

@@ -173,7 +173,7 @@ int spy_sample_hit(size_t n) {
   /* the sample point fell inside these n bytes; the process is memoryless:
    * the next one lies an exponential draw past the block's end */
   c->left = draw();
-  spy_sample_flush();
+  if (c == spill_mine()) spy_sample_flush();   /* the rest are read where they are */
   return 1;
 }
 
