@@ -226,6 +226,9 @@ static inline void spy_stack_restore(uint32_t stack, uint64_t bytes, uint64_t bl
 void spy_stacks_copy_peak(void);           /* in_use_* -> peak_*, every stack */
 void spy_stacks_flush_counts(void);        /* this thread's batch, now */
 void spy_stacks_flush_live(void);          /* ... its in-use part only */
+/* Past exit's last flush: this thread's batch, at the cost of the slots
+ * changed since the last call (spy_client.c, each call). */
+void spy_stacks_flush_each_call(void);
 void spy_stacks_lock(void);
 void spy_stacks_unlock(void);
 void spy_stacks_reset_lock(void);
@@ -282,6 +285,10 @@ void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
  * signal handler, served on the way out of the next allocation). */
 extern volatile int spy_request_pending;
 void spy_serve_request(void);
+/* Past exit's last flush (spy_fini): the request flag stays raised and
+ * each call's batched counts go out as it leaves the spy, so calls made
+ * by the destructors that run after heapspy's are in the profile too. */
+void spy_count_each_call(void);
 
 /* spy_nested.c: calls that arrive while this thread is inside the spy
  * (a signal handler interrupted it) are queued and replayed on the way

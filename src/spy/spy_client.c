@@ -81,17 +81,30 @@ void spy_record_mark(const char *name, const struct spy_scan_origin *leak_check,
 /* ---- requests from outside (heapspy snapshot PID) ---------------------- */
 
 volatile int spy_request_pending;
+static int each_call;                  /* spy_count_each_call: set for good */
+
+void spy_count_each_call(void) {
+  each_call = 1;
+  __atomic_store_n(&spy_request_pending, 1, __ATOMIC_SEQ_CST);
+  spy_sample_gate_update();            /* --sample's calls take the way that flushes */
+}
 
 /* Carried out at the next allocation of any thread, in normal context:
  * the signal handler only raises the flag. */
 __attribute__((noinline)) void spy_serve_request(void) {
   struct spy_scan_origin origin;
   SPY_SCAN_ORIGIN(&origin);
-  if (!__atomic_exchange_n(&spy_request_pending, 0, __ATOMIC_SEQ_CST)) return;
+  struct hsp_request *r = &spy_hdr->request;
+  if (each_call) {                     /* the flag stays */
+    spy_blocks_settle();               /* queued operations count their stacks */
+    spy_stacks_flush_each_call();
+    if (__atomic_load_n(&r->seq, __ATOMIC_ACQUIRE) == r->done_seq) return;
+  } else if (!__atomic_exchange_n(&spy_request_pending, 0, __ATOMIC_SEQ_CST)) {
+    return;
+  }
   spy_sample_gate_update();
   static uint32_t serving;
   if (__atomic_exchange_n(&serving, 1, __ATOMIC_ACQUIRE)) return;
-  struct hsp_request *r = &spy_hdr->request;
   uint32_t seq = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
   if (seq != r->done_seq) {
     char name[64];

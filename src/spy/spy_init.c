@@ -448,6 +448,7 @@ __attribute__((destructor)) static void spy_fini(void) {
   spy_capture_samples();
   spy_hdr->duration_ms = spy_now_ms();
   __atomic_store_n(&spy_hdr->state, HSP_STATE_EXITED, __ATOMIC_RELEASE);
+  spy_count_each_call();
   if (!spy_opt.quiet) {
     char line[1200];
     size_t n = spy_fmt(line, sizeof line,

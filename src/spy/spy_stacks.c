@@ -398,6 +398,12 @@ void spy_hot_claim(unsigned i, uint32_t stack) {
   hot[i].stack = stack;
 }
 
+/* Past exit's last flush (spy_stacks_flush_each_call): every flush
+ * empties the slots it visits entirely, so the dirty ones are all that
+ * can hold counts; this thread's first such flush visits them all. */
+static int whole_slots;
+static __thread int whole_done SPY_TLS;
+
 /* The per-stack in-use deltas follow the thread's global in-use delta
  * (spy_blocks.c note_in_use): flushed whenever it is, so the stacks'
  * in_use_* and the heap's in-use count lag by the same batches. */
@@ -410,7 +416,8 @@ void spy_stacks_flush_live(void) {
     while (bits) {
       unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
       bits &= bits - 1;
-      if (hot[i].stack && (hot[i].live_blocks || hot[i].live_bytes)) live_flush(hot, i);
+      if (SPY_UNLIKELY(whole_slots)) hot_flush(hot, i);
+      else if (hot[i].stack && (hot[i].live_blocks || hot[i].live_bytes)) live_flush(hot, i);
     }
   }
 }
@@ -419,6 +426,16 @@ void spy_stacks_flush_counts(void) {
   struct spy_hot_slot *hot = spy_hot_mine()->slot;
   for (unsigned i = 0; i < SPY_HOT; i++) hot_flush(hot, i);
   spy_sample_flush();                  /* --sample's exact totals go with them */
+}
+
+void spy_stacks_flush_each_call(void) {
+  whole_slots = 1;
+  if (whole_done) {
+    spy_stacks_flush_live();
+  } else {
+    spy_stacks_flush_counts();
+    whole_done = 1;
+  }
 }
 
 /* Copy every stack's in_use_* to its peak_* (spy_peak.c), with the

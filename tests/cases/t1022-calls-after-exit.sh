@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# t1812-sample-totals-exit: --sample counts every call exactly (SPEC:
-# allocations, frees, bytes allocated), and nothing is lost on the way
-# out. Each thread counts in a slot of the profile itself, which readers
-# sum, so the totals need no flush: neither a library destructor that
-# runs after the spy's (gdb's, 800 frees) nor SIGKILL loses a call.
+# t1022-calls-after-exit: calls that come after heapspy's last look at the
+# process are in the profile. The loader runs the destructors of
+# libraries loaded before heapspy's after heapspy's own (gdb's: 800
+# frees), and SIGKILL gives no last look at all.
+#  - --sample counts every call exactly (SPEC: allocations, frees, bytes
+#    allocated): each thread counts in a slot of the profile itself, which
+#    readers sum, so no flush is needed.
+#  - past exit's last flush, every call flushes its stack's counts and
+#    the queued table operations as it leaves the spy, so the stacks
+#    (hotspots) and --trace have the destructors' calls too.
 #
 # Oracles: exit_paths.c's counts (t1020: "7 allocs, 1 frees, 1227 bytes"
 # for return, 49/42/4550 for sigkill-burst, which valgrind agrees with),
-# and valgrind's own "total heap usage" of late_free, a program whose
-# library frees and allocates in its destructor (run after heapspy's).
+# and valgrind's own "total heap usage" and "in use at exit" of late_free,
+# a program whose library frees and allocates in its destructor.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 8
+plan 12
 
 PROG="$TESTBIN/exit_paths"
 totals() { "$HEAPSPY" report --format json "$1" | python3 -c '
@@ -56,6 +61,19 @@ is "$(totals exact.hsp)" "102 102 3215" "the exact mode: 102 allocs, 102 frees, 
 "$HEAPSPY" run -q --sample 1G -o late.hsp -- ./late_free
 is "$(totals late.hsp)" "102 102 3215" \
    "--sample 1G: 102 allocs, 102 frees, 3215 bytes (the destructor's calls after heapspy's included)"
+"$HEAPSPY" report --hotspots --format collapsed exact.hsp >stacks.txt
+is "$(grep -c ';late_fini 10$' stacks.txt)" 1 "the exact mode's stacks: late_fini's 10 bytes, allocated after heapspy's destructor"
+is "$(awk '{s += $NF} END {print s}' stacks.txt)" 3215 "the stacks' bytes add up to the total, 3215"
+"$HEAPSPY" run -q --trace -o trace.hsp -- ./late_free
+"$HEAPSPY" report --format heaptrack -o trace.ht trace.hsp
+if command -v heaptrack_print >/dev/null 2>&1; then
+  heaptrack_print trace.ht >trace.txt 2>&1
+  like "$(cat trace.txt)" "calls to allocation functions: 102 " "--trace, read back by heaptrack_print: 102 calls"
+  like "$(cat trace.txt)" "total memory leaked: 0B" "--trace: nothing leaked (the destructor's frees are in the trace)"
+else
+  skip "heaptrack_print reads the trace" "heaptrack not installed"
+  skip "heaptrack_print: nothing leaked" "heaptrack not installed"
+fi
 if command -v valgrind >/dev/null 2>&1; then
   vg=$(valgrind ./late_free 2>&1 | sed -n 's/.*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes.*/\1 \2 \3/p' | tr -d ,)
   is "$(totals late.hsp)" "$vg" "--sample's totals equal valgrind's ($vg)"
