@@ -132,7 +132,7 @@ static void store_max(uint64_t *to, uint64_t v) {
 }
 
 void spy_sample_flush(void) {
-  if (!spy_hdr) return;
+  if (!spy_hdr || !live) return;        /* (before spy_sample_init) */
   struct hsp_sample_slot *c = spill_mine();
   if (c->allocs || c->frees || c->bytes) {
     __atomic_add_fetch(&live->spill_allocs, c->allocs, __ATOMIC_RELAXED);
