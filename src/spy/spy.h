@@ -149,6 +149,7 @@ void spy_blocks_lock_all(void);
 void spy_blocks_unlock_all(void);
 void spy_blocks_reset_locks(void);
 void spy_capture_samples(void);            /* at exit: hex dumps */
+uint64_t spy_blocks_allocs(void);          /* blocks ever entered (weights under --sample) */
 uint64_t spy_blocks_snapshot(uint64_t *count, int with_kinds);  /* live heap by site */
 /* The same with every shard lock already held (the leak scan's, so its
  * verdicts and the picture are of one moment). */

@@ -523,6 +523,14 @@ int spy_blocks_lock_all_bounded(void) {
 /* Capture the first bytes of one live block per stack, for the report's
  * hex dumps. Runs at exit and in fatal signal handlers: no heap, bounded
  * waits only. */
+uint64_t spy_blocks_allocs(void) {
+  uint64_t n = 0;
+  for (int si = 0; si < HSP_SHARDS; si++)
+    for (int f = 0; f < HSP_MAX_FAMILIES; f++)
+      n += __atomic_load_n(&shards[si].fam[f].allocs, __ATOMIC_RELAXED);
+  return n;
+}
+
 void spy_capture_samples(void) {
   if (pending() && !spy_busy) finish_pending();
   /* one sample per stack that holds a block: room for the fewer of the

@@ -9,13 +9,16 @@
 #  - past exit's last flush, every call flushes its stack's counts and
 #    the queued table operations as it leaves the spy, so the stacks
 #    (hotspots) and --trace have the destructors' calls too.
+#  - a last exit handler, registered from heapspy's destructor, runs
+#    after every destructor and scans again if they allocated: a block a
+#    late destructor loses is definitely lost, as memcheck says.
 #
 # Oracles: exit_paths.c's counts (t1020: "7 allocs, 1 frees, 1227 bytes"
 # for return, 49/42/4550 for sigkill-burst, which valgrind agrees with),
 # and valgrind's own "total heap usage" and "in use at exit" of late_free,
 # a program whose library frees and allocates in its destructor.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 12
+plan 14
 
 PROG="$TESTBIN/exit_paths"
 totals() { "$HEAPSPY" report --format json "$1" | python3 -c '
@@ -79,6 +82,26 @@ if command -v valgrind >/dev/null 2>&1; then
   is "$(totals late.hsp)" "$vg" "--sample's totals equal valgrind's ($vg)"
 else
   skip "valgrind's totals" "valgrind not installed"
+fi
+
+# A destructor run after heapspy's that loses a block (40 bytes).
+cat >lose.c <<'EOF'
+#include <stdlib.h>
+__attribute__((destructor)) static void lose_fini(void) { void *volatile p = malloc(40); (void)p; }
+EOF
+gcc -O1 -shared -fPIC -o liblose.so lose.c &&
+  gcc -O1 -o late_lose main.c -Wl,--no-as-needed -L. -llose -Wl,-rpath,"$PWD"
+"$HEAPSPY" run -q -o lose.hsp -- ./late_lose
+lost=$("$HEAPSPY" report --format json lose.hsp | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["leak_summary"]["definitely_lost"]
+print(d["bytes"], d["blocks"])')
+is "$lost" "40 1" "a block lost by a destructor run after heapspy's: 40 bytes in 1 block definitely lost"
+if command -v valgrind >/dev/null 2>&1; then
+  vg=$(valgrind --leak-check=full ./late_lose 2>&1 | sed -n 's/.*definitely lost: \([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\1 \2/p')
+  is "$lost" "$vg" "as memcheck says ($vg)"
+else
+  skip "memcheck's verdict" "valgrind not installed"
 fi
 
 done_testing
