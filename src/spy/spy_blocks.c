@@ -520,9 +520,6 @@ int spy_blocks_lock_all_bounded(void) {
   return 1;
 }
 
-/* Capture the first bytes of one live block per stack, for the report's
- * hex dumps. Runs at exit and in fatal signal handlers: no heap, bounded
- * waits only. */
 uint64_t spy_blocks_allocs(void) {
   uint64_t n = 0;
   for (int si = 0; si < HSP_SHARDS; si++)
@@ -531,6 +528,9 @@ uint64_t spy_blocks_allocs(void) {
   return n;
 }
 
+/* Capture the first bytes of one live block per stack, for the report's
+ * hex dumps. Runs at exit and in fatal signal handlers: no heap, bounded
+ * waits only. */
 void spy_capture_samples(void) {
   if (pending() && !spy_busy) finish_pending();
   /* one sample per stack that holds a block: room for the fewer of the
