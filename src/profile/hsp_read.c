@@ -268,7 +268,8 @@ void hsp_sample_totals(const struct hsp_profile *p, uint64_t *allocs, uint64_t *
     *frees += slot[i].frees;
     *bytes += slot[i].bytes;
   }
-  /* an older file, or the slots out of the file: the last flush */
+  /* an older file, or the slots out of the file: the last flush (which
+   * a sum of live slots never falls below, being counted after it) */
   if (!slot || *allocs < flushed->allocs) {
     *allocs = flushed->allocs;
     *frees = flushed->frees;

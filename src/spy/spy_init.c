@@ -432,16 +432,24 @@ SPY_EXPORT __attribute__((noreturn)) void _Exit(int code) { quick_exit_now(code)
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 static uint64_t allocs_at_scan;
 
+/* Exit's classification, from the frame origin was taken in: the queued
+ * operations and this thread's batches in, the scan, the hex dumps, and
+ * how many blocks had entered the table by then. */
+static void scan_at_exit(const struct spy_scan_origin *origin) {
+  spy_blocks_settle();
+  spy_stacks_flush_counts();
+  spy_leak_scan(origin, NULL);
+  spy_capture_samples();
+  allocs_at_scan = spy_blocks_allocs();
+}
+
 static void last_word(void *unused) {
   struct spy_scan_origin origin;
   SPY_SCAN_ORIGIN(&origin);
   (void)unused;
   if (spy_status != SPY_READY || spy_busy) return;
   spy_blocks_settle();
-  if (spy_blocks_allocs() == allocs_at_scan) return;
-  spy_stacks_flush_counts();
-  spy_leak_scan(&origin, NULL);
-  spy_capture_samples();
+  if (spy_blocks_allocs() != allocs_at_scan) scan_at_exit(&origin);
 }
 
 /* Runs among the library destructors; valgrind frees libc's and
@@ -463,11 +471,7 @@ __attribute__((destructor)) static void spy_fini(void) {
     spy_check_verify_all(1);
     spy_busy--;
   }
-  spy_blocks_settle();
-  spy_stacks_flush_counts();
-  spy_leak_scan(&origin, NULL);
-  spy_capture_samples();
-  allocs_at_scan = spy_blocks_allocs();
+  scan_at_exit(&origin);
   spy_hdr->duration_ms = spy_now_ms();
   __atomic_store_n(&spy_hdr->state, HSP_STATE_EXITED, __ATOMIC_RELEASE);
   spy_count_each_call();
