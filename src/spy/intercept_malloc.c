@@ -64,12 +64,15 @@
     ENTER(call, size);                                                    \
   } while (0)
 
-/* --sample's hot path: the gate open (spy_sample.h), this thread not
- * inside the spy. An allocation the countdown lets pass and a free the
- * filter clears then tail-call glibc, with no frame of ours (these are the
- * only code most calls run; the frame pointer the spy keeps elsewhere is
- * left out). With the gate closed (a request waiting, the spy not ready)
- * malloc_exact and spy_free_as take sampling into account themselves. */
+/* --sample's hot path: the gate open (spy_sample.h). An allocation the
+ * countdown lets pass and a free the filter clears then tail-call glibc,
+ * with no frame of ours (these are the only code most calls run; the
+ * frame pointer the spy keeps elsewhere is left out). Neither needs the
+ * spy, so a call from inside it (a signal handler's, spy_busy) may pass
+ * too, counted; one that would be recorded goes the slow way, which
+ * passes it unrecorded. With the gate closed (a request waiting, the spy
+ * not ready) malloc_exact and spy_free_as take sampling into account
+ * themselves. */
 #define SAMPLE_FAST SPY_FRAMELESS
 
 static __attribute__((noinline)) void *malloc_exact(size_t n) {
@@ -101,10 +104,10 @@ static __attribute__((noinline)) void *malloc_slow(size_t n) {
 }
 
 /* The thread's slot while an unsampled call may take the shortest path
- * (the gate open, this thread not inside the spy, a slot claimed), else
- * NULL. The shortest paths have no call but the tail calls: no frame. */
+ * (the gate open, a slot claimed), else NULL. The shortest paths have no
+ * call but the tail calls: no frame. */
 static inline struct hsp_sample_slot *fast_slot(uint32_t gate) {
-  return SPY_LIKELY(gate) && SPY_LIKELY(!spy_busy) ? spy_sample_mine : NULL;
+  return SPY_LIKELY(gate) ? spy_sample_mine : NULL;
 }
 
 SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {

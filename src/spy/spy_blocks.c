@@ -40,7 +40,11 @@
 #include "spy_scan.h"
 #include "spy_usdt.h"
 
+/* Slots per shard to begin with: --sample's table holds only the sampled
+ * blocks, a few thousand at most, and a smaller one spares a short run
+ * the profile's growth (fallocate, faults). */
 #define INITIAL_CAPACITY 1024
+#define INITIAL_CAPACITY_SAMPLED 64
 
 static struct hsp_shard *shards;
 
@@ -100,11 +104,12 @@ void spy_blocks_init(void) {
   shards = spy_arena_ptr(spy_hdr->shards_off);
   spy_sample_init();
   flush_key_ok = pthread_key_create(&flush_key, flush_at_thread_exit) == 0;
+  uint64_t cap = spy_sampling ? INITIAL_CAPACITY_SAMPLED : INITIAL_CAPACITY;
   for (int i = 0; i < HSP_SHARDS; i++) {
     uint64_t off;
-    if (!spy_arena_alloc(INITIAL_CAPACITY * sizeof(struct hsp_block), &off))
+    if (!spy_arena_alloc(cap * sizeof(struct hsp_block), &off))
       return;
-    shards[i].capacity = INITIAL_CAPACITY;
+    shards[i].capacity = cap;
     shards[i].table_off = off;
   }
 }
