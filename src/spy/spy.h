@@ -243,8 +243,25 @@ static inline void spy_peak_note(int64_t in_use) {
     spy_peak_copy((uint64_t)in_use);
 }
 
-/* spy_unwind.c: the fast CFI unwinder (-1: use libunwind instead). */
-int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi);
+/* A stack's 64-bit hash, the stack table's key (spy_stacks.c), chained
+ * from the outermost frame inward: a walk that reuses its outer frames
+ * (spy_unwind's memo) extends their hash with its fresh frames only. Each
+ * step is one-to-one in the state and in the pc, so stacks that differ in
+ * one frame never collide; the end mixes every bit into the low ones (the
+ * table's index) and is never 0 (0: "not computed"). */
+#define SPY_STACK_HASH_SEED 0x243f6a8885a308d3ull
+static inline uint64_t spy_stack_hash_step(uint64_t h, uint64_t pc) {
+  h = (h ^ pc) * 0x9e3779b97f4a7c15ull;
+  return h << 29 | h >> 35;            /* a rotation: high bits reach the low ones */
+}
+static inline uint64_t spy_stack_hash_end(uint64_t h, unsigned n) {
+  h = (h ^ n) * 0xff51afd7ed558ccdull;
+  return (h ^ (h >> 32)) | 1;
+}
+
+/* spy_unwind.c: the fast CFI unwinder (-1: use libunwind instead); *hash
+ * is the hash of out[0..n) when the walk could extend its memo's, else 0. */
+int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, uint64_t *hash);
 extern __thread int spy_unwind_repeat;     /* the walk repeated the last one exactly */
 void spy_unwind_invalidate(void);          /* a module was unloaded */
 

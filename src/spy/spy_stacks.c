@@ -95,27 +95,11 @@ static void *carve(struct carver *c, uint64_t bytes, uint64_t *off) {
   return spy_arena_at(*off);             /* zeroed: fresh arena */
 }
 
-/* 64 bits of the pcs. Four independent lanes, so the multiplies overlap
- * instead of forming one long dependency chain through every frame; each
- * lane step and each step folding the lanes together is one-to-one in
- * both of its inputs, so stacks that differ in one frame, or in the
- * frames of one lane only at one place, never collide. */
+/* The stack's hash (spy.h), all of it: for walks not extending a memo. */
 static inline uint64_t hash_pcs(const uint64_t *pc, unsigned n) {
-  const uint64_t k = 0x9e3779b97f4a7c15ull, m = 0xff51afd7ed558ccdull;
-  uint64_t a = n, b = 1, c = 2, d = 3;
-  unsigned i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a = (a ^ pc[i]) * k;
-    b = (b ^ pc[i + 1]) * k;
-    c = (c ^ pc[i + 2]) * k;
-    d = (d ^ pc[i + 3]) * k;
-  }
-  for (; i < n; i++) a = (a ^ pc[i]) * k;
-  uint64_t h = a;
-  h = (h ^ (h >> 29) ^ b) * m;
-  h = (h ^ (h >> 29) ^ c) * m;
-  h = (h ^ (h >> 29) ^ d) * m;
-  return h ^ (h >> 32);
+  uint64_t h = SPY_STACK_HASH_SEED;
+  for (unsigned i = n; i-- > 0;) h = spy_stack_hash_step(h, pc[i]);
+  return spy_stack_hash_end(h, n);
 }
 #define SLOT_HASH(h64) ((uint32_t)(h64) | 1)  /* the index's 32 bits, never 0 */
 
@@ -139,7 +123,7 @@ static int path_is(const struct hsp_stack *s, const uint64_t *pc, unsigned n) {
 /* A stack is known by its depth, its 64-bit hash and its innermost pc:
  * walking all its nodes (one dependent load per frame) would double the
  * lookup's cost. Two distinct stacks of a run alike in all three: odds of
- * about stacks^2 / 2^65 (1 in 4 * 10^7 at a million stacks), and they
+ * about stacks^2 / 2^64 (1 in 2 * 10^7 at a million stacks), and they
  * would share one record. make check-debug walks every match. */
 static inline int same(const struct hsp_stack *s, uint64_t h64, const uint64_t *pc, unsigned n) {
   if (s->hash != h64 || s->depth != n || (n && frame_at(s->leaf)->pc != pc[0])) return 0;
@@ -266,8 +250,9 @@ static uint32_t frame_path(const uint64_t *pc, unsigned n) {
   return node;
 }
 
-static uint32_t intern(const uint64_t *pc, unsigned n) {
-  uint64_t hash = hash_pcs(pc, n);
+/* hash: the stack's (spy.h), or 0 to compute it here. */
+static uint32_t intern(const uint64_t *pc, unsigned n, uint64_t hash) {
+  if (!hash) hash = hash_pcs(pc, n);
   struct stack_table *t =
       spy_arena_ptr(__atomic_load_n(&spy_hdr->stacks.table_off, __ATOMIC_ACQUIRE));
   if (!t) return 0;
@@ -328,14 +313,16 @@ static __thread uint32_t last_id SPY_TLS;
 __attribute__((noinline)) uint32_t spy_stack_capture(void) {
   uint64_t pcs[MAX_FRAMES];
   unsigned max = spy_opt.depth < MAX_FRAMES ? spy_opt.depth : MAX_FRAMES;
-  int n = spy_unwind(pcs, max, own_start, own_end);
+  uint64_t hash;
+  int n = spy_unwind(pcs, max, own_start, own_end, &hash);
   if (spy_unwind_repeat && last_id && !spy_opt.unwind_check) {
-    SPY_DEBUG_ASSERT(intern(pcs, (unsigned)n) == last_id);   /* the same pcs, the same stack */
+    SPY_DEBUG_ASSERT(intern(pcs, (unsigned)n, 0) == last_id);   /* the same pcs, the same stack */
     return last_id;
   }
   if (SPY_UNLIKELY(n < 0)) {
     __atomic_add_fetch(&spy_hdr->unwind_fallbacks, 1, __ATOMIC_RELAXED);
     n = (int)slow_unwind(pcs, max);
+    hash = 0;
   } else if (SPY_UNLIKELY(spy_opt.unwind_check)) {
     uint64_t ref[MAX_FRAMES];
     unsigned m = slow_unwind(ref, max);
@@ -343,7 +330,8 @@ __attribute__((noinline)) uint32_t spy_stack_capture(void) {
     if (m != (unsigned)n || memcmp(ref, pcs, m * sizeof *ref))
       __atomic_add_fetch(&spy_hdr->unwind_mismatches, 1, __ATOMIC_RELAXED);
   }
-  return last_id = intern(pcs, (unsigned)n);
+  SPY_DEBUG_ASSERT(!hash || hash == hash_pcs(pcs, (unsigned)n));   /* the memo's chain is the walk's */
+  return last_id = intern(pcs, (unsigned)n, hash);
 }
 
 /* A signal's interrupted context, walked by libunwind from its registers
@@ -362,7 +350,7 @@ uint32_t spy_stack_from_context(const void *ucontext) {
     } while (n < max && unw_step(&c) > 0);
   }
   spy_internal--;
-  return n ? intern(pcs, n) : 0;
+  return n ? intern(pcs, n, 0) : 0;
 }
 
 /* Per-stack counters, batched per thread (spy.h): a hot stack shared by

@@ -416,6 +416,7 @@ static inline const struct rule *rule_for(struct rule_cache *cache, uint64_t pc)
 struct frame {
   uint64_t pc, rsp, rbp;               /* registers at this frame */
   uint64_t ra_at, rbp_at;              /* slots read to step outward (0: none) */
+  uint64_t h;                          /* stack hash chained from f[0] through this frame */
 };
 
 struct memo {
@@ -443,6 +444,14 @@ static int memo_valid_from(const struct memo *memo, int k) {
   return 1;
 }
 
+/* The fresh frames' chained hashes on top of h (the frame outside them;
+ * the seed for a walk all fresh), and the hash of the stack of total
+ * frames if it is exactly those frames, else 0 (cut at max depth). */
+static uint64_t chain_fresh(struct memo *memo, uint64_t h, unsigned i, unsigned total, unsigned all) {
+  for (unsigned t = i; t-- > 0;) memo->fresh[t].h = h = spy_stack_hash_step(h, memo->fresh[t].pc);
+  return total == all ? spy_stack_hash_end(h, total) : 0;
+}
+
 /* Remember a walk of i fresh frames on top of f[0..keep-1], total frames
  * returned in all. Returns 1 if they are the very pcs of the walk it
  * replaces: the stack is then the last one even if a fresh frame's
@@ -463,7 +472,7 @@ static int memo_store(struct memo *memo, unsigned keep, unsigned i, unsigned tot
  * first frame outside [own_lo, own_hi). The spy itself is built with
  * frame pointers, so its own frames are skipped through the RBP chain.
  * Returns the number of frames, or -1 if libunwind must do it. */
-int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
+int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, uint64_t *hash) {
   struct unwind_mine *mine = (struct unwind_mine *)spy_mem()->unwind;
   struct rule_cache *cache = &mine->cache;
   struct memo *memo = &mine->memo;
@@ -475,6 +484,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
   }
   if (max > MEMO_MAX) max = MEMO_MAX;
   spy_unwind_repeat = 0;
+  *hash = 0;
   const uint64_t *fp = __builtin_frame_address(0);
   uint64_t lo = (uint64_t)(uintptr_t)fp, hi = lo + MAX_STACK_SPAN;
   /* our frames: [saved rbp][return address] linked by rbp */
@@ -496,6 +506,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
         (!memo->truncated || n + (unsigned)k + 1 >= max) && memo_valid_from(memo, k)) {
       unsigned total = n + (unsigned)k + 1 < max ? n + (unsigned)k + 1 : max;
       for (unsigned t = 0; n + t < total; t++) out[n + t] = memo->f[k - (int)t].pc;
+      *hash = chain_fresh(memo, memo->f[k].h, n, total, n + (unsigned)k + 1);
       spy_unwind_repeat = memo_store(memo, (unsigned)k + 1, n, total, memo->truncated);
       return (int)total;
     }
@@ -508,6 +519,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     out[n++] = pc;
     const struct rule *r = rule_for(cache, pc);
     if (r->kind == RULE_END) {
+      *hash = chain_fresh(memo, SPY_STACK_HASH_SEED, n, n, n);
       spy_unwind_repeat = memo_store(memo, 0, n, n, 0);
       return (int)n;
     }
@@ -524,6 +536,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi) {
     pc = *(const uint64_t *)(uintptr_t)(cfa - 8);
     rsp = cfa;
   }
+  *hash = chain_fresh(memo, SPY_STACK_HASH_SEED, n, n, n);
   spy_unwind_repeat = memo_store(memo, 0, n, n, n == max);
   return (int)n;
 fail:                                  /* libunwind walks it: the memo is not its walk */
