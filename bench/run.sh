@@ -39,6 +39,9 @@
 #                         make bench under 20 minutes: --guard and asan-full
 #                         on sqlite and the stress, asan-full on python (about
 #                         4 to 5 minutes a run for --guard on the 2-thread stress)
+#   BENCH_PROD_RUNS=n     rounds of the production rows (native, floor, --sample,
+#                         jemalloc; default 7: they measure a few percent, which
+#                         3 runs on a shared machine do not resolve)
 #   BENCH_MODES="m ..."   only these modes (native is always run), e.g.
 #                         "heapspy-check heapspy-guard asan asan-full"
 #   LIBASAN=path          AddressSanitizer's runtime (default: gcc's libasan.so)
@@ -82,6 +85,8 @@ ITERS=${BENCH_STRESS_ITERS:-5000000}
 CC1_LINES=${BENCH_CC1_LINES:-10000}
 GENC=$OUT/gen-$CC1_LINES.c
 RUNS=3
+PROD_RUNS=${BENCH_PROD_RUNS:-7}
+PROD_MODES=" floor heapspy-sample heapspy-gsample jemalloc jemalloc-prof "
 ALL_WORKLOADS=(cc1 python sqlite perl stress1 stress2)
 
 usage() {
@@ -98,6 +103,7 @@ while getopts "n:h" opt; do
 done
 shift $((OPTIND - 1))
 case $RUNS in '' | *[!0-9]* | 0) echo "run.sh: -n needs a positive integer" >&2; exit 2 ;; esac
+case $PROD_RUNS in '' | *[!0-9]*) echo "run.sh: BENCH_PROD_RUNS needs a number" >&2; exit 2 ;; esac
 
 [ $# -gt 0 ] || set -- "${ALL_WORKLOADS[@]}"
 WORKLOADS=()
@@ -310,10 +316,23 @@ for w in "${WORKLOADS[@]}"; do
             run_one "$w" "$mode" "$i"
         done
     done
+    # more rounds of native and the production modes alone
+    for ((i = RUNS + 1; i <= PROD_RUNS; i++)); do
+        for mode in "${modes[@]}"; do
+            [ "$mode" = native ] || [[ $PROD_MODES == *" $mode "* ]] || continue
+            case $mode in
+                heapspy*) [ "$have_heapspy" = 1 ] || continue ;;
+                jemalloc*) [ "$have_jemalloc" = 1 ] || continue ;;
+            esac
+            run_one "$w" "$mode" "$i"
+        done
+    done
 done
 
 {
-    echo "## heapspy bench ($(date -u '+%Y-%m-%d %H:%M UTC'), $RUNS runs each, median; $(nproc) cores)"
+    prod_note=
+    [ "$PROD_RUNS" -gt "$RUNS" ] && prod_note=" (native and the production rows: $PROD_RUNS)"
+    echo "## heapspy bench ($(date -u '+%Y-%m-%d %H:%M UTC'), $RUNS runs each$prod_note, median; $(nproc) cores)"
     echo
     echo "Load average at start: $LOAD0; at end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine inflates every column)."
     echo
