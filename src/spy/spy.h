@@ -260,8 +260,13 @@ static inline uint64_t spy_stack_hash_end(uint64_t h, unsigned n) {
 }
 
 /* spy_unwind.c: the fast CFI unwinder (-1: use libunwind instead); *hash
- * is the hash of out[0..n) when the walk could extend its memo's, else 0. */
-int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, uint64_t *hash);
+ * is the hash of out[0..n) when the walk could extend its memo's, else 0.
+ * Only out[0..*filled) is written: the frames reused from the memo, which
+ * an already known stack never needs, are copied by spy_unwind_fill, this
+ * thread's next walk not begun. */
+int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, uint64_t *hash,
+               unsigned *filled);
+void spy_unwind_fill(uint64_t *out, unsigned filled, unsigned n);
 extern __thread int spy_unwind_repeat;     /* the walk repeated the last one exactly */
 void spy_unwind_invalidate(void);          /* a module was unloaded */
 

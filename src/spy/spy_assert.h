@@ -36,12 +36,14 @@ void spy_assert_fail(const char *file, int line, const char *cond)
   (__builtin_expect(!!(c), 1) ? (void)0 : spy_assert_fail(__FILE__, __LINE__, #c))
 
 #if defined(HS_DEBUG) && HS_DEBUG
+#define SPY_DEBUG_ON 1                  /* for work only the assertions need */
 #define SPY_DEBUG_ASSERT(c) SPY_ASSERT(c)
 #define SPY_ALWAYS(c) \
   (__builtin_expect(!!(c), 1) ? 1 : (spy_assert_fail(__FILE__, __LINE__, #c), 0))
 #define SPY_NEVER(c) \
   (__builtin_expect(!!(c), 0) ? (spy_assert_fail(__FILE__, __LINE__, #c), 1) : 0)
 #else
+#define SPY_DEBUG_ON 0
 #define SPY_DEBUG_ASSERT(c) ((void)sizeof(!(c)))  /* compiled, never run */
 #define SPY_ALWAYS(c) (c)
 #define SPY_NEVER(c) (c)

@@ -250,8 +250,13 @@ static uint32_t frame_path(const uint64_t *pc, unsigned n) {
   return node;
 }
 
-/* hash: the stack's (spy.h), or 0 to compute it here. */
-static uint32_t intern(const uint64_t *pc, unsigned n, uint64_t hash) {
+/* hash: the stack's (spy.h), or 0 to compute it here. Only pc[0..filled)
+ * is there yet (spy_unwind): a stack found needs its innermost pc only. */
+static uint32_t intern(uint64_t *pc, unsigned n, uint64_t hash, unsigned filled) {
+  if (filled < n && (!hash || !filled || SPY_DEBUG_ON)) {
+    spy_unwind_fill(pc, filled, n);
+    filled = n;
+  }
   if (!hash) hash = hash_pcs(pc, n);
   struct stack_table *t =
       spy_arena_ptr(__atomic_load_n(&spy_hdr->stacks.table_off, __ATOMIC_ACQUIRE));
@@ -259,6 +264,7 @@ static uint32_t intern(const uint64_t *pc, unsigned n, uint64_t hash) {
   uint32_t id = probe(t, hash, pc, n, NULL);
   if (SPY_LIKELY(id)) return id;
 
+  if (filled < n) spy_unwind_fill(pc, filled, n);
   /* A new stack: make sure its modules are on record (outside our lock,
    * the scan takes the loader's lock). */
   for (unsigned i = 0; i < n; i++)
@@ -314,24 +320,32 @@ __attribute__((noinline)) uint32_t spy_stack_capture(void) {
   uint64_t pcs[MAX_FRAMES];
   unsigned max = spy_opt.depth < MAX_FRAMES ? spy_opt.depth : MAX_FRAMES;
   uint64_t hash;
-  int n = spy_unwind(pcs, max, own_start, own_end, &hash);
+  unsigned filled;
+  int n = spy_unwind(pcs, max, own_start, own_end, &hash, &filled);
   if (spy_unwind_repeat && last_id && !spy_opt.unwind_check) {
-    SPY_DEBUG_ASSERT(intern(pcs, (unsigned)n, 0) == last_id);   /* the same pcs, the same stack */
+    SPY_DEBUG_ASSERT(intern(pcs, (unsigned)n, 0, filled) == last_id);   /* the same pcs, the same stack */
     return last_id;
   }
   if (SPY_UNLIKELY(n < 0)) {
     __atomic_add_fetch(&spy_hdr->unwind_fallbacks, 1, __ATOMIC_RELAXED);
     n = (int)slow_unwind(pcs, max);
     hash = 0;
+    filled = (unsigned)n;
   } else if (SPY_UNLIKELY(spy_opt.unwind_check)) {
+    spy_unwind_fill(pcs, filled, (unsigned)n);
+    filled = (unsigned)n;
     uint64_t ref[MAX_FRAMES];
     unsigned m = slow_unwind(ref, max);
     __atomic_add_fetch(&spy_hdr->unwind_checked, 1, __ATOMIC_RELAXED);
     if (m != (unsigned)n || memcmp(ref, pcs, m * sizeof *ref))
       __atomic_add_fetch(&spy_hdr->unwind_mismatches, 1, __ATOMIC_RELAXED);
   }
+  if (SPY_DEBUG_ON && filled < (unsigned)n) {
+    spy_unwind_fill(pcs, filled, (unsigned)n);
+    filled = (unsigned)n;
+  }
   SPY_DEBUG_ASSERT(!hash || hash == hash_pcs(pcs, (unsigned)n));   /* the memo's chain is the walk's */
-  return last_id = intern(pcs, (unsigned)n, hash);
+  return last_id = intern(pcs, (unsigned)n, hash, filled);
 }
 
 /* A signal's interrupted context, walked by libunwind from its registers
@@ -350,7 +364,7 @@ uint32_t spy_stack_from_context(const void *ucontext) {
     } while (n < max && unw_step(&c) > 0);
   }
   spy_internal--;
-  return n ? intern(pcs, n, 0) : 0;
+  return n ? intern(pcs, n, 0, n) : 0;
 }
 
 /* Per-stack counters, batched per thread (spy.h): a hot stack shared by

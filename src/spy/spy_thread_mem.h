@@ -39,7 +39,7 @@ struct spy_thread_mem {
   int owner;                    /* tid */
   int state;                    /* spy_thread_mem.c: OWNED, LEFT, CLAIMED */
   _Alignas(64) unsigned char hot[12288 + 32];    /* spy_stacks.c (spy.h) */
-  _Alignas(64) unsigned char unwind[32776 + 24584]; /* spy_unwind.c */
+  _Alignas(64) unsigned char unwind[32776 + 24592]; /* spy_unwind.c */
   _Alignas(64) unsigned char held[1584];         /* spy_locks.c */
   _Alignas(64) unsigned char lock_memo[2560];    /* spy_locks.c */
   _Alignas(64) unsigned char nested[1544];       /* spy_nested.c */

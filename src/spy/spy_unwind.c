@@ -422,6 +422,7 @@ struct frame {
 struct memo {
   unsigned n;                          /* frames in f[], outermost first */
   int truncated;                       /* stopped at max depth, not at the end */
+  int reused;                          /* the last walk's outermost fresh frame's caller in f[] */
   struct frame f[MEMO_MAX];
   struct frame fresh[MEMO_MAX];        /* this walk's new frames, innermost first */
 };
@@ -472,7 +473,13 @@ static int memo_store(struct memo *memo, unsigned keep, unsigned i, unsigned tot
  * first frame outside [own_lo, own_hi). The spy itself is built with
  * frame pointers, so its own frames are skipped through the RBP chain.
  * Returns the number of frames, or -1 if libunwind must do it. */
-int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, uint64_t *hash) {
+void spy_unwind_fill(uint64_t *out, unsigned filled, unsigned n) {
+  const struct memo *memo = &((struct unwind_mine *)spy_mem()->unwind)->memo;
+  for (unsigned t = 0; filled + t < n; t++) out[filled + t] = memo->f[memo->reused - (int)t].pc;
+}
+
+int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, uint64_t *hash,
+               unsigned *filled) {
   struct unwind_mine *mine = (struct unwind_mine *)spy_mem()->unwind;
   struct rule_cache *cache = &mine->cache;
   struct memo *memo = &mine->memo;
@@ -485,6 +492,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, ui
   if (max > MEMO_MAX) max = MEMO_MAX;
   spy_unwind_repeat = 0;
   *hash = 0;
+  *filled = 0;
   const uint64_t *fp = __builtin_frame_address(0);
   uint64_t lo = (uint64_t)(uintptr_t)fp, hi = lo + MAX_STACK_SPAN;
   /* our frames: [saved rbp][return address] linked by rbp */
@@ -505,7 +513,8 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, ui
     if (k >= 0 && memo->f[k].rsp == rsp && memo->f[k].pc == pc && memo->f[k].rbp == rbp &&
         (!memo->truncated || n + (unsigned)k + 1 >= max) && memo_valid_from(memo, k)) {
       unsigned total = n + (unsigned)k + 1 < max ? n + (unsigned)k + 1 : max;
-      for (unsigned t = 0; n + t < total; t++) out[n + t] = memo->f[k - (int)t].pc;
+      memo->reused = k;                /* f[0..k] stay as they are: memo_store adds above */
+      *filled = n;
       *hash = chain_fresh(memo, memo->f[k].h, n, total, n + (unsigned)k + 1);
       spy_unwind_repeat = memo_store(memo, (unsigned)k + 1, n, total, memo->truncated);
       return (int)total;
@@ -519,6 +528,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, ui
     out[n++] = pc;
     const struct rule *r = rule_for(cache, pc);
     if (r->kind == RULE_END) {
+      *filled = n;
       *hash = chain_fresh(memo, SPY_STACK_HASH_SEED, n, n, n);
       spy_unwind_repeat = memo_store(memo, 0, n, n, 0);
       return (int)n;
@@ -536,6 +546,7 @@ int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, ui
     pc = *(const uint64_t *)(uintptr_t)(cfa - 8);
     rsp = cfa;
   }
+  *filled = n;
   *hash = chain_fresh(memo, SPY_STACK_HASH_SEED, n, n, n);
   spy_unwind_repeat = memo_store(memo, 0, n, n, n == max);
   return (int)n;
