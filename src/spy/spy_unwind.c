@@ -422,7 +422,7 @@ struct frame {
 struct memo {
   unsigned n;                          /* frames in f[], outermost first */
   int truncated;                       /* stopped at max depth, not at the end */
-  int reused;                          /* the last walk's outermost fresh frame's caller in f[] */
+  int reused;                          /* the innermost frame the last walk reused */
   struct frame f[MEMO_MAX];
   struct frame fresh[MEMO_MAX];        /* this walk's new frames, innermost first */
 };
@@ -469,15 +469,16 @@ static int memo_store(struct memo *memo, unsigned keep, unsigned i, unsigned tot
   return same;
 }
 
-/* Walk the stack of the thread that called into the spy, starting at the
- * first frame outside [own_lo, own_hi). The spy itself is built with
- * frame pointers, so its own frames are skipped through the RBP chain.
- * Returns the number of frames, or -1 if libunwind must do it. */
+/* The frames the last walk reused, out[filled..n): f[reused] outward. */
 void spy_unwind_fill(uint64_t *out, unsigned filled, unsigned n) {
   const struct memo *memo = &((struct unwind_mine *)spy_mem()->unwind)->memo;
   for (unsigned t = 0; filled + t < n; t++) out[filled + t] = memo->f[memo->reused - (int)t].pc;
 }
 
+/* Walk the stack of the thread that called into the spy, starting at the
+ * first frame outside [own_lo, own_hi). The spy itself is built with
+ * frame pointers, so its own frames are skipped through the RBP chain.
+ * Returns the number of frames, or -1 if libunwind must do it. */
 int spy_unwind(uint64_t *out, unsigned max, uint64_t own_lo, uint64_t own_hi, uint64_t *hash,
                unsigned *filled) {
   struct unwind_mine *mine = (struct unwind_mine *)spy_mem()->unwind;
