@@ -2,8 +2,9 @@
 # bench/hotpath.sh: nanoseconds per malloc+free pair, native and under
 # heapspy's modes, at two call depths, and from the difference the cost of
 # each frame a stack capture walks (issue 17's micro-benchmark: every
-# change to the hot path shows its effect here first). Medians of 5 runs,
-# interleaved; 2 M pairs a run.
+# change to the hot path shows its effect here first). The fastest of 5
+# runs, interleaved, 2 M pairs a run: a shared machine only ever slows a
+# run (one afternoon's medians read native 6.2 ns, then 11.5).
 #
 # usage: bench/hotpath.sh [RUNS]
 set -u
@@ -32,13 +33,13 @@ for r in $(seq 1 "$RUNS"); do
   done
 done
 python3 - "$TMP/raw" "$LO" "$HI" "${ORDER[@]}" <<'PY'
-import collections, statistics, sys
+import collections, sys
 raw, lo, hi, order = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 v = collections.defaultdict(list)
 for line in open(raw):
     m, d, ns = line.split()
     v[(m, int(d))].append(float(ns))
-med = {k: statistics.median(x) for k, x in v.items()}
+med = {k: min(x) for k, x in v.items()}
 print(f"| mode | ns/pair at depth {lo} | ns/pair at depth {hi} | x native ({lo}) | ns per frame captured |")
 print("| --- | ---: | ---: | ---: | ---: |")
 for m in order:
