@@ -278,6 +278,17 @@ have_jemalloc=1
 have_asan=1
 [ -f "$LIBASAN" ] || { have_asan=0; log "  libasan: not installed (gcc's libasan.so)"; }
 
+# Is mode's tool here? (A missing one's rows were marked skipped above.)
+tool_present() {
+    case $1 in
+        heapspy*) [ "$have_heapspy" = 1 ] ;;
+        heaptrack*) [ "$have_heaptrack" = 1 ] ;;
+        asan*) [ "$have_asan" = 1 ] ;;
+        jemalloc*) [ "$have_jemalloc" = 1 ] ;;
+        *) return 0 ;;
+    esac
+}
+
 for w in "${WORKLOADS[@]}"; do
     log "== $w"
     read -r -a modes <<<"$(modes_of "$w")"
@@ -307,24 +318,14 @@ for w in "${WORKLOADS[@]}"; do
     fi
     for ((i = 1; i <= RUNS; i++)); do
         for mode in "${modes[@]}"; do
-            case $mode in
-                heapspy*) [ "$have_heapspy" = 1 ] || continue ;;
-                heaptrack*) [ "$have_heaptrack" = 1 ] || continue ;;
-                asan*) [ "$have_asan" = 1 ] || continue ;;
-                jemalloc*) [ "$have_jemalloc" = 1 ] || continue ;;
-            esac
-            run_one "$w" "$mode" "$i"
+            tool_present "$mode" && run_one "$w" "$mode" "$i"
         done
     done
     # more rounds of native and the production modes alone
     for ((i = RUNS + 1; i <= PROD_RUNS; i++)); do
         for mode in "${modes[@]}"; do
             [ "$mode" = native ] || [[ $PROD_MODES == *" $mode "* ]] || continue
-            case $mode in
-                heapspy*) [ "$have_heapspy" = 1 ] || continue ;;
-                jemalloc*) [ "$have_jemalloc" = 1 ] || continue ;;
-            esac
-            run_one "$w" "$mode" "$i"
+            tool_present "$mode" && run_one "$w" "$mode" "$i"
         done
     done
 done
