@@ -257,6 +257,7 @@ static uint32_t intern(uint64_t *pc, unsigned n, uint64_t hash, unsigned filled)
     spy_unwind_fill(pc, filled, n);
     filled = n;
   }
+  SPY_DEBUG_ASSERT(!hash || hash == hash_pcs(pc, n));   /* the memo's chain is the walk's */
   if (!hash) hash = hash_pcs(pc, n);
   struct stack_table *t =
       spy_arena_ptr(__atomic_load_n(&spy_hdr->stacks.table_off, __ATOMIC_ACQUIRE));
@@ -340,11 +341,6 @@ __attribute__((noinline)) uint32_t spy_stack_capture(void) {
     if (m != (unsigned)n || memcmp(ref, pcs, m * sizeof *ref))
       __atomic_add_fetch(&spy_hdr->unwind_mismatches, 1, __ATOMIC_RELAXED);
   }
-  if (SPY_DEBUG_ON && filled < (unsigned)n) {
-    spy_unwind_fill(pcs, filled, (unsigned)n);
-    filled = (unsigned)n;
-  }
-  SPY_DEBUG_ASSERT(!hash || hash == hash_pcs(pcs, (unsigned)n));   /* the memo's chain is the walk's */
   return last_id = intern(pcs, (unsigned)n, hash, filled);
 }
 
