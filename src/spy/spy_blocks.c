@@ -184,8 +184,8 @@ void spy_block_prefetch(const void *ptr) {
   struct hsp_shard *s = shard_of(p);
   const struct hsp_block *t = table_of(s);
   const struct hsp_block *b = &t[home_slot(mix(p), s->capacity - 1)];
-  __builtin_prefetch(b, 1, 3);
-  __builtin_prefetch((const char *)b + 64, 1, 3);   /* where a probe or a delete's shift goes on */
+  spy_prefetch(b);
+  spy_prefetch((const char *)b + 64);   /* where a probe or a delete's shift goes on */
 }
 
 int spy_single_threaded(void) { return __libc_single_threaded; }

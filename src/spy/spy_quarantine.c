@@ -147,8 +147,8 @@ static int full_for(const struct qring *r, uint64_t cost, uint64_t limit) {
 static void prefetch_block(const struct spy_qent *e) {
   const char *lo = (const char *)(uintptr_t)(e->user - e->front);
   const char *hi = (const char *)(uintptr_t)(e->user + SPY_POISONED(e->size) + SPY_RZ);
-  for (unsigned n = 0; lo < hi && n < 8; lo += 64, n++) __builtin_prefetch(lo);
-  __builtin_prefetch(hi - 1);
+  for (unsigned n = 0; lo < hi && n < 8; lo += 64, n++) spy_prefetch(lo);
+  spy_prefetch(hi - 1);
 }
 
 /* The evicted blocks' lines all at once, so their misses overlap instead
