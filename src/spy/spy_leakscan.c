@@ -49,6 +49,7 @@ struct sblock {
 
 static struct sblock *blk;
 static uint64_t nblk;
+static uint64_t *starts;               /* blk[i].start, dense: find's search stays in L1 */
 static uint32_t *todo;                 /* mark stack of block indices */
 static uint64_t ntodo;
 static uint64_t scanned;
@@ -114,12 +115,11 @@ static inline int near_block(uint64_t w) {
 /* Index of the block containing p, or -1. A zero-size block contains
  * only its own start. */
 static int64_t find(uint64_t p) {
-  if (!nblk || p < blk[0].start) return -1;
-  uint64_t lo = 0, hi = nblk;
-  while (hi - lo > 1) {
-    uint64_t mid = (lo + hi) / 2;
-    if (blk[mid].start <= p) lo = mid; else hi = mid;
-  }
+  if (!nblk || p < starts[0]) return -1;
+  const uint64_t *base = starts;       /* the last start <= p: halving, branch-free */
+  for (uint64_t n = nblk; n > 1; n -= n / 2)
+    base = base[n / 2] <= p ? base + n / 2 : base;
+  uint64_t lo = (uint64_t)(base - starts);
   if (p < blk[lo].end || p == blk[lo].start) return (int64_t)lo;
   return -1;
 }
@@ -195,10 +195,14 @@ static unsigned heuristic(const struct sblock *b, uint64_t w) {
     if (first && (size - 8) % first == 0) return HSP_HEUR_NEWARRAY;
   }
   if (!(w & 7) && off + 8 <= size && size >= 8) {   /* multiple inheritance */
-    uint64_t inner = word_at(w), first = word_at(b->start);
-    if (!(inner & 7) && inner >= 4096 && !(first & 7) && first >= 4096 &&
-        looks_like_vtable(inner) && looks_like_vtable(first))
-      return HSP_HEUR_MULTIPLE_INHERITANCE;
+    /* the block's first word first: a block sighted again and again by
+     * interior pointers (an arena of small objects) has its start in
+     * cache, while each word at w is a miss of its own */
+    uint64_t first = word_at(b->start);
+    if (!(first & 7) && first >= 4096 && looks_like_vtable(first)) {
+      uint64_t inner = word_at(w);
+      if (!(inner & 7) && inner >= 4096 && looks_like_vtable(inner)) return HSP_HEUR_MULTIPLE_INHERITANCE;
+    }
   }
   return HSP_HEUR_NONE;
 }
@@ -621,7 +625,7 @@ uint64_t spy_leak_scan(const struct spy_scan_origin *from, uint64_t *sites_count
   uint64_t total = 0, nbf = 0;
   for (int i = 0; i < HSP_SHARDS; i++) total += sh[i].count;
   struct hsp_before *bf = spy_before_table(&nbf);
-  blk_bytes = (total + nbf) * sizeof *blk + 64;
+  blk_bytes = (total + nbf) * (sizeof *blk + sizeof *starts) + 64;   /* blk, then starts */
   todo_bytes = (total + nbf) * 3 * sizeof *todo + 64;
   blk = map_anon(blk_bytes);
   todo = map_anon(todo_bytes);
@@ -648,6 +652,8 @@ uint64_t spy_leak_scan(const struct spy_scan_origin *from, uint64_t *sites_count
   if (!sort_blocks(blk, nblk)) goto out;
   if (nbf) drop_stale_before(bf);
   if (!nblk) goto out;
+  starts = (uint64_t *)(blk + total + nbf);
+  for (uint64_t i = 0; i < nblk; i++) starts[i] = blk[i].start;
   note_block_pages();
   for_each_mapping(note_file_map, NULL);
   for (int r = 0; r < 6; r++) consider(from->regs[r], 1, 0);   /* registers are roots */
@@ -699,6 +705,7 @@ out:
   if (todo) munmap(todo, todo_bytes);
   if (cuts) munmap(cuts, cuts_bytes);
   blk = NULL;
+  starts = NULL;
   todo = NULL;
   cuts = NULL;
   ncuts = 0;
