@@ -68,7 +68,7 @@ static const char attach_usage[] =
     "  --guard-sample [N]     1 in N allocations (default 10000) in a guard slot: an overflow or\n"
     "                         a use after free there is reported, the program runs on\n"
     "  --guard-sample-slots N guard slots (default 256)\n"
-    "  --quiet                no messages and no report: the profile only\n"
+    "  -q, --quiet            no messages and no report: the profile only\n"
     "  --export-every SECONDS a pprof of the heap each period (as `heapspy run`'s):\n"
     "  --export-dir DIR, --export-keep N, --export-cap SIZE, --push URL,\n"
     "  --push-name NAME, --push-label K=V   (see heapspy run --help)\n"
@@ -245,7 +245,7 @@ int cmd_attach(int argc, char **argv) {
   uint64_t sample = 0, sample_seed = 0, guard_sample = 0, guard_slots = 256;
   int quiet = 0, locks = 0, c;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:qh", opts, &idx)) != -1) {
     switch (c) {
     case 'o': pattern = optarg; break;
     case 'd': duration = hs_parse_seconds("attach", "--duration", optarg); break;

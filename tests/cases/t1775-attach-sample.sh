@@ -12,7 +12,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/inspect-lib.sh"
 source "$TOP/tests/cases/attach-lib.sh"
-plan 8
+plan 10
 cd "$TMP" || exit 1
 
 # window NAME [OPTION...]: a round and the leak, attached with OPTIONs.
@@ -46,3 +46,11 @@ is "$(json S.hsp.json "[round(sum(l['bytes'] for l in j['leaks']) / $W, 3)]")" "
   "sampled: the leak's bytes are one sampled block of 4242 weighted by 1/(1-exp(-4242/4096))"
 is "$(cat S.out)" "$(cat E.out)" "the program's output is the same sampled, exact, and unattached"
 is "$(tail -1 S.out)" "total: allocs 6000 frees 6000" "the program ends with its own totals"
+
+# -q, as `heapspy run -q`: no message and no report, the profile only
+start_target Q 2 1000 || { echo "Bail out! attach_prog did not start"; exit 1; }
+"$HEAPSPY" attach -q --sample 4096 --duration 1 -o "$TMP/Q.hsp" "$Q_pid" >Q.att.out 2>Q.att.err
+is "$?:$(cat Q.att.out Q.att.err)" "0:" "attach -q: exit status 0, nothing printed"
+finish "$Q_pid"
+"$HEAPSPY" report --format json "$TMP/Q.hsp" >Q.hsp.json 2>/dev/null
+is "$(json Q.hsp.json 'j["sampling"]["mean_bytes"]')" 4096 "attach -q: the profile was written, sampled with mean 4096"
