@@ -39,7 +39,16 @@
   NUM("sample", sample, 0)                   /* mean bytes between samples; 0: all */   \
   NUM("sample_seed", sample_seed, 0)         /* test: fixed sampling seed; 0: random */ \
   NUM("guard_sample", guard_sample, 0)       /* 1 in N allocations in a guard slot */    \
-  NUM("guard_sample_slots", guard_sample_slots, 256) /* --guard-sample's slots */
+  NUM("guard_sample_slots", guard_sample_slots, 256) /* --guard-sample's slots */      \
+  NUM("queue_min_slots", queue_min_slots, SPY_QUEUE_MIN_SLOTS) /* test: see spy_blocks.c */
+/* The table operations of a single-threaded process wait in a queue once
+ * their shard has this many slots (spy_blocks.c); the debug build queues
+ * them at every size, so that make check-debug runs the queue everywhere. */
+#if defined(HS_DEBUG) && HS_DEBUG
+#define SPY_QUEUE_MIN_SLOTS 0
+#else
+#define SPY_QUEUE_MIN_SLOTS 16384
+#endif
 
 #define SPY_OPTION_STR_FIELD(key, field, size, def) char field[size];
 #define SPY_OPTION_NUM_FIELD(key, field, def) unsigned field;
