@@ -195,7 +195,8 @@ int64_t spy_in_use_estimate(void) {
 }
 
 /* A single-threaded free's table removal, and a single-threaded
- * allocation's entry (exact mode), are left pending, in a queue of up to
+ * allocation's entry (exact mode), in a table too big for the cache (see
+ * set_pending), are left pending, in a queue of up to
  * HSP_PENDING_MAX operations applied oldest first, by which time the
  * slot's cache line (prefetched when the block was seen) has arrived: the
  * call itself never waits for it, nor does the next free of a burst
@@ -214,12 +215,6 @@ int64_t spy_in_use_estimate(void) {
  * operation is applied at once, so a program that makes a few big
  * allocations and sleeps is seen at once. */
 #define PENDING_BYTES (32u << 10)
-/* A shard's table smaller than spy_opt.queue_min_slots (16,384 slots of
- * 24 bytes: 384 KiB) stays in cache: waiting buys nothing there, and the
- * queue's own work costs (make bench-hotpath's pair: 60.2 ns queued, 51.6
- * ns at once; a one-thread stress 10% of CPU). sqlite's table (2,048
- * slots) and the small heaps of most programs are applied at once; cc1's
- * and perl's (32,768) and python's (262,144) queue. */
 __thread uint64_t spy_trace_cut SPY_TLS;
 
 static void finish_pending(void);
@@ -250,10 +245,16 @@ static void apply_oldest(void) {
   __atomic_store_n(&r->head, r->head + 1, __ATOMIC_RELEASE);
 }
 
-/* Queues an operation; 0 if its block is too big to wait (the queue is
- * then empty: the caller applies it at once). A free's size is its glibc
- * chunk's: what it counts against PENDING_BYTES (readers take a freed
- * block's size from the table). */
+/* Queues an operation; 0 if it is not to wait (the queue is then empty:
+ * the caller applies it at once): its block is too big, or its shard's
+ * table has fewer than spy_opt.queue_min_slots slots (16,384 of 24 bytes:
+ * 384 KiB). Such a table stays in cache, waiting buys nothing, and the
+ * queue's own work costs (make bench-hotpath's pair: 60.2 ns queued, 51.6
+ * ns at once; a one-thread stress 10% of CPU): sqlite's table (2,048
+ * slots) and the small heaps of most programs are applied at once; cc1's
+ * and perl's (32,768) and python's (262,144) queue. A free's size is its
+ * glibc chunk's: what it counts against PENDING_BYTES (readers take a
+ * freed block's size from the table). */
 static int set_pending(uint64_t p, uint64_t size_fam, uint32_t stack, uint32_t now,
                        uint32_t kind) {
   struct hsp_pending_ring *r = &spy_hdr->pending;
