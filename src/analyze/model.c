@@ -207,6 +207,83 @@ static void count_before_attach(struct hs_model *m) {
   }
 }
 
+/* One site of blocks counted but not listed (group_unlisted). */
+static void add_unlisted(struct hs_model *m, uint32_t stack, int64_t bytes, int64_t blocks) {
+  struct hs_group *g = &m->groups[m->ngroups++];
+  memset(g, 0, sizeof *g);
+  g->stack = stack;
+  g->family = HSP_FAM_MALLOC;
+  g->kind = HSP_LEAK_UNCLASSIFIED;
+  g->unlisted = 1;
+  g->bytes = (uint64_t)bytes;
+  g->blocks = (uint64_t)blocks;
+  m->kinds[g->kind].sites++;
+  m->kinds[g->kind].bytes += g->bytes;
+  m->kinds[g->kind].blocks += g->blocks;
+}
+
+/* --check's records a SIGKILL kept out of the table (HSP_FLAG_RECORDS
+ * without RECORDS_LISTED): what the block counters hold beyond the blocks
+ * listed, as sites of their own, unclassified. The per-family counters
+ * are exact; a stack's in-use count is as of its threads' last batch
+ * (each thread's net change goes out at HSP_PEAK_SLACK), so a stack's
+ * site is its surplus over its listed blocks, scaled down if the
+ * surpluses exceed what is missing (frees not gone out yet), and what
+ * no stack accounts for is one site without a stack. Shown as malloc: a
+ * record's family went with it. */
+static void group_unlisted(struct hs_model *m) {
+  uint32_t flags = m->prof.hdr->flags;
+  if (!(flags & HSP_FLAG_RECORDS) || (flags & HSP_FLAG_RECORDS_LISTED)) return;
+  int64_t want_bytes = 0, want_blocks = 0;
+  for (unsigned f = 0; f < HSP_FAM_FIRST_CUSTOM; f++) {
+    want_bytes += (int64_t)m->fam[f].in_use_bytes;
+    want_blocks += (int64_t)m->fam[f].in_use_blocks;
+  }
+  for (size_t g = 0; g < m->ngroups; g++)
+    if (m->groups[g].family < HSP_FAM_FIRST_CUSTOM) {
+      want_bytes -= (int64_t)m->groups[g].bytes;
+      want_blocks -= (int64_t)m->groups[g].blocks;
+    }
+  if (want_bytes <= 0 || want_blocks <= 0) return;
+  uint32_t *ids = NULL;
+  size_t n = hsp_stack_ids(&m->prof, &ids);
+  int64_t *surplus = hs_xcalloc(2 * n + 2, sizeof *surplus), sum_bytes = 0, sum_blocks = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct hsp_stack *st = hsp_stack(&m->prof, ids[i]);
+    int64_t bytes = st->in_use_bytes, blocks = st->in_use_blocks;
+    for (size_t g = 0; g < m->ngroups; g++)
+      if (m->groups[g].stack == ids[i]) {
+        bytes -= (int64_t)m->groups[g].bytes;
+        blocks -= (int64_t)m->groups[g].blocks;
+      }
+    if (bytes <= 0 || blocks <= 0) continue;
+    surplus[2 * i] = bytes;
+    surplus[2 * i + 1] = blocks;
+    sum_bytes += bytes;
+    sum_blocks += blocks;
+  }
+  m->groups = hs_xrealloc(m->groups, (m->ngroups + n + 2) * sizeof *m->groups);
+  /* scaled down only, with cumulative rounding so the shares add up */
+  int64_t to_bytes = sum_bytes < want_bytes ? sum_bytes : want_bytes;
+  int64_t to_blocks = sum_blocks < want_blocks ? sum_blocks : want_blocks;
+  int64_t seen_bytes = 0, seen_blocks = 0, given_bytes = 0, given_blocks = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!surplus[2 * i]) continue;
+    seen_bytes += surplus[2 * i];
+    seen_blocks += surplus[2 * i + 1];
+    int64_t bytes = (int64_t)((__int128)to_bytes * seen_bytes / sum_bytes) - given_bytes;
+    int64_t blocks = (int64_t)((__int128)to_blocks * seen_blocks / sum_blocks) - given_blocks;
+    if (bytes <= 0 || blocks <= 0) continue;
+    given_bytes += bytes;
+    given_blocks += blocks;
+    add_unlisted(m, ids[i], bytes, blocks);
+  }
+  if (want_bytes > given_bytes && want_blocks > given_blocks)
+    add_unlisted(m, 0, want_bytes - given_bytes, want_blocks - given_blocks);
+  free(surplus);
+  free(ids);
+}
+
 static void group_blocks(struct hs_model *m) {
   size_t nsamples;
   const struct hsp_sample **samples = sorted_samples(m, &nsamples);
@@ -251,6 +328,7 @@ static void group_blocks(struct hs_model *m) {
   }
   free(b);
   free(samples);
+  group_unlisted(m);
   qsort(m->groups, m->ngroups, sizeof *m->groups, by_bytes);
 }
 

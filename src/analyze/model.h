@@ -17,6 +17,7 @@ struct hs_group {
   unsigned family;
   uint64_t bytes, blocks;
   uint32_t first_ms;
+  int unlisted;                      /* counted, not listed (group_unlisted): no first_ms */
   const struct hsp_sample *sample;   /* may be NULL */
   unsigned kind;                     /* HSP_LEAK_* */
   const struct hs_frame *culprit;    /* first frame of the user's code */

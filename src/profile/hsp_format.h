@@ -58,6 +58,12 @@ enum hsp_flags {
   HSP_FLAG_SAMPLES = 1u << 4,     /* sample blocks were captured */
   HSP_FLAG_TRACE_CAPPED = 1u << 5, /* --trace stopped at --trace-cap, at trace_capped_ms */
   HSP_FLAG_ATTACHED = 1u << 6,    /* `heapspy attach`: recording began mid-run (attach_*) */
+  /* --check kept live blocks in records beside them (spy_check_blocks.c),
+   * out of the block table, which lists them only once RECORDS_LISTED is
+   * set (at the end; a SIGKILL leaves it clear: each stack's in_use_*
+   * then counts blocks the table does not list). Counters are whole. */
+  HSP_FLAG_RECORDS = 1u << 7,
+  HSP_FLAG_RECORDS_LISTED = 1u << 8,
 };
 
 /* hsp_header.exit_how */

@@ -173,6 +173,31 @@ uint64_t spy_blocks_snapshot_locked(uint64_t *count, int with_kinds);
  * score(block, ctx) >= 0; 0 if every score is negative. */
 int spy_blocks_best(int64_t (*score)(const struct hsp_block *, void *), void *ctx,
                     struct hsp_block *out);
+/* The counts a table entry's arrival or removal moves (per family, per
+ * stack, in use and its peak), for a block kept outside the table
+ * (spy_check_blocks.c), whose own mark is bit of *word: count_in sets it,
+ * count_out clears it (0: it was clear, nothing counted), each under the
+ * lock its counters change under. count_in also serves the timeline. */
+void spy_blocks_count_in(uint64_t p, uint64_t size, unsigned family, uint32_t stack, uint32_t now,
+                         uint64_t *word, uint64_t bit);
+int spy_blocks_count_out(const struct hsp_block *b, uint64_t *word, uint64_t bit);
+/* Every block spy_check_blocks.c records, into the table (every shard
+ * lock held), so the table lists the whole heap for whoever reads it. */
+void spy_blocks_flush_locked(void);
+/* The same, taking the locks (a bounded wait: exit, signals); once the
+ * records are closed (spy_cb_close), the profile says the table is whole. */
+void spy_blocks_flush_records(void);
+
+/* spy_check_blocks.c: under --check, blocks recorded in their own front
+ * red zone instead of the table (see there). spy_cb_on: new blocks are;
+ * spy_cb_used: some were, so lookups ask there first. */
+extern int spy_cb_on, spy_cb_used;
+void spy_cb_init(void);                    /* after spy_check_init */
+void spy_cb_close(void);                   /* exit: the table takes new blocks */
+int spy_cb_add(void *ptr, size_t size, unsigned family, uint32_t stack);  /* 0: not recorded */
+int spy_cb_take(uint64_t user, struct hsp_block *out);
+int spy_cb_lookup(uint64_t user, struct hsp_block *out);
+void spy_cb_each(int (*fn)(const struct hsp_block *, void *), void *ctx, int take);
 
 /* spy_stacks.c: capture the caller's stack and deduplicate it. */
 uint32_t spy_stack_capture(void);
@@ -356,6 +381,11 @@ static inline int spy_nested_tracked(void) {
 
 /* The funnel every interceptor uses, entered with spy_busy set. */
 static inline void *spy_track(void *p, size_t size, unsigned family) {
+  if (spy_cb_on && p) {                /* --check: p is spy_check_alloc's */
+    uint32_t stack = spy_stack_capture();
+    if (!spy_cb_add(p, size, family, stack)) spy_block_add_soon(p, size, family, stack);
+    return p;
+  }
   if (SPY_LIKELY(p != NULL)) {
     spy_block_prefetch(p);
     uint32_t stack = spy_stack_capture();

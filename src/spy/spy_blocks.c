@@ -21,6 +21,12 @@
  * Each free also tells the block's stack whether it was a temporary (the
  * thread's last allocation, nothing allocated or freed in between).
  *
+ * Under --check the blocks are recorded beside themselves instead
+ * (spy_check_blocks.c), with the counters moved here as for a table
+ * entry (spy_blocks_count_in/out); take and lookup ask there first, and
+ * whatever reads the table whole first moves them in
+ * (spy_blocks_flush_locked: leak scans, checkpoints, the end).
+ *
  * Under --sample the table holds the sampled blocks only, and every
  * counter it feeds gets a block's weight (profile/hsp_sample.h) instead of
  * its size and 1; it also keeps spy_sample.h's filter of their addresses.
@@ -386,6 +392,7 @@ static void table_delete(struct hsp_block *t, uint64_t mask, uint64_t i) {
 }
 
 int spy_block_take(void *ptr, struct hsp_block *out) {
+  if (spy_cb_used && spy_cb_take((uint64_t)(uintptr_t)ptr, out)) return 1;
   if (pending()) finish_pending();
   return take_now(ptr, out);
 }
@@ -434,6 +441,19 @@ int spy_block_remove(void *ptr, size_t *size, unsigned *family) {
   return 1;
 }
 
+/* b into a free slot of s (the lock held; one is free), h its hash; the
+ * family counters are the caller's to move. */
+static void place(struct hsp_shard *s, const struct hsp_block *b, uint64_t h) {
+  uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
+  struct hsp_block *t = table_of(s);
+  while (t[i].ptr) i = (i + 1) & mask;
+  t[i].size_fam = b->size_fam;
+  t[i].stack = b->stack;
+  t[i].t_ms = b->t_ms;
+  __atomic_store_n(&t[i].ptr, b->ptr, __ATOMIC_RELEASE);
+  s->count++;
+}
+
 /* Undo spy_block_take (a realloc that failed keeps its old block). */
 void spy_block_untake(const struct hsp_block *b) {
   uint64_t h = mix(b->ptr);
@@ -443,14 +463,7 @@ void spy_block_untake(const struct hsp_block *b) {
     shard_unlock(s, locked);            /* keep a free slot: probes must end */
     return;
   }
-  uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
-  struct hsp_block *t = table_of(s);
-  while (t[i].ptr) i = (i + 1) & mask;
-  t[i].size_fam = b->size_fam;
-  t[i].stack = b->stack;
-  t[i].t_ms = b->t_ms;
-  __atomic_store_n(&t[i].ptr, b->ptr, __ATOMIC_RELEASE);
-  s->count++;
+  place(s, b, h);
   struct hsp_weight w = hsp_sample_weigh(spy_sampling, b->ptr, HSP_BLOCK_SIZE(b));
   struct hsp_family_counts *f = &s->fam[HSP_BLOCK_FAMILY(b)];
   f->frees -= w.blocks;
@@ -466,8 +479,9 @@ void spy_block_untake(const struct hsp_block *b) {
 }
 
 int spy_block_lookup(const void *ptr, struct hsp_block *out) {
-  if (pending()) finish_pending();
   uint64_t p = (uint64_t)(uintptr_t)ptr, h = mix(p);
+  if (spy_cb_used && spy_cb_lookup(p, out)) return 1;
+  if (pending()) finish_pending();
   struct hsp_shard *s = shard_of(p);
   int locked = shard_lock(s);
   uint64_t mask = s->capacity - 1, i = home_slot(h, mask);
@@ -614,6 +628,7 @@ uint64_t spy_blocks_snapshot(uint64_t *count_out, int with_kinds) {
 
 uint64_t spy_blocks_snapshot_locked(uint64_t *count_out, int with_kinds) {
   uint64_t total = 0, cap = 64, off = 0;
+  spy_blocks_flush_locked();
   *count_out = 0;
   spy_trace_cut = __atomic_load_n(&spy_trace_seq, __ATOMIC_RELAXED);
   for (int i = 0; i < HSP_SHARDS; i++) total += shards[i].count;
@@ -655,6 +670,19 @@ uint64_t spy_blocks_snapshot_locked(uint64_t *count_out, int with_kinds) {
   return out ? off : 0;
 }
 
+struct best_of {
+  int64_t (*score)(const struct hsp_block *, void *);
+  void *ctx;
+  int64_t best;
+  struct hsp_block *out;
+};
+static int best_record(const struct hsp_block *b, void *arg) {
+  struct best_of *bo = arg;
+  int64_t sc = bo->score(b, bo->ctx);
+  if (sc >= 0 && (bo->best < 0 || sc < bo->best)) { bo->best = sc; *bo->out = *b; }
+  return 0;
+}
+
 /* The crash path: every shard's table read without its lock (the holder
  * may be the crashed thread); a block being moved may be missed, never
  * invented: tables stay mapped after a resize. */
@@ -686,5 +714,79 @@ int spy_blocks_best(int64_t (*score)(const struct hsp_block *, void *), void *ct
     int64_t sc = score(&r.blk[k], ctx);
     if (sc >= 0 && (best < 0 || sc < best)) { best = sc; *out = r.blk[k]; }
   }
+  if (spy_cb_used) {                   /* --check's recorded blocks */
+    struct best_of bo = { score, ctx, best, out };
+    spy_cb_each(best_record, &bo, 0);
+    best = bo.best;
+  }
   return best >= 0;
+}
+
+/* ---- blocks recorded outside the table (spy_check_blocks.c) ----------- */
+
+void spy_blocks_count_in(uint64_t p, uint64_t size, unsigned family, uint32_t stack, uint32_t now,
+                         uint64_t *word, uint64_t bit) {
+  struct hsp_shard *s = shard_of(p);
+  spy_stack_count(stack, size, 1);
+  int locked = shard_lock(s);
+  __atomic_store_n(word, *word | bit, __ATOMIC_RELEASE);   /* the record is written */
+  struct hsp_family_counts *f = &s->fam[family];
+  f->allocs++;
+  f->bytes_allocated += size;
+  f->in_use_bytes += size;
+  f->in_use_blocks++;
+  shard_unlock(s, locked);
+  spy_usdt_alloc(p, size, size);
+  last_alloc.inv_key = ~p;
+  last_alloc.size = size;
+  last_alloc.stack = stack;
+  int64_t heap = note_in_use((int64_t)size);
+  if (SPY_UNLIKELY(now >= spy_timeline_next)) spy_timeline_tick_slow(now, heap, 0);
+}
+
+int spy_blocks_count_out(const struct hsp_block *b, uint64_t *word, uint64_t bit) {
+  uint64_t p = b->ptr, size = HSP_BLOCK_SIZE(b);
+  struct hsp_shard *s = shard_of(p);
+  int locked = shard_lock(s);
+  if (!(*word & bit)) {
+    shard_unlock(s, locked);
+    return 0;
+  }
+  __atomic_store_n(word, *word & ~bit, __ATOMIC_RELAXED);
+  struct hsp_family_counts *f = &s->fam[HSP_BLOCK_FAMILY(b)];
+  f->frees++;
+  f->in_use_bytes -= size;
+  f->in_use_blocks--;
+  shard_unlock(s, locked);
+  spy_usdt_free(p);
+  unsigned temporary = 0;
+  if (last_alloc.inv_key == ~p) temporary = SPY_TEMPORARY;
+  else if (last_alloc.inv_key && last_alloc.stack == b->stack && last_alloc.size == size)
+    temporary = SPY_TEMPORARY_ALIKE;
+  last_alloc.inv_key = 0;
+  spy_stack_uncount(b->stack, size, 1, temporary);
+  note_in_use(-(int64_t)size);
+  return 1;
+}
+
+/* Into its shard's table as it is (counted already), the lock held; 0 if
+ * the table is full and cannot grow. */
+static int insert_locked(const struct hsp_block *b, void *unused) {
+  (void)unused;
+  struct hsp_shard *s = shard_of(b->ptr);
+  if ((s->count + 1) * 2 > s->capacity && !shard_grow(s) && s->count + 1 >= s->capacity)
+    return 0;
+  place(s, b, mix(b->ptr));
+  return 1;
+}
+
+void spy_blocks_flush_locked(void) {
+  if (spy_cb_used) spy_cb_each(insert_locked, NULL, 1);
+}
+
+void spy_blocks_flush_records(void) {
+  if (!spy_cb_used || !spy_blocks_lock_all_bounded()) return;
+  spy_blocks_flush_locked();
+  if (!spy_cb_on) __atomic_or_fetch(&spy_hdr->flags, HSP_FLAG_RECORDS_LISTED, __ATOMIC_RELAXED);
+  spy_blocks_unlock_all();
 }

@@ -1,6 +1,7 @@
 /*
  * spy_check.c: --check, heap corruption caught without recompiling.
- * Every block gets red zones filled with 0xab (16 bytes each side; `align`
+ * Every block gets red zones filled with 0xab (16 bytes each side; in
+ * front, before the zone, the block's record, spy_check_blocks.c; `align`
  * bytes in front of an over-aligned block, which keeps its alignment),
  * new memory is filled with 0xbe (its first 4 KiB, like ASan;
  * check_fill=0: not), freed memory is
@@ -10,9 +11,12 @@
  * exit. Findings go to stderr at once (one ASan-shaped line) and to the
  * profile's errors (spy_error_record_heap).
  *
- * Layout: raw (from glibc) = user - front; the live table is keyed by
- * user, the pointer the program sees; over-aligned users (front > 16) are
- * listed in a side table. A pointer the table does not know is a double
+ * Layout: raw (from glibc) = user - front, front SPY_FRONT (32: the record,
+ * then the zone) or the alignment; blocks are known by user, the pointer
+ * the program sees, through their records (or the live table, where the
+ * records are off: --guard, --trace, attach, check_records=0);
+ * over-aligned users (front > 32) are listed in a side table. A pointer
+ * neither knows is a double
  * free (quarantined), an invalid free (interior of a live block, stack,
  * global, unmapped: reported, never freed), or an untracked glibc block
  * (allocated before the spy was ready or by the spy itself): freed as is.
@@ -105,8 +109,8 @@ static int al_insert(uint64_t user, uint64_t front) {
 }
 
 static uint64_t front_of(uint64_t user, int remove) {
-  if (!__atomic_load_n(&al_count, __ATOMIC_RELAXED)) return SPY_RZ;
-  uint64_t front = SPY_RZ, m = AL_CAP - 1;
+  if (!__atomic_load_n(&al_count, __ATOMIC_RELAXED)) return SPY_FRONT;
+  uint64_t front = SPY_FRONT, m = AL_CAP - 1;
   spy_lock(&al_lock);
   uint64_t i = hslot(user, m);
   while (altab[i].user && altab[i].user != user) i = (i + 1) & m;
@@ -199,15 +203,40 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
     spy_check_report(HSP_ERR_HEAP_OVERFLOW, user, size, (int32_t)(size + (uint64_t)first), here, 0, alloc, what);
     memset((void *)(u + size), SPY_FILL_RZ, SPY_RZ);       /* reported once */
   }
-  first = spy_check_scan(u - front, front, SPY_FILL_RZ, &last);
+  /* the zone before the record (over-aligned blocks), then after it */
+  first = spy_check_scan(u - front, front - SPY_FRONT, SPY_FILL_RZ, &last);
+  long zone_at = (long)front;
+  if (first < 0) {
+    first = spy_check_scan(u - SPY_RZ, SPY_RZ, SPY_FILL_RZ, &last);
+    zone_at = SPY_RZ;
+  }
   if (first >= 0) {
-    long before = (long)front - first;
+    long before = zone_at - first;
     spy_fmt(what, sizeof what, "%s%ld byte%s before the %llu-byte block at %p (first at offset -%ld), detected at %s",
             first == 0 ? "at least " : "", before, before > 1 ? "s" : "",
             (unsigned long long)size, (void *)u, before, at);
     spy_check_report(HSP_ERR_HEAP_UNDERFLOW, user, size, (int32_t)-before, here, 0, alloc, what);
-    memset((void *)(u - front), SPY_FILL_RZ, front);
+    memset((void *)(u - front), SPY_FILL_RZ, front - SPY_FRONT);
+    memset((void *)(u - SPY_RZ), SPY_FILL_RZ, SPY_RZ);
   }
+}
+
+void spy_check_broken_record(uint64_t user, struct hsp_block *out, int report) {
+  uint64_t front = front_of(user, 0), csize = ((const uint64_t *)(uintptr_t)(user - front))[-1];
+  uint64_t usable = (csize & ~7ull) - (csize & 2 ? 16 : 8);
+  out->ptr = user;
+  out->size_fam = (usable > front + SPY_RZ ? usable - front - SPY_RZ : 0) << 8 | HSP_FAM_MALLOC;
+  out->stack = 0;
+  out->t_ms = 0;
+  long last;                           /* an underflow through the red zone: check_zones tells */
+  if (!report || spy_check_scan((const unsigned char *)(uintptr_t)(user - SPY_RZ), SPY_RZ,
+                                SPY_FILL_RZ, &last) >= 0) return;
+  char what[256];
+  spy_fmt(what, sizeof what, "the record heapspy keeps %d bytes before the block at %p was overwritten "
+          "(an underflow past its %d-byte red zone), detected at free", SPY_FRONT,
+          (void *)(uintptr_t)user, SPY_RZ);
+  spy_check_report(HSP_ERR_HEAP_UNDERFLOW, user, HSP_BLOCK_SIZE(out), -SPY_FRONT, spy_stack_capture(), 0, 0,
+                   what);
 }
 
 /* A quarantined block leaving (or checked): was it written after free? */
@@ -288,16 +317,16 @@ void *spy_check_alloc(size_t n, size_t align, int zero) {
     void *g = spy_guard_alloc(n, align, zero);
     if (g) return g;
   }
-  size_t front = SPY_RZ, total;
+  size_t front = SPY_FRONT, total;
   while (front < align) {
     if (front > ((size_t)-1 >> 2)) { errno = ENOMEM; return NULL; }
     front <<= 1;
   }
   if (__builtin_add_overflow(n, front + SPY_RZ, &total)) { errno = ENOMEM; return NULL; }
-  unsigned char *raw = front > SPY_RZ ? __libc_memalign(front, total) : __libc_malloc(total);
+  unsigned char *raw = align > 16 ? __libc_memalign(front, total) : __libc_malloc(total);
   if (!raw) return NULL;
   unsigned char *user = raw + front;
-  if (front > SPY_RZ && !al_insert((uint64_t)(uintptr_t)user, front)) {
+  if (front > SPY_FRONT && !al_insert((uint64_t)(uintptr_t)user, front)) {
     __libc_free(raw);
     errno = ENOMEM;
     return NULL;
@@ -352,7 +381,7 @@ static void free_at(void *p, unsigned family, const char *at) {
   struct hsp_block b;
   if (spy_guard_owns(p)) { spy_guard_free(p, family); return; }
   /* the free stack first: its walk hides the table slot's cache miss */
-  spy_block_prefetch(p);
+  if (!spy_cb_on) spy_block_prefetch(p);
   uint32_t here = spy_stack_capture();
   if (!spy_block_take(p, &b)) {
     if (!diagnose(user, here, at)) __libc_free(p);

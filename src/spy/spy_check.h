@@ -28,6 +28,11 @@ void spy_check_lock(void);                 /* fork */
 void spy_check_unlock(void);
 void spy_check_reset_lock(void);
 void spy_check_thread_exit(void);          /* its batch of frees to the quarantine */
+/* A record (spy_check_blocks.c) whose seal a stray write broke: *out
+ * from glibc's chunk (the size an upper bound, no stack); reported if
+ * report and the red zone after it is whole (else check_zones reports
+ * the underflow that ran through both). */
+void spy_check_broken_record(uint64_t user, struct hsp_block *out, int report);
 
 /* --check's block layout, which the checks and the quarantine share: raw
  * (from glibc) = user - front, SPY_RZ bytes of red zone after the block.
@@ -36,6 +41,10 @@ void spy_check_thread_exit(void);          /* its batch of frees to the quaranti
  * poisoning a large block whole would write it at free and read it back,
  * out of cache, at eviction. --guard covers all of a block. */
 #define SPY_RZ 16
+/* A block's front: its record (spy_check_blocks.c; 0xab when the table
+ * keeps the block) and then SPY_RZ bytes of red zone; an over-aligned
+ * block's front is its alignment, red zone from raw to the record. */
+#define SPY_FRONT 32
 #define SPY_FILL_RZ 0xab              /* red zones, --guard's slack */
 #define SPY_FILL_NEW 0xbe             /* new blocks' first SPY_FILL_MAX bytes */
 #define SPY_FILL_FREED 0xfd

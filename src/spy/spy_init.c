@@ -249,8 +249,10 @@ static void fork_child(void) {
 static void finish(unsigned how, int code, int sig) {
   if (!spy_hdr || spy_status != SPY_READY) return;
   if (how != HSP_EXIT_SIGNAL) spy_threads_at_exit();   /* who else still runs */
+  spy_cb_close();                      /* the table lists what is left, and takes new blocks */
   if (!spy_busy) {
     spy_blocks_settle();               /* the queued operations, then the batches */
+    spy_blocks_flush_records();
     /* a signal handler's calls queued after the last spy call had drained
      * (between its drain and its spy_busy--, spy_leave): the newest ones */
     spy_busy++;
@@ -667,6 +669,7 @@ int spy_start(const char *options) {
   if (spy_opt.check || guard) spy_check_init();   /* --guard's fallback: red zones */
   spy_guard_init();
   spy_gs_init();
+  if (spy_check_on) spy_cb_init();     /* needs spy_guard_on, spy_sampling, spy_trace_on */
   spy_stacks_init();
   spy_timeline_init();
   spy_modules_scan();

@@ -299,12 +299,12 @@ static uint64_t first_block_from(uint64_t lo) {
 /* The pages glibc mmap'd for b alone, [*lo, *hi), as munmap_chunk frees
  * them: the chunk header's prev_size is the offset from the mapping's
  * start, its size (IS_MMAPPED set) the rest. 0 if b is no such chunk.
- * Under --check glibc's block starts SPY_RZ before b, at its red zone (an
+ * Under --check glibc's block starts SPY_FRONT before b, at its record (an
  * over-aligned block's longer zone reads as no chunk: never a root then,
  * as before). */
 static int mmapped_chunk(const struct sblock *b, uint64_t *lo, uint64_t *hi) {
   if (!has_chunk_header(b)) return 0;
-  uint64_t raw = b->start - (spy_check_on ? SPY_RZ : 0);
+  uint64_t raw = b->start - (spy_check_on ? SPY_FRONT : 0);
   uint64_t head = raw - 16, sz = word_at(raw - 8);
   if (!(sz & 2) || (sz & 1)) return 0;      /* IS_MMAPPED, never PREV_INUSE */
   uint64_t off = word_at(head), len = sz & ~7ull;
@@ -622,6 +622,7 @@ uint64_t spy_leak_scan(const struct spy_scan_origin *from, uint64_t *sites_count
   } else {
     spy_blocks_lock_all();
   }
+  spy_blocks_flush_locked();           /* --check's recorded blocks: the table lists all */
   uint64_t total = 0, nbf = 0;
   for (int i = 0; i < HSP_SHARDS; i++) total += sh[i].count;
   struct hsp_before *bf = spy_before_table(&nbf);

@@ -62,9 +62,11 @@ static void own_memory(uint64_t *rss, uint64_t *vm) {
   *vm = spy_arena_vm() + spy_trace_vm() + spy_stacks_resident();
   if (spy_check_on && !spy_guard_on) {   /* --guard's blocks have pages, not zones */
     const struct hsp_shard *sh = spy_arena_at(spy_hdr->shards_off);
-    uint64_t blocks = 0;
-    for (int i = 0; i < HSP_SHARDS; i++) blocks += __atomic_load_n(&sh[i].count, __ATOMIC_RELAXED);
-    *rss += blocks * 2 * SPY_RZ;
+    uint64_t blocks = 0;                 /* recorded ones too: not the table's count */
+    for (int i = 0; i < HSP_SHARDS; i++)
+      for (int f = 0; f < HSP_FAM_FIRST_CUSTOM; f++)
+        blocks += __atomic_load_n(&sh[i].fam[f].in_use_blocks, __ATOMIC_RELAXED);
+    *rss += blocks * (SPY_FRONT + SPY_RZ);
   }
   if (spy_check_on) {                     /* held freed blocks live in glibc's heap */
     *rss += spy_quarantine_held();

@@ -53,6 +53,21 @@ static __attribute__((noinline)) void underflow(void) {
   free(p);   /* mark: underflow-free */
 }
 
+/* Past the 16-byte red zone: into the record --check keeps before it
+ * (spy_check_blocks.c), through the zone or over it alone. */
+static __attribute__((noinline)) void underflow_deep(void) {
+  char *p = malloc(24);   /* mark: underflow-deep-alloc */
+  show(p);
+  memset((char *)launder(p) - 20, 'x', 20);   /* mark: underflow-deep-bug */
+  free(p);   /* mark: underflow-deep-free */
+}
+static __attribute__((noinline)) void underflow_record(void) {
+  char *p = malloc(24);   /* mark: underflow-record-alloc */
+  show(p);
+  ((char *)launder(p))[-24] = 'x';   /* mark: underflow-record-bug */
+  free(p);   /* mark: underflow-record-free */
+}
+
 static __attribute__((noinline)) void underflow_many(void) {
   char *p = malloc(24);   /* mark: underflow-many-alloc */
   show(p);
@@ -182,6 +197,8 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "realloc-overflow")) realloc_overflow();
   else if (!strcmp(m, "underflow")) underflow();
   else if (!strcmp(m, "underflow-many")) underflow_many();
+  else if (!strcmp(m, "underflow-deep")) underflow_deep();
+  else if (!strcmp(m, "underflow-record")) underflow_record();
   else if (!strcmp(m, "uaf-read")) uaf_read();
   else if (!strcmp(m, "uaf-write")) uaf_write();
   else if (!strcmp(m, "uaf-write-big-early")) uaf_write_big(4000);

@@ -20,7 +20,11 @@
  *            glibc's tcache), the first freed, SIGKILL: more table
  *            operations than the spy leaves pending, three on one address
  *            => allocs 49, frees 42, bytes 4550, in use 350 bytes / 7 blocks
- * Other than "return", in use at the end: 150 bytes in 5 blocks.
+ *   sigkill-big  300 x 1000 bytes kept from keep_a(), then 100 x 1000
+ *            from keep_b(), SIGKILL
+ *            => in use 400,150 bytes / 405 blocks
+ * Other than "return" and sigkill-big, in use at the end: 150 bytes in 5
+ * blocks.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -52,6 +56,16 @@ __attribute__((noinline)) void lose_five(void) {
                    ::: "rdi", "rcx", "rax", "memory", "cc")
 
 void *kept;
+
+/* sigkill-big: two sites holding more than a thread's 64 KiB batch of
+ * in-use counts each */
+static void *volatile big[400];   /* volatile: the mallocs stay */
+__attribute__((noinline)) void keep_a(void) {
+  for (int i = 0; i < 300; i++) big[i] = malloc(1000);
+}
+__attribute__((noinline)) void keep_b(void) {
+  for (int i = 300; i < 400; i++) big[i] = malloc(1000);
+}
 
 static void at_exit_handler(void) {
   free(kept);
@@ -117,6 +131,12 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "sigkill-free")) {
     void *volatile q = malloc(60);
     free(q);
+    kill(getpid(), SIGKILL);
+    pause();
+  }
+  if (!strcmp(mode, "sigkill-big")) {
+    keep_a();
+    keep_b();
     kill(getpid(), SIGKILL);
     pause();
   }

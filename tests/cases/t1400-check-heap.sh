@@ -9,7 +9,7 @@
 # itself; --check finds writes at free, eviction or exit).
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
-plan 33
+plan 38
 
 P="$TESTBIN/check_heap"
 at() { printf '0x%x' $((addr + $1)); }   # the bad byte, ASan's "on address"
@@ -57,6 +57,25 @@ is "$(errs un)" "[('heap_underflow', '$addr', 24, -1, $(mark $S underflow-free),
 vg underflow
 is "$(shape un | cut -d'|' -f3)" "$(at -1) is located 1 bytes to the left of 24-byte region [$addr,$(at 24))" \
   "underflow by 1: to the left of the block"
+
+# Past the red zone lies the block's record (its size, stack, time; a
+# 16-bit seal), then glibc's chunk header: an underflow through both is
+# the zone's report alone (the allocation stack went with the record), a
+# write over the record alone is reported at free as an underflow of its
+# own, taken with the size glibc's chunk gives; both programs run on.
+# (Before the records, the first died of glibc's abort after the report,
+# the second of it without one.)
+check_run ud "$P" underflow-deep
+like "$(cat ud.err)" "^heapspy: ERROR: heap_underflow on address $(at -16): at least 16 bytes before the 24-byte block at $addr \\(first at offset -16\\), detected at free$" \
+  "underflow through the red zone into the record: the zone's report"
+is "$(errs ud) $(cat ud.status)" "[('heap_underflow', '$addr', 24, -16, $(mark $S underflow-deep-free), None, None)] 0" \
+  "underflow through the red zone: one error, the program runs on"
+check_run ur "$P" underflow-record
+like "$(cat ur.err)" "^heapspy: ERROR: heap_underflow on address $(at -32): the record heapspy keeps 32 bytes before the block at $addr was overwritten \\(an underflow past its 16-byte red zone\\), detected at free$" \
+  "a write over the record alone: reported"
+is "$(errs ur) $(cat ur.status)" "[('heap_underflow', '$addr', 24, -32, $(mark $S underflow-record-free), None, None)] 0" \
+  "a write over the record: one error, the size from glibc's chunk, the program runs on"
+vg underflow-record
 
 # Story 2: the creator frees, the holder's release() decrements the count.
 check_run uaf "$P" use-after-free

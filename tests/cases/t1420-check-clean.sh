@@ -5,10 +5,13 @@
 # to a page, realloc's copy, calloc's zeros, 100,000 frees through the
 # quarantine) keeps its guarantees, and its totals are the same with and
 # without --check, and valgrind's. Without --check, a buggy program gets
-# no heap errors (nothing changes).
+# no heap errors (nothing changes). --check keeps each block's record
+# beside it (spy_check_blocks.c) where the table kept them before
+# (check_records=0): python3's whole report, leaks by site and kind,
+# reads the same either way.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/check-lib.sh"
-plan 11
+plan 13
 
 totals() { python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["allocs"], t["frees"], t["bytes_allocated"])' "$1"; }
 
@@ -26,6 +29,23 @@ PY=/usr/bin/python3
 check_run py "$PY" -c 'print(1)'
 is "$(cat py.out) $(cat py.status)" "1 0" "python3 under --check: same output, exit 0"
 is "$(errs py)" "[]" "python3 under --check: zero errors"
+
+# records or table: the same leaks, sites, kinds and totals
+LIB="$(dirname "$HEAPSPY")/../lib/heapspy/libheapspy.so"
+PYLEAK='import json; keep = [json.dumps({"k": i}) for i in range(5000)]; print(len(keep))'
+where() {  # NAME RECORDS: python3 under --check, the spy preloaded as heapspy run does
+  env PYTHONMALLOC=malloc PYTHONHASHSEED=0 LD_PRELOAD="$LIB" \
+    HEAPSPY_OPTIONS="profile=$1.hsp:quiet=1:check=1:check_records=$2" "$PY" -c "$PYLEAK" >"$1.out"
+  "$HEAPSPY" report --format json "$1.hsp" >"$1.json" 2>/dev/null
+}
+where rec 1
+where tab 0
+leaks() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); t=j["totals"]
+print(t["in_use_bytes"], t["in_use_blocks"], json.dumps(j["leak_summary"], sort_keys=True),
+      sorted((g["kind"], g["bytes"], g["blocks"], [str(f["function"]) for f in g["stack"][:3]]) for g in j["leaks"]))' "$1"; }
+is "$(leaks rec.json)" "$(leaks tab.json)" "python3: records beside the blocks or the table, the same leaks by site and kind"
+is "$(json rec.json 'len(j["leaks"]) > 20 and j["leak_summary"]["possibly_lost"]["blocks"] > 0 and j["leak_summary"]["still_reachable"]["blocks"] > 0')" \
+  True "python3: the reports compared hold leaks (over 20 sites, possibly lost and still reachable)"
 
 check_run cl "$TESTBIN/check_heap" clean
 is "$(cat cl.out) $(cat cl.status)" "clean: ok 0" "clean mode: alignment, usable size, realloc, calloc kept"
