@@ -198,6 +198,7 @@ int spy_cb_add(void *ptr, size_t size, unsigned family, uint32_t stack);  /* 0: 
 int spy_cb_take(uint64_t user, struct hsp_block *out);
 int spy_cb_lookup(uint64_t user, struct hsp_block *out);
 void spy_cb_each(int (*fn)(const struct hsp_block *, void *), void *ctx, int take);
+uint64_t spy_cb_ranges(uint64_t (*out)[2], uint64_t max);   /* its mappings */
 
 /* spy_stacks.c: capture the caller's stack and deduplicate it. */
 uint32_t spy_stack_capture(void);

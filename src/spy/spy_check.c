@@ -262,6 +262,15 @@ void spy_check_release(const struct spy_qent *e, uint32_t here, const char *at) 
   __libc_free((char *)(uintptr_t)e->user - e->front);
 }
 
+uint64_t spy_check_own_ranges(uint64_t (*out)[2], uint64_t max) {
+  if (!spy_check_on) return 0;
+  if (out && max) {
+    out[0][0] = (uint64_t)(uintptr_t)altab;
+    out[0][1] = (uint64_t)(uintptr_t)altab + sizeof *altab * AL_CAP;
+  }
+  return 1 + spy_cb_ranges(out ? out + 1 : NULL, max ? max - 1 : 0);
+}
+
 void spy_check_verify_all(int release_all) {
   if (spy_check_on) spy_quarantine_verify_all(release_all);
 }

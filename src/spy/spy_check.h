@@ -28,6 +28,10 @@ void spy_check_lock(void);                 /* fork */
 void spy_check_unlock(void);
 void spy_check_reset_lock(void);
 void spy_check_thread_exit(void);          /* its batch of frees to the quarantine */
+/* The mappings --check keeps live blocks' addresses in (the over-aligned
+ * side table, the records' bitmap): never roots of a leak scan. As
+ * spy_thread_mem_ranges: the count, up to max into out. */
+uint64_t spy_check_own_ranges(uint64_t (*out)[2], uint64_t max);
 /* A record (spy_check_blocks.c) whose seal a stray write broke: *out
  * from glibc's chunk (the size an upper bound, no stack); reported if
  * report and the red zone after it is whole (else check_zones reports

@@ -194,3 +194,21 @@ void spy_cb_each(int (*fn)(const struct hsp_block *, void *), void *ctx, int tak
     }
   }
 }
+
+/* The bitmap's mappings (the top level, each GiB's bits), as
+ * spy_thread_mem_ranges: the count, up to max of them into out. */
+uint64_t spy_cb_ranges(uint64_t (*out)[2], uint64_t max) {
+  if (!top) return 0;
+  uint64_t n = 0;
+  for (uint64_t i = 0; i <= TOP_ENTRIES; i++) {
+    const void *m = i < TOP_ENTRIES ? __atomic_load_n(&top[i], __ATOMIC_ACQUIRE) : (const void *)top;
+    uint64_t len = i < TOP_ENTRIES ? sizeof(struct region) : sizeof *top * TOP_ENTRIES;
+    if (!m) continue;
+    if (out && n < max) {
+      out[n][0] = (uint64_t)(uintptr_t)m;
+      out[n][1] = (uint64_t)(uintptr_t)m + len;
+    }
+    n++;
+  }
+  return n;
+}

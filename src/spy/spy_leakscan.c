@@ -315,9 +315,10 @@ static int mmapped_chunk(const struct sblock *b, uint64_t *lo, uint64_t *hi) {
 }
 
 /* The spy's own memory, never a root, sorted by start, disjoint: the
- * scan's buffers (the block list, the mark stack, this list) and every
+ * scan's buffers (the block list, the mark stack, this list), every
  * thread's working memory (spy_thread_mem.h), which the kernel may have
- * merged with a neighbouring mapping. */
+ * merged with a neighbouring mapping, and --check's tables of live
+ * blocks' addresses (each would keep its blocks reachable). */
 static uint64_t (*cuts)[2];
 static uint64_t ncuts;
 static size_t cuts_bytes;
@@ -332,11 +333,14 @@ static void add_cut(uint64_t lo, uint64_t hi) {
  * may allocate). 0 if it could not be mapped. */
 static int make_cuts(void) {
   uint64_t nmem = spy_thread_mem_ranges(NULL, 0) + 16;   /* threads may start meanwhile */
-  cuts_bytes = (nmem + 3) * sizeof *cuts;
+  uint64_t ncheck = spy_check_own_ranges(NULL, 0) + 16;  /* bitmaps too */
+  cuts_bytes = (nmem + ncheck + 3) * sizeof *cuts;
   cuts = map_anon(cuts_bytes);
   if (!cuts) return 0;
   ncuts = spy_thread_mem_ranges(cuts, nmem);
   if (ncuts > nmem) ncuts = nmem;
+  uint64_t more = spy_check_own_ranges(cuts + ncuts, ncheck);
+  ncuts += more < ncheck ? more : ncheck;
   add_cut((uint64_t)(uintptr_t)blk, (uint64_t)(uintptr_t)blk + blk_bytes);
   add_cut((uint64_t)(uintptr_t)todo, (uint64_t)(uintptr_t)todo + todo_bytes);
   add_cut((uint64_t)(uintptr_t)cuts, (uint64_t)(uintptr_t)cuts + cuts_bytes);
