@@ -724,12 +724,18 @@ int spy_blocks_best(int64_t (*score)(const struct hsp_block *, void *), void *ct
 
 /* ---- blocks recorded outside the table (spy_check_blocks.c) ----------- */
 
+static int insert_locked(const struct hsp_block *b, void *unused);
+
 void spy_blocks_count_in(uint64_t p, uint64_t size, unsigned family, uint32_t stack, uint32_t now,
                          uint64_t *word, uint64_t bit) {
   struct hsp_shard *s = shard_of(p);
   spy_stack_count(stack, size, 1);
   int locked = shard_lock(s);
-  __atomic_store_n(word, *word | bit, __ATOMIC_RELEASE);   /* the record is written */
+  /* the record is written; closed meanwhile (exit: the last flush may be
+   * over), the block goes where the readers look */
+  struct hsp_block b = { p, size << 8 | family, stack, now };
+  int listed = SPY_UNLIKELY(!spy_cb_on) && insert_locked(&b, NULL);
+  if (!listed) __atomic_store_n(word, *word | bit, __ATOMIC_RELEASE);
   struct hsp_family_counts *f = &s->fam[family];
   f->allocs++;
   f->bytes_allocated += size;

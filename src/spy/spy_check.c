@@ -222,10 +222,15 @@ static void check_zones(uint64_t user, uint64_t size, uint64_t front, uint32_t a
 }
 
 void spy_check_broken_record(uint64_t user, struct hsp_block *out, int report) {
-  uint64_t front = front_of(user, 0), csize = ((const uint64_t *)(uintptr_t)(user - front))[-1];
-  uint64_t usable = (csize & ~7ull) - (csize & 2 ? 16 : 8);
+  /* a lookup may come from the crash path: no side-table lock there, and
+   * an over-aligned block's front then guessed, so the chunk size read
+   * is checked before it is believed */
+  uint64_t front = report ? front_of(user, 0) : SPY_FRONT;
+  uint64_t field = ((const uint64_t *)(uintptr_t)(user - front))[-1], csize = field & ~7ull;
+  uint64_t usable = csize - (field & 2 ? 16 : 8), size = 0;   /* IS_MMAPPED: no next chunk */
+  if (csize >= 32 && csize < (1ull << 40) && usable > front + SPY_RZ) size = usable - front - SPY_RZ;
   out->ptr = user;
-  out->size_fam = (usable > front + SPY_RZ ? usable - front - SPY_RZ : 0) << 8 | HSP_FAM_MALLOC;
+  out->size_fam = size << 8 | HSP_FAM_MALLOC;
   out->stack = 0;
   out->t_ms = 0;
   long last;                           /* an underflow through the red zone: check_zones tells */
