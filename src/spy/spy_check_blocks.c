@@ -70,15 +70,11 @@ void spy_cb_init(void) {
 
 void spy_cb_close(void) { spy_cb_on = 0; }
 
-static inline uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 29;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  return x ^ (x >> 32);
-}
+/* One multiply: the seal catches stray writes, it is no defence against
+ * a program that aims at it (nothing in a process is). */
 static inline uint64_t seal(uint64_t user, uint64_t w0, uint64_t w1) {
-  return mix(user ^ secret ^ mix(w0 ^ (w1 * 0x9E3779B97F4A7C15ull))) >> 48;
+  uint64_t x = w0 ^ (w1 << 17 | w1 >> 47) ^ user ^ secret;
+  return (x * 0x9E3779B97F4A7C15ull) >> 48;
 }
 
 /* The record at user: 16 bytes, 32 before it. */
