@@ -166,7 +166,8 @@ int spy_cb_lookup(uint64_t user, struct hsp_block *out) {
   return 1;
 }
 
-/* fn on every recorded block whose seal holds, in address order. take:
+/* fn on every recorded block whose seal holds (at the last flush, every
+ * one), in address order. take:
  * its bit is cleared if fn returns 1 (it moved the block into the table);
  * the caller holds every shard lock, so no bit changes meanwhile (a free
  * waits, then finds the block in the table). Reads only otherwise: the
@@ -183,8 +184,15 @@ void spy_cb_each(int (*fn)(const struct hsp_block *, void *), void *ctx, int tak
         uint64_t m = bits & -bits, user = base + (w << 10) + ((uint64_t)__builtin_ctzll(bits) << 4);
         bits &= bits - 1;
         struct hsp_block b;
-        /* a broken seal stays: its free reports it */
-        if (read_record(user, &b) && fn(&b, ctx) && take)
+        int sealed = read_record(user, &b);
+        /* a broken seal stays for its free to report, unless this is the
+         * last flush (closed): then the table lists it as glibc's chunk
+         * says, or the counters would hold a block no list shows */
+        if (!sealed && take && !spy_cb_on) {
+          spy_check_broken_record(user, &b, 0);
+          sealed = 1;
+        }
+        if (sealed && fn(&b, ctx) && take)
           __atomic_store_n(&r->w[w], r->w[w] & ~m, __ATOMIC_RELEASE);
       }
     }
