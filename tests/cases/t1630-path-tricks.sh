@@ -117,12 +117,17 @@ for kind in symlink fifo file; do
 done
 
 # --- %p names are new ------------------------------------------------------------
-# A file for each of the next 5000 pids is already there (written by one
-# process, so that none of those pids is used meanwhile; 5000, as other
-# tests and programs on the machine take pids too): whichever pid the
-# program gets, its name is taken.
+# A file for each of the next 10000 pids is already there (written by one
+# process, so that none of those pids is used meanwhile; 10000, as other
+# tests and programs on the machine take pids too, prove -j2's other
+# script among them): whichever pid the program gets, its name is taken.
+# Pids wrap at pid_max (32768 on many machines) to 300, as the kernel's do.
 python3 -c 'import os
-for i in range(os.getpid() + 1, os.getpid() + 5001): open("e.%d.hsp" % i, "w").write("planted\n")'
+top = int(open("/proc/sys/kernel/pid_max").read())
+pid = os.getpid()
+for _ in range(10000):
+    pid = pid + 1 if pid + 1 < top else 300
+    open("e.%d.hsp" % pid, "w").write("planted\n")'
 "$HEAPSPY" run -o 'e.%p.hsp' -- "$HELLO" "$TMP/ran" >out 2>err
 st=$?
 like "$st:$(cat err)" "^125:heapspy: run: refusing to create $TMP/e\.[0-9]+\.hsp: it already exists \(a stale file, or one placed there by someone else; %p names are always new\)$" \
@@ -133,7 +138,8 @@ rm -f e.*.hsp
 
 # --- the spy's own opens -----------------------------------------------------------
 # A forked child's profile name (PATTERN with its pid) holds a symlink: the
-# program plants one for each of the next 2000 pids, then forks.
+# program plants one for each of the next 2000 pids (wrapping as above),
+# then forks.
 cat >forker.c <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,8 +147,13 @@ cat >forker.c <<'EOF'
 #include <unistd.h>
 int main(int argc, char **argv) {
   char p[4096];
+  int top = 32768, pid = (int)getpid();
+  FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+  if (f && fscanf(f, "%d", &top) != 1) top = 32768;
+  if (f) fclose(f);
   for (int i = 1; i <= 2000; i++) {
-    snprintf(p, sizeof p, "%s/c.%d.hsp", argv[1], (int)getpid() + i);
+    pid = pid + 1 < top ? pid + 1 : 300;
+    snprintf(p, sizeof p, "%s/c.%d.hsp", argv[1], pid);
     if (symlink(argv[2], p)) return 2;
   }
   void *volatile keep = malloc(100);
