@@ -267,7 +267,7 @@ static void group_unlisted(struct hs_model *m) {
   int64_t to_bytes = sum_bytes < want_bytes ? sum_bytes : want_bytes;
   int64_t to_blocks = sum_blocks < want_blocks ? sum_blocks : want_blocks;
   int64_t seen_bytes = 0, seen_blocks = 0, given_bytes = 0, given_blocks = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n && sum_bytes > 0 && sum_blocks > 0; i++) {
     if (!surplus[2 * i]) continue;
     seen_bytes += surplus[2 * i];
     seen_blocks += surplus[2 * i + 1];
