@@ -207,6 +207,11 @@ static void count_before_attach(struct hs_model *m) {
   }
 }
 
+static int by_id(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
 /* One site of blocks counted but not listed (group_unlisted). */
 static void add_unlisted(struct hs_model *m, uint32_t stack, int64_t bytes, int64_t blocks) {
   struct hs_group *g = &m->groups[m->ngroups++];
@@ -247,20 +252,27 @@ static void group_unlisted(struct hs_model *m) {
   if (want_bytes <= 0 || want_blocks <= 0) return;
   uint32_t *ids = NULL;
   size_t n = hsp_stack_ids(&m->prof, &ids);
+  /* each stack's count less its listed blocks (ids ascend: a group finds
+   * its stack by bisection), then only the positive surpluses */
   int64_t *surplus = hs_xcalloc(2 * n + 2, sizeof *surplus), sum_bytes = 0, sum_blocks = 0;
   for (size_t i = 0; i < n; i++) {
     const struct hsp_stack *st = hsp_stack(&m->prof, ids[i]);
-    int64_t bytes = st->in_use_bytes, blocks = st->in_use_blocks;
-    for (size_t g = 0; g < m->ngroups; g++)
-      if (m->groups[g].stack == ids[i]) {
-        bytes -= (int64_t)m->groups[g].bytes;
-        blocks -= (int64_t)m->groups[g].blocks;
-      }
-    if (bytes <= 0 || blocks <= 0) continue;
-    surplus[2 * i] = bytes;
-    surplus[2 * i + 1] = blocks;
-    sum_bytes += bytes;
-    sum_blocks += blocks;
+    surplus[2 * i] = st->in_use_bytes;
+    surplus[2 * i + 1] = st->in_use_blocks;
+  }
+  for (size_t g = 0; g < m->ngroups; g++) {
+    const uint32_t *at = bsearch(&m->groups[g].stack, ids, n, sizeof *ids, by_id);
+    if (!at) continue;
+    surplus[2 * (size_t)(at - ids)] -= (int64_t)m->groups[g].bytes;
+    surplus[2 * (size_t)(at - ids) + 1] -= (int64_t)m->groups[g].blocks;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (surplus[2 * i] <= 0 || surplus[2 * i + 1] <= 0) {
+      surplus[2 * i] = surplus[2 * i + 1] = 0;
+      continue;
+    }
+    sum_bytes += surplus[2 * i];
+    sum_blocks += surplus[2 * i + 1];
   }
   m->groups = hs_xrealloc(m->groups, (m->ngroups + n + 2) * sizeof *m->groups);
   /* scaled down only, with cumulative rounding so the shares add up */

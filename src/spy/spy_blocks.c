@@ -306,6 +306,21 @@ void spy_blocks_settle(void) {
  * the pointer would keep the block "reachable". */
 static __thread struct { uint64_t inv_key, size; uint32_t stack; } last_alloc
     SPY_TLS;
+static inline void note_last_alloc(uint64_t p, uint64_t size, uint32_t stack) {
+  last_alloc.inv_key = ~p;
+  last_alloc.size = size;
+  last_alloc.stack = stack;
+}
+/* The free of p (size bytes, from stack): was it a temporary? Clears the
+ * thread's last allocation either way. */
+static inline unsigned temporary_of(uint64_t p, uint32_t stack, uint64_t size) {
+  unsigned t = 0;
+  if (last_alloc.inv_key == ~p) t = SPY_TEMPORARY;
+  else if (last_alloc.inv_key && last_alloc.stack == stack && last_alloc.size == size)
+    t = SPY_TEMPORARY_ALIKE;
+  last_alloc.inv_key = 0;
+  return t;
+}
 
 void spy_block_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   block_add_at(ptr, size, family, stack, spy_now_ms());
@@ -363,9 +378,7 @@ static void add_now(void *ptr, size_t size, unsigned family, uint32_t stack, uin
   }
   if (spy_sampling && !missed_w.blocks) spy_sample_mark(p);
   if (SPY_UNLIKELY(missed_stack)) spy_stack_uncount(missed_stack, missed_w.bytes, missed_w.blocks, 0);
-  last_alloc.inv_key = ~p;
-  last_alloc.size = size;
-  last_alloc.stack = stack;
+  note_last_alloc(p, size, stack);
   if (spy_trace_on) {
     if (missed.ptr) spy_trace_free(missed_seq, &missed, 0);
     spy_trace_alloc(seq, p, size, family, stack);
@@ -421,11 +434,7 @@ static int take_now(void *ptr, struct hsp_block *out) {
   uint64_t seq = spy_trace_on ? spy_trace_next_seq() : 0;
   shard_unlock(s, locked);
   if (!(p & HSP_PTR_CUSTOM)) spy_usdt_free(p);
-  unsigned temporary = 0;
-  if (last_alloc.inv_key == ~p) temporary = SPY_TEMPORARY;
-  else if (last_alloc.inv_key && last_alloc.stack == out->stack && last_alloc.size == size)
-    temporary = SPY_TEMPORARY_ALIKE;
-  last_alloc.inv_key = 0;
+  unsigned temporary = temporary_of(p, out->stack, size);
   if (spy_sampling) spy_sample_unmark(p);
   spy_stack_uncount(out->stack, w.bytes, w.blocks, temporary);
   if (spy_trace_on) spy_trace_free(seq, out, 0);
@@ -743,9 +752,7 @@ void spy_blocks_count_in(uint64_t p, uint64_t size, unsigned family, uint32_t st
   f->in_use_blocks++;
   shard_unlock(s, locked);
   spy_usdt_alloc(p, size, size);
-  last_alloc.inv_key = ~p;
-  last_alloc.size = size;
-  last_alloc.stack = stack;
+  note_last_alloc(p, size, stack);
   int64_t heap = note_in_use((int64_t)size);
   if (SPY_UNLIKELY(now >= spy_timeline_next)) spy_timeline_tick_slow(now, heap, 0);
 }
@@ -765,11 +772,7 @@ int spy_blocks_count_out(const struct hsp_block *b, uint64_t *word, uint64_t bit
   f->in_use_blocks--;
   shard_unlock(s, locked);
   spy_usdt_free(p);
-  unsigned temporary = 0;
-  if (last_alloc.inv_key == ~p) temporary = SPY_TEMPORARY;
-  else if (last_alloc.inv_key && last_alloc.stack == b->stack && last_alloc.size == size)
-    temporary = SPY_TEMPORARY_ALIKE;
-  last_alloc.inv_key = 0;
+  unsigned temporary = temporary_of(p, b->stack, size);
   spy_stack_uncount(b->stack, size, 1, temporary);
   note_in_use(-(int64_t)size);
   return 1;
