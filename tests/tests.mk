@@ -44,9 +44,11 @@ $(TB)/libtls_filler.so: tests/cases/libtls_filler.c
 	$(CC) -O1 -g -fPIC -shared -DFILL=96 -o $@ $<
 
 # The spy's live blocks from a profile (the truth of t17xx-heap-*).
-$(TB)/hsp_live_blocks: tests/cases/hsp_live_blocks.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h
+$(TB)/hsp_live_blocks: tests/cases/hsp_live_blocks.c src/profile/hsp_read.c src/profile/hsp_read.h src/profile/hsp_format.h \
+                      src/inspect/spy_records.c src/inspect/spy_records.h src/common/util.c
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g -Wall -Isrc -o $@ tests/cases/hsp_live_blocks.c src/profile/hsp_read.c
+	$(CC) -O1 -g -Wall -D_GNU_SOURCE -Isrc -o $@ tests/cases/hsp_live_blocks.c src/profile/hsp_read.c \
+	  src/inspect/spy_records.c src/common/util.c
 
 $(TB)/unit/test_symbolize: tests/unit/test_symbolize.c tests/unit/tap.h src/common/symbolize.c src/common/symbolize.h
 	@mkdir -p $(dir $@)

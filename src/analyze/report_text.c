@@ -62,7 +62,7 @@ static void print_group(FILE *out, struct hs_model *m, const struct hs_group *g,
   fprintf(out, "%s bytes in %s blocks are %s (%s), site %zu of %zu, ",
           hs_commas(g->bytes, b1), hs_commas(g->blocks, b2), hs_kind_phrase(g->kind),
           hs_family_name(m, g->family), idx + 1, m->ngroups);
-  if (g->unlisted && g->stack) fputs("counted per stack (--check keeps blocks' records beside them)\n", out);
+  if (g->unlisted && g->stack) fputs("counted per stack (blocks' records are kept beside them)\n", out);
   else if (g->unlisted) fputs("stack not known (killed before its thread's counts went out)\n", out);
   else fprintf(out, "first allocated at %u ms\n", g->first_ms);
   hs_text_stack(out, m, g->stack, o->max_frames, "    ", 1);

@@ -212,6 +212,7 @@ int cmd_heap(int argc, char **argv) {
   memset(&leaks, 0, sizeof leaks);
   if (st == HS_LIBC_OK) {
     hs_heap_walk(&t, &l, o.no_stop, &h);
+    if (have_spy) hs_spy_fronts_apply(&h, &spy);
     if (!o.blocks) hs_census_run(&t, &h, &census);
     if (!o.blocks && !o.no_stop && !o.no_leak_check) {
       hs_leak_scan(&t, &l, &h, &leaks);

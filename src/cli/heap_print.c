@@ -203,6 +203,10 @@ void hs_heap_print_text(const struct heap_view *x) {
            hs_commas(x->stacks->known_blocks, b[0]), hs_commas(h->nblocks, b[1]), x->profile);
   else if (x->stacks_why)
     printf("under heapspy, without allocation stacks: %s\n", x->stacks_why);
+  if (h->spy_front_blocks)
+    printf("  (blocks shown as the program got them: the %s-byte record heapspy keeps in front of %s of them\n"
+           "   is glibc's in-use memory, %s in all)\n", hs_commas(h->spy_front_bytes / h->spy_front_blocks, b[0]),
+           hs_commas(h->spy_front_blocks, b[1]), hs_human_bytes((double)h->spy_front_bytes, b[2]));
   printf("\nRSS EXPLAINED (resident bytes)\n");
   printf("  %-34s %15s %7s\n", "RSS", hs_commas(s->rss, b[0]), "100.0%");
   printf("  %-34s %15s %7s  %s in %s blocks\n", "live heap data",
@@ -367,13 +371,14 @@ void hs_heap_print_json(const struct heap_view *x) {
   printf(" \"rss_bytes\": %llu,\n \"heap\": {", (unsigned long long)s->rss);
   json_arena_fields(t);
   printf(", \"free_held_blocks\": %llu, \"system_bytes\": %llu, \"mmapped_bytes\": %llu, "
-         "\"mmapped_blocks\": %llu, \"tcache_structs\": %llu, \"tcache_found\": %s,\n  "
+         "\"mmapped_blocks\": %llu, \"tcache_structs\": %llu, \"tcache_found\": %s, \"spy_records_bytes\": %llu,\n  "
          "\"malloc_info\": {\"fast\": %llu, \"rest\": %llu, \"current\": %llu},\n  \"resident\": "
          "{\"in_use\": %llu, \"free_held\": %llu, \"top\": %llu, \"overhead\": %llu, \"total\": %llu}},\n",
          (unsigned long long)(t->tcache_blocks + t->fast_blocks + t->bin_blocks),
          (unsigned long long)t->system_mem, (unsigned long long)h->mmapped.in_use_bytes,
          (unsigned long long)h->mmapped.in_use_blocks, (unsigned long long)h->tcache_structs,
-         h->tcache_found ? "true" : "false", (unsigned long long)t->fast_bytes,
+         h->tcache_found ? "true" : "false", (unsigned long long)h->spy_front_bytes,
+         (unsigned long long)t->fast_bytes,
          (unsigned long long)(t->bin_size_fields + t->top_bytes), (unsigned long long)t->system_mem,
          (unsigned long long)t->resident[HS_H_INUSE], (unsigned long long)t->resident[HS_H_FREE],
          (unsigned long long)t->resident[HS_H_TOP], (unsigned long long)t->resident[HS_H_OVERHEAD],

@@ -113,6 +113,10 @@ struct hs_heap {
   int no_stop;
   int have_residency;      /* resident[] is from pagemap or the core */
   int tcache_found;        /* the threads' tcache structs were found */
+  /* under heapspy: blocks shown past the record the spy keeps in front of
+   * them (hs_spy_fronts_apply), and those records' bytes, which glibc's
+   * in-use counts hold and the blocks' usable sizes do not */
+  uint64_t spy_front_blocks, spy_front_bytes;
 };
 
 /* Walks every arena, heap and mmapped chunk of the target. Never fails:

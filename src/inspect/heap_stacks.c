@@ -5,7 +5,9 @@
  * A walk's block is glibc's chunk (what malloc returned, usable size);
  * the spy's key is what the program got, which under --check lies past
  * a red zone inside that chunk: a spy entry belongs to the block whose
- * [addr, addr + usable) holds it. Pool blocks of custom families live
+ * [addr, addr + usable) holds it. Exact mode's blocks lie past their
+ * record (HSP_EXACT_FRONT): hs_spy_fronts_apply shows them as the
+ * program got them before anything else reads the walk. Pool blocks of custom families live
  * inside their malloc'd slabs and are not glibc's blocks: left out.
  *
  * Must never: write to the profile, or keep its mapping past the read
@@ -17,6 +19,7 @@
 
 #include "common/util.h"
 #include "inspect/heap_stacks.h"
+#include "inspect/spy_records.h"
 #include "profile/hsp_read.h"
 
 int hs_spy_blocks_read(const char *path, pid_t pid, struct hs_spy_blocks *b, char *err,
@@ -31,7 +34,10 @@ int hs_spy_blocks_read(const char *path, pid_t pid, struct hs_spy_blocks *b, cha
   }
   b->sample_mean = p.hdr->sampling.mean;
   b->attached = !!(p.hdr->flags & HSP_FLAG_ATTACHED);
+  if ((p.hdr->flags & HSP_FLAG_RECORDS) && p.hdr->records.rec_off == HSP_EXACT_FRONT)
+    b->front = HSP_EXACT_FRONT;
   b->n = hsp_live_blocks_copy(&p, &b->v);   /* sorted after the process runs again */
+  b->n = hs_spy_records_append(pid, p.hdr, &b->v, b->n);
   hsp_close(&p);
   return 0;
 }
@@ -108,6 +114,26 @@ static void attribute(enum family f, const struct hs_heap *h, const struct hs_le
     i = j;
   }
   free(p);
+}
+
+size_t hs_spy_fronts_apply(struct hs_heap *h, struct hs_spy_blocks *b) {
+  if (!b->front) return 0;
+  if (!b->sorted) b->n = b->v ? hsp_blocks_sort(b->v, b->n) : 0;
+  b->sorted = 1;
+  size_t j = 0, moved = 0;
+  for (size_t i = 0; i < h->nblocks; i++) {
+    struct hs_hblock *hb = &h->blocks[i];
+    uint64_t user = hb->addr + b->front;
+    while (j < b->n && !(b->v[j].ptr & HSP_PTR_CUSTOM) && b->v[j].ptr < user) j++;
+    if (j < b->n && b->v[j].ptr == user && hb->usable >= b->front) {
+      hb->addr = user;
+      hb->usable -= b->front;
+      moved++;
+    }
+  }
+  h->spy_front_blocks = moved;
+  h->spy_front_bytes = moved * b->front;
+  return moved;
 }
 
 void hs_heap_stacks_make(const struct hs_heap *h, const struct hs_census *c,

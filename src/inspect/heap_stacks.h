@@ -29,7 +29,13 @@ struct hs_spy_blocks {
   int sorted;
   uint64_t sample_mean;     /* --sample: only sampled blocks are in the table */
   int attached;             /* `heapspy attach`: blocks from before are not */
+  uint32_t front;           /* exact mode's records: each block's, before it */
 };
+
+/* The walk's blocks that hold a spy block b->front bytes in (exact mode's
+ * record before it) made that block: address and usable size as the
+ * program got them (glibc's totals stay glibc's). How many. */
+size_t hs_spy_fronts_apply(struct hs_heap *h, struct hs_spy_blocks *b);
 
 /* Blocks of one group that share an allocation stack. */
 struct hs_stack_share {

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "profile/hsp_read.h"
 #include "inspect/proc.h"
+#include "inspect/spy_records.h"
 
 #define MAX_MODULES 4096
 #define MAX_FRAMES 256
@@ -87,7 +88,9 @@ void hs_heap_lookup(pid_t pid, const struct hs_regions *rs, uint64_t addr,
     return;
   }
   struct hsp_block *b = NULL;
-  size_t n = hsp_live_blocks(&hp->prof, &b);
+  size_t n = hsp_live_blocks_copy(&hp->prof, &b);
+  n = hs_spy_records_append(pid, h, &b, n);
+  n = b ? hsp_blocks_sort(b, n) : 0;
   size_t lo = 0, hi = n;                  /* first block with ptr > addr */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;

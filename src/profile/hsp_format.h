@@ -58,10 +58,11 @@ enum hsp_flags {
   HSP_FLAG_SAMPLES = 1u << 4,     /* sample blocks were captured */
   HSP_FLAG_TRACE_CAPPED = 1u << 5, /* --trace stopped at --trace-cap, at trace_capped_ms */
   HSP_FLAG_ATTACHED = 1u << 6,    /* `heapspy attach`: recording began mid-run (attach_*) */
-  /* --check kept live blocks in records beside them (spy_check_blocks.c),
-   * out of the block table, which lists them only once RECORDS_LISTED is
-   * set (at the end; a SIGKILL leaves it clear: each stack's in_use_*
-   * then counts blocks the table does not list). Counters are whole. */
+  /* live blocks were kept in records beside them (spy_records.c:
+   * exact mode, --check), out of the block table, which lists them only
+   * once RECORDS_LISTED is set (at the end; a SIGKILL leaves it clear:
+   * each stack's in_use_* then counts blocks the table does not list).
+   * Counters are whole. */
   HSP_FLAG_RECORDS = 1u << 7,
   HSP_FLAG_RECORDS_LISTED = 1u << 8,
 };
@@ -590,8 +591,41 @@ struct hsp_header {
      * sample (their last calls before they exit are lost) */
     uint64_t spill_allocs, spill_frees, spill_bytes;
   } sample_live;
+  /* Added within version 20 (zero before): blocks recorded beside
+   * themselves instead of in the table (HSP_FLAG_RECORDS), for a reader
+   * that reads the live process's memory (`heapspy heap`, `maps`). There
+   * top_addr holds HSP_REC_TOP pointers, one per 2^HSP_REC_SHIFT bytes of
+   * address, each NULL or to a struct hsp_rec_region. A block's record
+   * lies rec_off bytes before it: size (40 bits) | family << 40 |
+   * seal << 48, then stack | t_ms << 32, the seal hsp_rec_seal's. */
+  struct hsp_records {
+    uint64_t top_addr;
+    uint64_t secret;
+    uint32_t rec_off;
+    uint32_t pad;
+  } records;
 };
 _Static_assert(sizeof(struct hsp_header) <= HSP_HEADER_SIZE, "the header fits its region");
+
+/* The records' bitmap (struct hsp_records), in the process's memory: a
+ * region covers 2^HSP_REC_SHIFT bytes of address with a pair of words per
+ * KiB, bit (addr >> 4) & 63 of each: live (recorded now, not in the
+ * table) and front (exact mode: the block has a record in front, listed
+ * in the table or not). Only the pairs [lo, hi) were ever set. */
+#define HSP_REC_SHIFT 30
+#define HSP_REC_TOP (1u << (47 - HSP_REC_SHIFT))
+#define HSP_REC_SIZE_BITS 40
+#define HSP_EXACT_FRONT 16     /* exact mode's rec_off: the record is the front */
+struct hsp_rec_region {
+  uint64_t lo, hi;
+  uint64_t pad[6];
+  struct hsp_rec_pair { uint64_t live, front; } w[(1ull << HSP_REC_SHIFT) >> 10];
+};
+/* A record's 16-bit seal: w0's low 48 bits, w1, the block's address. */
+static inline uint64_t hsp_rec_seal(uint64_t secret, uint64_t user, uint64_t w0, uint64_t w1) {
+  uint64_t x = w0 ^ (w1 << 17 | w1 >> 47) ^ user ^ secret;
+  return (x * 0x9E3779B97F4A7C15ull) >> 48;
+}
 /* A thread's --sample countdown and exact totals (struct hsp_sample_live):
  * a cache line written only by its owner. */
 struct hsp_sample_slot {

@@ -65,6 +65,10 @@ static void *cxx_new(size_t n, size_t align, unsigned fam, int throwing) {
     return fam == HSP_FAM_NEW ? real_new(n) : real_new_array(n);
   }
   BUSY_SCOPE;
+  if (SPY_LIKELY(spy_cb_front) && !align) {
+    void *p = spy_front_new(n, 0, fam);
+    if (p || !throwing) return p;
+  }
   void *p = SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, align, 0) : raw_alloc(n ? n : 1, align);
   if (!p && throwing) {
     INTERNAL_SCOPE;

@@ -12,7 +12,9 @@
  * realloc(NULL, n) one alloc; free(NULL) nothing.
  *
  * With --check (spy_check_on) every call goes to spy_check.c instead:
- * red zones around the blocks, a quarantine after free (see there).
+ * red zones around the blocks, a quarantine after free (see there). In
+ * exact mode with records (spy_cb_front) malloc, calloc, realloc and
+ * free go to spy_fronts.c: each block's record in front of it.
  *
  * With --sample (spy_sampling) an allocation the countdown lets pass and
  * a free the filter clears go straight to glibc (spy_sample.h); the rest
@@ -23,7 +25,8 @@
  * slot region (one range compare) is freed there, never by glibc.
  *
  * Must never: be called recursively with tracking on (spy_busy), or
- * change what the real allocator returns (without --check).
+ * hand glibc a pointer it did not make (a fronted block's is 16 bytes
+ * before the program's).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -78,7 +81,8 @@
 static __attribute__((noinline)) void *malloc_exact(size_t n) {
   ENTER_GS(__libc_malloc(n), n, spy_gs_malloc(n, 0, HSP_FAM_MALLOC));
   spy_busy++;
-  void *p = spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, 0, 0) : __libc_malloc(n),
+  void *p = SPY_LIKELY(spy_cb_front) ? spy_front_new(n, 0, HSP_FAM_MALLOC)
+          : spy_track(SPY_UNLIKELY(spy_check_on) ? spy_check_alloc(n, 0, 0) : __libc_malloc(n),
                       n, HSP_FAM_MALLOC);
   spy_leave();
   return p;
@@ -145,6 +149,7 @@ void spy_free_as(void *p, unsigned fam) {
   }
   if (!spy_ready()) {
     if (SPY_UNLIKELY(spy_check_on)) spy_check_free_off(p);
+    else if (spy_cb_front) spy_front_free_off(p);
     else __libc_free(p);
     return;
   }
@@ -156,6 +161,7 @@ void spy_free_as(void *p, unsigned fam) {
   }
   spy_busy++;
   if (SPY_UNLIKELY(spy_check_on)) spy_check_free(p, fam);
+  else if (SPY_LIKELY(spy_cb_front)) spy_front_free(p);
   else if (SPY_UNLIKELY(spy_attached)) spy_attach_free(p);
   else spy_untrack_and_free(p);
   spy_leave();
@@ -191,6 +197,12 @@ static __attribute__((noinline)) void *calloc_slow(size_t n, size_t m) {
     size_t bytes;
     p = __builtin_mul_overflow(n, m, &bytes) ? NULL : spy_check_alloc(bytes, 0, 1);
     if (!p) errno = ENOMEM;
+  } else if (SPY_LIKELY(spy_cb_front)) {
+    size_t bytes;
+    p = __builtin_mul_overflow(n, m, &bytes) ? NULL : spy_front_new(bytes, 1, HSP_FAM_MALLOC);
+    if (!p) errno = ENOMEM;
+    spy_leave();
+    return p;
   } else {
     p = __libc_calloc(n, m);
   }
@@ -248,11 +260,13 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n) {
     return spy_nested_alloc(p, n, HSP_FAM_MALLOC);
   }
   if (!spy_ready())
-    return SPY_UNLIKELY(spy_check_on) ? spy_check_realloc_off(old, n) : __libc_realloc(old, n);
+    return SPY_UNLIKELY(spy_check_on) ? spy_check_realloc_off(old, n)
+         : spy_cb_front ? spy_front_realloc_off(old, n) : __libc_realloc(old, n);
   if (spy_sampling) return sampled_realloc(old, n);
   spy_busy++;
-  if (SPY_UNLIKELY(spy_check_on)) {
-    void *p = spy_check_realloc(old, n);
+  if (SPY_UNLIKELY(spy_check_on) ||
+      (SPY_LIKELY(spy_cb_front) && (!old || spy_cb_fronted((uint64_t)(uintptr_t)old)))) {
+    void *p = spy_check_on ? spy_check_realloc(old, n) : spy_front_realloc(old, n);
     spy_leave();
     return p;
   }
@@ -357,5 +371,7 @@ SPY_EXPORT size_t malloc_usable_size(void *p) {
     spy_leave();
     return n;
   }
+  if (spy_cb_front && p && spy_cb_fronted((uint64_t)(uintptr_t)p))
+    return real((char *)p - SPY_EXACT_FRONT) - SPY_EXACT_FRONT;
   return real(p);
 }

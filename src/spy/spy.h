@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/single_threaded.h>
 #include "profile/hsp_format.h"
 #include "spy_assert.h"
 #include "spy_options.h"
@@ -175,23 +176,28 @@ int spy_blocks_best(int64_t (*score)(const struct hsp_block *, void *), void *ct
                     struct hsp_block *out);
 /* The counts a table entry's arrival or removal moves (per family, per
  * stack, in use and its peak), for a block kept outside the table
- * (spy_check_blocks.c), whose own mark is bit of *word: count_in sets it,
+ * (spy_records.c), whose own mark is bit of *word: count_in sets it,
  * count_out clears it (0: it was clear, nothing counted), each under the
- * lock its counters change under. count_in also serves the timeline. */
+ * lock its counters change under; in exact mode the same bit of word[1]
+ * (the block's front) too. count_in also serves the timeline. */
 void spy_blocks_count_in(uint64_t p, uint64_t size, unsigned family, uint32_t stack, uint32_t now,
                          uint64_t *word, uint64_t bit);
 int spy_blocks_count_out(const struct hsp_block *b, uint64_t *word, uint64_t bit);
-/* Every block spy_check_blocks.c records, into the table (every shard
+/* Every block spy_records.c records, into the table (every shard
  * lock held), so the table lists the whole heap for whoever reads it. */
 void spy_blocks_flush_locked(void);
 /* The same, taking the locks (a bounded wait: exit, signals); once the
  * records are closed (spy_cb_close), the profile says the table is whole. */
 void spy_blocks_flush_records(void);
 
-/* spy_check_blocks.c: under --check, blocks recorded in their own front
- * red zone instead of the table (see there). spy_cb_on: new blocks are;
- * spy_cb_used: some were, so lookups ask there first. */
+/* spy_records.c: blocks recorded in a front of their own instead of the
+ * table (see there). spy_cb_on: new blocks are; spy_cb_used: some were,
+ * so lookups ask there first. */
 extern int spy_cb_on, spy_cb_used;
+/* Exact mode's blocks carry their record as a front of their own, this
+ * many bytes (spy_fronts.c); spy_cb_front is it while they do, else 0. */
+#define SPY_EXACT_FRONT HSP_EXACT_FRONT
+extern int spy_cb_front;
 void spy_cb_init(void);                    /* after spy_check_init */
 void spy_cb_close(void);                   /* exit: the table takes new blocks */
 int spy_cb_add(void *ptr, size_t size, unsigned family, uint32_t stack);  /* 0: not recorded */
@@ -199,6 +205,17 @@ int spy_cb_take(uint64_t user, struct hsp_block *out);
 int spy_cb_lookup(uint64_t user, struct hsp_block *out);
 void spy_cb_each(int (*fn)(const struct hsp_block *, void *), void *ctx, int take);
 uint64_t spy_cb_ranges(uint64_t (*out)[2], uint64_t max);   /* its mappings */
+int spy_cb_prepare(uint64_t user);         /* 0: no bits can be kept for user */
+int spy_cb_fronted(uint64_t user);         /* has exact mode's front */
+void spy_cb_unfront(uint64_t user);
+void spy_cb_refront(uint64_t user);
+/* spy_fronts.c: exact mode's calls on blocks with a front (spy_busy
+ * raised; _off: the spy is off, a forked child not spied). */
+void *spy_front_new(size_t n, int zero, unsigned family);
+void spy_front_free(void *p);
+void *spy_front_realloc(void *old, size_t n);
+void spy_front_free_off(void *p);
+void *spy_front_realloc_off(void *old, size_t n);
 
 /* spy_stacks.c: capture the caller's stack and deduplicate it. */
 uint32_t spy_stack_capture(void);
@@ -264,6 +281,43 @@ static inline void spy_stack_restore(uint32_t stack, uint64_t bytes, uint64_t bl
   struct spy_hot_slot *h = spy_hot_of(stack);
   h->live_bytes += (int64_t)bytes;
   h->live_blocks += (int64_t)blocks;
+}
+/* A recorded block's stack (spy_records.c). While the process has one
+ * thread its in-use counts move in the stack's own record at once, not
+ * in the thread's batch, so that a profile read after SIGKILL, which
+ * lists no recorded block, still has the heap by stack as of death. With
+ * threads they are batched as any (a hot stack's record shared by threads
+ * would bounce between their caches on every call: the 2-thread stress
+ * took 12% more CPU): a SIGKILL then misses by stack what each thread had
+ * not sent out yet, at most HSP_PEAK_SLACK. */
+static inline void spy_stack_count_recorded(uint32_t stack, uint64_t bytes) {
+  if (!stack) return;
+  struct spy_hot_slot *h = spy_hot_of(stack);
+  h->allocs++;
+  h->bytes += bytes;
+  if (!__libc_single_threaded) {
+    h->live_bytes += (int64_t)bytes;
+    h->live_blocks++;
+    return;
+  }
+  struct hsp_stack *s = spy_arena_at(HSP_STACK_OFF(stack));
+  __atomic_store_n(&s->in_use_bytes, s->in_use_bytes + (int64_t)bytes, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->in_use_blocks, s->in_use_blocks + 1, __ATOMIC_RELAXED);
+}
+static inline void spy_stack_uncount_recorded(uint32_t stack, uint64_t bytes, unsigned temporary) {
+  if (!stack) return;
+  if (!__libc_single_threaded) {
+    spy_stack_uncount(stack, bytes, 1, temporary);
+    return;
+  }
+  if (SPY_UNLIKELY(temporary)) {
+    struct spy_hot_slot *h = spy_hot_of(stack);
+    h->temporary += temporary == SPY_TEMPORARY;
+    h->temporary_alike += temporary == SPY_TEMPORARY_ALIKE;
+  }
+  struct hsp_stack *s = spy_arena_at(HSP_STACK_OFF(stack));
+  __atomic_store_n(&s->in_use_bytes, s->in_use_bytes - (int64_t)bytes, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->in_use_blocks, s->in_use_blocks - 1, __ATOMIC_RELAXED);
 }
 void spy_stacks_copy_peak(void);           /* in_use_* -> peak_*, every stack */
 void spy_stacks_flush_counts(void);        /* this thread's batch, now */
@@ -382,7 +436,7 @@ static inline int spy_nested_tracked(void) {
 
 /* The funnel every interceptor uses, entered with spy_busy set. */
 static inline void *spy_track(void *p, size_t size, unsigned family) {
-  if (spy_cb_on && p) {                /* --check: p is spy_check_alloc's */
+  if (spy_cb_on && !spy_cb_front && p) {   /* --check: p is spy_check_alloc's */
     uint32_t stack = spy_stack_capture();
     if (!spy_cb_add(p, size, family, stack)) spy_block_add_soon(p, size, family, stack);
     return p;

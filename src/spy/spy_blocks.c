@@ -21,11 +21,13 @@
  * Each free also tells the block's stack whether it was a temporary (the
  * thread's last allocation, nothing allocated or freed in between).
  *
- * Under --check the blocks are recorded beside themselves instead
- * (spy_check_blocks.c), with the counters moved here as for a table
- * entry (spy_blocks_count_in/out); take and lookup ask there first, and
- * whatever reads the table whole first moves them in
- * (spy_blocks_flush_locked: leak scans, checkpoints, the end).
+ * In exact mode and under --check most blocks are recorded beside
+ * themselves instead (spy_records.c), with the counters moved here as
+ * for a table entry (spy_blocks_count_in/out); take and lookup ask there
+ * first, and whatever reads the table whole first moves them in
+ * (spy_blocks_flush_locked: leak scans, checkpoints, the end). The table
+ * keeps the rest: exact mode's over-aligned blocks, a signal handler's,
+ * and every block of --sample, --trace, --guard and attach.
  *
  * Under --sample the table holds the sampled blocks only, and every
  * counter it feeds gets a block's weight (profile/hsp_sample.h) instead of
@@ -731,20 +733,21 @@ int spy_blocks_best(int64_t (*score)(const struct hsp_block *, void *), void *ct
   return best >= 0;
 }
 
-/* ---- blocks recorded outside the table (spy_check_blocks.c) ----------- */
+/* ---- blocks recorded outside the table (spy_records.c) ----------- */
 
 static int insert_locked(const struct hsp_block *b, void *unused);
 
 void spy_blocks_count_in(uint64_t p, uint64_t size, unsigned family, uint32_t stack, uint32_t now,
                          uint64_t *word, uint64_t bit) {
   struct hsp_shard *s = shard_of(p);
-  spy_stack_count(stack, size, 1);
+  spy_stack_count_recorded(stack, size);
   int locked = shard_lock(s);
   /* the record is written; closed meanwhile (exit: the last flush may be
    * over), the block goes where the readers look */
   struct hsp_block b = { p, size << 8 | family, stack, now };
   int listed = SPY_UNLIKELY(!spy_cb_on) && insert_locked(&b, NULL);
   if (!listed) __atomic_store_n(word, *word | bit, __ATOMIC_RELEASE);
+  if (spy_cb_front) __atomic_store_n(word + 1, word[1] | bit, __ATOMIC_RELEASE);
   struct hsp_family_counts *f = &s->fam[family];
   f->allocs++;
   f->bytes_allocated += size;
@@ -766,6 +769,7 @@ int spy_blocks_count_out(const struct hsp_block *b, uint64_t *word, uint64_t bit
     return 0;
   }
   __atomic_store_n(word, *word & ~bit, __ATOMIC_RELAXED);
+  if (spy_cb_front) __atomic_store_n(word + 1, word[1] & ~bit, __ATOMIC_RELAXED);
   struct hsp_family_counts *f = &s->fam[HSP_BLOCK_FAMILY(b)];
   f->frees++;
   f->in_use_bytes -= size;
@@ -773,7 +777,7 @@ int spy_blocks_count_out(const struct hsp_block *b, uint64_t *word, uint64_t bit
   shard_unlock(s, locked);
   spy_usdt_free(p);
   unsigned temporary = temporary_of(p, b->stack, size);
-  spy_stack_uncount(b->stack, size, 1, temporary);
+  spy_stack_uncount_recorded(b->stack, size, temporary);
   note_in_use(-(int64_t)size);
   return 1;
 }

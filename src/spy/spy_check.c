@@ -1,7 +1,7 @@
 /*
  * spy_check.c: --check, heap corruption caught without recompiling.
  * Every block gets red zones filled with 0xab (16 bytes each side; in
- * front, before the zone, the block's record, spy_check_blocks.c; `align`
+ * front, before the zone, the block's record, spy_records.c; `align`
  * bytes in front of an over-aligned block, which keeps its alignment),
  * new memory is filled with 0xbe (its first 4 KiB, like ASan;
  * check_fill=0: not), freed memory is
@@ -268,7 +268,7 @@ void spy_check_release(const struct spy_qent *e, uint32_t here, const char *at) 
 }
 
 uint64_t spy_check_own_ranges(uint64_t (*out)[2], uint64_t max) {
-  if (!spy_check_on) return 0;
+  if (!spy_check_on) return spy_cb_ranges(out, max);   /* exact mode's records */
   if (out && max) {
     out[0][0] = (uint64_t)(uintptr_t)altab;
     out[0][1] = (uint64_t)(uintptr_t)altab + sizeof *altab * AL_CAP;

@@ -28,11 +28,11 @@ void spy_check_lock(void);                 /* fork */
 void spy_check_unlock(void);
 void spy_check_reset_lock(void);
 void spy_check_thread_exit(void);          /* its batch of frees to the quarantine */
-/* The mappings --check keeps live blocks' addresses in (the over-aligned
+/* The mappings --check (or exact mode's records) keep live blocks' addresses in (the over-aligned
  * side table, the records' bitmap): never roots of a leak scan. As
  * spy_thread_mem_ranges: the count, up to max into out. */
 uint64_t spy_check_own_ranges(uint64_t (*out)[2], uint64_t max);
-/* A record (spy_check_blocks.c) whose seal a stray write broke: *out
+/* A record (spy_records.c) whose seal a stray write broke: *out
  * from glibc's chunk (the size an upper bound, no stack); reported if
  * report and the red zone after it is whole (else check_zones reports
  * the underflow that ran through both). */
@@ -45,7 +45,7 @@ void spy_check_broken_record(uint64_t user, struct hsp_block *out, int report);
  * poisoning a large block whole would write it at free and read it back,
  * out of cache, at eviction. --guard covers all of a block. */
 #define SPY_RZ 16
-/* A block's front: its record (spy_check_blocks.c; 0xab when the table
+/* A block's front: its record (spy_records.c; 0xab when the table
  * keeps the block) and then SPY_RZ bytes of red zone; an over-aligned
  * block's front is its alignment, red zone from raw to the record. */
 #define SPY_FRONT 32

@@ -669,7 +669,7 @@ int spy_start(const char *options) {
   if (spy_opt.check || guard) spy_check_init();   /* --guard's fallback: red zones */
   spy_guard_init();
   spy_gs_init();
-  if (spy_check_on) spy_cb_init();     /* needs spy_guard_on, spy_sampling, spy_trace_on */
+  spy_cb_init();                       /* needs spy_check_on, spy_guard_on, spy_sampling, spy_trace_on */
   spy_stacks_init();
   spy_timeline_init();
   spy_modules_scan();

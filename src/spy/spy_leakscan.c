@@ -136,11 +136,16 @@ static int has_chunk_header(const struct sblock *b) {
          !spy_gs_owns((void *)(uintptr_t)b->start);
 }
 
+/* Exact mode's record in front of b: glibc's chunk starts that much before. */
+static uint64_t front_of(const struct sblock *b) {
+  return spy_cb_front && spy_cb_fronted(b->start) ? SPY_EXACT_FRONT : 0;
+}
+
 static int allocator_link(const struct sblock *b, uint64_t w) {
   if (!has_chunk_header(b)) return 0;
-  uint64_t sz = *(const uint64_t *)(uintptr_t)(b->start - 8);
-  if (sz & 2) return 0;
-  uint64_t usable = (sz & ~7ull) - 8;
+  uint64_t front = front_of(b), sz = *(const uint64_t *)(uintptr_t)(b->start - front - 8);
+  if (sz & 2 || (sz & ~7ull) < 8 + front) return 0;
+  uint64_t usable = (sz & ~7ull) - 8 - front;
   if (usable < b->end - b->start || usable > b->end - b->start + 65536) return 0;
   return w == b->start + usable - 8;
 }
@@ -299,12 +304,13 @@ static uint64_t first_block_from(uint64_t lo) {
 /* The pages glibc mmap'd for b alone, [*lo, *hi), as munmap_chunk frees
  * them: the chunk header's prev_size is the offset from the mapping's
  * start, its size (IS_MMAPPED set) the rest. 0 if b is no such chunk.
- * Under --check glibc's block starts SPY_FRONT before b, at its record (an
+ * Under --check glibc's block starts SPY_FRONT before b, at its record, in
+ * exact mode SPY_EXACT_FRONT before, if b has a front (under --check an
  * over-aligned block's longer zone reads as no chunk: never a root then,
  * as before). */
 static int mmapped_chunk(const struct sblock *b, uint64_t *lo, uint64_t *hi) {
   if (!has_chunk_header(b)) return 0;
-  uint64_t raw = b->start - (spy_check_on ? SPY_FRONT : 0);
+  uint64_t raw = b->start - (spy_check_on ? SPY_FRONT : front_of(b));
   uint64_t head = raw - 16, sz = word_at(raw - 8);
   if (!(sz & 2) || (sz & 1)) return 0;      /* IS_MMAPPED, never PREV_INUSE */
   uint64_t off = word_at(head), len = sz & ~7ull;

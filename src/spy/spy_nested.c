@@ -53,8 +53,8 @@ void spy_nested_unrecord(void *p) {
 }
 
 void spy_nested_free(void *p) {
-  /* queue full: with --check p may not be glibc's pointer; leak it */
-  if (!push((uint64_t)(uintptr_t)p, 0, 0xff, OP_FREE) && !spy_check_on) __libc_free(p);
+  /* queue full: with --check or a front p may not be glibc's pointer; leak it */
+  if (!push((uint64_t)(uintptr_t)p, 0, 0xff, OP_FREE) && !spy_check_on && !spy_cb_front) __libc_free(p);
 }
 
 /* Called with spy_busy raised, by the outermost spy call before it
@@ -80,6 +80,7 @@ void spy_drain_queue(void) {
     case OP_UNRECORD: spy_block_remove(p, NULL, NULL); break;
     case OP_FREE:
       if (spy_check_on) { spy_check_free(p, e.family); break; }
+      if (spy_cb_front) { spy_front_free(p); break; }
       spy_block_remove(p, NULL, NULL);
       __libc_free(p);
       break;

@@ -27,6 +27,7 @@
   BOOL("check_fill", check_fill, 1)          /* fill new blocks with 0xbe */             \
   NUM("check_quarantine", check_quarantine, 16u << 20) /* bytes of freed blocks held */  \
   BOOL("check_records", check_records, 1)    /* test: 0 keeps --check's blocks in the table */ \
+  BOOL("records", records, 1)                /* test: 0 keeps exact mode's blocks in the table */ \
   BOOL("halt_on_error", halt_on_error, 0)    /* abort at the first error found */        \
   STR("guard", guard, 16, "")                /* page heap: "", overflow (1, yes), underflow */ \
   BOOL("trace", trace, 0)                    /* every event into PROFILE.trace */       \

@@ -53,20 +53,23 @@ static void read_statm(uint64_t *vm, uint64_t *rss, uint64_t *file) {
 /* What of the process's RSS and address space is the spy's: the profile
  * (its arena, mapped shared), the stacks' frame index, the trace's open
  * chunks and reservation, and the memory --check and --guard cost the
- * program: freed blocks held in quarantine, two red zones per live block,
+ * program: freed blocks held in quarantine, two red zones per live block
+ * (exact mode: a record in front of each),
  * guarded blocks' page rounding and the guard region; the threads'
  * working memory (spy_thread_mem.h). Estimates from the spy's own counters
  * (reading smaps here would cost too much with --guard's mappings). */
 static void own_memory(uint64_t *rss, uint64_t *vm) {
   *rss = spy_arena_resident() + spy_trace_resident() + spy_stacks_resident();
   *vm = spy_arena_vm() + spy_trace_vm() + spy_stacks_resident();
-  if (spy_check_on && !spy_guard_on) {   /* --guard's blocks have pages, not zones */
+  /* --guard's blocks have pages, not zones; exact mode's have their records */
+  uint64_t per_block = spy_check_on ? (spy_guard_on ? 0 : SPY_FRONT + SPY_RZ) : (uint64_t)spy_cb_front;
+  if (per_block) {
     const struct hsp_shard *sh = spy_arena_at(spy_hdr->shards_off);
     uint64_t blocks = 0;                 /* recorded ones too: not the table's count */
     for (int i = 0; i < HSP_SHARDS; i++)
       for (int f = 0; f < HSP_FAM_FIRST_CUSTOM; f++)
         blocks += __atomic_load_n(&sh[i].fam[f].in_use_blocks, __ATOMIC_RELAXED);
-    *rss += blocks * (SPY_FRONT + SPY_RZ);
+    *rss += blocks * per_block;
   }
   if (spy_check_on) {                     /* held freed blocks live in glibc's heap */
     *rss += spy_quarantine_held();

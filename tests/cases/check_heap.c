@@ -54,7 +54,7 @@ static __attribute__((noinline)) void underflow(void) {
 }
 
 /* Past the 16-byte red zone: into the record --check keeps before it
- * (spy_check_blocks.c), through the zone or over it alone. */
+ * (spy_records.c), through the zone or over it alone. */
 static __attribute__((noinline)) void underflow_deep(void) {
   char *p = malloc(24);   /* mark: underflow-deep-alloc */
   show(p);

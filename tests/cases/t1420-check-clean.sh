@@ -6,7 +6,7 @@
 # quarantine) keeps its guarantees, and its totals are the same with and
 # without --check, and valgrind's. Without --check, a buggy program gets
 # no heap errors (nothing changes). --check keeps each block's record
-# beside it (spy_check_blocks.c) where the table kept them before
+# beside it (spy_records.c) where the table kept them before
 # (check_records=0): python3's whole report, leaks by site and kind,
 # reads the same either way. Lost over-aligned blocks are definitely lost
 # under --check too (its side table of them is not a root), as valgrind

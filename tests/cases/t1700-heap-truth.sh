@@ -4,8 +4,10 @@
 # heapspy heap, "RSS explained ... read from outside").
 #
 # The truth: a process run under `heapspy run` has the spy's live-block
-# table in its profile, a shared mapping kept up to date, so while the
-# process waits, hsp_live_blocks prints every block it has in use. The
+# table in its profile, a shared mapping kept up to date, and each block
+# the table does not list has its record in front of it, which the
+# profile says how to find; so while the process waits, hsp_live_blocks
+# prints every block it has in use, as glibc holds it. The
 # in-use set `heapspy heap --blocks` finds by walking glibc's arenas must
 # be the same addresses, each with the usable size glibc gives the size
 # the spy saw requested. The one exclusion: glibc's own
@@ -43,7 +45,7 @@ fi
 "$HEAPSPY" heap --blocks "$S_pid" >heap.txt 2>err
 is "$?:$(cat err)" "0:" "heap --blocks: exit 0, nothing on stderr"
 check "heap --blocks: no thread left stopped" no_stopped_threads "$S_pid"
-"$LIVE" "$TMP/s.hsp" >spy.txt
+"$LIVE" "$TMP/s.hsp" "$S_pid" >spy.txt
 res=$(same_blocks heap.txt spy.txt)
 like "$res" '^[0-9]+ identical$' "heap_mix: the in-use set equals the spy's live blocks ($res)"
 check "heap_mix: more than 250 blocks compared ($(wc -l <spy.txt))" test "$(wc -l <spy.txt)" -gt 250
@@ -60,8 +62,10 @@ is "$(json s.json '(len(j["arenas"]), sum(a["main"] for a in j["arenas"]), [a["t
 is "$(json s.json '(j["heap"]["mmapped_blocks"], j["heap"]["tcache_structs"], j["heap"]["tcache_found"])')" "(1, 5, True)" \
   "json: one mmapped block; 5 tcache_perthread_structs (the exclusion), found through TLS"
 is "$(json s.json 'j["heap"]["in_use_blocks"]')" "$(wc -l <heap.txt)" "json: in_use_blocks is the --blocks count"
-is "$(json s.json 'sum(s["blocks"] for s in j["sizes"]) == j["heap"]["in_use_blocks"] and sum(s["bytes"] for s in j["sizes"]) == j["heap"]["in_use_bytes"]')" \
-  "True" "json: sizes add up to the in-use blocks and bytes"
+# (each block as the program got it: glibc's in-use bytes also hold the
+# record the spy keeps in front of each, 16 bytes)
+is "$(json s.json 'sum(s["blocks"] for s in j["sizes"]) == j["heap"]["in_use_blocks"] and sum(s["bytes"] for s in j["sizes"]) + j["heap"]["spy_records_bytes"] == j["heap"]["in_use_bytes"] and j["heap"]["spy_records_bytes"] >= 16 * 250')" \
+  "True" "json: sizes and the spy's records add up to the in-use blocks and bytes"
 is "$(json s.json '(j["heap"]["fastbin_bytes"] > 0, j["heap"]["tcache_bytes"] > 0, j["heap"]["bin_bytes"] > 0)')" "(True, True, True)" \
   "json: freed memory in tcache, fastbins and bins"
 is "$(json s.json 'j["problems"]')" "[]" "json: no problems"
@@ -111,7 +115,7 @@ is "$(same_blocks nd.txt spy.txt)" "$res" "--no-debuginfo: the same in-use set u
 if start_prog T "$TMP/t.ready" env GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.arena_max=1 \
      "$HEAPSPY" run -q -o "$TMP/t.hsp" -- "$MIX" "$TMP/t.ready"; then
   "$HEAPSPY" heap --blocks "$T_pid" >t.txt
-  "$LIVE" "$TMP/t.hsp" >tspy.txt
+  "$LIVE" "$TMP/t.hsp" "$T_pid" >tspy.txt
   r=$(same_blocks t.txt tspy.txt)
   like "$r" '^[0-9]+ identical$' "tunables: the in-use set equals the spy's ($r)"
   "$HEAPSPY" heap --format json "$T_pid" >t.json
@@ -140,7 +144,7 @@ if command -v sqlite3 >/dev/null; then
   sqpid=$(pgrep -P "$sq" sqlite3 || echo "$sq")
   [ "$(cat /proc/"$sq"/comm)" = sqlite3 ] && sqpid=$sq
   "$HEAPSPY" heap --blocks "$sqpid" >sqh.txt
-  "$LIVE" "$TMP/sq.hsp" >sqs.txt
+  "$LIVE" "$TMP/sq.hsp" "$sqpid" >sqs.txt
   r=$(same_blocks sqh.txt sqs.txt)
   like "$r" '^[0-9]+ identical(, \+1 pending free 0x[0-9a-f]+)?$' "sqlite3: the in-use set equals the spy's ($r)"
   check "sqlite3: not left stopped" no_stopped_threads "$sqpid"
@@ -162,7 +166,7 @@ for i in $(seq 1 200); do [ -s "$TMP/py.ready" ] && break; sleep 0.05; done
 pypid=$(sed -n 's/^pid=//p' "$TMP/py.ready")
 sleep 0.2                     # into the read() of stdin
 "$HEAPSPY" heap --blocks "$pypid" >pyh.txt
-"$LIVE" "$TMP/py.hsp" >pys.txt
+"$LIVE" "$TMP/py.hsp" "$pypid" >pys.txt
 r=$(same_blocks pyh.txt pys.txt)
 like "$r" '^[0-9]+ identical(, \+1 pending free 0x[0-9a-f]+)?$' "python3 (PYTHONMALLOC=malloc): the in-use set equals the spy's ($r)"
 check "python3: more than 20,000 blocks compared" test "$(wc -l <pys.txt)" -gt 20000
