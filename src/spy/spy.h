@@ -205,8 +205,11 @@ int spy_cb_take(uint64_t user, struct hsp_block *out);
 int spy_cb_lookup(uint64_t user, struct hsp_block *out);
 void spy_cb_each(int (*fn)(const struct hsp_block *, void *), void *ctx, int take);
 uint64_t spy_cb_ranges(uint64_t (*out)[2], uint64_t max);   /* its mappings */
-int spy_cb_prepare(uint64_t user);         /* 0: no bits can be kept for user */
 int spy_cb_fronted(uint64_t user);         /* has exact mode's front */
+/* The block at user taken if it has a front: 1 (taken from its record),
+ * 0 (it has one, but no live record: in the table, or freed twice), -1
+ * (no front). */
+int spy_cb_take_front(uint64_t user, struct hsp_block *out);
 void spy_cb_unfront(uint64_t user);
 void spy_cb_refront(uint64_t user);
 /* spy_fronts.c: exact mode's calls on blocks with a front (spy_busy
@@ -452,6 +455,7 @@ static inline void *spy_track(void *p, size_t size, unsigned family) {
 /* Without --check, glibc unmaps a large block when it is freed: a few
  * recent ones are remembered so a later access can be explained. */
 void spy_crash_note_unmapped_free(void *p);
+void spy_crash_note_unmapped(const struct hsp_block *b);   /* b, just taken */
 
 /* The free funnel. While the process has a single thread no one can be
  * handed this address between the real free and our record of it, so the

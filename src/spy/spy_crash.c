@@ -36,11 +36,14 @@
 static struct spy_near unmapped[UNMAPPED_RING];
 static uint32_t unmapped_next;
 
+void spy_crash_note_unmapped(const struct hsp_block *b) {
+  uint32_t i = __atomic_fetch_add(&unmapped_next, 1, __ATOMIC_RELAXED) % UNMAPPED_RING;
+  unmapped[i] = (struct spy_near){ b->ptr, HSP_BLOCK_SIZE(b), b->stack, spy_stack_capture(), 1 };
+}
+
 void spy_crash_note_unmapped_free(void *p) {
   struct hsp_block b;
-  if (!spy_block_lookup(p, &b)) return;
-  uint32_t i = __atomic_fetch_add(&unmapped_next, 1, __ATOMIC_RELAXED) % UNMAPPED_RING;
-  unmapped[i] = (struct spy_near){ b.ptr, HSP_BLOCK_SIZE(&b), b.stack, spy_stack_capture(), 1 };
+  if (spy_block_lookup(p, &b)) spy_crash_note_unmapped(&b);
 }
 
 int spy_crash_find_unmapped(uint64_t addr, struct spy_near *out) {

@@ -33,10 +33,7 @@ static inline void *raw_of(void *p) { return (char *)p - FRONT; }
  * written; made again without a front if its bits cannot be kept. */
 static inline void *settle(void *raw, size_t n, unsigned family, int zero) {
   void *p = (char *)raw + FRONT;
-  if (SPY_LIKELY(spy_cb_prepare((uint64_t)(uintptr_t)p))) {
-    spy_cb_add(p, n, family, spy_stack_capture());
-    return p;
-  }
+  if (SPY_LIKELY(spy_cb_add(p, n, family, spy_stack_capture()))) return p;
   void *q = zero ? __libc_calloc(1, n) : __libc_malloc(n);
   if (q) memcpy(q, p, n);
   __libc_free(raw);
@@ -65,15 +62,20 @@ static int take(void *p, struct hsp_block *out) {
 }
 
 void spy_front_free(void *p) {
-  if (!spy_cb_fronted((uint64_t)(uintptr_t)p)) {
+  uint64_t u = (uint64_t)(uintptr_t)p;
+  void *raw = raw_of(p);
+  struct hsp_block b = { 0 };
+  int took = spy_cb_take_front(u, &b);
+  if (took < 0) {
     spy_untrack_and_free(p);
     return;
   }
-  void *raw = raw_of(p);
-  if (SPY_UNLIKELY(((const size_t *)raw)[-1] & 2))   /* IS_MMAPPED */
-    spy_crash_note_unmapped_free(p);
-  struct hsp_block b;
-  take(p, &b);
+  if (!took) {                                /* in the table since a checkpoint */
+    if (!spy_block_take(p, &b)) b.ptr = 0;
+    spy_cb_unfront(u);
+  }
+  if (SPY_UNLIKELY(((const size_t *)raw)[-1] & 2) && b.ptr)   /* IS_MMAPPED */
+    spy_crash_note_unmapped(&b);
   __libc_free(raw);
 }
 

@@ -107,21 +107,23 @@ static int read_record(uint64_t user, struct hsp_block *out) {
   return 1;
 }
 
-static struct region *region_of(uint64_t user, int make) {
-  uint64_t i = user >> REGION_SHIFT;
-  if (i >= TOP_ENTRIES || !top) return NULL;
-  struct region *r = __atomic_load_n(&top[i], __ATOMIC_ACQUIRE);
-  if (r || !make) return r;
-  void *m = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE,
+static __attribute__((noinline)) struct region *region_make(uint64_t i) {
+  void *m = mmap(NULL, sizeof(struct region), PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) return NULL;
-  struct region *fresh = m;
+  struct region *fresh = m, *was = NULL;
   fresh->lo = REGION_WORDS;
-  struct region *was = NULL;
   if (__atomic_compare_exchange_n(&top[i], &was, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
     return fresh;
-  munmap(m, sizeof *r);                /* another thread made it first */
+  munmap(m, sizeof *fresh);            /* another thread made it first */
   return was;
+}
+
+static inline struct region *region_of(uint64_t user, int make) {
+  uint64_t i = user >> REGION_SHIFT;
+  if (SPY_UNLIKELY(i >= TOP_ENTRIES || !top)) return NULL;
+  struct region *r = __atomic_load_n(&top[i], __ATOMIC_ACQUIRE);
+  return SPY_LIKELY(r || !make) ? r : region_make(i);
 }
 
 static inline uint64_t word_of(uint64_t user) { return (user & ((1ull << REGION_SHIFT) - 1)) >> 10; }
@@ -158,8 +160,8 @@ static void broken(uint64_t user, struct hsp_block *out, int report) {
 }
 
 /* Records the block; 0 if it cannot (its GiB's bits cannot be mapped, or
- * it is too big for a record): the table then takes it. A block exact
- * mode made with a front (spy_cb_prepare said yes) is always recorded. */
+ * it is too big for a record): the table then takes it (--check), or the
+ * block is made again without a front (exact mode, spy_fronts.c). */
 int spy_cb_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   uint64_t user = (uint64_t)(uintptr_t)ptr, *w, m;
   struct region *r = size <= SIZE_MASK ? bits_of(user, 1, &w, &m) : NULL;
@@ -175,8 +177,6 @@ int spy_cb_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   spy_blocks_count_in(user, size, family, stack, now, w, m);
   return 1;
 }
-
-int spy_cb_prepare(uint64_t user) { return region_of(user, 1) != NULL; }
 
 /* The recorded block at user, taken (its bits cleared, its counts moved
  * out): 1 and *out, or 0 if no recorded block starts there. A broken seal
@@ -198,6 +198,17 @@ int spy_cb_lookup(uint64_t user, struct hsp_block *out) {
   if (!bits_of(user, 0, &w, &m) || !(__atomic_load_n(w, __ATOMIC_ACQUIRE) & m)) return 0;
   if (!read_record(user, out)) broken(user, out, 0);
   return 1;
+}
+
+int spy_cb_take_front(uint64_t user, struct hsp_block *out) {
+  uint64_t *w, m;
+  if (!spy_cb_front || !bits_of(user, 0, &w, &m)) return -1;
+  uint64_t live = __atomic_load_n(w, __ATOMIC_ACQUIRE), front = __atomic_load_n(w + 1, __ATOMIC_ACQUIRE);
+  if (!(front & m)) return -1;
+  if (!(live & m)) return 0;
+  int sealed = read_record(user, out);
+  if (!sealed) broken(user, out, 0);
+  return spy_blocks_count_out(out, w, m);
 }
 
 int spy_cb_fronted(uint64_t user) {
