@@ -28,10 +28,10 @@ static new_fn real_new, real_new_array;
 static new_al_fn real_new_al, real_new_array_al;
 
 void spy_resolve_cxx(void) {
-  real_new = (new_fn)dlsym(RTLD_NEXT, "_Znwm");
-  real_new_array = (new_fn)dlsym(RTLD_NEXT, "_Znam");
-  real_new_al = (new_al_fn)dlsym(RTLD_NEXT, "_ZnwmSt11align_val_t");
-  real_new_array_al = (new_al_fn)dlsym(RTLD_NEXT, "_ZnamSt11align_val_t");
+  real_new = (new_fn)spy_dlsym_if_defined(RTLD_NEXT, "_Znwm");   /* none in a C program */
+  real_new_array = (new_fn)spy_dlsym_if_defined(RTLD_NEXT, "_Znam");
+  real_new_al = (new_al_fn)spy_dlsym_if_defined(RTLD_NEXT, "_ZnwmSt11align_val_t");
+  real_new_array_al = (new_al_fn)spy_dlsym_if_defined(RTLD_NEXT, "_ZnamSt11align_val_t");
 }
 
 static void leave(int *unused) { (void)unused; spy_leave(); }

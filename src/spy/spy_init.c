@@ -678,12 +678,8 @@ int spy_start(const char *options) {
   spy_threads_init();
   spy_locks_init();
   real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
-  cxx_freeres = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
-  /* A failed lookup (an operator the program lacks) leaves glibc a
-   * message block, freed by the thread's next dl call: the program's,
-   * counted as its free. Read twice, the message is freed now, busy. */
-  (void)dlerror();
-  (void)dlerror();
+  /* no failed lookup: it would leave glibc a message for dlerror (see there) */
+  cxx_freeres = (void (*)(void))spy_dlsym_if_defined(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (!spy_attached) install_fatal_handlers();
   else install_attach_handlers();      /* the program's crash stays its own */
