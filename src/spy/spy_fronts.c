@@ -42,7 +42,7 @@ static inline void *settle(void *raw, size_t n, unsigned family, int zero) {
 }
 
 void *spy_front_new(size_t n, int zero, unsigned family) {
-  if (SPY_UNLIKELY(n > (1ull << 40))) {   /* beyond a record's size field: fails in glibc */
+  if (SPY_UNLIKELY(n >= (1ull << 40))) {  /* beyond a record's size field: fails in glibc */
     errno = ENOMEM;
     return NULL;
   }
@@ -85,7 +85,7 @@ void *spy_front_realloc(void *old, size_t n) {
     spy_front_free(old);
     return NULL;
   }
-  if (SPY_UNLIKELY(n > (1ull << 40))) {
+  if (SPY_UNLIKELY(n >= (1ull << 40))) {
     errno = ENOMEM;
     return NULL;
   }
