@@ -10,7 +10,9 @@
  * count is broken for good; the program's next setlocale waits forever
  * (curl, whose libp11-kit calls newlocale from its constructor). So a
  * name is first looked up in the loaded objects' own symbol tables (GNU
- * hash), and dlsym is only asked for a name that is there.
+ * hash: every object Debian builds has one; an object with only the old
+ * SysV table counts as not defining it), and dlsym is only asked for a
+ * name that is there.
  *
  * Must never: call dlerror, or dlsym for a name no object defines.
  */
