@@ -116,10 +116,14 @@ static void attribute(enum family f, const struct hs_heap *h, const struct hs_le
   free(p);
 }
 
-size_t hs_spy_fronts_apply(struct hs_heap *h, struct hs_spy_blocks *b) {
-  if (!b->front) return 0;
+static void sort_once(struct hs_spy_blocks *b) {
   if (!b->sorted) b->n = b->v ? hsp_blocks_sort(b->v, b->n) : 0;
   b->sorted = 1;
+}
+
+size_t hs_spy_fronts_apply(struct hs_heap *h, struct hs_spy_blocks *b) {
+  if (!b->front) return 0;
+  sort_once(b);
   size_t j = 0, moved = 0;
   for (size_t i = 0; i < h->nblocks; i++) {
     struct hs_hblock *hb = &h->blocks[i];
@@ -140,8 +144,7 @@ void hs_heap_stacks_make(const struct hs_heap *h, const struct hs_census *c,
                          const struct hs_leak_scan *k, struct hs_spy_blocks *b,
                          struct hs_heap_stacks *out) {
   memset(out, 0, sizeof *out);
-  if (!b->sorted) b->n = b->v ? hsp_blocks_sort(b->v, b->n) : 0;
-  b->sorted = 1;
+  sort_once(b);
   out->spy = hs_xcalloc(h->nblocks ? h->nblocks : 1, sizeof *out->spy);
   /* both sorted by address: one pass */
   size_t j = 0;

@@ -31,15 +31,14 @@ static size_t region_blocks(pid_t pid, const struct hsp_records *rec, uint64_t b
   for (uint64_t w = 0; w < n; w++)
     for (uint64_t bits = pairs[w].live; bits; bits &= bits - 1) {
       uint64_t user = base + (w << 10) + ((uint64_t)__builtin_ctzll(bits) << 4), r[2];
-      if (peek(pid, user - rec->rec_off, r, sizeof r) != 0) continue;
-      if (r[0] >> 48 != hsp_rec_seal(rec->secret, user, r[0] & ((1ull << 48) - 1), r[1])) continue;
+      struct hsp_block b;
+      if (peek(pid, user - rec->rec_off, r, sizeof r) != 0 || !hsp_rec_decode(rec->secret, user, r, &b))
+        continue;
       if (count == *cap) {
         *cap = *cap ? 2 * *cap : 1024;
         *v = hs_xrealloc(*v, *cap * sizeof **v);
       }
-      uint64_t size = r[0] & ((1ull << HSP_REC_SIZE_BITS) - 1);
-      (*v)[count++] = (struct hsp_block){ user, size << 8 | ((r[0] >> HSP_REC_SIZE_BITS) & 0xff),
-                                          (uint32_t)r[1], (uint32_t)(r[1] >> 32) };
+      (*v)[count++] = b;
     }
   return count;
 }

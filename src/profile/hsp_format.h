@@ -626,6 +626,18 @@ static inline uint64_t hsp_rec_seal(uint64_t secret, uint64_t user, uint64_t w0,
   uint64_t x = w0 ^ (w1 << 17 | w1 >> 47) ^ user ^ secret;
   return (x * 0x9E3779B97F4A7C15ull) >> 48;
 }
+/* The record r[2] of the block at user as a table entry; 0 if its seal
+ * is broken (*out untouched). */
+static inline int hsp_rec_decode(uint64_t secret, uint64_t user, const uint64_t r[2],
+                                 struct hsp_block *out) {
+  uint64_t w0 = r[0], w1 = r[1];
+  if (w0 >> 48 != hsp_rec_seal(secret, user, w0 & ((1ull << 48) - 1), w1)) return 0;
+  out->ptr = user;
+  out->size_fam = (w0 & ((1ull << HSP_REC_SIZE_BITS) - 1)) << 8 | ((w0 >> HSP_REC_SIZE_BITS) & 0xff);
+  out->stack = (uint32_t)w1;
+  out->t_ms = (uint32_t)(w1 >> 32);
+  return 1;
+}
 /* A thread's --sample countdown and exact totals (struct hsp_sample_live):
  * a cache line written only by its owner. */
 struct hsp_sample_slot {

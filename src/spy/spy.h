@@ -293,6 +293,11 @@ static inline void spy_stack_restore(uint32_t stack, uint64_t bytes, uint64_t bl
  * would bounce between their caches on every call: the 2-thread stress
  * took 12% more CPU): a SIGKILL then misses by stack what each thread had
  * not sent out yet, at most HSP_PEAK_SLACK. */
+static inline void spy_stack_live_now(uint32_t stack, int64_t bytes, int64_t blocks) {
+  struct hsp_stack *s = spy_arena_at(HSP_STACK_OFF(stack));   /* the only writer */
+  __atomic_store_n(&s->in_use_bytes, s->in_use_bytes + bytes, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->in_use_blocks, s->in_use_blocks + blocks, __ATOMIC_RELAXED);
+}
 static inline void spy_stack_count_recorded(uint32_t stack, uint64_t bytes) {
   if (!stack) return;
   struct spy_hot_slot *h = spy_hot_of(stack);
@@ -303,9 +308,7 @@ static inline void spy_stack_count_recorded(uint32_t stack, uint64_t bytes) {
     h->live_blocks++;
     return;
   }
-  struct hsp_stack *s = spy_arena_at(HSP_STACK_OFF(stack));
-  __atomic_store_n(&s->in_use_bytes, s->in_use_bytes + (int64_t)bytes, __ATOMIC_RELAXED);
-  __atomic_store_n(&s->in_use_blocks, s->in_use_blocks + 1, __ATOMIC_RELAXED);
+  spy_stack_live_now(stack, (int64_t)bytes, 1);
 }
 static inline void spy_stack_uncount_recorded(uint32_t stack, uint64_t bytes, unsigned temporary) {
   if (!stack) return;
@@ -318,9 +321,7 @@ static inline void spy_stack_uncount_recorded(uint32_t stack, uint64_t bytes, un
     h->temporary += temporary == SPY_TEMPORARY;
     h->temporary_alike += temporary == SPY_TEMPORARY_ALIKE;
   }
-  struct hsp_stack *s = spy_arena_at(HSP_STACK_OFF(stack));
-  __atomic_store_n(&s->in_use_bytes, s->in_use_bytes - (int64_t)bytes, __ATOMIC_RELAXED);
-  __atomic_store_n(&s->in_use_blocks, s->in_use_blocks - 1, __ATOMIC_RELAXED);
+  spy_stack_live_now(stack, -(int64_t)bytes, -1);
 }
 void spy_stacks_copy_peak(void);           /* in_use_* -> peak_*, every stack */
 void spy_stacks_flush_counts(void);        /* this thread's batch, now */

@@ -268,12 +268,12 @@ void spy_check_release(const struct spy_qent *e, uint32_t here, const char *at) 
 }
 
 uint64_t spy_check_own_ranges(uint64_t (*out)[2], uint64_t max) {
-  if (!spy_check_on) return spy_cb_ranges(out, max);   /* exact mode's records */
+  if (!spy_check_on) return 0;
   if (out && max) {
     out[0][0] = (uint64_t)(uintptr_t)altab;
     out[0][1] = (uint64_t)(uintptr_t)altab + sizeof *altab * AL_CAP;
   }
-  return 1 + spy_cb_ranges(out ? out + 1 : NULL, max ? max - 1 : 0);
+  return 1;
 }
 
 void spy_check_verify_all(int release_all) {

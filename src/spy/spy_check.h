@@ -28,9 +28,10 @@ void spy_check_lock(void);                 /* fork */
 void spy_check_unlock(void);
 void spy_check_reset_lock(void);
 void spy_check_thread_exit(void);          /* its batch of frees to the quarantine */
-/* The mappings --check (or exact mode's records) keep live blocks' addresses in (the over-aligned
- * side table, the records' bitmap): never roots of a leak scan. As
- * spy_thread_mem_ranges: the count, up to max into out. */
+/* The mapping --check keeps over-aligned blocks' addresses in (its side
+ * table): never a root of a leak scan (nor is the records' bitmap,
+ * spy_cb_ranges). As spy_thread_mem_ranges: the count, up to max into
+ * out. */
 uint64_t spy_check_own_ranges(uint64_t (*out)[2], uint64_t max);
 /* A record (spy_records.c) whose seal a stray write broke: *out
  * from glibc's chunk (the size an upper bound, no stack); reported if

@@ -50,31 +50,27 @@ void *spy_front_new(size_t n, int zero, unsigned family) {
   return raw ? settle(raw, n, family, zero) : NULL;
 }
 
-/* A fronted block taken, its bits clear after: from its record, or from
- * the table a checkpoint moved it into. 0 if neither has it (a double
- * free: glibc's own check then speaks). */
+/* p's block taken if it has a front, its bits clear after: 1 (from its
+ * record, or from the table a checkpoint moved it into), 0 (neither has
+ * it: a double free, glibc's own check then speaks), -1 (no front). */
 static int take(void *p, struct hsp_block *out) {
   uint64_t u = (uint64_t)(uintptr_t)p;
-  if (spy_cb_take(u, out)) return 1;
-  int known = spy_block_take(p, out);
+  int took = spy_cb_take_front(u, out);
+  if (took) return took;
+  took = spy_block_take(p, out);
   spy_cb_unfront(u);
-  return known;
+  return took;
 }
 
 void spy_front_free(void *p) {
-  uint64_t u = (uint64_t)(uintptr_t)p;
   void *raw = raw_of(p);
-  struct hsp_block b = { 0 };
-  int took = spy_cb_take_front(u, &b);
+  struct hsp_block b;
+  int took = take(p, &b);
   if (took < 0) {
     spy_untrack_and_free(p);
     return;
   }
-  if (!took) {                                /* in the table since a checkpoint */
-    if (!spy_block_take(p, &b)) b.ptr = 0;
-    spy_cb_unfront(u);
-  }
-  if (SPY_UNLIKELY(((const size_t *)raw)[-1] & 2) && b.ptr)   /* IS_MMAPPED */
+  if (SPY_UNLIKELY(((const size_t *)raw)[-1] & 2) && took)   /* IS_MMAPPED */
     spy_crash_note_unmapped(&b);
   __libc_free(raw);
 }
@@ -90,7 +86,7 @@ void *spy_front_realloc(void *old, size_t n) {
     return NULL;
   }
   struct hsp_block was;
-  int known = take(old, &was);
+  int known = take(old, &was) > 0;           /* realloc_slow saw its front */
   void *raw = __libc_realloc(raw_of(old), n + FRONT);
   if (!raw) {                                 /* old stays */
     if (known) spy_block_untake(&was);

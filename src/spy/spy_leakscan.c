@@ -323,8 +323,9 @@ static int mmapped_chunk(const struct sblock *b, uint64_t *lo, uint64_t *hi) {
 /* The spy's own memory, never a root, sorted by start, disjoint: the
  * scan's buffers (the block list, the mark stack, this list), every
  * thread's working memory (spy_thread_mem.h), which the kernel may have
- * merged with a neighbouring mapping, and --check's tables of live
- * blocks' addresses (each would keep its blocks reachable). */
+ * merged with a neighbouring mapping, and the tables of live blocks'
+ * addresses: --check's side table, the records' bitmap (each would keep
+ * its blocks reachable). */
 static uint64_t (*cuts)[2];
 static uint64_t ncuts;
 static size_t cuts_bytes;
@@ -335,18 +336,26 @@ static void add_cut(uint64_t lo, uint64_t hi) {
   ncuts++;
 }
 
+/* Ranges from fn, at most room of them. */
+typedef uint64_t ranges_fn(uint64_t (*out)[2], uint64_t max);
+static void take_ranges(ranges_fn *fn, uint64_t room) {
+  uint64_t n = fn(cuts + ncuts, room);
+  ncuts += n < room ? n : room;
+}
+
 /* With blk and todo mapped: the list made (shell sort: no libc qsort, it
  * may allocate). 0 if it could not be mapped. */
 static int make_cuts(void) {
-  uint64_t nmem = spy_thread_mem_ranges(NULL, 0) + 16;   /* threads may start meanwhile */
-  uint64_t ncheck = spy_check_own_ranges(NULL, 0) + 16;  /* bitmaps too */
-  cuts_bytes = (nmem + ncheck + 3) * sizeof *cuts;
+  /* room for more: threads may start, bitmaps be mapped meanwhile */
+  uint64_t nmem = spy_thread_mem_ranges(NULL, 0) + 16, ncheck = spy_check_own_ranges(NULL, 0);
+  uint64_t nrec = spy_cb_ranges(NULL, 0) + 16;
+  cuts_bytes = (nmem + ncheck + nrec + 3) * sizeof *cuts;
   cuts = map_anon(cuts_bytes);
   if (!cuts) return 0;
-  ncuts = spy_thread_mem_ranges(cuts, nmem);
-  if (ncuts > nmem) ncuts = nmem;
-  uint64_t more = spy_check_own_ranges(cuts + ncuts, ncheck);
-  ncuts += more < ncheck ? more : ncheck;
+  ncuts = 0;
+  take_ranges(spy_thread_mem_ranges, nmem);
+  take_ranges(spy_check_own_ranges, ncheck);
+  take_ranges(spy_cb_ranges, nrec);             /* the records' bitmap */
   add_cut((uint64_t)(uintptr_t)blk, (uint64_t)(uintptr_t)blk + blk_bytes);
   add_cut((uint64_t)(uintptr_t)todo, (uint64_t)(uintptr_t)todo + todo_bytes);
   add_cut((uint64_t)(uintptr_t)cuts, (uint64_t)(uintptr_t)cuts + cuts_bytes);

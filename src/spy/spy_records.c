@@ -97,14 +97,7 @@ static inline uint64_t *record(uint64_t user) {
 
 /* The record as a table entry; 0 if its seal is broken. */
 static int read_record(uint64_t user, struct hsp_block *out) {
-  const uint64_t *r = record(user);
-  uint64_t w0 = r[0], w1 = r[1], body = w0 & ((1ull << 48) - 1);
-  if (w0 >> 48 != seal(user, body, w1)) return 0;
-  out->ptr = user;
-  out->size_fam = (w0 & SIZE_MASK) << 8 | ((w0 >> SIZE_BITS) & 0xff);
-  out->stack = (uint32_t)w1;
-  out->t_ms = (uint32_t)(w1 >> 32);
-  return 1;
+  return hsp_rec_decode(secret, user, record(user), out);
 }
 
 static __attribute__((noinline)) struct region *region_make(uint64_t i) {
@@ -182,15 +175,20 @@ int spy_cb_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
  * out): 1 and *out, or 0 if no recorded block starts there. A broken seal
  * is reported (--check) and the block taken with what glibc's chunk says
  * of its size. */
-int spy_cb_take(uint64_t user, struct hsp_block *out) {
-  uint64_t *w, m;
-  if (!bits_of(user, 0, &w, &m) || !(__atomic_load_n(w, __ATOMIC_ACQUIRE) & m)) return 0;
-  /* set: the block is live and its memory ours until the bit is cleared */
+/* The record at user, whose live bit (m of *w) was seen set: the block
+ * is live and its memory ours until the bit is cleared. */
+static int take_live(uint64_t user, uint64_t *w, uint64_t m, struct hsp_block *out) {
   int sealed = read_record(user, out);
   if (!sealed) broken(user, out, 0);
   if (!spy_blocks_count_out(out, w, m)) return 0;   /* another thread's free took it */
   if (!sealed) broken(user, out, 1);
   return 1;
+}
+
+int spy_cb_take(uint64_t user, struct hsp_block *out) {
+  uint64_t *w, m;
+  if (!bits_of(user, 0, &w, &m) || !(__atomic_load_n(w, __ATOMIC_ACQUIRE) & m)) return 0;
+  return take_live(user, w, m, out);
 }
 
 int spy_cb_lookup(uint64_t user, struct hsp_block *out) {
@@ -205,10 +203,7 @@ int spy_cb_take_front(uint64_t user, struct hsp_block *out) {
   if (!spy_cb_front || !bits_of(user, 0, &w, &m)) return -1;
   uint64_t live = __atomic_load_n(w, __ATOMIC_ACQUIRE), front = __atomic_load_n(w + 1, __ATOMIC_ACQUIRE);
   if (!(front & m)) return -1;
-  if (!(live & m)) return 0;
-  int sealed = read_record(user, out);
-  if (!sealed) broken(user, out, 0);
-  return spy_blocks_count_out(out, w, m);
+  return (live & m) && take_live(user, w, m, out);
 }
 
 int spy_cb_fronted(uint64_t user) {
