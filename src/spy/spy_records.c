@@ -177,7 +177,8 @@ int spy_cb_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
  * of its size. */
 /* The record at user, whose live bit (m of *w) was seen set: the block
  * is live and its memory ours until the bit is cleared. */
-static int take_live(uint64_t user, uint64_t *w, uint64_t m, struct hsp_block *out) {
+static inline __attribute__((always_inline)) int take_live(uint64_t user, uint64_t *w, uint64_t m,
+                                                          struct hsp_block *out) {
   int sealed = read_record(user, out);
   if (!sealed) broken(user, out, 0);
   if (!spy_blocks_count_out(out, w, m)) return 0;   /* another thread's free took it */
