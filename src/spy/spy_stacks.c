@@ -250,6 +250,33 @@ static uint32_t frame_path(const uint64_t *pc, unsigned n) {
   return node;
 }
 
+/* The stacks this thread found last, by hash: known by what same()
+ * compares, so a hit is the id probe() would give, without its loads of
+ * the table's slot, the record and its leaf node (python's churn: 2.8
+ * new frames a capture, and the stack mostly one seen lately). An id
+ * never changes (records are never removed; a forked child's arena is a
+ * copy), so nothing here goes stale. */
+#define STACK_IDS 512
+struct stack_id { uint64_t hash, pc0; uint32_t depth, id; };
+SPY_MEM_FITS(struct stack_id[STACK_IDS], stack_ids);
+
+static inline struct stack_id *stack_id_slot(uint64_t hash) {
+  return &((struct stack_id *)spy_mem()->stack_ids)[(hash >> 7) & (STACK_IDS - 1)];
+}
+
+/* The id last: a signal handler of this thread interning meanwhile sees
+ * no entry, never a half-written one. */
+static inline void stack_id_keep(struct stack_id *e, uint64_t hash, uint64_t pc0, unsigned n,
+                                 uint32_t id) {
+  e->id = 0;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  e->hash = hash;
+  e->pc0 = pc0;
+  e->depth = n;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  e->id = id;
+}
+
 /* hash: the stack's (spy.h), or 0 to compute it here. Only pc[0..filled)
  * is there yet (spy_unwind): a stack found needs its innermost pc only. */
 static uint32_t intern(uint64_t *pc, unsigned n, uint64_t hash, unsigned filled) {
@@ -259,11 +286,20 @@ static uint32_t intern(uint64_t *pc, unsigned n, uint64_t hash, unsigned filled)
   }
   SPY_DEBUG_ASSERT(!hash || hash == hash_pcs(pc, n));   /* the memo's chain is the walk's */
   if (!hash) hash = hash_pcs(pc, n);
+  struct stack_id *mine = stack_id_slot(hash);
+  uint64_t pc0 = n ? pc[0] : 0;
+  if (mine->id && mine->hash == hash && mine->depth == n && mine->pc0 == pc0) {
+    SPY_DEBUG_ASSERT(path_is(spy_arena_at(HSP_STACK_OFF(mine->id)), pc, n));
+    return mine->id;
+  }
   struct stack_table *t =
       spy_arena_ptr(__atomic_load_n(&spy_hdr->stacks.table_off, __ATOMIC_ACQUIRE));
   if (!t) return 0;
   uint32_t id = probe(t, hash, pc, n, NULL);
-  if (SPY_LIKELY(id)) return id;
+  if (SPY_LIKELY(id)) {
+    stack_id_keep(mine, hash, pc0, n, id);
+    return id;
+  }
 
   if (filled < n) spy_unwind_fill(pc, filled, n);
   /* A new stack: make sure its modules are on record (outside our lock,
@@ -292,6 +328,7 @@ static uint32_t intern(uint64_t *pc, unsigned n, uint64_t hash, unsigned filled)
     }
   }
   spy_unlock(&insert_lock);
+  if (id) stack_id_keep(mine, hash, pc0, n, id);
   return id;
 }
 

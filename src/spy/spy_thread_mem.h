@@ -2,7 +2,8 @@
  * spy_thread_mem.h: each thread's working memory too large for
  * thread-local storage, reached through one thread-local pointer: the
  * per-stack counter batches (spy_hot), the unwinder's rule cache and memo,
- * the locks held (--locks) and their memo, the queue of nested calls.
+ * the stack ids found last, the locks held (--locks) and their memo, the
+ * queue of nested calls.
  *
  * Why not TLS: the attach build is loaded by dlopen, and glibc gives a
  * late library static TLS only from its spare (1,664 bytes by default,
@@ -40,6 +41,7 @@ struct spy_thread_mem {
   int state;                    /* spy_thread_mem.c: OWNED, LEFT, CLAIMED */
   _Alignas(64) unsigned char hot[12288 + 32];    /* spy_stacks.c (spy.h) */
   _Alignas(64) unsigned char unwind[32776 + 24592]; /* spy_unwind.c */
+  _Alignas(64) unsigned char stack_ids[12288];   /* spy_stacks.c */
   _Alignas(64) unsigned char held[1584];         /* spy_locks.c */
   _Alignas(64) unsigned char lock_memo[2560];    /* spy_locks.c */
   _Alignas(64) unsigned char nested[1544];       /* spy_nested.c */
