@@ -527,6 +527,10 @@ int spy_open_private(const char *path, const char *magic, int flags,
 int spy_file_id(const char *s, struct spy_file_id *id);   /* "PID,DEV,INO"; 0 if malformed */
 unsigned spy_file_mode(void);
 uint64_t spy_size(const char *s);          /* "1G", "512K", "4096" */
+/* size bytes of address space, inaccessible and left out of the
+ * program's core files (what is mapped over it later is dumped as any
+ * mapping: mmap MAP_FIXED makes a mapping of its own); NULL if refused. */
+void *spy_reserve(uint64_t size);
 
 /* Lock word helpers (test-and-test-and-set; yields when contended). */
 void spy_lock_slow(uint32_t *l);

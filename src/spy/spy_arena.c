@@ -118,9 +118,8 @@ static int arena_grow(uint64_t want) {
 }
 
 int spy_arena_open(const char *path, int flags, const struct spy_file_id *made) {
-  arena_base = mmap(NULL, ARENA_RESERVE, PROT_NONE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (arena_base == MAP_FAILED) {
+  arena_base = spy_reserve(ARENA_RESERVE);
+  if (!arena_base) {
     spy_warn("cannot reserve address space for the profile; spy disabled");
     return -1;
   }

@@ -63,6 +63,7 @@ int spy_guard_on;
 struct gq { uint64_t user, size; uint32_t alloc_stack, free_stack; };
 
 static uint64_t pg, region_lo, region_hi, cursor;
+static uint64_t dump_hi;          /* [region_lo, dump_hi) goes in core files (dump_upto) */
 static int underflow;
 static int exact;                 /* guard=exact: blocks end at the guard page, any alignment */
 static uint32_t *freelist[NCLASS + 1], fl_count[NCLASS + 1];
@@ -110,7 +111,7 @@ void spy_guard_init(void) {
     if (!(freelist[c] = map(sizeof(uint32_t) * FL_CAP, PROT_READ | PROT_WRITE))) ring = NULL;
   void *r = NULL;
   uint64_t size = 64ull << 30;            /* 16M pages: page numbers fit 32 bits */
-  for (; ring && size >= (1ull << 30) && !(r = map(size, PROT_NONE)); size >>= 1) {}
+  for (; ring && size >= (1ull << 30) && !(r = spy_reserve(size)); size >>= 1) {}
   if (!r) {
     spy_warn("--guard: cannot reserve address space for the page heap; guard is off (--check stays on)");
     return;
@@ -128,7 +129,7 @@ void spy_guard_init(void) {
   }
   uint64_t keep = maps / 8 > 8192 ? maps / 8 : 8192;
   budget = maps > keep ? (maps - keep) / 2 : 0;
-  region_lo = cursor = (uint64_t)(uintptr_t)r;
+  region_lo = cursor = dump_hi = (uint64_t)(uintptr_t)r;
   region_hi = region_lo + size;
   spy_guard_on = 1;
   if (!spy_opt.halt_on_error) install_step_handler();
@@ -176,6 +177,25 @@ static uint64_t take_pages(uint64_t pages) {
   return base;
 }
 
+/* The region is reserved out of core files (spy_reserve): what the
+ * cursor has reached goes back in, a step at a time, so a core holds the
+ * blocks (gdb's gcore writes the pages of freed ones as zeros), not 64
+ * GiB. Outside guard_lock (a system call); the mark moves first, so two
+ * threads never ask for the same step. */
+#define DUMP_STEP (64ull << 20)
+
+static void dump_upto(uint64_t end) {
+  uint64_t hi = __atomic_load_n(&dump_hi, __ATOMIC_ACQUIRE);
+  while (end > hi) {
+    uint64_t to = region_lo + (end - region_lo + DUMP_STEP - 1) / DUMP_STEP * DUMP_STEP;
+    if (to > region_hi) to = region_hi;
+    if (__atomic_compare_exchange_n(&dump_hi, &hi, to, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      madvise((void *)(uintptr_t)hi, to - hi, MADV_DODUMP);
+      return;
+    }
+  }
+}
+
 static void give_pages(uint64_t base, uint64_t pages) {
   if (pages <= NCLASS && fl_count[pages] < FL_CAP)
     freelist[pages][fl_count[pages]++] = (uint32_t)((base - region_lo) / pg);
@@ -217,6 +237,7 @@ void *spy_guard_alloc(size_t n, size_t align, int zero) {
   uint64_t base = take_pages(pages);
   spy_unlock(&guard_lock);
   if (!base) { out_of_mappings(0); return NULL; }
+  dump_upto(base + pages * pg);
   uint64_t data = underflow ? base + pg : base;
   if (data_len && mprotect((void *)(uintptr_t)data, data_len, PROT_READ | PROT_WRITE)) {
     int err = errno;

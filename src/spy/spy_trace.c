@@ -82,9 +82,8 @@ void spy_trace_init(int flags, const struct spy_file_id *made) {
   if (cap < HST_HEADER_SIZE + HST_CHUNK_SIZE) cap = HST_HEADER_SIZE + HST_CHUNK_SIZE;
   if (cap > TRACE_RESERVE) cap = TRACE_RESERVE;
   uint64_t first = cap < TRACE_GROW ? cap : TRACE_GROW;
-  base = mmap(NULL, TRACE_RESERVE, PROT_NONE,
-              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (base == MAP_FAILED) { spy_warn("--trace: cannot reserve address space; no trace"); return; }
+  base = spy_reserve(TRACE_RESERVE);
+  if (!base) { spy_warn("--trace: cannot reserve address space; no trace"); return; }
   const char *why;
   fd = spy_open_private(path, HST_MAGIC, flags, made, &why);
   if (fd < 0 && why) {
