@@ -118,7 +118,44 @@ static void die_stop(pid_t pid, int err) {
   hs_proc_die("heap", pid, err, "the threads", 1);
 }
 
-/* heapspy heap CORE: the same walk over a core file. */
+/* Under heapspy: the spy's blocks (spy, from profile) give each group
+ * of x the allocation stacks of its blocks, symbolized through the
+ * profile's model; without them x says why not. Freed by spied_free. */
+struct spied {
+  char *profile;
+  struct hs_spy_blocks spy;
+  int have_spy, have_model;
+  struct hs_model model;
+  struct hs_heap_stacks stacks;
+  char err[1400];
+};
+
+static void spied_stacks(struct spied *y, struct heap_view *x, const struct hs_heap *h,
+                         const struct hs_census *c) {
+  y->have_model = y->have_spy && hs_model_load(&y->model, y->profile, NULL, y->err, sizeof y->err) == 0;
+  if (y->have_model) {
+    hs_heap_stacks_make(h, c, x->leaks, &y->spy, &y->stacks);
+    x->stacks = &y->stacks;
+    x->spy = &y->spy;
+    x->model = &y->model;
+    x->profile = y->profile;
+  } else if (y->profile) {
+    x->stacks_why = y->err;
+  }
+}
+
+static void spied_free(struct spied *y) {
+  if (y->have_model) {
+    hs_heap_stacks_free(&y->stacks);
+    hs_model_free(&y->model);
+  }
+  hs_spy_blocks_free(&y->spy);
+  free(y->profile);
+}
+
+/* heapspy heap CORE: the same walk over a core file. A core of a process
+ * under heapspy names its profile (a mapped file): its blocks are then
+ * shown as the program got them and their groups get stacks, as live. */
 static int heap_core(const struct opts *o) {
   struct hs_target t;
   char msg[1400];
@@ -128,10 +165,15 @@ static int heap_core(const struct opts *o) {
   if (st != HS_LIBC_OK) hs_die(st == HS_LIBC_NO_ARENA ? 1 : EXIT_UNSUPPORTED, "heap: %s", msg);
   struct heap_view x = { .top = o->top, .t = &t, .l = &l };
   snprintf(x.comm, sizeof x.comm, "%s", t.exe[0] ? hs_base(t.exe) : "?");
+  struct spied y;
+  memset(&y, 0, sizeof y);
+  y.profile = o->blocks ? NULL : hs_core_profile(&t);
+  y.have_spy = y.profile && hs_spy_blocks_read_core(y.profile, &t, &y.spy, y.err, sizeof y.err) == 0;
   struct hs_heap h;
   struct hs_census census;
   memset(&census, 0, sizeof census);
   hs_heap_walk(&t, &l, 0, &h);
+  if (y.have_spy) hs_spy_fronts_apply(&h, &y.spy);
   if (o->blocks) {
     for (size_t i = 0; i < h.nblocks; i++)
       printf("0x%llx %llu\n", (unsigned long long)h.blocks[i].addr,
@@ -147,6 +189,7 @@ static int heap_core(const struct opts *o) {
     } else {
       x.no_scan_why = "--no-leak-check";
     }
+    spied_stacks(&y, &x, &h, &census);
     struct hs_heap_summary s;
     hs_heap_summarize(&h, NULL, &s);
     x.h = &h;
@@ -157,6 +200,7 @@ static int heap_core(const struct opts *o) {
     hs_heap_summary_free(&s);
     hs_leak_scan_free(&leaks);
   }
+  spied_free(&y);
   hs_census_free(&census);
   hs_heap_free(&h);
   hs_target_close(&t);
@@ -180,11 +224,9 @@ int cmd_heap(int argc, char **argv) {
   struct heap_view x = { .top = o.top, .t = &t, .l = &l, .stopped = !o.no_stop };
   hs_proc_comm(pid, x.comm, sizeof x.comm);
   /* under heapspy (run or attach): its profile names who allocated each block */
-  char *profile = o.blocks ? NULL : hs_find_profile("heap", pid);
-  struct hs_spy_blocks spy;
-  char spy_err[1400] = "";
-  int have_spy = 0;
-  memset(&spy, 0, sizeof spy);
+  struct spied y;
+  memset(&y, 0, sizeof y);
+  y.profile = o.blocks ? NULL : hs_find_profile("heap", pid);
   if (!o.no_stop) {
     if ((err = hs_target_stop(&t)) != 0) die_stop(pid, err);
     hs_target_reload_maps(&t);
@@ -200,7 +242,7 @@ int cmd_heap(int argc, char **argv) {
     /* the writable memory copied, the rest runs on the copy */
     copied = !o.no_stop && hs_target_copy(&t) == 0;
   }
-  if (profile) have_spy = hs_spy_blocks_read(profile, pid, &spy, spy_err, sizeof spy_err) == 0;
+  if (y.profile) y.have_spy = hs_spy_blocks_read(y.profile, pid, &y.spy, y.err, sizeof y.err) == 0;
   if (copied) x.stop_ms = hs_target_resume(&t);
   /* --- running again when copied ------------------------------------------ */
   if (st == HS_LIBC_NO_ARENA && hs_libc_search_arena(&t, &l) == 0) st = HS_LIBC_OK;
@@ -212,7 +254,7 @@ int cmd_heap(int argc, char **argv) {
   memset(&leaks, 0, sizeof leaks);
   if (st == HS_LIBC_OK) {
     hs_heap_walk(&t, &l, o.no_stop, &h);
-    if (have_spy) hs_spy_fronts_apply(&h, &spy);
+    if (y.have_spy) hs_spy_fronts_apply(&h, &y.spy);
     if (!o.blocks) hs_census_run(&t, &h, &census);
     if (!o.blocks && !o.no_stop && !o.no_leak_check) {
       hs_leak_scan(&t, &l, &h, &leaks);
@@ -225,18 +267,7 @@ int cmd_heap(int argc, char **argv) {
   /* --- running again ------------------------------------------------------ */
   if (st != HS_LIBC_OK) hs_die(EXIT_UNSUPPORTED, "heap: %s", msg);
   if (rerr) hs_proc_die("heap", pid, rerr, "the memory map (smaps)", 1);
-  struct hs_model model;
-  struct hs_heap_stacks stacks;
-  int have_model = have_spy && hs_model_load(&model, profile, NULL, spy_err, sizeof spy_err) == 0;
-  if (have_model) {
-    hs_heap_stacks_make(&h, &census, x.leaks, &spy, &stacks);
-    x.stacks = &stacks;
-    x.spy = &spy;
-    x.model = &model;
-    x.profile = profile;
-  } else if (profile) {
-    x.stacks_why = spy_err;
-  }
+  spied_stacks(&y, &x, &h, &census);
   if (o.blocks) {
     for (size_t i = 0; i < h.nblocks; i++)
       printf("0x%llx %llu\n", (unsigned long long)h.blocks[i].addr,
@@ -253,12 +284,7 @@ int cmd_heap(int argc, char **argv) {
   }
   for (size_t i = 0; o.blocks && i < h.nproblems; i++) fprintf(stderr, "heapspy: heap: %s\n", h.problems[i]);
   hs_regions_free(&rs);
-  if (have_model) {
-    hs_heap_stacks_free(&stacks);
-    hs_model_free(&model);
-  }
-  hs_spy_blocks_free(&spy);
-  free(profile);
+  spied_free(&y);
   hs_leak_scan_free(&leaks);
   hs_census_free(&census);
   hs_heap_free(&h);

@@ -13,17 +13,25 @@
  * Must never: write to the profile, or keep its mapping past the read
  * (the table changes as soon as the process runs again).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "inspect/heap_stacks.h"
 #include "inspect/spy_records.h"
 #include "profile/hsp_read.h"
 
-int hs_spy_blocks_read(const char *path, pid_t pid, struct hs_spy_blocks *b, char *err,
-                       size_t errlen) {
+static int core_read(void *ctx, uint64_t addr, void *buf, size_t len) {
+  return hs_target_read(ctx, addr, buf, len) == len ? 0 : -1;
+}
+
+/* Records from the live process pid, or from the core t. */
+static int blocks_read(const char *path, pid_t pid, struct hs_target *core, struct hs_spy_blocks *b,
+                       char *err, size_t errlen) {
   memset(b, 0, sizeof *b);
   struct hsp_profile p;
   if (hsp_open(&p, path, err, errlen) != 0) return -1;
@@ -37,9 +45,39 @@ int hs_spy_blocks_read(const char *path, pid_t pid, struct hs_spy_blocks *b, cha
   if ((p.hdr->flags & HSP_FLAG_RECORDS) && p.hdr->records.rec_off == HSP_EXACT_FRONT)
     b->front = HSP_EXACT_FRONT;
   b->n = hsp_live_blocks_copy(&p, &b->v);   /* sorted after the process runs again */
-  b->n = hs_spy_records_append(pid, p.hdr, &b->v, b->n);
+  b->n = core ? hs_spy_records_append_from(core_read, core, p.hdr, &b->v, b->n)
+              : hs_spy_records_append(pid, p.hdr, &b->v, b->n);
   hsp_close(&p);
   return 0;
+}
+
+int hs_spy_blocks_read(const char *path, pid_t pid, struct hs_spy_blocks *b, char *err,
+                       size_t errlen) {
+  return blocks_read(path, pid, NULL, b, err, errlen);
+}
+
+int hs_spy_blocks_read_core(const char *path, struct hs_target *t, struct hs_spy_blocks *b,
+                            char *err, size_t errlen) {
+  return blocks_read(path, t->pid, t, b, err, errlen);
+}
+
+/* Any file may be named there (a library, a device): only regular files
+ * are opened, only their header is read, and only a heapspy profile of
+ * that very pid is taken. */
+char *hs_core_profile(const struct hs_target *t) {
+  for (size_t i = 0; i < t->nfiles; i++) {
+    struct stat st;
+    if (stat(t->files[i], &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct hsp_header))
+      continue;
+    int fd = open(t->files[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) continue;
+    struct hsp_header h;
+    int ours = pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
+               !memcmp(h.magic, HSP_MAGIC, sizeof h.magic) && h.pid == (int32_t)t->pid;
+    close(fd);
+    if (ours) return hs_xstrdup(t->files[i]);
+  }
+  return NULL;
 }
 
 void hs_spy_blocks_free(struct hs_spy_blocks *b) {

@@ -19,6 +19,7 @@
 #include "inspect/glibc_heap.h"
 #include "inspect/heap_census.h"
 #include "inspect/heap_scan.h"
+#include "inspect/target.h"
 #include "profile/hsp_format.h"
 
 /* The spy's live blocks, as they were while the process was stopped. */
@@ -65,6 +66,15 @@ struct hs_heap_stacks {
  * process stopped. 0, or -1 with one line in err. */
 int hs_spy_blocks_read(const char *path, pid_t pid, struct hs_spy_blocks *b, char *err,
                        size_t errlen);
+/* The same for a core file of such a process: the profile's table as
+ * the file holds it now, the records from the core's memory. */
+int hs_spy_blocks_read_core(const char *path, struct hs_target *t, struct hs_spy_blocks *b,
+                            char *err, size_t errlen);
+/* The profile of the process a core was taken from: a file the core
+ * names (NT_FILE: the spy maps its profile) that is a heapspy profile
+ * of the core's pid; NULL if none (not spied, or the file is gone).
+ * Malloc'd. */
+char *hs_core_profile(const struct hs_target *t);
 void hs_spy_blocks_free(struct hs_spy_blocks *b);
 
 /* Matches h's blocks to the spy's (sorting b first: the part of the

@@ -88,8 +88,12 @@ void hs_target_close(struct hs_target *t) {
   if (t->kind == HS_TARGET_LIVE && t->pagemap_fd >= 0) close(t->pagemap_fd);
   t->fd = t->pagemap_fd = -1;
   free_maps(t);
+  for (size_t i = 0; i < t->nfiles; i++) free(t->files[i]);
+  free(t->files);
   free(t->threads);
   free(t->win);
+  t->files = NULL;
+  t->nfiles = 0;
   t->threads = NULL;
   t->win = NULL;
 }

@@ -59,6 +59,8 @@ struct hs_target {
   uint64_t core_size;
   int truncated;            /* the core ends before its program headers say */
   char exe[1024];           /* the program, as the core or --exe names it */
+  char **files;             /* every file NT_FILE names, once, in its order */
+  size_t nfiles;
 };
 
 /* Opens a live process: /proc/PID/mem and its mappings. 0 or -errno. */

@@ -226,6 +226,13 @@ int hs_target_open_core(struct hs_target *t, const char *path, const char *exe, 
     m->path = hs_xstrdup(files[k].name);
   }
   qsort(t->maps, t->nmaps, sizeof *t->maps, cmp_map);
+  for (size_t k = 0; k < nfiles; k++) {
+    int seen = 0;
+    for (size_t i = 0; i < t->nfiles && !seen; i++) seen = !strcmp(t->files[i], files[k].name);
+    if (seen) continue;
+    t->files = hs_xrealloc(t->files, (t->nfiles + 1) * sizeof *t->files);
+    t->files[t->nfiles++] = hs_xstrdup(files[k].name);
+  }
   if (exe) snprintf(t->exe, sizeof t->exe, "%s", exe);
   else if (nfiles) snprintf(t->exe, sizeof t->exe, "%s", files[0].name);
   free(ph);

@@ -37,6 +37,12 @@ start_prog() {
   return 0
 }
 
+# wait_file FILE: up to 10 s for it to appear.
+wait_file() {
+  for _ in $(seq 1 500); do [ -e "$1" ] && return 0; sleep 0.02; done
+  return 1
+}
+
 # remember PID: kill it too at the end (quietly: no job report from bash).
 remember() { _inspect_pids+=("$1"); disown "$1" 2>/dev/null; }
 

@@ -20,12 +20,6 @@ LINE_FIVE=$(grep -n 'TEXT(.a.)' "$TOP/tests/cases/heap_stacks.c" | cut -d: -f1)
 LINE_THREE=$(grep -n 'TEXT(.b.)' "$TOP/tests/cases/heap_stacks.c" | cut -d: -f1)
 LINE_FOUR=$(grep -n 'TEXT(.k.)' "$TOP/tests/cases/heap_stacks.c" | cut -d: -f1)
 
-# wait_file FILE: up to 10 s for it to appear.
-wait_file() {
-  for _ in $(seq 1 500); do [ -e "$1" ] && return 0; sleep 0.02; done
-  return 1
-}
-
 # The 40-byte leak groups: per stack (function, line, blocks, bytes), and
 # the blocks without the spy's record. (Attached, the spy's own loading
 # leaves a block of its own: dlopen's, unrecorded, possibly lost.)
