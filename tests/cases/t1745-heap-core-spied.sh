@@ -10,13 +10,15 @@
 # showed every block 16 bytes too big, the kept ones "possibly lost" (the
 # program's pointers point 16 bytes in), and no stacks. The oracle is the
 # live process read a moment before (heap_stacks does nothing meanwhile):
-# the same leak kinds, groups, strings and stacks.
+# the same leak kinds, groups, strings and stacks. So for the kernel's own
+# core of the process killed by SIGQUIT (when core_pattern writes one
+# into its directory).
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/inspect-lib.sh"
-plan 13
+plan 15
 
 if ! command -v gcore >/dev/null; then
-  for i in $(seq 1 13); do skip "core files" "gcore (gdb) not installed"; done
+  for i in $(seq 1 15); do skip "core files" "gcore (gdb) not installed"; done
   done_testing
 fi
 PROG=$TESTBIN/heap_stacks
@@ -81,6 +83,32 @@ mv "$TMP/E.moved" "$TMP/E.hsp"
 rm -f "$CORE"
 echo exit >"$TMP/E.fifo"
 wait "$E_run"
+
+# --- the kernel's core, of a process killed by SIGQUIT under heapspy run -----------------
+# (core_pattern is the host's: a pipe to a collector writes no file here)
+pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null)
+if [ -z "$pattern" ] || [ "${pattern#|}" != "$pattern" ] || [ "${pattern#/}" != "$pattern" ]; then
+  skip "kernel core" "core_pattern '$pattern' does not write into the process's directory"
+  skip "kernel core" "core_pattern '$pattern' does not write into the process's directory"
+else
+  mkdir "$TMP/k"
+  mkfifo "$TMP/k/k.fifo"
+  (ulimit -c unlimited; cd "$TMP/k" && exec "$HEAPSPY" run -q -o "$TMP/k/k.hsp" -- "$PROG" "$TMP/k/k.ready" "$TMP/k/k.fifo" >k.out 2>&1) &
+  K_run=$!
+  remember "$K_run"
+  wait_file "$TMP/k/k.ready" || { echo "Bail out! heap_stacks did not start"; exit 1; }
+  K_pid=$(sed -n 's/^pid=//p' "$TMP/k/k.ready")
+  echo three >"$TMP/k/k.fifo"
+  wait_file "$TMP/k/k.ready.three" || { echo "Bail out! heap_stacks did not run leak_three"; exit 1; }
+  "$HEAPSPY" heap --format json "$K_pid" >k-live.json
+  kill -QUIT "$K_pid"
+  wait "$K_run"
+  KCORE=$(find "$TMP/k" -maxdepth 1 -name 'core*' -type f | head -1)
+  used=$(du -k "${KCORE:-/nonexistent}" 2>/dev/null | cut -f1)
+  check "kernel core: written, $((${used:-0} / 1024)) MiB on disk (under 64)" test -n "$KCORE" -a "${used:-999999}" -lt 65536
+  "$HEAPSPY" heap --format json "${KCORE:-/nonexistent}" >k-core.json 2>/dev/null
+  is "$(view k-core.json)" "$(view k-live.json)" "kernel core: leak kinds, groups with stacks and strings as live"
+fi
 
 # --- --check, --trace, --guard: their reservations stay out too -----------------------
 for mode in check trace guard; do
