@@ -90,6 +90,9 @@ pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null)
 if [ -z "$pattern" ] || [ "${pattern#|}" != "$pattern" ] || [ "${pattern#/}" != "$pattern" ]; then
   skip "kernel core" "core_pattern '$pattern' does not write into the process's directory"
   skip "kernel core" "core_pattern '$pattern' does not write into the process's directory"
+elif [ "$(ulimit -H -c)" != unlimited ]; then
+  skip "kernel core" "core files are limited here (ulimit -H -c: $(ulimit -H -c))"
+  skip "kernel core" "core files are limited here (ulimit -H -c: $(ulimit -H -c))"
 else
   mkdir "$TMP/k"
   mkfifo "$TMP/k/k.fifo"
