@@ -21,13 +21,6 @@
 #include "common/util.h"
 #include "inspect/spy_records.h"
 
-/* Where the memory is: a reader and its context. */
-struct mem { hs_mem_read read; void *ctx; };
-
-static int peek(const struct mem *m, uint64_t addr, void *buf, size_t len) {
-  return m->read(m->ctx, addr, buf, len);
-}
-
 static int live_read(void *ctx, uint64_t addr, void *buf, size_t len) {
   pid_t pid = *(const pid_t *)ctx;
   struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
@@ -35,14 +28,14 @@ static int live_read(void *ctx, uint64_t addr, void *buf, size_t len) {
 }
 
 /* Records of the bits in pairs[0, n), whose first covers base. */
-static size_t region_blocks(const struct mem *m, const struct hsp_records *rec, uint64_t base,
+static size_t region_blocks(hs_mem_read read, void *ctx, const struct hsp_records *rec, uint64_t base,
                             const struct hsp_rec_pair *pairs, uint64_t n, struct hsp_block **v,
                             size_t count, size_t *cap) {
   for (uint64_t w = 0; w < n; w++)
     for (uint64_t bits = pairs[w].live; bits; bits &= bits - 1) {
       uint64_t user = base + (w << 10) + ((uint64_t)__builtin_ctzll(bits) << 4), r[2];
       struct hsp_block b;
-      if (peek(m, user - rec->rec_off, r, sizeof r) != 0 || !hsp_rec_decode(rec->secret, user, r, &b))
+      if (read(ctx, user - rec->rec_off, r, sizeof r) != 0 || !hsp_rec_decode(rec->secret, user, r, &b))
         continue;
       if (count == *cap) {
         *cap = *cap ? 2 * *cap : 1024;
@@ -53,21 +46,22 @@ static size_t region_blocks(const struct mem *m, const struct hsp_records *rec, 
   return count;
 }
 
-static size_t append(const struct mem *m, const struct hsp_header *h, struct hsp_block **v, size_t n) {
+size_t hs_spy_records_append_from(hs_mem_read read, void *ctx, const struct hsp_header *h,
+                                  struct hsp_block **v, size_t n) {
   const struct hsp_records *rec = &h->records;
   if (!(h->flags & HSP_FLAG_RECORDS) || !rec->top_addr || !rec->rec_off) return n;
   uint64_t *top = hs_xcalloc(HSP_REC_TOP, sizeof *top);
   size_t cap = n;
-  if (peek(m, rec->top_addr, top, HSP_REC_TOP * sizeof *top) == 0) {
+  if (read(ctx, rec->top_addr, top, HSP_REC_TOP * sizeof *top) == 0) {
     for (uint64_t i = 0; i < HSP_REC_TOP; i++) {
       uint64_t head[2], words = (1ull << HSP_REC_SHIFT) >> 10;   /* lo, hi */
-      if (!top[i] || peek(m, top[i], head, sizeof head) != 0) continue;
+      if (!top[i] || read(ctx, top[i], head, sizeof head) != 0) continue;
       if (head[0] >= head[1] || head[1] > words) continue;
       uint64_t len = (head[1] - head[0]) * sizeof(struct hsp_rec_pair);
       struct hsp_rec_pair *pairs = hs_xmalloc(len);
-      if (peek(m, top[i] + offsetof(struct hsp_rec_region, w) + head[0] * sizeof *pairs, pairs,
+      if (read(ctx, top[i] + offsetof(struct hsp_rec_region, w) + head[0] * sizeof *pairs, pairs,
                len) == 0)
-        n = region_blocks(m, rec, (i << HSP_REC_SHIFT) + (head[0] << 10), pairs, head[1] - head[0], v,
+        n = region_blocks(read, ctx, rec, (i << HSP_REC_SHIFT) + (head[0] << 10), pairs, head[1] - head[0], v,
                           n, &cap);
       free(pairs);
     }
@@ -77,12 +71,5 @@ static size_t append(const struct mem *m, const struct hsp_header *h, struct hsp
 }
 
 size_t hs_spy_records_append(pid_t pid, const struct hsp_header *h, struct hsp_block **v, size_t n) {
-  struct mem m = { live_read, &pid };
-  return append(&m, h, v, n);
-}
-
-size_t hs_spy_records_append_from(hs_mem_read read, void *ctx, const struct hsp_header *h,
-                                  struct hsp_block **v, size_t n) {
-  struct mem m = { read, ctx };
-  return append(&m, h, v, n);
+  return hs_spy_records_append_from(live_read, &pid, h, v, n);
 }

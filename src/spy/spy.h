@@ -456,10 +456,10 @@ static inline void *spy_track(void *p, size_t size, unsigned family) {
 /* Without --check, glibc unmaps a large block when it is freed: a few
  * recent ones are remembered so a later access can be explained. */
 void spy_crash_note_unmapped_free(void *p);
+void spy_crash_note_unmapped(const struct hsp_block *b);   /* b, just taken */
 /* spy_dlsym.c: dlsym of a name only if a loaded object defines it (never
  * a failed lookup: its message would wait for a dlerror). */
 void *spy_dlsym_if_defined(void *handle, const char *name);
-void spy_crash_note_unmapped(const struct hsp_block *b);   /* b, just taken */
 
 /* The free funnel. While the process has a single thread no one can be
  * handed this address between the real free and our record of it, so the

@@ -86,10 +86,11 @@ void spy_guard_own(uint64_t *rss, uint64_t *vm) {
   *vm += region_hi - region_lo + tables_vm;   /* the region, guard pages included, and tables */
 }
 
-static void *map(size_t bytes, int prot) {
-  void *p = mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+/* A table (the region is spy_reserve's, counted by its bounds). */
+static void *map(size_t bytes) {
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return NULL;
-  if (prot != PROT_NONE) tables_vm += bytes;   /* the region is counted by its bounds */
+  tables_vm += bytes;
   return p;
 }
 
@@ -106,9 +107,9 @@ void spy_guard_init(void) {
   }
   if (!spy_check_on) return;              /* its tables hold our fallbacks */
   pg = (uint64_t)getpagesize();
-  ring = map(sizeof *ring * Q_CAP, PROT_READ | PROT_WRITE);
+  ring = map(sizeof *ring * Q_CAP);
   for (unsigned c = 1; c <= NCLASS && ring; c++)
-    if (!(freelist[c] = map(sizeof(uint32_t) * FL_CAP, PROT_READ | PROT_WRITE))) ring = NULL;
+    if (!(freelist[c] = map(sizeof(uint32_t) * FL_CAP))) ring = NULL;
   void *r = NULL;
   uint64_t size = 64ull << 30;            /* 16M pages: page numbers fit 32 bits */
   for (; ring && size >= (1ull << 30) && !(r = spy_reserve(size)); size >>= 1) {}

@@ -171,10 +171,6 @@ int spy_cb_add(void *ptr, size_t size, unsigned family, uint32_t stack) {
   return 1;
 }
 
-/* The recorded block at user, taken (its bits cleared, its counts moved
- * out): 1 and *out, or 0 if no recorded block starts there. A broken seal
- * is reported (--check) and the block taken with what glibc's chunk says
- * of its size. */
 /* The record at user, whose live bit (m of *w) was seen set: the block
  * is live and its memory ours until the bit is cleared. */
 static inline __attribute__((always_inline)) int take_live(uint64_t user, uint64_t *w, uint64_t m,
@@ -186,6 +182,10 @@ static inline __attribute__((always_inline)) int take_live(uint64_t user, uint64
   return 1;
 }
 
+/* The recorded block at user, taken (its bits cleared, its counts moved
+ * out): 1 and *out, or 0 if no recorded block starts there. A broken seal
+ * is reported (--check) and the block taken with what glibc's chunk says
+ * of its size. */
 int spy_cb_take(uint64_t user, struct hsp_block *out) {
   uint64_t *w, m;
   if (!bits_of(user, 0, &w, &m) || !(__atomic_load_n(w, __ATOMIC_ACQUIRE) & m)) return 0;
