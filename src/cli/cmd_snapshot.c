@@ -25,6 +25,7 @@
 #include "analyze/report.h"
 #include "analyze/snapshot.h"
 #include "common/util.h"
+#include "profile/hsp_read.h"
 
 static const char snapshot_usage[] =
     "usage: heapspy snapshot [--leak-check] [--timeout SECONDS] [--format text|json] PID [NAME]\n";
@@ -45,7 +46,7 @@ char *hs_find_profile(const char *cmd, pid_t pid) {
     size_t n = strlen(p);
     const char *del = " (deleted)";
     if (n > strlen(del) && !strcmp(p + n - strlen(del), del)) continue;
-    if (strstr(p, ".hsp")) found = hs_xstrdup(p);
+    if (hsp_is_profile_of(p, (int32_t)pid)) found = hs_xstrdup(p);   /* not its --trace file */
   }
   fclose(f);
   return found;

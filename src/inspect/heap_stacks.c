@@ -13,12 +13,9 @@
  * Must never: write to the profile, or keep its mapping past the read
  * (the table changes as soon as the process runs again).
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/util.h"
 #include "inspect/heap_stacks.h"
@@ -61,22 +58,10 @@ int hs_spy_blocks_read_core(const char *path, struct hs_target *t, struct hs_spy
   return blocks_read(path, t->pid, t, b, err, errlen);
 }
 
-/* Any file may be named there (a library, a device): only regular files
- * are opened, only their header is read, and only a heapspy profile of
- * that very pid is taken. */
+/* Any file may be named there (a library, a device, a --trace file). */
 char *hs_core_profile(const struct hs_target *t) {
-  for (size_t i = 0; i < t->nfiles; i++) {
-    struct stat st;
-    if (stat(t->files[i], &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct hsp_header))
-      continue;
-    int fd = open(t->files[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) continue;
-    struct hsp_header h;
-    int ours = pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
-               !memcmp(h.magic, HSP_MAGIC, sizeof h.magic) && h.pid == (int32_t)t->pid;
-    close(fd);
-    if (ours) return hs_xstrdup(t->files[i]);
-  }
+  for (size_t i = 0; i < t->nfiles; i++)
+    if (hsp_is_profile_of(t->files[i], (int32_t)t->pid)) return hs_xstrdup(t->files[i]);
   return NULL;
 }
 

@@ -379,6 +379,19 @@ size_t hsp_exit_threads(const struct hsp_profile *p, const struct hsp_exit_threa
   return *out ? n : 0;
 }
 
+int hsp_is_profile_of(const char *path, int32_t pid) {
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct hsp_header))
+    return 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return 0;
+  struct hsp_header h;
+  int ours = pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
+             !memcmp(h.magic, HSP_MAGIC, sizeof h.magic) && h.pid == pid;
+  close(fd);
+  return ours;
+}
+
 int hsp_write_exit(const char *path, int code, int sig, uint64_t wall_ms) {
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) return -1;

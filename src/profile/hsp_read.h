@@ -102,6 +102,11 @@ size_t hsp_errors(const struct hsp_profile *p, const struct hsp_error **out, siz
 /* Threads still running when exit started; returns count (0 if none). */
 size_t hsp_exit_threads(const struct hsp_profile *p, const struct hsp_exit_thread **out);
 
+/* 1 if path is a regular file holding the profile of process pid (its
+ * header's magic and pid; a --trace file or another run's profile is
+ * not), else 0. Opens nothing but a regular file, reads only a header. */
+int hsp_is_profile_of(const char *path, int32_t pid);
+
 /* Record the program's exit status (heapspy run does, after waiting). */
 int hsp_write_exit(const char *path, int code, int sig, uint64_t wall_ms);
 

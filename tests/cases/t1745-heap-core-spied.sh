@@ -15,10 +15,10 @@
 # into its directory).
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/inspect-lib.sh"
-plan 15
+plan 16
 
 if ! command -v gcore >/dev/null; then
-  for i in $(seq 1 15); do skip "core files" "gcore (gdb) not installed"; done
+  for i in $(seq 1 16); do skip "core files" "gcore (gdb) not installed"; done
   done_testing
 fi
 PROG=$TESTBIN/heap_stacks
@@ -123,6 +123,11 @@ for mode in check trace guard; do
   pid_var=${mode}_pid
   gcore -o "$TMP/core" "${!pid_var}" >/dev/null 2>&1
   size=$(stat -c %s "$TMP/core.${!pid_var}" 2>/dev/null || echo 0)
+  if [ "$mode" = trace ]; then
+    "$HEAPSPY" heap --format json "${!pid_var}" >trace-live.json 2>/dev/null
+    is "$(json trace-live.json 'j["spy"]["profile"]')" "$TMP/trace.hsp" \
+      "--trace: heap finds the profile, not the trace file mapped beside it"
+  fi
   if [ "$mode" = check ]; then
     "$HEAPSPY" heap --format json "$TMP/core.${!pid_var}" >check.json 2>/dev/null
     "$HEAPSPY" heap --format json "${!pid_var}" >check-live.json 2>/dev/null
