@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define HSP_MAGIC        "HEAPSPY\x1a"   /* 8 bytes, no terminator */
-#define HSP_VERSION      20
+#define HSP_VERSION      21
 #define HSP_SHARDS       64              /* live-block table shards */
 #define HSP_MAX_FAMILIES 32              /* allocator families */
 #define HSP_FAMILY_NAME  24
@@ -639,12 +639,20 @@ static inline int hsp_rec_decode(uint64_t secret, uint64_t user, const uint64_t 
   return 1;
 }
 /* A thread's --sample countdown and exact totals (struct hsp_sample_live):
- * a cache line written only by its owner. */
+ * a cache line written only by its owner. An unsampled allocation of n
+ * bytes only rewrites `word`: its low half counts down n + 1 (so
+ * malloc(0) counts down too), its high half counts up 1. The owner folds
+ * them into allocs and bytes at each sample (version 21), `gen` odd
+ * meanwhile, so as of now (profile/hsp_sample.h, hsp_sample_slot_read):
+ *   allocs + (word >> 32) allocations, and
+ *   bytes + (start - (uint32_t)word) - (word >> 32) bytes. */
 struct hsp_sample_slot {
-  uint64_t left;            /* bytes until the thread's next sample */
+  uint64_t word;            /* allocations since the fold << 32 | bytes left - 1 */
   uint64_t allocs, frees, bytes;
   int32_t owner;            /* tid; 0: never used */
-  uint8_t pad[28];
+  uint32_t start;           /* word's low half as the last fold left it */
+  uint32_t gen;             /* odd while the owner folds */
+  uint8_t pad[20];
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct hsp_sample_slot) == 64, "a slot is a cache line");
 

@@ -16,6 +16,7 @@
 
 #include "profile/hsp_pending.h"
 #include "profile/hsp_read.h"
+#include "profile/hsp_sample.h"
 
 /* Every record starts 8-aligned (the spy's arena hands out cache lines),
  * so an unaligned offset is corruption: refusing it here keeps every
@@ -264,9 +265,10 @@ void hsp_sample_totals(const struct hsp_profile *p, uint64_t *allocs, uint64_t *
   *frees = live->spill_frees;
   *bytes = live->spill_bytes;
   for (uint32_t i = 0; slot && i < n; i++) {
-    *allocs += slot[i].allocs;
-    *frees += slot[i].frees;
-    *bytes += slot[i].bytes;
+    struct hsp_slot_totals t = hsp_sample_slot_read(&slot[i]);
+    *allocs += t.allocs;
+    *frees += t.frees;
+    *bytes += t.bytes;
   }
   /* an older file, or the slots out of the file: the last flush (which
    * a sum of live slots never falls below, being counted after it) */

@@ -117,10 +117,13 @@ static inline struct hsp_sample_slot *fast_slot(uint32_t gate) {
 SPY_EXPORT SAMPLE_FAST void *malloc(size_t n) {
   uint32_t gate = spy_sample_gate;
   struct hsp_sample_slot *c = fast_slot(gate);
-  if (SPY_LIKELY(c != NULL) && SPY_LIKELY(n < c->left)) {
-    if (gate == SPY_GATE_GS && SPY_UNLIKELY(!spy_gs_pass())) return malloc_slow(n);
-    spy_sample_count(c, n);
-    return __libc_malloc(n);
+  if (SPY_LIKELY(c != NULL)) {
+    uint64_t w = c->word;
+    if (SPY_LIKELY(spy_sample_fits(w, n))) {
+      if (gate == SPY_GATE_GS && SPY_UNLIKELY(!spy_gs_pass())) return malloc_slow(n);
+      spy_sample_count(c, w, n);
+      return __libc_malloc(n);
+    }
   }
   return malloc_slow(n);
 }
@@ -216,10 +219,13 @@ SPY_EXPORT SAMPLE_FAST void *calloc(size_t n, size_t m) {
   uint32_t gate = spy_sample_gate;
   struct hsp_sample_slot *c = fast_slot(gate);
   size_t bytes;
-  if (SPY_LIKELY(c != NULL) && !__builtin_mul_overflow(n, m, &bytes) && SPY_LIKELY(bytes < c->left)) {
-    if (gate == SPY_GATE_GS && SPY_UNLIKELY(!spy_gs_pass())) return calloc_slow(n, m);
-    spy_sample_count(c, bytes);
-    return __libc_calloc(n, m);
+  if (SPY_LIKELY(c != NULL) && !__builtin_mul_overflow(n, m, &bytes)) {
+    uint64_t w = c->word;
+    if (SPY_LIKELY(spy_sample_fits(w, bytes))) {
+      if (gate == SPY_GATE_GS && SPY_UNLIKELY(!spy_gs_pass())) return calloc_slow(n, m);
+      spy_sample_count(c, w, bytes);
+      return __libc_calloc(n, m);
+    }
   }
   return calloc_slow(n, m);
 }
@@ -293,11 +299,14 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n) {
 SPY_EXPORT SAMPLE_FAST void *realloc(void *old, size_t n) {
   uint32_t gate = spy_sample_gate;
   struct hsp_sample_slot *c = fast_slot(gate);
-  if (SPY_LIKELY(c != NULL) && n && SPY_LIKELY(n < c->left) &&
-      (!old || (SPY_LIKELY(!spy_sample_maybe(old)) && (gate == SPY_GATE_OPEN || !spy_gs_owns(old))))) {
-    c->frees += old != NULL;
-    spy_sample_count(c, n);
-    return __libc_realloc(old, n);
+  if (SPY_LIKELY(c != NULL) && n) {
+    uint64_t w = c->word;
+    if (SPY_LIKELY(spy_sample_fits(w, n)) &&
+        (!old || (SPY_LIKELY(!spy_sample_maybe(old)) && (gate == SPY_GATE_OPEN || !spy_gs_owns(old))))) {
+      c->frees += old != NULL;
+      spy_sample_count(c, w, n);
+      return __libc_realloc(old, n);
+    }
   }
   return realloc_slow(old, n);
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profile/hsp_sample.h"
 #include "spy.h"
 #include "spy_guard_sample.h"
 #include "spy_sample.h"
@@ -28,6 +29,10 @@ static uint8_t slot_count[1u << SPY_SAMPLE_SLOT_BITS];
 static uint32_t filter_lock;
 __thread struct hsp_sample_slot *spy_sample_mine SPY_TLS;
 static __thread uint64_t rng SPY_TLS;
+/* What a countdown has beyond what its word's low half holds (2^32 - 1
+ * bytes; --sample 1G draws more one time in 70). */
+static __thread uint64_t beyond SPY_TLS;
+#define WORD_MAX 0xffffffffull
 static uint64_t threads_seeded;
 
 /* The threads' totals (spy_sample.h), in the profile (struct
@@ -134,7 +139,7 @@ static void store_max(uint64_t *to, uint64_t v) {
 void spy_sample_flush(void) {
   if (!spy_hdr || !live) return;        /* (before spy_sample_init) */
   struct hsp_sample_slot *c = spill_mine();
-  if (c->allocs || c->frees || c->bytes) {
+  if (c->allocs || c->frees || c->bytes) {  /* (folded by spy_sample_hit) */
     __atomic_add_fetch(&live->spill_allocs, c->allocs, __ATOMIC_RELAXED);
     __atomic_add_fetch(&live->spill_frees, c->frees, __ATOMIC_RELAXED);
     __atomic_add_fetch(&live->spill_bytes, c->bytes, __ATOMIC_RELAXED);
@@ -145,34 +150,52 @@ void spy_sample_flush(void) {
   uint64_t bytes = __atomic_load_n(&live->spill_bytes, __ATOMIC_RELAXED);
   uint32_t n = __atomic_load_n(&live->slots_used, __ATOMIC_ACQUIRE);
   for (uint32_t i = 0; i < n && i < SLOTS; i++) {
-    allocs += __atomic_load_n(&slots[i].allocs, __ATOMIC_RELAXED);
-    frees += __atomic_load_n(&slots[i].frees, __ATOMIC_RELAXED);
-    bytes += __atomic_load_n(&slots[i].bytes, __ATOMIC_RELAXED);
+    struct hsp_slot_totals t = hsp_sample_slot_read(&slots[i]);
+    allocs += t.allocs;
+    frees += t.frees;
+    bytes += t.bytes;
   }
   store_max(&spy_hdr->sampling.allocs, allocs);
   store_max(&spy_hdr->sampling.frees, frees);
   store_max(&spy_hdr->sampling.bytes_allocated, bytes);
 }
 
+/* Folds c's word into its totals with this allocation of n bytes, and
+ * sets the countdown to `left` bytes (>= 1): its word's low half holds
+ * left - 1, up to WORD_MAX, `beyond` the rest. */
+static void fold(struct hsp_sample_slot *c, size_t n, uint64_t left) {
+  uint32_t g = c->gen;
+  __atomic_store_n(&c->gen, g + 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);     /* readers see gen odd first */
+  uint64_t w = c->word, since = w >> 32;
+  c->allocs += since + 1;
+  c->bytes += (uint64_t)(uint32_t)(c->start - (uint32_t)w) - since + n;
+  uint64_t low = left - 1 < WORD_MAX ? left - 1 : WORD_MAX;
+  beyond = left - 1 - low;
+  c->start = (uint32_t)low;
+  c->word = low;
+  __atomic_store_n(&c->gen, g + 2, __ATOMIC_RELEASE);
+}
+
 int spy_sample_hit(size_t n) {
   struct hsp_sample_slot *c = spy_sample_here();
-  c->allocs++;
-  c->bytes += n;
+  /* bytes to the sample point: what the word's low half holds, plus one */
+  uint64_t left = (uint64_t)(uint32_t)c->word + beyond + 1;
   if (!rng) {                          /* this thread's first allocation */
     seed();
-    c->left = draw();
+    left = draw();
   }
-  if (n < c->left) {                   /* not a sample: a request, or the first */
-    c->left -= n;
+  if (n + 1 < left) {                  /* not a sample: a request, the first, or beyond */
+    fold(c, n, left - n - 1);
     if (spy_request_pending) {
       spy_busy++;
       spy_leave();                     /* serves it */
     }
     return 0;
   }
-  /* the sample point fell inside these n bytes; the process is memoryless:
-   * the next one lies an exponential draw past the block's end */
-  c->left = draw();
+  /* the sample point fell inside these n + 1 bytes; the process is
+   * memoryless: the next one lies an exponential draw past the block */
+  fold(c, n, draw());
   if (c == spill_mine()) spy_sample_flush();   /* the rest are read where they are */
   return 1;
 }

@@ -1,9 +1,11 @@
 /*
  * spy_sample.h: --sample (production mode), the hot path. Each thread
  * counts down the bytes it allocates; an allocation that does not reach
- * the end of the countdown costs one subtraction and its exact totals
- * (two adds), all on one line of the thread's own reached through one
- * thread-local pointer, nothing else: no stack, no table, no clock.
+ * the end of the countdown costs one load, one compare and one store of
+ * a word that holds both the countdown and the count of calls (struct
+ * hsp_sample_slot), on a line of the thread's own reached through one
+ * thread-local pointer, nothing else: no stack, no table, no clock. The
+ * bytes allocated follow from the countdown's progress.
  * One that does is recorded in full (spy_track) and weighted
  * (profile/hsp_sample.h); the next countdown is drawn from an exponential
  * distribution of mean spy_sampling (spy_sample.c).
@@ -41,9 +43,10 @@ extern uint8_t spy_sample_filter[1u << (SPY_SAMPLE_SLOT_BITS - 3)];
 extern __thread struct hsp_sample_slot *spy_sample_mine SPY_TLS;
 
 void spy_sample_init(void);                /* from spy_opt; the header's mean */
-/* The countdown ran out within these n bytes: 1 if this allocation is
- * sampled (and the next countdown drawn), 0 if not (a thread's first, or
- * a snapshot request served on the way). */
+/* The countdown word did not let n bytes pass: 1 if this allocation is
+ * sampled (and the next countdown drawn), 0 if not (a thread's first, a
+ * countdown longer than a word's half, or a snapshot request served on
+ * the way). Counts it and folds the word into the slot's totals. */
 int spy_sample_hit(size_t n);
 /* Every thread's exact totals into the profile, now. */
 void spy_sample_flush(void);
@@ -84,20 +87,26 @@ enum { SPY_GATE_OPEN = 1, SPY_GATE_GS };
 extern volatile uint32_t spy_sample_gate;
 void spy_sample_gate_update(void);
 
-/* Counts an allocation of n bytes the countdown lets pass (n < c->left). */
-static inline void spy_sample_count(struct hsp_sample_slot *c, size_t n) {
-  c->left -= n;
-  c->allocs++;
-  c->bytes += n;
+/* The countdown word w (c->word) lets n bytes pass: they take n + 1
+ * from its low half, which stays >= 0 (never borrows from the high). */
+static inline int spy_sample_fits(uint64_t w, size_t n) {
+  return n < (uint32_t)w;
+}
+/* Counts an allocation of n bytes that fits: n + 1 down, one call up. */
+static inline void spy_sample_count(struct hsp_sample_slot *c, uint64_t w, size_t n) {
+  c->word = w - n + ((1ull << 32) - 1);
 }
 
 /* With the gate open: 1 if the countdown lets n bytes pass unrecorded
  * (counted); 0: this allocation is to be sampled. */
 static inline int spy_sample_pass(size_t n) {
   struct hsp_sample_slot *c = spy_sample_mine;
-  if (__builtin_expect(c != NULL && n < c->left, 1)) {
-    spy_sample_count(c, n);
-    return 1;
+  if (__builtin_expect(c != NULL, 1)) {
+    uint64_t w = c->word;
+    if (__builtin_expect(spy_sample_fits(w, n), 1)) {
+      spy_sample_count(c, w, n);
+      return 1;
+    }
   }
   return !spy_sample_hit(n);
 }

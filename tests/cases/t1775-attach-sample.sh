@@ -7,7 +7,7 @@
 # the window's bytes. Sampled, the call and byte totals must still be
 # exact, for every thread: its worker threads never exit and never sample
 # (their totals sit in per-thread slots the detach sums). The leak of 3
-# blocks of 4242 bytes is found at its line with the weight s/(1-exp(-s/B))
+# blocks of 4242 bytes is found at its line with the weight s/(1-exp(-(s+1)/B))
 # per sampled block.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$TOP/tests/cases/inspect-lib.sh"
@@ -41,9 +41,9 @@ is "$(json S.hsp.json 'j["totals"]["bytes_allocated"]')" "$(json E.hsp.json 'j["
   "sampled: bytes allocated exact, equal to the unsampled attach of the same window"
 is "$(json S.hsp.json '{(f["file"], f["line"]) for l in j["leaks"] for f in l["stack"][:1]}')" \
   "{('tests/cases/attach_prog.c', $LEAK_LINE)}" "sampled: the only leak is at attach_prog.c:$LEAK_LINE (LEAK HERE)"
-W=$(python3 -c 'import math; print(4242 / -math.expm1(-4242 / 4096))')
+W=$(python3 -c 'import math; print(4242 / -math.expm1(-4243 / 4096))')
 is "$(json S.hsp.json "[round(sum(l['bytes'] for l in j['leaks']) / $W, 3)]")" "[1.0]" \
-  "sampled: the leak's bytes are one sampled block of 4242 weighted by 1/(1-exp(-4242/4096))"
+  "sampled: the leak's bytes are one sampled block of 4242 weighted by 1/(1-exp(-4243/4096))"
 is "$(cat S.out)" "$(cat E.out)" "the program's output is the same sampled, exact, and unattached"
 is "$(tail -1 S.out)" "total: allocs 6000 frees 6000" "the program ends with its own totals"
 

@@ -4,7 +4,7 @@
 # and 1000 B x 1 Mi freed at once (churn_small, churn_medium), 1 MiB x 64
 # and 3000 B x 10,000 held to exit (hold_large, hold_small).
 #
-# A block of s bytes is sampled with p = 1 - exp(-s/B) and stands for
+# A block of s bytes is sampled with p = 1 - exp(-(s+1)/B) and stands for
 # s/p bytes, so each function's estimate has the known mean and the
 # standard deviation sigma = sqrt(n s^2 (1-p)/p) (bytes) or
 # sqrt(n (1-p)/p) (blocks); each is checked within 4 sigma, which for the
@@ -14,7 +14,7 @@
 # exactly; the churn functions' in-use is exactly 0 (every sampled block's
 # free was found). go tool pprof reads the scaled bytes.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 19
+plan 20
 
 PROG="$TESTBIN/sample_sizes"
 B=524288
@@ -54,6 +54,16 @@ for opts in "--sample 4K" "--sample 1G" "--sample 64K --guard-sample 5"; do
   is "$sa $sb $sf" "$ea $eb $ef" \
      "the stress (2 threads, calloc and realloc too) under $opts: $sa allocs, $sb bytes and $sf frees exact"
 done
+# A countdown longer than its word's half (4 GiB - 1: a thread counts
+# allocations and bytes in one word) is carried on by the slow path: with
+# a mean of 3G and this seed the worker's countdowns go past it 3 times in
+# its 5.7 GB.
+"$HEAPSPY" run -q -o le.hsp -- ./stress 1 3000000 >/dev/null 2>&1
+read -r ea eb ef <<<"$(usage le.hsp)"
+"$HEAPSPY" run -q --sample 3G --sample-seed 4 -o ls.hsp -- ./stress 1 3000000 >/dev/null 2>&1
+read -r sa sb sf <<<"$(usage ls.hsp)"
+is "$sa $sb $sf" "$ea $eb $ef" \
+   "the stress (5.7 GB in a thread) under --sample 3G: $sa allocs, $sb bytes and $sf frees exact"
 
 # estimate FILE FUNCTION SIZE COUNT: "ok" or why not, within 4 sigma
 cat >within.py <<'EOF2'
@@ -64,7 +74,7 @@ got = 0
 for line in open(fname):
     stack, w = line.rsplit(" ", 1)
     if stack.split(";")[-1] == func: got += int(w)
-p = 1 - math.exp(-s / B)
+p = 1 - math.exp(-(s + 1) / B)
 want = n * s
 sigma = math.sqrt(n * s * s * (1 - p) / p)
 rel = abs(got - want) / want
@@ -97,7 +107,7 @@ check "hold_large: blocks in use within 4 sigma of 64" python3 -c "
 import json, math, sys
 j = json.load(open('s.json'))
 got = sum(l['blocks'] for l in j['leaks'] if l['stack'] and any(f['function'] == 'hold_large' for f in l['stack']))
-p = 1 - math.exp(-1048576 / $B)
+p = 1 - math.exp(-1048577 / $B)
 print('# hold_large blocks', got, 'sigma', math.sqrt(64 * (1 - p) / p))
 sys.exit(not abs(got - 64) <= 4 * math.sqrt(64 * (1 - p) / p))"
 
