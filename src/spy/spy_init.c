@@ -135,7 +135,8 @@ int spy_option_set(const char *name, const char *val) {
   int yes = strcmp(val, "1") == 0 || strcmp(val, "yes") == 0 ||
             strcmp(val, "true") == 0;
 #define OPT_STR(n, field, size, def) if (!strcmp(name, n)) { spy_strlcpy(spy_opt.field, val, sizeof spy_opt.field); return 1; }
-#define OPT_NUM(n, field, def) if (!strcmp(name, n)) { spy_opt.field = (unsigned)num; return 1; }
+  unsigned unum = num < 0 ? 0 : num > (long)UINT_MAX ? UINT_MAX : (unsigned)num;  /* saturated too */
+#define OPT_NUM(n, field, def) if (!strcmp(name, n)) { spy_opt.field = unum; return 1; }
 #define OPT_BOOL(n, field, def) if (!strcmp(name, n)) { spy_opt.field = yes; return 1; }
   SPY_OPTIONS(OPT_STR, OPT_NUM, OPT_BOOL)
 #undef OPT_STR

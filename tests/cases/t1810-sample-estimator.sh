@@ -14,7 +14,7 @@
 # exactly; the churn functions' in-use is exactly 0 (every sampled block's
 # free was found). go tool pprof reads the scaled bytes.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 20
+plan 21
 
 PROG="$TESTBIN/sample_sizes"
 B=524288
@@ -64,6 +64,13 @@ read -r ea eb ef <<<"$(usage le.hsp)"
 read -r sa sb sf <<<"$(usage ls.hsp)"
 is "$sa $sb $sf" "$ea $eb $ef" \
    "the stress (5.7 GB in a thread) under --sample 3G: $sa allocs, $sb bytes and $sf frees exact"
+# HEAPSPY_OPTIONS may hold any number (the CLI stops at 4G): one too big
+# for an option saturates, it does not wrap (sample=4G read as 0: off)
+LD_PRELOAD="$HEAPSPY_BUILD/lib/heapspy/libheapspy.so" HEAPSPY_OPTIONS="profile=$PWD/big.hsp:quiet=1:sample=4G" \
+  ./stress 1 10 >/dev/null 2>&1
+"$HEAPSPY" report --format json big.hsp >big.json 2>/dev/null
+is "$(json big.json 'j["sampling"]["mean_bytes"]')" 4294967295 \
+   "sample=4G in HEAPSPY_OPTIONS: the mean saturates at 4294967295, sampling stays on"
 
 # estimate FILE FUNCTION SIZE COUNT: "ok" or why not, within 4 sigma
 cat >within.py <<'EOF2'
