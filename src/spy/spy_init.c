@@ -158,6 +158,20 @@ static void unset_in_place(const char *name) {
   }
 }
 
+/* An LD_PRELOAD entry (n bytes at tok) is this library: by its name, or
+ * by its file under another name (a copy preloaded by hand would
+ * otherwise spy on every child with the default options). */
+static int preloads_us(const char *tok, size_t n, const struct stat *self) {
+  for (const char *q = tok; q + 10 <= tok + n; q++)
+    if (!strncmp(q, "libheapspy", 10)) return 1;
+  char path[PATH_MAX];
+  struct stat st;
+  if (!self || n >= sizeof path) return 0;
+  memcpy(path, tok, n);
+  path[n] = 0;
+  return stat(path, &st) == 0 && st.st_dev == self->st_dev && st.st_ino == self->st_ino;
+}
+
 /* Children exec'd by the program run unspied unless follow_children:
  * drop our library from LD_PRELOAD (keeping any others) and our options.
  * Edits the strings in place: they only get shorter. */
@@ -165,6 +179,10 @@ static void strip_child_environment(void) {
   if (spy_opt.follow_children || !environ) return;
   char *lp = getenv("LD_PRELOAD");
   if (lp) {
+    Dl_info self_info;
+    struct stat self_st;
+    int known = dladdr((void *)strip_child_environment, &self_info) && self_info.dli_fname &&
+                stat(self_info.dli_fname, &self_st) == 0;
     char *w = lp;
     for (char *r = lp; *r;) {
       while (*r == ':' || *r == ' ') r++;
@@ -172,10 +190,7 @@ static void strip_child_environment(void) {
       while (*r && *r != ':' && *r != ' ') r++;
       size_t n = (size_t)(r - tok);
       if (!n) break;
-      int ours = 0;
-      for (char *q = tok; q + 10 <= r; q++)
-        if (!strncmp(q, "libheapspy", 10)) ours = 1;
-      if (ours) continue;
+      if (preloads_us(tok, n, known ? &self_st : NULL)) continue;
       if (w != lp) *w++ = ':';
       memmove(w, tok, n);
       w += n;

@@ -9,7 +9,7 @@
 # sources; glibc's own allocations are explained where they appear and
 # were checked against valgrind by hand.
 source "$(dirname "$0")/../lib/tap.sh"
-plan 41
+plan 42
 
 PROG="$TESTBIN/tfe_prog"
 SHOW="$TESTBIN/show_env"
@@ -87,6 +87,14 @@ is "$(ls exec.*.hsp | wc -l)" 1 "exec: no profile for the exec'd program"
 # Another preloaded library survives the stripping.
 LD_PRELOAD=libm.so.6 "$HEAPSPY" run -q -o 'exec2.%p.hsp' -- "$PROG" exec "$SHOW" >exec2.out 2>/dev/null
 is "$(grep '^LD_PRELOAD=' exec2.out)" "LD_PRELOAD=libm.so.6" "exec: the user's own LD_PRELOAD entries are kept"
+# ... and a copy of the spy preloaded by hand under another name is known
+# by its file: its children were spied with the default options
+cp "$HEAPSPY_BUILD/lib/heapspy/libheapspy.so" "$TMP/spy-copy.so"
+LD_PRELOAD="libm.so.6:$TMP/spy-copy.so" HEAPSPY_OPTIONS="profile=$PWD/copy.hsp:quiet=1" \
+  "$PROG" exec "$SHOW" >exec3.out 2>/dev/null
+is "$(grep -E '^(LD_PRELOAD|HEAPSPY_OPTIONS|running)=' exec3.out | tr '\n' ' ')" \
+   "LD_PRELOAD=libm.so.6 HEAPSPY_OPTIONS=(unset) running=0 " \
+   "exec: a renamed copy of the spy is dropped from LD_PRELOAD too; the exec'd program runs unspied"
 
 "$HEAPSPY" run -o 'fexec.%p.hsp' --follow-children -- "$PROG" exec "$SHOW" >fexec.out 2>fexec.err
 is "$?" 0 "exec, followed: exit status 0"
