@@ -15,8 +15,7 @@ plan 18
 H="$HEAPSPY"
 N="$TOP/tests/lib/memcheck_norm.py"
 if ! command -v valgrind >/dev/null; then
-  for i in $(seq 18); do skip "memcheck's text against valgrind's" "valgrind not installed"; done
-  done_testing
+  skip_rest "memcheck's text against valgrind's" "valgrind not installed"
 fi
 
 # same NAME [OPTIONS --] PROG ARGS: valgrind's and heapspy's logs, normalized, equal

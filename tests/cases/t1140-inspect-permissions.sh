@@ -14,13 +14,11 @@ source "$TOP/tests/cases/inspect-lib.sh"
 plan 13
 
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
-  for i in $(seq 1 13); do skip "permissions" "needs root and setpriv"; done
-  done_testing
+  skip_rest "permissions" "needs root and setpriv"
 fi
 AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 if ! "${AS_NOBODY[@]}" test -x "$HEAPSPY"; then
-  for i in $(seq 1 13); do skip "permissions" "user nobody cannot run $HEAPSPY"; done
-  done_testing
+  skip_rest "permissions" "user nobody cannot run $HEAPSPY"
 fi
 
 if ! start_prog R "$TMP/r.ready" "$TESTBIN/maps_prog" "$TMP/r.ready"; then

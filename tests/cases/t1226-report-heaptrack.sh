@@ -30,12 +30,10 @@ source "$(dirname "$0")/../lib/tap.sh"
 plan 18
 
 if ! command -v sqlite3 >/dev/null 2>&1; then
-  for i in $(seq 18); do skip "sqlite3 oracle $i" "sqlite3 not installed"; done
-  done_testing
+  skip_rest "sqlite3 oracle" "sqlite3 not installed"
 fi
 if ! command -v heaptrack >/dev/null 2>&1 || ! command -v heaptrack_print >/dev/null 2>&1; then
-  for i in $(seq 18); do skip "heaptrack oracle $i" "heaptrack not installed"; done
-  done_testing
+  skip_rest "heaptrack oracle" "heaptrack not installed"
 fi
 
 cp "$TOP/tests/cases/sqlite-export.sql" w.sql

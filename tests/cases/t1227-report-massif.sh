@@ -23,12 +23,10 @@ source "$(dirname "$0")/../lib/tap.sh"
 plan 11
 
 if ! command -v sqlite3 >/dev/null 2>&1; then
-  for i in $(seq 11); do skip "sqlite3 oracle $i" "sqlite3 not installed"; done
-  done_testing
+  skip_rest "sqlite3 oracle" "sqlite3 not installed"
 fi
 if ! command -v ms_print >/dev/null 2>&1; then
-  for i in $(seq 11); do skip "ms_print oracle $i" "valgrind not installed"; done
-  done_testing
+  skip_rest "ms_print oracle" "valgrind not installed"
 fi
 
 cp "$TOP/tests/cases/sqlite-export.sql" w.sql

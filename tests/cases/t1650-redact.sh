@@ -19,8 +19,7 @@ int main(int argc, char **argv) {
 }
 EOF
 if ! cc -O0 -g -o secret secret.c 2>/dev/null; then
-  for i in $(seq 1 17); do skip "redact" "cannot compile secret.c"; done
-  done_testing
+  skip_rest "redact" "cannot compile secret.c"
 fi
 "$HEAPSPY" run -q -o s.hsp -- ./secret --token=HUNTER2XYZ >/dev/null 2>&1
 SUM=$(md5sum <s.hsp)

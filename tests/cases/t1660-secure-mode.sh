@@ -13,17 +13,14 @@ source "$(dirname "$0")/../lib/tap.sh"
 plan 9
 
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
-  for i in $(seq 1 9); do skip "secure mode" "needs root and setpriv"; done
-  done_testing
+  skip_rest "secure mode" "needs root and setpriv"
 fi
 AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 if ! "${AS_NOBODY[@]}" test -x "$HEAPSPY"; then
-  for i in $(seq 1 9); do skip "secure mode" "user nobody cannot run $HEAPSPY"; done
-  done_testing
+  skip_rest "secure mode" "user nobody cannot run $HEAPSPY"
 fi
 if findmnt -no OPTIONS -T "$TMP" | grep -qw nosuid; then
-  for i in $(seq 1 9); do skip "secure mode" "$TMP is on a nosuid filesystem: the bits would not count"; done
-  done_testing
+  skip_rest "secure mode" "$TMP is on a nosuid filesystem: the bits would not count"
 fi
 chmod 755 "$TMP"
 mkdir -m 777 nb

@@ -16,8 +16,7 @@ source "$TOP/tests/cases/inspect-lib.sh"
 plan 9
 
 if ! command -v gcore >/dev/null; then
-  for i in $(seq 1 9); do skip "hostile cores" "gcore (gdb) not installed"; done
-  done_testing
+  skip_rest "hostile cores" "gcore (gdb) not installed"
 fi
 if ! start_prog C "$TMP/c.ready" "$TESTBIN/heap_mix" "$TMP/c.ready"; then
   echo "Bail out! heap_mix did not start"

@@ -12,8 +12,7 @@ source "$TOP/tests/cases/inspect-lib.sh"
 plan 11
 
 if ! command -v gcore >/dev/null; then
-  for i in $(seq 1 11); do skip "core files" "gcore (gdb) not installed"; done
-  done_testing
+  skip_rest "core files" "gcore (gdb) not installed"
 fi
 if ! start_prog C "$TMP/c.ready" "$TESTBIN/heap_mix" "$TMP/c.ready"; then
   echo "Bail out! heap_mix did not start"

@@ -18,8 +18,7 @@ source "$TOP/tests/cases/inspect-lib.sh"
 plan 16
 
 if ! command -v gcore >/dev/null; then
-  for i in $(seq 1 16); do skip "core files" "gcore (gdb) not installed"; done
-  done_testing
+  skip_rest "core files" "gcore (gdb) not installed"
 fi
 PROG=$TESTBIN/heap_stacks
 LINE_FIVE=$(grep -n 'TEXT(.a.)' "$TOP/tests/cases/heap_stacks.c" | cut -d: -f1)

@@ -19,8 +19,7 @@ PROG="$TESTBIN/export_grow"
 RECV="$TOP/tests/lib/ingest_receiver.py"
 TOTALS="$TOP/tests/lib/pprof_totals.py"
 if ! command -v go >/dev/null 2>&1; then
-  for i in $(seq 13); do skip "pushed profiles read by go tool pprof" "go not installed (Debian golang-go)"; done
-  exit 0
+  skip_rest "pushed profiles read by go tool pprof" "go not installed (Debian golang-go)"
 fi
 export HOME="$TMP" GOCACHE="$TMP/gocache" PPROF_TMPDIR="$TMP"
 NAME="growapp{host=$(hostname),env=test,team=heap}"

@@ -1,7 +1,7 @@
 # tests/lib/tap.sh: a tiny TAP library for heapspy's shell tests.
 # Source it from a test script; run the script directly or through prove.
 # Provides: plan N, ok/not_ok via check, is (exact equality), like (grep -E),
-# skip, and paths to the built tree. Never hides a failure: the script's
+# skip, skip_rest, and paths to the built tree. Never hides a failure: the script's
 # exit status is non-zero when any check failed.
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -16,7 +16,8 @@ cd "$TMP" || exit 1
 
 _n=0
 _failed=0
-plan() { echo "1..$1"; }
+_plan=0
+plan() { _plan=$1; echo "1..$1"; }
 
 # check DESC CMD...: passes when CMD succeeds
 check() {
@@ -62,6 +63,13 @@ skip() {
       _failed=$((_failed + 1)) ;;
     *) echo "ok $_n - $1 # SKIP $2" ;;
   esac
+}
+
+# skip_rest WHAT WHY: skips every test the plan has left, and ends the
+# script (a missing tool or a setting that makes the rest meaningless).
+skip_rest() {
+  while [ "$_n" -lt "$_plan" ]; do skip "$1" "$2"; done
+  done_testing
 }
 
 # json FILE EXPR: evaluate a python expression on the parsed JSON as `j`
