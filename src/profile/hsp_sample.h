@@ -7,9 +7,10 @@
  * each allocation of s bytes counting s + 1 (one for the call, so that
  * malloc(0) is sampled too and a thread's countdown falls at every call):
  * a block is recorded with probability p = 1 - exp(-(s + 1)/mean), so it
- * stands for s / p bytes and 1 / p blocks (unbiased). Block counts are integers in the profile: the
- * fractional part is rounded up or down by a hash of the address, the
- * same way at the allocation and the free, unbiased over many blocks.
+ * stands for s / p bytes and 1 / p blocks (unbiased). Block counts are
+ * integers in the profile: the fractional part is rounded up or down by
+ * a hash of the address, the same way at the allocation and the free,
+ * unbiased over many blocks.
  * Custom-family blocks (HEAPSPY_ALLOC_LIKE) are never sampled: weight 1.
  *
  * Must never: allocate or depend on anything but <math.h> and the format.

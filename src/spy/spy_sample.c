@@ -30,7 +30,7 @@ static uint32_t filter_lock;
 __thread struct hsp_sample_slot *spy_sample_mine SPY_TLS;
 static __thread uint64_t rng SPY_TLS;
 /* What a countdown has beyond what its word's low half holds (2^32 - 1
- * bytes; --sample 1G draws more one time in 70). */
+ * bytes; --sample 1G draws more one time in 55). */
 static __thread uint64_t beyond SPY_TLS;
 #define WORD_MAX 0xffffffffull
 static uint64_t threads_seeded;
