@@ -160,16 +160,24 @@ static void unset_in_place(const char *name) {
 
 /* An LD_PRELOAD entry (n bytes at tok) is this library: by its name, or
  * by its file under another name (a copy preloaded by hand would
- * otherwise spy on every child with the default options). */
-static int preloads_us(const char *tok, size_t n, const struct stat *self) {
+ * otherwise spy on every child with the default options). Our own file
+ * is looked up once, only for an entry whose name does not say. */
+static int preloads_us(const char *tok, size_t n) {
   for (const char *q = tok; q + 10 <= tok + n; q++)
     if (!strncmp(q, "libheapspy", 10)) return 1;
+  static int self_known;               /* 0: not looked up, 1: found, -1: not found */
+  static struct stat self;
+  if (!self_known) {
+    Dl_info info;
+    self_known = dladdr((void *)preloads_us, &info) && info.dli_fname &&
+                 stat(info.dli_fname, &self) == 0 ? 1 : -1;
+  }
   char path[PATH_MAX];
   struct stat st;
-  if (!self || n >= sizeof path) return 0;
+  if (self_known < 0 || n >= sizeof path) return 0;
   memcpy(path, tok, n);
   path[n] = 0;
-  return stat(path, &st) == 0 && st.st_dev == self->st_dev && st.st_ino == self->st_ino;
+  return stat(path, &st) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino;
 }
 
 /* Children exec'd by the program run unspied unless follow_children:
@@ -179,10 +187,6 @@ static void strip_child_environment(void) {
   if (spy_opt.follow_children || !environ) return;
   char *lp = getenv("LD_PRELOAD");
   if (lp) {
-    Dl_info self_info;
-    struct stat self_st;
-    int known = dladdr((void *)strip_child_environment, &self_info) && self_info.dli_fname &&
-                stat(self_info.dli_fname, &self_st) == 0;
     char *w = lp;
     for (char *r = lp; *r;) {
       while (*r == ':' || *r == ' ') r++;
@@ -190,7 +194,7 @@ static void strip_child_environment(void) {
       while (*r && *r != ':' && *r != ' ') r++;
       size_t n = (size_t)(r - tok);
       if (!n) break;
-      if (preloads_us(tok, n, known ? &self_st : NULL)) continue;
+      if (preloads_us(tok, n)) continue;
       if (w != lp) *w++ = ':';
       memmove(w, tok, n);
       w += n;

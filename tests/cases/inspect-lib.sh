@@ -43,6 +43,15 @@ wait_file() {
   return 1
 }
 
+# wait_gone PID [TRIES]: up to TRIES x 20 ms (default 10 s) for PID to be
+# gone (a zombie is not: its parent has not reaped it yet). Polled in this
+# shell, never by a watchdog subshell, which killed early can run the
+# test's EXIT trap.
+wait_gone() {
+  for _ in $(seq 1 "${2:-500}"); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.02; done
+  return 1
+}
+
 # remember PID: kill it too at the end (quietly: no job report from bash).
 remember() { _inspect_pids+=("$1"); disown "$1" 2>/dev/null; }
 

@@ -81,7 +81,7 @@ is "$?:$(cat err):$(json gone.json '(j["spy"], j["sizes"], j["heap"]["in_use_byt
 mv "$TMP/E.moved" "$TMP/E.hsp"
 rm -f "$CORE"
 echo exit >"$TMP/E.fifo"
-for _ in $(seq 1 500); do kill -0 "$E_run" 2>/dev/null || break; sleep 0.02; done
+wait_gone "$E_run"
 
 # --- the kernel's core, of a process killed by SIGQUIT under heapspy run -----------------
 # (core_pattern is the host's: a pipe to a collector writes no file here)
@@ -105,12 +105,11 @@ else
   "$HEAPSPY" heap --format json "$K_pid" >k-live.json
   kill -QUIT "$K_pid"
   # The program's pid lives on, a zombie, until heapspy run reaps it, which
-  # is after the kernel has written its core. Polled here, in this shell:
-  # a watchdog subshell killed early can still run the shell's EXIT trap
-  # (it did under make check's load, and removed $TMP). Never a hang:
-  # after 30 s the program is killed, without a core, and the test says so.
-  for _ in $(seq 1 1500); do kill -0 "$K_pid" 2>/dev/null || break; sleep 0.02; done
-  if kill -0 "$K_pid" 2>/dev/null; then kill -KILL "$K_pid"; fi
+  # is after the kernel has written its core (a watchdog subshell here once
+  # ran the EXIT trap and removed $TMP under make check's load). Never a
+  # hang: after 30 s the program is killed, without a core, and the test
+  # says so.
+  wait_gone "$K_pid" 1500 || kill -KILL "$K_pid"
   wait "$K_run" 2>/dev/null
   KCORE=$(find "$TMP/k" -maxdepth 1 -name 'core*' -type f | head -1)
   used=$(du -k "${KCORE:-/nonexistent}" 2>/dev/null | cut -f1)
